@@ -1,0 +1,93 @@
+// Conversions between the wire messages and the domain's inputs and results.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { CodeRequest, Verification } from "../domain/contact-decisions.js";
+import type { Profile } from "../domain/events.js";
+import type { ChangeDetails, CodeResult } from "../domain/user-service.js";
+import { type UserState, visibleContact } from "../domain/user-state.js";
+import { type Details, DetailsSchema } from "../gen/zitadel/object/v2/object_pb.js";
+import type { SendEmailVerificationCode } from "../gen/zitadel/user/v2/email_pb.js";
+import { type SetHumanProfile, type User, UserSchema, UserState as WireUserState } from "../gen/zitadel/user/v2/user_pb.js";
+
+export function toDetails(details: ChangeDetails): Details {
+  return create(DetailsSchema, {
+    sequence: BigInt(details.sequence),
+    changeDate: timestampFromDate(details.changeDate),
+    resourceOwner: details.resourceOwner,
+  });
+}
+
+/** The oneof every Set/Resend request carries; no choice means "send", as in ZITADEL. */
+export type WireVerification =
+  | { case: "sendCode"; value: { urlTemplate?: string } | SendEmailVerificationCode | object }
+  | { case: "returnCode"; value: object }
+  | { case: "isVerified"; value: boolean }
+  | { case: undefined; value?: undefined };
+
+export function toVerification(wire: WireVerification): Verification {
+  switch (wire.case) {
+    case "returnCode":
+      return { kind: "return" };
+    case "isVerified":
+      return wire.value ? { kind: "verified" } : { kind: "send" };
+    case "sendCode": {
+      const urlTemplate = (wire.value as { urlTemplate?: string }).urlTemplate;
+      return urlTemplate === undefined ? { kind: "send" } : { kind: "send", urlTemplate };
+    }
+    default:
+      return { kind: "send" };
+  }
+}
+
+/** Resend and Send requests have no is_verified choice. */
+export function toCodeRequest(wire: WireVerification): CodeRequest {
+  const verification = toVerification(wire);
+  return verification.kind === "verified" ? { kind: "send" } : verification;
+}
+
+export function toCodeResponse(result: CodeResult): { details: Details; verificationCode?: string } {
+  return { details: toDetails(result.details), ...(result.code === undefined ? {} : { verificationCode: result.code }) };
+}
+
+export function toProfile(wire: SetHumanProfile): Profile {
+  return {
+    givenName: wire.givenName,
+    familyName: wire.familyName,
+    ...(wire.nickName === undefined ? {} : { nickName: wire.nickName }),
+    ...(wire.displayName === undefined ? {} : { displayName: wire.displayName }),
+    ...(wire.preferredLanguage === undefined ? {} : { preferredLanguage: wire.preferredLanguage }),
+    ...(wire.gender === undefined ? {} : { gender: wire.gender }),
+  };
+}
+
+export function toReadDetails(state: UserState): Details {
+  const details = toDetails({ sequence: state.sequence, changeDate: state.changedAt, resourceOwner: state.resourceOwner });
+  details.creationDate = timestampFromDate(state.createdAt);
+  return details;
+}
+
+export function toUser(state: UserState): User {
+  const phone = visibleContact(state.phone);
+  const email = visibleContact(state.email);
+  return create(UserSchema, {
+    userId: state.id,
+    details: toReadDetails(state),
+    state: WireUserState.ACTIVE,
+    username: state.username,
+    loginNames: [state.username],
+    preferredLoginName: state.username,
+    type: {
+      case: "human",
+      value: {
+        userId: state.id,
+        state: WireUserState.ACTIVE,
+        username: state.username,
+        loginNames: [state.username],
+        preferredLoginName: state.username,
+        profile: { ...state.profile },
+        email: { email: email.value, isVerified: email.isVerified },
+        phone: { phone: phone.value, isVerified: phone.isVerified },
+      },
+    },
+  });
+}

@@ -1,0 +1,277 @@
+// The one typed configuration, read once from flags and environment (flags win), validated with clear messages.
+// Every setting is declared once in `settings`; the README's configuration table lists the same names.
+import { parseArgs } from "node:util";
+import type { CountryCode } from "libphonenumber-js/max";
+import type { LogLevel } from "./logger.js";
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Path of the SQLite file. */
+  database: string;
+  tls?: { certFile: string; keyFile: string };
+  /** "id:base64,id:base64" (first is current); when absent, a keyring file next to the database is used. */
+  keys?: string;
+  production: boolean;
+  devPrintCodes: boolean;
+  code: { length: number; alphabet: string; ttlMs: number; maxAttempts: number };
+  failures: { maxConsecutiveFailures: number; lockoutMs: number };
+  phone: { defaultRegion?: CountryCode; allowLandline: boolean };
+  limits: {
+    maxBodyBytes: number;
+    firstBytesTimeoutMs: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    idleTimeoutMs: number;
+    maxConnections: number;
+    maxConcurrentStreams: number;
+    maxHeaderBytes: number;
+  };
+  corsOrigins: string[];
+  logLevel: LogLevel;
+}
+
+type Parser<T> = (raw: string) => T;
+
+interface Setting<T> {
+  flag: string;
+  env: string;
+  description: string;
+  default?: T;
+  parse: Parser<T>;
+  boolean?: true;
+}
+
+const text: Parser<string> = (raw) => raw;
+
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new Error(`must be an integer from ${min} to ${max}`);
+    return value;
+  };
+
+const bytes: Parser<number> = (raw) => {
+  const match = /^(\d+)\s*(b|kib|mib)?$/i.exec(raw.trim());
+  if (!match) throw new Error('must be a size like 65536, "64KiB" or "1MiB"');
+  const unit = { b: 1, kib: 1024, mib: 1024 * 1024 }[(match[2] ?? "b").toLowerCase() as "b" | "kib" | "mib"];
+  return Number(match[1]) * unit;
+};
+
+const duration: Parser<number> = (raw) => {
+  const match = /^(\d+)\s*(ms|s|m|h)$/.exec(raw.trim());
+  if (!match) throw new Error('must be a duration like "500ms", "30s", "10m" or "1h"');
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
+};
+
+const flag: Parser<boolean> = (raw) => {
+  if (["1", "true", "yes"].includes(raw.toLowerCase())) return true;
+  if (["0", "false", "no", ""].includes(raw.toLowerCase())) return false;
+  throw new Error("must be true or false");
+};
+
+const list: Parser<string[]> = (raw) =>
+  raw
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (raw) => {
+    if (!values.includes(raw as T)) throw new Error(`must be one of ${values.join(", ")}`);
+    return raw as T;
+  };
+
+const region: Parser<CountryCode> = (raw) => {
+  if (!/^[A-Z]{2}$/.test(raw)) throw new Error('must be a two-letter region code such as "CH" or "US"');
+  return raw as CountryCode;
+};
+
+export const settings = {
+  host: { flag: "host", env: "HOST", default: "127.0.0.1", parse: text, description: "Address to listen on." },
+  port: { flag: "port", env: "PORT", default: 8080, parse: integer(0, 65535), description: "TCP port for all four protocols." },
+  database: {
+    flag: "database",
+    env: "DATABASE_URL",
+    default: "./data/verifyd.sqlite",
+    parse: text,
+    description: "SQLite file path (its directory also holds the generated keyring).",
+  },
+  tlsCert: { flag: "tls-cert", env: "TLS_CERT", parse: text, description: "PEM certificate file; enables TLS with ALPN (h2, http/1.1)." },
+  tlsKey: { flag: "tls-key", env: "TLS_KEY", parse: text, description: "PEM private key file for --tls-cert." },
+  keys: {
+    flag: "keys",
+    env: "VERIFYD_KEYS",
+    parse: text,
+    description: "Keyring `id:base64,...` of 32-byte keys, current first; default: generated once into <database dir>/keyring.json.",
+  },
+  production: { flag: "production", env: "VERIFYD_PRODUCTION", default: false, parse: flag, boolean: true, description: "Refuses development-only settings." },
+  devPrintCodes: {
+    flag: "dev-print-codes",
+    env: "VERIFYD_DEV_PRINT_CODES",
+    default: false,
+    parse: flag,
+    boolean: true,
+    description: "Prints messages with codes to stdout instead of delivering them (development only).",
+  },
+  codeLength: { flag: "code-length", env: "VERIFYD_CODE_LENGTH", default: 6, parse: integer(4, 20), description: "Characters per code." },
+  codeAlphabet: {
+    flag: "code-alphabet",
+    env: "VERIFYD_CODE_ALPHABET",
+    default: "0123456789",
+    parse: text,
+    description: "Characters a code is made of, e.g. ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.",
+  },
+  codeTtl: { flag: "code-ttl", env: "VERIFYD_CODE_TTL", default: 600_000, parse: duration, description: "How long a code is valid." },
+  codeMaxAttempts: {
+    flag: "code-max-attempts",
+    env: "VERIFYD_CODE_MAX_ATTEMPTS",
+    default: 5,
+    parse: integer(1, 100),
+    description: "Wrong attempts per code before it is dead.",
+  },
+  maxConsecutiveFailures: {
+    flag: "max-consecutive-failures",
+    env: "VERIFYD_MAX_CONSECUTIVE_FAILURES",
+    default: 100,
+    parse: integer(1, 100_000),
+    description: "Wrong codes in a row per contact, across resends, before verification is refused (NIST SP 800-63B: at most 100).",
+  },
+  failureLockout: {
+    flag: "failure-lockout",
+    env: "VERIFYD_FAILURE_LOCKOUT",
+    default: 3_600_000,
+    parse: duration,
+    description: "How long a contact past that count stays refused.",
+  },
+  defaultRegion: {
+    flag: "default-region",
+    env: "VERIFYD_DEFAULT_REGION",
+    parse: region,
+    description: "Region for phone numbers given without + and country code; unset: international format required.",
+  },
+  allowLandline: {
+    flag: "allow-landline",
+    env: "VERIFYD_ALLOW_LANDLINE",
+    default: false,
+    parse: flag,
+    boolean: true,
+    description: "Accept fixed-line and VoIP numbers, which often cannot receive SMS.",
+  },
+  maxBodyBytes: { flag: "max-body-bytes", env: "VERIFYD_MAX_BODY_BYTES", default: 65_536, parse: bytes, description: "Largest request body or message." },
+  firstBytesTimeout: {
+    flag: "first-bytes-timeout",
+    env: "VERIFYD_FIRST_BYTES_TIMEOUT",
+    default: 10_000,
+    parse: duration,
+    description: "A new connection must send its first bytes within this time.",
+  },
+  headersTimeout: { flag: "headers-timeout", env: "VERIFYD_HEADERS_TIMEOUT", default: 10_000, parse: duration, description: "Time to send request headers." },
+  requestTimeout: { flag: "request-timeout", env: "VERIFYD_REQUEST_TIMEOUT", default: 30_000, parse: duration, description: "Time to send a whole request." },
+  idleTimeout: { flag: "idle-timeout", env: "VERIFYD_IDLE_TIMEOUT", default: 60_000, parse: duration, description: "Idle connections are closed after this." },
+  maxConnections: { flag: "max-connections", env: "VERIFYD_MAX_CONNECTIONS", default: 1_000, parse: integer(1, 1_000_000), description: "Open connections at once." },
+  maxConcurrentStreams: {
+    flag: "max-concurrent-streams",
+    env: "VERIFYD_MAX_CONCURRENT_STREAMS",
+    default: 100,
+    parse: integer(1, 10_000),
+    description: "HTTP/2 streams per connection.",
+  },
+  maxHeaderBytes: { flag: "max-header-bytes", env: "VERIFYD_MAX_HEADER_BYTES", default: 16_384, parse: bytes, description: "Largest request header block." },
+  corsOrigins: {
+    flag: "cors-origins",
+    env: "VERIFYD_CORS_ORIGINS",
+    default: [],
+    parse: list,
+    description: "Browser origins allowed to call (comma-separated, `*` for any); none by default.",
+  },
+  logLevel: {
+    flag: "log-level",
+    env: "VERIFYD_LOG_LEVEL",
+    default: "info",
+    parse: oneOf<LogLevel>("debug", "info", "warn", "error", "silent"),
+    description: "debug, info, warn, error or silent.",
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof settings;
+type Values = { [K in keyof Settings]: Settings[K] extends { default: unknown } ? ReturnType<Settings[K]["parse"]> : ReturnType<Settings[K]["parse"]> | undefined };
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
+  const { values: flags } = parseArgs({
+    args: [...argv],
+    options: Object.fromEntries(
+      Object.values(settings).map((s: Setting<unknown>) => [s.flag, { type: s.boolean ? "boolean" : "string" }]),
+    ) as Record<string, { type: "string" | "boolean" }>,
+    strict: true,
+    allowPositionals: false,
+  });
+  const values = {} as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [key, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
+    const fromFlag = flags[setting.flag];
+    const raw = fromFlag === undefined ? env[setting.env] : String(fromFlag);
+    if (raw === undefined || raw === "") {
+      values[key] = setting.default;
+      continue;
+    }
+    try {
+      values[key] = setting.parse(raw);
+    } catch (error) {
+      problems.push(`--${setting.flag} / ${setting.env}: ${(error as Error).message} (got "${raw}")`);
+    }
+  }
+  if (problems.length === 0) problems.push(...crossCheck(values as Values));
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  return toConfig(values as Values);
+}
+
+function crossCheck(values: Values): string[] {
+  const problems: string[] = [];
+  if ((values.tlsCert === undefined) !== (values.tlsKey === undefined)) {
+    problems.push("--tls-cert and --tls-key go together");
+  }
+  if (values.production && values.devPrintCodes) {
+    problems.push("--dev-print-codes prints secrets and is refused with --production");
+  }
+  if (/^postgres(ql)?:\/\//.test(values.database)) {
+    problems.push("--database: PostgreSQL is not supported yet; give a SQLite file path");
+  }
+  if (new Set(values.codeAlphabet).size !== [...values.codeAlphabet].length || [...values.codeAlphabet].length < 2) {
+    problems.push("--code-alphabet must have at least two distinct characters and no repeats");
+  }
+  return problems;
+}
+
+function toConfig(values: Values): Config {
+  return {
+    host: values.host,
+    port: values.port,
+    database: values.database,
+    ...(values.tlsCert && values.tlsKey ? { tls: { certFile: values.tlsCert, keyFile: values.tlsKey } } : {}),
+    ...(values.keys ? { keys: values.keys } : {}),
+    production: values.production,
+    devPrintCodes: values.devPrintCodes,
+    code: { length: values.codeLength, alphabet: values.codeAlphabet, ttlMs: values.codeTtl, maxAttempts: values.codeMaxAttempts },
+    failures: { maxConsecutiveFailures: values.maxConsecutiveFailures, lockoutMs: values.failureLockout },
+    phone: { ...(values.defaultRegion ? { defaultRegion: values.defaultRegion } : {}), allowLandline: values.allowLandline },
+    limits: {
+      maxBodyBytes: values.maxBodyBytes,
+      firstBytesTimeoutMs: values.firstBytesTimeout,
+      headersTimeoutMs: values.headersTimeout,
+      requestTimeoutMs: values.requestTimeout,
+      idleTimeoutMs: values.idleTimeout,
+      maxConnections: values.maxConnections,
+      maxConcurrentStreams: values.maxConcurrentStreams,
+      maxHeaderBytes: values.maxHeaderBytes,
+    },
+    corsOrigins: values.corsOrigins,
+    logLevel: values.logLevel,
+  };
+}

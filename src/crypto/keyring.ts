@@ -1,0 +1,76 @@
+// Secret keys by id: the current one signs and seals, older ones still verify and open, so a rotation never
+// invalidates codes already issued. Keys come from config, or are generated once into the data directory.
+import { hkdfSync, randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+export interface Keyring {
+  currentId: string;
+  /** Derives a 32-byte key for one purpose from the master key `keyId`; undefined for an unknown id. */
+  derive(keyId: string, purpose: string): Buffer | undefined;
+}
+
+const masterKeyBytes = 32;
+
+export function createKeyring(currentId: string, masterKeys: ReadonlyMap<string, Buffer>): Keyring {
+  if (!masterKeys.has(currentId)) throw new Error(`the current key "${currentId}" is not in the keyring`);
+  const derived = new Map<string, Buffer>();
+  return {
+    currentId,
+    derive(keyId, purpose) {
+      const cacheKey = `${keyId}\0${purpose}`;
+      const cached = derived.get(cacheKey);
+      if (cached) return cached;
+      const master = masterKeys.get(keyId);
+      if (!master) return undefined;
+      const key = Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), `verifyd ${purpose}`, 32));
+      derived.set(cacheKey, key);
+      return key;
+    },
+  };
+}
+
+/**
+ * Parses "id:base64key,id:base64key" (the first is current). Each key must be 32 random bytes, e.g. from
+ * `openssl rand -base64 32`.
+ */
+export function parseKeyList(value: string): Keyring {
+  const entries = value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry): [string, Buffer] => {
+      const separator = entry.indexOf(":");
+      if (separator <= 0) throw new Error(`key "${entry.slice(0, 8)}…" must look like id:base64`);
+      const key = Buffer.from(entry.slice(separator + 1), "base64");
+      if (key.length !== masterKeyBytes) throw new Error(`key "${entry.slice(0, separator)}" must be ${masterKeyBytes} bytes`);
+      return [entry.slice(0, separator), key];
+    });
+  const first = entries[0];
+  if (!first) throw new Error("the key list is empty");
+  return createKeyring(first[0], new Map(entries));
+}
+
+interface KeyringFile {
+  current: string;
+  keys: Record<string, string>;
+}
+
+/** Reads the keyring file, creating it (owner-only) with one fresh key when it does not exist yet. */
+export function loadOrCreateKeyringFile(path: string): Keyring {
+  mkdirSync(dirname(path), { recursive: true });
+  const fresh: KeyringFile = { current: "1", keys: { "1": randomBytes(masterKeyBytes).toString("base64") } };
+  try {
+    // "wx" fails if the file exists, so two processes starting together agree on one key.
+    writeFileSync(path, `${JSON.stringify(fresh, null, 2)}\n`, { flag: "wx", mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  chmodSync(path, 0o600);
+  const file = JSON.parse(readFileSync(path, "utf8")) as KeyringFile;
+  return parseKeyList(
+    [file.current, ...Object.keys(file.keys).filter((id) => id !== file.current)]
+      .map((id) => `${id}:${file.keys[id]}`)
+      .join(","),
+  );
+}

@@ -1,0 +1,117 @@
+// Pure decisions for one contact channel (phone or email): given the user's state, what happens next.
+// Both channels share this one state machine; only addresses and message texts differ.
+import { type Channel, DomainError, errors } from "./errors.js";
+import type { EventBody } from "./events.js";
+import type { ContactState, FailurePolicy } from "./user-state.js";
+import type { CodeHasher, CodePolicy } from "./verification-code.js";
+
+/** How a new address is to be confirmed. */
+export type Verification = { kind: "send"; urlTemplate?: string } | { kind: "return" } | { kind: "verified" };
+
+export type CodeRequest = Exclude<Verification, { kind: "verified" }>;
+
+export interface IssuedCode {
+  plain: string;
+  hash: string;
+  keyId: string;
+  expiresAt: Date;
+}
+
+const type = <T extends string>(channel: Channel, action: T) => `user.human.${channel}.${action}` as const;
+
+export function changedEvent(channel: Channel, value: string): EventBody {
+  return { type: type(channel, "changed"), payload: { value } };
+}
+
+export function verifiedEvent(channel: Channel, value: string): EventBody {
+  return { type: type(channel, "verified"), payload: { value } };
+}
+
+export function codeAddedEvent(channel: Channel, code: IssuedCode, request: CodeRequest): EventBody {
+  const urlTemplate = request.kind === "send" ? request.urlTemplate : undefined;
+  return {
+    type: type(channel, "code.added"),
+    payload: {
+      hash: code.hash,
+      keyId: code.keyId,
+      expiresAt: code.expiresAt.toISOString(),
+      delivery: request.kind,
+      ...(urlTemplate === undefined ? {} : { urlTemplate }),
+    },
+  };
+}
+
+export function removedEvent(channel: Channel): EventBody {
+  return { type: type(channel, "removed"), payload: {} };
+}
+
+export function failedEvent(channel: Channel, reason: string): EventBody {
+  return { type: type(channel, "verification.failed"), payload: { reason } };
+}
+
+/** The address currently awaiting (or, without a pending change, holding) verification. */
+export function currentAddress(contact: ContactState): string | undefined {
+  return contact.pending ?? contact.verified;
+}
+
+/** Setting the address it already has is refused, as in ZITADEL: a resend is the way to get a new code. */
+export function checkAddressChanges(contact: ContactState, channel: Channel, value: string): void {
+  if (value === currentAddress(contact)) throw errors.contactNotChanged(channel);
+}
+
+/** A new code can be requested while an address awaits verification: never stuck, whatever happened to the last code. */
+export function checkCodeCanBeIssued(contact: ContactState, channel: Channel): string {
+  if (contact.pending !== undefined) return contact.pending;
+  if (contact.verified !== undefined) throw errors.alreadyVerified(channel);
+  throw errors.noPendingCode();
+}
+
+export function checkRemovable(contact: ContactState, channel: Channel): void {
+  if (currentAddress(contact) === undefined) throw errors.contactNotFound(channel);
+}
+
+export interface VerifyInput {
+  userId: string;
+  channel: Channel;
+  code: string;
+  now: Date;
+}
+
+/**
+ * Decides a verification attempt. A refused or wrong attempt is still an event (the caller writes it, then returns
+ * the error), so attempts are counted in the same serialized log that decides them: two racing attempts cannot both
+ * be judged against the same count.
+ */
+export function decideVerification(
+  contact: ContactState,
+  input: VerifyInput,
+  policy: { code: CodePolicy; failures: FailurePolicy },
+  hasher: CodeHasher,
+): { event: EventBody; error?: DomainError } {
+  const fail = (error: DomainError) => ({ event: failedEvent(input.channel, error.reason), error });
+  const { pending, code } = contact;
+  if (pending === undefined) {
+    return fail(contact.verified === undefined ? errors.noPendingCode() : errors.alreadyVerified(input.channel));
+  }
+  if (!code) return fail(errors.noPendingCode());
+  const lockedUntil = lockoutEnd(contact, policy.failures);
+  if (lockedUntil !== undefined && input.now < lockedUntil) {
+    return fail(errors.tooManyFailures(Math.ceil((lockedUntil.getTime() - input.now.getTime()) / 1000)));
+  }
+  if (code.failedAttempts >= policy.code.maxAttempts) return fail(errors.maxAttemptsReached());
+  if (input.now >= code.expiresAt) return fail(errors.codeExpired());
+  const binding = { userId: input.userId, channel: input.channel, destination: code.destination };
+  if (code.destination !== pending || !hasher.matches(input.code, binding, code)) {
+    return fail(errors.codeInvalid(policy.code.maxAttempts - code.failedAttempts - 1));
+  }
+  return { event: verifiedEvent(input.channel, pending) };
+}
+
+function lockoutEnd(contact: ContactState, policy: FailurePolicy): Date | undefined {
+  if (contact.failureStreak < policy.maxConsecutiveFailures || !contact.lastFailureAt) return undefined;
+  return new Date(contact.lastFailureAt.getTime() + policy.lockoutMs);
+}
+
+export function isDomainError(error: unknown): error is DomainError {
+  return error instanceof DomainError;
+}

@@ -1,0 +1,75 @@
+// Domain errors carry everything every protocol needs to report them the same way: a gRPC-style kind, ZITADEL's
+// error id and text ("<text> (<id>)" on the wire), a stable upper-case reason and machine-readable metadata.
+
+export type ErrorKind =
+  | "InvalidArgument"
+  | "NotFound"
+  | "AlreadyExists"
+  | "FailedPrecondition"
+  | "ResourceExhausted"
+  | "PermissionDenied"
+  | "Aborted"
+  | "Unimplemented"
+  | "Internal";
+
+export class DomainError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    /** ZITADEL's error id where ZITADEL has one, e.g. "COMMAND-eis9R"; our own stable id otherwise. */
+    readonly id: string,
+    /** The human text without the id. */
+    readonly text: string,
+    /** A stable upper-case reason, e.g. "INVALID_VERIFICATION_CODE". */
+    readonly reason: string,
+    readonly metadata: Readonly<Record<string, string>> = {},
+  ) {
+    super(`${text} (${id})`);
+    this.name = "DomainError";
+  }
+}
+
+export const errors = {
+  userNotFound: () => new DomainError("NotFound", "QUERY-Dfbg2", "User could not be found", "USER_NOT_FOUND"),
+  userAlreadyExists: () =>
+    new DomainError("FailedPrecondition", "COMMAND-7yiox1isql", "User already exists", "USER_ALREADY_EXISTS"),
+  usernameTaken: () =>
+    new DomainError("AlreadyExists", "COMMAND-k2unb", "Username already taken", "USERNAME_TAKEN"),
+  organizationNotFound: () =>
+    new DomainError("NotFound", "COMMAND-4g3xq", "Organization not found", "ORGANIZATION_NOT_FOUND"),
+  phoneInvalid: (detail: string) =>
+    new DomainError("InvalidArgument", "PHONE-so0wa", "Phone is invalid", "PHONE_INVALID", { detail }),
+  emailInvalid: () => new DomainError("InvalidArgument", "EMAIL-599BI", "Email is invalid", "EMAIL_INVALID"),
+  urlTemplateInvalid: () =>
+    new DomainError("InvalidArgument", "DOMAIN-oGh5e", "URL template is invalid", "URL_TEMPLATE_INVALID"),
+  contactNotChanged: (channel: Channel) =>
+    new DomainError("FailedPrecondition", "COMMAND-Uch5e", `${label(channel)} not changed`, "NOT_CHANGED"),
+  contactNotFound: (channel: Channel) =>
+    new DomainError("FailedPrecondition", "COMMAND-ieJ2e", `${label(channel)} not found`, "CONTACT_NOT_FOUND"),
+  codeInvalid: (attemptsLeft: number) =>
+    new DomainError("InvalidArgument", "COMMAND-eis9R", "Code is invalid", "INVALID_VERIFICATION_CODE", {
+      attemptsLeft: String(attemptsLeft),
+    }),
+  codeExpired: () => new DomainError("FailedPrecondition", "CODE-QvUQ4P", "Code is expired", "CODE_EXPIRED"),
+  maxAttemptsReached: () =>
+    new DomainError(
+      "ResourceExhausted",
+      "COMMAND-8ijdw",
+      "Too many wrong codes; request a new code",
+      "MAX_ATTEMPTS_REACHED",
+    ),
+  tooManyFailures: (retryAfterSeconds: number) =>
+    new DomainError("ResourceExhausted", "COMMAND-3kcud", "Too many failed verifications; try again later", "TOO_MANY_FAILURES", {
+      retryAfterSeconds: String(retryAfterSeconds),
+    }),
+  noPendingCode: () => new DomainError("FailedPrecondition", "COMMAND-2M9fs", "Code not found", "NO_PENDING_CODE"),
+  alreadyVerified: (channel: Channel) =>
+    new DomainError("FailedPrecondition", "COMMAND-ahs0u", `${label(channel)} already verified`, "ALREADY_VERIFIED"),
+  concurrentUpdate: () =>
+    new DomainError("Aborted", "COMMAND-0w1ir", "The user changed concurrently; try again", "CONCURRENT_UPDATE"),
+} as const;
+
+export type Channel = "phone" | "email";
+
+function label(channel: Channel): string {
+  return channel === "phone" ? "Phone" : "Email";
+}

@@ -1,0 +1,46 @@
+// The events of the user aggregate, named as ZITADEL names them. Payloads never hold a code in plain text.
+import type { Channel } from "./errors.js";
+
+export interface Profile {
+  givenName: string;
+  familyName: string;
+  nickName?: string;
+  displayName?: string;
+  preferredLanguage?: string;
+  gender?: number;
+}
+
+/** How the person gets the code: by SMS or email, or back in the response to a trusted caller. */
+export type CodeDelivery = "send" | "return";
+
+export interface CodeAddedPayload {
+  /** base64url HMAC of the code, bound to user, channel and destination. */
+  hash: string;
+  keyId: string;
+  /** ISO 8601 */
+  expiresAt: string;
+  delivery: CodeDelivery;
+  urlTemplate?: string;
+}
+
+export type EventBody =
+  | { type: "user.human.added"; payload: { username: string; profile: Profile; email?: string; phone?: string } }
+  | { type: `user.human.${Channel}.changed`; payload: { value: string } }
+  | { type: `user.human.${Channel}.code.added`; payload: CodeAddedPayload }
+  | { type: `user.human.${Channel}.verified`; payload: { value: string } }
+  | { type: `user.human.${Channel}.verification.failed`; payload: { reason: string } }
+  | { type: `user.human.${Channel}.removed`; payload: Record<string, never> };
+
+export type UserEvent = EventBody & {
+  aggregateId: string;
+  /** The user's own counter: 1 for the first event. */
+  sequence: number;
+  resourceOwner: string;
+  createdAt: Date;
+};
+
+/** Splits "user.human.phone.code.added" into its channel and the channel-independent action. */
+export function parseContactEventType(type: string): { channel: Channel; action: string } | undefined {
+  const match = /^user\.human\.(phone|email)\.(.+)$/.exec(type);
+  return match ? { channel: match[1] as Channel, action: match[2] as string } : undefined;
+}

@@ -1,0 +1,77 @@
+// The small interfaces through which the store, the crypto and delivery plug into the domain.
+import type { Channel } from "./errors.js";
+import type { UserEvent } from "./events.js";
+import type { UserState } from "./user-state.js";
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+/** A message waiting for delivery; its body (destination and text, including the code) is encrypted. */
+export interface SealedMessage {
+  id: string;
+  userId: string;
+  channel: Channel;
+  keyId: string;
+  /** AES-256-GCM: nonce, ciphertext and tag. */
+  sealed: Uint8Array;
+  createdAt: Date;
+  /** After this the message is worthless (its code has expired) and is wiped undelivered. */
+  expiresAt: Date;
+}
+
+/** A change of one user: the events to append, the state they lead to, and messages to deliver. */
+export interface UserChange {
+  userId: string;
+  /** The user's sequence the change was decided on: 0 for a new user. */
+  expectedSequence: number;
+  events: readonly UserEvent[];
+  next: UserState;
+  outbox: readonly SealedMessage[];
+}
+
+/** Thrown by append when the change lost a race; the caller reloads and decides again. */
+export class AppendConflict extends Error {
+  constructor(
+    readonly conflict: "sequence" | "username",
+    message: string,
+  ) {
+    super(message);
+    this.name = "AppendConflict";
+  }
+}
+
+export interface UserStore {
+  /** The projected state of a user, or undefined when no such user exists. */
+  load(userId: string): Promise<UserState | undefined>;
+  /**
+   * Appends the events and updates the projection and the outbox in one transaction, or throws AppendConflict
+   * when another writer appended to the user first (or, for a new user, when the username is taken).
+   */
+  append(change: UserChange): Promise<void>;
+  /** All events of a user in sequence order. */
+  events(userId: string): Promise<UserEvent[]>;
+}
+
+export interface OrganizationStore {
+  /** The organization created on first start; created now if missing. */
+  defaultOrganization(): Promise<Organization>;
+  find(id: string): Promise<Organization | undefined>;
+}
+
+export interface OutboxStore {
+  /** Claims up to `limit` undelivered, unexpired messages for delivery, oldest first. */
+  claimDue(now: Date, limit: number): Promise<SealedMessage[]>;
+  /** Marks a message delivered and wipes its body. */
+  markDelivered(id: string, at: Date): Promise<void>;
+  /** Records a failed delivery attempt; the message stays due. */
+  markFailed(id: string, at: Date, error: string): Promise<void>;
+  /** Wipes the bodies of undelivered messages that expired; returns how many. */
+  expire(now: Date): Promise<number>;
+}

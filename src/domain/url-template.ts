@@ -1,0 +1,25 @@
+// ZITADEL's url_template uses Go template placeholders; we accept exactly {{.UserID}}, {{.OrgID}} and {{.Code}}.
+import { errors } from "./errors.js";
+
+export interface UrlTemplateValues {
+  UserID: string;
+  OrgID: string;
+  Code: string;
+}
+
+const placeholder = /\{\{\s*\.(\w+)\s*\}\}/g;
+
+/** Throws InvalidArgument DOMAIN-oGh5e for unknown placeholders, stray braces or a result that is not a URL. */
+export function renderUrlTemplate(template: string, values: UrlTemplateValues): string {
+  const rendered = template.replace(placeholder, (_match, name: string) => {
+    if (!Object.hasOwn(values, name)) throw errors.urlTemplateInvalid();
+    return encodeURIComponent(values[name as keyof UrlTemplateValues]);
+  });
+  if (rendered.includes("{{") || rendered.includes("}}") || !URL.canParse(rendered)) throw errors.urlTemplateInvalid();
+  return rendered;
+}
+
+/** Checks a template before it is stored, with sample values, as ZITADEL does. */
+export function checkUrlTemplate(template: string): void {
+  renderUrlTemplate(template, { UserID: "1", OrgID: "1", Code: "CODE" });
+}

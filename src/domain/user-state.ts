@@ -1,0 +1,143 @@
+// The user aggregate's state, rebuilt by folding its events. The same fold produces the stored projection, so the
+// projection can always be checked against a replay of the events.
+import type { Channel } from "./errors.js";
+import { type CodeDelivery, type Profile, type UserEvent, parseContactEventType } from "./events.js";
+
+export interface PendingCode {
+  hash: string;
+  keyId: string;
+  /** The address the code was created for; a code never verifies another address. */
+  destination: string;
+  expiresAt: Date;
+  delivery: CodeDelivery;
+  urlTemplate?: string;
+  failedAttempts: number;
+}
+
+export interface ContactState {
+  /** The verified address: the one that counts for login. It stays until a changed address is verified. */
+  verified?: string;
+  /** An address that awaits verification: a first address, or a change of a verified one. */
+  pending?: string;
+  code?: PendingCode;
+  /** Failed verifications in a row, across codes; only a success or a quiet window resets it. */
+  failureStreak: number;
+  lastFailureAt?: Date;
+}
+
+export interface UserState {
+  id: string;
+  resourceOwner: string;
+  username: string;
+  profile: Profile;
+  phone: ContactState;
+  email: ContactState;
+  sequence: number;
+  createdAt: Date;
+  changedAt: Date;
+}
+
+export interface FailurePolicy {
+  /** Consecutive failures per contact after which verification is refused for a while. */
+  maxConsecutiveFailures: number;
+  /** How long a contact stays refused, counted from its last counted failure. */
+  lockoutMs: number;
+}
+
+export const emptyContact = (): ContactState => ({ failureStreak: 0 });
+
+export function replay(events: readonly UserEvent[], policy: FailurePolicy): UserState | undefined {
+  let state: UserState | undefined;
+  for (const event of events) state = apply(state, event, policy);
+  return state;
+}
+
+export function apply(state: UserState | undefined, event: UserEvent, policy: FailurePolicy): UserState {
+  if (event.type === "user.human.added") {
+    const { username, profile, email, phone } = event.payload;
+    return {
+      id: event.aggregateId,
+      resourceOwner: event.resourceOwner,
+      username,
+      profile,
+      phone: phone ? { failureStreak: 0, pending: phone } : emptyContact(),
+      email: email ? { failureStreak: 0, pending: email } : emptyContact(),
+      sequence: event.sequence,
+      createdAt: event.createdAt,
+      changedAt: event.createdAt,
+    };
+  }
+  if (!state) throw new Error(`event ${event.type} before user.human.added for ${event.aggregateId}`);
+  const contactEvent = parseContactEventType(event.type);
+  if (!contactEvent) throw new Error(`unknown event type ${event.type}`);
+  const { channel } = contactEvent;
+  return {
+    ...state,
+    [channel]: applyToContact(state[channel], event, policy),
+    sequence: event.sequence,
+    changedAt: event.createdAt,
+  };
+}
+
+function applyToContact(contact: ContactState, event: UserEvent, policy: FailurePolicy): ContactState {
+  switch (event.type) {
+    case "user.human.phone.changed":
+    case "user.human.email.changed": {
+      const { code: _dropped, pending: _replaced, ...rest } = contact;
+      // Changing back to the verified address just cancels the pending change.
+      return event.payload.value === contact.verified ? rest : { ...rest, pending: event.payload.value };
+    }
+    case "user.human.phone.code.added":
+    case "user.human.email.code.added": {
+      const { hash, keyId, expiresAt, delivery, urlTemplate } = event.payload;
+      const destination = contact.pending ?? contact.verified ?? "";
+      const code: PendingCode = {
+        hash,
+        keyId,
+        destination,
+        expiresAt: new Date(expiresAt),
+        delivery,
+        failedAttempts: 0,
+        ...(urlTemplate === undefined ? {} : { urlTemplate }),
+      };
+      return { ...contact, code };
+    }
+    case "user.human.phone.verified":
+    case "user.human.email.verified":
+      return { failureStreak: 0, verified: event.payload.value };
+    case "user.human.phone.verification.failed":
+    case "user.human.email.verification.failed":
+      return applyFailure(contact, event.payload.reason, event.createdAt, policy);
+    case "user.human.phone.removed":
+    case "user.human.email.removed":
+      return emptyContact();
+    default:
+      throw new Error(`unknown event type ${event.type}`);
+  }
+}
+
+/**
+ * Only a wrong code is a guess. Other failures (expired, dead or missing code, lockout) are refused before any
+ * comparison: they are recorded as events but neither use up a code nor extend a lockout.
+ */
+function applyFailure(contact: ContactState, reason: string, at: Date, policy: FailurePolicy): ContactState {
+  if (reason !== "INVALID_VERIFICATION_CODE" || !contact.code) return contact;
+  const quietLongEnough =
+    contact.lastFailureAt !== undefined && at.getTime() - contact.lastFailureAt.getTime() >= policy.lockoutMs;
+  return {
+    ...contact,
+    code: { ...contact.code, failedAttempts: contact.code.failedAttempts + 1 },
+    failureStreak: quietLongEnough ? 1 : contact.failureStreak + 1,
+    lastFailureAt: at,
+  };
+}
+
+/** What GetUserByID shows: the verified address while a change is pending, so login identity stays put. */
+export function visibleContact(contact: ContactState): { value: string; isVerified: boolean; pending?: string } {
+  if (contact.verified !== undefined) {
+    return { value: contact.verified, isVerified: true, ...(contact.pending ? { pending: contact.pending } : {}) };
+  }
+  return { value: contact.pending ?? "", isVerified: false };
+}
+
+export type { Channel };

@@ -1,0 +1,34 @@
+// One-time codes: created uniformly from an alphabet and never kept in plain text; only a keyed hash is stored.
+import type { Channel } from "./errors.js";
+
+export interface CodePolicy {
+  length: number;
+  alphabet: string;
+  ttlMs: number;
+  /** Wrong attempts a single code survives; the next wrong one leaves it dead. */
+  maxAttempts: number;
+}
+
+/** Returns a uniformly distributed integer in [0, max); backed by a CSPRNG without modulo bias. */
+export type RandomIndex = (max: number) => number;
+
+export function generateCode(policy: Pick<CodePolicy, "length" | "alphabet">, randomIndex: RandomIndex): string {
+  const symbols = [...policy.alphabet];
+  let code = "";
+  for (let i = 0; i < policy.length; i++) code += symbols[randomIndex(symbols.length)];
+  return code;
+}
+
+/** What a code hash is bound to: a code for one user, channel and address verifies nothing else. */
+export interface CodeBinding {
+  userId: string;
+  channel: Channel;
+  destination: string;
+}
+
+/** Keyed hashing of codes; implemented with HMAC over a keyring so older keys still verify after a rotation. */
+export interface CodeHasher {
+  hash(code: string, binding: CodeBinding): { hash: string; keyId: string };
+  /** Constant-time comparison; false when the key id is unknown. */
+  matches(code: string, binding: CodeBinding, stored: { hash: string; keyId: string }): boolean;
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { normalizeEmailAddress } from "../../src/domain/email-address.js";
+import { createIdGenerator } from "../../src/domain/ids.js";
+import { normalizePhoneNumber } from "../../src/domain/phone-number.js";
+import { renderUrlTemplate } from "../../src/domain/url-template.js";
+import { generateCode } from "../../src/domain/verification-code.js";
+
+const strict = { refusedTypes: ["FIXED_LINE", "VOIP"] };
+
+describe("phone numbers", () => {
+  it("stores valid mobile numbers in E.164", () => {
+    expect(normalizePhoneNumber("+41 79 123 45 67", strict)).toBe("+41791234567");
+    expect(normalizePhoneNumber("+1 (201) 555-0123", strict)).toBe("+12015550123");
+  });
+
+  it("requires international format unless a default region is configured", () => {
+    expect(() => normalizePhoneNumber("079 123 45 67", strict)).toThrow(/Phone is invalid/);
+    expect(normalizePhoneNumber("079 123 45 67", { ...strict, defaultRegion: "CH" })).toBe("+41791234567");
+  });
+
+  it("checks numbers against the numbering plan, not only their shape", () => {
+    expect(() => normalizePhoneNumber("+41 79 123", strict)).toThrow(/PHONE-so0wa/);
+    expect(() => normalizePhoneNumber("+999 1234567", strict)).toThrow(/PHONE-so0wa/);
+  });
+
+  it("refuses fixed-line numbers for SMS unless allowed", () => {
+    expect(() => normalizePhoneNumber("+41 44 234 56 78", strict)).toThrow(/PHONE-so0wa/);
+    expect(normalizePhoneNumber("+41 44 234 56 78", { refusedTypes: [] })).toBe("+41442345678");
+  });
+});
+
+describe("email addresses", () => {
+  it("lower-cases the domain but keeps the local part", () => {
+    expect(normalizeEmailAddress(" Ada.Lovelace@Example.COM ")).toBe("Ada.Lovelace@example.com");
+  });
+
+  it.each(["", "plain", "@example.com", "a@", "a@b", "a..b@example.com", "a@-x.com", `${"a".repeat(65)}@example.com`])(
+    "refuses %j",
+    (address) => {
+      expect(() => normalizeEmailAddress(address)).toThrow(/EMAIL-599BI/);
+    },
+  );
+});
+
+describe("codes", () => {
+  it("draws each character from the alphabet through the random source", () => {
+    const draws: number[] = [];
+    const code = generateCode({ length: 6, alphabet: "0123456789" }, (max) => {
+      draws.push(max);
+      return draws.length % max;
+    });
+    expect(code).toBe("123456");
+    expect(draws).toEqual([10, 10, 10, 10, 10, 10]);
+  });
+
+  it("treats the alphabet as code points", () => {
+    expect(generateCode({ length: 3, alphabet: "😀😁" }, () => 1)).toBe("😁😁😁");
+  });
+});
+
+describe("ids", () => {
+  it("are numeric, unique and increase with time", () => {
+    let now = Date.UTC(2026, 0, 1);
+    const next = createIdGenerator(() => new Date(now), () => 0);
+    const ids = [next(), next()];
+    now += 1;
+    ids.push(next());
+    expect(ids.every((id) => /^\d+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(3);
+    expect([...ids].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))).toEqual(ids);
+  });
+});
+
+describe("url templates", () => {
+  it("fills ZITADEL's placeholders, encoded", () => {
+    expect(
+      renderUrlTemplate("https://app.example/verify?user={{.UserID}}&code={{ .Code }}&org={{.OrgID}}", {
+        UserID: "1",
+        OrgID: "2",
+        Code: "A B",
+      }),
+    ).toBe("https://app.example/verify?user=1&code=A%20B&org=2");
+  });
+
+  it.each(["https://x/{{.Nope}}", "https://x/{{.Code", "not a url {{.Code}}"])("refuses %j with DOMAIN-oGh5e", (template) => {
+    expect(() => renderUrlTemplate(template, { UserID: "1", OrgID: "2", Code: "3" })).toThrow(/DOMAIN-oGh5e/);
+  });
+});
