@@ -1,0 +1,45 @@
+// Opens the one SQLite file the service keeps everything in, and brings its schema up to date.
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
+import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+
+export type Db = BetterSQLite3Database & { $client: Database.Database };
+
+export interface DatabaseHandle {
+  db: Db;
+  sqlite: Database.Database;
+  close(): void;
+}
+
+const migrationsFolder = join(import.meta.dirname, "migrations");
+
+export function openDatabase(path: string): DatabaseHandle {
+  mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path);
+  // First, so that a second process on the file waits for locks, even for the switch to WAL, instead of failing.
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("foreign_keys = ON");
+  const db = drizzle(sqlite);
+  migrateConcurrently(db);
+  return { db, sqlite, close: () => sqlite.close() };
+}
+
+/**
+ * Drizzle's migrator reads which migrations are applied before it opens its transaction, so when two processes
+ * start at once both may set out to apply the same ones. The loser fails (a table already exists, or its snapshot
+ * went stale) and rolls back; by then the winner has committed, so running again finds nothing left to do.
+ */
+function migrateConcurrently(db: Db, attempts = 3): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      migrate(db, { migrationsFolder });
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// The outbox in SQLite. Workers lease messages, so several of them (in one or more processes) never send one twice
+// at the same time; a crashed worker's lease simply runs out.
+import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import type { OutboxStore, SealedMessage } from "../domain/ports.js";
+import type { Db } from "./open-database.js";
+import { outbox } from "./schema.js";
+
+export interface SqliteOutboxStoreOptions {
+  /** How long a claimed message is left to its worker before another may claim it. */
+  leaseMs?: number;
+}
+
+// Conditions and SET clauses bind a placeholder's value as it is, without the column's encoding, so timestamps are
+// passed in as milliseconds.
+const param = (name: string) => sql`${sql.placeholder(name)}`;
+
+export class SqliteOutboxStore implements OutboxStore {
+  private readonly leaseMs: number;
+  private readonly claim;
+  private readonly deliver;
+  private readonly fail;
+  private readonly expireDue;
+
+  constructor(db: Db, options: SqliteOutboxStoreOptions = {}) {
+    this.leaseMs = options.leaseMs ?? 30_000;
+    const due = db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(
+        and(
+          eq(outbox.status, "pending"),
+          gt(outbox.expiresAt, param("now")),
+          or(isNull(outbox.claimedUntil), lte(outbox.claimedUntil, param("now"))),
+        ),
+      )
+      .orderBy(asc(outbox.createdAt))
+      .limit(sql.placeholder("limit"));
+    // One statement selects and leases, so two workers cannot both see a message as free.
+    this.claim = db
+      .update(outbox)
+      .set({ claimedUntil: param("claimedUntil"), attempts: sql`${outbox.attempts} + 1` })
+      .where(inArray(outbox.id, due))
+      .returning({
+        id: outbox.id,
+        userId: outbox.userId,
+        channel: outbox.channel,
+        keyId: outbox.keyId,
+        sealed: outbox.sealed,
+        createdAt: outbox.createdAt,
+        expiresAt: outbox.expiresAt,
+      })
+      .prepare();
+    this.deliver = db
+      .update(outbox)
+      .set({ status: "delivered", deliveredAt: param("at"), sealed: null, claimedUntil: null })
+      .where(eq(outbox.id, sql.placeholder("id")))
+      .prepare();
+    this.fail = db
+      .update(outbox)
+      .set({ lastError: param("error"), lastFailureAt: param("at"), claimedUntil: null })
+      .where(and(eq(outbox.id, sql.placeholder("id")), eq(outbox.status, "pending")))
+      .prepare();
+    this.expireDue = db
+      .update(outbox)
+      .set({ status: "expired", sealed: null, claimedUntil: null })
+      .where(and(eq(outbox.status, "pending"), lte(outbox.expiresAt, param("now"))))
+      .prepare();
+  }
+
+  async claimDue(now: Date, limit: number): Promise<SealedMessage[]> {
+    const rows = this.claim.all({ now: now.getTime(), limit, claimedUntil: now.getTime() + this.leaseMs });
+    return rows
+      // A pending message always has its body; only delivery and expiry wipe it.
+      .map(({ sealed, ...row }) => ({ ...row, sealed: new Uint8Array(sealed as Buffer) }))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  async markDelivered(id: string, at: Date): Promise<void> {
+    this.deliver.run({ id, at: at.getTime() });
+  }
+
+  async markFailed(id: string, at: Date, error: string): Promise<void> {
+    this.fail.run({ id, at: at.getTime(), error });
+  }
+
+  async expire(now: Date): Promise<number> {
+    return this.expireDue.run({ now: now.getTime() }).changes;
+  }
+}

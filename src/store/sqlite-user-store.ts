@@ -1,0 +1,126 @@
+// The user aggregate in SQLite: the event stream, the projection and the outbox change together or not at all.
+import { eq, max, sql } from "drizzle-orm";
+import type { UserEvent } from "../domain/events.js";
+import { AppendConflict, type UserChange, type UserStore } from "../domain/ports.js";
+import type { UserState } from "../domain/user-state.js";
+import type { Db } from "./open-database.js";
+import { events, outbox, users } from "./schema.js";
+import { isUniqueViolation } from "./sqlite-errors.js";
+
+const placeholder = sql.placeholder;
+
+export class SqliteUserStore implements UserStore {
+  private readonly selectState;
+  private readonly selectLastSequence;
+  private readonly selectEvents;
+  private readonly insertEvent;
+  private readonly upsertUser;
+  private readonly insertMessage;
+  /** Immediate, so the write lock is taken before the sequence check rather than after it. */
+  private readonly appendInTransaction;
+
+  constructor(db: Db) {
+    this.selectState = db
+      .select({ state: users.state })
+      .from(users)
+      .where(eq(users.id, placeholder("id")))
+      .prepare();
+    this.selectLastSequence = db
+      .select({ sequence: max(events.sequence) })
+      .from(events)
+      .where(eq(events.aggregateId, placeholder("id")))
+      .prepare();
+    this.selectEvents = db
+      .select()
+      .from(events)
+      .where(eq(events.aggregateId, placeholder("id")))
+      .orderBy(events.sequence)
+      .prepare();
+    this.insertEvent = db
+      .insert(events)
+      .values({
+        aggregateId: placeholder("aggregateId"),
+        sequence: placeholder("sequence"),
+        type: placeholder("type"),
+        payload: placeholder("payload"),
+        resourceOwner: placeholder("resourceOwner"),
+        createdAt: placeholder("createdAt"),
+      })
+      .prepare();
+    this.upsertUser = db
+      .insert(users)
+      .values({
+        id: placeholder("id"),
+        resourceOwner: placeholder("resourceOwner"),
+        username: placeholder("username"),
+        sequence: placeholder("sequence"),
+        createdAt: placeholder("createdAt"),
+        changedAt: placeholder("changedAt"),
+        state: placeholder("state"),
+      })
+      .onConflictDoUpdate({
+        target: users.id,
+        set: {
+          resourceOwner: sql`excluded.resource_owner`,
+          username: sql`excluded.username`,
+          sequence: sql`excluded.sequence`,
+          changedAt: sql`excluded.changed_at`,
+          state: sql`excluded.state`,
+        },
+      })
+      .prepare();
+    this.insertMessage = db
+      .insert(outbox)
+      .values({
+        id: placeholder("id"),
+        userId: placeholder("userId"),
+        channel: placeholder("channel"),
+        keyId: placeholder("keyId"),
+        sealed: placeholder("sealed"),
+        createdAt: placeholder("createdAt"),
+        expiresAt: placeholder("expiresAt"),
+      })
+      .prepare();
+    this.appendInTransaction = db.$client.transaction((change: UserChange) => this.write(change)).immediate;
+  }
+
+  async load(userId: string): Promise<UserState | undefined> {
+    return this.selectState.get({ id: userId })?.state;
+  }
+
+  async append(change: UserChange): Promise<void> {
+    try {
+      this.appendInTransaction(change);
+    } catch (error) {
+      // Behind the check in write(), the primary key of events is the last guard of the sequence.
+      if (isUniqueViolation(error, "events.aggregate_id")) {
+        throw new AppendConflict("sequence", `user ${change.userId} was changed concurrently`);
+      }
+      if (isUniqueViolation(error, "users.resource_owner")) {
+        throw new AppendConflict("username", `username ${change.next.username} is taken`);
+      }
+      throw error;
+    }
+  }
+
+  async events(userId: string): Promise<UserEvent[]> {
+    // A row has exactly an event's fields; its type and payload were written from a UserEvent.
+    return this.selectEvents.all({ id: userId }) as UserEvent[];
+  }
+
+  private write(change: UserChange): void {
+    const current = this.selectLastSequence.get({ id: change.userId })?.sequence ?? 0;
+    if (current !== change.expectedSequence) {
+      throw new AppendConflict(
+        "sequence",
+        `user ${change.userId} is at sequence ${current}, the change expected ${change.expectedSequence}`,
+      );
+    }
+    for (const event of change.events) this.insertEvent.run(event);
+    const { next } = change;
+    this.upsertUser.run({ ...next, state: next });
+    for (const message of change.outbox) {
+      this.insertMessage.run({ ...message, sealed: Buffer.from(message.sealed) });
+    }
+  }
+}

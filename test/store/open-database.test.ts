@@ -1,0 +1,74 @@
+import { execFile } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import Database from "better-sqlite3";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import { describe, expect, it } from "vitest";
+import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
+import { openTemp, tempDatabasePath } from "./support/temp-database.js";
+import { userAdded } from "./support/user-changes.js";
+
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+const startProcess = join(import.meta.dirname, "support", "start-process.ts");
+const migrationsFolder = join(import.meta.dirname, "..", "..", "src", "store", "migrations");
+
+/** Starts the service's store in a process of its own, from an unrelated working directory. */
+async function start(path: string, startAt = 0): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", tsx, startProcess, path, String(startAt)], {
+    cwd: tmpdir(),
+  });
+  return stdout;
+}
+
+describe("openDatabase", () => {
+  it("creates the file and its directory, in WAL mode with a busy timeout", () => {
+    const { sqlite } = openTemp();
+    expect(sqlite.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(sqlite.pragma("busy_timeout", { simple: true })).toBe(5000);
+    expect(sqlite.pragma("foreign_keys", { simple: true })).toBe(1);
+  });
+
+  it("reopens an existing file with its data", async () => {
+    const first = openTemp();
+    await new SqliteUserStore(first.db).append(userAdded("u1", "ada"));
+    first.close();
+    expect(await new SqliteUserStore(openTemp(first.path).db).load("u1")).toMatchObject({ username: "ada" });
+  });
+
+  it("lets several processes start on a new file at once, agreeing on one default organization", async () => {
+    const path = tempDatabasePath();
+    const startAt = Date.now() + 1500;
+    const ids = await Promise.all(Array.from({ length: 6 }, () => start(path, startAt)));
+
+    expect(new Set(ids).size).toBe(1);
+    const { sqlite } = openTemp(path);
+    expect(sqlite.prepare("SELECT count(*) AS n FROM organizations").get()).toEqual({ n: 1 });
+  });
+
+  it("starts normally when another process migrates the file just as it is about to", async () => {
+    const path = tempDatabasePath();
+    mkdirSync(dirname(path), { recursive: true });
+    // Play a process that has read that nothing is migrated yet and now migrates, holding the write lock.
+    const migrating = new Database(path);
+    migrating.pragma("journal_mode = WAL");
+    migrating.exec('CREATE TABLE "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)');
+    migrating.exec("BEGIN IMMEDIATE");
+    // The other process reads the same, then waits for the lock.
+    const starting = start(path);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (const migration of readMigrationFiles({ migrationsFolder })) {
+      for (const statement of migration.sql) migrating.exec(statement);
+      migrating
+        .prepare('INSERT INTO "__drizzle_migrations" (hash, created_at) VALUES (?, ?)')
+        .run(migration.hash, migration.folderMillis);
+    }
+    migrating.exec("COMMIT");
+    migrating.close();
+
+    await expect(starting).resolves.not.toBe("");
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { SqliteOutboxStore } from "../../src/store/sqlite-outbox-store.js";
+import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
+import { openTemp } from "./support/temp-database.js";
+import { at, message, userAdded } from "./support/user-changes.js";
+
+const minutes = (n: number) => n * 60_000;
+
+/** A database holding one user with messages m1 (oldest) to m3, all expiring at minute 30. */
+async function withMessages() {
+  const handle = openTemp();
+  const messages = [2, 1, 3].map((n) => message(`m${n}`, "u1", at(n), at(30)));
+  await new SqliteUserStore(handle.db).append({ ...userAdded("u1", "ada"), outbox: messages });
+  const row = (id: string) =>
+    handle.sqlite.prepare("SELECT status, sealed, attempts, last_error FROM outbox WHERE id = ?").get(id) as {
+      status: string;
+      sealed: Buffer | null;
+      attempts: number;
+      last_error: string | null;
+    };
+  return { ...handle, messages, row };
+}
+
+describe("SqliteOutboxStore", () => {
+  it("claims due messages oldest first, with their sealed bodies", async () => {
+    const { db, messages } = await withMessages();
+    const claimed = await new SqliteOutboxStore(db).claimDue(at(10), 2);
+    expect(claimed).toEqual([messages[1], messages[0]]);
+  });
+
+  it("does not let a second worker claim a leased message until the lease runs out", async () => {
+    const { db, path, row } = await withMessages();
+    const first = new SqliteOutboxStore(db, { leaseMs: minutes(1) });
+    const second = new SqliteOutboxStore(openTemp(path).db, { leaseMs: minutes(1) });
+
+    expect(await first.claimDue(at(10), 10)).toHaveLength(3);
+    expect(await second.claimDue(at(10), 10)).toEqual([]);
+    expect((await second.claimDue(at(11), 10)).map((m) => m.id)).toEqual(["m1", "m2", "m3"]);
+    expect(row("m1").attempts).toBe(2);
+  });
+
+  it("delivers a message once and wipes its body", async () => {
+    const { db, row } = await withMessages();
+    const outbox = new SqliteOutboxStore(db);
+    await outbox.claimDue(at(10), 1);
+    await outbox.markDelivered("m1", at(10));
+
+    expect(row("m1")).toMatchObject({ status: "delivered", sealed: null });
+    expect((await outbox.claimDue(at(20), 10)).map((m) => m.id)).toEqual(["m2", "m3"]);
+  });
+
+  it("offers a failed message again right away and records the error", async () => {
+    const { db, row } = await withMessages();
+    const outbox = new SqliteOutboxStore(db);
+    await outbox.claimDue(at(10), 1);
+    await outbox.markFailed("m1", at(10), "provider unavailable");
+
+    expect(row("m1")).toMatchObject({ status: "pending", last_error: "provider unavailable" });
+    expect((await outbox.claimDue(at(10), 1)).map((m) => m.id)).toEqual(["m1"]);
+  });
+
+  it("expires undelivered messages past their expiry, wiping their bodies, and never claims them", async () => {
+    const { db, row } = await withMessages();
+    const outbox = new SqliteOutboxStore(db);
+    await outbox.claimDue(at(10), 1);
+    await outbox.markDelivered("m1", at(10));
+
+    expect(await outbox.claimDue(at(30), 10)).toEqual([]);
+    expect(await outbox.expire(at(29))).toBe(0);
+    expect(await outbox.expire(at(30))).toBe(2);
+    expect(row("m1").status).toBe("delivered");
+    for (const id of ["m2", "m3"]) expect(row(id)).toMatchObject({ status: "expired", sealed: null });
+    expect(await outbox.expire(at(40))).toBe(0);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { AppendConflict } from "../../src/domain/ports.js";
+import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
+import { openTemp } from "./support/temp-database.js";
+import { at, changeUser, message, phoneCodeAdded, userAdded } from "./support/user-changes.js";
+
+function counts(sqlite: ReturnType<typeof openTemp>["sqlite"]) {
+  const count = (table: string) => (sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  return { events: count("events"), users: count("users"), outbox: count("outbox") };
+}
+
+async function conflictOf(append: Promise<void>): Promise<AppendConflict["conflict"]> {
+  const error = await append.then(() => undefined, (rejected: unknown) => rejected);
+  expect(error).toBeInstanceOf(AppendConflict);
+  return (error as AppendConflict).conflict;
+}
+
+describe("SqliteUserStore", () => {
+  it("loads exactly the state it appended, dates included, and returns the events in order", async () => {
+    const store = new SqliteUserStore(openTemp().db);
+    const added = userAdded("u1", "ada");
+    await store.append(added);
+    const failed = changeUser(added.next, [
+      phoneCodeAdded(at(30)),
+      { type: "user.human.phone.verification.failed", payload: { reason: "INVALID_VERIFICATION_CODE" } },
+      { type: "user.human.email.changed", payload: { value: "ada@example.com" } },
+    ]);
+    await store.append(failed);
+
+    const loaded = await store.load("u1");
+    expect(loaded).toEqual(failed.next);
+    expect(loaded?.phone.code?.expiresAt).toEqual(at(30));
+    expect(loaded?.phone.lastFailureAt).toBeInstanceOf(Date);
+    expect(await store.events("u1")).toEqual([...added.events, ...failed.events]);
+  });
+
+  it("knows no user it never stored", async () => {
+    const store = new SqliteUserStore(openTemp().db);
+    expect(await store.load("nobody")).toBeUndefined();
+    expect(await store.events("nobody")).toEqual([]);
+  });
+
+  it("rejects the second of two changes decided on the same sequence and keeps only the first", async () => {
+    const { db, sqlite } = openTemp();
+    const store = new SqliteUserStore(db);
+    const added = userAdded("u1", "ada");
+    await store.append(added);
+    const first = changeUser(added.next, [phoneCodeAdded(at(30))], [message("m1", "u1", at(2), at(30))]);
+    const second = changeUser(added.next, [phoneCodeAdded(at(40))], [message("m2", "u1", at(2), at(40))]);
+    await store.append(first);
+
+    expect(await conflictOf(store.append(second))).toBe("sequence");
+    expect(await store.load("u1")).toEqual(first.next);
+    expect(await store.events("u1")).toEqual([...added.events, ...first.events]);
+    expect(counts(sqlite)).toEqual({ events: 2, users: 1, outbox: 1 });
+  });
+
+  it("rejects a new user whose username is taken in the organization, writing nothing of it", async () => {
+    const { db, sqlite } = openTemp();
+    const store = new SqliteUserStore(db);
+    await store.append(userAdded("u1", "ada"));
+    const duplicate = userAdded("u2", "ada");
+
+    expect(await conflictOf(store.append({ ...duplicate, outbox: [message("m1", "u2", at(1), at(30))] }))).toBe(
+      "username",
+    );
+    expect(await store.load("u2")).toBeUndefined();
+    expect(await store.events("u2")).toEqual([]);
+    expect(counts(sqlite)).toEqual({ events: 1, users: 1, outbox: 0 });
+  });
+
+  it("accepts the same username in another organization", async () => {
+    const store = new SqliteUserStore(openTemp().db);
+    await store.append(userAdded("u1", "ada", "org-1"));
+    await store.append(userAdded("u2", "ada", "org-2"));
+    expect((await store.load("u2"))?.resourceOwner).toBe("org-2");
+  });
+
+  it("writes nothing when the last write of an append fails", async () => {
+    const { db, sqlite } = openTemp();
+    const store = new SqliteUserStore(db);
+    const added = userAdded("u1", "ada");
+    await store.append({ ...added, outbox: [message("m1", "u1", at(1), at(30))] });
+    // Reusing an outbox id fails only after the events and the projection were written.
+    const failing = changeUser(added.next, [phoneCodeAdded(at(30))], [message("m1", "u1", at(2), at(30))]);
+
+    await expect(store.append(failing)).rejects.toThrow();
+    expect(await store.load("u1")).toEqual(added.next);
+    expect(await store.events("u1")).toEqual(added.events);
+    expect(counts(sqlite)).toEqual({ events: 1, users: 1, outbox: 1 });
+  });
+
+  it("shares one file between two connections: each sees the other's appends and stale changes conflict", async () => {
+    const one = openTemp();
+    const two = openTemp(one.path);
+    const storeOne = new SqliteUserStore(one.db);
+    const storeTwo = new SqliteUserStore(two.db);
+    const added = userAdded("u1", "ada");
+    await storeOne.append(added);
+
+    const seenByTwo = await storeTwo.load("u1");
+    expect(seenByTwo).toEqual(added.next);
+    await storeOne.append(changeUser(added.next, [phoneCodeAdded(at(30))]));
+
+    const stale = changeUser(seenByTwo!, [phoneCodeAdded(at(40))]);
+    expect(await conflictOf(storeTwo.append(stale))).toBe("sequence");
+    expect(await storeOne.load("u1")).toEqual(await storeTwo.load("u1"));
+    expect(await storeTwo.events("u1")).toHaveLength(2);
+  });
+});

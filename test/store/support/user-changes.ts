@@ -1,0 +1,53 @@
+// Hand-made events and the changes they make, folded with the domain's own `apply`.
+import type { EventBody, UserEvent } from "../../../src/domain/events.js";
+import type { SealedMessage, UserChange } from "../../../src/domain/ports.js";
+import { type FailurePolicy, type UserState, apply } from "../../../src/domain/user-state.js";
+
+const policy: FailurePolicy = { maxConsecutiveFailures: 5, lockoutMs: 10 * 60_000 };
+
+export const at = (minute: number) => new Date(Date.UTC(2025, 0, 1, 12, minute));
+
+export function userAdded(id: string, username: string, resourceOwner = "org-1"): UserChange {
+  return build(undefined, { id, resourceOwner }, [
+    {
+      type: "user.human.added",
+      payload: { username, profile: { givenName: "Ada", familyName: "Lovelace" }, phone: "+41791234567" },
+    },
+  ]);
+}
+
+/** The change `bodies` make to `state` (or to a new user), stamped one minute apart after its last change. */
+function build(
+  state: UserState | undefined,
+  user: { id: string; resourceOwner: string },
+  bodies: EventBody[],
+  outbox: SealedMessage[] = [],
+): UserChange {
+  const expectedSequence = state?.sequence ?? 0;
+  const events: UserEvent[] = bodies.map((body, i) => ({
+    ...body,
+    aggregateId: user.id,
+    resourceOwner: user.resourceOwner,
+    sequence: expectedSequence + i + 1,
+    createdAt: at(expectedSequence + i + 1),
+  }));
+  const next = events.reduce<UserState | undefined>((s, event) => apply(s, event, policy), state);
+  if (!next) throw new Error("a change needs at least one event");
+  return { userId: user.id, expectedSequence, events, next, outbox };
+}
+
+export function changeUser(state: UserState, bodies: EventBody[], outbox: SealedMessage[] = []): UserChange {
+  return build(state, state, bodies, outbox);
+}
+
+export function phoneCodeAdded(expiresAt: Date): EventBody {
+  return {
+    type: "user.human.phone.code.added",
+    payload: { hash: "aGFzaA", keyId: "key-1", expiresAt: expiresAt.toISOString(), delivery: "send" },
+  };
+}
+
+export function message(id: string, userId: string, createdAt: Date, expiresAt: Date): SealedMessage {
+  const sealed = new TextEncoder().encode(`sealed ${id}`);
+  return { id, userId, channel: "phone", keyId: "key-1", sealed, createdAt, expiresAt };
+}
