@@ -1,0 +1,53 @@
+// Limits that keep slow or greedy clients from exhausting the listener, and how they map onto Node's servers.
+import type http2 from "node:http2";
+
+export interface ListenerLimits {
+  /** A connection that has not shown its protocol by then (cleartext: 24 bytes; TLS: handshake) is closed. */
+  firstBytesTimeoutMs: number;
+  /** Time a client has to send complete request headers (HTTP/1.1). */
+  headersTimeoutMs: number;
+  /** Time a client has to send a whole request, headers and body (HTTP/1.1 request, HTTP/2 stream). */
+  requestTimeoutMs: number;
+  /** An HTTP/1.1 keep-alive connection or an HTTP/2 session with no traffic for this long is closed. */
+  idleTimeoutMs: number;
+  /** Open connections at once, both protocols together; beyond it new sockets are closed at once. */
+  maxConnections: number;
+  /** HTTP/2 streams per connection. */
+  maxConcurrentStreams: number;
+  /** HTTP/1.1 maxHeaderSize and HTTP/2 maxHeaderListSize. */
+  maxHeaderBytes: number;
+}
+
+export const defaultListenerLimits: ListenerLimits = {
+  firstBytesTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 60_000,
+  maxConnections: 1_000,
+  maxConcurrentStreams: 100,
+  maxHeaderBytes: 16_384,
+};
+
+/**
+ * Sets the HTTP/1.1 limits as properties, the only way the TLS server (allowHTTP1) takes them.
+ * Call before the server emits "listening": that is when Node reads connectionsCheckingInterval.
+ */
+export function applyHttp1Limits(server: object, limits: ListenerLimits): void {
+  Object.assign(server, {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.idleTimeoutMs,
+    maxHeaderSize: limits.maxHeaderBytes,
+    // Node enforces both timeouts only when this interval fires (every 30 s by default),
+    // so a coarse interval would let a slowloris client overstay by that much.
+    connectionsCheckingInterval: clamp(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4, 50, 1_000),
+  });
+}
+
+export function http2Settings(limits: ListenerLimits): http2.Settings {
+  return { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes };
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.round(value)));
+}

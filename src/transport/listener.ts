@@ -1,0 +1,147 @@
+// One TCP port for gRPC, gRPC-Web, Connect and REST: HTTP/2 and HTTP/1.1 side by side, cleartext or TLS.
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import { sniffConnection } from "./connection-sniffer.js";
+import { answerClientErrors } from "./listener-client-error.js";
+import { closeIdleHttp2Sessions, limitHttp2RequestTime } from "./listener-http2-timeouts.js";
+import { trackHttp1Responses } from "./listener-http1-drain.js";
+import { applyHttp1Limits, http2Settings, type ListenerLimits } from "./listener-limits.js";
+
+export { defaultListenerLimits, type ListenerLimits } from "./listener-limits.js";
+
+export type RequestHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+export interface ListenerOptions {
+  handler: RequestHandler;
+  limits: ListenerLimits;
+  /** PEM. With it, HTTP/2 and HTTP/1.1 are chosen by ALPN instead of by sniffing. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** For logging only: client and socket errors never reach the process as exceptions. */
+  onClientError?: (error: Error) => void;
+}
+
+export interface Listener {
+  /** The only server that owns a port: call listen() on it. */
+  server: net.Server;
+  /** Stops accepting, lets in-flight requests finish, and destroys the connections left after graceMs. */
+  close(graceMs?: number): Promise<void>;
+}
+
+interface Parts {
+  server: net.Server;
+  http2Server: http2.Http2Server | http2.Http2SecureServer;
+  /** Cleartext only: fed sockets by hand, so closing the listening server does not reach it. */
+  innerHttp1Server?: http.Server;
+}
+
+export function createListener(options: ListenerOptions): Listener {
+  const report = reportSafely(options.onClientError);
+  const http1 = trackHttp1Responses(options.handler);
+  const parts = options.tls
+    ? createTlsServer(http1.handler, options.limits, options.tls, report)
+    : createCleartextServer(http1.handler, options.limits, report);
+  const { server, http2Server } = parts;
+  server.maxConnections = options.limits.maxConnections;
+
+  limitHttp2RequestTime(http2Server, options.limits.requestTimeoutMs);
+  closeIdleHttp2Sessions(http2Server, options.limits.idleTimeoutMs);
+  http2Server.on("sessionError", report);
+
+  const sockets = new Set<net.Socket>();
+  server.on("connection", (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  http2Server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+
+  return {
+    server,
+    close: (graceMs = 5_000) =>
+      new Promise<void>((resolve) => {
+        http1.drain();
+        const deadline = setTimeout(() => sockets.forEach((socket) => socket.destroy()), graceMs);
+        server.close(() => {
+          clearTimeout(deadline);
+          resolve();
+        });
+        // Node's HTTP/1.1 close() also drops idle keep-alive connections; GOAWAY does that for HTTP/2.
+        parts.innerHttp1Server?.close();
+        sessions.forEach((session) => session.close());
+      }),
+  };
+}
+
+function createCleartextServer(
+  handler: RequestHandler,
+  limits: ListenerLimits,
+  report: (error: Error) => void,
+): Parts {
+  const http1Server = http.createServer(handler);
+  applyHttp1Limits(http1Server, limits);
+  answerClientErrors(http1Server, report);
+  // Node starts tracking connections for headersTimeout/requestTimeout when a server starts
+  // listening; this one never listens itself.
+  http1Server.emit("listening");
+
+  const http2Server = http2.createServer({ settings: http2Settings(limits) }, handler);
+
+  // allowHalfOpen as in http.createServer: a client may end its side and still wait for the response.
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) =>
+    sniffConnection(socket, {
+      timeoutMs: limits.firstBytesTimeoutMs,
+      onError: report,
+      onVersion: (version) => {
+        if (version === "h2") {
+          // The HTTP/2 session reads the bytes put back on the socket by itself.
+          http2Server.emit("connection", socket);
+          return;
+        }
+        http1Server.emit("connection", socket);
+        // The HTTP/1.1 server only listens for 'data'; it would leave the socket paused.
+        socket.resume();
+      },
+    }),
+  );
+  return { server, http2Server, innerHttp1Server: http1Server };
+}
+
+function createTlsServer(
+  handler: RequestHandler,
+  limits: ListenerLimits,
+  tls: NonNullable<ListenerOptions["tls"]>,
+  report: (error: Error) => void,
+): Parts {
+  const server = http2.createSecureServer(
+    {
+      cert: tls.cert,
+      key: tls.key,
+      allowHTTP1: true,
+      settings: http2Settings(limits),
+      handshakeTimeout: limits.firstBytesTimeoutMs,
+    },
+    handler,
+  );
+  applyHttp1Limits(server, limits);
+  // On this server 'clientError' also carries failed TLS handshakes.
+  answerClientErrors(server, report);
+  return { server, http2Server: server };
+}
+
+// A logger that throws must not take the server down with it.
+function reportSafely(onClientError: ((error: Error) => void) | undefined): (error: Error) => void {
+  return (error) => {
+    try {
+      onClientError?.(error);
+    } catch {
+      // Nothing better to do with a failing logger than to keep serving.
+    }
+  };
+}
