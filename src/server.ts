@@ -1,0 +1,138 @@
+// The composition root: builds the store, crypto, domain, API and transport from one Config and starts listening.
+import { randomInt } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createUserServiceHandler } from "./api/user-service-handler.js";
+import type { Config } from "./config.js";
+import { createCodeHasher } from "./crypto/code-hmac.js";
+import { type Keyring, loadOrCreateKeyringFile, parseKeyList } from "./crypto/keyring.js";
+import { createMessageSealer } from "./crypto/message-sealer.js";
+import { createConsoleSink } from "./delivery/console-sink.js";
+import type { DeliveryProvider } from "./delivery/delivery-provider.js";
+import { type OutboxWorker, startOutboxWorker } from "./delivery/outbox-worker.js";
+import { createIdGenerator } from "./domain/ids.js";
+import type { Clock } from "./domain/ports.js";
+import { UserService as UserDomain } from "./domain/user-service.js";
+import { UserService } from "./gen/zitadel/user/v2/user_service_pb.js";
+import { type Logger, createLogger } from "./logger.js";
+import { openDatabase } from "./store/open-database.js";
+import { SqliteOrganizationStore } from "./store/sqlite-organization-store.js";
+import { SqliteOutboxStore } from "./store/sqlite-outbox-store.js";
+import { SqliteUserStore } from "./store/sqlite-user-store.js";
+import { rpcContextValues } from "./transport/call-context.js";
+import { applyCors } from "./transport/cors.js";
+import { createErrorInterceptor } from "./transport/interceptors/error-interceptor.js";
+import { createUnsupportedFieldsInterceptor } from "./transport/interceptors/unsupported-fields-interceptor.js";
+import { createValidationInterceptor } from "./transport/interceptors/validation-interceptor.js";
+import { createListener } from "./transport/listener.js";
+import { createRestGateway } from "./transport/rest/rest-gateway.js";
+import { answerUnknownProcedure } from "./transport/unknown-procedure.js";
+
+/** Replaceable parts, for tests: a clock to move time, a provider that records deliveries, a quiet logger. */
+export interface ServerOverrides {
+  clock?: Clock;
+  logger?: Logger;
+  deliveryProvider?: DeliveryProvider;
+}
+
+export interface RunningServer {
+  /** http:// or https:// with the bound host and port. */
+  url: string;
+  port: number;
+  outbox: OutboxWorker;
+  close(): Promise<void>;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<RunningServer> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const database = openDatabase(config.database);
+  const keyring = loadKeyring(config);
+  const newId = createIdGenerator(() => clock.now(), randomInt);
+  const sealer = createMessageSealer(keyring);
+  const organizations = new SqliteOrganizationStore(database.db, newId);
+  await organizations.defaultOrganization();
+
+  const domain = new UserDomain({
+    users: new SqliteUserStore(database.db),
+    organizations,
+    clock,
+    newId,
+    randomIndex: randomInt,
+    hasher: createCodeHasher(keyring),
+    sealer,
+    policy: {
+      codes: { phone: config.code, email: config.code },
+      failures: config.failures,
+      phone: {
+        ...(config.phone.defaultRegion ? { defaultRegion: config.phone.defaultRegion } : {}),
+        refusedTypes: config.phone.allowLandline ? [] : ["FIXED_LINE", "VOIP"],
+      },
+    },
+  });
+
+  const routes = (router: ConnectRouter) => router.service(UserService, createUserServiceHandler(domain));
+  const interceptors: Interceptor[] = [
+    createErrorInterceptor(logger),
+    createUnsupportedFieldsInterceptor(),
+    createValidationInterceptor(),
+  ];
+  const rest = createRestGateway({ routes, interceptors, maxBodyBytes: config.limits.maxBodyBytes });
+  const rpc = connectNodeAdapter({
+    routes,
+    interceptors,
+    readMaxBytes: config.limits.maxBodyBytes,
+    contextValues: rpcContextValues,
+    fallback: (req, res) => answerUnknownProcedure(req, res) || rest(req, res),
+  });
+
+  const provider = overrides.deliveryProvider ?? (config.devPrintCodes ? createConsoleSink() : undefined);
+  const outbox = startOutboxWorker({
+    outbox: new SqliteOutboxStore(database.db),
+    sealer,
+    ...(provider ? { provider } : {}),
+    clock,
+    logger,
+  });
+
+  const listener = createListener({
+    handler: (req, res) => {
+      if (!applyCors(config.corsOrigins, req, res)) rpc(req, res);
+    },
+    limits: config.limits,
+    ...(config.tls ? { tls: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
+    onClientError: (error) => {
+      // Peers hanging up is routine; anything else (malformed requests, failed handshakes) is worth a line.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ECONNRESET" && code !== "EPIPE") logger.warn("client connection error", { error: error.message, code });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.server.once("error", reject);
+    listener.server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = listener.server.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `${config.tls ? "https" : "http"}://${host}:${port}`;
+  logger.info("verifyd listening", { url, database: config.database, deliversMessages: provider !== undefined });
+
+  return {
+    url,
+    port,
+    outbox,
+    async close() {
+      await listener.close();
+      await outbox.stop();
+      database.close();
+    },
+  };
+}
+
+function loadKeyring(config: Config): Keyring {
+  return config.keys ? parseKeyList(config.keys) : loadOrCreateKeyringFile(join(dirname(config.database), "keyring.json"));
+}

@@ -1,0 +1,50 @@
+// A request that sets a field the contract marks (verifyd.options.v1.unsupported) is refused as Unimplemented,
+// naming the field, so that a caller never believes data was stored when it was dropped.
+import { type DescField, type DescMessage, type Message, getOption } from "@bufbuild/protobuf";
+import { reflect } from "@bufbuild/protobuf/reflect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { unsupported } from "../../gen/verifyd/options/v1/options_pb.js";
+
+export function createUnsupportedFieldsInterceptor(): Interceptor {
+  const cache = new Map<string, boolean>();
+  return (next) => async (req) => {
+    if (!req.stream && mayHaveUnsupported(req.method.input, cache)) {
+      const field = findSetUnsupportedField(req.method.input, req.message);
+      if (field) {
+        throw new ConnectError(`the field ${field} is not supported yet`, Code.Unimplemented);
+      }
+    }
+    return next(req);
+  };
+}
+
+/** Skips the walk for messages that cannot contain an unsupported field: the hot path pays one map lookup. */
+function mayHaveUnsupported(desc: DescMessage, cache: Map<string, boolean>, visiting = new Set<string>()): boolean {
+  const cached = cache.get(desc.typeName);
+  if (cached !== undefined) return cached;
+  if (visiting.has(desc.typeName)) return false;
+  visiting.add(desc.typeName);
+  const result = desc.fields.some(
+    (field) => isUnsupported(field) || (field.message !== undefined && mayHaveUnsupported(field.message, cache, visiting)),
+  );
+  cache.set(desc.typeName, result);
+  return result;
+}
+
+function findSetUnsupportedField(desc: DescMessage, message: Message, prefix = ""): string | undefined {
+  const reflected = reflect(desc, message);
+  for (const field of desc.fields) {
+    if (!reflected.isSet(field)) continue;
+    const path = `${prefix}${field.name}`;
+    if (isUnsupported(field)) return path;
+    if (field.fieldKind === "message") {
+      const nested = findSetUnsupportedField(field.message, reflected.get(field).message as Message, `${path}.`);
+      if (nested) return nested;
+    }
+  }
+  return undefined;
+}
+
+function isUnsupported(field: DescField): boolean {
+  return getOption(field, unsupported);
+}

@@ -1,0 +1,159 @@
+// Path templates of google.api.HttpRule (google/api/http.proto):
+//
+//   Template = "/" Segments [ Verb ] ;
+//   Segments = Segment { "/" Segment } ;
+//   Segment  = "*" | "**" | LITERAL | Variable ;
+//   Variable = "{" FieldPath [ "=" Segments ] "}" ;
+//   FieldPath = IDENT { "." IDENT } ;
+//   Verb     = ":" LITERAL ;
+
+export type TemplateSegment =
+  | { kind: "literal"; value: string }
+  /** `*`: exactly one path segment. */
+  | { kind: "wildcard" }
+  /** `**`: the rest of the path, zero or more segments. */
+  | { kind: "deep-wildcard" };
+
+/** A `{field.path=...}` variable; it captures `segments[start]` up to, not including, `segments[end]`. */
+export interface TemplateVariable {
+  fieldPath: string;
+  start: number;
+  end: number;
+}
+
+export interface PathTemplate {
+  /** The template as written in the proto, for messages. */
+  source: string;
+  /** Variables flattened into the segments they capture. */
+  segments: TemplateSegment[];
+  variables: TemplateVariable[];
+  verb: string | undefined;
+}
+
+/** Throws an Error naming the template if it does not follow the grammar. */
+export function parsePathTemplate(source: string): PathTemplate {
+  const segments: TemplateSegment[] = [];
+  const variables: TemplateVariable[] = [];
+  let pos = 0;
+
+  const fail = (reason: string): never => {
+    throw new Error(`invalid path template "${source}" at offset ${pos}: ${reason}`);
+  };
+  const expect = (char: string): void => {
+    if (source[pos] !== char) fail(`expected "${char}"`);
+    pos++;
+  };
+  const read = (pattern: RegExp): string => {
+    const found = pattern.exec(source.slice(pos))?.[0] ?? "";
+    pos += found.length;
+    return found;
+  };
+  const readLiteral = (): string => {
+    const literal = read(/^[^/{}=*:?#]+/);
+    if (literal === "") fail("expected a literal");
+    try {
+      // Requests are compared decoded, so "%7E" in a template must equal "~" in a path.
+      return decodeURIComponent(literal);
+    } catch {
+      return fail(`bad percent-encoding in "${literal}"`);
+    }
+  };
+
+  const parseSegments = (insideVariable: boolean): void => {
+    parseSegment(insideVariable);
+    while (source[pos] === "/") {
+      pos++;
+      parseSegment(insideVariable);
+    }
+  };
+  const parseSegment = (insideVariable: boolean): void => {
+    if (source.startsWith("**", pos)) {
+      pos += 2;
+      segments.push({ kind: "deep-wildcard" });
+    } else if (source[pos] === "*") {
+      pos++;
+      segments.push({ kind: "wildcard" });
+    } else if (source[pos] === "{") {
+      if (insideVariable) fail("variables cannot nest");
+      parseVariable();
+    } else {
+      segments.push({ kind: "literal", value: readLiteral() });
+    }
+  };
+  const parseVariable = (): void => {
+    expect("{");
+    const fieldPath = read(/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*/);
+    if (fieldPath === "") fail("expected a field path");
+    if (variables.some((variable) => variable.fieldPath === fieldPath)) fail(`variable "${fieldPath}" appears twice`);
+    const start = segments.length;
+    if (source[pos] === "=") {
+      pos++;
+      parseSegments(true);
+    } else {
+      segments.push({ kind: "wildcard" });
+    }
+    expect("}");
+    variables.push({ fieldPath, start, end: segments.length });
+  };
+
+  expect("/");
+  parseSegments(false);
+  let verb: string | undefined;
+  if (source[pos] === ":") {
+    pos++;
+    verb = readLiteral();
+  }
+  if (pos < source.length) fail(`unexpected "${source[pos]}"`);
+  const deepIndex = segments.findIndex((segment) => segment.kind === "deep-wildcard");
+  if (deepIndex !== -1 && deepIndex !== segments.length - 1) fail(`"**" must be the last segment`);
+  return { source, segments, variables, verb };
+}
+
+/**
+ * Matches a request path (no query string, still percent-encoded) and returns the variable bindings,
+ * field path → value, or undefined when the path does not match.
+ */
+export function matchPathTemplate(template: PathTemplate, path: string): Map<string, string> | undefined {
+  if (!path.startsWith("/")) return undefined;
+  let segmentText = path.slice(1);
+  if (template.verb !== undefined) {
+    const suffix = `:${template.verb}`;
+    if (!segmentText.endsWith(suffix)) return undefined;
+    segmentText = segmentText.slice(0, -suffix.length);
+  }
+  const parts = segmentText.split("/");
+  const { segments } = template;
+  const endsDeep = segments.at(-1)?.kind === "deep-wildcard";
+  const fixedCount = endsDeep ? segments.length - 1 : segments.length;
+  if (endsDeep ? parts.length < fixedCount : parts.length !== fixedCount) return undefined;
+
+  try {
+    for (let i = 0; i < fixedCount; i++) {
+      const segment = segments[i]!;
+      const part = parts[i]!;
+      if (segment.kind === "literal" ? decodeURIComponent(part) !== segment.value : part === "") return undefined;
+    }
+    const bindings = new Map<string, string>();
+    for (const variable of template.variables) {
+      const capturesRest = endsDeep && variable.end === segments.length;
+      const captured = parts.slice(variable.start, capturesRest ? parts.length : variable.end);
+      const singleSegment = !capturesRest && variable.end - variable.start === 1;
+      bindings.set(
+        variable.fieldPath,
+        singleSegment ? decodeURIComponent(captured[0]!) : decodeKeepingSlashes(captured.join("/")),
+      );
+    }
+    return bindings;
+  } catch {
+    // Malformed percent-encoding: no route can claim the path.
+    return undefined;
+  }
+}
+
+/** http.proto: a multi-segment variable is decoded except for "%2F", so an encoded slash stays distinguishable. */
+function decodeKeepingSlashes(text: string): string {
+  return text
+    .split(/(%2F)/i)
+    .map((piece, index) => (index % 2 === 1 ? piece : decodeURIComponent(piece)))
+    .join("");
+}

@@ -1,0 +1,149 @@
+// The REST/JSON gateway: serves every unary RPC that has a google.api.http option at its HTTP route, and calls it
+// in-process through the same interceptors as gRPC, gRPC-Web and Connect calls. Mount it as connectNodeAdapter's
+// fallback, so /pkg.Service/Method paths stay with the adapter.
+import type { JsonReadOptions, JsonWriteOptions, Registry } from "@bufbuild/protobuf";
+import { toJsonString } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  type ContextValues,
+  type Interceptor,
+  createContextValues,
+} from "@connectrpc/connect";
+import { type NodeHandler, type NodeRequest, type NodeResponse, requestContextOf } from "../call-context.js";
+import { requestContextKey } from "../request-context.js";
+import { createInProcessClient } from "./in-process-client.js";
+import { readBodyWithin } from "./request-body.js";
+import { buildRequestMessage } from "./rest-request.js";
+import { createRestRouteTable } from "./rest-routes.js";
+import { type RestResponse, errorDetailRegistry, restErrorResponse } from "./status-json.js";
+
+export interface RestGatewayOptions {
+  /** The routes function given to connectNodeAdapter. */
+  routes: (router: ConnectRouter) => void;
+  /** The interceptors given to connectNodeAdapter, so REST calls are checked and logged like the others. */
+  interceptors?: Interceptor[];
+  /** proto3 JSON options for request and response bodies; unknown request fields are ignored unless set here. */
+  jsonOptions?: Partial<JsonReadOptions & JsonWriteOptions>;
+  /** A larger request body is refused with 413 and ResourceExhausted. Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** Context values each call starts from; the gateway adds the RequestContext, with protocol "rest". */
+  contextValues?: (req: NodeRequest) => ContextValues;
+  /** Error detail types that error bodies can carry. Default: errorDetailRegistry. */
+  registry?: Registry;
+}
+
+const defaultMaxBodyBytes = 4 * 1024 * 1024;
+
+/** Throws at once if a google.api.http option cannot be served, so a bad contract fails at start-up. */
+export function createRestGateway(options: RestGatewayOptions): NodeHandler {
+  const client = createInProcessClient(options.routes, options.interceptors ?? []);
+  const table = createRestRouteTable(client.services);
+  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
+  const registry = options.registry ?? errorDetailRegistry;
+
+  const errorResponse = (error: ConnectError, httpStatus?: number): RestResponse => {
+    const response = restErrorResponse(error, { registry, httpStatus });
+    appendCallHeaders(error.metadata, response.headers);
+    return response;
+  };
+
+  const serve = async (req: NodeRequest, signal: AbortSignal): Promise<RestResponse> => {
+    const { path, query } = splitUrl(req.url ?? "/");
+    const lookup = table.lookup(req.method ?? "", path);
+    // Status messages as grpc-gateway's routing errors word them.
+    if (lookup.kind === "not-found") return errorResponse(new ConnectError("Not Found", Code.NotFound));
+    if (lookup.kind === "method-not-allowed") {
+      const response = errorResponse(new ConnectError("Method Not Allowed", Code.Unimplemented), 405);
+      response.headers.set("allow", lookup.allowedMethods.join(", "));
+      return response;
+    }
+
+    const body = await readBodyWithin(req, req.headers["content-length"], maxBodyBytes);
+    if (body === undefined) {
+      const tooLarge = new ConnectError(`request body larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted);
+      const response = errorResponse(tooLarge, 413);
+      // The rest of the upload is left unread; closing the connection is cheaper than draining it.
+      if (req.httpVersionMajor === 1) response.headers.set("connection", "close");
+      return response;
+    }
+
+    const { route, bindings } = lookup;
+    const request = buildRequestMessage(
+      route,
+      { bindings, query, body, contentType: req.headers["content-type"] },
+      options.jsonOptions,
+    );
+    const context = requestContextOf(req, "rest");
+    const contextValues = (options.contextValues?.(req) ?? createContextValues()).set(requestContextKey, context);
+    const header = new Headers();
+    appendCallHeaders(context.headers, header);
+    const response = await client.unary(route.method, request, { header, contextValues, signal });
+
+    const headers = new Headers({ "content-type": "application/json" });
+    appendCallHeaders(response.header, headers);
+    appendCallHeaders(response.trailer, headers);
+    return { status: 200, headers, body: toJsonString(route.method.output, response.message, options.jsonOptions) };
+  };
+
+  return (req, res) => {
+    const clientGone = new AbortController();
+    res.once("close", () => clientGone.abort());
+    serve(req, clientGone.signal)
+      .catch((reason: unknown) => errorResponse(asConnectError(reason)))
+      .then((response) => {
+        if (!clientGone.signal.aborted) send(res, response);
+      })
+      .catch((reason: unknown) => {
+        console.error("REST gateway could not answer", reason);
+        res.destroy();
+      });
+  };
+}
+
+function splitUrl(url: string): { path: string; query: URLSearchParams } {
+  const queryStart = url.indexOf("?");
+  return queryStart === -1
+    ? { path: url, query: new URLSearchParams() }
+    : { path: url.slice(0, queryStart), query: new URLSearchParams(url.slice(queryStart + 1)) };
+}
+
+function asConnectError(reason: unknown): ConnectError {
+  if (reason instanceof ConnectError) return reason;
+  // Not the handler's error (the in-process call delivers those as ConnectError): a fault of the gateway itself.
+  console.error("REST gateway failed", reason);
+  return new ConnectError("internal error", Code.Internal, undefined, undefined, reason);
+}
+
+/** Headers that frame one HTTP exchange; they are neither passed into the call nor copied out of it. */
+const exchangeHeaders = new Set([
+  "accept-encoding",
+  "connection",
+  "content-encoding",
+  "content-length",
+  "content-type",
+  "expect",
+  "host",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+function appendCallHeaders(from: Headers, to: Headers): void {
+  from.forEach((value, name) => {
+    if (!exchangeHeaders.has(name) && !name.startsWith("connect-")) to.append(name, value);
+  });
+}
+
+function send(res: NodeResponse, response: RestResponse): void {
+  const headers: Record<string, string | string[]> = { "content-length": String(Buffer.byteLength(response.body)) };
+  response.headers.forEach((value, name) => {
+    headers[name] = name === "set-cookie" ? response.headers.getSetCookie() : value;
+  });
+  res.writeHead(response.status, headers);
+  res.end(response.body);
+}

@@ -1,0 +1,189 @@
+// The VerifyPhone path, end to end, on every protocol: the same call gets the same answer and the same error
+// code, id, reason and metadata whether it arrives over Connect, gRPC, gRPC-Web or REST.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CallResult, allProtocols, protocolClient } from "../helpers/protocol-clients.js";
+import { type TestServer, startTestServer } from "../helpers/test-server.js";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const profile = { givenName: "Ada", familyName: "Lovelace" };
+const mobile = "+41791234567";
+
+function expectOk(result: CallResult) {
+  if (!result.ok) throw new Error(`expected success, got ${result.code} ${result.message}`);
+  return result.body;
+}
+
+function expectFailure(result: CallResult) {
+  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.body)}`);
+  return result;
+}
+
+describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
+  const client = () => protocolClient(protocol, server.url);
+
+  async function userWithPhoneCode() {
+    const added = expectOk(
+      await client().call("addHumanUser", { profile, phone: { phone: mobile, returnCode: {} } }),
+    );
+    return { userId: added.userId as string, code: added.phoneCode as string, added };
+  }
+
+  it("verifies the phone with the returned code and reports details", async () => {
+    const { userId, code, added } = await userWithPhoneCode();
+    expect(code).toMatch(/^\d{6}$/);
+    expect(added.details).toMatchObject({ sequence: "2" });
+
+    const verified = expectOk(await client().call("verifyPhone", { userId, verificationCode: code }));
+    const details = verified.details as Record<string, string>;
+    expect(details.sequence).toBe("3");
+    expect(Date.parse(details.changeDate as string)).toBe(server.clock.now().getTime());
+    expect(details.resourceOwner).toMatch(/^\d+$/);
+    expect(details).not.toHaveProperty("creationDate");
+
+    const user = expectOk(await client().call("getUserByID", { userId }));
+    expect(user).toMatchObject({
+      user: { userId, human: { phone: { phone: mobile, isVerified: true } } },
+    });
+  });
+
+  it("answers a wrong code with InvalidArgument COMMAND-eis9R and the attempts left", async () => {
+    const { userId } = await userWithPhoneCode();
+    const failure = expectFailure(await client().call("verifyPhone", { userId, verificationCode: "000000x" }));
+    expect(failure).toMatchObject({
+      code: 3,
+      message: "Code is invalid (COMMAND-eis9R)",
+      errorDetail: { id: "COMMAND-eis9R", message: "Code is invalid" },
+      errorInfo: { reason: "INVALID_VERIFICATION_CODE", domain: "verifyd", metadata: { attemptsLeft: "4" } },
+    });
+    if (protocol === "rest") expect(failure.httpStatus).toBe(400);
+  });
+
+  it("kills a code after five wrong attempts, even for the right code", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const attemptsLeft: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const failure = expectFailure(await client().call("verifyPhone", { userId, verificationCode: "wrong" }));
+      attemptsLeft.push(failure.errorInfo?.metadata.attemptsLeft ?? "");
+    }
+    expect(attemptsLeft).toEqual(["4", "3", "2", "1", "0"]);
+    const dead = expectFailure(await client().call("verifyPhone", { userId, verificationCode: code }));
+    expect(dead).toMatchObject({ code: 8, errorInfo: { reason: "MAX_ATTEMPTS_REACHED" } });
+    if (protocol === "rest") expect(dead.httpStatus).toBe(429);
+  });
+
+  it("refuses an expired code with FailedPrecondition CODE_EXPIRED", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    server.clock.advance(10 * 60_000);
+    const expired = expectFailure(await client().call("verifyPhone", { userId, verificationCode: code }));
+    expect(expired).toMatchObject({ code: 9, errorInfo: { reason: "CODE_EXPIRED" } });
+    if (protocol === "rest") expect(expired.httpStatus).toBe(400);
+  });
+
+  it("refuses a second use of a code with ALREADY_VERIFIED", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    expectOk(await client().call("verifyPhone", { userId, verificationCode: code }));
+    const again = expectFailure(await client().call("verifyPhone", { userId, verificationCode: code }));
+    expect(again).toMatchObject({ code: 9, errorInfo: { reason: "ALREADY_VERIFIED" } });
+  });
+
+  it("answers NO_PENDING_CODE for a user without a phone", async () => {
+    const added = expectOk(
+      await client().call("addHumanUser", { profile, email: { email: `ada-${protocol}@example.com`, isVerified: true } }),
+    );
+    const failure = expectFailure(
+      await client().call("verifyPhone", { userId: added.userId as string, verificationCode: "123456" }),
+    );
+    expect(failure).toMatchObject({ code: 9, errorInfo: { reason: "NO_PENDING_CODE" } });
+  });
+
+  it("answers NotFound USER_NOT_FOUND for an unknown user", async () => {
+    const failure = expectFailure(await client().call("verifyPhone", { userId: "123", verificationCode: "123456" }));
+    expect(failure).toMatchObject({ code: 5, errorInfo: { reason: "USER_NOT_FOUND" } });
+    if (protocol === "rest") expect(failure.httpStatus).toBe(404);
+  });
+
+  it("records every failed attempt as an event that advances the sequence", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    expectFailure(await client().call("verifyPhone", { userId, verificationCode: "wrong" }));
+    const verified = expectOk(await client().call("verifyPhone", { userId, verificationCode: code }));
+    expect(verified.details).toMatchObject({ sequence: "4" });
+  });
+
+  it.each([
+    ["an empty code", ""],
+    ["21 characters", "x".repeat(21)],
+    ["21 emoji", "😀".repeat(21)],
+  ])("rejects %s with InvalidArgument naming the field", async (_name, verificationCode) => {
+    const { userId } = await userWithPhoneCode();
+    const failure = expectFailure(await client().call("verifyPhone", { userId, verificationCode }));
+    expect(failure.code).toBe(3);
+    expect(failure.message).toContain("verification_code");
+    if (protocol === "rest") expect(failure.httpStatus).toBe(400);
+  });
+
+  it("accepts 20 emoji as a code of valid length (and judges it as a code)", async () => {
+    const { userId } = await userWithPhoneCode();
+    const failure = expectFailure(await client().call("verifyPhone", { userId, verificationCode: "😀".repeat(20) }));
+    expect(failure.errorInfo?.reason).toBe("INVALID_VERIFICATION_CODE");
+  });
+
+  it("sets a phone on an existing user and verifies it", async () => {
+    const added = expectOk(
+      await client().call("addHumanUser", { profile, email: { email: `grace-${protocol}@example.com`, returnCode: {} } }),
+    );
+    const userId = added.userId as string;
+    const set = expectOk(await client().call("setPhone", { userId, phone: "+44 7911 123456", returnCode: {} }));
+    expect(set.verificationCode).toMatch(/^\d{6}$/);
+    expectOk(await client().call("verifyPhone", { userId, verificationCode: set.verificationCode as string }));
+    const user = expectOk(await client().call("getUserByID", { userId }));
+    expect(user).toMatchObject({ user: { human: { phone: { phone: "+447911123456", isVerified: true } } } });
+  });
+
+  it("refuses numbers that are not valid mobile numbers with PHONE-so0wa", async () => {
+    for (const phone of ["0791234567", "+4179123", "+41 44 234 56 78"]) {
+      const failure = expectFailure(await client().call("addHumanUser", { profile, phone: { phone, returnCode: {} } }));
+      expect(failure).toMatchObject({ code: 3, errorDetail: { id: "PHONE-so0wa" } });
+    }
+  });
+
+  it("refuses a field it does not support with Unimplemented naming it", async () => {
+    const failure = expectFailure(
+      await client().call("addHumanUser", {
+        profile,
+        phone: { phone: mobile, returnCode: {} },
+        metadata: [{ key: "k", value: "dg==" }],
+      }),
+    );
+    expect(failure.code).toBe(12);
+    expect(failure.message).toContain("metadata");
+    if (protocol === "rest") expect(failure.httpStatus).toBe(501);
+  });
+
+  it("requires an email or a phone", async () => {
+    const failure = expectFailure(await client().call("addHumanUser", { profile }));
+    expect(failure.code).toBe(3);
+  });
+
+  it("refuses a custom user id that exists with COMMAND-7yiox1isql", async () => {
+    const userId = `custom-${protocol}`;
+    expectOk(await client().call("addHumanUser", { userId, profile, phone: { phone: mobile, returnCode: {} } }));
+    const failure = expectFailure(
+      await client().call("addHumanUser", { userId, profile, phone: { phone: mobile, returnCode: {} } }),
+    );
+    expect(failure).toMatchObject({ code: 9, errorDetail: { id: "COMMAND-7yiox1isql" } });
+  });
+
+  it("answers NotFound for an unknown organization", async () => {
+    const failure = expectFailure(
+      await client().call("addHumanUser", { profile, organization: { orgId: "404" }, phone: { phone: mobile } }),
+    );
+    expect(failure.code).toBe(5);
+  });
+});

@@ -1,0 +1,57 @@
+// Starts the real server in-process on an ephemeral port with a fresh SQLite file, a clock the test can move,
+// and a delivery provider that records what would have been sent.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Config, loadConfig } from "../../src/config.js";
+import type { OutgoingMessage } from "../../src/domain/outgoing-message.js";
+import { createLogger } from "../../src/logger.js";
+import { type RunningServer, startServer } from "../../src/server.js";
+
+export class ManualClock {
+  private current: number;
+  constructor(start = Date.UTC(2026, 10, 22, 12, 0, 0)) {
+    this.current = start;
+  }
+  now = (): Date => new Date(this.current);
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+export interface TestServer extends RunningServer {
+  clock: ManualClock;
+  delivered: OutgoingMessage[];
+  dataDir: string;
+  config: Config;
+}
+
+export async function startTestServer(flags: string[] = [], options: { tls?: { cert: string; key: string } } = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "verifyd-test-"));
+  const config = loadConfig(["--port", "0", "--database", join(dataDir, "verifyd.sqlite"), "--log-level", "silent", ...flags], {});
+  if (options.tls) config.tls = { certFile: writeTemp(dataDir, "cert.pem", options.tls.cert), keyFile: writeTemp(dataDir, "key.pem", options.tls.key) };
+  const clock = new ManualClock();
+  const delivered: OutgoingMessage[] = [];
+  const server = await startServer(config, {
+    clock,
+    logger: createLogger("silent"),
+    deliveryProvider: { deliver: async (message) => void delivered.push(message) },
+  });
+  return {
+    ...server,
+    clock,
+    delivered,
+    dataDir,
+    config,
+    async close() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function writeTemp(dir: string, name: string, content: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
