@@ -85,8 +85,8 @@ export function toUser(state: UserState): User {
         loginNames: [state.username],
         preferredLoginName: state.username,
         profile: { ...state.profile },
-        email: { email: email.value, isVerified: email.isVerified },
-        phone: { phone: phone.value, isVerified: phone.isVerified },
+        email: { email: email.value, isVerified: email.isVerified, pendingEmail: email.pending ?? "" },
+        phone: { phone: phone.value, isVerified: phone.isVerified, pendingPhone: phone.pending ?? "" },
       },
     },
   });

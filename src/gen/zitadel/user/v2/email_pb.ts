@@ -11,7 +11,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file zitadel/user/v2/email.proto.
  */
 export const file_zitadel_user_v2_email: GenFile = /*@__PURE__*/
-  fileDesc("Cht6aXRhZGVsL3VzZXIvdjIvZW1haWwucHJvdG8SD3ppdGFkZWwudXNlci52MiLZAQoNU2V0SHVtYW5FbWFpbBIbCgVlbWFpbBgBIAEoCUIMukgJcgcQARjIAWABEj8KCXNlbmRfY29kZRgCIAEoCzIqLnppdGFkZWwudXNlci52Mi5TZW5kRW1haWxWZXJpZmljYXRpb25Db2RlSAASQwoLcmV0dXJuX2NvZGUYAyABKAsyLC56aXRhZGVsLnVzZXIudjIuUmV0dXJuRW1haWxWZXJpZmljYXRpb25Db2RlSAASFQoLaXNfdmVyaWZpZWQYBCABKAhIAEIOCgx2ZXJpZmljYXRpb24iMAoKSHVtYW5FbWFpbBINCgVlbWFpbBgBIAEoCRITCgtpc192ZXJpZmllZBgCIAEoCCJTChlTZW5kRW1haWxWZXJpZmljYXRpb25Db2RlEiUKDHVybF90ZW1wbGF0ZRgBIAEoCUIKukgHcgUQARjIAUgAiAEBQg8KDV91cmxfdGVtcGxhdGUiHQobUmV0dXJuRW1haWxWZXJpZmljYXRpb25Db2RlYgZwcm90bzM", [file_buf_validate_validate]);
+  fileDesc("Cht6aXRhZGVsL3VzZXIvdjIvZW1haWwucHJvdG8SD3ppdGFkZWwudXNlci52MiLZAQoNU2V0SHVtYW5FbWFpbBIbCgVlbWFpbBgBIAEoCUIMukgJcgcQARjIAWABEj8KCXNlbmRfY29kZRgCIAEoCzIqLnppdGFkZWwudXNlci52Mi5TZW5kRW1haWxWZXJpZmljYXRpb25Db2RlSAASQwoLcmV0dXJuX2NvZGUYAyABKAsyLC56aXRhZGVsLnVzZXIudjIuUmV0dXJuRW1haWxWZXJpZmljYXRpb25Db2RlSAASFQoLaXNfdmVyaWZpZWQYBCABKAhIAEIOCgx2ZXJpZmljYXRpb24iSAoKSHVtYW5FbWFpbBINCgVlbWFpbBgBIAEoCRITCgtpc192ZXJpZmllZBgCIAEoCBIWCg1wZW5kaW5nX2VtYWlsGOgHIAEoCSJTChlTZW5kRW1haWxWZXJpZmljYXRpb25Db2RlEiUKDHVybF90ZW1wbGF0ZRgBIAEoCUIKukgHcgUQARjIAUgAiAEBQg8KDV91cmxfdGVtcGxhdGUiHQobUmV0dXJuRW1haWxWZXJpZmljYXRpb25Db2RlYgZwcm90bzM", [file_buf_validate_validate]);
 
 /**
  * @generated from message zitadel.user.v2.SetHumanEmail
@@ -60,6 +60,8 @@ export const SetHumanEmailSchema: GenMessage<SetHumanEmail> = /*@__PURE__*/
  */
 export type HumanEmail = Message<"zitadel.user.v2.HumanEmail"> & {
   /**
+   * While a change is pending, the verified address that still counts for login.
+   *
    * @generated from field: string email = 1;
    */
   email: string;
@@ -68,6 +70,14 @@ export type HumanEmail = Message<"zitadel.user.v2.HumanEmail"> & {
    * @generated from field: bool is_verified = 2;
    */
   isVerified: boolean;
+
+  /**
+   * verifyd: a new address awaiting verification; it replaces `email` once verified. Not in ZITADEL's contract:
+   * a high number that ZITADEL will not reuse, and absent unless a change is pending, so ZITADEL's clients ignore it.
+   *
+   * @generated from field: string pending_email = 1000;
+   */
+  pendingEmail: string;
 };
 
 /**

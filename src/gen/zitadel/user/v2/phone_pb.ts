@@ -11,7 +11,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file zitadel/user/v2/phone.proto.
  */
 export const file_zitadel_user_v2_phone: GenFile = /*@__PURE__*/
-  fileDesc("Cht6aXRhZGVsL3VzZXIvdjIvcGhvbmUucHJvdG8SD3ppdGFkZWwudXNlci52MiLeAQoNU2V0SHVtYW5QaG9uZRIXCgVwaG9uZRgBIAEoCUIIukgFcgMYyAESPwoJc2VuZF9jb2RlGAIgASgLMioueml0YWRlbC51c2VyLnYyLlNlbmRQaG9uZVZlcmlmaWNhdGlvbkNvZGVIABJDCgtyZXR1cm5fY29kZRgDIAEoCzIsLnppdGFkZWwudXNlci52Mi5SZXR1cm5QaG9uZVZlcmlmaWNhdGlvbkNvZGVIABIeCgtpc192ZXJpZmllZBgEIAEoCEIHukgEagIIAUgAQg4KDHZlcmlmaWNhdGlvbiIwCgpIdW1hblBob25lEg0KBXBob25lGAEgASgJEhMKC2lzX3ZlcmlmaWVkGAIgASgIIhsKGVNlbmRQaG9uZVZlcmlmaWNhdGlvbkNvZGUiHQobUmV0dXJuUGhvbmVWZXJpZmljYXRpb25Db2RlYgZwcm90bzM", [file_buf_validate_validate]);
+  fileDesc("Cht6aXRhZGVsL3VzZXIvdjIvcGhvbmUucHJvdG8SD3ppdGFkZWwudXNlci52MiLeAQoNU2V0SHVtYW5QaG9uZRIXCgVwaG9uZRgBIAEoCUIIukgFcgMYyAESPwoJc2VuZF9jb2RlGAIgASgLMioueml0YWRlbC51c2VyLnYyLlNlbmRQaG9uZVZlcmlmaWNhdGlvbkNvZGVIABJDCgtyZXR1cm5fY29kZRgDIAEoCzIsLnppdGFkZWwudXNlci52Mi5SZXR1cm5QaG9uZVZlcmlmaWNhdGlvbkNvZGVIABIeCgtpc192ZXJpZmllZBgEIAEoCEIHukgEagIIAUgAQg4KDHZlcmlmaWNhdGlvbiJICgpIdW1hblBob25lEg0KBXBob25lGAEgASgJEhMKC2lzX3ZlcmlmaWVkGAIgASgIEhYKDXBlbmRpbmdfcGhvbmUY6AcgASgJIhsKGVNlbmRQaG9uZVZlcmlmaWNhdGlvbkNvZGUiHQobUmV0dXJuUGhvbmVWZXJpZmljYXRpb25Db2RlYgZwcm90bzM", [file_buf_validate_validate]);
 
 /**
  * @generated from message zitadel.user.v2.SetHumanPhone
@@ -62,6 +62,8 @@ export const SetHumanPhoneSchema: GenMessage<SetHumanPhone> = /*@__PURE__*/
  */
 export type HumanPhone = Message<"zitadel.user.v2.HumanPhone"> & {
   /**
+   * While a change is pending, the verified number that still counts for login.
+   *
    * @generated from field: string phone = 1;
    */
   phone: string;
@@ -70,6 +72,14 @@ export type HumanPhone = Message<"zitadel.user.v2.HumanPhone"> & {
    * @generated from field: bool is_verified = 2;
    */
   isVerified: boolean;
+
+  /**
+   * verifyd: a new number awaiting verification; it replaces `phone` once verified. Not in ZITADEL's contract:
+   * a high number that ZITADEL will not reuse, and absent unless a change is pending, so ZITADEL's clients ignore it.
+   *
+   * @generated from field: string pending_phone = 1000;
+   */
+  pendingPhone: string;
 };
 
 /**
