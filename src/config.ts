@@ -37,7 +37,8 @@ interface Setting<T> {
   flag: string;
   env: string;
   description: string;
-  default?: T;
+  /** Written as a user would write it, and parsed like user input. */
+  default?: string;
   parse: Parser<T>;
   boolean?: true;
 }
@@ -91,7 +92,7 @@ const region: Parser<CountryCode> = (raw) => {
 
 export const settings = {
   host: { flag: "host", env: "HOST", default: "127.0.0.1", parse: text, description: "Address to listen on." },
-  port: { flag: "port", env: "PORT", default: 8080, parse: integer(0, 65535), description: "TCP port for all four protocols." },
+  port: { flag: "port", env: "PORT", default: "8080", parse: integer(0, 65535), description: "TCP port for all four protocols." },
   database: {
     flag: "database",
     env: "DATABASE_URL",
@@ -107,16 +108,16 @@ export const settings = {
     parse: text,
     description: "Keyring `id:base64,...` of 32-byte keys, current first; default: generated once into <database dir>/keyring.json.",
   },
-  production: { flag: "production", env: "VERIFYD_PRODUCTION", default: false, parse: flag, boolean: true, description: "Refuses development-only settings." },
+  production: { flag: "production", env: "VERIFYD_PRODUCTION", default: "false", parse: flag, boolean: true, description: "Refuses development-only settings." },
   devPrintCodes: {
     flag: "dev-print-codes",
     env: "VERIFYD_DEV_PRINT_CODES",
-    default: false,
+    default: "false",
     parse: flag,
     boolean: true,
     description: "Prints messages with codes to stdout instead of delivering them (development only).",
   },
-  codeLength: { flag: "code-length", env: "VERIFYD_CODE_LENGTH", default: 6, parse: integer(4, 20), description: "Characters per code." },
+  codeLength: { flag: "code-length", env: "VERIFYD_CODE_LENGTH", default: "6", parse: integer(4, 20), description: "Characters per code." },
   codeAlphabet: {
     flag: "code-alphabet",
     env: "VERIFYD_CODE_ALPHABET",
@@ -124,25 +125,25 @@ export const settings = {
     parse: text,
     description: "Characters a code is made of, e.g. ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.",
   },
-  codeTtl: { flag: "code-ttl", env: "VERIFYD_CODE_TTL", default: 600_000, parse: duration, description: "How long a code is valid." },
+  codeTtl: { flag: "code-ttl", env: "VERIFYD_CODE_TTL", default: "10m", parse: duration, description: "How long a code is valid." },
   codeMaxAttempts: {
     flag: "code-max-attempts",
     env: "VERIFYD_CODE_MAX_ATTEMPTS",
-    default: 5,
+    default: "5",
     parse: integer(1, 100),
     description: "Wrong attempts per code before it is dead.",
   },
   maxConsecutiveFailures: {
     flag: "max-consecutive-failures",
     env: "VERIFYD_MAX_CONSECUTIVE_FAILURES",
-    default: 100,
+    default: "100",
     parse: integer(1, 100_000),
     description: "Wrong codes in a row per contact, across resends, before verification is refused (NIST SP 800-63B: at most 100).",
   },
   failureLockout: {
     flag: "failure-lockout",
     env: "VERIFYD_FAILURE_LOCKOUT",
-    default: 3_600_000,
+    default: "1h",
     parse: duration,
     description: "How long a contact past that count stays refused.",
   },
@@ -155,35 +156,35 @@ export const settings = {
   allowLandline: {
     flag: "allow-landline",
     env: "VERIFYD_ALLOW_LANDLINE",
-    default: false,
+    default: "false",
     parse: flag,
     boolean: true,
     description: "Accept fixed-line and VoIP numbers, which often cannot receive SMS.",
   },
-  maxBodyBytes: { flag: "max-body-bytes", env: "VERIFYD_MAX_BODY_BYTES", default: 65_536, parse: bytes, description: "Largest request body or message." },
+  maxBodyBytes: { flag: "max-body-bytes", env: "VERIFYD_MAX_BODY_BYTES", default: "64KiB", parse: bytes, description: "Largest request body or message." },
   firstBytesTimeout: {
     flag: "first-bytes-timeout",
     env: "VERIFYD_FIRST_BYTES_TIMEOUT",
-    default: 10_000,
+    default: "10s",
     parse: duration,
     description: "A new connection must send its first bytes within this time.",
   },
-  headersTimeout: { flag: "headers-timeout", env: "VERIFYD_HEADERS_TIMEOUT", default: 10_000, parse: duration, description: "Time to send request headers." },
-  requestTimeout: { flag: "request-timeout", env: "VERIFYD_REQUEST_TIMEOUT", default: 30_000, parse: duration, description: "Time to send a whole request." },
-  idleTimeout: { flag: "idle-timeout", env: "VERIFYD_IDLE_TIMEOUT", default: 60_000, parse: duration, description: "Idle connections are closed after this." },
-  maxConnections: { flag: "max-connections", env: "VERIFYD_MAX_CONNECTIONS", default: 1_000, parse: integer(1, 1_000_000), description: "Open connections at once." },
+  headersTimeout: { flag: "headers-timeout", env: "VERIFYD_HEADERS_TIMEOUT", default: "10s", parse: duration, description: "Time to send request headers." },
+  requestTimeout: { flag: "request-timeout", env: "VERIFYD_REQUEST_TIMEOUT", default: "30s", parse: duration, description: "Time to send a whole request." },
+  idleTimeout: { flag: "idle-timeout", env: "VERIFYD_IDLE_TIMEOUT", default: "60s", parse: duration, description: "Idle connections are closed after this." },
+  maxConnections: { flag: "max-connections", env: "VERIFYD_MAX_CONNECTIONS", default: "1000", parse: integer(1, 1_000_000), description: "Open connections at once." },
   maxConcurrentStreams: {
     flag: "max-concurrent-streams",
     env: "VERIFYD_MAX_CONCURRENT_STREAMS",
-    default: 100,
+    default: "100",
     parse: integer(1, 10_000),
     description: "HTTP/2 streams per connection.",
   },
-  maxHeaderBytes: { flag: "max-header-bytes", env: "VERIFYD_MAX_HEADER_BYTES", default: 16_384, parse: bytes, description: "Largest request header block." },
+  maxHeaderBytes: { flag: "max-header-bytes", env: "VERIFYD_MAX_HEADER_BYTES", default: "16KiB", parse: bytes, description: "Largest request header block." },
   corsOrigins: {
     flag: "cors-origins",
     env: "VERIFYD_CORS_ORIGINS",
-    default: [],
+    default: "",
     parse: list,
     description: "Browser origins allowed to call (comma-separated, `*` for any); none by default.",
   },
@@ -216,11 +217,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   const problems: string[] = [];
   for (const [key, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
     const fromFlag = flags[setting.flag];
-    const raw = fromFlag === undefined ? env[setting.env] : String(fromFlag);
-    if (raw === undefined || raw === "") {
-      values[key] = setting.default;
-      continue;
-    }
+    const given = fromFlag === undefined ? env[setting.env] : String(fromFlag);
+    const raw = given === undefined || given === "" ? setting.default : given;
+    if (raw === undefined) continue;
     try {
       values[key] = setting.parse(raw);
     } catch (error) {

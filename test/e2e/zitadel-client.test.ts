@@ -1,0 +1,300 @@
+// ZITADEL's own published client packages against verifyd: @zitadel/client's gRPC server transport and UserService
+// client, and ZITADEL's generated @zitadel/proto descriptors over Connect JSON. Then a descriptor comparison that
+// shows our contract declares the ten RPCs exactly as ZITADEL does: same paths, messages, fields, enums and REST
+// bindings.
+import {
+  type DescEnum,
+  type DescField,
+  type DescMessage,
+  type DescService,
+  getOption,
+  hasOption,
+  toJson,
+} from "@bufbuild/protobuf";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { createServerTransport } from "@zitadel/client/node";
+import { createUserServiceClient } from "@zitadel/client/v2";
+import { ErrorDetailSchema as ZitadelErrorDetailSchema } from "@zitadel/proto/zitadel/message_pb.js";
+import { UserService as ZitadelUserService } from "@zitadel/proto/zitadel/user/v2/user_service_pb.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { http } from "../../src/gen/google/api/annotations_pb.js";
+import { HttpRuleSchema } from "../../src/gen/google/api/http_pb.js";
+import { UserService as OurUserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import { type TestServer, startTestServer } from "../helpers/test-server.js";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+type ZitadelUserServiceClient = Client<typeof ZitadelUserService>;
+
+const clients: [string, () => ZitadelUserServiceClient][] = [
+  // Exactly what ZITADEL's docs tell a Node backend to write; any token works until verifyd checks tokens.
+  [
+    "@zitadel/client createServerTransport (gRPC) + createUserServiceClient",
+    () => createUserServiceClient(createServerTransport("any-token", { baseUrl: server.url })),
+  ],
+  [
+    "@zitadel/proto UserService over connect-node Connect JSON",
+    () =>
+      createClient(
+        ZitadelUserService,
+        createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: false }),
+      ),
+  ],
+];
+
+const profile = { givenName: "Ada", familyName: "Lovelace" };
+const mobile = "+41791234567";
+
+async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
+  try {
+    const response = await promise;
+    const json = JSON.stringify(response, (_key, value) => (typeof value === "bigint" ? String(value) : value));
+    throw new Error(`expected an error, got ${json}`);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith("expected an error")) throw error;
+    return ConnectError.from(error);
+  }
+}
+
+describe.each(clients)("%s", (_name, makeClient) => {
+  async function userWithPhoneCode(client: ZitadelUserServiceClient) {
+    const added = await client.addHumanUser({
+      profile,
+      phone: { phone: mobile, verification: { case: "returnCode", value: {} } },
+    });
+    expect(added.userId).not.toBe("");
+    expect(added.phoneCode).toMatch(/^\d{6}$/);
+    return { userId: added.userId, code: added.phoneCode ?? "" };
+  }
+
+  it("adds a user, verifies the phone and reads it back as verified", async () => {
+    const client = makeClient();
+    const { userId, code } = await userWithPhoneCode(client);
+
+    const verified = await client.verifyPhone({ userId, verificationCode: code });
+    expect(verified.details?.sequence).toBe(3n);
+    expect(verified.details?.changeDate?.seconds).toBe(BigInt(server.clock.now().getTime() / 1000));
+    expect(verified.details?.resourceOwner).toMatch(/^\d+$/);
+
+    const { user } = await client.getUserByID({ userId });
+    expect(user?.userId).toBe(userId);
+    if (user?.type.case !== "human") throw new Error(`expected a human user, got ${user?.type.case}`);
+    expect(user.type.value.phone).toMatchObject({ phone: mobile, isVerified: true });
+  });
+
+  it("answers a wrong code with InvalidArgument and ZITADEL's own ErrorDetail COMMAND-eis9R", async () => {
+    const client = makeClient();
+    const { userId } = await userWithPhoneCode(client);
+    const error = await rejection(client.verifyPhone({ userId, verificationCode: "000000x" }));
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.rawMessage).toBe("Code is invalid (COMMAND-eis9R)");
+    const found = error.findDetails(ZitadelErrorDetailSchema);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ id: "COMMAND-eis9R", message: "Code is invalid" });
+  });
+
+  it("reads a user in the middle of a phone change, then verifies the new number with SetPhone's code", async () => {
+    const client = makeClient();
+    const { userId } = await client.addHumanUser({
+      profile,
+      phone: { phone: mobile, verification: { case: "isVerified", value: true } },
+    });
+    const newMobile = "+41797654321";
+    const set = await client.setPhone({ userId, phone: newMobile, verification: { case: "returnCode", value: {} } });
+    expect(set.verificationCode).toMatch(/^\d{6}$/);
+
+    const during = await client.getUserByID({ userId });
+    expect(during.user?.userId).toBe(userId);
+
+    await client.verifyPhone({ userId, verificationCode: set.verificationCode ?? "" });
+    const { user } = await client.getUserByID({ userId });
+    if (user?.type.case !== "human") throw new Error(`expected a human user, got ${user?.type.case}`);
+    expect(user.type.value.phone).toMatchObject({ phone: newMobile, isVerified: true });
+  });
+
+  it("answers an unknown user with NotFound", async () => {
+    const error = await rejection(makeClient().verifyPhone({ userId: "123", verificationCode: "123456" }));
+    expect(error.code).toBe(Code.NotFound);
+  });
+});
+
+const tenRpcs = [
+  "AddHumanUser",
+  "GetUserByID",
+  "SetPhone",
+  "ResendPhoneCode",
+  "VerifyPhone",
+  "RemovePhone",
+  "SetEmail",
+  "ResendEmailCode",
+  "SendEmailCode",
+  "VerifyEmail",
+] as const;
+
+function method(service: DescService, name: string) {
+  const found = service.methods.find((m) => m.name === name);
+  if (!found) throw new Error(`${service.typeName} has no method ${name}`);
+  return found;
+}
+
+/** Everything about a field that decides its binary and JSON wire form and its generated API. */
+function fieldShape(field: DescField): Record<string, unknown> {
+  const shape: Record<string, unknown> = {
+    number: field.number,
+    name: field.name,
+    jsonName: field.jsonName,
+    kind: field.fieldKind,
+    oneof: field.oneof?.name,
+    proto3Optional: field.proto.proto3Optional,
+  };
+  switch (field.fieldKind) {
+    case "scalar":
+      return { ...shape, scalar: field.scalar };
+    case "enum":
+      return { ...shape, enum: field.enum.typeName };
+    case "message":
+      return { ...shape, message: field.message.typeName };
+    case "list":
+      return {
+        ...shape,
+        listKind: field.listKind,
+        element:
+          field.listKind === "scalar" ? field.scalar : field.listKind === "enum" ? field.enum.typeName : field.message.typeName,
+      };
+    case "map":
+      return {
+        ...shape,
+        mapKey: field.mapKey,
+        mapKind: field.mapKind,
+        value:
+          field.mapKind === "scalar" ? field.scalar : field.mapKind === "enum" ? field.enum.typeName : field.message.typeName,
+      };
+  }
+}
+
+function referencedTypes(field: DescField): { message?: DescMessage; enum?: DescEnum } {
+  switch (field.fieldKind) {
+    case "scalar":
+      return {};
+    case "enum":
+      return { enum: field.enum };
+    case "message":
+      return { message: field.message };
+    case "list":
+      return field.listKind === "scalar" ? {} : field.listKind === "enum" ? { enum: field.enum } : { message: field.message };
+    case "map":
+      return field.mapKind === "scalar" ? {} : field.mapKind === "enum" ? { enum: field.enum } : { message: field.message };
+  }
+}
+
+/** Walks two message trees side by side and lists every difference; also records which messages were compared. */
+function compareMessages(zitadel: DescMessage, ours: DescMessage, seen: Set<string>, problems: string[]): void {
+  if (zitadel.typeName !== ours.typeName) {
+    problems.push(`message ${ours.typeName} stands where ZITADEL has ${zitadel.typeName}`);
+    return;
+  }
+  if (seen.has(zitadel.typeName)) return;
+  seen.add(zitadel.typeName);
+  for (const zitadelField of zitadel.fields) {
+    const ourField = ours.fields.find((f) => f.number === zitadelField.number);
+    if (!ourField) {
+      problems.push(`${ours.typeName} lacks ZITADEL's field ${zitadelField.number} ${zitadelField.name}`);
+      continue;
+    }
+    const expected = fieldShape(zitadelField);
+    const actual = fieldShape(ourField);
+    for (const key of new Set([...Object.keys(expected), ...Object.keys(actual)])) {
+      if (expected[key] !== actual[key]) {
+        const where = `${ours.typeName}.${ourField.name} (${ourField.number})`;
+        problems.push(`${where}: ${key} is ${String(actual[key])}, ZITADEL has ${String(expected[key])}`);
+      }
+    }
+    const zitadelRefs = referencedTypes(zitadelField);
+    const ourRefs = referencedTypes(ourField);
+    if (zitadelRefs.message && ourRefs.message) compareMessages(zitadelRefs.message, ourRefs.message, seen, problems);
+    if (zitadelRefs.enum && ourRefs.enum) compareEnums(zitadelRefs.enum, ourRefs.enum, problems);
+  }
+  for (const ourField of ours.fields) {
+    // verifyd's own additions live at 1000 and above, where ZITADEL does not number fields.
+    if (ourField.number >= verifydExtensionsFrom) continue;
+    if (!zitadel.fields.some((f) => f.number === ourField.number)) {
+      problems.push(`${ours.typeName} declares field ${ourField.number} ${ourField.name}, which ZITADEL lacks`);
+    }
+  }
+}
+
+const verifydExtensionsFrom = 1000;
+
+function compareEnums(zitadel: DescEnum, ours: DescEnum, problems: string[]): void {
+  const values = (e: DescEnum) => e.values.map((v) => `${v.name}=${v.number}`);
+  const zitadelValues = values(zitadel);
+  const ourValues = values(ours);
+  for (const value of zitadelValues) {
+    if (!ourValues.includes(value)) problems.push(`enum ${ours.typeName} lacks ZITADEL's ${value}`);
+  }
+  for (const value of ourValues) {
+    if (!zitadelValues.includes(value)) problems.push(`enum ${ours.typeName} declares ${value}, which ZITADEL lacks`);
+  }
+}
+
+describe("our descriptors against @zitadel/proto's", () => {
+  it("declares the same service with the ten RPCs at the same paths, and no RPC ZITADEL lacks", () => {
+    expect(OurUserService.typeName).toBe(ZitadelUserService.typeName);
+    expect(OurUserService.methods.map((m) => m.name).sort()).toEqual([...tenRpcs].sort());
+    for (const name of tenRpcs) {
+      const ours = method(OurUserService, name);
+      const zitadel = method(ZitadelUserService, name);
+      expect(`/${ours.parent.typeName}/${ours.name}`).toBe(`/${zitadel.parent.typeName}/${zitadel.name}`);
+      expect(ours.localName).toBe(zitadel.localName);
+      expect(ours.methodKind).toBe(zitadel.methodKind);
+      expect(ours.input.typeName).toBe(zitadel.input.typeName);
+      expect(ours.output.typeName).toBe(zitadel.output.typeName);
+    }
+  });
+
+  it("declares every request and response message, recursively, field for field as ZITADEL does", () => {
+    const seen = new Set<string>();
+    const problems: string[] = [];
+    for (const name of tenRpcs) {
+      const ours = method(OurUserService, name);
+      const zitadel = method(ZitadelUserService, name);
+      compareMessages(zitadel.input, ours.input, seen, problems);
+      compareMessages(zitadel.output, ours.output, seen, problems);
+    }
+    expect(problems).toEqual([]);
+    // The walk reached past the request and response wrappers into the shared types.
+    expect([...seen]).toEqual(
+      expect.arrayContaining([
+        "zitadel.user.v2.SetHumanPhone",
+        "zitadel.user.v2.HumanPhone",
+        "zitadel.user.v2.User",
+        "zitadel.object.v2.Details",
+        "google.protobuf.Timestamp",
+      ]),
+    );
+  });
+
+  it("binds every RPC to the same google.api.http rule as ZITADEL", () => {
+    for (const name of tenRpcs) {
+      const ours = method(OurUserService, name);
+      const zitadel = method(ZitadelUserService, name);
+      expect(hasOption(zitadel, http), `ZITADEL's ${name} carries google.api.http`).toBe(true);
+      expect(hasOption(ours, http), `our ${name} carries google.api.http`).toBe(true);
+      const ourRule = getOption(ours, http);
+      const zitadelRule = getOption(zitadel, http);
+      expect({ name, pattern: ourRule.pattern, body: ourRule.body }).toEqual({
+        name,
+        pattern: zitadelRule.pattern,
+        body: zitadelRule.body,
+      });
+      expect(toJson(HttpRuleSchema, ourRule)).toEqual(toJson(HttpRuleSchema, zitadelRule));
+    }
+  });
+});

@@ -1,0 +1,49 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig, settings } from "../../src/config.js";
+
+describe("configuration", () => {
+  it("has production-safe defaults", () => {
+    const config = loadConfig([], {});
+    expect(config).toMatchObject({
+      host: "127.0.0.1",
+      port: 8080,
+      database: "./data/verifyd.sqlite",
+      devPrintCodes: false,
+      code: { length: 6, alphabet: "0123456789", ttlMs: 600_000, maxAttempts: 5 },
+      failures: { maxConsecutiveFailures: 100, lockoutMs: 3_600_000 },
+      limits: { maxBodyBytes: 65_536 },
+    });
+    expect(config.tls).toBeUndefined();
+  });
+
+  it("reads the environment and lets flags win", () => {
+    const config = loadConfig(["--port", "9000", "--code-ttl", "5m"], { PORT: "7000", HOST: "0.0.0.0", VERIFYD_CODE_LENGTH: "8" });
+    expect(config).toMatchObject({ port: 9000, host: "0.0.0.0", code: { length: 8, ttlMs: 300_000 } });
+  });
+
+  it("names every bad setting at once", () => {
+    expect(() => loadConfig(["--port", "http", "--code-ttl", "soon"], {})).toThrow(
+      /--port \/ PORT: must be an integer from 0 to 65535.*\n.*--code-ttl \/ VERIFYD_CODE_TTL: must be a duration/s,
+    );
+  });
+
+  it("refuses printing codes in production and half a TLS setup", () => {
+    expect(() => loadConfig(["--production", "--dev-print-codes"], {})).toThrow(/refused with --production/);
+    expect(() => loadConfig(["--tls-cert", "cert.pem"], {})).toThrow(/--tls-cert and --tls-key go together/);
+    expect(() => loadConfig(["--database", "postgres://db/verifyd"], {})).toThrow(/PostgreSQL is not supported yet/);
+  });
+
+  it("refuses unknown flags", () => {
+    expect(() => loadConfig(["--prot", "1"], {})).toThrow(/--prot/);
+  });
+
+  it("is documented in README.md, every flag and variable", () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+    for (const setting of Object.values(settings)) {
+      expect(readme).toContain(`\`--${setting.flag}\``);
+      expect(readme).toContain(`\`${setting.env}\``);
+    }
+  });
+});
