@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import type { CountryCode } from "libphonenumber-js/max";
 import type { LogLevel } from "./logger.js";
+import type { ListenerLimits } from "./transport/listener-limits.js";
 
 export interface Config {
   host: string;
@@ -17,16 +18,7 @@ export interface Config {
   code: { length: number; alphabet: string; ttlMs: number; maxAttempts: number };
   failures: { maxConsecutiveFailures: number; lockoutMs: number };
   phone: { defaultRegion?: CountryCode; allowLandline: boolean };
-  limits: {
-    maxBodyBytes: number;
-    firstBytesTimeoutMs: number;
-    headersTimeoutMs: number;
-    requestTimeoutMs: number;
-    idleTimeoutMs: number;
-    maxConnections: number;
-    maxConcurrentStreams: number;
-    maxHeaderBytes: number;
-  };
+  limits: ListenerLimits & { maxBodyBytes: number };
   corsOrigins: string[];
   logLevel: LogLevel;
 }

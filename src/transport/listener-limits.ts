@@ -18,16 +18,6 @@ export interface ListenerLimits {
   maxHeaderBytes: number;
 }
 
-export const defaultListenerLimits: ListenerLimits = {
-  firstBytesTimeoutMs: 10_000,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  idleTimeoutMs: 60_000,
-  maxConnections: 1_000,
-  maxConcurrentStreams: 100,
-  maxHeaderBytes: 16_384,
-};
-
 /**
  * Sets the HTTP/1.1 limits as properties, the only way the TLS server (allowHTTP1) takes them.
  * Call before the server emits "listening": that is when Node reads connectionsCheckingInterval.

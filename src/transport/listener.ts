@@ -8,7 +8,7 @@ import { closeIdleHttp2Sessions, limitHttp2RequestTime } from "./listener-http2-
 import { trackHttp1Responses } from "./listener-http1-drain.js";
 import { applyHttp1Limits, http2Settings, type ListenerLimits } from "./listener-limits.js";
 
-export { defaultListenerLimits, type ListenerLimits } from "./listener-limits.js";
+export type { ListenerLimits } from "./listener-limits.js";
 
 export type RequestHandler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,

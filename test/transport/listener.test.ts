@@ -7,15 +7,15 @@ import tls from "node:tls";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import {
   createListener,
-  defaultListenerLimits,
   type Listener,
   type ListenerLimits,
   type RequestHandler,
 } from "../../src/transport/listener.js";
+import { loadConfig } from "../../src/config.js";
 import { createTestCertificate } from "../helpers/tls-cert.js";
 
 const fastLimits: ListenerLimits = {
-  ...defaultListenerLimits,
+  ...loadConfig([], {}).limits,
   firstBytesTimeoutMs: 300,
   headersTimeoutMs: 300,
   requestTimeoutMs: 500,
