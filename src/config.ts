@@ -1,7 +1,9 @@
 // The one typed configuration, read once from flags and environment (flags win), validated with clear messages.
 // Every setting is declared once in `settings`; the README's configuration table lists the same names.
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { CountryCode } from "libphonenumber-js/max";
+import { type Keyring, parseKeyList } from "./crypto/keyring.js";
 import type { LogLevel } from "./logger.js";
 import type { ListenerLimits } from "./transport/listener-limits.js";
 
@@ -10,9 +12,10 @@ export interface Config {
   port: number;
   /** Path of the SQLite file. */
   database: string;
-  tls?: { certFile: string; keyFile: string };
-  /** "id:base64,id:base64" (first is current); when absent, a keyring file next to the database is used. */
-  keys?: string;
+  /** PEM contents, read at start so a missing file is a configuration error. */
+  tls?: { cert: string; key: string };
+  /** From --keys; when absent, a keyring file next to the database is used. */
+  keys?: Keyring;
   production: boolean;
   devPrintCodes: boolean;
   code: { length: number; alphabet: string; ttlMs: number; maxAttempts: number };
@@ -77,6 +80,14 @@ const oneOf =
     return raw as T;
   };
 
+const pemFile: Parser<string> = (path) => {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+};
+
 const region: Parser<CountryCode> = (raw) => {
   if (!/^[A-Z]{2}$/.test(raw)) throw new Error('must be a two-letter region code such as "CH" or "US"');
   return raw as CountryCode;
@@ -92,12 +103,12 @@ export const settings = {
     parse: text,
     description: "SQLite file path (its directory also holds the generated keyring).",
   },
-  tlsCert: { flag: "tls-cert", env: "TLS_CERT", parse: text, description: "PEM certificate file; enables TLS with ALPN (h2, http/1.1)." },
-  tlsKey: { flag: "tls-key", env: "TLS_KEY", parse: text, description: "PEM private key file for --tls-cert." },
+  tlsCert: { flag: "tls-cert", env: "TLS_CERT", parse: pemFile, description: "PEM certificate file; enables TLS with ALPN (h2, http/1.1)." },
+  tlsKey: { flag: "tls-key", env: "TLS_KEY", parse: pemFile, description: "PEM private key file for --tls-cert." },
   keys: {
     flag: "keys",
     env: "VERIFYD_KEYS",
-    parse: text,
+    parse: parseKeyList,
     description: "Keyring `id:base64,...` of 32-byte keys, current first; default: generated once into <database dir>/keyring.json.",
   },
   production: { flag: "production", env: "VERIFYD_PRODUCTION", default: "false", parse: flag, boolean: true, description: "Refuses development-only settings." },
@@ -215,7 +226,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     try {
       values[key] = setting.parse(raw);
     } catch (error) {
-      problems.push(`--${setting.flag} / ${setting.env}: ${(error as Error).message} (got "${raw}")`);
+      const shown = key === "keys" ? "" : ` (got "${raw}")`;
+      problems.push(`--${setting.flag} / ${setting.env}: ${(error as Error).message}${shown}`);
     }
   }
   if (problems.length === 0) problems.push(...crossCheck(values as Values));
@@ -245,7 +257,7 @@ function toConfig(values: Values): Config {
     host: values.host,
     port: values.port,
     database: values.database,
-    ...(values.tlsCert && values.tlsKey ? { tls: { certFile: values.tlsCert, keyFile: values.tlsKey } } : {}),
+    ...(values.tlsCert && values.tlsKey ? { tls: { cert: values.tlsCert, key: values.tlsKey } } : {}),
     ...(values.keys ? { keys: values.keys } : {}),
     production: values.production,
     devPrintCodes: values.devPrintCodes,

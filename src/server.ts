@@ -1,6 +1,5 @@
 // The composition root: builds the store, crypto, domain, API and transport from one Config and starts listening.
 import { randomInt } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
@@ -8,7 +7,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createUserServiceHandler } from "./api/user-service-handler.js";
 import type { Config } from "./config.js";
 import { createCodeHasher } from "./crypto/code-hmac.js";
-import { type Keyring, loadOrCreateKeyringFile, parseKeyList } from "./crypto/keyring.js";
+import { type Keyring, loadOrCreateKeyringFile } from "./crypto/keyring.js";
 import { createMessageSealer } from "./crypto/message-sealer.js";
 import { createConsoleSink } from "./delivery/console-sink.js";
 import type { DeliveryProvider } from "./delivery/delivery-provider.js";
@@ -105,7 +104,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       if (!applyCors(config.corsOrigins, req, res)) rpc(req, res);
     },
     limits: config.limits,
-    ...(config.tls ? { tls: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
+    ...(config.tls ? { tls: config.tls } : {}),
     onClientError: (error) => {
       // Peers hanging up is routine; anything else (malformed requests, failed handshakes) is worth a line.
       const code = (error as NodeJS.ErrnoException).code;
@@ -134,5 +133,5 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
 }
 
 function loadKeyring(config: Config): Keyring {
-  return config.keys ? parseKeyList(config.keys) : loadOrCreateKeyringFile(join(dirname(config.database), "keyring.json"));
+  return config.keys ?? loadOrCreateKeyringFile(join(dirname(config.database), "keyring.json"));
 }

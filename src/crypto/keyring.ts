@@ -39,9 +39,10 @@ export function parseKeyList(value: string): Keyring {
     .split(",")
     .map((entry) => entry.trim())
     .filter(Boolean)
-    .map((entry): [string, Buffer] => {
+    .map((entry, index): [string, Buffer] => {
       const separator = entry.indexOf(":");
-      if (separator <= 0) throw new Error(`key "${entry.slice(0, 8)}…" must look like id:base64`);
+      // Name the entry by position: any part of it may be key material, which must not reach logs.
+      if (separator <= 0) throw new Error(`entry ${index + 1} must look like id:base64`);
       const key = Buffer.from(entry.slice(separator + 1), "base64");
       if (key.length !== masterKeyBytes) throw new Error(`key "${entry.slice(0, separator)}" must be ${masterKeyBytes} bytes`);
       return [entry.slice(0, separator), key];

@@ -156,6 +156,8 @@ export class UserService {
     return this.changeExisting(userId, (state, now) => {
       checkAddressChanges(state[channel], channel, value);
       const events = [changedEvent(channel, value)];
+      // Back to the verified address: the pending change is cancelled and there is nothing to verify.
+      if (value === state[channel].verified) return { events, result: (details) => ({ details }) };
       if (verification.kind === "verified") {
         events.push(verifiedEvent(channel, value));
         return { events, result: (details) => ({ details }) };

@@ -44,7 +44,7 @@ export interface FailurePolicy {
   lockoutMs: number;
 }
 
-export const emptyContact = (): ContactState => ({ failureStreak: 0 });
+const emptyContact = (): ContactState => ({ failureStreak: 0 });
 
 export function replay(events: readonly UserEvent[], policy: FailurePolicy): UserState | undefined {
   let state: UserState | undefined;
@@ -109,8 +109,11 @@ function applyToContact(contact: ContactState, event: UserEvent, policy: Failure
     case "user.human.email.verification.failed":
       return applyFailure(contact, event.payload.reason, event.createdAt, policy);
     case "user.human.phone.removed":
-    case "user.human.email.removed":
-      return emptyContact();
+    case "user.human.email.removed": {
+      // The failure count outlives the address, so removing and re-adding a locked contact does not unlock it.
+      const { failureStreak, lastFailureAt } = contact;
+      return { failureStreak, ...(lastFailureAt ? { lastFailureAt } : {}) };
+    }
     default:
       throw new Error(`unknown event type ${event.type}`);
   }

@@ -1,6 +1,6 @@
 // Starts the real server in-process on an ephemeral port with a fresh SQLite file, a clock the test can move,
 // and a delivery provider that records what would have been sent.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Config, loadConfig } from "../../src/config.js";
@@ -29,7 +29,7 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(flags: string[] = [], options: { tls?: { cert: string; key: string } } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "verifyd-test-"));
   const config = loadConfig(["--port", "0", "--database", join(dataDir, "verifyd.sqlite"), "--log-level", "silent", ...flags], {});
-  if (options.tls) config.tls = { certFile: writeTemp(dataDir, "cert.pem", options.tls.cert), keyFile: writeTemp(dataDir, "key.pem", options.tls.key) };
+  if (options.tls) config.tls = options.tls;
   const clock = new ManualClock();
   const delivered: OutgoingMessage[] = [];
   const server = await startServer(config, {
@@ -48,10 +48,4 @@ export async function startTestServer(flags: string[] = [], options: { tls?: { c
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-function writeTemp(dir: string, name: string, content: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
 }

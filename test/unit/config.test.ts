@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig, settings } from "../../src/config.js";
@@ -31,8 +32,21 @@ describe("configuration", () => {
 
   it("refuses printing codes in production and half a TLS setup", () => {
     expect(() => loadConfig(["--production", "--dev-print-codes"], {})).toThrow(/refused with --production/);
-    expect(() => loadConfig(["--tls-cert", "cert.pem"], {})).toThrow(/--tls-cert and --tls-key go together/);
+    const certFile = join(mkdtempSync(join(tmpdir(), "verifyd-config-")), "cert.pem");
+    writeFileSync(certFile, "-----BEGIN CERTIFICATE-----\n");
+    expect(() => loadConfig(["--tls-cert", certFile], {})).toThrow(/--tls-cert and --tls-key go together/);
+    expect(() => loadConfig(["--tls-cert", "/nonexistent/cert.pem"], {})).toThrow(/--tls-cert \/ TLS_CERT: cannot read/);
     expect(() => loadConfig(["--database", "postgres://db/verifyd"], {})).toThrow(/PostgreSQL is not supported yet/);
+  });
+
+  it("checks keys without echoing them", () => {
+    const secretish = "c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LWlzLW5vdC0zMg==";
+    expect(() => loadConfig(["--keys", secretish], {})).toThrow(/--keys \/ VERIFYD_KEYS: entry 1 must look like id:base64/);
+    try {
+      loadConfig(["--keys", secretish], {});
+    } catch (error) {
+      expect((error as Error).message).not.toContain(secretish.slice(0, 6));
+    }
   });
 
   it("refuses unknown flags", () => {

@@ -1,0 +1,592 @@
+// What clients get when they send something wrong, too much, too slowly or not HTTP at all: a clear 4xx (or the
+// protocol's own error framing), never a 500, and the server keeps serving and keeps what it stored.
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import { randomBytes } from "node:crypto";
+import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UserService, VerifyPhoneRequestSchema } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import { type CallResult, type ProtocolName, protocolClient } from "../helpers/protocol-clients.js";
+import { type TestServer, startTestServer } from "../helpers/test-server.js";
+
+const allowedOrigin = "https://app.example";
+let server: TestServer;
+let address: { host: string; port: number };
+beforeAll(async () => {
+  server = await startTestServer([
+    "--max-body-bytes",
+    "4KiB",
+    "--headers-timeout",
+    "500ms",
+    "--request-timeout",
+    "1s",
+    "--first-bytes-timeout",
+    "500ms",
+    "--cors-origins",
+    allowedOrigin,
+  ]);
+  const url = new URL(server.url);
+  address = { host: url.hostname, port: Number(url.port) };
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const profile = { givenName: "Ada", familyName: "Lovelace" };
+const mobile = "+41791234567";
+
+function expectOk(result: CallResult) {
+  if (!result.ok) throw new Error(`expected success, got ${result.code} ${result.message}`);
+  return result.body;
+}
+
+function expectFailure(result: CallResult) {
+  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.body)}`);
+  return result;
+}
+
+async function userWithPhoneCode(phone = mobile) {
+  const added = expectOk(
+    await protocolClient("connect-json", server.url).call("addHumanUser", { profile, phone: { phone, returnCode: {} } }),
+  );
+  return { userId: added.userId as string, code: added.phoneCode as string };
+}
+
+async function phoneOf(userId: string) {
+  const user = expectOk(await protocolClient("connect-json", server.url).call("getUserByID", { userId }));
+  return (user as { user: { human: { phone: { phone: string; isVerified?: boolean } } } }).user.human.phone;
+}
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+}
+
+/** One HTTP/1.1 exchange on a fresh connection, with exactly the headers and body given. */
+function request(
+  method: string,
+  path: string,
+  options: { headers?: http.OutgoingHttpHeaders; body?: string | Buffer; chunks?: (string | Buffer)[] } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ ...address, method, path, headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    if (options.chunks) {
+      for (const chunk of options.chunks) req.write(chunk);
+      req.end();
+    } else {
+      req.end(options.body);
+    }
+  });
+}
+
+/** A REST request with a JSON body (a string is sent as is, anything else as JSON). */
+function rest(method: string, path: string, body?: unknown, headers: http.OutgoingHttpHeaders = {}) {
+  const text = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+  return request(method, path, {
+    headers: { ...(text === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    ...(text === undefined ? {} : { body: text }),
+  });
+}
+
+function statusBody(response: RawResponse): { code: number; message: string; details?: unknown[] } {
+  expect(response.headers["content-type"]).toMatch(/^application\/json/);
+  const body = JSON.parse(response.text) as { code: number; message: string; details?: unknown[] };
+  expect(body).toEqual(expect.objectContaining({ code: expect.any(Number), message: expect.any(String) }));
+  return body;
+}
+
+/** One HTTP/2 (cleartext, prior knowledge) exchange: response headers, body and trailers. */
+function h2request(
+  headers: http2.OutgoingHttpHeaders,
+  body: Buffer = Buffer.alloc(0),
+): Promise<{ headers: http2.IncomingHttpHeaders; trailers: http2.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(server.url);
+    session.on("error", reject);
+    const stream = session.request({ ":method": "POST", ...headers });
+    let responseHeaders: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    stream.on("response", (h) => (responseHeaders = h));
+    stream.on("trailers", (t) => (trailers = t));
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("end", () => {
+      session.close();
+      resolve({ headers: responseHeaders, trailers, body: Buffer.concat(chunks) });
+    });
+    stream.on("error", (error) => {
+      session.destroy();
+      reject(error);
+    });
+    stream.end(body);
+  });
+}
+
+/** A gRPC length-prefixed message frame. */
+function grpcFrame(message: Uint8Array): Buffer {
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  Buffer.from(message).copy(frame, 5);
+  return frame;
+}
+
+describe("REST gateway", () => {
+  it("answers malformed JSON with 400 and InvalidArgument", async () => {
+    const response = await rest("POST", "/v2/users/123/phone/verify", '{"verificationCode": "12');
+    expect(response.status).toBe(400);
+    expect(statusBody(response).code).toBe(3);
+  });
+
+  it.each([
+    ["text/plain", "verificationCode=123456"],
+    ["application/x-www-form-urlencoded", "verificationCode=123456"],
+    ["application/xml", "<verificationCode>123456</verificationCode>"],
+  ])("answers a %s body with a 4xx Status body, not 500", async (contentType, body) => {
+    const { userId } = await userWithPhoneCode();
+    const response = await rest("POST", `/v2/users/${userId}/phone/verify`, body, { "content-type": contentType });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expect(statusBody(response).code).toBe(3);
+    expect((await phoneOf(userId)).isVerified).toBeFalsy();
+  });
+
+  it("refuses a body over --max-body-bytes with 413 and ResourceExhausted, declared or streamed", async () => {
+    const oversized = { verificationCode: "123456", padding: "x".repeat(5_000) };
+    const declared = await rest("POST", "/v2/users/123/phone/verify", oversized);
+    expect(declared.status).toBe(413);
+    expect(statusBody(declared).code).toBe(8);
+
+    // Chunked, no Content-Length: found out while reading.
+    const streamed = await request("POST", "/v2/users/123/phone/verify", {
+      headers: { "content-type": "application/json" },
+      chunks: [JSON.stringify(oversized).slice(0, 2_500), JSON.stringify(oversized).slice(2_500)],
+    });
+    expect(streamed.status).toBe(413);
+    expect(statusBody(streamed).code).toBe(8);
+
+    // A body just under the limit is read and judged as usual.
+    const { userId, code } = await userWithPhoneCode();
+    const fits = await rest("POST", `/v2/users/${userId}/phone/verify`, { verificationCode: code, padding: "x".repeat(3_000) });
+    expect(fits.status).toBe(200);
+  });
+
+  it.each([
+    ["GET", "/v2/nothing-here"],
+    ["POST", "/v2/users/123/phone/verify/extra"],
+    ["GET", "/"],
+    ["POST", "/zitadel.user.v2.UserService"],
+  ])("answers an unknown path (%s %s) with 404 and NotFound", async (method, path) => {
+    const response = await rest(method, path, method === "GET" ? undefined : {});
+    expect(response.status).toBe(404);
+    expect(statusBody(response).code).toBe(5);
+  });
+
+  it("answers a known path with the wrong method with 405, Allow and Unimplemented", async () => {
+    const response = await rest("PUT", "/v2/users/123/phone/verify", { verificationCode: "123456" });
+    expect(response.status).toBe(405);
+    expect(response.headers.allow?.split(/,\s*/)).toContain("POST");
+    expect(statusBody(response).code).toBe(12);
+
+    const phone = await rest("PATCH", "/v2/users/123/phone", {});
+    expect(phone.status).toBe(405);
+    expect(phone.headers.allow?.split(/,\s*/).sort()).toEqual(["DELETE", "POST"]);
+  });
+
+  it("takes proto field names (snake_case) and ignores unknown fields", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const response = await rest("POST", `/v2/users/${userId}/phone/verify`, {
+      verification_code: code,
+      unknown_field: 1,
+      alsoUnknown: { nested: [true, null] },
+    });
+    expect(response.status, response.text).toBe(200);
+    expect(JSON.parse(response.text)).toMatchObject({ details: { sequence: "3" } });
+    expect(await phoneOf(userId)).toMatchObject({ phone: mobile, isVerified: true });
+  });
+
+  it.each([
+    ["no body and no content type", {}],
+    ["an empty JSON body", { headers: { "content-type": "application/json" }, body: "" }],
+    ["an empty object", { headers: { "content-type": "application/json" }, body: "{}" }],
+  ])("accepts ResendPhoneCode with %s and sends a new code (send_code is the default)", async (_name, options) => {
+    const phone = `+4179${randomDigits(7)}`;
+    const { userId, code: oldCode } = await userWithPhoneCode(phone);
+    const response = await request("POST", `/v2/users/${userId}/phone/resend`, options);
+    expect(response.status, response.text).toBe(200);
+    const body = JSON.parse(response.text) as Record<string, unknown>;
+    expect(body).toHaveProperty("details");
+    expect(body).not.toHaveProperty("verificationCode");
+
+    await server.outbox.runOnce();
+    const message = server.delivered.find((m) => m.destination === phone);
+    expect(message).toBeDefined();
+    const sentCode = /verification code is (\S+?)\./.exec(message!.text)?.[1];
+    expect(sentCode).toMatch(/^\d{6}$/);
+    if (sentCode !== oldCode) {
+      expect(expectFailure(await protocolClient("rest", server.url).call("verifyPhone", { userId, verificationCode: oldCode })).code).toBe(3);
+    }
+    expectOk(await protocolClient("rest", server.url).call("verifyPhone", { userId, verificationCode: sentCode! }));
+  });
+
+  it.each(["userId", "user_id"])("lets the user id in the path win over a body %s", async (name) => {
+    const target = await userWithPhoneCode();
+    const other = await userWithPhoneCode();
+    const response = await rest("POST", `/v2/users/${target.userId}/phone/verify`, {
+      [name]: other.userId,
+      verificationCode: target.code,
+    });
+    expect(response.status, response.text).toBe(200);
+    expect((await phoneOf(target.userId)).isVerified).toBe(true);
+    expect((await phoneOf(other.userId)).isVerified).toBeFalsy();
+
+    // And the other way round: the body's user and its code do not verify the body's user through another path.
+    const third = await userWithPhoneCode();
+    const crossed = await rest("POST", `/v2/users/${third.userId}/phone/verify`, {
+      [name]: other.userId,
+      verificationCode: other.code,
+    });
+    expect(crossed.status).toBe(400);
+    expect(statusBody(crossed).code).toBe(3);
+    expect((await phoneOf(other.userId)).isVerified).toBeFalsy();
+  });
+});
+
+describe("RPC protocols", () => {
+  const rpcProtocols: ProtocolName[] = ["connect-json", "connect-binary", "connect-h2", "grpc", "grpc-web"];
+
+  it.each(rpcProtocols)("refuses a message over --max-body-bytes with ResourceExhausted over %s", async (protocol) => {
+    const result = await protocolClient(protocol, server.url).call("addHumanUser", {
+      profile: { givenName: "A".repeat(5_000), familyName: "Lovelace" },
+      phone: { phone: mobile, returnCode: {} },
+    });
+    expect(expectFailure(result).code).toBe(Code.ResourceExhausted);
+  });
+
+  describe("an unknown method, in each protocol's own framing", () => {
+    const unknownPaths = ["/zitadel.user.v2.UserService/NoSuchMethod", "/no.such.v1.Service/Method"];
+
+    it.each(unknownPaths)("gRPC %s: HTTP 200, application/grpc, grpc-status 12 (not a JSON 404)", async (path) => {
+      const response = await h2request(
+        { ":path": path, "content-type": "application/grpc", te: "trailers" },
+        grpcFrame(new Uint8Array()),
+      );
+      expect(response.headers[":status"]).toBe(200);
+      expect(response.headers["content-type"]).toMatch(/^application\/grpc(\+proto)?$/);
+      const grpcStatus = response.headers["grpc-status"] ?? response.trailers["grpc-status"];
+      expect(grpcStatus).toBe("12");
+    });
+
+    it.each(unknownPaths)("gRPC-Web %s: HTTP 200, application/grpc-web, grpc-status 12", async (path) => {
+      const response = await request("POST", path, {
+        headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+        body: grpcFrame(new Uint8Array()),
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers["content-type"]).toMatch(/^application\/grpc-web/);
+      // Trailers-only: in the headers, or else in a trailer frame in the body.
+      const grpcStatus = response.headers["grpc-status"] ?? /grpc-status:\s*(\d+)/.exec(response.text)?.[1];
+      expect(grpcStatus).toBe("12");
+    });
+
+    it.each(unknownPaths)("Connect %s: code unimplemented", async (path) => {
+      const response = await request("POST", path, {
+        headers: { "content-type": "application/json", "connect-protocol-version": "1" },
+        body: "{}",
+      });
+      expect(response.status).toBe(404);
+      expect(JSON.parse(response.text)).toMatchObject({ code: "unimplemented" });
+    });
+
+    // The same through connect-node's clients, which must read it as Unimplemented, not as a transport failure.
+    const transports: [string, () => Transport][] = [
+      ["grpc", () => createGrpcTransport({ baseUrl: server.url })],
+      ["grpc-web", () => createGrpcWebTransport({ baseUrl: server.url, httpVersion: "1.1" })],
+      ["connect-json", () => createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" })],
+      ["connect-binary", () => createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: true })],
+      ["connect-h2", () => createConnectTransport({ baseUrl: server.url, httpVersion: "2" })],
+    ];
+    it.each(transports)("connect-node's %s client sees Unimplemented", async (_name, transport) => {
+      const method = unknownMethod();
+      const error = await transport()
+        .unary(method, undefined, undefined, undefined, create(VerifyPhoneRequestSchema, { userId: "1", verificationCode: "123456" }), undefined)
+        .then(
+          () => undefined,
+          (reason: unknown) => ConnectError.from(reason),
+        );
+      expect(error?.code).toBe(Code.Unimplemented);
+    });
+  });
+
+  it("answers Connect with a wrong content type with 415, never 500", async () => {
+    for (const contentType of ["text/plain", "application/xml", "multipart/form-data; boundary=x"]) {
+      const response = await request("POST", "/zitadel.user.v2.UserService/VerifyPhone", {
+        headers: { "content-type": contentType, "connect-protocol-version": "1" },
+        body: '{"userId":"1","verificationCode":"123456"}',
+      });
+      expect(response.status, contentType).toBe(415);
+    }
+    // Without Connect's header too.
+    const plain = await request("POST", "/zitadel.user.v2.UserService/VerifyPhone", {
+      headers: { "content-type": "text/plain" },
+      body: "hello",
+    });
+    expect(plain.status).toBeGreaterThanOrEqual(400);
+    expect(plain.status).toBeLessThan(500);
+  });
+});
+
+describe("abuse of the connection itself", () => {
+  it("survives garbage bytes on the port and keeps serving and storing", async () => {
+    const before = await userWithPhoneCode();
+    const garbage: Buffer[] = [
+      randomBytes(4_096),
+      Buffer.from("\x00\x01\x02\x03\xff\xfe\r\n\r\n"),
+      Buffer.from("GET / HTTP/9.9\r\n\r\n"),
+      Buffer.from("NOT A REQUEST LINE\r\nfoo\r\n\r\n"),
+      Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1"), randomBytes(512)]),
+      Buffer.from("PRI * HTTP/2.0\r\n\r\nXX"),
+      Buffer.from("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", "latin1"), // a TLS ClientHello on a cleartext port
+    ];
+    const answers = await Promise.all(garbage.map((bytes) => sendRaw(bytes)));
+    for (const answer of answers) {
+      // Either no answer at all, or an HTTP error that is the client's: never a 5xx.
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(answer.toString("latin1"))?.[1];
+      if (status !== undefined) expect(Number(status)).toBeLessThan(500);
+    }
+
+    const after = await userWithPhoneCode();
+    expectOk(await protocolClient("grpc", server.url).call("verifyPhone", { userId: after.userId, verificationCode: after.code }));
+    expectOk(await protocolClient("rest", server.url).call("verifyPhone", { userId: before.userId, verificationCode: before.code }));
+  });
+
+  it("closes 20 slowloris connections and answers normal calls meanwhile, losing nothing", async () => {
+    const before = await userWithPhoneCode();
+    const sockets = await Promise.all(Array.from({ length: 20 }, () => connect()));
+    const closed = sockets.map((socket) => new Promise<void>((resolve) => socket.once("close", () => resolve())));
+    const dribble = setInterval(() => {
+      for (const socket of sockets) if (!socket.destroyed) socket.write("X");
+    }, 50);
+    try {
+      for (const socket of sockets) socket.write(`POST /v2/users/${before.userId}/phone/verify HTTP/1.1\r\nHost: x\r\nX-Slow: `);
+      // Meanwhile, ordinary calls over HTTP/1.1 and HTTP/2 are answered.
+      const during = await userWithPhoneCode();
+      expectOk(
+        await protocolClient("connect-h2", server.url).call("verifyPhone", { userId: during.userId, verificationCode: during.code }),
+      );
+      // The server hangs up on every one of them (the test's timeout is the bound), and never served them.
+      await Promise.all(closed);
+    } finally {
+      clearInterval(dribble);
+      for (const socket of sockets) socket.destroy();
+    }
+    expect((await phoneOf(before.userId)).isVerified).toBeFalsy();
+    expectOk(await protocolClient("rest", server.url).call("verifyPhone", { userId: before.userId, verificationCode: before.code }));
+  });
+
+  it("ends HTTP/2 streams whose body never completes, and keeps serving", async () => {
+    const before = await userWithPhoneCode();
+    const session = http2.connect(server.url);
+    session.on("error", () => undefined);
+    try {
+      const streams = Array.from({ length: 10 }, () => {
+        const stream = session.request({
+          ":method": "POST",
+          ":path": `/v2/users/${before.userId}/phone/verify`,
+          "content-type": "application/json",
+          "content-length": "100",
+        });
+        stream.on("error", () => undefined);
+        stream.write('{"verificationCode":');
+        stream.resume();
+        return new Promise<number | undefined>((resolve) => {
+          let status: number | undefined;
+          stream.on("response", (headers) => (status = Number(headers[":status"])));
+          stream.once("close", () => resolve(status));
+        });
+      });
+      // An ordinary call meanwhile.
+      const during = await userWithPhoneCode();
+      expectOk(await protocolClient("connect-h2", server.url).call("verifyPhone", { userId: during.userId, verificationCode: during.code }));
+      for (const status of await Promise.all(streams)) {
+        // Reset without an answer, or answered with a client error (408); never served or a 5xx.
+        if (status !== undefined) expect(status).toBeGreaterThanOrEqual(400);
+        if (status !== undefined) expect(status).toBeLessThan(500);
+      }
+    } finally {
+      session.destroy();
+    }
+    expectOk(await protocolClient("grpc", server.url).call("verifyPhone", { userId: before.userId, verificationCode: before.code }));
+  });
+
+  it("closes connections that never send a byte, and keeps serving", async () => {
+    const sockets = await Promise.all(Array.from({ length: 20 }, () => connect()));
+    try {
+      const closed = sockets.map((socket) => new Promise<void>((resolve) => socket.once("close", () => resolve())));
+      const { userId, code } = await userWithPhoneCode();
+      expectOk(await protocolClient("grpc-web", server.url).call("verifyPhone", { userId, verificationCode: code }));
+      await Promise.all(closed);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+  });
+});
+
+describe("client mistakes are 4xx, never 500", () => {
+  const cases: [string, string, string, { headers?: http.OutgoingHttpHeaders; body?: string | Buffer }][] = [
+    ["REST: a JSON array", "POST", "/v2/users/123/phone/verify", { headers: { "content-type": "application/json" }, body: "[]" }],
+    ["REST: a JSON string", "POST", "/v2/users/123/phone/verify", { headers: { "content-type": "application/json" }, body: '"x"' }],
+    ["REST: JSON null", "POST", "/v2/users/123/phone/verify", { headers: { "content-type": "application/json" }, body: "null" }],
+    ["REST: a number for a string field", "POST", "/v2/users/123/phone/verify", { headers: { "content-type": "application/json" }, body: '{"verificationCode":123456}' }],
+    ["REST: invalid UTF-8", "POST", "/v2/users/123/phone/verify", { headers: { "content-type": "application/json" }, body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) }],
+    ["REST: deeply nested JSON", "POST", "/v2/users/123/phone/verify", { headers: { "content-type": "application/json" }, body: `${"[".repeat(1_500)}${"]".repeat(1_500)}` }],
+    ["REST: a bad percent escape in the path", "POST", "/v2/users/%ZZ/phone/verify", { headers: { "content-type": "application/json" }, body: "{}" }],
+    ["REST: a percent escape that is not UTF-8", "POST", "/v2/users/%E0%A4%A/phone/verify", { headers: { "content-type": "application/json" }, body: "{}" }],
+    ["REST: an encoded slash in the user id", "GET", "/v2/users/a%2Fb", {}],
+    ["REST: a very long user id", "GET", `/v2/users/${"9".repeat(3_000)}`, {}],
+    ["REST: a bad query parameter", "GET", "/v2/users/123?userId=1&userId=2", {}],
+    ["REST: a body on GET", "GET", "/v2/users/123", { headers: { "content-type": "application/json" }, body: '{"x":1}' }],
+    ["REST: an unknown user", "GET", "/v2/users/123", {}],
+    ["REST: an empty user id", "GET", "/v2/users/", {}],
+    ["REST: a DELETE with a body", "DELETE", "/v2/users/123/phone", { headers: { "content-type": "application/json" }, body: "{" }],
+    ["Connect: malformed JSON", "POST", "/zitadel.user.v2.UserService/VerifyPhone", { headers: { "content-type": "application/json", "connect-protocol-version": "1" }, body: "{nope" }],
+    ["Connect: unknown JSON field", "POST", "/zitadel.user.v2.UserService/VerifyPhone", { headers: { "content-type": "application/json", "connect-protocol-version": "1" }, body: '{"nope":1}' }],
+    ["Connect: a JSON array", "POST", "/zitadel.user.v2.UserService/VerifyPhone", { headers: { "content-type": "application/json", "connect-protocol-version": "1" }, body: "[]" }],
+    ["Connect: garbage protobuf", "POST", "/zitadel.user.v2.UserService/VerifyPhone", { headers: { "content-type": "application/proto", "connect-protocol-version": "1" }, body: Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]) }],
+    ["Connect: truncated protobuf", "POST", "/zitadel.user.v2.UserService/VerifyPhone", { headers: { "content-type": "application/proto", "connect-protocol-version": "1" }, body: Buffer.from([0x0a, 0x10, 0x31]) }],
+    ["Connect: invalid UTF-8 in a protobuf string", "POST", "/zitadel.user.v2.UserService/VerifyPhone", { headers: { "content-type": "application/proto", "connect-protocol-version": "1" }, body: Buffer.from([0x0a, 0x02, 0xff, 0xfe]) }],
+    ["Connect: a wrong protocol version", "POST", "/zitadel.user.v2.UserService/VerifyPhone", { headers: { "content-type": "application/json", "connect-protocol-version": "2" }, body: "{}" }],
+    ["Connect: GET on a method with side effects", "GET", "/zitadel.user.v2.UserService/VerifyPhone?encoding=json&message=%7B%7D&connect=v1", {}],
+    ["Connect: a bad timeout header", "POST", "/zitadel.user.v2.UserService/GetUserByID", { headers: { "content-type": "application/json", "connect-protocol-version": "1", "connect-timeout-ms": "soon" }, body: '{"userId":"1"}' }],
+    ["Connect: gzip that is not gzip", "POST", "/zitadel.user.v2.UserService/GetUserByID", { headers: { "content-type": "application/json", "connect-protocol-version": "1", "content-encoding": "gzip" }, body: "not gzip" }],
+    ["gRPC-Web: a truncated frame", "POST", "/zitadel.user.v2.UserService/VerifyPhone", { headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" }, body: Buffer.from([0, 0, 0, 0, 100, 1, 2]) }],
+    ["gRPC-Web: a bad timeout header", "POST", "/zitadel.user.v2.UserService/GetUserByID", { headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1", "grpc-timeout": "forever" }, body: grpcFrame(new Uint8Array()) }],
+  ];
+
+  it.each(cases)("%s", async (_name, method, path, options) => {
+    const response = await request(method, path, options);
+    expect(response.status, response.text).toBeGreaterThanOrEqual(200);
+    expect(response.status, response.text).toBeLessThan(500);
+    if (response.headers["content-type"]?.startsWith("application/grpc")) {
+      // gRPC-Web carries the verdict in grpc-status, which must be an error.
+      const grpcStatus = response.headers["grpc-status"] ?? /grpc-status:\s*(\d+)/.exec(response.text)?.[1];
+      expect(grpcStatus).toBeDefined();
+      expect(grpcStatus).not.toBe("0");
+    } else {
+      expect(response.status, response.text).toBeGreaterThanOrEqual(400);
+    }
+  });
+
+  // gRPC answers every call with HTTP 200; the verdict is grpc-status. grpc-go answers some of these with Internal
+  // too, so only an answer in gRPC's framing with an error status is required here.
+  it.each([
+    ["a truncated frame", Buffer.from([0, 0, 0, 0, 100, 1, 2])],
+    ["a compressed frame without grpc-encoding", Buffer.from([1, 0, 0, 0, 1, 0])],
+    ["garbage protobuf", grpcFrame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]))],
+    ["two messages for a unary method", Buffer.concat([grpcFrame(new Uint8Array()), grpcFrame(new Uint8Array())])],
+  ])("gRPC: %s is answered in gRPC framing with an error status", async (_name, body) => {
+    const response = await h2request(
+      { ":path": "/zitadel.user.v2.UserService/VerifyPhone", "content-type": "application/grpc", te: "trailers" },
+      body,
+    );
+    expect(response.headers[":status"]).toBe(200);
+    expect(response.headers["content-type"]).toMatch(/^application\/grpc/);
+    const grpcStatus = response.headers["grpc-status"] ?? response.trailers["grpc-status"];
+    expect(grpcStatus).toBeDefined();
+    expect(grpcStatus).not.toBe("0");
+  });
+
+  it("answers an oversized header block with 431", async () => {
+    const response = await request("GET", "/v2/users/123", { headers: { "x-big": "x".repeat(20_000) } });
+    expect(response.status).toBe(431);
+  });
+});
+
+describe("CORS", () => {
+  const preflight = (origin: string, path: string, requestHeaders: string) =>
+    request("OPTIONS", path, {
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": requestHeaders },
+    });
+
+  it.each([
+    ["Connect", "/zitadel.user.v2.UserService/VerifyPhone", "content-type,connect-protocol-version"],
+    ["gRPC-Web", "/zitadel.user.v2.UserService/VerifyPhone", "content-type,x-grpc-web,x-user-agent"],
+    ["REST", "/v2/users/123/phone/verify", "content-type"],
+  ])("answers a %s preflight from an allowed origin with 204 and the protocols' headers", async (_name, path, requestHeaders) => {
+    const response = await preflight(allowedOrigin, path, requestHeaders);
+    expect(response.status).toBe(204);
+    expect(response.headers["access-control-allow-origin"]).toBe(allowedOrigin);
+    const allowedHeaders = String(response.headers["access-control-allow-headers"])
+      .toLowerCase()
+      .split(/,\s*/);
+    expect(allowedHeaders).toEqual(expect.arrayContaining(["content-type", "connect-protocol-version", "x-grpc-web"]));
+    expect(String(response.headers["access-control-allow-methods"])).toContain("POST");
+  });
+
+  it("gives another origin no CORS headers, on preflight or call", async () => {
+    const response = await preflight("https://evil.example", "/zitadel.user.v2.UserService/VerifyPhone", "content-type");
+    expect(response.status).not.toBe(204);
+    expect(response.status).toBeLessThan(500);
+    expect(Object.keys(response.headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
+
+    const call = await request("POST", "/v2/users/123/phone/verify", {
+      headers: { origin: "https://evil.example", "content-type": "application/json" },
+      body: '{"verificationCode":"123456"}',
+    });
+    expect(call.status).toBe(404);
+    expect(Object.keys(call.headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
+  });
+
+  it("lets an allowed origin read the answer to an actual call", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const response = await request("POST", "/zitadel.user.v2.UserService/VerifyPhone", {
+      headers: { origin: allowedOrigin, "content-type": "application/json", "connect-protocol-version": "1" },
+      body: JSON.stringify({ userId, verificationCode: code }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers["access-control-allow-origin"]).toBe(allowedOrigin);
+    expect(String(response.headers["access-control-expose-headers"]).toLowerCase()).toContain("grpc-status");
+  });
+});
+
+function unknownMethod(): DescMethodUnary {
+  const original = UserService.method.verifyPhone;
+  const method = { ...original, name: "NoSuchMethod", localName: "noSuchMethod" } as DescMethodUnary;
+  const service = { ...UserService, method: { noSuchMethod: method }, methods: [method] } as unknown as DescService;
+  (method as { parent: DescService }).parent = service;
+  return method;
+}
+
+function connect(): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(address.port, address.host, () => resolve(socket));
+    socket.once("error", reject);
+    // After connecting, a reset from the server is an expected way for it to hang up.
+    socket.on("error", () => undefined);
+  });
+}
+
+/** Writes bytes on a fresh connection and collects whatever comes back until the server closes it. */
+async function sendRaw(bytes: Buffer): Promise<Buffer> {
+  const socket = await connect();
+  const received: Buffer[] = [];
+  socket.on("data", (chunk: Buffer) => received.push(chunk));
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  socket.write(bytes);
+  await closed;
+  return Buffer.concat(received);
+}
+
+function randomDigits(count: number): string {
+  return Array.from(randomBytes(count), (byte) => String(byte % 10)).join("");
+}

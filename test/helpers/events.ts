@@ -1,0 +1,39 @@
+// Reads a user's event stream and projection straight from the server's SQLite file through a second handle (WAL
+// lets it read while the server writes), so tests can check what each call appended.
+import type { UserEvent } from "../../src/domain/events.js";
+import type { UserState } from "../../src/domain/user-state.js";
+import { openDatabase } from "../../src/store/open-database.js";
+import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
+
+export interface EventReader {
+  store: SqliteUserStore;
+  events(userId: string): Promise<UserEvent[]>;
+  load(userId: string): Promise<UserState | undefined>;
+  /** Event types with the "user.human." prefix dropped, e.g. "phone.code.added". */
+  types(userId: string): Promise<string[]>;
+  /** The short types appended since the previous call for this user (all of them on the first call). */
+  appended(userId: string): Promise<string[]>;
+  close(): void;
+}
+
+export const shortType = (type: string): string => type.replace(/^user\.human\./, "");
+
+export function openEventReader(databasePath: string): EventReader {
+  const handle = openDatabase(databasePath);
+  const store = new SqliteUserStore(handle.db);
+  const seen = new Map<string, number>();
+  const types = async (userId: string) => (await store.events(userId)).map((event) => shortType(event.type));
+  return {
+    store,
+    events: (userId) => store.events(userId),
+    load: (userId) => store.load(userId),
+    types,
+    async appended(userId) {
+      const all = await types(userId);
+      const from = seen.get(userId) ?? 0;
+      seen.set(userId, all.length);
+      return all.slice(from);
+    },
+    close: () => handle.close(),
+  };
+}

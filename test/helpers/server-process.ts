@@ -1,0 +1,207 @@
+// Starts the real server as a child process (`node --import tsx src/main.ts ...`), the way `npm start` does, so that
+// tests can restart it, run two of them on one database file, and read what it prints on stdout and stderr.
+import { type ChildProcess, spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { settings } from "../../src/config.js";
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export interface ServerProcess {
+  /** http:// or https:// with the port the child bound. */
+  url: string;
+  child: ChildProcess;
+  /** Complete lines the child wrote so far (a trailing partial line is added when the stream ends). */
+  stdout: string[];
+  stderr: string[];
+  /** Settles when the child has exited. */
+  exited: Promise<ProcessExit>;
+  /** Resolves with the first stdout line (already written or still to come) that satisfies the predicate. */
+  waitForStdout(predicate: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** SIGTERM, then waits for the exit (SIGKILL if it does not come within killAfterMs). */
+  stop(killAfterMs?: number): Promise<ProcessExit>;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface FinishedProcess extends ProcessExit {
+  stdout: string[];
+  stderr: string[];
+}
+
+export interface ServerProcessOptions {
+  /** Flags after the defaults (`--port 0 --database <file> --log-level info`); later flags win. */
+  args?: string[];
+  /** Extra environment; the settings' own variables (PORT, VERIFYD_*, ...) are removed from the inherited one. */
+  env?: NodeJS.ProcessEnv;
+  /** How long the child may take to print "verifyd listening". */
+  startTimeoutMs?: number;
+}
+
+/** Every child spawned here that has not exited yet, also those still starting or expected to fail. */
+const running = new Set<{ child: ChildProcess; exited: Promise<ProcessExit> }>();
+// Last resort if the test worker goes away with children left (a hard timeout): never leave servers behind.
+process.once("exit", () => {
+  for (const { child } of running) child.kill("SIGKILL");
+});
+
+/** Starts the server on `database` and resolves once it listens; rejects with its stderr if it exits first. */
+export async function startServerProcess(database: string, options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const { child, stdout, stderr, exited, lines } = spawnServer(database, options.args ?? [], options.env);
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+
+  const stop = (killAfterMs = 10_000) => terminate(child, exited, killAfterMs);
+
+  const url = await new Promise<string>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      cleanup();
+      child.kill("SIGKILL");
+      reject(new Error(`verifyd did not start within ${startTimeoutMs} ms; stderr:\n${stderr.join("\n")}`));
+    }, startTimeoutMs);
+    const onLine = (stream: "stdout" | "stderr", line: string) => {
+      if (stream !== "stderr") return;
+      const url = listeningUrl(line);
+      if (url === undefined) return;
+      cleanup();
+      resolve(url);
+    };
+    // After "close", so that the error carries all of stderr.
+    void exited.then(({ code, signal }) => {
+      if (settled) return;
+      cleanup();
+      reject(new Error(`verifyd ${(options.args ?? []).join(" ")} exited before listening (code ${code}, signal ${signal}); stderr:\n${stderr.join("\n")}`));
+    });
+    const cleanup = () => {
+      settled = true;
+      clearTimeout(timer);
+      lines.off("line", onLine);
+    };
+    lines.on("line", onLine);
+    // The line may already be there if the streams were read before the listeners were added.
+    for (const line of stderr) onLine("stderr", line);
+  });
+
+  return {
+    url,
+    child,
+    stdout,
+    stderr,
+    exited,
+    stop,
+    waitForStdout: (predicate, timeoutMs = 10_000) =>
+      new Promise<string>((resolve, reject) => {
+        const already = stdout.find(predicate);
+        if (already !== undefined) return resolve(already);
+        const timer = setTimeout(() => {
+          lines.off("line", onLine);
+          reject(new Error(`no matching stdout line within ${timeoutMs} ms; stdout:\n${stdout.join("\n")}`));
+        }, timeoutMs);
+        const onLine = (stream: "stdout" | "stderr", line: string) => {
+          if (stream !== "stdout" || !predicate(line)) return;
+          clearTimeout(timer);
+          lines.off("line", onLine);
+          resolve(line);
+        };
+        lines.on("line", onLine);
+      }),
+  };
+}
+
+/** Runs the server with flags that should make it exit by itself (bad configuration); kills it if it starts. */
+export async function runServerProcessToExit(
+  database: string,
+  args: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<FinishedProcess> {
+  const { child, stdout, stderr, exited } = spawnServer(database, args, options.env);
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+  try {
+    const exit = await exited;
+    return { ...exit, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** For afterEach/afterAll: stops every child started here that is still running, even after a failed test. */
+export async function stopAllServerProcesses(): Promise<void> {
+  await Promise.all([...running].map(({ child, exited }) => terminate(child, exited, 5_000)));
+}
+
+async function terminate(child: ChildProcess, exited: Promise<ProcessExit>, killAfterMs: number): Promise<ProcessExit> {
+  if (child.exitCode !== null || child.signalCode !== null) return exited;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function spawnServer(database: string, args: string[], env: NodeJS.ProcessEnv | undefined) {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "src/main.ts", "--port", "0", "--database", database, "--log-level", "info", ...args],
+    { cwd: repoRoot, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const lines = new EventEmitter<{ line: [stream: "stdout" | "stderr", line: string] }>();
+  splitLines(child.stdout!, (line) => {
+    stdout.push(line);
+    lines.emit("line", "stdout", line);
+  });
+  splitLines(child.stderr!, (line) => {
+    stderr.push(line);
+    lines.emit("line", "stderr", line);
+  });
+  // "close" rather than "exit": by then both pipes are drained, so stdout and stderr are complete.
+  const exited = new Promise<ProcessExit>((resolve) => {
+    child.once("close", (code, signal) => resolve({ code, signal }));
+    child.once("error", () => resolve({ code: child.exitCode, signal: child.signalCode }));
+  });
+  const entry = { child, exited };
+  running.add(entry);
+  void exited.then(() => running.delete(entry));
+  return { child, stdout, stderr, exited, lines };
+}
+
+function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let pending = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf("\n")) !== -1) {
+      onLine(pending.slice(0, newline).replace(/\r$/, ""));
+      pending = pending.slice(newline + 1);
+    }
+  });
+  stream.on("end", () => {
+    if (pending !== "") onLine(pending);
+    pending = "";
+  });
+}
+
+function childEnv(extra: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const setting of Object.values(settings)) delete env[setting.env];
+  return { ...env, ...extra };
+}
+
+/** The url from the `{"message":"verifyd listening","url":...}` log line, if this is that line. */
+function listeningUrl(line: string): string | undefined {
+  if (!line.includes("verifyd listening")) return undefined;
+  try {
+    const entry = JSON.parse(line) as { message?: unknown; url?: unknown };
+    return entry.message === "verifyd listening" && typeof entry.url === "string" ? entry.url : undefined;
+  } catch {
+    return undefined;
+  }
+}
