@@ -3,7 +3,6 @@ import { randomInt } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createUserServiceHandler } from "./api/user-service-handler.js";
 import type { Config } from "./config.js";
 import { createCodeHasher } from "./crypto/code-hmac.js";
@@ -28,6 +27,7 @@ import { createUnsupportedFieldsInterceptor } from "./transport/interceptors/uns
 import { createValidationInterceptor } from "./transport/interceptors/validation-interceptor.js";
 import { createListener } from "./transport/listener.js";
 import { createRestGateway } from "./transport/rest/rest-gateway.js";
+import { createRpcHandler } from "./transport/rpc-handler.js";
 import { answerUnknownProcedure } from "./transport/unknown-procedure.js";
 
 /** Replaceable parts, for tests: a clock to move time, a provider that records deliveries, a quiet logger. */
@@ -82,12 +82,13 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     createValidationInterceptor(),
   ];
   const rest = createRestGateway({ routes, interceptors, maxBodyBytes: config.limits.maxBodyBytes });
-  const rpc = connectNodeAdapter({
+  const rpc = createRpcHandler({
     routes,
     interceptors,
     readMaxBytes: config.limits.maxBodyBytes,
     contextValues: rpcContextValues,
     fallback: (req, res) => answerUnknownProcedure(req, res) || rest(req, res),
+    logger,
   });
 
   const provider = overrides.deliveryProvider ?? (config.devPrintCodes ? createConsoleSink() : undefined);
