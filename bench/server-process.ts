@@ -1,0 +1,99 @@
+// A server under test in its own process: started on a port chosen here, ready once it accepts TCP connections,
+// and measured from /proc (peak RSS, CPU time) so the figures are the server's alone, not the load generator's.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  /** VmHWM: the highest resident set size since the process started. */
+  peakRssMiB(): number;
+  /** User + system CPU time the process has used so far. */
+  cpuSeconds(): number;
+  /** SIGTERM (a graceful shutdown, which also writes a --cpu-prof profile), SIGKILL after killAfterMs. */
+  stop(killAfterMs?: number): Promise<void>;
+}
+
+export interface ServerSpec {
+  /** Script relative to the repository root, run through tsx like `npm start`. */
+  script: string;
+  /** Arguments after the script; the string "{port}" is replaced by the chosen port. */
+  args: string[];
+  /** Flags for node itself, e.g. --cpu-prof. */
+  nodeFlags?: string[];
+}
+
+export async function startServerProcess(spec: ServerSpec): Promise<ServerProcess> {
+  const port = await freePort();
+  const args = spec.args.map((arg) => arg.replace("{port}", String(port)));
+  const child = spawn(
+    process.execPath,
+    [...(spec.nodeFlags ?? []), "--import", "tsx", spec.script, ...args],
+    // stderr passes through: verifyd runs at --log-level warn, so anything it prints deserves to be seen.
+    { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] },
+  );
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  await waitUntilListening(port, child);
+  const pid = child.pid as number;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid,
+    peakRssMiB: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024,
+    cpuSeconds: () => {
+      // Fields after the command name, which is in parentheses and may itself contain spaces.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime and stime (fields 14 and 15 of the whole line) in USER_HZ ticks, which Linux fixes at 100 per second.
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
+    async stop(killAfterMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The kernel picks a free port; the race until the child binds it is harmless on a bench machine. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * verifyd logs "listening" at info level only and the bench runs it at warn, so readiness is a TCP connect that
+ * succeeds: both kinds of server listen only once they can answer.
+ */
+async function waitUntilListening(port: number, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`server process exited early (${child.exitCode ?? child.signalCode})`);
+    }
+    const connected = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (connected) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`server process did not listen on port ${port} within ${timeoutMs} ms`);
+}
