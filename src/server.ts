@@ -2,7 +2,7 @@
 import { randomInt } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { type ConnectRouter, type Interceptor, createServiceImplSpec } from "@connectrpc/connect";
 import { createUserServiceHandler } from "./api/user-service-handler.js";
 import type { Config } from "./config.js";
 import { createCodeHasher } from "./crypto/code-hmac.js";
@@ -75,13 +75,18 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     },
   });
 
-  const routes = (router: ConnectRouter) => router.service(UserService, createUserServiceHandler(domain));
+  const userService = createUserServiceHandler(domain);
+  const routes = (router: ConnectRouter) => router.service(UserService, userService);
   const interceptors: Interceptor[] = [
     createErrorInterceptor(logger),
     createUnsupportedFieldsInterceptor(),
     createValidationInterceptor(),
   ];
-  const rest = createRestGateway({ routes, interceptors, maxBodyBytes: config.limits.maxBodyBytes });
+  const rest = createRestGateway({
+    services: [createServiceImplSpec<typeof UserService>(UserService, userService)],
+    interceptors,
+    maxBodyBytes: config.limits.maxBodyBytes,
+  });
   const rpc = createRpcHandler({
     routes,
     interceptors,

@@ -1,13 +1,25 @@
 // Codes are stored as HMAC-SHA256 over the code and what it is bound to, never in plain text or reversibly.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { type KeyObject, createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
 import type { CodeBinding, CodeHasher } from "../domain/verification-code.js";
 import type { Keyring } from "./keyring.js";
 
 const purpose = "code-hmac-v1";
 
 export function createCodeHasher(keyring: Keyring): CodeHasher {
+  // A KeyObject per key id: handing createHmac a raw Buffer imports the key again on every call.
+  const keys = new Map<string, KeyObject>();
+  const keyFor = (keyId: string): KeyObject | undefined => {
+    let key = keys.get(keyId);
+    if (!key) {
+      const derived = keyring.derive(keyId, purpose);
+      if (!derived) return undefined;
+      key = createSecretKey(derived);
+      keys.set(keyId, key);
+    }
+    return key;
+  };
   const mac = (keyId: string, code: string, binding: CodeBinding): Buffer | undefined => {
-    const key = keyring.derive(keyId, purpose);
+    const key = keyFor(keyId);
     if (!key) return undefined;
     // NUL separators keep ("ab","c") and ("a","bc") apart; no part of a binding contains NUL.
     return createHmac("sha256", key)

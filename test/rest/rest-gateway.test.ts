@@ -10,7 +10,15 @@ import {
   fromJson,
   toJson,
 } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  type HandlerContext,
+  type Interceptor,
+  type ServiceImplSpec,
+  createMethodImplSpec,
+} from "@connectrpc/connect";
 import {
   connectNodeAdapter,
   createConnectTransport,
@@ -48,15 +56,22 @@ const handlers: Record<string, Handler> = {
   },
 };
 
+const implementations = Object.entries(handlers).map(([name, handle]) => {
+  const method = rpc(name);
+  return createMethodImplSpec(method, (request: Message, context: HandlerContext) => {
+    context.responseHeader.set("x-book-source", "test");
+    return fromJson(method.output, handle(toJson(method.input, request) as JsonObject, method));
+  });
+});
 const routes = (router: ConnectRouter) => {
-  for (const [name, handle] of Object.entries(handlers)) {
-    const method = rpc(name);
-    router.rpc(method, (request: Message, context) => {
-      context.responseHeader.set("x-book-source", "test");
-      return fromJson(method.output, handle(toJson(method.input, request) as JsonObject, method));
-    });
-  }
+  for (const spec of implementations) router.rpc(spec.method, spec.impl as never);
 };
+const services: ServiceImplSpec[] = [
+  {
+    service: rpc(Object.keys(handlers)[0] as string).parent,
+    methods: Object.fromEntries(implementations.map((spec) => [spec.method.localName, spec])),
+  },
+];
 
 /** What the interceptor saw: REST calls must pass through the same interceptors as the other protocols. */
 const seen: { method: string; context: RequestContext | undefined }[] = [];
@@ -78,7 +93,7 @@ const maxBodyBytes = 1024;
 const handler = connectNodeAdapter({
   routes,
   interceptors: [recorder],
-  fallback: createRestGateway({ routes, interceptors: [recorder], maxBodyBytes }),
+  fallback: createRestGateway({ services, interceptors: [recorder], maxBodyBytes }),
 });
 
 let h1Server: http.Server;

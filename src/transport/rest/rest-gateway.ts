@@ -6,7 +6,7 @@ import { toJsonString } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
-  type ConnectRouter,
+  type ServiceImplSpec,
   type ContextValues,
   type Interceptor,
   createContextValues,
@@ -20,8 +20,8 @@ import { createRestRouteTable } from "./rest-routes.js";
 import { type RestResponse, errorDetailRegistry, restErrorResponse } from "./status-json.js";
 
 export interface RestGatewayOptions {
-  /** The routes function given to connectNodeAdapter. */
-  routes: (router: ConnectRouter) => void;
+  /** The service implementations, as registered with the RPC router. */
+  services: ServiceImplSpec[];
   /** The interceptors given to connectNodeAdapter, so REST calls are checked and logged like the others. */
   interceptors?: Interceptor[];
   /** proto3 JSON options for request and response bodies; unknown request fields are ignored unless set here. */
@@ -38,7 +38,7 @@ const defaultMaxBodyBytes = 4 * 1024 * 1024;
 
 /** Throws at once if a google.api.http option cannot be served, so a bad contract fails at start-up. */
 export function createRestGateway(options: RestGatewayOptions): NodeHandler {
-  const client = createInProcessClient(options.routes, options.interceptors ?? []);
+  const client = createInProcessClient(options.services, options.interceptors ?? []);
   const table = createRestRouteTable(client.services);
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
   const registry = options.registry ?? errorDetailRegistry;
@@ -79,7 +79,13 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
     const contextValues = (options.contextValues?.(req) ?? createContextValues()).set(requestContextKey, context);
     const header = new Headers();
     appendCallHeaders(context.headers, header);
-    const response = await client.unary(route.method, request, { header, contextValues, signal });
+    const response = await client.unary(route.method, request, {
+      requestMethod: req.method ?? "",
+      url: req.url ?? "",
+      header,
+      contextValues,
+      signal,
+    });
 
     const headers = new Headers({ "content-type": "application/json" });
     appendCallHeaders(response.header, headers);
@@ -89,7 +95,10 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
 
   return (req, res) => {
     const clientGone = new AbortController();
-    res.once("close", () => clientGone.abort());
+    // Only a client that leaves before the answer is written aborts the call; aborting is not free.
+    res.once("close", () => {
+      if (!res.writableFinished) clientGone.abort();
+    });
     serve(req, clientGone.signal)
       .catch((reason: unknown) => errorResponse(asConnectError(reason)))
       .then((response) => {
