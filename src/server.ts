@@ -2,7 +2,7 @@
 import { randomInt } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
-import { type ConnectRouter, type Interceptor, createServiceImplSpec } from "@connectrpc/connect";
+import { type Interceptor, createServiceImplSpec } from "@connectrpc/connect";
 import { createUserServiceHandler } from "./api/user-service-handler.js";
 import type { Config } from "./config.js";
 import { createCodeHasher } from "./crypto/code-hmac.js";
@@ -75,20 +75,19 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     },
   });
 
-  const userService = createUserServiceHandler(domain);
-  const routes = (router: ConnectRouter) => router.service(UserService, userService);
+  const services = [createServiceImplSpec<typeof UserService>(UserService, createUserServiceHandler(domain))];
   const interceptors: Interceptor[] = [
     createErrorInterceptor(logger),
     createUnsupportedFieldsInterceptor(),
     createValidationInterceptor(),
   ];
   const rest = createRestGateway({
-    services: [createServiceImplSpec<typeof UserService>(UserService, userService)],
+    services,
     interceptors,
     maxBodyBytes: config.limits.maxBodyBytes,
   });
   const rpc = createRpcHandler({
-    routes,
+    services,
     interceptors,
     readMaxBytes: config.limits.maxBodyBytes,
     contextValues: rpcContextValues,

@@ -3,7 +3,14 @@
 // the same mistake in JSON is `invalid_argument` (and connect-go says invalid_argument for both). A client's
 // malformed message is its mistake, so that answer becomes invalid_argument (HTTP 400). gRPC keeps Internal, as
 // grpc-go does.
-import { Code, ConnectError, type ConnectRouter, type ContextValues, type Interceptor, createConnectRouter } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  type Interceptor,
+  type ServiceImplSpec,
+  createConnectRouter,
+} from "@connectrpc/connect";
 import {
   compressionBrotli,
   compressionGzip,
@@ -15,7 +22,7 @@ import type { Logger } from "../logger.js";
 import type { NodeHandler, NodeRequest } from "./call-context.js";
 
 export interface RpcHandlerOptions {
-  routes: (router: ConnectRouter) => void;
+  services: ServiceImplSpec[];
   interceptors: Interceptor[];
   readMaxBytes: number;
   contextValues: (req: NodeRequest) => ContextValues;
@@ -30,7 +37,10 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
     readMaxBytes: options.readMaxBytes,
     acceptCompression: [compressionGzip, compressionBrotli],
   });
-  options.routes(router);
+  for (const service of options.services) {
+    // Each spec pairs a method with its implementation; through the union of kinds TypeScript cannot see that.
+    for (const spec of Object.values(service.methods)) router.rpc(spec.method, spec.impl as never);
+  }
   const handlers = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
   return (req, res) => {
     const handler = handlers.get((req.url ?? "").split("?", 1)[0] ?? "");
