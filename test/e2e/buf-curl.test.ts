@@ -80,6 +80,17 @@ function details<Desc extends DescMessage>(error: ErrorJson, schema: Desc): Mess
     .map((detail) => fromBinary(schema, base64Decode(detail.value)));
 }
 
+let unique = 0;
+/** A valid Swiss mobile number (+4179 and 7 digits) no other test in this file uses. */
+function uniqueMobile(): string {
+  unique++;
+  return `+4179${String(3_000_000 + unique).slice(-7)}`;
+}
+function uniqueEmail(tag: string): string {
+  unique++;
+  return `${tag}-${unique}@buf-curl.example.com`;
+}
+
 describe.each(Object.keys(protocols) as (keyof typeof protocols)[])("buf curl --protocol %s", (protocol) => {
   async function userWithPhoneCode() {
     const added = expectSuccess(await curl(protocol, "AddHumanUser", { profile, phone: { phone: mobile, returnCode: {} } }));
@@ -101,6 +112,84 @@ describe.each(Object.keys(protocols) as (keyof typeof protocols)[])("buf curl --
 
     const user = expectSuccess(await curl(protocol, "GetUserByID", { userId }));
     expect(user).toMatchObject({ user: { userId, human: { phone: { phone: mobile, isVerified: true } } } });
+  });
+
+  // 16 buf curl invocations: the ten RPCs, the GetUserByID reads between them and two refusals.
+  it("runs all ten RPCs: add, verify, change, resend and remove the phone; verify, change, resend and send the email", async () => {
+    const call = async (method: string, request: object) => expectSuccess(await curl(protocol, method, request));
+    const sequences: bigint[] = [];
+    const step = async (method: string, request: object) => {
+      const response = await call(method, request);
+      sequences.push(BigInt((response.details as { sequence?: string } | undefined)?.sequence ?? "0"));
+      return response;
+    };
+    const human = async (userId: string) => {
+      const { user } = (await call("GetUserByID", { userId })) as { user?: { userId?: string; human?: Record<string, unknown> } };
+      expect(user?.userId).toBe(userId);
+      if (!user?.human) throw new Error(`GetUserByID ${userId} answered no human user`);
+      return user.human;
+    };
+    const email = uniqueEmail(`flow-${protocol}`);
+    const phone = uniqueMobile();
+
+    // AddHumanUser with both codes returned, then VerifyPhone with the phone code.
+    const added = await step("AddHumanUser", { profile, email: { email, returnCode: {} }, phone: { phone, returnCode: {} } });
+    const userId = added.userId as string;
+    expect(userId).toMatch(/^\d+$/);
+    expect(added.emailCode).toMatch(/^\d{6}$/);
+    expect(added.phoneCode).toMatch(/^\d{6}$/);
+    await step("VerifyPhone", { userId, verificationCode: added.phoneCode });
+
+    // SetPhone to a new number: the verified number stays, the new one is pending.
+    const newPhone = uniqueMobile();
+    const set = await step("SetPhone", { userId, phone: newPhone, returnCode: {} });
+    expect(set.verificationCode).toMatch(/^\d{6}$/);
+    expect((await human(userId)).phone).toEqual({ phone, isVerified: true, pendingPhone: newPhone });
+
+    // ResendPhoneCode: SetPhone's code is now refused (exit 24), the fresh one verifies the new number.
+    const resent = await step("ResendPhoneCode", { userId, returnCode: {} });
+    expect(resent.verificationCode).toMatch(/^\d{6}$/);
+    if (resent.verificationCode !== set.verificationCode) {
+      const stale = await curl(protocol, "VerifyPhone", { userId, verificationCode: set.verificationCode });
+      expect(stale.exitCode, stale.stderr).toBe(24);
+      const error = errorJson(stale);
+      expect(error).toMatchObject({ code: "invalid_argument", message: "Code is invalid (COMMAND-eis9R)" });
+      expect(details(error, ErrorDetailSchema)).toEqual([expect.objectContaining({ id: "COMMAND-eis9R" })]);
+    }
+    await step("VerifyPhone", { userId, verificationCode: resent.verificationCode });
+
+    // RemovePhone: GetUserByID shows no phone, and a second RemovePhone exits 72 (8 × failed_precondition).
+    await step("RemovePhone", { userId });
+    expect((await human(userId)).phone).toEqual({});
+    const again = await curl(protocol, "RemovePhone", { userId });
+    expect(again.exitCode, again.stderr).toBe(72);
+    const notFound = errorJson(again);
+    expect(notFound).toMatchObject({ code: "failed_precondition", message: "Phone not found (COMMAND-ieJ2e)" });
+    expect(details(notFound, ErrorDetailSchema)).toEqual([
+      expect.objectContaining({ id: "COMMAND-ieJ2e", message: "Phone not found" }),
+    ]);
+    expect(details(notFound, ErrorInfoSchema)).toEqual([expect.objectContaining({ reason: "CONTACT_NOT_FOUND" })]);
+
+    // VerifyEmail with AddHumanUser's email code; SetEmail, ResendEmailCode and SendEmailCode each return a fresh
+    // code, and the latest verifies the new address.
+    await step("VerifyEmail", { userId, verificationCode: added.emailCode });
+    const newEmail = uniqueEmail(`flow-new-${protocol}`);
+    const codes = [
+      (await step("SetEmail", { userId, email: newEmail, returnCode: {} })).verificationCode,
+      (await step("ResendEmailCode", { userId, returnCode: {} })).verificationCode,
+      (await step("SendEmailCode", { userId, returnCode: {} })).verificationCode,
+    ];
+    for (const code of codes) expect(code).toMatch(/^\d{6}$/);
+    await step("VerifyEmail", { userId, verificationCode: codes[2] });
+    const final = await human(userId);
+    expect(final.email).toEqual({ email: newEmail, isVerified: true });
+    expect(final.phone).toEqual({});
+
+    // Every call that changed the user advanced its sequence.
+    expect(sequences).toHaveLength(11);
+    for (let i = 1; i < sequences.length; i++) {
+      expect(sequences[i], `sequence after step ${i + 1}`).toBeGreaterThan(sequences[i - 1] as bigint);
+    }
   });
 
   it("exits 24 (8 × invalid_argument) for a wrong code, printing COMMAND-eis9R and INVALID_VERIFICATION_CODE", async () => {

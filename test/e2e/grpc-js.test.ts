@@ -81,6 +81,48 @@ async function userWithPhoneCode() {
   return added;
 }
 
+let unique = 0;
+/** A valid Swiss mobile number (+4179 and 7 digits) no other test in this file uses. */
+function uniqueMobile(): string {
+  unique++;
+  return `+4179${String(2_000_000 + unique).slice(-7)}`;
+}
+function uniqueEmail(tag: string): string {
+  unique++;
+  return `${tag}-${unique}@grpc-js.example.com`;
+}
+
+interface HumanPhone {
+  phone?: string;
+  isVerified?: boolean;
+  pendingPhone?: string;
+}
+interface HumanEmail {
+  email?: string;
+  isVerified?: boolean;
+  pendingEmail?: string;
+}
+interface GetUserByIDResponse {
+  details?: Details;
+  user?: { userId?: string; human?: { phone?: HumanPhone | null; email?: HumanEmail | null } };
+}
+
+async function human(userId: string) {
+  const body = expectOk(await callUnary<GetUserByIDResponse>(client, "GetUserByID", { userId }));
+  expect(body.user?.userId).toBe(userId);
+  const found = body.user?.human;
+  if (!found) throw new Error(`GetUserByID ${userId} answered no human user: ${JSON.stringify(body)}`);
+  return found;
+}
+
+/** The ErrorDetail id and ErrorInfo reason a failed call carries in grpc-status-details-bin. */
+function errorIds(error: grpc.ServiceError) {
+  const status = statusDetails(error);
+  const [detail] = unpack(status, ErrorDetailSchema) as { id?: string }[];
+  const [info] = unpack(status, ErrorInfoSchema) as { reason?: string }[];
+  return { code: status.code, id: detail?.id, reason: info?.reason };
+}
+
 describe("UserService through @grpc/grpc-js and @grpc/proto-loader", () => {
   it("adds a user with a phone code and verifies the phone", async () => {
     const added = await userWithPhoneCode();
@@ -99,6 +141,135 @@ describe("UserService through @grpc/grpc-js and @grpc/proto-loader", () => {
 
     const user = expectOk(await callUnary(client, "GetUserByID", { userId: added.userId }));
     expect(user).toMatchObject({ user: { userId: added.userId, human: { phone: { phone: mobile, isVerified: true } } } });
+  });
+
+  it("runs all ten RPCs: add, verify, change, resend and remove the phone; verify, change, resend and send the email", async () => {
+    const email = uniqueEmail("flow");
+    const phone = uniqueMobile();
+    const sequences: bigint[] = [];
+    const step = <T extends { details?: Details }>(response: T): T => {
+      sequences.push(BigInt(response.details?.sequence ?? "0"));
+      return response;
+    };
+
+    // AddHumanUser with both codes returned.
+    const added = step(
+      expectOk(
+        await callUnary<{ userId: string; details?: Details; emailCode?: string; phoneCode?: string }>(client, "AddHumanUser", {
+          profile,
+          email: { email, returnCode: {} },
+          phone: { phone, returnCode: {} },
+        }),
+      ),
+    );
+    const { userId } = added;
+    expect(added.emailCode).toMatch(/^\d{6}$/);
+    expect(added.phoneCode).toMatch(/^\d{6}$/);
+    expect(await human(userId)).toMatchObject({ email: { email }, phone: { phone } });
+
+    // VerifyPhone with AddHumanUser's phone code.
+    step(expectOk(await callUnary<{ details?: Details }>(client, "VerifyPhone", { userId, verificationCode: added.phoneCode })));
+    expect((await human(userId)).phone).toMatchObject({ phone, isVerified: true });
+
+    // SetPhone to a new number: the verified number stays, the new one is pending.
+    const newPhone = uniqueMobile();
+    const set = step(
+      expectOk(
+        await callUnary<{ details?: Details; verificationCode?: string }>(client, "SetPhone", {
+          userId,
+          phone: newPhone,
+          returnCode: {},
+        }),
+      ),
+    );
+    expect(set.verificationCode).toMatch(/^\d{6}$/);
+    expect((await human(userId)).phone).toEqual({ phone, isVerified: true, pendingPhone: newPhone });
+
+    // ResendPhoneCode: SetPhone's code is now refused, the fresh one verifies the new number.
+    const resent = step(
+      expectOk(
+        await callUnary<{ details?: Details; verificationCode?: string }>(client, "ResendPhoneCode", { userId, returnCode: {} }),
+      ),
+    );
+    expect(resent.verificationCode).toMatch(/^\d{6}$/);
+    if (resent.verificationCode !== set.verificationCode) {
+      const stale = expectError(
+        await callUnary(client, "VerifyPhone", { userId, verificationCode: set.verificationCode }),
+      );
+      expect(stale.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(stale.details).toBe("Code is invalid (COMMAND-eis9R)");
+      expect(errorIds(stale)).toMatchObject({ code: 3, id: "COMMAND-eis9R", reason: "INVALID_VERIFICATION_CODE" });
+    }
+    step(
+      expectOk(
+        await callUnary<{ details?: Details }>(client, "VerifyPhone", { userId, verificationCode: resent.verificationCode }),
+      ),
+    );
+    expect((await human(userId)).phone).toEqual({ phone: newPhone, isVerified: true });
+
+    // RemovePhone: no phone left.
+    step(expectOk(await callUnary<{ details?: Details }>(client, "RemovePhone", { userId })));
+    // An empty HumanPhone, as ZITADEL answers for a user without a phone.
+    expect((await human(userId)).phone).toEqual({});
+
+    // VerifyEmail with AddHumanUser's email code, still valid after all the phone calls.
+    step(expectOk(await callUnary<{ details?: Details }>(client, "VerifyEmail", { userId, verificationCode: added.emailCode })));
+    expect((await human(userId)).email).toEqual({ email, isVerified: true });
+
+    // SetEmail, ResendEmailCode, SendEmailCode: each returns a fresh code; only the latest verifies.
+    const newEmail = uniqueEmail("flow-new");
+    const setEmail = step(
+      expectOk(
+        await callUnary<{ details?: Details; verificationCode?: string }>(client, "SetEmail", {
+          userId,
+          email: newEmail,
+          returnCode: {},
+        }),
+      ),
+    );
+    expect(setEmail.verificationCode).toMatch(/^\d{6}$/);
+    expect((await human(userId)).email).toEqual({ email, isVerified: true, pendingEmail: newEmail });
+    const resentEmail = step(
+      expectOk(
+        await callUnary<{ details?: Details; verificationCode?: string }>(client, "ResendEmailCode", { userId, returnCode: {} }),
+      ),
+    );
+    expect(resentEmail.verificationCode).toMatch(/^\d{6}$/);
+    const sentEmail = step(
+      expectOk(
+        await callUnary<{ details?: Details; verificationCode?: string }>(client, "SendEmailCode", { userId, returnCode: {} }),
+      ),
+    );
+    expect(sentEmail.verificationCode).toMatch(/^\d{6}$/);
+    step(
+      expectOk(
+        await callUnary<{ details?: Details }>(client, "VerifyEmail", { userId, verificationCode: sentEmail.verificationCode }),
+      ),
+    );
+    const final = await human(userId);
+    expect(final.email).toEqual({ email: newEmail, isVerified: true });
+    expect(final.phone).toEqual({});
+
+    // Every call that changed the user advanced its sequence.
+    expect(sequences).toHaveLength(11);
+    for (let i = 1; i < sequences.length; i++) {
+      expect(sequences[i], `sequence after step ${i + 1}`).toBeGreaterThan(sequences[i - 1] as bigint);
+    }
+  });
+
+  it("answers RemovePhone on a user without a phone with FAILED_PRECONDITION and ErrorDetail COMMAND-ieJ2e", async () => {
+    const { userId } = expectOk(
+      await callUnary<{ userId: string }>(client, "AddHumanUser", {
+        profile,
+        email: { email: uniqueEmail("no-phone"), returnCode: {} },
+      }),
+    );
+    const error = expectError(await callUnary(client, "RemovePhone", { userId }));
+    expect(error).toBeInstanceOf(Error);
+    expect(error.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(error.code).toBe(9);
+    expect(error.details).toBe("Phone not found (COMMAND-ieJ2e)");
+    expect(errorIds(error)).toEqual({ code: 9, id: "COMMAND-ieJ2e", reason: "CONTACT_NOT_FOUND" });
   });
 
   it("answers a wrong code with INVALID_ARGUMENT and the ErrorDetail and ErrorInfo in grpc-status-details-bin", async () => {

@@ -52,6 +52,27 @@ const clients: [string, () => ZitadelUserServiceClient][] = [
 const profile = { givenName: "Ada", familyName: "Lovelace" };
 const mobile = "+41791234567";
 
+let unique = 0;
+/** A valid Swiss mobile number (+4179 and 7 digits) no other test in this file uses. */
+function uniqueMobile(): string {
+  unique++;
+  return `+4179${String(4_000_000 + unique).slice(-7)}`;
+}
+function uniqueEmail(tag: string): string {
+  unique++;
+  return `${tag}-${unique}@zitadel-client.example.com`;
+}
+
+/** The error exactly as the client threw it, so a test can check the client's own error type. */
+async function thrown(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected an error, got a response");
+}
+
 async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
   try {
     const response = await promise;
@@ -87,6 +108,102 @@ describe.each(clients)("%s", (_name, makeClient) => {
     expect(user?.userId).toBe(userId);
     if (user?.type.case !== "human") throw new Error(`expected a human user, got ${user?.type.case}`);
     expect(user.type.value.phone).toMatchObject({ phone: mobile, isVerified: true });
+  });
+
+  it("runs all ten RPCs: add, verify, change, resend and remove the phone; verify, change, resend and send the email", async () => {
+    const client = makeClient();
+    const sequences: bigint[] = [];
+    const step = <T extends { details?: { sequence: bigint } }>(response: T): T => {
+      sequences.push(response.details?.sequence ?? 0n);
+      return response;
+    };
+    const human = async (userId: string) => {
+      const { user } = await client.getUserByID({ userId });
+      expect(user?.userId).toBe(userId);
+      if (user?.type.case !== "human") throw new Error(`expected a human user, got ${user?.type.case}`);
+      return user.type.value;
+    };
+    const email = uniqueEmail("flow");
+    const phone = uniqueMobile();
+
+    // AddHumanUser with both codes returned, then VerifyPhone with the phone code.
+    const added = step(
+      await client.addHumanUser({
+        profile,
+        email: { email, verification: { case: "returnCode", value: {} } },
+        phone: { phone, verification: { case: "returnCode", value: {} } },
+      }),
+    );
+    const { userId } = added;
+    expect(userId).toMatch(/^\d+$/);
+    expect(added.emailCode).toMatch(/^\d{6}$/);
+    expect(added.phoneCode).toMatch(/^\d{6}$/);
+    step(await client.verifyPhone({ userId, verificationCode: added.phoneCode ?? "" }));
+
+    // SetPhone to a new number: ZITADEL's descriptor has no pendingPhone, so the client sees the verified number,
+    // which still counts for login.
+    const newPhone = uniqueMobile();
+    const set = step(await client.setPhone({ userId, phone: newPhone, verification: { case: "returnCode", value: {} } }));
+    expect(set.verificationCode).toMatch(/^\d{6}$/);
+    expect((await human(userId)).phone).toMatchObject({ phone, isVerified: true });
+
+    // ResendPhoneCode: SetPhone's code is now refused, the fresh one verifies the new number.
+    const resent = step(await client.resendPhoneCode({ userId, verification: { case: "returnCode", value: {} } }));
+    expect(resent.verificationCode).toMatch(/^\d{6}$/);
+    if (resent.verificationCode !== set.verificationCode) {
+      const stale = await rejection(client.verifyPhone({ userId, verificationCode: set.verificationCode ?? "" }));
+      expect(stale.code).toBe(Code.InvalidArgument);
+      expect(stale.rawMessage).toBe("Code is invalid (COMMAND-eis9R)");
+      expect(stale.findDetails(ZitadelErrorDetailSchema)).toEqual([expect.objectContaining({ id: "COMMAND-eis9R" })]);
+    }
+    step(await client.verifyPhone({ userId, verificationCode: resent.verificationCode ?? "" }));
+    expect((await human(userId)).phone).toMatchObject({ phone: newPhone, isVerified: true });
+
+    // RemovePhone: GetUserByID shows no phone.
+    step(await client.removePhone({ userId }));
+    const withoutPhone = await human(userId);
+    expect(withoutPhone.phone?.phone ?? "").toBe("");
+    expect(withoutPhone.phone?.isVerified ?? false).toBe(false);
+
+    // VerifyEmail with AddHumanUser's email code; SetEmail, ResendEmailCode and SendEmailCode each return a fresh
+    // code, and the latest verifies the new address.
+    step(await client.verifyEmail({ userId, verificationCode: added.emailCode ?? "" }));
+    expect((await human(userId)).email).toMatchObject({ email, isVerified: true });
+    const newEmail = uniqueEmail("flow-new");
+    const returnCode = { case: "returnCode", value: {} } as const;
+    const codes = [
+      step(await client.setEmail({ userId, email: newEmail, verification: returnCode })).verificationCode,
+      step(await client.resendEmailCode({ userId, verification: returnCode })).verificationCode,
+      step(await client.sendEmailCode({ userId, verification: returnCode })).verificationCode,
+    ];
+    for (const code of codes) expect(code).toMatch(/^\d{6}$/);
+    step(await client.verifyEmail({ userId, verificationCode: codes[2] ?? "" }));
+    const final = await human(userId);
+    expect(final.email).toMatchObject({ email: newEmail, isVerified: true });
+    expect(final.phone?.phone ?? "").toBe("");
+
+    // Every call that changed the user advanced its sequence.
+    expect(sequences).toHaveLength(11);
+    for (let i = 1; i < sequences.length; i++) {
+      expect(sequences[i], `sequence after step ${i + 1}`).toBeGreaterThan(sequences[i - 1] as bigint);
+    }
+  });
+
+  it("answers RemovePhone on a user without a phone with a ConnectError FailedPrecondition and COMMAND-ieJ2e", async () => {
+    const client = makeClient();
+    const { userId } = await client.addHumanUser({
+      profile,
+      email: { email: uniqueEmail("no-phone"), verification: { case: "returnCode", value: {} } },
+    });
+    const error = await thrown(client.removePhone({ userId }));
+    expect(error).toBeInstanceOf(ConnectError);
+    if (!(error instanceof ConnectError)) throw error;
+    expect(error.code).toBe(Code.FailedPrecondition);
+    expect(error.code).toBe(9);
+    expect(error.rawMessage).toBe("Phone not found (COMMAND-ieJ2e)");
+    expect(error.findDetails(ZitadelErrorDetailSchema)).toEqual([
+      expect.objectContaining({ id: "COMMAND-ieJ2e", message: "Phone not found" }),
+    ]);
   });
 
   it("answers a wrong code with InvalidArgument and ZITADEL's own ErrorDetail COMMAND-eis9R", async () => {
