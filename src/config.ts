@@ -2,7 +2,7 @@
 // Every setting is declared once in `settings`; the README's configuration table lists the same names.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { CountryCode } from "libphonenumber-js/max";
+import { type CountryCode, isSupportedCountry } from "libphonenumber-js/max";
 import { type Keyring, parseKeyList } from "./crypto/keyring.js";
 import type { LogLevel } from "./logger.js";
 import type { ListenerLimits } from "./transport/listener-limits.js";
@@ -89,8 +89,8 @@ const pemFile: Parser<string> = (path) => {
 };
 
 const region: Parser<CountryCode> = (raw) => {
-  if (!/^[A-Z]{2}$/.test(raw)) throw new Error('must be a two-letter region code such as "CH" or "US"');
-  return raw as CountryCode;
+  if (!isSupportedCountry(raw)) throw new Error('must be a region code with a numbering plan, such as "CH" or "US"');
+  return raw;
 };
 
 export const settings = {
@@ -133,14 +133,14 @@ export const settings = {
     flag: "code-max-attempts",
     env: "VERIFYD_CODE_MAX_ATTEMPTS",
     default: "5",
-    parse: integer(1, 100),
+    parse: integer(1, 10),
     description: "Wrong attempts per code before it is dead.",
   },
   maxConsecutiveFailures: {
     flag: "max-consecutive-failures",
     env: "VERIFYD_MAX_CONSECUTIVE_FAILURES",
     default: "100",
-    parse: integer(1, 100_000),
+    parse: integer(1, 100),
     description: "Wrong codes in a row per contact, across resends, before verification is refused (NIST SP 800-63B: at most 100).",
   },
   failureLockout: {
@@ -235,6 +235,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   return toConfig(values as Values);
 }
 
+/** A million codes, as six digits give: with 5 attempts per code, a guess succeeds with p = 5e-6. */
+const minimumCodeSpace = 1_000_000;
+
 function crossCheck(values: Values): string[] {
   const problems: string[] = [];
   if ((values.tlsCert === undefined) !== (values.tlsKey === undefined)) {
@@ -245,9 +248,16 @@ function crossCheck(values: Values): string[] {
   }
   if (/^postgres(ql)?:\/\//.test(values.database)) {
     problems.push("--database: PostgreSQL is not supported yet; give a SQLite file path");
+  } else if (/^[a-z][a-z0-9+.-]*:/i.test(values.database)) {
+    problems.push("--database / DATABASE_URL: give the SQLite file as a plain path, e.g. ./data/verifyd.sqlite");
   }
-  if (new Set(values.codeAlphabet).size !== [...values.codeAlphabet].length || [...values.codeAlphabet].length < 2) {
+  const symbols = [...values.codeAlphabet];
+  if (new Set(symbols).size !== symbols.length || symbols.length < 2) {
     problems.push("--code-alphabet must have at least two distinct characters and no repeats");
+  } else if (symbols.length ** values.codeLength < minimumCodeSpace) {
+    problems.push(
+      `--code-length and --code-alphabet allow only ${symbols.length ** values.codeLength} codes; at least a million are needed`,
+    );
   }
   return problems;
 }

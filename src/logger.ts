@@ -1,5 +1,6 @@
 // Structured JSON lines on stderr. Callers pass fields, never secrets: codes and keys are not logged anywhere.
 export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
@@ -14,7 +15,7 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
     if (rank[at] < rank[level]) return;
     write(`${JSON.stringify({ time: new Date().toISOString(), level: at, message, ...serializable(fields) })}\n`);
   };
-  return { info: log("info"), warn: log("warn"), error: log("error") };
+  return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
 }
 
 function serializable(fields: Record<string, unknown>): Record<string, unknown> {

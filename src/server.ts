@@ -13,7 +13,7 @@ import type { DeliveryProvider } from "./delivery/delivery-provider.js";
 import { type OutboxWorker, startOutboxWorker } from "./delivery/outbox-worker.js";
 import { createIdGenerator } from "./domain/ids.js";
 import type { Clock } from "./domain/ports.js";
-import { UserService as UserDomain } from "./domain/user-service.js";
+import { UserCommands } from "./domain/user-commands.js";
 import { UserService } from "./gen/zitadel/user/v2/user_service_pb.js";
 import { type Logger, createLogger } from "./logger.js";
 import { openDatabase } from "./store/open-database.js";
@@ -22,7 +22,7 @@ import { SqliteOutboxStore } from "./store/sqlite-outbox-store.js";
 import { SqliteUserStore } from "./store/sqlite-user-store.js";
 import { rpcContextValues } from "./transport/call-context.js";
 import { applyCors } from "./transport/cors.js";
-import { createErrorInterceptor } from "./transport/interceptors/error-interceptor.js";
+import { createErrorInterceptor } from "./api/error-interceptor.js";
 import { createUnsupportedFieldsInterceptor } from "./transport/interceptors/unsupported-fields-interceptor.js";
 import { createValidationInterceptor } from "./transport/interceptors/validation-interceptor.js";
 import { createListener } from "./transport/listener.js";
@@ -57,7 +57,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const organizations = new SqliteOrganizationStore(database.db, newId);
   await organizations.defaultOrganization();
 
-  const domain = new UserDomain({
+  const commands = new UserCommands({
     users: new SqliteUserStore(database.db),
     organizations,
     clock,
@@ -70,12 +70,12 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       failures: config.failures,
       phone: {
         ...(config.phone.defaultRegion ? { defaultRegion: config.phone.defaultRegion } : {}),
-        refusedTypes: config.phone.allowLandline ? [] : ["FIXED_LINE", "VOIP"],
+        allowLandline: config.phone.allowLandline,
       },
     },
   });
 
-  const services = [createServiceImplSpec<typeof UserService>(UserService, createUserServiceHandler(domain))];
+  const services = [createServiceImplSpec<typeof UserService>(UserService, createUserServiceHandler(commands))];
   const interceptors: Interceptor[] = [
     createErrorInterceptor(logger),
     createUnsupportedFieldsInterceptor(),
@@ -85,6 +85,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     services,
     interceptors,
     maxBodyBytes: config.limits.maxBodyBytes,
+    logger,
   });
   const rpc = createRpcHandler({
     services,
@@ -96,6 +97,12 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   });
 
   const provider = overrides.deliveryProvider ?? (config.devPrintCodes ? createConsoleSink() : undefined);
+  if (!provider) {
+    logger.warn(
+      "no delivery provider: codes requested with send_code wait encrypted and are wiped when they expire; " +
+        "use return_code, or --dev-print-codes in development",
+    );
+  }
   const outbox = startOutboxWorker({
     outbox: new SqliteOutboxStore(database.db),
     sealer,

@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { CodeRequest, Verification } from "../domain/contact-decisions.js";
 import type { Profile } from "../domain/events.js";
-import type { ChangeDetails, CodeResult } from "../domain/user-service.js";
+import type { ChangeDetails, CodeResult, NewContact } from "../domain/user-commands.js";
 import { type UserState, visibleContact } from "../domain/user-state.js";
 import { type Details, DetailsSchema } from "../gen/zitadel/object/v2/object_pb.js";
 import type { SendEmailVerificationCode } from "../gen/zitadel/user/v2/email_pb.js";
@@ -37,6 +37,10 @@ export function toVerification(wire: WireVerification): Verification {
     default:
       return { kind: "send" };
   }
+}
+
+export function toNewContact(value: string, verification: WireVerification): NewContact {
+  return { value, verification: toVerification(verification) };
 }
 
 /** Resend and Send requests have no is_verified choice. */

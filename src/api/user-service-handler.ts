@@ -1,68 +1,70 @@
-// The UserService RPCs, mapped onto the domain. Validation, unsupported fields and error conversion happen in
-// interceptors before and after these functions, the same way for every protocol.
+// The UserService RPCs, mapped onto the domain's commands. Validation, unsupported fields and error conversion happen
+// in interceptors around these functions, the same way for every protocol.
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { UserService as Domain } from "../domain/user-service.js";
+import type { Channel } from "../domain/errors.js";
+import type { UserCommands } from "../domain/user-commands.js";
 import type { UserService } from "../gen/zitadel/user/v2/user_service_pb.js";
-import { toCodeRequest, toCodeResponse, toDetails, toProfile, toReadDetails, toUser, toVerification } from "./proto-mapping.js";
+import {
+  toCodeRequest,
+  toCodeResponse,
+  toDetails,
+  toNewContact,
+  toProfile,
+  toReadDetails,
+  toUser,
+  type WireVerification,
+} from "./proto-mapping.js";
 
-export function createUserServiceHandler(domain: Domain): ServiceImpl<typeof UserService> {
+export function createUserServiceHandler(commands: UserCommands): ServiceImpl<typeof UserService> {
+  const newCode = (channel: Channel) => async (req: { userId: string; verification: WireVerification }) =>
+    toCodeResponse(await commands.issueNewCode(req.userId, channel, toCodeRequest(req.verification)));
+
   return {
     async addHumanUser(req) {
       const orgId = req.organization?.org.case === "orgId" ? req.organization.org.value : undefined;
-      const result = await domain.addHumanUser({
+      // Validation guarantees a profile; ZITADEL treats an empty phone as no phone.
+      const profile = req.profile ? toProfile(req.profile) : { givenName: "", familyName: "" };
+      const result = await commands.addHumanUser({
         ...(req.userId === undefined ? {} : { userId: req.userId }),
         ...(req.username === undefined ? {} : { username: req.username }),
         ...(orgId === undefined ? {} : { organizationId: orgId }),
-        // Validation guarantees the profile; the fallback only satisfies the type.
-        profile: toProfile(req.profile ?? { givenName: "", familyName: "", $typeName: "zitadel.user.v2.SetHumanProfile" }),
-        ...(req.email ? { email: { value: req.email.email, verification: toVerification(req.email.verification) } } : {}),
-        ...(req.phone?.phone
-          ? { phone: { value: req.phone.phone, verification: toVerification(req.phone.verification) } }
-          : {}),
+        profile,
+        ...(req.email ? { email: toNewContact(req.email.email, req.email.verification) } : {}),
+        ...(req.phone?.phone ? { phone: toNewContact(req.phone.phone, req.phone.verification) } : {}),
       });
-      return {
-        userId: result.userId,
-        details: toDetails(result.details),
-        ...(result.emailCode === undefined ? {} : { emailCode: result.emailCode }),
-        ...(result.phoneCode === undefined ? {} : { phoneCode: result.phoneCode }),
-      };
+      return { ...result, details: toDetails(result.details) };
     },
 
     async getUserByID(req) {
-      const state = await domain.getUser(req.userId);
+      const state = await commands.getUser(req.userId);
       return { details: toReadDetails(state), user: toUser(state) };
     },
 
     async setPhone(req) {
-      return toCodeResponse(await domain.setContact(req.userId, "phone", req.phone, toVerification(req.verification)));
+      return toCodeResponse(await commands.setContact(req.userId, "phone", toNewContact(req.phone, req.verification)));
     },
 
-    async resendPhoneCode(req) {
-      return toCodeResponse(await domain.issueNewCode(req.userId, "phone", toCodeRequest(req.verification)));
-    },
+    resendPhoneCode: newCode("phone"),
 
     async verifyPhone(req) {
-      return { details: toDetails(await domain.verify(req.userId, "phone", req.verificationCode)) };
+      return { details: toDetails(await commands.verify(req.userId, "phone", req.verificationCode)) };
     },
 
     async removePhone(req) {
-      return { details: toDetails(await domain.removeContact(req.userId, "phone")) };
+      return { details: toDetails(await commands.removeContact(req.userId, "phone")) };
     },
 
     async setEmail(req) {
-      return toCodeResponse(await domain.setContact(req.userId, "email", req.email, toVerification(req.verification)));
+      return toCodeResponse(await commands.setContact(req.userId, "email", toNewContact(req.email, req.verification)));
     },
 
-    async resendEmailCode(req) {
-      return toCodeResponse(await domain.issueNewCode(req.userId, "email", toCodeRequest(req.verification)));
-    },
+    resendEmailCode: newCode("email"),
 
-    async sendEmailCode(req) {
-      return toCodeResponse(await domain.issueNewCode(req.userId, "email", toCodeRequest(req.verification)));
-    },
+    // Every pending address already has a code, so "send" a code is the same as a fresh one.
+    sendEmailCode: newCode("email"),
 
     async verifyEmail(req) {
-      return { details: toDetails(await domain.verify(req.userId, "email", req.verificationCode)) };
+      return { details: toDetails(await commands.verify(req.userId, "email", req.verificationCode)) };
     },
   };
 }

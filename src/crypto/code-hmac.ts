@@ -21,7 +21,8 @@ export function createCodeHasher(keyring: Keyring): CodeHasher {
   const mac = (keyId: string, code: string, binding: CodeBinding): Buffer | undefined => {
     const key = keyFor(keyId);
     if (!key) return undefined;
-    // NUL separators keep ("ab","c") and ("a","bc") apart; no part of a binding contains NUL.
+    // NUL separators keep the parts apart: only the first part, the caller-chosen user id, can contain a NUL,
+    // and channel, destination and code never do, so every binding encodes uniquely.
     return createHmac("sha256", key)
       .update([binding.userId, binding.channel, binding.destination, code].join("\0"))
       .digest();
@@ -30,6 +31,9 @@ export function createCodeHasher(keyring: Keyring): CodeHasher {
     hash(code, binding) {
       const keyId = keyring.currentId;
       return { keyId, hash: (mac(keyId, code, binding) as Buffer).toString("base64url") };
+    },
+    knowsKey(keyId) {
+      return keyFor(keyId) !== undefined;
     },
     matches(code, binding, stored) {
       const actual = mac(stored.keyId, code, binding);

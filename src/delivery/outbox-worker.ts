@@ -1,7 +1,7 @@
 // Delivers sealed messages from the outbox at least once: a message is claimed with a lease, opened, handed to the
 // provider and only then marked delivered (which wipes it). A crash between the two redelivers after the lease.
 // Without a provider the worker still wipes messages whose code expired, so no code waits at rest for nothing.
-import type { MessageSealer } from "../domain/outgoing-message.js";
+import type { MessageSealer, OutgoingMessage } from "../domain/outgoing-message.js";
 import type { Clock, OutboxStore } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
 import type { DeliveryProvider } from "./delivery-provider.js";
@@ -25,15 +25,23 @@ export interface OutboxWorker {
 export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const { outbox, sealer, provider, clock, logger } = options;
   const batchSize = options.batchSize ?? 50;
-  let running: Promise<number> = Promise.resolve(0);
 
   async function deliverDue(): Promise<number> {
     await outbox.expire(clock.now());
     if (!provider) return 0;
     let delivered = 0;
     for (const message of await outbox.claimDue(clock.now(), batchSize)) {
+      let text: OutgoingMessage;
       try {
-        await provider.deliver(sealer.open(message.keyId, message.sealed));
+        text = sealer.open(message.keyId, message.sealed);
+      } catch (error) {
+        // Sealed with a key no longer in the keyring, or damaged: no retry can deliver it.
+        logger.error("undeliverable message discarded", { messageId: message.id, error: (error as Error).message });
+        await outbox.discard(message.id);
+        continue;
+      }
+      try {
+        await provider.deliver(text);
         await outbox.markDelivered(message.id, clock.now());
         delivered++;
       } catch (error) {
@@ -44,11 +52,18 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     return delivered;
   }
 
-  const runOnce = () => {
-    running = running.then(deliverDue, deliverDue);
+  // One run at a time: a tick that finds the previous run still going is skipped, so a slow provider cannot pile
+  // up runs; runOnce (tests, shutdown) waits for the current run and then makes its own.
+  let running: Promise<number> | undefined;
+  const runOnce = async (): Promise<number> => {
+    while (running) await running.catch(() => undefined);
+    running = deliverDue().finally(() => {
+      running = undefined;
+    });
     return running;
   };
   const timer = setInterval(() => {
+    if (running) return;
     runOnce().catch((error: unknown) => logger.error("outbox worker failed", { error }));
   }, options.pollIntervalMs ?? 250);
   timer.unref();
@@ -57,7 +72,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     runOnce,
     async stop() {
       clearInterval(timer);
-      await running.catch(() => undefined);
+      await running?.catch(() => undefined);
     },
   };
 }

@@ -1,6 +1,6 @@
 // Pure decisions for one contact channel (phone or email): given the user's state, what happens next.
 // Both channels share this one state machine; only addresses and message texts differ.
-import { type Channel, DomainError, errors } from "./errors.js";
+import { type Channel, type DomainError, errors } from "./errors.js";
 import type { EventBody } from "./events.js";
 import type { ContactState, FailurePolicy } from "./user-state.js";
 import type { CodeHasher, CodePolicy } from "./verification-code.js";
@@ -55,18 +55,18 @@ export function currentAddress(contact: ContactState): string | undefined {
 }
 
 /** Setting the address it already has is refused, as in ZITADEL: a resend is the way to get a new code. */
-export function checkAddressChanges(contact: ContactState, channel: Channel, value: string): void {
+export function assertAddressDiffers(contact: ContactState, channel: Channel, value: string): void {
   if (value === currentAddress(contact)) throw errors.contactNotChanged(channel);
 }
 
 /** A new code can be requested while an address awaits verification: never stuck, whatever happened to the last code. */
-export function checkCodeCanBeIssued(contact: ContactState, channel: Channel): string {
+export function pendingAddressForNewCode(contact: ContactState, channel: Channel): string {
   if (contact.pending !== undefined) return contact.pending;
   if (contact.verified !== undefined) throw errors.alreadyVerified(channel);
   throw errors.noPendingCode();
 }
 
-export function checkRemovable(contact: ContactState, channel: Channel): void {
+export function assertRemovable(contact: ContactState, channel: Channel): void {
   if (currentAddress(contact) === undefined) throw errors.contactNotFound(channel);
 }
 
@@ -99,9 +99,10 @@ export function decideVerification(
     return fail(errors.tooManyFailures(Math.ceil((lockedUntil.getTime() - input.now.getTime()) / 1000)));
   }
   if (code.failedAttempts >= policy.code.maxAttempts) return fail(errors.maxAttemptsReached());
-  if (input.now >= code.expiresAt) return fail(errors.codeExpired());
+  // A code whose key was retired from the keyring can no longer be checked: it is over, but not a wrong guess.
+  if (input.now >= code.expiresAt || !hasher.knowsKey(code.keyId)) return fail(errors.codeExpired());
   const binding = { userId: input.userId, channel: input.channel, destination: code.destination };
-  if (code.destination !== pending || !hasher.matches(input.code, binding, code)) {
+  if (!hasher.matches(input.code, binding, code)) {
     return fail(errors.codeInvalid(policy.code.maxAttempts - code.failedAttempts - 1));
   }
   return { event: verifiedEvent(input.channel, pending) };
@@ -110,8 +111,4 @@ export function decideVerification(
 function lockoutEnd(contact: ContactState, policy: FailurePolicy): Date | undefined {
   if (contact.failureStreak < policy.maxConsecutiveFailures || !contact.lastFailureAt) return undefined;
   return new Date(contact.lastFailureAt.getTime() + policy.lockoutMs);
-}
-
-export function isDomainError(error: unknown): error is DomainError {
-  return error instanceof DomainError;
 }

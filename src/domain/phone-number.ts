@@ -5,9 +5,14 @@ import { errors } from "./errors.js";
 export interface PhonePolicy {
   /** Region assumed for numbers without "+" and country code; undefined requires international format. */
   defaultRegion?: CountryCode;
-  /** Number types refused because they cannot receive SMS reliably. */
-  refusedTypes: readonly string[];
+  /** Also accept fixed-line and VoIP numbers, which often cannot receive SMS. */
+  allowLandline: boolean;
 }
+
+// An allow-list, not a deny-list: premium-rate, shared-cost, toll-free and pager numbers would let anyone who can
+// trigger a send run up SMS charges (toll fraud).
+const smsCapable = new Set(["MOBILE", "FIXED_LINE_OR_MOBILE"]);
+const landline = new Set(["FIXED_LINE", "VOIP"]);
 
 export function normalizePhoneNumber(input: string, policy: PhonePolicy): string {
   const trimmed = input.trim();
@@ -21,7 +26,9 @@ export function normalizePhoneNumber(input: string, policy: PhonePolicy): string
     throw errors.phoneInvalid("not a phone number");
   }
   if (!parsed.isValid()) throw errors.phoneInvalid("no such number in its country's numbering plan");
-  const type = parsed.getType();
-  if (type && policy.refusedTypes.includes(type)) throw errors.phoneInvalid(`${type} numbers cannot receive SMS`);
+  const type = parsed.getType() ?? "UNKNOWN";
+  if (!smsCapable.has(type) && !(policy.allowLandline && landline.has(type))) {
+    throw errors.phoneInvalid(`${type} numbers cannot receive verification SMS`);
+  }
   return parsed.number;
 }

@@ -33,6 +33,8 @@ export interface UserChange {
   expectedSequence: number;
   events: readonly UserEvent[];
   next: UserState;
+  /** Channels whose undelivered messages are now worthless (their code or address was replaced); wiped unsent. */
+  supersededChannels: readonly Channel[];
   outbox: readonly SealedMessage[];
 }
 
@@ -70,8 +72,10 @@ export interface OutboxStore {
   claimDue(now: Date, limit: number): Promise<SealedMessage[]>;
   /** Marks a message delivered and wipes its body. */
   markDelivered(id: string, at: Date): Promise<void>;
-  /** Records a failed delivery attempt; the message stays due. */
+  /** Records a failed delivery attempt; the message stays due, after a back-off. */
   markFailed(id: string, at: Date, error: string): Promise<void>;
+  /** Wipes a message that can never be delivered. */
+  discard(id: string): Promise<void>;
   /** Wipes the bodies of undelivered messages that expired; returns how many. */
   expire(now: Date): Promise<number>;
 }

@@ -9,17 +9,28 @@ export interface UrlTemplateValues {
 
 const placeholder = /\{\{\s*\.(\w+)\s*\}\}/g;
 
-/** Throws InvalidArgument DOMAIN-oGh5e for unknown placeholders, stray braces or a result that is not a URL. */
+/**
+ * Throws InvalidArgument DOMAIN-oGh5e for unknown placeholders, stray braces, or a result that is not an https link
+ * (http only to this machine, for development): the link is mailed from our sender with a live code in it, so a
+ * javascript: or plain-http link must not be possible.
+ */
 export function renderUrlTemplate(template: string, values: UrlTemplateValues): string {
   const rendered = template.replace(placeholder, (_match, name: string) => {
     if (!Object.hasOwn(values, name)) throw errors.urlTemplateInvalid();
     return encodeURIComponent(values[name as keyof UrlTemplateValues]);
   });
   if (rendered.includes("{{") || rendered.includes("}}") || !URL.canParse(rendered)) throw errors.urlTemplateInvalid();
+  if (!isSafeLink(new URL(rendered))) throw errors.urlTemplateInvalid();
   return rendered;
 }
 
 /** Checks a template before it is stored, with sample values, as ZITADEL does. */
 export function checkUrlTemplate(template: string): void {
   renderUrlTemplate(template, { UserID: "1", OrgID: "1", Code: "CODE" });
+}
+
+const loopbackHosts = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function isSafeLink(url: URL): boolean {
+  return url.protocol === "https:" || (url.protocol === "http:" && loopbackHosts.has(url.hostname));
 }

@@ -1,6 +1,5 @@
 // The user aggregate's state, rebuilt by folding its events. The same fold produces the stored projection, so the
 // projection can always be checked against a replay of the events.
-import type { Channel } from "./errors.js";
 import { type CodeDelivery, type Profile, type UserEvent, parseContactEventType } from "./events.js";
 
 export interface PendingCode {
@@ -90,7 +89,8 @@ function applyToContact(contact: ContactState, event: UserEvent, policy: Failure
     case "user.human.phone.code.added":
     case "user.human.email.code.added": {
       const { hash, keyId, expiresAt, delivery, urlTemplate } = event.payload;
-      const destination = contact.pending ?? contact.verified ?? "";
+      // A code is only ever issued for a pending address.
+      const destination = contact.pending ?? "";
       const code: PendingCode = {
         hash,
         keyId,
@@ -143,4 +143,3 @@ export function visibleContact(contact: ContactState): { value: string; isVerifi
   return { value: contact.pending ?? "", isVerified: false };
 }
 
-export type { Channel };

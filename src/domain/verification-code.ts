@@ -31,4 +31,6 @@ export interface CodeHasher {
   hash(code: string, binding: CodeBinding): { hash: string; keyId: string };
   /** Constant-time comparison; false when the key id is unknown. */
   matches(code: string, binding: CodeBinding, stored: { hash: string; keyId: string }): boolean;
+  /** Whether codes hashed with this key can still be checked. */
+  knowsKey(keyId: string): boolean;
 }

@@ -1,5 +1,5 @@
 // Opens the one SQLite file the service keeps everything in, and brings its schema up to date.
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
@@ -16,7 +16,9 @@ export interface DatabaseHandle {
 const migrationsFolder = join(import.meta.dirname, "migrations");
 
 export function openDatabase(path: string): DatabaseHandle {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  // The file holds names, phone numbers and emails: owner-only. SQLite gives its -wal and -shm files the same mode.
+  closeSync(openSync(path, "a", 0o600));
   const sqlite = new Database(path);
   // First, so that a second process on the file waits for locks, even for the switch to WAL, instead of failing.
   sqlite.pragma("busy_timeout = 5000");

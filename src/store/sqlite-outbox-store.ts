@@ -20,6 +20,7 @@ export class SqliteOutboxStore implements OutboxStore {
   private readonly deliver;
   private readonly fail;
   private readonly expireDue;
+  private readonly discardOne;
 
   constructor(db: Db, options: SqliteOutboxStoreOptions = {}) {
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -55,10 +56,20 @@ export class SqliteOutboxStore implements OutboxStore {
       .set({ status: "delivered", deliveredAt: param("at"), sealed: null, claimedUntil: null })
       .where(eq(outbox.id, sql.placeholder("id")))
       .prepare();
+    // The lease becomes a back-off: 1 s after the first failure, doubling up to 5 minutes.
     this.fail = db
       .update(outbox)
-      .set({ lastError: param("error"), lastFailureAt: param("at"), claimedUntil: null })
+      .set({
+        lastError: param("error"),
+        lastFailureAt: param("at"),
+        claimedUntil: sql`${param("at")} + min(300000, 1000 * (1 << min(${outbox.attempts} - 1, 9)))`,
+      })
       .where(and(eq(outbox.id, sql.placeholder("id")), eq(outbox.status, "pending")))
+      .prepare();
+    this.discardOne = db
+      .update(outbox)
+      .set({ status: "expired", sealed: null, claimedUntil: null })
+      .where(eq(outbox.id, sql.placeholder("id")))
       .prepare();
     this.expireDue = db
       .update(outbox)
@@ -79,8 +90,14 @@ export class SqliteOutboxStore implements OutboxStore {
     this.deliver.run({ id, at: at.getTime() });
   }
 
+  /** The message stays due, after a back-off that grows with its attempts. */
   async markFailed(id: string, at: Date, error: string): Promise<void> {
     this.fail.run({ id, at: at.getTime(), error });
+  }
+
+  /** Wipes a message that can never be delivered, e.g. sealed with a key no longer in the keyring. */
+  async discard(id: string): Promise<void> {
+    this.discardOne.run({ id });
   }
 
   async expire(now: Date): Promise<number> {

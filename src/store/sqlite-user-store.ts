@@ -1,5 +1,5 @@
 // The user aggregate in SQLite: the event stream, the projection and the outbox change together or not at all.
-import { eq, max, sql } from "drizzle-orm";
+import { and, eq, max, sql } from "drizzle-orm";
 import type { UserEvent } from "../domain/events.js";
 import { AppendConflict, type UserChange, type UserStore } from "../domain/ports.js";
 import type { UserState } from "../domain/user-state.js";
@@ -16,6 +16,7 @@ export class SqliteUserStore implements UserStore {
   private readonly insertEvent;
   private readonly upsertUser;
   private readonly insertMessage;
+  private readonly supersedeMessages;
   /** Immediate, so the write lock is taken before the sequence check rather than after it. */
   private readonly appendInTransaction;
 
@@ -81,6 +82,17 @@ export class SqliteUserStore implements UserStore {
         expiresAt: placeholder("expiresAt"),
       })
       .prepare();
+    this.supersedeMessages = db
+      .update(outbox)
+      .set({ status: "expired", sealed: null, claimedUntil: null })
+      .where(
+        and(
+          eq(outbox.userId, placeholder("userId")),
+          eq(outbox.channel, placeholder("channel")),
+          eq(outbox.status, "pending"),
+        ),
+      )
+      .prepare();
     this.appendInTransaction = db.$client.transaction((change: UserChange) => this.write(change)).immediate;
   }
 
@@ -119,6 +131,7 @@ export class SqliteUserStore implements UserStore {
     for (const event of change.events) this.insertEvent.run(event);
     const { next } = change;
     this.upsertUser.run({ ...next, state: next });
+    for (const channel of change.supersededChannels) this.supersedeMessages.run({ userId: change.userId, channel });
     for (const message of change.outbox) {
       this.insertMessage.run({ ...message, sealed: Buffer.from(message.sealed) });
     }

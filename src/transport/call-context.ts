@@ -2,8 +2,8 @@
 import { randomUUID } from "node:crypto";
 import { createContextValues } from "@connectrpc/connect";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
-import type { RequestContext, WireProtocol } from "./request-context.js";
-import { requestContextKey } from "./request-context.js";
+import type { RequestContext, WireProtocol } from "../api/request-context.js";
+import { requestContextKey } from "../api/request-context.js";
 
 /** connect-node's handler signature: Node's http or http2 request and response. */
 export type NodeHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;

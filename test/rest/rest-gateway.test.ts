@@ -27,7 +27,7 @@ import {
 } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
-import { type RequestContext, requestContextKey } from "../../src/transport/request-context.js";
+import { type RequestContext, requestContextKey } from "../../src/api/request-context.js";
 import { createRestGateway } from "../../src/transport/rest/rest-gateway.js";
 import { testProtoRegistry } from "../helpers/test-protos.js";
 

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -30,6 +30,15 @@ describe("openDatabase", () => {
     expect(sqlite.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(sqlite.pragma("busy_timeout", { simple: true })).toBe(5000);
     expect(sqlite.pragma("foreign_keys", { simple: true })).toBe(1);
+  });
+
+  it("keeps the file, its WAL and its directory readable by the owner only", async () => {
+    const path = join(tempDatabasePath(), "..", "private", "verifyd.sqlite");
+    const { db, close } = openTemp(path);
+    await new SqliteUserStore(db).append(userAdded("1", "ada"));
+    for (const file of [path, `${path}-wal`]) expect(statSync(file).mode & 0o777, file).toBe(0o600);
+    expect(statSync(dirname(path)).mode & 0o777).toBe(0o700);
+    close();
   });
 
   it("reopens an existing file with its data", async () => {

@@ -49,14 +49,27 @@ describe("SqliteOutboxStore", () => {
     expect((await outbox.claimDue(at(20), 10)).map((m) => m.id)).toEqual(["m2", "m3"]);
   });
 
-  it("offers a failed message again right away and records the error", async () => {
+  it("offers a failed message again after a back-off that doubles, and records the error", async () => {
     const { db, row } = await withMessages();
     const outbox = new SqliteOutboxStore(db);
+    const claimed = async (ms: number) => (await outbox.claimDue(new Date(at(10).getTime() + ms), 1)).map((m) => m.id);
     await outbox.claimDue(at(10), 1);
     await outbox.markFailed("m1", at(10), "provider unavailable");
 
     expect(row("m1")).toMatchObject({ status: "pending", last_error: "provider unavailable" });
-    expect((await outbox.claimDue(at(10), 1)).map((m) => m.id)).toEqual(["m1"]);
+    expect(await claimed(999)).not.toContain("m1");
+    expect(await claimed(1000)).toEqual(["m1"]);
+    await outbox.markFailed("m1", new Date(at(10).getTime() + 1000), "provider unavailable");
+    expect(await claimed(2999)).not.toContain("m1");
+    expect(await claimed(3000)).toEqual(["m1"]);
+  });
+
+  it("discards a message that can never be delivered, wiping its body", async () => {
+    const { db, row } = await withMessages();
+    const outbox = new SqliteOutboxStore(db);
+    await outbox.discard("m1");
+    expect(row("m1")).toMatchObject({ status: "expired", sealed: null });
+    expect((await outbox.claimDue(at(10), 10)).map((m) => m.id)).not.toContain("m1");
   });
 
   it("expires undelivered messages past their expiry, wiping their bodies, and never claims them", async () => {

@@ -37,6 +37,8 @@ describe("configuration", () => {
     expect(() => loadConfig(["--tls-cert", certFile], {})).toThrow(/--tls-cert and --tls-key go together/);
     expect(() => loadConfig(["--tls-cert", "/nonexistent/cert.pem"], {})).toThrow(/--tls-cert \/ TLS_CERT: cannot read/);
     expect(() => loadConfig(["--database", "postgres://db/verifyd"], {})).toThrow(/PostgreSQL is not supported yet/);
+    expect(() => loadConfig([], { DATABASE_URL: "sqlite:///tmp/v.db" })).toThrow(/plain path/);
+    expect(() => loadConfig(["--default-region", "XX"], {})).toThrow(/numbering plan/);
   });
 
   it("checks keys without echoing them", () => {
@@ -47,6 +49,13 @@ describe("configuration", () => {
     } catch (error) {
       expect((error as Error).message).not.toContain(secretish.slice(0, 6));
     }
+  });
+
+  it("refuses codes that are easy to guess", () => {
+    expect(() => loadConfig(["--code-length", "4"], {})).toThrow(/allow only 10000 codes; at least a million/);
+    expect(() => loadConfig(["--code-alphabet", "01", "--code-length", "8"], {})).toThrow(/allow only 256 codes/);
+    expect(loadConfig(["--code-alphabet", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", "--code-length", "4"], {}).code.length).toBe(4);
+    expect(() => loadConfig(["--max-consecutive-failures", "1000"], {})).toThrow(/from 1 to 100/);
   });
 
   it("refuses unknown flags", () => {

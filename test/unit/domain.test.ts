@@ -5,7 +5,7 @@ import { normalizePhoneNumber } from "../../src/domain/phone-number.js";
 import { renderUrlTemplate } from "../../src/domain/url-template.js";
 import { generateCode } from "../../src/domain/verification-code.js";
 
-const strict = { refusedTypes: ["FIXED_LINE", "VOIP"] };
+const strict = { allowLandline: false };
 
 describe("phone numbers", () => {
   it("stores valid mobile numbers in E.164", () => {
@@ -25,7 +25,13 @@ describe("phone numbers", () => {
 
   it("refuses fixed-line numbers for SMS unless allowed", () => {
     expect(() => normalizePhoneNumber("+41 44 234 56 78", strict)).toThrow(/PHONE-so0wa/);
-    expect(normalizePhoneNumber("+41 44 234 56 78", { refusedTypes: [] })).toBe("+41442345678");
+    expect(normalizePhoneNumber("+41 44 234 56 78", { allowLandline: true })).toBe("+41442345678");
+  });
+
+  it("refuses premium-rate, toll-free and shared-cost numbers, which invite toll fraud", () => {
+    for (const number of ["+1 900 555 0100", "+1 800 555 0100", "+41 900 123 456", "+41 840 123 456"]) {
+      expect(() => normalizePhoneNumber(number, { allowLandline: true }), number).toThrow(/PHONE-so0wa/);
+    }
   });
 });
 
@@ -72,6 +78,12 @@ describe("ids", () => {
 });
 
 describe("url templates", () => {
+  it("allows plain http only to this machine", () => {
+    expect(renderUrlTemplate("http://localhost:3000/v?c={{.Code}}", { UserID: "1", OrgID: "2", Code: "3" })).toBe(
+      "http://localhost:3000/v?c=3",
+    );
+  });
+
   it("fills ZITADEL's placeholders, encoded", () => {
     expect(
       renderUrlTemplate("https://app.example/verify?user={{.UserID}}&code={{ .Code }}&org={{.OrgID}}", {
@@ -82,7 +94,13 @@ describe("url templates", () => {
     ).toBe("https://app.example/verify?user=1&code=A%20B&org=2");
   });
 
-  it.each(["https://x/{{.Nope}}", "https://x/{{.Code", "not a url {{.Code}}"])("refuses %j with DOMAIN-oGh5e", (template) => {
+  it.each([
+    "https://x/{{.Nope}}",
+    "https://x/{{.Code",
+    "not a url {{.Code}}",
+    "javascript:alert(1)//{{.Code}}",
+    "http://app.example/verify?code={{.Code}}",
+  ])("refuses %j with DOMAIN-oGh5e", (template) => {
     expect(() => renderUrlTemplate(template, { UserID: "1", OrgID: "2", Code: "3" })).toThrow(/DOMAIN-oGh5e/);
   });
 });

@@ -2,8 +2,8 @@ import { Code, ConnectError, type Interceptor, createClient, createRouterTranspo
 import { describe, expect, it } from "vitest";
 import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
 import { createLogger } from "../../src/logger.js";
-import { createErrorInterceptor } from "../../src/transport/interceptors/error-interceptor.js";
-import { requestContextKey } from "../../src/transport/request-context.js";
+import { createErrorInterceptor } from "../../src/api/error-interceptor.js";
+import { requestContextKey } from "../../src/api/request-context.js";
 
 describe("unexpected exceptions", () => {
   it("reach the caller as Internal with a generic message and are logged with the request id", async () => {

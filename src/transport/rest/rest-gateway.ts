@@ -12,7 +12,8 @@ import {
   createContextValues,
 } from "@connectrpc/connect";
 import { type NodeHandler, type NodeRequest, type NodeResponse, requestContextOf } from "../call-context.js";
-import { requestContextKey } from "../request-context.js";
+import { requestContextKey } from "../../api/request-context.js";
+import type { Logger } from "../../logger.js";
 import { createInProcessClient } from "./in-process-client.js";
 import { readBodyWithin } from "./request-body.js";
 import { buildRequestMessage } from "./rest-request.js";
@@ -32,6 +33,8 @@ export interface RestGatewayOptions {
   contextValues?: (req: NodeRequest) => ContextValues;
   /** Error detail types that error bodies can carry. Default: errorDetailRegistry. */
   registry?: Registry;
+  /** Where the gateway's own faults are reported; default: console.error. */
+  logger?: Pick<Logger, "error">;
 }
 
 const defaultMaxBodyBytes = 4 * 1024 * 1024;
@@ -42,6 +45,7 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
   const table = createRestRouteTable(client.services);
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
   const registry = options.registry ?? errorDetailRegistry;
+  const logger = options.logger ?? { error: (message, fields) => console.error(message, fields) };
 
   const errorResponse = (error: ConnectError, httpStatus?: number): RestResponse => {
     const response = restErrorResponse(error, { registry, httpStatus });
@@ -100,12 +104,12 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
       if (!res.writableFinished) clientGone.abort();
     });
     serve(req, clientGone.signal)
-      .catch((reason: unknown) => errorResponse(asConnectError(reason)))
+      .catch((reason: unknown) => errorResponse(asConnectError(reason, logger)))
       .then((response) => {
         if (!clientGone.signal.aborted) send(res, response);
       })
       .catch((reason: unknown) => {
-        console.error("REST gateway could not answer", reason);
+        logger.error("REST gateway could not answer", { error: reason });
         res.destroy();
       });
   };
@@ -118,10 +122,10 @@ function splitUrl(url: string): { path: string; query: URLSearchParams } {
     : { path: url.slice(0, queryStart), query: new URLSearchParams(url.slice(queryStart + 1)) };
 }
 
-function asConnectError(reason: unknown): ConnectError {
+function asConnectError(reason: unknown, logger: Pick<Logger, "error">): ConnectError {
   if (reason instanceof ConnectError) return reason;
-  // Not the handler's error (the in-process call delivers those as ConnectError): a fault of the gateway itself.
-  console.error("REST gateway failed", reason);
+  // Not the handler's error (the interceptors deliver those as ConnectError): a fault of the gateway itself.
+  logger.error("REST gateway failed", { error: reason });
   return new ConnectError("internal error", Code.Internal, undefined, undefined, reason);
 }
 

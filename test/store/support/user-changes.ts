@@ -33,7 +33,7 @@ function build(
   }));
   const next = events.reduce<UserState | undefined>((s, event) => apply(s, event, policy), state);
   if (!next) throw new Error("a change needs at least one event");
-  return { userId: user.id, expectedSequence, events, next, outbox };
+  return { userId: user.id, expectedSequence, events, next, supersededChannels: [], outbox };
 }
 
 export function changeUser(state: UserState, bodies: EventBody[], outbox: SealedMessage[] = []): UserChange {

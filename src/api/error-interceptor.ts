@@ -1,10 +1,10 @@
 // The outermost interceptor: gives every call a request id, turns domain errors into their wire form, and hides
 // unexpected exceptions behind a generic Internal error that is logged with the request id.
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { toConnectError } from "../../api/connect-errors.js";
-import { DomainError } from "../../domain/errors.js";
-import type { Logger } from "../../logger.js";
-import { requestContextKey } from "../request-context.js";
+import { toConnectError } from "./connect-errors.js";
+import { DomainError } from "../domain/errors.js";
+import type { Logger } from "../logger.js";
+import { requestContextKey } from "./request-context.js";
 
 export function createErrorInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {

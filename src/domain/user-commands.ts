@@ -4,21 +4,21 @@ import {
   type CodeRequest,
   type IssuedCode,
   type Verification,
+  assertAddressDiffers,
   changedEvent,
-  checkAddressChanges,
-  checkCodeCanBeIssued,
-  checkRemovable,
   codeAddedEvent,
   decideVerification,
+  pendingAddressForNewCode,
+  assertRemovable,
   removedEvent,
   verifiedEvent,
 } from "./contact-decisions.js";
-import { type Channel, DomainError, errors } from "./errors.js";
-import type { EventBody, Profile, UserEvent } from "./events.js";
+import { normalizeEmailAddress } from "./email-address.js";
+import { type Channel, type DomainError, errors } from "./errors.js";
+import { type EventBody, type Profile, type UserEvent, parseContactEventType } from "./events.js";
 import type { IdGenerator } from "./ids.js";
 import { type MessageSealer, composeMessage } from "./outgoing-message.js";
 import { type PhonePolicy, normalizePhoneNumber } from "./phone-number.js";
-import { normalizeEmailAddress } from "./email-address.js";
 import { AppendConflict, type Clock, type OrganizationStore, type SealedMessage, type UserStore } from "./ports.js";
 import { checkUrlTemplate } from "./url-template.js";
 import { type FailurePolicy, type UserState, apply } from "./user-state.js";
@@ -30,7 +30,7 @@ export interface VerificationPolicy {
   phone: PhonePolicy;
 }
 
-export interface UserServiceDeps {
+export interface UserCommandsDeps {
   users: UserStore;
   organizations: OrganizationStore;
   clock: Clock;
@@ -68,63 +68,65 @@ export interface CodeResult {
   code?: string;
 }
 
-/** A decision about a loaded user: events to append, and a result or an error to report after they are written. */
-interface Decision<T> {
-  events: EventBody[];
-  outbox?: Omit<SealedMessage, "createdAt">[];
-  result?: (details: ChangeDetails) => T;
-  error?: DomainError;
+export interface AddHumanUserResult {
+  userId: string;
+  details: ChangeDetails;
+  emailCode?: string;
+  phoneCode?: string;
+}
+
+type Outgoing = Omit<SealedMessage, "createdAt">;
+
+/** A decision about a loaded user: the events to append, then either a result or an error to report. */
+type Decision<T> = { events: EventBody[]; outbox?: Outgoing[] } & (
+  | { result: (details: ChangeDetails) => T }
+  | { error: DomainError }
+);
+
+/** The part of a decision that issues a code: its event, and the code or the message that carries it. */
+interface CodeIssue {
+  event: EventBody;
+  returnedCode?: string;
+  message?: Outgoing;
 }
 
 const maxRaceRetries = 5;
 
-export class UserService {
-  constructor(private readonly deps: UserServiceDeps) {}
+export class UserCommands {
+  constructor(private readonly deps: UserCommandsDeps) {}
 
-  async addHumanUser(input: AddHumanUserInput): Promise<{ userId: string } & CodeResult & { emailCode?: string; phoneCode?: string }> {
+  async addHumanUser(input: AddHumanUserInput): Promise<AddHumanUserResult> {
     const organization = input.organizationId
       ? await this.deps.organizations.find(input.organizationId)
       : await this.deps.organizations.defaultOrganization();
     if (!organization) throw errors.organizationNotFound();
-    const email = input.email && { ...input.email, value: normalizeEmailAddress(input.email.value) };
-    const phone = input.phone && { ...input.phone, value: normalizePhoneNumber(input.phone.value, this.deps.policy.phone) };
-    for (const contact of [email, phone]) {
-      if (contact?.verification.kind === "send" && contact.verification.urlTemplate) {
-        checkUrlTemplate(contact.verification.urlTemplate);
-      }
-    }
+    const contacts: [Channel, NewContact][] = [];
+    if (input.email) contacts.push(["email", this.checkedContact("email", input.email)]);
+    if (input.phone) contacts.push(["phone", this.checkedContact("phone", input.phone)]);
+    const email = contacts.find(([channel]) => channel === "email")?.[1].value;
+    const phone = contacts.find(([channel]) => channel === "phone")?.[1].value;
     const userId = input.userId ?? this.deps.newId();
-    const username = input.username ?? email?.value ?? userId;
+    const username = input.username ?? email ?? userId;
     try {
-      return await this.change(userId, organization.id, (state, now) => {
+      return await this.change(userId, organization.id, (state, now): Decision<AddHumanUserResult> => {
         if (state) throw errors.userAlreadyExists();
         const events: EventBody[] = [
           {
             type: "user.human.added",
-            payload: {
-              username,
-              profile: input.profile,
-              ...(email ? { email: email.value } : {}),
-              ...(phone ? { phone: phone.value } : {}),
-            },
+            payload: { username, profile: input.profile, ...(email ? { email } : {}), ...(phone ? { phone } : {}) },
           },
         ];
-        const outbox: Decision<unknown>["outbox"] = [];
+        const outbox: Outgoing[] = [];
         const codes: Partial<Record<Channel, string>> = {};
-        const contacts: [Channel, NewContact | undefined][] = [
-          ["email", email],
-          ["phone", phone],
-        ];
-        for (const [channel, contact] of contacts) {
-          if (!contact) continue;
-          if (contact.verification.kind === "verified") {
-            events.push(verifiedEvent(channel, contact.value));
+        for (const [channel, { value, verification }] of contacts) {
+          if (verification.kind === "verified") {
+            events.push(verifiedEvent(channel, value));
             continue;
           }
-          const issued = this.issueCode(userId, channel, contact.value, now);
-          events.push(codeAddedEvent(channel, issued, contact.verification));
-          if (contact.verification.kind === "return") codes[channel] = issued.plain;
-          else outbox.push(this.sealMessage(userId, organization.id, channel, contact.value, issued, contact.verification));
+          const issue = this.issueCode(userId, organization.id, channel, value, verification, now);
+          events.push(issue.event);
+          if (issue.message) outbox.push(issue.message);
+          if (issue.returnedCode) codes[channel] = issue.returnedCode;
         }
         return {
           events,
@@ -150,17 +152,15 @@ export class UserService {
   }
 
   /** SetPhone and SetEmail. */
-  async setContact(userId: string, channel: Channel, rawValue: string, verification: Verification): Promise<CodeResult> {
-    const value = this.normalize(channel, rawValue);
-    if (verification.kind === "send" && verification.urlTemplate) checkUrlTemplate(verification.urlTemplate);
-    return this.changeExisting(userId, (state, now) => {
-      checkAddressChanges(state[channel], channel, value);
+  async setContact(userId: string, channel: Channel, contact: NewContact): Promise<CodeResult> {
+    const { value, verification } = this.checkedContact(channel, contact);
+    return this.changeExisting(userId, (state, now): Decision<CodeResult> => {
+      assertAddressDiffers(state[channel], channel, value);
       const events = [changedEvent(channel, value)];
       // Back to the verified address: the pending change is cancelled and there is nothing to verify.
       if (value === state[channel].verified) return { events, result: (details) => ({ details }) };
       if (verification.kind === "verified") {
-        events.push(verifiedEvent(channel, value));
-        return { events, result: (details) => ({ details }) };
+        return { events: [...events, verifiedEvent(channel, value)], result: (details) => ({ details }) };
       }
       return this.withNewCode(state, channel, value, verification, now, events);
     });
@@ -170,13 +170,13 @@ export class UserService {
   async issueNewCode(userId: string, channel: Channel, request: CodeRequest): Promise<CodeResult> {
     if (request.kind === "send" && request.urlTemplate) checkUrlTemplate(request.urlTemplate);
     return this.changeExisting(userId, (state, now) => {
-      const address = checkCodeCanBeIssued(state[channel], channel);
+      const address = pendingAddressForNewCode(state[channel], channel);
       return this.withNewCode(state, channel, address, request, now, []);
     });
   }
 
   async verify(userId: string, channel: Channel, code: string): Promise<ChangeDetails> {
-    return this.changeExisting(userId, (state, now) => {
+    return this.changeExisting(userId, (state, now): Decision<ChangeDetails> => {
       const { event, error } = decideVerification(
         state[channel],
         { userId, channel, code, now },
@@ -189,14 +189,21 @@ export class UserService {
 
   /** RemovePhone. */
   async removeContact(userId: string, channel: Channel): Promise<ChangeDetails> {
-    return this.changeExisting(userId, (state) => {
-      checkRemovable(state[channel], channel);
+    return this.changeExisting(userId, (state): Decision<ChangeDetails> => {
+      assertRemovable(state[channel], channel);
       return { events: [removedEvent(channel)], result: (details) => details };
     });
   }
 
-  private normalize(channel: Channel, value: string): string {
-    return channel === "phone" ? normalizePhoneNumber(value, this.deps.policy.phone) : normalizeEmailAddress(value);
+  /** Normalizes the address and checks the link template before anything is loaded or written. */
+  private checkedContact(channel: Channel, contact: NewContact): NewContact {
+    const { verification } = contact;
+    if (verification.kind === "send" && verification.urlTemplate) checkUrlTemplate(verification.urlTemplate);
+    const value =
+      channel === "phone"
+        ? normalizePhoneNumber(contact.value, this.deps.policy.phone)
+        : normalizeEmailAddress(contact.value);
+    return { value, verification };
   }
 
   private withNewCode(
@@ -207,38 +214,38 @@ export class UserService {
     now: Date,
     events: EventBody[],
   ): Decision<CodeResult> {
-    const issued = this.issueCode(state.id, channel, address, now);
-    events.push(codeAddedEvent(channel, issued, request));
-    if (request.kind === "return") return { events, result: (details) => ({ details, code: issued.plain }) };
-    const message = this.sealMessage(state.id, state.resourceOwner, channel, address, issued, request);
-    return { events, outbox: [message], result: (details) => ({ details }) };
+    const issue = this.issueCode(state.id, state.resourceOwner, channel, address, request, now);
+    return {
+      events: [...events, issue.event],
+      ...(issue.message ? { outbox: [issue.message] } : {}),
+      result: (details) => ({ details, ...(issue.returnedCode ? { code: issue.returnedCode } : {}) }),
+    };
   }
 
-  private issueCode(userId: string, channel: Channel, destination: string, now: Date): IssuedCode {
-    const policy = this.deps.policy.codes[channel];
-    const plain = generateCode(policy, this.deps.randomIndex);
-    const { hash, keyId } = this.deps.hasher.hash(plain, { userId, channel, destination });
-    return { plain, hash, keyId, expiresAt: new Date(now.getTime() + policy.ttlMs) };
-  }
-
-  private sealMessage(
+  private issueCode(
     userId: string,
     orgId: string,
     channel: Channel,
     destination: string,
-    code: IssuedCode,
     request: CodeRequest,
-  ): Omit<SealedMessage, "createdAt"> {
-    const urlTemplate = request.kind === "send" ? request.urlTemplate : undefined;
-    const message = composeMessage({
+    now: Date,
+  ): CodeIssue {
+    const policy = this.deps.policy.codes[channel];
+    const plain = generateCode(policy, this.deps.randomIndex);
+    const { hash, keyId } = this.deps.hasher.hash(plain, { userId, channel, destination });
+    const code: IssuedCode = { plain, hash, keyId, expiresAt: new Date(now.getTime() + policy.ttlMs) };
+    const event = codeAddedEvent(channel, code, request);
+    if (request.kind === "return") return { event, returnedCode: plain };
+    const text = composeMessage({
       channel,
       destination,
-      code: code.plain,
+      code: plain,
       userId,
       orgId,
-      ...(urlTemplate === undefined ? {} : { urlTemplate }),
+      ...(request.urlTemplate === undefined ? {} : { urlTemplate: request.urlTemplate }),
     });
-    return { id: this.deps.newId(), userId, channel, ...this.deps.sealer.seal(message), expiresAt: code.expiresAt };
+    const message = { id: this.deps.newId(), userId, channel, ...this.deps.sealer.seal(text), expiresAt: code.expiresAt };
+    return { event, message };
   }
 
   private changeExisting<T>(userId: string, decide: (state: UserState, now: Date) => Decision<T>): Promise<T> {
@@ -262,7 +269,7 @@ export class UserService {
       const state = await this.deps.users.load(userId);
       const now = this.deps.clock.now();
       const decision = decide(state, now);
-      const events = this.stamp(userId, state?.resourceOwner ?? ownerOfNewUser, state?.sequence ?? 0, decision.events, now);
+      const events = stamp(userId, state?.resourceOwner ?? ownerOfNewUser, state?.sequence ?? 0, decision.events, now);
       const next = events.reduce<UserState | undefined>(
         (current, event) => apply(current, event, this.deps.policy.failures),
         state,
@@ -274,26 +281,34 @@ export class UserService {
           expectedSequence: state?.sequence ?? 0,
           events,
           next,
+          supersededChannels: supersededChannels(events),
           outbox: (decision.outbox ?? []).map((message) => ({ ...message, createdAt: now })),
         });
       } catch (error) {
         if (error instanceof AppendConflict && error.conflict === "sequence") continue;
         throw error;
       }
-      if (decision.error) throw decision.error;
-      const details = { sequence: next.sequence, changeDate: next.changedAt, resourceOwner: next.resourceOwner };
-      return (decision.result as (details: ChangeDetails) => T)(details);
+      if ("error" in decision) throw decision.error;
+      return decision.result({ sequence: next.sequence, changeDate: next.changedAt, resourceOwner: next.resourceOwner });
     }
     throw errors.concurrentUpdate();
   }
+}
 
-  private stamp(userId: string, resourceOwner: string, after: number, bodies: EventBody[], now: Date): UserEvent[] {
-    return bodies.map((body, index) => ({
-      ...body,
-      aggregateId: userId,
-      sequence: after + index + 1,
-      resourceOwner,
-      createdAt: now,
-    }) as UserEvent);
+function stamp(userId: string, resourceOwner: string, after: number, bodies: EventBody[], now: Date): UserEvent[] {
+  return bodies.map(
+    (body, index) => ({ ...body, aggregateId: userId, sequence: after + index + 1, resourceOwner, createdAt: now }) as UserEvent,
+  );
+}
+
+/** A new code, a new address, a verification or a removal makes any code still waiting for delivery worthless. */
+const supersedingActions = new Set(["changed", "code.added", "verified", "removed"]);
+
+function supersededChannels(events: readonly UserEvent[]): Channel[] {
+  const channels = new Set<Channel>();
+  for (const event of events) {
+    const contactEvent = parseContactEventType(event.type);
+    if (contactEvent && supersedingActions.has(contactEvent.action)) channels.add(contactEvent.channel);
   }
+  return [...channels];
 }

@@ -1,0 +1,46 @@
+// What reaches the person: only the latest code of a contact is delivered; older messages are wiped unsent.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { protocolClient } from "../helpers/protocol-clients.js";
+import { type TestServer, startTestServer } from "../helpers/test-server.js";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const profile = { givenName: "Grace", familyName: "Hopper" };
+
+describe("delivery", () => {
+  it("delivers only the latest code when codes are replaced before delivery", async () => {
+    const client = protocolClient("connect-json", server.url);
+    const added = await client.call("addHumanUser", { profile, phone: { phone: "+41791110001", sendCode: {} } });
+    if (!added.ok) throw new Error(added.message);
+    const userId = added.body.userId as string;
+    const resent = await client.call("resendPhoneCode", { userId, sendCode: {} });
+    expect(resent.ok).toBe(true);
+    await server.outbox.runOnce();
+
+    const messages = server.delivered.filter((message) => message.destination === "+41791110001");
+    expect(messages).toHaveLength(1);
+    const code = /code is (\d+)/.exec(messages[0]?.text ?? "")?.[1] ?? "";
+    const verified = await client.call("verifyPhone", { userId, verificationCode: code });
+    expect(verified.ok).toBe(true);
+  });
+
+  it("sends nothing to a number that was replaced or removed before delivery", async () => {
+    const client = protocolClient("rest", server.url);
+    const added = await client.call("addHumanUser", { profile, phone: { phone: "+41791110002" } });
+    if (!added.ok) throw new Error(added.message);
+    const userId = added.body.userId as string;
+    expect((await client.call("setPhone", { userId, phone: "+41791110003" })).ok).toBe(true);
+    expect((await client.call("removePhone", { userId })).ok).toBe(true);
+    await server.outbox.runOnce();
+
+    const destinations = server.delivered.map((message) => message.destination);
+    expect(destinations).not.toContain("+41791110002");
+    expect(destinations).not.toContain("+41791110003");
+  });
+});
