@@ -13,10 +13,7 @@ const codeOfKind: Record<ErrorKind, Code> = {
   AlreadyExists: Code.AlreadyExists,
   FailedPrecondition: Code.FailedPrecondition,
   ResourceExhausted: Code.ResourceExhausted,
-  PermissionDenied: Code.PermissionDenied,
   Aborted: Code.Aborted,
-  Unimplemented: Code.Unimplemented,
-  Internal: Code.Internal,
 };
 
 export function toConnectError(error: DomainError): ConnectError {

@@ -1,25 +1,13 @@
 // Codes are stored as HMAC-SHA256 over the code and what it is bound to, never in plain text or reversibly.
-import { type KeyObject, createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import type { CodeBinding, CodeHasher } from "../domain/verification-code.js";
 import type { Keyring } from "./keyring.js";
 
 const purpose = "code-hmac-v1";
 
 export function createCodeHasher(keyring: Keyring): CodeHasher {
-  // A KeyObject per key id: handing createHmac a raw Buffer imports the key again on every call.
-  const keys = new Map<string, KeyObject>();
-  const keyFor = (keyId: string): KeyObject | undefined => {
-    let key = keys.get(keyId);
-    if (!key) {
-      const derived = keyring.derive(keyId, purpose);
-      if (!derived) return undefined;
-      key = createSecretKey(derived);
-      keys.set(keyId, key);
-    }
-    return key;
-  };
   const mac = (keyId: string, code: string, binding: CodeBinding): Buffer | undefined => {
-    const key = keyFor(keyId);
+    const key = keyring.derive(keyId, purpose);
     if (!key) return undefined;
     // NUL separators keep the parts apart: only the first part, the caller-chosen user id, can contain a NUL,
     // and channel, destination and code never do, so every binding encodes uniquely.
@@ -33,7 +21,7 @@ export function createCodeHasher(keyring: Keyring): CodeHasher {
       return { keyId, hash: (mac(keyId, code, binding) as Buffer).toString("base64url") };
     },
     knowsKey(keyId) {
-      return keyFor(keyId) !== undefined;
+      return keyring.derive(keyId, purpose) !== undefined;
     },
     matches(code, binding, stored) {
       const actual = mac(stored.keyId, code, binding);

@@ -1,20 +1,21 @@
 // Secret keys by id: the current one signs and seals, older ones still verify and open, so a rotation never
 // invalidates codes already issued. Keys come from config, or are generated once into the data directory.
-import { hkdfSync, randomBytes } from "node:crypto";
+import { type KeyObject, createSecretKey, hkdfSync, randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 export interface Keyring {
   currentId: string;
   /** Derives a 32-byte key for one purpose from the master key `keyId`; undefined for an unknown id. */
-  derive(keyId: string, purpose: string): Buffer | undefined;
+  derive(keyId: string, purpose: string): KeyObject | undefined;
 }
 
 const masterKeyBytes = 32;
 
 export function createKeyring(currentId: string, masterKeys: ReadonlyMap<string, Buffer>): Keyring {
   if (!masterKeys.has(currentId)) throw new Error(`the current key "${currentId}" is not in the keyring`);
-  const derived = new Map<string, Buffer>();
+  // Derived once per key and purpose, as KeyObjects, so HMAC and AES calls do not import the key each time.
+  const derived = new Map<string, KeyObject>();
   return {
     currentId,
     derive(keyId, purpose) {
@@ -23,7 +24,7 @@ export function createKeyring(currentId: string, masterKeys: ReadonlyMap<string,
       if (cached) return cached;
       const master = masterKeys.get(keyId);
       if (!master) return undefined;
-      const key = Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), `verifyd ${purpose}`, 32));
+      const key = createSecretKey(Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), `verifyd ${purpose}`, 32)));
       derived.set(cacheKey, key);
       return key;
     },

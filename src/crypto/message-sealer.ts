@@ -1,5 +1,5 @@
 // Messages waiting for delivery hold a code, so they are encrypted at rest with AES-256-GCM (nonce ‖ ciphertext ‖ tag).
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { type KeyObject, createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { MessageSealer, OutgoingMessage } from "../domain/outgoing-message.js";
 import type { Keyring } from "./keyring.js";
 
@@ -9,7 +9,7 @@ const tagBytes = 16;
 const associatedData = Buffer.from("verifyd outbox message v1");
 
 export function createMessageSealer(keyring: Keyring): MessageSealer {
-  const keyFor = (keyId: string): Buffer => {
+  const keyFor = (keyId: string): KeyObject => {
     const key = keyring.derive(keyId, purpose);
     if (!key) throw new Error(`no key "${keyId}" in the keyring to open an outbox message`);
     return key;

@@ -7,10 +7,7 @@ export type ErrorKind =
   | "AlreadyExists"
   | "FailedPrecondition"
   | "ResourceExhausted"
-  | "PermissionDenied"
-  | "Aborted"
-  | "Unimplemented"
-  | "Internal";
+  | "Aborted";
 
 export class DomainError extends Error {
   constructor(

@@ -1,6 +1,6 @@
 // The user aggregate's state, rebuilt by folding its events. The same fold produces the stored projection, so the
 // projection can always be checked against a replay of the events.
-import { type CodeDelivery, type Profile, type UserEvent, parseContactEventType } from "./events.js";
+import { type Profile, type UserEvent, parseContactEventType } from "./events.js";
 
 export interface PendingCode {
   hash: string;
@@ -8,8 +8,6 @@ export interface PendingCode {
   /** The address the code was created for; a code never verifies another address. */
   destination: string;
   expiresAt: Date;
-  delivery: CodeDelivery;
-  urlTemplate?: string;
   failedAttempts: number;
 }
 
@@ -88,18 +86,9 @@ function applyToContact(contact: ContactState, event: UserEvent, policy: Failure
     }
     case "user.human.phone.code.added":
     case "user.human.email.code.added": {
-      const { hash, keyId, expiresAt, delivery, urlTemplate } = event.payload;
+      const { hash, keyId, expiresAt } = event.payload;
       // A code is only ever issued for a pending address.
-      const destination = contact.pending ?? "";
-      const code: PendingCode = {
-        hash,
-        keyId,
-        destination,
-        expiresAt: new Date(expiresAt),
-        delivery,
-        failedAttempts: 0,
-        ...(urlTemplate === undefined ? {} : { urlTemplate }),
-      };
+      const code: PendingCode = { hash, keyId, destination: contact.pending ?? "", expiresAt: new Date(expiresAt), failedAttempts: 0 };
       return { ...contact, code };
     }
     case "user.human.phone.verified":

@@ -4,7 +4,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OutgoingMessage } from "../../src/domain/outgoing-message.js";
-import { type CallResult, type MethodName, allProtocols, protocolClient } from "../helpers/protocol-clients.js";
+import { type MethodName, allProtocols, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
 let server: TestServer;
@@ -17,15 +17,7 @@ afterAll(async () => {
 
 const profile = { givenName: "Ada", familyName: "Lovelace" };
 
-function expectOk(result: CallResult): JsonObject {
-  if (!result.ok) throw new Error(`expected success, got ${result.code} ${result.message}`);
-  return result.body;
-}
 
-function expectFailure(result: CallResult) {
-  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.body)}`);
-  return result;
-}
 
 let counter = 0;
 /** A Swiss mobile number no other test in this file uses. */

@@ -10,7 +10,7 @@ import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserService, VerifyPhoneRequestSchema } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
-import { type CallResult, type ProtocolName, protocolClient } from "../helpers/protocol-clients.js";
+import { type ProtocolName, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
 const allowedOrigin = "https://app.example";
@@ -39,15 +39,7 @@ afterAll(async () => {
 const profile = { givenName: "Ada", familyName: "Lovelace" };
 const mobile = "+41791234567";
 
-function expectOk(result: CallResult) {
-  if (!result.ok) throw new Error(`expected success, got ${result.code} ${result.message}`);
-  return result.body;
-}
 
-function expectFailure(result: CallResult) {
-  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.body)}`);
-  return result;
-}
 
 async function userWithPhoneCode(phone = mobile) {
   const added = expectOk(

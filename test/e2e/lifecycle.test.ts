@@ -5,7 +5,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OutgoingMessage } from "../../src/domain/outgoing-message.js";
 import { type EventReader, openEventReader } from "../helpers/events.js";
-import { type CallResult, type MethodName, protocolClient } from "../helpers/protocol-clients.js";
+import { type MethodName, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
 const maxConsecutiveFailures = 7;
@@ -26,15 +26,7 @@ afterAll(async () => {
 const profile = { givenName: "Grace", familyName: "Hopper" };
 const call = (method: MethodName, request: JsonObject) => protocolClient("connect-json", server.url).call(method, request);
 
-function expectOk(result: CallResult): JsonObject {
-  if (!result.ok) throw new Error(`expected success, got ${result.code} ${result.message} ${JSON.stringify(result.errorInfo)}`);
-  return result.body;
-}
 
-function expectFailure(result: CallResult) {
-  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.body)}`);
-  return result;
-}
 
 let counter = 0;
 const uniquePhone = () => `+4178${String(1_000_000 + ++counter).slice(-7)}`;

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type CallResult, type ProtocolClient, protocolClient } from "../helpers/protocol-clients.js";
+import { type ProtocolClient, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
 import {
   type ServerProcess,
   runServerProcessToExit,
@@ -33,15 +33,7 @@ const mobile = "+41791234567";
 /** Codes long and unusual enough that finding one by chance in a file or a log is impossible. */
 const distinctiveCodes = ["--code-length", "16", "--code-alphabet", "ABCDEFGHJKLMNPQRSTUVWXYZ"];
 
-function expectOk(result: CallResult) {
-  if (!result.ok) throw new Error(`expected success, got ${result.code} ${result.message}`);
-  return result.body;
-}
 
-function expectFailure(result: CallResult) {
-  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.body)}`);
-  return result;
-}
 
 async function addUserWithPhoneCode(client: ProtocolClient, phone = mobile) {
   const added = expectOk(await client.call("addHumanUser", { profile, phone: { phone, returnCode: {} } }));

@@ -1,7 +1,7 @@
 // The VerifyPhone path, end to end, on every protocol: the same call gets the same answer and the same error
 // code, id, reason and metadata whether it arrives over Connect, gRPC, gRPC-Web or REST.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CallResult, allProtocols, protocolClient } from "../helpers/protocol-clients.js";
+import { allProtocols, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
 let server: TestServer;
@@ -15,15 +15,7 @@ afterAll(async () => {
 const profile = { givenName: "Ada", familyName: "Lovelace" };
 const mobile = "+41791234567";
 
-function expectOk(result: CallResult) {
-  if (!result.ok) throw new Error(`expected success, got ${result.code} ${result.message}`);
-  return result.body;
-}
 
-function expectFailure(result: CallResult) {
-  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.body)}`);
-  return result;
-}
 
 describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
   const client = () => protocolClient(protocol, server.url);

@@ -120,3 +120,15 @@ function fromStatusJson(status: JsonObject): CallFailure {
   };
 }
 
+
+export function expectOk(result: CallResult): JsonObject {
+  if (!result.ok) {
+    throw new Error(`expected success, got ${result.code} ${result.message} ${JSON.stringify(result.errorInfo ?? {})}`);
+  }
+  return result.body;
+}
+
+export function expectFailure(result: CallResult): { ok: false } & CallFailure {
+  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.body)}`);
+  return result;
+}

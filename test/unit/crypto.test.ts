@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { type KeyObject, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,7 +51,7 @@ describe("keyring", () => {
     const second = loadOrCreateKeyringFile(path);
     expect(readFileSync(path, "utf8")).toBe(content);
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(second.derive(first.currentId, "x")?.equals(first.derive(first.currentId, "x") as Buffer)).toBe(true);
+    expect(second.derive(first.currentId, "x")?.equals(first.derive(first.currentId, "x") as KeyObject)).toBe(true);
   });
 });
 
