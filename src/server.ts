@@ -3,6 +3,7 @@ import { randomInt } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { type Interceptor, createServiceImplSpec } from "@connectrpc/connect";
+import { createHealthHandler } from "./api/health-handler.js";
 import { createUserServiceHandler } from "./api/user-service-handler.js";
 import type { Config } from "./config.js";
 import { createCodeHasher } from "./crypto/code-hmac.js";
@@ -14,6 +15,7 @@ import { type OutboxWorker, startOutboxWorker } from "./delivery/outbox-worker.j
 import { createIdGenerator } from "./domain/ids.js";
 import type { Clock } from "./domain/ports.js";
 import { UserCommands } from "./domain/user-commands.js";
+import { Health } from "./gen/grpc/health/v1/health_pb.js";
 import { UserService } from "./gen/zitadel/user/v2/user_service_pb.js";
 import { type Logger, createLogger } from "./logger.js";
 import { openDatabase } from "./store/open-database.js";
@@ -75,7 +77,17 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     },
   });
 
-  const services = [createServiceImplSpec<typeof UserService>(UserService, createUserServiceHandler(commands))];
+  let closing = false;
+  const services = [
+    createServiceImplSpec<typeof UserService>(UserService, createUserServiceHandler(commands)),
+    createServiceImplSpec<typeof Health>(
+      Health,
+      createHealthHandler({
+        services: [UserService.typeName],
+        isServing: () => !closing && database.isReadable(),
+      }),
+    ),
+  ];
   const interceptors: Interceptor[] = [
     createErrorInterceptor(logger),
     createUnsupportedFieldsInterceptor(),
@@ -137,6 +149,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     port,
     outbox,
     async close() {
+      // Probes see NOT_SERVING while in-flight calls drain.
+      closing = true;
       await listener.close();
       await outbox.stop();
       database.close();

@@ -10,6 +10,8 @@ export type Db = BetterSQLite3Database & { $client: Database.Database };
 export interface DatabaseHandle {
   db: Db;
   sqlite: Database.Database;
+  /** Whether the file can be read right now; for health checks. */
+  isReadable(): boolean;
   close(): void;
 }
 
@@ -27,7 +29,16 @@ export function openDatabase(path: string): DatabaseHandle {
   sqlite.pragma("foreign_keys = ON");
   const db = drizzle(sqlite);
   migrateConcurrently(db);
-  return { db, sqlite, close: () => sqlite.close() };
+  const probe = sqlite.prepare("SELECT count(*) FROM organizations");
+  const isReadable = () => {
+    try {
+      probe.get();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return { db, sqlite, isReadable, close: () => sqlite.close() };
 }
 
 /**
