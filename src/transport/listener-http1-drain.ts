@@ -2,16 +2,16 @@
 // open after its response until keepAliveTimeout. Asking such responses to close their connection
 // lets a graceful close finish as soon as the requests do.
 import http from "node:http";
-import type { RequestHandler } from "./listener.js";
+import type { NodeHandler } from "./call-context.js";
 
 export interface Http1Drain {
   /** Wraps the listener's handler to keep track of HTTP/1.1 responses in flight. */
-  handler: RequestHandler;
+  handler: NodeHandler;
   /** Makes every HTTP/1.1 response in flight or still to come the last one on its connection. */
   drain(): void;
 }
 
-export function trackHttp1Responses(handler: RequestHandler): Http1Drain {
+export function trackHttp1Responses(handler: NodeHandler): Http1Drain {
   const inFlight = new Set<http.ServerResponse>();
   let draining = false;
   return {

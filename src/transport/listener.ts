@@ -2,6 +2,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import type { NodeHandler } from "./call-context.js";
 import { sniffConnection } from "./connection-sniffer.js";
 import { answerClientErrors } from "./listener-client-error.js";
 import { closeIdleHttp2Sessions, limitHttp2RequestTime } from "./listener-http2-timeouts.js";
@@ -10,13 +11,8 @@ import { applyHttp1Limits, http2Settings, type ListenerLimits } from "./listener
 
 export type { ListenerLimits } from "./listener-limits.js";
 
-export type RequestHandler = (
-  req: http.IncomingMessage | http2.Http2ServerRequest,
-  res: http.ServerResponse | http2.Http2ServerResponse,
-) => void;
-
 export interface ListenerOptions {
-  handler: RequestHandler;
+  handler: NodeHandler;
   limits: ListenerLimits;
   /** PEM. With it, HTTP/2 and HTTP/1.1 are chosen by ALPN instead of by sniffing. */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -80,7 +76,7 @@ export function createListener(options: ListenerOptions): Listener {
 }
 
 function createCleartextServer(
-  handler: RequestHandler,
+  handler: NodeHandler,
   limits: ListenerLimits,
   report: (error: Error) => void,
 ): Parts {
@@ -114,7 +110,7 @@ function createCleartextServer(
 }
 
 function createTlsServer(
-  handler: RequestHandler,
+  handler: NodeHandler,
   limits: ListenerLimits,
   tls: NonNullable<ListenerOptions["tls"]>,
   report: (error: Error) => void,

@@ -5,12 +5,8 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import tls from "node:tls";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import {
-  createListener,
-  type Listener,
-  type ListenerLimits,
-  type RequestHandler,
-} from "../../src/transport/listener.js";
+import type { NodeHandler } from "../../src/transport/call-context.js";
+import { createListener, type Listener, type ListenerLimits } from "../../src/transport/listener.js";
 import { loadConfig } from "../../src/config.js";
 import { createTestCertificate } from "../helpers/tls-cert.js";
 
@@ -31,7 +27,7 @@ interface Echo {
   bodyBytes: number;
 }
 
-const echo: RequestHandler = async (req, res) => {
+const echo: NodeHandler = async (req, res) => {
   let bodyBytes = 0;
   try {
     for await (const chunk of req) bodyBytes += (chunk as Buffer).length;
