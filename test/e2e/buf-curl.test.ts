@@ -11,6 +11,7 @@ import { ErrorDetailSchema } from "../../src/gen/zitadel/v1/error_detail_pb.js";
 import { assertThirdPartyProtos, repoRoot } from "../helpers/grpc-js-client.js";
 import { type CommandResult, runCommand } from "../helpers/run-command.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
+import { expectAdvancingSequences } from "../helpers/events.js";
 
 const buf = join(repoRoot, "node_modules", ".bin", "buf");
 const service = "zitadel.user.v2.UserService";
@@ -185,11 +186,7 @@ describe.each(Object.keys(protocols) as (keyof typeof protocols)[])("buf curl --
     expect(final.email).toEqual({ email: newEmail, isVerified: true });
     expect(final.phone).toEqual({});
 
-    // Every call that changed the user advanced its sequence.
-    expect(sequences).toHaveLength(11);
-    for (let i = 1; i < sequences.length; i++) {
-      expect(sequences[i], `sequence after step ${i + 1}`).toBeGreaterThan(sequences[i - 1] as bigint);
-    }
+    expectAdvancingSequences(sequences, 11);
   });
 
   it("exits 24 (8 × invalid_argument) for a wrong code, printing COMMAND-eis9R and INVALID_VERIFICATION_CODE", async () => {

@@ -10,6 +10,7 @@ import { type Status, StatusSchema } from "../../src/gen/google/rpc/status_pb.js
 import { ErrorDetailSchema } from "../../src/gen/zitadel/v1/error_detail_pb.js";
 import { type GrpcResult, callRawUnary, callUnary, grpc, loadUserServiceClient } from "../helpers/grpc-js-client.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
+import { expectAdvancingSequences } from "../helpers/events.js";
 
 let server: TestServer;
 let client: grpc.Client;
@@ -250,11 +251,7 @@ describe("UserService through @grpc/grpc-js and @grpc/proto-loader", () => {
     expect(final.email).toEqual({ email: newEmail, isVerified: true });
     expect(final.phone).toEqual({});
 
-    // Every call that changed the user advanced its sequence.
-    expect(sequences).toHaveLength(11);
-    for (let i = 1; i < sequences.length; i++) {
-      expect(sequences[i], `sequence after step ${i + 1}`).toBeGreaterThan(sequences[i - 1] as bigint);
-    }
+    expectAdvancingSequences(sequences, 11);
   });
 
   it("answers RemovePhone on a user without a phone with FAILED_PRECONDITION and ErrorDetail COMMAND-ieJ2e", async () => {

@@ -4,6 +4,7 @@ import type { UserEvent } from "../../src/domain/events.js";
 import type { UserState } from "../../src/domain/user-state.js";
 import { openDatabase } from "../../src/store/open-database.js";
 import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
+import { expect } from "vitest";
 
 export interface EventReader {
   store: SqliteUserStore;
@@ -36,4 +37,12 @@ export function openEventReader(databasePath: string): EventReader {
     },
     close: () => handle.close(),
   };
+}
+
+/** Every call that changed the user advanced its sequence: `count` changes, each sequence above the one before. */
+export function expectAdvancingSequences(sequences: readonly bigint[], count: number): void {
+  expect(sequences).toHaveLength(count);
+  for (let i = 1; i < sequences.length; i++) {
+    expect(sequences[i], `sequence after step ${i + 1}`).toBeGreaterThan(sequences[i - 1] as bigint);
+  }
 }
