@@ -14,6 +14,8 @@ export interface OutboxWorkerOptions {
   logger: Logger;
   pollIntervalMs?: number;
   batchSize?: number;
+  /** A delivery that takes longer fails (and is retried after a back-off). */
+  deliveryTimeoutMs?: number;
 }
 
 export interface OutboxWorker {
@@ -25,6 +27,7 @@ export interface OutboxWorker {
 export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const { outbox, sealer, provider, clock, logger } = options;
   const batchSize = options.batchSize ?? 50;
+  const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
 
   async function deliverDue(): Promise<number> {
     await outbox.expire(clock.now());
@@ -41,7 +44,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
         continue;
       }
       try {
-        await provider.deliver(text);
+        await deliverWithin(provider, text, deliveryTimeoutMs);
         await outbox.markDelivered(message.id, clock.now());
         delivered++;
       } catch (error) {
@@ -75,4 +78,14 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       await running?.catch(() => undefined);
     },
   };
+}
+
+async function deliverWithin(provider: DeliveryProvider, message: OutgoingMessage, timeoutMs: number): Promise<void> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const timedOut = new Promise<never>((_, reject) => {
+    signal.addEventListener("abort", () => reject(new Error(`no answer from the provider within ${timeoutMs} ms`)), {
+      once: true,
+    });
+  });
+  await Promise.race([provider.deliver(message, signal), timedOut]);
 }

@@ -14,7 +14,7 @@ import {
   verifiedEvent,
 } from "./contact-decisions.js";
 import { normalizeEmailAddress } from "./email-address.js";
-import { type Channel, type DomainError, errors } from "./errors.js";
+import { type Channel, DomainError, errors } from "./errors.js";
 import { type EventBody, type Profile, type UserEvent, parseContactEventType } from "./events.js";
 import type { IdGenerator } from "./ids.js";
 import { type MessageSealer, composeMessage } from "./outgoing-message.js";
@@ -103,12 +103,30 @@ export class UserCommands {
     const contacts: [Channel, NewContact][] = [];
     if (input.email) contacts.push(["email", this.checkedContact("email", input.email)]);
     if (input.phone) contacts.push(["phone", this.checkedContact("phone", input.phone)]);
+    // A generated id that another process generated in the same millisecond: take the next one.
+    for (let attempt = 1; ; attempt++) {
+      const userId = input.userId ?? this.deps.newId();
+      try {
+        return await this.createUser(userId, organization.id, input, contacts);
+      } catch (error) {
+        const taken = error instanceof DomainError && error.reason === "USER_ALREADY_EXISTS";
+        if (taken && input.userId === undefined && attempt < maxRaceRetries) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async createUser(
+    userId: string,
+    orgId: string,
+    input: AddHumanUserInput,
+    contacts: [Channel, NewContact][],
+  ): Promise<AddHumanUserResult> {
     const email = contacts.find(([channel]) => channel === "email")?.[1].value;
     const phone = contacts.find(([channel]) => channel === "phone")?.[1].value;
-    const userId = input.userId ?? this.deps.newId();
     const username = input.username ?? email ?? userId;
     try {
-      return await this.change(userId, organization.id, (state, now): Decision<AddHumanUserResult> => {
+      return await this.change(userId, orgId, (state, now): Decision<AddHumanUserResult> => {
         if (state) throw errors.userAlreadyExists();
         const events: EventBody[] = [
           {
@@ -123,7 +141,7 @@ export class UserCommands {
             events.push(verifiedEvent(channel, value));
             continue;
           }
-          const issue = this.issueCode(userId, organization.id, channel, value, verification, now);
+          const issue = this.issueCode(userId, orgId, channel, value, verification, now);
           events.push(issue.event);
           if (issue.message) outbox.push(issue.message);
           if (issue.returnedCode) codes[channel] = issue.returnedCode;
