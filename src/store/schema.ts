@@ -66,5 +66,9 @@ export const outbox = sqliteTable(
     lastFailureAt: timestamp("last_failure_at"),
     deliveredAt: timestamp("delivered_at"),
   },
-  (table) => [index("outbox_due").on(table.status, table.expiresAt)],
+  (table) => [
+    index("outbox_due").on(table.status, table.expiresAt),
+    // Every new code, address or verification wipes the contact's waiting messages: found by this index.
+    index("outbox_by_contact").on(table.userId, table.channel, table.status),
+  ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX `outbox_by_contact` ON `outbox` (`user_id`,`channel`,`status`);
