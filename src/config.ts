@@ -6,6 +6,7 @@ import { type CountryCode, isSupportedCountry } from "libphonenumber-js/max";
 import { type Keyring, parseKeyList } from "./crypto/keyring.js";
 import type { LogLevel } from "./logger.js";
 import type { ListenerLimits } from "./transport/listener-limits.js";
+import { developmentOnly } from "./config-production.js";
 
 export interface Config {
   host: string;
@@ -22,8 +23,18 @@ export interface Config {
   failures: { maxConsecutiveFailures: number; lockoutMs: number };
   phone: { defaultRegion?: CountryCode; allowLandline: boolean };
   limits: ListenerLimits & { maxBodyBytes: number };
+  /** Host names (no port) that Host and :authority may carry; ["*"] turns the check off. */
+  allowedHosts: string[];
   corsOrigins: string[];
+  /** TLS ends at a proxy in front of verifyd; lets production listen beyond loopback without --tls-cert. */
+  tlsAtProxy: boolean;
+  /** SQLite's quick_check at start; skipped for files too large to scan at every start. */
+  integrityCheck: boolean;
+  /** Delivered and expired outbox rows are deleted this long after their code expired. */
+  outboxRetentionMs: number;
   logLevel: LogLevel;
+  /** Development-only settings accepted outside production mode; the server logs each at start. */
+  warnings: string[];
 }
 
 type Parser<T> = (raw: string) => T;
@@ -55,10 +66,12 @@ const bytes: Parser<number> = (raw) => {
   return Number(match[1]) * unit;
 };
 
+const durationUnits = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
 const duration: Parser<number> = (raw) => {
-  const match = /^(\d+)\s*(ms|s|m|h)$/.exec(raw.trim());
-  if (!match) throw new Error('must be a duration like "500ms", "30s", "10m" or "1h"');
-  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
+  const match = /^(\d+)\s*(ms|s|m|h|d)$/.exec(raw.trim());
+  if (!match) throw new Error('must be a duration like "500ms", "30s", "10m", "1h" or "7d"');
+  return Number(match[1]) * durationUnits[match[2] as keyof typeof durationUnits];
 };
 
 const flag: Parser<boolean> = (raw) => {
@@ -176,6 +189,13 @@ export const settings = {
   requestTimeout: { flag: "request-timeout", env: "VERIFYD_REQUEST_TIMEOUT", default: "30s", parse: duration, description: "Time to send a whole request." },
   idleTimeout: { flag: "idle-timeout", env: "VERIFYD_IDLE_TIMEOUT", default: "60s", parse: duration, description: "Idle connections are closed after this." },
   maxConnections: { flag: "max-connections", env: "VERIFYD_MAX_CONNECTIONS", default: "1000", parse: integer(1, 1_000_000), description: "Open connections at once." },
+  maxConnectionsPerClient: {
+    flag: "max-connections-per-client",
+    env: "VERIFYD_MAX_CONNECTIONS_PER_CLIENT",
+    default: "100",
+    parse: integer(1, 1_000_000),
+    description: "Open connections at once from one client address; behind a proxy, raise it to --max-connections.",
+  },
   maxConcurrentStreams: {
     flag: "max-concurrent-streams",
     env: "VERIFYD_MAX_CONCURRENT_STREAMS",
@@ -184,12 +204,42 @@ export const settings = {
     description: "HTTP/2 streams per connection.",
   },
   maxHeaderBytes: { flag: "max-header-bytes", env: "VERIFYD_MAX_HEADER_BYTES", default: "16KiB", parse: bytes, description: "Largest request header block." },
+  allowedHosts: {
+    flag: "allowed-hosts",
+    env: "VERIFYD_ALLOWED_HOSTS",
+    default: "localhost,127.0.0.1,::1",
+    parse: list,
+    description: "Host names clients may address (Host, :authority; comma-separated, `*` turns the check off); others get 421.",
+  },
+  tlsAtProxy: {
+    flag: "tls-at-proxy",
+    env: "VERIFYD_TLS_AT_PROXY",
+    default: "false",
+    parse: flag,
+    boolean: true,
+    description: "TLS ends at a proxy in front: production may then listen beyond loopback without --tls-cert.",
+  },
   corsOrigins: {
     flag: "cors-origins",
     env: "VERIFYD_CORS_ORIGINS",
     default: "",
     parse: list,
     description: "Browser origins allowed to call (comma-separated, `*` for any); none by default.",
+  },
+  skipIntegrityCheck: {
+    flag: "skip-integrity-check",
+    env: "VERIFYD_SKIP_INTEGRITY_CHECK",
+    default: "false",
+    parse: flag,
+    boolean: true,
+    description: "Skip SQLite's quick_check of the database at start (for files too large to scan each time).",
+  },
+  outboxRetention: {
+    flag: "outbox-retention",
+    env: "VERIFYD_OUTBOX_RETENTION",
+    default: "7d",
+    parse: duration,
+    description: "Delivered and expired messages (already wiped of their text) are deleted this long after their code expired.",
   },
   logLevel: {
     flag: "log-level",
@@ -200,8 +250,9 @@ export const settings = {
   },
 } satisfies Record<string, Setting<unknown>>;
 
-type Settings = typeof settings;
-type Values = { [K in keyof Settings]: Settings[K] extends { default: unknown } ? ReturnType<Settings[K]["parse"]> : ReturnType<Settings[K]["parse"]> | undefined };
+export type Settings = typeof settings;
+export type SettingName = keyof Settings;
+export type Values = { [K in keyof Settings]: Settings[K] extends { default: unknown } ? ReturnType<Settings[K]["parse"]> : ReturnType<Settings[K]["parse"]> | undefined };
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -217,9 +268,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     allowPositionals: false,
   });
   const values = {} as Record<string, unknown>;
+  const fromFlags = new Set<SettingName>();
   const problems: string[] = [];
-  for (const [key, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
+  for (const [key, setting] of Object.entries(settings) as [SettingName, Setting<unknown>][]) {
     const fromFlag = flags[setting.flag];
+    if (fromFlag !== undefined) fromFlags.add(key);
     const given = fromFlag === undefined ? env[setting.env] : String(fromFlag);
     const raw = given === undefined || given === "" ? setting.default : given;
     if (raw === undefined) continue;
@@ -231,8 +284,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     }
   }
   if (problems.length === 0) problems.push(...crossCheck(values as Values));
+  const unsafe = problems.length === 0 ? developmentOnly(values as Values, fromFlags) : [];
+  if ((values as Values).production) problems.push(...unsafe.map((item) => `${item}; refused with --production`));
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
-  return toConfig(values as Values);
+  return toConfig(values as Values, unsafe);
 }
 
 /** A million codes, as six digits give: with 5 attempts per code, a guess succeeds with p = 5e-6. */
@@ -262,7 +317,7 @@ function crossCheck(values: Values): string[] {
   return problems;
 }
 
-function toConfig(values: Values): Config {
+function toConfig(values: Values, warnings: string[]): Config {
   return {
     host: values.host,
     port: values.port,
@@ -281,10 +336,16 @@ function toConfig(values: Values): Config {
       requestTimeoutMs: values.requestTimeout,
       idleTimeoutMs: values.idleTimeout,
       maxConnections: values.maxConnections,
+      maxConnectionsPerClient: values.maxConnectionsPerClient,
       maxConcurrentStreams: values.maxConcurrentStreams,
       maxHeaderBytes: values.maxHeaderBytes,
     },
+    allowedHosts: values.allowedHosts,
     corsOrigins: values.corsOrigins,
+    tlsAtProxy: values.tlsAtProxy,
+    integrityCheck: !values.skipIntegrityCheck,
+    outboxRetentionMs: values.outboxRetention,
     logLevel: values.logLevel,
+    warnings,
   };
 }

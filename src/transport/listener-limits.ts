@@ -12,6 +12,8 @@ export interface ListenerLimits {
   idleTimeoutMs: number;
   /** Open connections at once, both protocols together; beyond it new sockets are closed at once. */
   maxConnections: number;
+  /** Open connections at once from one client address, so that one client cannot take every slot. */
+  maxConnectionsPerClient: number;
   /** HTTP/2 streams per connection. */
   maxConcurrentStreams: number;
   /** HTTP/1.1 maxHeaderSize and HTTP/2 maxHeaderListSize. */

@@ -58,6 +58,50 @@ describe("configuration", () => {
     expect(() => loadConfig(["--max-consecutive-failures", "1000"], {})).toThrow(/from 1 to 100/);
   });
 
+  describe("production mode", () => {
+    const production = (...flags: string[]) => () => loadConfig(["--production", ...flags], { VERIFYD_KEYS: validKeys });
+    const validKeys = `1:${Buffer.alloc(32, 7).toString("base64")}`;
+
+    it.each([
+      [["--host", "0.0.0.0", "--allowed-hosts", "verify.example"], /--host \/ HOST: 0\.0\.0\.0 serves other machines in cleartext/],
+      [["--host", "0.0.0.0", "--tls-at-proxy"], /--allowed-hosts \/ VERIFYD_ALLOWED_HOSTS: lists only loopback names/],
+      [["--cors-origins", "*"], /--cors-origins \/ VERIFYD_CORS_ORIGINS: \* lets every web page/],
+      [["--failure-lockout", "0s"], /--failure-lockout \/ VERIFYD_FAILURE_LOCKOUT: under 1m/],
+      [["--keys", validKeys], /--keys: key material on the command line/],
+      [["--code-ttl", "365d"], /--code-ttl \/ VERIFYD_CODE_TTL: a code must live from 1m to 24h/],
+      [["--idle-timeout", "0s"], /--idle-timeout \/ VERIFYD_IDLE_TIMEOUT: 0 means no timeout at all/],
+      [["--headers-timeout", "0ms"], /--headers-timeout \/ VERIFYD_HEADERS_TIMEOUT: 0 means no timeout/],
+      [["--first-bytes-timeout", "0s"], /--first-bytes-timeout \/ VERIFYD_FIRST_BYTES_TIMEOUT: 0 means no timeout/],
+      [["--request-timeout", "0s"], /--request-timeout \/ VERIFYD_REQUEST_TIMEOUT: 0 means no timeout/],
+      [["--max-body-bytes", "0"], /--max-body-bytes \/ VERIFYD_MAX_BODY_BYTES: under 1KiB/],
+      [["--code-alphabet", "\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000e\u000f"], /--code-alphabet \/ VERIFYD_CODE_ALPHABET: has control/],
+      [["--database", ":memory:"], /--database \/ DATABASE_URL: :memory: loses every user/],
+    ])("refuses %j, naming the setting", (flags, message) => {
+      expect(production(...flags)).toThrow(message);
+      expect(production(...flags)).toThrow(/refused with --production/);
+    });
+
+    it("starts with what a real deployment gives", () => {
+      const config = production("--host", "0.0.0.0", "--tls-at-proxy", "--allowed-hosts", "verify.example,10.0.0.5")();
+      expect(config).toMatchObject({ production: true, allowedHosts: ["verify.example", "10.0.0.5"], warnings: [] });
+      expect(production()().warnings).toEqual([]);
+    });
+
+    it("names every refused setting at once", () => {
+      expect(production("--cors-origins", "*", "--failure-lockout", "0s")).toThrow(/cors-origins.*\n.*failure-lockout/s);
+    });
+
+    it("lets development start with the same settings, each as a warning", () => {
+      const config = loadConfig(["--cors-origins", "*", "--failure-lockout", "0s", "--database", ":memory:"], {});
+      expect(config.warnings).toEqual([
+        expect.stringMatching(/^--cors-origins/),
+        expect.stringMatching(/^--failure-lockout/),
+        expect.stringMatching(/^--database/),
+      ]);
+      expect(loadConfig([], {}).warnings).toEqual([]);
+    });
+  });
+
   it("refuses unknown flags", () => {
     expect(() => loadConfig(["--prot", "1"], {})).toThrow(/--prot/);
   });
