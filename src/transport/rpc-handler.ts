@@ -1,8 +1,7 @@
-// Serves gRPC, gRPC-Web and Connect for the registered services, like connect-node's connectNodeAdapter, with one
-// correction: connect-es reports a Connect request body that is not valid protobuf as `internal` (HTTP 500), while
-// the same mistake in JSON is `invalid_argument` (and connect-go says invalid_argument for both). A client's
-// malformed message is its mistake, so that answer becomes invalid_argument (HTTP 400). gRPC keeps Internal, as
-// grpc-go does.
+// Serves gRPC, gRPC-Web and Connect for the registered services, like connect-node's connectNodeAdapter, with two
+// additions: gRPC-Web's text mode (application/grpc-web-text, see grpc-web-text.ts), which connect-es refuses, and
+// one correction: a request body that is not valid protobuf is the client's mistake, InvalidArgument (HTTP 400 over
+// Connect) on every protocol, where connect-es says Internal (see malformed-message.ts).
 import {
   Code,
   ConnectError,
@@ -17,9 +16,10 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
-import { type UniversalServerResponse, createAsyncIterable } from "@connectrpc/connect/protocol";
 import type { Logger } from "../logger.js";
 import type { NodeHandler, NodeRequest } from "./call-context.js";
+import { fromGrpcWebText, isGrpcWebText, toGrpcWebText } from "./grpc-web-text.js";
+import { correctMalformedMessage } from "./malformed-message.js";
 
 export interface RpcHandlerOptions {
   services: ServiceImplSpec[];
@@ -48,30 +48,15 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
       options.fallback(req, res);
       return;
     }
-    handler(universalRequestFromNodeRequest(req, res, undefined, options.contextValues(req)))
-      .then(asClientMistake)
-      .then((response) => universalResponseToNodeResponse(response, res))
+    const request = universalRequestFromNodeRequest(req, res, undefined, options.contextValues(req));
+    const isText = isGrpcWebText(request.header.get("content-type"));
+    handler(isText ? fromGrpcWebText(request) : request)
+      .then(correctMalformedMessage)
+      .then((response) => universalResponseToNodeResponse(isText ? toGrpcWebText(response) : response, res))
       .catch((reason: unknown) => {
         if (ConnectError.from(reason).code !== Code.Aborted) {
           options.logger.error("rpc handler failed", { procedure: handler.requestPath, error: reason });
         }
       });
   };
-}
-
-/** Only Connect's unary error bodies are JSON; a 500 is rare enough to read in full here. */
-async function asClientMistake(response: UniversalServerResponse): Promise<UniversalServerResponse> {
-  const isConnectError = response.header?.get("content-type") === "application/json" && !response.header.has("content-encoding");
-  if (response.status !== 500 || !isConnectError || !response.body) return response;
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of response.body) chunks.push(chunk);
-  const bytes = Buffer.concat(chunks);
-  const error = JSON.parse(bytes.toString("utf8")) as { code?: string; message?: string };
-  if (error.code !== "internal" || !error.message?.startsWith("parse binary: ")) {
-    return { ...response, body: createAsyncIterable([bytes]) };
-  }
-  const body = Buffer.from(JSON.stringify({ code: "invalid_argument", message: error.message }));
-  const header = new Headers(response.header);
-  header.set("content-length", String(body.byteLength));
-  return { ...response, status: 400, header, body: createAsyncIterable([body]) };
 }

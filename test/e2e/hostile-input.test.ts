@@ -3,6 +3,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import zlib from "node:zlib";
 import { randomBytes } from "node:crypto";
 import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
@@ -10,6 +11,7 @@ import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserService, VerifyPhoneRequestSchema } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import { grpcFrame, parseGrpcWebBody } from "../helpers/grpc-frames.js";
 import { type ProtocolName, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
@@ -56,6 +58,7 @@ async function phoneOf(userId: string) {
 interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
+  body: Buffer;
   text: string;
 }
 
@@ -69,7 +72,10 @@ function request(
     const req = http.request({ ...address, method, path, headers: options.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString("utf8") });
+      });
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -123,14 +129,6 @@ function h2request(
     });
     stream.end(body);
   });
-}
-
-/** A gRPC length-prefixed message frame. */
-function grpcFrame(message: Uint8Array): Buffer {
-  const frame = Buffer.alloc(5 + message.length);
-  frame.writeUInt32BE(message.length, 1);
-  Buffer.from(message).copy(frame, 5);
-  return frame;
 }
 
 describe("REST gateway", () => {
@@ -208,7 +206,6 @@ describe("REST gateway", () => {
   });
 
   it.each([
-    ["no body and no content type", {}],
     ["an empty JSON body", { headers: { "content-type": "application/json" }, body: "" }],
     ["an empty object", { headers: { "content-type": "application/json" }, body: "{}" }],
   ])("accepts ResendPhoneCode with %s and sends a new code (send_code is the default)", async (_name, options) => {
@@ -251,6 +248,147 @@ describe("REST gateway", () => {
     expect(crossed.status).toBe(400);
     expect(statusBody(crossed).code).toBe(3);
     expect((await phoneOf(other.userId)).isVerified).toBeFalsy();
+  });
+});
+
+describe("REST bodies are JSON, labelled as such", () => {
+  const cases: [string, http.OutgoingHttpHeaders, string][] = [
+    ["no content type", {}, '{"verificationCode":"123456"}'],
+    ["no content type and no body", {}, ""],
+    ["text/plain", { "content-type": "text/plain" }, '{"verificationCode":"123456"}'],
+    ["text/plain and no body", { "content-type": "text/plain" }, ""],
+    ["application/x-www-form-urlencoded", { "content-type": "application/x-www-form-urlencoded" }, "verificationCode=123456"],
+    ["multipart/form-data", { "content-type": "multipart/form-data; boundary=x" }, "--x--"],
+    ["a +json type", { "content-type": "application/merge-patch+json" }, '{"verificationCode":"123456"}'],
+  ];
+
+  // A page on any site can send these as a "simple" cross-site request, without asking the server first.
+  it.each(cases)("refuses a POST with %s with 415 and InvalidArgument naming application/json", async (_name, headers, body) => {
+    const { userId, code } = await userWithPhoneCode();
+    const response = await request("POST", `/v2/users/${userId}/phone/verify`, { headers, body: body.replace("123456", code) });
+    expect(response.status, response.text).toBe(415);
+    const status = statusBody(response);
+    expect(status.code).toBe(3);
+    expect(status.message).toContain("application/json");
+    if (headers["content-type"]) expect(status.message).toContain(String(headers["content-type"]));
+    expect((await phoneOf(userId)).isVerified).toBeFalsy();
+  });
+
+  it("does not resend a code for an empty POST without a content type", async () => {
+    const phone = `+4179${randomDigits(7)}`;
+    const { userId } = await userWithPhoneCode(phone);
+    const response = await request("POST", `/v2/users/${userId}/phone/resend`);
+    expect(response.status).toBe(415);
+    await server.outbox.runOnce();
+    expect(server.delivered.filter((message) => message.destination === phone)).toEqual([]);
+  });
+
+  it("accepts application/json with parameters, in any case", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const response = await rest("POST", `/v2/users/${userId}/phone/verify`, { verificationCode: code }, {
+      "content-type": "Application/JSON; charset=utf-8",
+    });
+    expect(response.status, response.text).toBe(200);
+  });
+
+  it("needs no content type on GET, nor on a DELETE without a body", async () => {
+    const { userId } = await userWithPhoneCode();
+    expect((await request("GET", `/v2/users/${userId}`)).status).toBe(200);
+    const removed = await request("DELETE", `/v2/users/${userId}/phone`);
+    expect(removed.status, removed.text).toBe(200);
+  });
+});
+
+describe("REST bodies with a Content-Encoding", () => {
+  const encoders: [string, (body: Buffer) => Buffer][] = [
+    ["gzip", (body) => zlib.gzipSync(body)],
+    ["deflate", (body) => zlib.deflateSync(body)],
+    ["br", (body) => zlib.brotliCompressSync(body)],
+    ["identity", (body) => body],
+    ["gzip, br", (body) => zlib.brotliCompressSync(zlib.gzipSync(body))],
+  ];
+
+  it.each(encoders)("decodes %s", async (encoding, encode) => {
+    const { userId, code } = await userWithPhoneCode();
+    const response = await request("POST", `/v2/users/${userId}/phone/verify`, {
+      headers: { "content-type": "application/json", "content-encoding": encoding },
+      body: encode(Buffer.from(JSON.stringify({ verificationCode: code }))),
+    });
+    expect(response.status, response.text).toBe(200);
+    expect(await phoneOf(userId)).toMatchObject({ isVerified: true });
+  });
+
+  it.each([
+    ["3 MiB of zeros, gzip", "gzip", zlib.gzipSync(Buffer.alloc(3 * 1024 * 1024))],
+    ["10 MiB of zeros, br", "br", zlib.brotliCompressSync(Buffer.alloc(10 * 1024 * 1024))],
+    ["JSON just over the limit, gzip", "gzip", zlib.gzipSync(JSON.stringify({ verificationCode: "1", padding: "x".repeat(4_100) }))],
+  ])("refuses %s (small on the wire) with 413 by its decoded size", async (_name, encoding, body) => {
+    expect(body.length).toBeLessThan(4 * 1024);
+    const response = await request("POST", "/v2/users/123/phone/verify", {
+      headers: { "content-type": "application/json", "content-encoding": encoding },
+      body,
+    });
+    expect(response.status, response.text).toBe(413);
+    expect(statusBody(response).code).toBe(8);
+  });
+
+  it.each([
+    ["gzip", Buffer.from("not gzip at all")],
+    ["gzip", zlib.gzipSync('{"verificationCode":"123456"}').subarray(0, 20)],
+    ["deflate", Buffer.from("not deflate")],
+    ["br", Buffer.from("not brotli at all")],
+  ])("answers a corrupt %s body with 400 and InvalidArgument", async (encoding, body) => {
+    const response = await request("POST", "/v2/users/123/phone/verify", {
+      headers: { "content-type": "application/json", "content-encoding": encoding },
+      body,
+    });
+    expect(response.status, response.text).toBe(400);
+    const status = statusBody(response);
+    expect(status.code).toBe(3);
+    expect(status.message).toContain(`not valid ${encoding}`);
+  });
+
+  it.each(["compress", "zstd", "gzip, x-unknown"])("refuses the unknown encoding %s with 415 naming it", async (encoding) => {
+    const response = await request("POST", "/v2/users/123/phone/verify", {
+      headers: { "content-type": "application/json", "content-encoding": encoding },
+      body: "{}",
+    });
+    expect(response.status, response.text).toBe(415);
+    const status = statusBody(response);
+    expect(status.code).toBe(3);
+    expect(status.message).toContain(encoding.split(", ").at(-1));
+  });
+});
+
+describe("a request message that is not valid protobuf is InvalidArgument on every protocol", () => {
+  const verifyPhonePath = "/zitadel.user.v2.UserService/VerifyPhone";
+  const malformed = Buffer.from([0xff, 0xff, 0xff]);
+
+  it("gRPC: grpc-status 3", async () => {
+    const response = await h2request(
+      { ":path": verifyPhonePath, "content-type": "application/grpc", te: "trailers" },
+      grpcFrame(malformed),
+    );
+    expect(response.headers[":status"]).toBe(200);
+    expect(response.headers["grpc-status"] ?? response.trailers["grpc-status"]).toBe("3");
+  });
+
+  it("gRPC-Web: grpc-status 3", async () => {
+    const response = await request("POST", verifyPhonePath, {
+      headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+      body: grpcFrame(malformed),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers["grpc-status"] ?? parseGrpcWebBody(response.body).trailer?.["grpc-status"]).toBe("3");
+  });
+
+  it("Connect: HTTP 400, invalid_argument", async () => {
+    const response = await request("POST", verifyPhonePath, {
+      headers: { "content-type": "application/proto", "connect-protocol-version": "1" },
+      body: malformed,
+    });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.text)).toMatchObject({ code: "invalid_argument" });
   });
 });
 

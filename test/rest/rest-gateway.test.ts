@@ -3,6 +3,7 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
+import { gzipSync } from "node:zlib";
 import {
   type DescMethodUnary,
   type JsonObject,
@@ -177,9 +178,22 @@ describe("REST gateway", () => {
     expect(response.json).toEqual({ name: "shelves/1/books/2", title: "New" });
   });
 
-  it("accepts an empty body", async () => {
-    const response = await rest("POST", "/v1/shelves/1/books");
+  it("accepts an empty body labelled application/json", async () => {
+    const response = await rest("POST", "/v1/shelves/1/books", { headers: { "content-type": "application/json" } });
     expect(response).toMatchObject({ status: 200, json: { name: "shelves/1/books/new" } });
+  });
+
+  it("refuses a body route's request without application/json with 415 and code 3, empty or not", async () => {
+    const unlabelled = await rest("POST", "/v1/shelves/1/books");
+    expect(unlabelled.status).toBe(415);
+    expect(unlabelled.json).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("no content type") });
+    const form = await rest("PATCH", "/v1/shelves/1/books/2", {
+      body: "title=New",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(form.status).toBe(415);
+    expect(form.json).toMatchObject({ message: expect.stringContaining("application/x-www-form-urlencoded") });
+    expect(seen).toHaveLength(0);
   });
 
   it("answers malformed JSON with 400 and code 3", async () => {
@@ -189,11 +203,29 @@ describe("REST gateway", () => {
     expect(seen).toHaveLength(0);
   });
 
-  it("refuses a body that is not JSON with 400 and code 3", async () => {
+  it("refuses a body labelled text/plain with 415 and code 3", async () => {
     // fetch labels a string body text/plain unless told otherwise.
     const response = await rest("POST", "/v1/shelves/1/books", { body: '{"book":{}}' });
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(415);
     expect(response.json).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("text/plain") });
+  });
+
+  it("decodes a gzip body, and refuses an encoding it does not know with 415 naming it", async () => {
+    const body = gzipSync(JSON.stringify({ book: { title: "Zipped" } }));
+    const response = await fetch(`${h1Url}/v1/shelves/1/books`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body,
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ title: "Zipped" });
+
+    const unknown = await rest("POST", "/v1/shelves/1/books", {
+      body: "{}",
+      headers: { "content-type": "application/json", "content-encoding": "zstd" },
+    });
+    expect(unknown.status).toBe(415);
+    expect(unknown.json).toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining('"zstd"') });
   });
 
   it("answers a route whose RPC the routes did not register with 501 and code 12", async () => {
@@ -220,7 +252,7 @@ describe("REST gateway", () => {
 
   it("answers a body over the limit with 413 and code 8, by Content-Length", async () => {
     const body = JSON.stringify({ book: { title: "x".repeat(maxBodyBytes) } });
-    const response = await rest("POST", "/v1/shelves/1/books", { body });
+    const response = await rest("POST", "/v1/shelves/1/books", { body, headers: { "content-type": "application/json" } });
     expect(response.status).toBe(413);
     expect(response.json).toMatchObject({ code: Code.ResourceExhausted });
     expect(seen).toHaveLength(0);
@@ -228,7 +260,8 @@ describe("REST gateway", () => {
 
   it("answers a body over the limit with 413 and code 8, by counting a chunked upload", async () => {
     const { status, json } = await new Promise<{ status: number; json: JsonObject }>((resolve, reject) => {
-      const request = http.request(`${h1Url}/v1/shelves/1/books`, { method: "POST" }, (response) => {
+      const options = { method: "POST", headers: { "content-type": "application/json" } };
+      const request = http.request(`${h1Url}/v1/shelves/1/books`, options, (response) => {
         let text = "";
         response.on("data", (chunk: Buffer) => (text += chunk.toString()));
         response.on("end", () => resolve({ status: response.statusCode!, json: JSON.parse(text) as JsonObject }));

@@ -15,10 +15,12 @@ import { type NodeHandler, type NodeRequest, type NodeResponse, requestContextOf
 import { requestContextKey } from "../../api/request-context.js";
 import type { Logger } from "../../logger.js";
 import { createInProcessClient } from "./in-process-client.js";
+import { decodeContent } from "./content-encoding.js";
 import { readBodyWithin } from "./request-body.js";
 import { buildRequestMessage } from "./rest-request.js";
 import { createRestRouteTable } from "./rest-routes.js";
 import { type RestResponse, errorDetailRegistry, restErrorResponse } from "./status-json.js";
+import { unsupportedMediaError } from "./unsupported-media.js";
 
 export interface RestGatewayOptions {
   /** The service implementations, as registered with the RPC router. */
@@ -27,7 +29,7 @@ export interface RestGatewayOptions {
   interceptors?: Interceptor[];
   /** proto3 JSON options for request and response bodies; unknown request fields are ignored unless set here. */
   jsonOptions?: Partial<JsonReadOptions & JsonWriteOptions>;
-  /** A larger request body is refused with 413 and ResourceExhausted. Default 4 MiB. */
+  /** A larger request body, as sent or once decoded, is refused with 413 and ResourceExhausted. Default 4 MiB. */
   maxBodyBytes?: number;
   /** Context values each call starts from; the gateway adds the RequestContext, with protocol "rest". */
   contextValues?: (req: NodeRequest) => ContextValues;
@@ -64,21 +66,21 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
       return response;
     }
 
-    const body = await readBodyWithin(req, req.headers["content-length"], maxBodyBytes);
+    const { route, bindings } = lookup;
+    const unsupported = unsupportedMediaError(route, req.headers["content-type"], req.headers["content-encoding"]);
+    if (unsupported) return errorResponse(unsupported, 415);
+
+    const received = await readBodyWithin(req, req.headers["content-length"], maxBodyBytes);
+    const body = received && (await decodeContent(received, req.headers["content-encoding"], maxBodyBytes));
     if (body === undefined) {
       const tooLarge = new ConnectError(`request body larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted);
       const response = errorResponse(tooLarge, 413);
       // The rest of the upload is left unread; closing the connection is cheaper than draining it.
-      if (req.httpVersionMajor === 1) response.headers.set("connection", "close");
+      if (received === undefined && req.httpVersionMajor === 1) response.headers.set("connection", "close");
       return response;
     }
 
-    const { route, bindings } = lookup;
-    const request = buildRequestMessage(
-      route,
-      { bindings, query, body, contentType: req.headers["content-type"] },
-      options.jsonOptions,
-    );
+    const request = buildRequestMessage(route, { bindings, query, body }, options.jsonOptions);
     const context = requestContextOf(req, "rest");
     const contextValues = (options.contextValues?.(req) ?? createContextValues()).set(requestContextKey, context);
     const header = new Headers();

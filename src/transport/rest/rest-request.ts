@@ -20,8 +20,8 @@ export interface RestRequest {
   /** Path variable bindings from the template match: field path → value. */
   bindings: ReadonlyMap<string, string>;
   query: URLSearchParams;
+  /** Decoded, and labelled application/json when the route takes a body. */
   body: Uint8Array;
-  contentType: string | undefined;
 }
 
 /** Throws a ConnectError with Code.InvalidArgument when the request does not fit the message. */
@@ -56,21 +56,12 @@ function messageFromBody(route: RestRoute, request: RestRequest, options: Partia
   if (route.body.kind === "none") {
     throw invalidArgument(`${route.httpMethod} ${route.template.source} takes no request body`);
   }
-  if (!isJsonContentType(request.contentType)) {
-    throw invalidArgument(`unsupported content type "${request.contentType}": send application/json`);
-  }
   try {
     if (route.body.kind === "request") return fromJsonString(input, text, options);
     return fromJson(input, { [route.body.field.jsonName]: JSON.parse(text) as JsonValue }, options);
   } catch (error) {
     throw invalidArgument(`invalid JSON body: ${reasonOf(error)}`);
   }
-}
-
-function isJsonContentType(contentType: string | undefined): boolean {
-  const mediaType = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
-  // No Content-Type at all still means JSON: this API speaks nothing else.
-  return mediaType === "" || mediaType === "application/json" || mediaType.endsWith("+json");
 }
 
 function setQueryParameters(

@@ -1,0 +1,67 @@
+// A request message that is not valid protobuf is the client's mistake: InvalidArgument on every protocol, as the
+// same mistake in JSON already is (and as connect-go answers both). connect-es reports it as Internal ("parse
+// binary: ..."), and raises it inside its own request pipeline, before any interceptor runs for a unary call, so
+// the first place it can be corrected is the response, in the one spot each protocol keeps its status.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { type UniversalServerResponse, createAsyncIterable, encodeEnvelope } from "@connectrpc/connect/protocol";
+import { codeToHttpStatus, errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { headerGrpcMessage, headerGrpcStatus } from "@connectrpc/connect/protocol-grpc";
+import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+
+function isMalformedMessage(code: Code, message: string): boolean {
+  return code === Code.Internal && message.startsWith("parse binary: ");
+}
+
+export async function correctMalformedMessage(response: UniversalServerResponse): Promise<UniversalServerResponse> {
+  const contentType = response.header?.get("content-type") ?? "";
+  const { body, trailer } = response;
+  if (body === undefined) return response;
+  if (contentType.startsWith("application/grpc-web")) return { ...response, body: correctTrailerFrames(body) };
+  if (contentType.startsWith("application/grpc") && trailer) return { ...response, body: correctingAtEnd(body, trailer) };
+  // Only Connect's unary error bodies are JSON, and a 500 is rare enough to read in full here.
+  if (response.status === 500 && contentType === "application/json" && !response.header?.has("content-encoding")) {
+    return correctConnectError(response, body);
+  }
+  return response;
+}
+
+/** Corrects a grpc-status in place; true when it did. */
+function correctStatusFields(fields: Headers): boolean {
+  const message = decodeURIComponent(fields.get(headerGrpcMessage) ?? "");
+  if (!isMalformedMessage(Number(fields.get(headerGrpcStatus)), message)) return false;
+  fields.set(headerGrpcStatus, String(Code.InvalidArgument));
+  return true;
+}
+
+/** gRPC sends its trailers after the body, so they are final once the body is. */
+async function* correctingAtEnd(body: AsyncIterable<Uint8Array>, trailer: Headers): AsyncIterable<Uint8Array> {
+  yield* body;
+  correctStatusFields(trailer);
+}
+
+/** gRPC-Web's status is in the trailer frame, the last chunk: connect-es yields each frame as one chunk. */
+async function* correctTrailerFrames(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  for await (const chunk of body) {
+    if (chunk[0] !== trailerFlag) {
+      yield chunk;
+      continue;
+    }
+    const fields = trailerParse(chunk.subarray(5));
+    yield correctStatusFields(fields) ? encodeEnvelope(trailerFlag, trailerSerialize(fields)) : chunk;
+  }
+}
+
+async function correctConnectError(
+  response: UniversalServerResponse,
+  body: AsyncIterable<Uint8Array>,
+): Promise<UniversalServerResponse> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  const bytes = Buffer.concat(chunks);
+  const error = errorFromJsonBytes(bytes, undefined, new ConnectError("", Code.Unknown));
+  if (!isMalformedMessage(error.code, error.rawMessage)) return { ...response, body: createAsyncIterable([bytes]) };
+  const corrected = errorToJsonBytes(new ConnectError(error.rawMessage, Code.InvalidArgument), undefined);
+  const header = new Headers(response.header);
+  header.set("content-length", String(corrected.byteLength));
+  return { ...response, status: codeToHttpStatus(Code.InvalidArgument), header, body: createAsyncIterable([corrected]) };
+}

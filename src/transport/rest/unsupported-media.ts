@@ -1,0 +1,42 @@
+// What a REST request must say about its body before the gateway reads it; otherwise 415 Unsupported Media Type.
+//
+// A route that takes a body takes JSON labelled application/json. POST, PUT and PATCH must carry that label even
+// with an empty body: a browser sends a POST without a content type, or with text/plain, form or multipart types,
+// cross-site without asking first (a CORS "simple" request), so reading those would let any web page call us, e.g.
+// to resend an SMS code. application/json is a type a simple request cannot carry, so the browser asks first and
+// CORS decides. A DELETE is never simple, so one without a content type is still read (RemovePhone has `body: "*"`
+// as in ZITADEL, whose clients send no body there).
+import { Code, ConnectError } from "@connectrpc/connect";
+import { unsupportedContentCoding } from "./content-encoding.js";
+import type { RestRoute } from "./rest-routes.js";
+
+const methodsThatMustLabelTheirBody = new Set(["POST", "PUT", "PATCH"]);
+
+/** The InvalidArgument error to answer with 415, or undefined when the gateway can read the body. */
+export function unsupportedMediaError(
+  route: RestRoute,
+  contentType: string | undefined,
+  contentEncoding: string | undefined,
+): ConnectError | undefined {
+  const mustBeJson = contentType !== undefined || methodsThatMustLabelTheirBody.has(route.httpMethod);
+  if (route.body.kind !== "none" && mustBeJson && !isJson(contentType)) {
+    const received = contentType === undefined ? "no content type" : `content type "${contentType}"`;
+    return new ConnectError(
+      `${route.httpMethod} ${route.template.source} takes application/json; received ${received}`,
+      Code.InvalidArgument,
+    );
+  }
+  const coding = unsupportedContentCoding(contentEncoding);
+  if (coding !== undefined) {
+    return new ConnectError(
+      `content encoding "${coding}" is not supported: send gzip, deflate, br or identity`,
+      Code.InvalidArgument,
+    );
+  }
+  return undefined;
+}
+
+/** application/json, with any parameters (such as charset); media types are case-insensitive. */
+function isJson(contentType: string | undefined): boolean {
+  return contentType?.split(";", 1)[0]?.trim().toLowerCase() === "application/json";
+}
