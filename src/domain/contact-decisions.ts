@@ -2,8 +2,16 @@
 // Both channels share this one state machine; only addresses and message texts differ.
 import { type Channel, type DomainError, errors } from "./errors.js";
 import type { EventBody } from "./events.js";
-import type { ContactState, FailurePolicy } from "./user-state.js";
+import type { ContactState } from "./user-state.js";
 import type { CodeHasher, CodePolicy } from "./verification-code.js";
+
+/** When a contact stops accepting codes after wrong ones. */
+export interface FailurePolicy {
+  /** Wrong codes in a row per contact after which verification is refused for a while. */
+  maxConsecutiveFailures: number;
+  /** The first lockout, counted from the last wrong code; each wrong code after it doubles the lockout. */
+  lockoutMs: number;
+}
 
 /** How a new address is to be confirmed. */
 export type Verification = { kind: "send"; urlTemplate?: string } | { kind: "return" } | { kind: "verified" };
@@ -94,9 +102,9 @@ export function decideVerification(
     return fail(contact.verified === undefined ? errors.noPendingCode() : errors.alreadyVerified(input.channel));
   }
   if (!code) return fail(errors.noPendingCode());
-  const lockedUntil = lockoutEnd(contact, policy.failures);
-  if (lockedUntil !== undefined && input.now < lockedUntil) {
-    return fail(errors.tooManyFailures(Math.ceil((lockedUntil.getTime() - input.now.getTime()) / 1000)));
+  const lockoutEnd = lockedUntil(contact, policy.failures);
+  if (lockoutEnd !== undefined && input.now < lockoutEnd) {
+    return fail(errors.tooManyFailures(Math.ceil((lockoutEnd.getTime() - input.now.getTime()) / 1000)));
   }
   if (code.failedAttempts >= policy.code.maxAttempts) return fail(errors.maxAttemptsReached());
   // A code whose key was retired from the keyring can no longer be checked: it is over, but not a wrong guess.
@@ -108,7 +116,22 @@ export function decideVerification(
   return { event: verifiedEvent(input.channel, pending) };
 }
 
-function lockoutEnd(contact: ContactState, policy: FailurePolicy): Date | undefined {
-  if (contact.failureStreak < policy.maxConsecutiveFailures || !contact.lastFailureAt) return undefined;
-  return new Date(contact.lastFailureAt.getTime() + policy.lockoutMs);
+// 2^50 ms alone is 35,000 years: doublings beyond it change nothing but could overflow to Infinity (or NaN with a
+// zero lockout), and a Date past the last one ECMAScript can hold is invalid, which would compare as not locked.
+const maxDoublings = 50;
+const lastValidDateMs = 8.64e15;
+
+/**
+ * Reaching the ceiling locks the contact for one lockout from the last wrong code; every wrong code after that
+ * (one is possible after each lockout) locks it again for twice as long as before, until a verification resets the
+ * streak. So persistent guessing gets a logarithmic number of guesses over time, not a steady rate.
+ */
+export function lockedUntil(
+  contact: Pick<ContactState, "failureStreak" | "lastFailureAt">,
+  policy: FailurePolicy,
+): Date | undefined {
+  const beyondCeiling = contact.failureStreak - policy.maxConsecutiveFailures;
+  if (beyondCeiling < 0 || !contact.lastFailureAt) return undefined;
+  const lockoutMs = policy.lockoutMs * 2 ** Math.min(beyondCeiling, maxDoublings);
+  return new Date(Math.min(contact.lastFailureAt.getTime() + lockoutMs, lastValidDateMs));
 }

@@ -14,14 +14,23 @@ export interface PhonePolicy {
 const smsCapable = new Set(["MOBILE", "FIXED_LINE_OR_MOBILE"]);
 const landline = new Set(["FIXED_LINE", "VOIP"]);
 
+// libphonenumber finds a number inside text and splits off extensions and RFC 3966 parameters (";isub="), dropping
+// the rest even with `extract: false`; a caller would never learn that part of the input was ignored. So the input
+// must be nothing but a number: digits (any script), space and dash separators, and + ( ) . /. Every extension
+// marker (ext, x, #, ",", ";") and every other character falls outside.
+const onlyANumber = /^\+?[\p{Nd}\p{Zs}\p{Pd}()./]+$/u;
+
 export function normalizePhoneNumber(input: string, policy: PhonePolicy): string {
   const trimmed = input.trim();
   if (!trimmed.startsWith("+") && !policy.defaultRegion) {
     throw errors.phoneInvalid("use international format: + and the country code");
   }
+  if (!onlyANumber.test(trimmed)) {
+    throw errors.phoneInvalid("must be only a phone number: digits, spaces and + - ( ) . /, no extension or other text");
+  }
   let parsed: ReturnType<typeof parsePhoneNumberWithError>;
   try {
-    parsed = parsePhoneNumberWithError(trimmed, policy.defaultRegion);
+    parsed = parsePhoneNumberWithError(trimmed, { defaultCountry: policy.defaultRegion, extract: false });
   } catch {
     throw errors.phoneInvalid("not a phone number");
   }

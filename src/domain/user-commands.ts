@@ -2,6 +2,7 @@
 // race decide again on the fresh state. Everything it touches outside memory goes through the ports.
 import {
   type CodeRequest,
+  type FailurePolicy,
   type IssuedCode,
   type Verification,
   assertAddressDiffers,
@@ -17,11 +18,12 @@ import { normalizeEmailAddress } from "./email-address.js";
 import { type Channel, DomainError, errors } from "./errors.js";
 import { type EventBody, type Profile, type UserEvent, parseContactEventType } from "./events.js";
 import type { IdGenerator } from "./ids.js";
+import { KeyedSerializer } from "./keyed-serializer.js";
 import { type MessageSealer, composeMessage } from "./outgoing-message.js";
 import { type PhonePolicy, normalizePhoneNumber } from "./phone-number.js";
 import { AppendConflict, type Clock, type OrganizationStore, type SealedMessage, type UserStore } from "./ports.js";
 import { checkUrlTemplate } from "./url-template.js";
-import { type FailurePolicy, type UserState, apply } from "./user-state.js";
+import { type UserState, apply } from "./user-state.js";
 import { type CodeHasher, type CodePolicy, type RandomIndex, generateCode } from "./verification-code.js";
 
 export interface VerificationPolicy {
@@ -93,6 +95,8 @@ interface CodeIssue {
 const maxRaceRetries = 5;
 
 export class UserCommands {
+  private readonly userQueue = new KeyedSerializer();
+
   constructor(private readonly deps: UserCommandsDeps) {}
 
   async addHumanUser(input: AddHumanUserInput): Promise<AddHumanUserResult> {
@@ -274,11 +278,23 @@ export class UserCommands {
   }
 
   /**
-   * Runs a decision against the latest state and appends its events with the sequence it was decided on. A lost race
-   * (another request or process appended first) is decided again on the fresh state, so limits and single use hold
-   * across processes without locks held between requests.
+   * Changes of one user queue behind each other within this process, so honest concurrent calls never lose a race
+   * among themselves; only another process sharing the database can still win one.
    */
-  private async change<T>(
+  private change<T>(
+    userId: string,
+    ownerOfNewUser: string,
+    decide: (state: UserState | undefined, now: Date) => Decision<T>,
+  ): Promise<T> {
+    return this.userQueue.run(userId, () => this.decideAndAppend(userId, ownerOfNewUser, decide));
+  }
+
+  /**
+   * Runs a decision against the latest state and appends its events with the sequence it was decided on. A lost race
+   * (another process appended first) is decided again on the fresh state, so limits and single use hold across
+   * processes without locks held between requests.
+   */
+  private async decideAndAppend<T>(
     userId: string,
     ownerOfNewUser: string,
     decide: (state: UserState | undefined, now: Date) => Decision<T>,
@@ -288,10 +304,7 @@ export class UserCommands {
       const now = this.deps.clock.now();
       const decision = decide(state, now);
       const events = stamp(userId, state?.resourceOwner ?? ownerOfNewUser, state?.sequence ?? 0, decision.events, now);
-      const next = events.reduce<UserState | undefined>(
-        (current, event) => apply(current, event, this.deps.policy.failures),
-        state,
-      );
+      const next = events.reduce<UserState | undefined>((current, event) => apply(current, event), state);
       if (!next) throw new Error("a change must produce the user state");
       try {
         await this.deps.users.append({

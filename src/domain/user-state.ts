@@ -1,5 +1,6 @@
 // The user aggregate's state, rebuilt by folding its events. The same fold produces the stored projection, so the
-// projection can always be checked against a replay of the events.
+// projection can always be checked against a replay of the events. It holds facts only, no policy: what a state
+// allows (a lockout, for instance) is decided from it with the policy of the day.
 import { type Profile, type UserEvent, parseContactEventType } from "./events.js";
 
 export interface PendingCode {
@@ -17,8 +18,9 @@ export interface ContactState {
   /** An address that awaits verification: a first address, or a change of a verified one. */
   pending?: string;
   code?: PendingCode;
-  /** Failed verifications in a row, across codes; only a success or a quiet window resets it. */
+  /** Wrong codes in a row, across codes and addresses; only a verification resets it. */
   failureStreak: number;
+  /** When the last wrong code came. */
   lastFailureAt?: Date;
 }
 
@@ -34,22 +36,15 @@ export interface UserState {
   changedAt: Date;
 }
 
-export interface FailurePolicy {
-  /** Consecutive failures per contact after which verification is refused for a while. */
-  maxConsecutiveFailures: number;
-  /** How long a contact stays refused, counted from its last counted failure. */
-  lockoutMs: number;
-}
-
 const emptyContact = (): ContactState => ({ failureStreak: 0 });
 
-export function replay(events: readonly UserEvent[], policy: FailurePolicy): UserState | undefined {
+export function replay(events: readonly UserEvent[]): UserState | undefined {
   let state: UserState | undefined;
-  for (const event of events) state = apply(state, event, policy);
+  for (const event of events) state = apply(state, event);
   return state;
 }
 
-export function apply(state: UserState | undefined, event: UserEvent, policy: FailurePolicy): UserState {
+export function apply(state: UserState | undefined, event: UserEvent): UserState {
   if (event.type === "user.human.added") {
     const { username, profile, email, phone } = event.payload;
     return {
@@ -70,13 +65,13 @@ export function apply(state: UserState | undefined, event: UserEvent, policy: Fa
   const { channel } = contactEvent;
   return {
     ...state,
-    [channel]: applyToContact(state[channel], event, policy),
+    [channel]: applyToContact(state[channel], event),
     sequence: event.sequence,
     changedAt: event.createdAt,
   };
 }
 
-function applyToContact(contact: ContactState, event: UserEvent, policy: FailurePolicy): ContactState {
+function applyToContact(contact: ContactState, event: UserEvent): ContactState {
   switch (event.type) {
     case "user.human.phone.changed":
     case "user.human.email.changed": {
@@ -96,7 +91,7 @@ function applyToContact(contact: ContactState, event: UserEvent, policy: Failure
       return { failureStreak: 0, verified: event.payload.value };
     case "user.human.phone.verification.failed":
     case "user.human.email.verification.failed":
-      return applyFailure(contact, event.payload.reason, event.createdAt, policy);
+      return applyFailure(contact, event.payload.reason, event.createdAt);
     case "user.human.phone.removed":
     case "user.human.email.removed": {
       // The failure count outlives the address, so removing and re-adding a locked contact does not unlock it.
@@ -110,16 +105,15 @@ function applyToContact(contact: ContactState, event: UserEvent, policy: Failure
 
 /**
  * Only a wrong code is a guess. Other failures (expired, dead or missing code, lockout) are refused before any
- * comparison: they are recorded as events but neither use up a code nor extend a lockout.
+ * comparison: they are recorded as events but neither use up a code nor extend a lockout. Time alone never resets
+ * the streak: a guesser who waits out each lockout must not get a fresh allowance of guesses.
  */
-function applyFailure(contact: ContactState, reason: string, at: Date, policy: FailurePolicy): ContactState {
+function applyFailure(contact: ContactState, reason: string, at: Date): ContactState {
   if (reason !== "INVALID_VERIFICATION_CODE" || !contact.code) return contact;
-  const quietLongEnough =
-    contact.lastFailureAt !== undefined && at.getTime() - contact.lastFailureAt.getTime() >= policy.lockoutMs;
   return {
     ...contact,
     code: { ...contact.code, failedAttempts: contact.code.failedAttempts + 1 },
-    failureStreak: quietLongEnough ? 1 : contact.failureStreak + 1,
+    failureStreak: contact.failureStreak + 1,
     lastFailureAt: at,
   };
 }

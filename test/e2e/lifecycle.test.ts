@@ -8,7 +8,8 @@ import { type EventReader, openEventReader } from "../helpers/events.js";
 import { type MethodName, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
-const maxConsecutiveFailures = 7;
+// Above 10, so that two codes can die in a row without a lockout.
+const maxConsecutiveFailures = 12;
 const lockoutMs = 60_000;
 const codeTtlMs = 10 * 60_000;
 
@@ -276,9 +277,6 @@ describe.each(["phone", "email"] as const)("%s lifecycle", (ch) => {
       const { userId, value, code: first } = await userPending();
       await killCode(userId, first);
       expect(expectFailure(await call(rpc.verify, { userId, verificationCode: first })).errorInfo?.reason).toBe("MAX_ATTEMPTS_REACHED");
-      // Ten wrong codes in a row would pass the ceiling of 7 of this server; a quiet spell as long as the lockout
-      // starts the consecutive count again (the code, 10 minutes long, is still alive and dead).
-      server.clock.advance(lockoutMs);
       await reader.appended(userId);
 
       const second = expectOk(await call(rpc.resend, { userId, returnCode: {} })).verificationCode as string;
@@ -520,56 +518,99 @@ describe.each(["phone", "email"] as const)("%s lifecycle", (ch) => {
   }
 
   describe("locked: the consecutive-failure ceiling", () => {
-    it(`wrong codes across resends reaching ${maxConsecutiveFailures} lock verification until the lockout passed; a resend does not reset it`, async () => {
-      const { userId, value, code: first } = await userPending();
-      await killCode(userId, first); // 5 in a row
-      const second = expectOk(await call(rpc.resend, { userId, returnCode: {} })).verificationCode as string;
-      for (const left of ["4", "3"]) {
-        // 6 and 7 in a row: the fresh code has fresh attempts
-        const failure = expectFailure(await call(rpc.verify, { userId, verificationCode: wrongFor(second) }));
-        expect(failure.errorInfo).toMatchObject({ reason: "INVALID_VERIFICATION_CODE", metadata: { attemptsLeft: left } });
+    /** Wrong codes across resends until the contact reaches the ceiling; returns a fresh, live code. */
+    async function reachCeiling(userId: string, firstCode: string): Promise<string> {
+      let code = firstCode;
+      for (let wrong = 0; wrong < maxConsecutiveFailures; wrong++) {
+        if (wrong > 0 && wrong % 5 === 0) code = await resend(userId);
+        await guessWrong(userId, code);
       }
+      return resend(userId);
+    }
+
+    async function resend(userId: string): Promise<string> {
+      return expectOk(await call(rpc.resend, { userId, returnCode: {} })).verificationCode as string;
+    }
+
+    /** The refusal of a locked contact, checked to be one, with its wait in seconds. */
+    async function lockedFor(userId: string, code: string): Promise<number> {
+      const refusal = expectFailure(await call(rpc.verify, { userId, verificationCode: code }));
+      expect(refusal).toMatchObject({ code: 8, errorInfo: { reason: "TOO_MANY_FAILURES" } });
+      return Number(refusal.errorInfo?.metadata.retryAfterSeconds);
+    }
+
+    async function guessWrong(userId: string, code: string): Promise<void> {
+      const failure = expectFailure(await call(rpc.verify, { userId, verificationCode: wrongFor(code) }));
+      expect(failure.errorInfo?.reason).toBe("INVALID_VERIFICATION_CODE");
+    }
+
+    it(`wrong codes across resends reaching ${maxConsecutiveFailures} lock verification for the lockout; a resend does not reset it`, async () => {
+      const { userId, value, code: first } = await userPending();
+      const second = await reachCeiling(userId, first);
       await reader.appended(userId);
 
-      // Locked: even the right code is refused, recorded, and tells when to retry.
-      const locked = await act(rpc.verify, { userId, verificationCode: second });
-      const refusal = expectFailure(locked.result);
-      expect(refusal).toMatchObject({ code: 8, errorInfo: { reason: "TOO_MANY_FAILURES" } });
-      const retryAfter = Number(refusal.errorInfo?.metadata.retryAfterSeconds);
-      expect(Number.isInteger(retryAfter)).toBe(true);
-      expect(retryAfter).toBeGreaterThan(0);
-      expect(retryAfter).toBeLessThanOrEqual(lockoutMs / 1000);
-      expect(locked.events).toEqual([ev("verification.failed")]);
+      // Locked: even the right code is refused, recorded, and told when to retry, counted from the last wrong code.
+      expect(await lockedFor(userId, second)).toBe(lockoutMs / 1000);
+      expect(await reader.appended(userId)).toEqual([ev("verification.failed")]);
 
       // A resend issues a code but does not reset the count.
       const resent = await act(rpc.resend, { userId, returnCode: {} });
       const third = expectOk(resent.result).verificationCode as string;
       expect(resent.events).toEqual([ev("code.added")]);
-      const stillLocked = await act(rpc.verify, { userId, verificationCode: third });
-      expect(expectFailure(stillLocked.result).errorInfo).toMatchObject({ reason: "TOO_MANY_FAILURES" });
-      expect(stillLocked.events).toEqual([ev("verification.failed")]);
+      expect(await lockedFor(userId, third)).toBe(lockoutMs / 1000);
+      expect(await reader.appended(userId)).toEqual([ev("verification.failed")]);
 
-      // Halfway through: still locked, and the refusal neither extends the lock nor uses up the code.
+      // Halfway through: still locked, and a refusal neither extends the lock nor uses up the code.
       server.clock.advance(lockoutMs / 2);
-      const halfway = expectFailure(await call(rpc.verify, { userId, verificationCode: third }));
-      expect(halfway.errorInfo?.reason).toBe("TOO_MANY_FAILURES");
-      expect(Number(halfway.errorInfo?.metadata.retryAfterSeconds)).toBeLessThan(retryAfter);
-      expect(expectFailure(await call(rpc.verify, { userId, verificationCode: wrongFor(third) })).errorInfo?.reason).toBe(
-        "TOO_MANY_FAILURES",
-      );
+      expect(await lockedFor(userId, third)).toBe(lockoutMs / 2000);
+      expect(await lockedFor(userId, wrongFor(third))).toBe(lockoutMs / 2000);
 
-      // Past the lockout, counted from the 7th wrong code: the count starts again and the right code verifies.
+      // Past the lockout the right code verifies.
       server.clock.advance(lockoutMs / 2);
       await reader.appended(userId);
-      const wrongAgain = await act(rpc.verify, { userId, verificationCode: wrongFor(third) });
-      expect(expectFailure(wrongAgain.result).errorInfo).toMatchObject({
-        reason: "INVALID_VERIFICATION_CODE",
-        metadata: { attemptsLeft: "4" },
-      });
       const verified = await act(rpc.verify, { userId, verificationCode: third });
       expectOk(verified.result);
       expect(verified.events).toEqual([ev("verified")]);
       expect(await contactOf(userId)).toEqual(shown(value, true));
+    });
+
+    it("after a lockout each wrong code locks again, twice as long as the lockout before: 1, 2, 4 lockouts", async () => {
+      const { userId, code: first } = await userPending();
+      let code = await reachCeiling(userId, first);
+      let wait = lockoutMs;
+      expect(await lockedFor(userId, code)).toBe(wait / 1000);
+      for (const doubled of [2 * lockoutMs, 4 * lockoutMs]) {
+        server.clock.advance(wait - 1_000);
+        expect(await lockedFor(userId, code), "a second before the end").toBe(1);
+        server.clock.advance(1_000);
+        code = await resend(userId);
+        await guessWrong(userId, code);
+        wait = doubled;
+        expect(await lockedFor(userId, code)).toBe(wait / 1000);
+      }
+    });
+
+    it("waiting out a lockout, even a quiet day, no longer buys another round of guesses: one wrong code, locked again", async () => {
+      const { userId, code: first } = await userPending();
+      await reachCeiling(userId, first);
+      server.clock.advance(24 * 60 * lockoutMs);
+      const code = await resend(userId);
+      await guessWrong(userId, code);
+      expect(await lockedFor(userId, code)).toBe((2 * lockoutMs) / 1000);
+    });
+
+    it("a success resets the count and the escalation: the next ceiling locks for one lockout again", async () => {
+      const { userId, code: first } = await userPending();
+      let code = await reachCeiling(userId, first);
+      server.clock.advance(lockoutMs);
+      await guessWrong(userId, code);
+      server.clock.advance(2 * lockoutMs);
+      code = await resend(userId);
+      expectOk(await call(rpc.verify, { userId, verificationCode: code }));
+
+      const next = expectOk(await call(rpc.set, { userId, [ch]: freshValue(ch), returnCode: {} })).verificationCode as string;
+      code = await reachCeiling(userId, next);
+      expect(await lockedFor(userId, code)).toBe(lockoutMs / 1000);
     });
 
     it("counts per contact: the other contact of a locked user still verifies", async () => {
@@ -579,11 +620,8 @@ describe.each(["phone", "email"] as const)("%s lifecycle", (ch) => {
         await call("addHumanUser", { profile, [ch]: { [ch]: value, returnCode: {} }, [rpc.other]: { [rpc.other]: otherValue, returnCode: {} } }),
       );
       const userId = added.userId as string;
-      const code = added[rpc.addedCode] as string;
-      await killCode(userId, code);
-      const second = expectOk(await call(rpc.resend, { userId, returnCode: {} })).verificationCode as string;
-      for (let i = 0; i < 2; i++) await call(rpc.verify, { userId, verificationCode: wrongFor(second) });
-      expect(expectFailure(await call(rpc.verify, { userId, verificationCode: second })).errorInfo?.reason).toBe("TOO_MANY_FAILURES");
+      const code = await reachCeiling(userId, added[rpc.addedCode] as string);
+      expect(await lockedFor(userId, code)).toBe(lockoutMs / 1000);
       const other = channels[rpc.other];
       expectOk(await call(other.verify, { userId, verificationCode: added[other.addedCode] as string }));
     });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { lockedUntil } from "../../src/domain/contact-decisions.js";
 import { normalizeEmailAddress } from "../../src/domain/email-address.js";
 import { createIdGenerator } from "../../src/domain/ids.js";
 import { normalizePhoneNumber } from "../../src/domain/phone-number.js";
@@ -28,10 +29,64 @@ describe("phone numbers", () => {
     expect(normalizePhoneNumber("+41 44 234 56 78", { allowLandline: true })).toBe("+41442345678");
   });
 
+  it.each([
+    "+41791112238abc",
+    "+41 79 111 22 37 call me",
+    "Phone: +41 79 111 22 38",
+    "tel:+41791112238",
+    "+41 79 111 22 38 ext. 12",
+    "+41 79 111 22 38 x12",
+    "+41 79 111 22 38 #12",
+    "+41791112238;ext=12",
+    "+41791112238;isub=12",
+    "+41791112238\u0000",
+    "+41 79\n111 22 38",
+    "+41791112238\u200b",
+  ])("refuses %j: anything besides the number would be dropped silently", (input) => {
+    expect(() => normalizePhoneNumber(input, strict)).toThrow(/PHONE-so0wa/);
+  });
+
+  it("takes the usual ways of writing a number", () => {
+    for (const input of ["+41 (0)79 111 22 38", "+41-79-111-22-38", "+41.79.111.22.38", "+41 79/111 22 38", "+41\u00a079 111\u201122 38"]) {
+      expect(normalizePhoneNumber(input, strict), input).toBe("+41791112238");
+    }
+  });
+
   it("refuses premium-rate, toll-free and shared-cost numbers, which invite toll fraud", () => {
     for (const number of ["+1 900 555 0100", "+1 800 555 0100", "+41 900 123 456", "+41 840 123 456"]) {
       expect(() => normalizePhoneNumber(number, { allowLandline: true }), number).toThrow(/PHONE-so0wa/);
     }
+  });
+});
+
+describe("lockouts", () => {
+  const policy = { maxConsecutiveFailures: 100, lockoutMs: 3_600_000 };
+  const lastFailureAt = new Date(Date.UTC(2026, 0, 1));
+  const after = (streak: number, lockoutMs = policy.lockoutMs) =>
+    lockedUntil({ failureStreak: streak, lastFailureAt }, { ...policy, lockoutMs });
+  const hours = (date: Date | undefined) => ((date?.getTime() ?? Number.NaN) - lastFailureAt.getTime()) / 3_600_000;
+
+  it("start at the ceiling and double with every wrong code after it, counted from the last one", () => {
+    expect(after(99)).toBeUndefined();
+    expect([100, 101, 102, 103, 112].map((streak) => hours(after(streak)))).toEqual([1, 2, 4, 8, 4096]);
+  });
+
+  it("allow at most 113 guesses in a year with the defaults: 100, then one after each of 1 + 2 + … + 4096 hours", () => {
+    let guesses = 100;
+    let at = 0;
+    for (let streak = 100; ; streak++) {
+      at += hours(after(streak));
+      if (at > 365 * 24) break;
+      guesses++;
+    }
+    expect(guesses).toBe(113);
+  });
+
+  it("stay a valid date however long the streak, and never lock with a zero lockout", () => {
+    const far = after(100_000);
+    expect(Number.isFinite(far?.getTime())).toBe(true);
+    expect(far?.getTime()).toBeGreaterThanOrEqual(after(160)?.getTime() ?? Number.NaN);
+    expect(after(100_000, 0)).toEqual(lastFailureAt);
   });
 });
 

@@ -1,9 +1,7 @@
 // Hand-made events and the changes they make, folded with the domain's own `apply`.
 import type { EventBody, UserEvent } from "../../../src/domain/events.js";
 import type { SealedMessage, UserChange } from "../../../src/domain/ports.js";
-import { type FailurePolicy, type UserState, apply } from "../../../src/domain/user-state.js";
-
-const policy: FailurePolicy = { maxConsecutiveFailures: 5, lockoutMs: 10 * 60_000 };
+import { type UserState, apply } from "../../../src/domain/user-state.js";
 
 export const at = (minute: number) => new Date(Date.UTC(2025, 0, 1, 12, minute));
 
@@ -31,7 +29,7 @@ function build(
     sequence: expectedSequence + i + 1,
     createdAt: at(expectedSequence + i + 1),
   }));
-  const next = events.reduce<UserState | undefined>((s, event) => apply(s, event, policy), state);
+  const next = events.reduce<UserState | undefined>((s, event) => apply(s, event), state);
   if (!next) throw new Error("a change needs at least one event");
   return { userId: user.id, expectedSequence, events, next, supersededChannels: [], outbox };
 }
