@@ -161,7 +161,7 @@ export const settings = {
     env: "VERIFYD_FAILURE_LOCKOUT",
     default: "1h",
     parse: duration,
-    description: "How long a contact past that count stays refused.",
+    description: "First lockout of a contact past that count, from its last wrong code; each further wrong code doubles it.",
   },
   defaultRegion: {
     flag: "default-region",
