@@ -1,4 +1,5 @@
-// verifyd as the bench runs it: from src/main.ts like `npm start`, on a database of its own under .bench/.
+// verifyd as the bench runs it: from src/main.ts like `npm start -- --production`, on a database of its own under
+// .bench/.
 import { cpSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type ServerProcess, repoRoot, startServerProcess } from "./server-process.js";
@@ -17,7 +18,7 @@ export function startVerifyd(options: VerifydOptions): Promise<ServerProcess> {
     script: "src/main.ts",
     // warn: nothing is logged per request at any level today, but the bench should not depend on that.
     args: [
-      ...["--port", "{port}", "--database", join(options.dataDir, "verifyd.sqlite"), "--log-level", "warn"],
+      ...["--production", "--port", "{port}", "--database", join(options.dataDir, "verifyd.sqlite"), "--log-level", "warn"],
       ...(options.args ?? []),
     ],
     ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
