@@ -1,6 +1,7 @@
 // `npm start`: reads the configuration, starts the server, and shuts down gracefully on SIGINT/SIGTERM.
 import { ConfigError, loadConfig } from "./config.js";
 import { startServer } from "./server.js";
+import { StartupError } from "./startup-error.js";
 
 try {
   const config = loadConfig(process.argv.slice(2), process.env);
@@ -14,7 +15,11 @@ try {
     });
   }
 } catch (error) {
-  if (error instanceof ConfigError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof StartupError ||
+    (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+  ) {
     console.error(`verifyd: ${(error as Error).message}`);
     process.exit(2);
   }

@@ -7,7 +7,9 @@ import { createHealthHandler } from "./api/health-handler.js";
 import { createUserServiceHandler } from "./api/user-service-handler.js";
 import type { Config } from "./config.js";
 import { createCodeHasher } from "./crypto/code-hmac.js";
-import { type Keyring, loadOrCreateKeyringFile } from "./crypto/keyring.js";
+import type { Keyring } from "./crypto/keyring.js";
+import { loadKeyringFile } from "./crypto/keyring-file.js";
+import { checkKeyring } from "./crypto/keyring-guard.js";
 import { createMessageSealer } from "./crypto/message-sealer.js";
 import { createConsoleSink } from "./delivery/console-sink.js";
 import type { DeliveryProvider } from "./delivery/delivery-provider.js";
@@ -18,10 +20,13 @@ import { UserCommands } from "./domain/user-commands.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
 import { UserService } from "./gen/zitadel/user/v2/user_service_pb.js";
 import { type Logger, createLogger } from "./logger.js";
-import { openDatabase } from "./store/open-database.js";
+import { type DatabaseHandle, openDatabase } from "./store/open-database.js";
+import { SqliteKeyStore } from "./store/sqlite-key-store.js";
 import { SqliteOrganizationStore } from "./store/sqlite-organization-store.js";
 import { SqliteOutboxStore } from "./store/sqlite-outbox-store.js";
 import { SqliteUserStore } from "./store/sqlite-user-store.js";
+import { createStorageHealth } from "./store/storage-health.js";
+import { StartupError } from "./startup-error.js";
 import { rpcContextValues } from "./transport/call-context.js";
 import { applyCors } from "./transport/cors.js";
 import { createErrorInterceptor } from "./api/error-interceptor.js";
@@ -52,15 +57,32 @@ const systemClock: Clock = { now: () => new Date() };
 export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
-  const database = openDatabase(config.database);
-  const keyring = loadKeyring(config);
+  for (const setting of config.warnings) logger.warn("development-only setting", { setting });
+  const database = openDatabase(config.database, { integrityCheck: config.integrityCheck });
+  try {
+    return await startOn(database, config, logger, clock, overrides);
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+}
+
+async function startOn(
+  database: DatabaseHandle,
+  config: Config,
+  logger: Logger,
+  clock: Clock,
+  overrides: ServerOverrides,
+): Promise<RunningServer> {
+  const storage = createStorageHealth({ logger, probeRead: database.probeRead, probeWrite: database.probeWrite });
+  const keyring = openKeyring(config, new SqliteKeyStore(database.db, storage), logger, clock);
   const newId = createIdGenerator(() => clock.now(), randomInt);
   const sealer = createMessageSealer(keyring);
-  const organizations = new SqliteOrganizationStore(database.db, newId);
+  const organizations = new SqliteOrganizationStore(database.db, newId, storage);
   await organizations.defaultOrganization();
 
   const commands = new UserCommands({
-    users: new SqliteUserStore(database.db),
+    users: new SqliteUserStore(database.db, storage),
     organizations,
     clock,
     newId,
@@ -84,7 +106,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       Health,
       createHealthHandler({
         services: [UserService.typeName],
-        isServing: () => !closing && database.isReadable(),
+        isServing: () => !closing && storage.isHealthy(),
       }),
     ),
   ];
@@ -116,11 +138,12 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     );
   }
   const outbox = startOutboxWorker({
-    outbox: new SqliteOutboxStore(database.db),
+    outbox: new SqliteOutboxStore(database.db, { storage }),
     sealer,
     ...(provider ? { provider } : {}),
     clock,
     logger,
+    retentionMs: config.outboxRetentionMs,
   });
 
   const listener = createListener({
@@ -136,8 +159,11 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     },
   });
   await new Promise<void>((resolve, reject) => {
-    listener.server.once("error", reject);
+    listener.server.once("error", (error) => reject(explainListenFailure(error, config)));
     listener.server.listen(config.port, config.host, () => resolve());
+  }).catch(async (error: unknown) => {
+    await outbox.stop();
+    throw error;
   });
   const { port } = listener.server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -158,6 +184,30 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   };
 }
 
-function loadKeyring(config: Config): Keyring {
-  return config.keys ?? loadOrCreateKeyringFile(join(dirname(config.database), "keyring.json"));
+/** The configured keyring, or the one in the data directory; refused if it cannot open what the database holds. */
+function openKeyring(config: Config, records: SqliteKeyStore, logger: Logger, clock: Clock): Keyring {
+  const path = join(dirname(config.database), "keyring.json");
+  const keyring = config.keys ?? loadKeyringFile(path, { mayCreate: !records.holdsData() });
+  const { retiredIds } = checkKeyring(keyring, config.keys ? "VERIFYD_KEYS / --keys" : path, records, clock.now());
+  if (retiredIds.length > 0) {
+    logger.warn("the keyring has none of the keys this database was used with: codes and messages made with those count as expired", {
+      keyIds: keyring.ids,
+      retiredKeyIds: retiredIds,
+    });
+  }
+  return keyring;
+}
+
+function explainListenFailure(error: NodeJS.ErrnoException, config: Config): Error {
+  const where = `${config.host} port ${config.port}`;
+  if (error.code === "EADDRINUSE") {
+    return new StartupError(`${where} is already in use by another process; stop it or choose another --port / PORT`);
+  }
+  if (error.code === "EACCES") {
+    return new StartupError(`not allowed to listen on ${where}; choose a --port / PORT above 1023 or grant the permission`);
+  }
+  if (error.code === "EADDRNOTAVAIL") {
+    return new StartupError(`${config.host} is not an address of this machine; choose another --host / HOST`);
+  }
+  return error;
 }

@@ -14,6 +14,7 @@ const codeOfKind: Record<ErrorKind, Code> = {
   FailedPrecondition: Code.FailedPrecondition,
   ResourceExhausted: Code.ResourceExhausted,
   Aborted: Code.Aborted,
+  Unavailable: Code.Unavailable,
 };
 
 export function toConnectError(error: DomainError): ConnectError {

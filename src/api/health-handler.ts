@@ -1,4 +1,5 @@
-// gRPC's standard health service: SERVING while the database answers and the server is not shutting down.
+// gRPC's standard health service: SERVING while the storage works (reads answer and writes are not failing) and the
+// server is not shutting down.
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { type Health, HealthCheckResponse_ServingStatus as Status } from "../gen/grpc/health/v1/health_pb.js";

@@ -1,16 +1,16 @@
 // Secret keys by id: the current one signs and seals, older ones still verify and open, so a rotation never
-// invalidates codes already issued. Keys come from config, or are generated once into the data directory.
-import { type KeyObject, createSecretKey, hkdfSync, randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+// invalidates codes already issued. Keys come from config, or from a file in the data directory (keyring-file.ts).
+import { type KeyObject, createSecretKey, hkdfSync } from "node:crypto";
 
 export interface Keyring {
   currentId: string;
+  /** Every key id, the current one first. */
+  ids: readonly string[];
   /** Derives a 32-byte key for one purpose from the master key `keyId`; undefined for an unknown id. */
   derive(keyId: string, purpose: string): KeyObject | undefined;
 }
 
-const masterKeyBytes = 32;
+export const masterKeyBytes = 32;
 
 export function createKeyring(currentId: string, masterKeys: ReadonlyMap<string, Buffer>): Keyring {
   if (!masterKeys.has(currentId)) throw new Error(`the current key "${currentId}" is not in the keyring`);
@@ -18,6 +18,7 @@ export function createKeyring(currentId: string, masterKeys: ReadonlyMap<string,
   const derived = new Map<string, KeyObject>();
   return {
     currentId,
+    ids: [currentId, ...[...masterKeys.keys()].filter((id) => id !== currentId)],
     derive(keyId, purpose) {
       const cacheKey = `${keyId}\0${purpose}`;
       const cached = derived.get(cacheKey);
@@ -51,28 +52,4 @@ export function parseKeyList(value: string): Keyring {
   const first = entries[0];
   if (!first) throw new Error("the key list is empty");
   return createKeyring(first[0], new Map(entries));
-}
-
-interface KeyringFile {
-  current: string;
-  keys: Record<string, string>;
-}
-
-/** Reads the keyring file, creating it (owner-only) with one fresh key when it does not exist yet. */
-export function loadOrCreateKeyringFile(path: string): Keyring {
-  mkdirSync(dirname(path), { recursive: true });
-  const fresh: KeyringFile = { current: "1", keys: { "1": randomBytes(masterKeyBytes).toString("base64") } };
-  try {
-    // "wx" fails if the file exists, so two processes starting together agree on one key.
-    writeFileSync(path, `${JSON.stringify(fresh, null, 2)}\n`, { flag: "wx", mode: 0o600 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  }
-  chmodSync(path, 0o600);
-  const file = JSON.parse(readFileSync(path, "utf8")) as KeyringFile;
-  return parseKeyList(
-    [file.current, ...Object.keys(file.keys).filter((id) => id !== file.current)]
-      .map((id) => `${id}:${file.keys[id]}`)
-      .join(","),
-  );
 }

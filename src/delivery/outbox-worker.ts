@@ -1,6 +1,8 @@
 // Delivers sealed messages from the outbox at least once: a message is claimed with a lease, opened, handed to the
 // provider and only then marked delivered (which wipes it). A crash between the two redelivers after the lease.
-// Without a provider the worker still wipes messages whose code expired, so no code waits at rest for nothing.
+// Without a provider the worker still wipes messages whose code expired, so no code waits at rest for nothing, and
+// deletes delivered and expired rows after a retention period, so a resend flood does not grow the table for ever.
+import { DomainError } from "../domain/errors.js";
 import type { MessageSealer, OutgoingMessage } from "../domain/outgoing-message.js";
 import type { Clock, OutboxStore } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
@@ -12,6 +14,8 @@ export interface OutboxWorkerOptions {
   provider?: DeliveryProvider;
   clock: Clock;
   logger: Logger;
+  /** Delivered and expired messages are deleted this long after their code expired. */
+  retentionMs: number;
   pollIntervalMs?: number;
   batchSize?: number;
   /** A delivery that takes longer fails (and is retried after a back-off). */
@@ -19,18 +23,19 @@ export interface OutboxWorkerOptions {
 }
 
 export interface OutboxWorker {
-  /** Delivers what is due now and wipes what expired; returns the number delivered. */
+  /** Delivers what is due now, wipes what expired and deletes what is past retention; returns the number delivered. */
   runOnce(): Promise<number>;
   stop(): Promise<void>;
 }
 
 export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
-  const { outbox, sealer, provider, clock, logger } = options;
+  const { outbox, sealer, provider, clock, logger, retentionMs } = options;
   const batchSize = options.batchSize ?? 50;
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
 
   async function deliverDue(): Promise<number> {
     await outbox.expire(clock.now());
+    await outbox.purge(new Date(clock.now().getTime() - retentionMs));
     if (!provider) return 0;
     let delivered = 0;
     for (const message of await outbox.claimDue(clock.now(), batchSize)) {
@@ -67,7 +72,10 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   };
   const timer = setInterval(() => {
     if (running) return;
-    runOnce().catch((error: unknown) => logger.error("outbox worker failed", { error }));
+    runOnce().catch((error: unknown) => {
+      // An unavailable storage has logged its episode already; a line per tick would flood the log.
+      if (!(error instanceof DomainError && error.kind === "Unavailable")) logger.error("outbox worker failed", { error });
+    });
   }, options.pollIntervalMs ?? 250);
   timer.unref();
 

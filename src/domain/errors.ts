@@ -7,7 +7,8 @@ export type ErrorKind =
   | "AlreadyExists"
   | "FailedPrecondition"
   | "ResourceExhausted"
-  | "Aborted";
+  | "Aborted"
+  | "Unavailable";
 
 export class DomainError extends Error {
   constructor(
@@ -63,6 +64,8 @@ export const errors = {
     new DomainError("FailedPrecondition", "COMMAND-ahs0u", `${label(channel)} already verified`, "ALREADY_VERIFIED"),
   concurrentUpdate: () =>
     new DomainError("Aborted", "COMMAND-0w1ir", "The user changed concurrently; try again", "CONCURRENT_UPDATE"),
+  storageUnavailable: () =>
+    new DomainError("Unavailable", "STORAGE-n4fUl", "Storage is unavailable; try again later", "STORAGE_UNAVAILABLE"),
 } as const;
 
 export type Channel = "phone" | "email";

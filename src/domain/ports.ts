@@ -78,4 +78,6 @@ export interface OutboxStore {
   discard(id: string): Promise<void>;
   /** Wipes the bodies of undelivered messages that expired; returns how many. */
   expire(now: Date): Promise<number>;
+  /** Deletes delivered and expired messages whose code expired before `before`; never pending ones. Returns how many. */
+  purge(before: Date): Promise<number>;
 }

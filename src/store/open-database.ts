@@ -1,44 +1,97 @@
-// Opens the one SQLite file the service keeps everything in, and brings its schema up to date.
+// Opens the one SQLite file the service keeps everything in, checks it, and brings its schema up to date. Anything
+// that keeps the file from opening is a StartupError naming the file and what to do.
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
-import Database from "better-sqlite3";
+import Database, { SqliteError } from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { StartupError } from "../startup-error.js";
+import type { SqliteFailure } from "./sqlite-errors.js";
 
 export type Db = BetterSQLite3Database & { $client: Database.Database };
 
 export interface DatabaseHandle {
   db: Db;
   sqlite: Database.Database;
-  /** Whether the file can be read right now; for health checks. */
-  isReadable(): boolean;
+  /** A cheap read, for health checks. */
+  probeRead(): void;
+  /** A write transaction the size of a large call, for health checks while writes fail. */
+  probeWrite(): void;
   close(): void;
 }
 
-const migrationsFolder = join(import.meta.dirname, "migrations");
+export interface OpenDatabaseOptions {
+  /** SQLite's quick_check before anything else reads the file; on by default. */
+  integrityCheck?: boolean;
+}
 
-export function openDatabase(path: string): DatabaseHandle {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  // The file holds names, phone numbers and emails: owner-only. SQLite gives its -wal and -shm files the same mode.
-  closeSync(openSync(path, "a", 0o600));
-  const sqlite = new Database(path);
-  // First, so that a second process on the file waits for locks, even for the switch to WAL, instead of failing.
-  sqlite.pragma("busy_timeout = 5000");
-  sqlite.pragma("journal_mode = WAL");
-  sqlite.pragma("synchronous = NORMAL");
-  sqlite.pragma("foreign_keys = ON");
-  const db = drizzle(sqlite);
-  migrateConcurrently(db);
-  const probe = sqlite.prepare("SELECT count(*) FROM organizations");
-  const isReadable = () => {
-    try {
-      probe.get();
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  return { db, sqlite, isReadable, close: () => sqlite.close() };
+const migrationsFolder = join(import.meta.dirname, "migrations");
+/** Comfortably more than one call writes (a few pages), so a probe that fits means calls fit too. */
+const probeBytes = 64 * 1024;
+
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): DatabaseHandle {
+  createOwnerOnly(path);
+  let sqlite: Database.Database | undefined;
+  try {
+    sqlite = new Database(path);
+    // First, so that a second process on the file waits for locks, even for the switch to WAL, instead of failing.
+    sqlite.pragma("busy_timeout = 5000");
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("synchronous = NORMAL");
+    sqlite.pragma("foreign_keys = ON");
+    if (options.integrityCheck ?? true) checkIntegrity(sqlite, path);
+    const db = drizzle(sqlite);
+    migrateConcurrently(db);
+    const read = sqlite.prepare("SELECT count(*) FROM organizations");
+    const write = sqlite.prepare("INSERT OR REPLACE INTO storage_probe (id, written_at, room) VALUES (1, ?, zeroblob(?))");
+    const opened = sqlite;
+    return {
+      db,
+      sqlite,
+      probeRead: () => void read.get(),
+      probeWrite: () => void write.run(Date.now(), probeBytes),
+      close: () => opened.close(),
+    };
+  } catch (error) {
+    sqlite?.close();
+    throw error instanceof SqliteError ? explainOpenFailure(error, path) : error;
+  }
+}
+
+function createOwnerOnly(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // The file holds names, phone numbers and emails: owner-only. SQLite gives its -wal and -shm files the same mode.
+    closeSync(openSync(path, "a", 0o600));
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new StartupError(
+      `cannot create or open the database ${path} (${code ?? message}); check that its directory exists and is writable by this user, or choose another file with --database / DATABASE_URL`,
+    );
+  }
+}
+
+function checkIntegrity(sqlite: Database.Database, path: string): void {
+  const problems = (sqlite.pragma("quick_check") as { quick_check: string }[]).map((row) => row.quick_check);
+  if (problems.length === 1 && problems[0] === "ok") return;
+  throw new StartupError(
+    `the database ${path} is damaged (quick_check: ${problems[0]}); restore it from a backup (--skip-integrity-check starts anyway and serves what is readable)`,
+  );
+}
+
+function explainOpenFailure(error: SqliteFailure, path: string): StartupError {
+  if (error.code === "SQLITE_NOTADB") {
+    return new StartupError(`${path} is not a SQLite database; give verifyd's database file with --database / DATABASE_URL`);
+  }
+  if (error.code.startsWith("SQLITE_CORRUPT")) {
+    return new StartupError(`the database ${path} is damaged (${error.message}); restore it from a backup`);
+  }
+  if (error.code.startsWith("SQLITE_CANTOPEN") || error.code.startsWith("SQLITE_READONLY")) {
+    return new StartupError(
+      `cannot write the database ${path} or its -wal and -shm files next to it (${error.code}); make its directory writable by this user`,
+    );
+  }
+  return new StartupError(`cannot open the database ${path}: ${error.message} (${error.code})`);
 }
 
 /**

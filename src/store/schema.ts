@@ -72,3 +72,24 @@ export const outbox = sqliteTable(
     index("outbox_by_contact").on(table.userId, table.channel, table.status),
   ],
 );
+
+/**
+ * Every master key id this database has been used with, and a fingerprint of its key (an HMAC under a key derived
+ * for that purpose alone, which reveals nothing about the key): a keyring with another key under a known id is
+ * refused at start instead of turning every stored code into a wrong guess.
+ */
+export const keys = sqliteTable("keys", {
+  id: text("id").primaryKey(),
+  fingerprint: text("fingerprint").notNull(),
+  recordedAt: timestamp("recorded_at").notNull(),
+});
+
+/**
+ * One row rewritten by the health check while writes fail, to find out when they work again. It carries as many
+ * bytes as a large call writes, since on a nearly full disk a tiny write may still fit where calls do not.
+ */
+export const storageProbe = sqliteTable("storage_probe", {
+  id: integer("id").primaryKey(),
+  writtenAt: timestamp("written_at").notNull(),
+  room: blob("room", { mode: "buffer" }).notNull(),
+});

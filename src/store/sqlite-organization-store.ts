@@ -3,6 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Organization, OrganizationStore } from "../domain/ports.js";
 import type { Db } from "./open-database.js";
 import { organizations } from "./schema.js";
+import { type StorageGuard, unmonitoredStorage } from "./storage-health.js";
 
 const columns = { id: organizations.id, name: organizations.name, createdAt: organizations.createdAt };
 
@@ -14,6 +15,7 @@ export class SqliteOrganizationStore implements OrganizationStore {
   constructor(
     db: Db,
     private readonly newId: () => string,
+    private readonly storage: StorageGuard = unmonitoredStorage,
   ) {
     this.selectById = db
       .select(columns)
@@ -30,15 +32,19 @@ export class SqliteOrganizationStore implements OrganizationStore {
   }
 
   async defaultOrganization(): Promise<Organization> {
+    return this.storage.use(() => this.findOrCreateDefault());
+  }
+
+  async find(id: string): Promise<Organization | undefined> {
+    return this.storage.use(() => this.selectById.get({ id }));
+  }
+
+  private findOrCreateDefault(): Organization {
     const existing = this.selectDefault.get();
     if (existing) return existing;
     this.insertDefault.run({ id: this.newId(), createdAt: new Date() });
     const created = this.selectDefault.get();
     if (!created) throw new Error("the default organization vanished right after it was created");
     return created;
-  }
-
-  async find(id: string): Promise<Organization | undefined> {
-    return this.selectById.get({ id });
   }
 }

@@ -4,10 +4,12 @@ import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import type { OutboxStore, SealedMessage } from "../domain/ports.js";
 import type { Db } from "./open-database.js";
 import { outbox } from "./schema.js";
+import { type StorageGuard, unmonitoredStorage } from "./storage-health.js";
 
 export interface SqliteOutboxStoreOptions {
   /** How long a claimed message is left to its worker before another may claim it. */
   leaseMs?: number;
+  storage?: StorageGuard;
 }
 
 // Conditions and SET clauses bind a placeholder's value as it is, without the column's encoding, so timestamps are
@@ -16,14 +18,17 @@ const param = (name: string) => sql`${sql.placeholder(name)}`;
 
 export class SqliteOutboxStore implements OutboxStore {
   private readonly leaseMs: number;
+  private readonly storage: StorageGuard;
   private readonly claim;
   private readonly deliver;
   private readonly fail;
   private readonly expireDue;
   private readonly discardOne;
+  private readonly deleteFinished;
 
   constructor(db: Db, options: SqliteOutboxStoreOptions = {}) {
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.storage = options.storage ?? unmonitoredStorage;
     const due = db
       .select({ id: outbox.id })
       .from(outbox)
@@ -76,10 +81,17 @@ export class SqliteOutboxStore implements OutboxStore {
       .set({ status: "expired", sealed: null, claimedUntil: null })
       .where(and(eq(outbox.status, "pending"), lte(outbox.expiresAt, param("now"))))
       .prepare();
+    // Found through outbox_due (status, expires_at); pending messages are never deleted here.
+    this.deleteFinished = db
+      .delete(outbox)
+      .where(and(inArray(outbox.status, ["delivered", "expired"]), lte(outbox.expiresAt, param("before"))))
+      .prepare();
   }
 
   async claimDue(now: Date, limit: number): Promise<SealedMessage[]> {
-    const rows = this.claim.all({ now: now.getTime(), limit, claimedUntil: now.getTime() + this.leaseMs });
+    const rows = this.storage.use(() =>
+      this.claim.all({ now: now.getTime(), limit, claimedUntil: now.getTime() + this.leaseMs }),
+    );
     return rows
       // A pending message always has its body; only delivery and expiry wipe it.
       .map(({ sealed, ...row }) => ({ ...row, sealed: new Uint8Array(sealed as Buffer) }))
@@ -87,20 +99,24 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async markDelivered(id: string, at: Date): Promise<void> {
-    this.deliver.run({ id, at: at.getTime() });
+    this.storage.use(() => this.deliver.run({ id, at: at.getTime() }));
   }
 
   /** The message stays due, after a back-off that grows with its attempts. */
   async markFailed(id: string, at: Date, error: string): Promise<void> {
-    this.fail.run({ id, at: at.getTime(), error });
+    this.storage.use(() => this.fail.run({ id, at: at.getTime(), error }));
   }
 
   /** Wipes a message that can never be delivered, e.g. sealed with a key no longer in the keyring. */
   async discard(id: string): Promise<void> {
-    this.discardOne.run({ id });
+    this.storage.use(() => this.discardOne.run({ id }));
   }
 
   async expire(now: Date): Promise<number> {
-    return this.expireDue.run({ now: now.getTime() }).changes;
+    return this.storage.use(() => this.expireDue.run({ now: now.getTime() }).changes);
+  }
+
+  async purge(before: Date): Promise<number> {
+    return this.storage.use(() => this.deleteFinished.run({ before: before.getTime() }).changes);
   }
 }

@@ -6,6 +6,7 @@ import type { UserState } from "../domain/user-state.js";
 import type { Db } from "./open-database.js";
 import { events, outbox, users } from "./schema.js";
 import { isUniqueViolation } from "./sqlite-errors.js";
+import { type StorageGuard, unmonitoredStorage } from "./storage-health.js";
 
 const placeholder = sql.placeholder;
 
@@ -20,7 +21,10 @@ export class SqliteUserStore implements UserStore {
   /** Immediate, so the write lock is taken before the sequence check rather than after it. */
   private readonly appendInTransaction;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly storage: StorageGuard = unmonitoredStorage,
+  ) {
     this.selectState = db
       .select({ state: users.state })
       .from(users)
@@ -97,12 +101,12 @@ export class SqliteUserStore implements UserStore {
   }
 
   async load(userId: string): Promise<UserState | undefined> {
-    return this.selectState.get({ id: userId })?.state;
+    return this.storage.use(() => this.selectState.get({ id: userId })?.state);
   }
 
   async append(change: UserChange): Promise<void> {
     try {
-      this.appendInTransaction(change);
+      this.storage.write(() => this.appendInTransaction(change));
     } catch (error) {
       // Behind the check in write(), the primary key of events is the last guard of the sequence.
       if (isUniqueViolation(error, "events.aggregate_id")) {
@@ -117,7 +121,7 @@ export class SqliteUserStore implements UserStore {
 
   async events(userId: string): Promise<UserEvent[]> {
     // A row has exactly an event's fields; its type and payload were written from a UserEvent.
-    return this.selectEvents.all({ id: userId }) as UserEvent[];
+    return this.storage.use(() => this.selectEvents.all({ id: userId }) as UserEvent[]);
   }
 
   private write(change: UserChange): void {

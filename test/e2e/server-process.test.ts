@@ -269,6 +269,15 @@ describe("--dev-print-codes and flag checks", () => {
     expect(stderr).not.toMatch(/^\s+at /m);
   });
 
+  it("warns once per development-only setting at start, naming it", async () => {
+    const server = await startServerProcess(tempDatabase(), { args: ["--keys", `1:${randomBytes(32).toString("base64")}`] });
+    await server.stop();
+    const warnings = server.stderr
+      .map((line) => JSON.parse(line) as { level: string; message: string; setting?: string })
+      .filter((entry) => entry.message === "development-only setting");
+    expect(warnings).toEqual([expect.objectContaining({ level: "warn", setting: expect.stringMatching(/^--keys: /) })]);
+  });
+
   it("does not echo any part of a malformed key to stderr", async () => {
     const secret = randomBytes(32).toString("base64");
     // A key without its id: the whole value is the secret.

@@ -40,7 +40,16 @@ export interface ServerProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** How long the child may take to print "verifyd listening". */
   startTimeoutMs?: number;
+  /**
+   * Ignore SIGXFSZ, so that a file-size limit set on the child later (`prlimit --pid`) makes its writes fail with
+   * EFBIG, as on a full disk, instead of killing it. The ignored disposition survives the exec into node.
+   */
+  ignoreFileSizeSignal?: boolean;
+  /** Run as this user (only root may); for permission tests, which root would pass regardless. */
+  user?: { uid: number; gid: number };
 }
+
+type SpawnOptions = Pick<ServerProcessOptions, "env" | "ignoreFileSizeSignal" | "user">;
 
 /** Every child spawned here that has not exited yet, also those still starting or expected to fail. */
 const running = new Set<{ child: ChildProcess; exited: Promise<ProcessExit> }>();
@@ -51,7 +60,7 @@ process.once("exit", () => {
 
 /** Starts the server on `database` and resolves once it listens; rejects with its stderr if it exits first. */
 export async function startServerProcess(database: string, options: ServerProcessOptions = {}): Promise<ServerProcess> {
-  const { child, stdout, stderr, exited, lines } = spawnServer(database, options.args ?? [], options.env);
+  const { child, stdout, stderr, exited, lines } = spawnServer(database, options.args ?? [], options);
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
 
   const stop = (killAfterMs = 10_000) => terminate(child, exited, killAfterMs);
@@ -116,9 +125,9 @@ export async function startServerProcess(database: string, options: ServerProces
 export async function runServerProcessToExit(
   database: string,
   args: string[],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: SpawnOptions & { timeoutMs?: number } = {},
 ): Promise<FinishedProcess> {
-  const { child, stdout, stderr, exited } = spawnServer(database, args, options.env);
+  const { child, stdout, stderr, exited } = spawnServer(database, args, options);
   const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
   try {
     const exit = await exited;
@@ -144,12 +153,19 @@ async function terminate(child: ChildProcess, exited: Promise<ProcessExit>, kill
   }
 }
 
-function spawnServer(database: string, args: string[], env: NodeJS.ProcessEnv | undefined) {
-  const child = spawn(
+function spawnServer(database: string, args: string[], options: SpawnOptions) {
+  const command = [
     process.execPath,
-    ["--import", "tsx", "src/main.ts", "--port", "0", "--database", database, "--log-level", "info", ...args],
-    { cwd: repoRoot, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] },
-  );
+    ...["--import", "tsx", "src/main.ts", "--port", "0", "--database", database, "--log-level", "info", ...args],
+  ];
+  // `exec` keeps the pid, so the child's pid is node's.
+  const [file, ...argv] = options.ignoreFileSizeSignal ? ["sh", "-c", 'trap "" XFSZ; exec "$@"', "sh", ...command] : command;
+  const child = spawn(file as string, argv, {
+    cwd: repoRoot,
+    env: childEnv(options.env),
+    stdio: ["ignore", "pipe", "pipe"],
+    ...options.user,
+  });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const lines = new EventEmitter<{ line: [stream: "stdout" | "stderr", line: string] }>();

@@ -85,4 +85,29 @@ describe("SqliteOutboxStore", () => {
     for (const id of ["m2", "m3"]) expect(row(id)).toMatchObject({ status: "expired", sealed: null });
     expect(await outbox.expire(at(40))).toBe(0);
   });
+
+  it("deletes delivered and expired messages whose code expired before the cut-off, never pending ones", async () => {
+    const { db, sqlite, path } = await withMessages();
+    // m4 expires later and is still pending when the others are long gone.
+    await new SqliteUserStore(db).append({ ...userAdded("u2", "grace"), outbox: [message("m4", "u2", at(4), at(90))] });
+    const outbox = new SqliteOutboxStore(db);
+    await outbox.claimDue(at(10), 1);
+    await outbox.markDelivered("m1", at(10));
+    await outbox.discard("m2");
+    const ids = () => (sqlite.prepare("SELECT id FROM outbox ORDER BY id").all() as { id: string }[]).map((r) => r.id);
+
+    expect(await outbox.purge(at(29))).toBe(0);
+    expect(ids()).toEqual(["m1", "m2", "m3", "m4"]);
+    // m3 is still pending: past its expiry, but not yet wiped by expire(), so it stays.
+    expect(await outbox.purge(at(30))).toBe(2);
+    expect(ids()).toEqual(["m3", "m4"]);
+    await outbox.expire(at(31));
+    expect(await outbox.purge(at(100))).toBe(1);
+    expect(ids()).toEqual(["m4"]);
+
+    const plan = openTemp(path).sqlite
+      .prepare("EXPLAIN QUERY PLAN DELETE FROM outbox WHERE status IN ('delivered', 'expired') AND expires_at <= 0")
+      .all() as { detail: string }[];
+    expect(plan.map((step) => step.detail).join("\n")).toContain("outbox_due");
+  });
 });

@@ -1,10 +1,12 @@
 import { type KeyObject, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createCodeHasher } from "../../src/crypto/code-hmac.js";
-import { loadOrCreateKeyringFile, parseKeyList } from "../../src/crypto/keyring.js";
+import { parseKeyList } from "../../src/crypto/keyring.js";
+import { loadKeyringFile } from "../../src/crypto/keyring-file.js";
+import { type KeyRecords, checkKeyring, keyFingerprint } from "../../src/crypto/keyring-guard.js";
 import { createMessageSealer } from "../../src/crypto/message-sealer.js";
 
 const key = () => randomBytes(32).toString("base64");
@@ -44,14 +46,84 @@ describe("keyring", () => {
     expect(() => parseKeyList("")).toThrow(/empty/);
   });
 
-  it("generates one key file with owner-only permissions and reuses it", () => {
-    const path = join(mkdtempSync(join(tmpdir(), "verifyd-keyring-")), "keyring.json");
-    const first = loadOrCreateKeyringFile(path);
+  const keyringPath = () => join(mkdtempSync(join(tmpdir(), "verifyd-keyring-")), "keyring.json");
+
+  it("generates one key file with owner-only permissions and reuses it, leaving no temporary file", () => {
+    const path = keyringPath();
+    const first = loadKeyringFile(path, { mayCreate: true });
     const content = readFileSync(path, "utf8");
-    const second = loadOrCreateKeyringFile(path);
+    const second = loadKeyringFile(path, { mayCreate: true });
     expect(readFileSync(path, "utf8")).toBe(content);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(second.derive(first.currentId, "x")?.equals(first.derive(first.currentId, "x") as KeyObject)).toBe(true);
+    expect(readdirSync(join(path, ".."))).toEqual(["keyring.json"]);
+  });
+
+  it("does not generate a missing or empty key file when it may not, and says to restore it", () => {
+    const path = keyringPath();
+    expect(() => loadKeyringFile(path, { mayCreate: false })).toThrow(/missing or empty.*restore keyring\.json.*VERIFYD_KEYS/);
+    writeFileSync(path, "");
+    expect(() => loadKeyringFile(path, { mayCreate: false })).toThrow(path);
+    expect(readFileSync(path, "utf8")).toBe("");
+  });
+
+  it("replaces an empty key file when it may", () => {
+    const path = keyringPath();
+    writeFileSync(path, "");
+    const keyring = loadKeyringFile(path, { mayCreate: true });
+    expect(JSON.parse(readFileSync(path, "utf8"))).toMatchObject({ current: keyring.currentId });
+  });
+
+  it("refuses a damaged key file, naming it without quoting it", () => {
+    const path = keyringPath();
+    const secret = key();
+    writeFileSync(path, `{"current": "1", "keys": {"1": "${secret}"`);
+    expect(() => loadKeyringFile(path, { mayCreate: true })).toThrow(path);
+    try {
+      loadKeyringFile(path, { mayCreate: true });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(secret.slice(0, 8));
+    }
+  });
+});
+
+describe("keyring check against the database's records", () => {
+  function records(initial: Record<string, string> = {}): KeyRecords {
+    const stored = new Map(Object.entries(initial));
+    return {
+      fingerprints: () => new Map(stored),
+      record(fingerprints) {
+        for (const [id, fingerprint] of fingerprints) if (!stored.has(id)) stored.set(id, fingerprint);
+      },
+    };
+  }
+  const now = new Date();
+
+  it("fingerprints tell keys apart without revealing them", () => {
+    const secret = key();
+    const keyring = parseKeyList(`1:${secret}`);
+    const fingerprint = keyFingerprint(keyring, "1");
+    expect(fingerprint).toBe(keyFingerprint(parseKeyList(`1:${secret}`), "1"));
+    expect(fingerprint).not.toBe(keyFingerprint(parseKeyList(`1:${key()}`), "1"));
+    expect(fingerprint).not.toContain(Buffer.from(secret, "base64").toString("base64url").slice(0, 8));
+  });
+
+  it("records new keys, accepts them again, and refuses another key under a recorded id, naming id and source", () => {
+    const known = records();
+    const keyring = parseKeyList(`1:${key()}`);
+    expect(checkKeyring(keyring, "keyring.json", known, now)).toEqual({ retiredIds: [] });
+    expect(checkKeyring(keyring, "keyring.json", known, now)).toEqual({ retiredIds: [] });
+    expect(() => checkKeyring(parseKeyList(`1:${key()}`), "VERIFYD_KEYS / --keys", known, now)).toThrow(
+      /key "1" of the keyring in VERIFYD_KEYS \/ --keys is not the key "1"/,
+    );
+  });
+
+  it("names the retired keys on a full rotation, but not on a rotation that keeps an old key", () => {
+    const [oldKey, newKey] = [key(), key()];
+    const known = records();
+    checkKeyring(parseKeyList(`1:${oldKey}`), "keyring.json", known, now);
+    expect(checkKeyring(parseKeyList(`2:${newKey},1:${oldKey}`), "env", known, now)).toEqual({ retiredIds: [] });
+    expect(checkKeyring(parseKeyList(`3:${key()}`), "env", known, now)).toEqual({ retiredIds: ["1", "2"] });
   });
 });
 

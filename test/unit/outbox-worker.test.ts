@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { parseKeyList } from "../../src/crypto/keyring.js";
 import { createMessageSealer } from "../../src/crypto/message-sealer.js";
 import { startOutboxWorker } from "../../src/delivery/outbox-worker.js";
+import { errors } from "../../src/domain/errors.js";
 import type { OutgoingMessage } from "../../src/domain/outgoing-message.js";
+import type { OutboxStore } from "../../src/domain/ports.js";
 import { createLogger } from "../../src/logger.js";
 import { SqliteOutboxStore } from "../../src/store/sqlite-outbox-store.js";
 import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
@@ -27,12 +29,13 @@ async function outboxWithOneMessage(keyId = "1") {
 
 const clock = { now: () => at(2) };
 const logger = createLogger("silent");
+const retentionMs = 7 * 24 * 3_600_000;
 
 describe("outbox worker", () => {
   it("delivers a message once and wipes it", async () => {
     const { outbox, sealer, status } = await outboxWithOneMessage();
     const delivered: OutgoingMessage[] = [];
-    const worker = startOutboxWorker({ outbox, sealer, clock, logger, provider: { deliver: async (m) => void delivered.push(m) } });
+    const worker = startOutboxWorker({ outbox, sealer, clock, logger, retentionMs, provider: { deliver: async (m) => void delivered.push(m) } });
     expect(await worker.runOnce()).toBe(1);
     expect(await worker.runOnce()).toBe(0);
     await worker.stop();
@@ -47,7 +50,7 @@ describe("outbox worker", () => {
       deliver: (_m: OutgoingMessage, signal: AbortSignal) =>
         new Promise<void>(() => signal.addEventListener("abort", () => (aborted = true))),
     };
-    const worker = startOutboxWorker({ outbox, sealer, clock, logger, provider: hung, deliveryTimeoutMs: 50 });
+    const worker = startOutboxWorker({ outbox, sealer, clock, logger, retentionMs, provider: hung, deliveryTimeoutMs: 50 });
     expect(await worker.runOnce()).toBe(0);
     await worker.stop();
     expect(aborted).toBe(true);
@@ -58,9 +61,52 @@ describe("outbox worker", () => {
   it("discards a message that no key in the keyring can open", async () => {
     const { outbox, status } = await outboxWithOneMessage("old");
     const otherSealer = createMessageSealer(parseKeyList(`new:${randomBytes(32).toString("base64")}`));
-    const worker = startOutboxWorker({ outbox, sealer: otherSealer, clock, logger, provider: { deliver: async () => {} } });
+    const worker = startOutboxWorker({ outbox, sealer: otherSealer, clock, logger, retentionMs, provider: { deliver: async () => {} } });
     expect(await worker.runOnce()).toBe(0);
     await worker.stop();
     expect(status()).toEqual({ status: "expired", sealed: null });
+  });
+
+  it("deletes a delivered message once the retention after its code's expiry has passed", async () => {
+    const { outbox, sealer, status } = await outboxWithOneMessage();
+    let now = at(2);
+    const movable = { now: () => now };
+    const worker = startOutboxWorker({ outbox, sealer, clock: movable, logger, retentionMs, provider: { deliver: async () => {} } });
+    expect(await worker.runOnce()).toBe(1);
+    // The code expires at minute 30; the row stays for the retention after that, then goes.
+    now = new Date(at(30).getTime() + retentionMs - 1);
+    await worker.runOnce();
+    expect(status()).toEqual({ status: "delivered", sealed: null });
+    now = new Date(at(30).getTime() + retentionMs);
+    await worker.runOnce();
+    await worker.stop();
+    expect(status()).toBeUndefined();
+  });
+
+  it("does not log a storage failure on every run: the storage's own episode line says it", async () => {
+    const lines: string[] = [];
+    const { outbox } = await outboxWithOneMessage();
+    const failing: OutboxStore = {
+      claimDue: (now, limit) => outbox.claimDue(now, limit),
+      markDelivered: (id, at) => outbox.markDelivered(id, at),
+      markFailed: (id, at, error) => outbox.markFailed(id, at, error),
+      discard: (id) => outbox.discard(id),
+      purge: (before) => outbox.purge(before),
+      expire: async () => {
+        throw errors.storageUnavailable();
+      },
+    };
+    const worker = startOutboxWorker({
+      outbox: failing,
+      sealer: createMessageSealer(parseKeyList(`1:${randomBytes(32).toString("base64")}`)),
+      clock,
+      logger: createLogger("info", (line) => lines.push(line)),
+      retentionMs,
+      pollIntervalMs: 1,
+    });
+    await expect(worker.runOnce()).rejects.toMatchObject({ reason: "STORAGE_UNAVAILABLE" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await worker.stop();
+    expect(lines).toEqual([]);
   });
 });

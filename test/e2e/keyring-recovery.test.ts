@@ -1,0 +1,105 @@
+// A keyring that cannot open the database's codes never starts silently: a lost keyring.json is not regenerated, a
+// different key under a known id is refused, and only a deliberate rotation to new ids starts (old codes expire).
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
+import {
+  type FinishedProcess,
+  runServerProcessToExit,
+  startServerProcess,
+  stopAllServerProcesses,
+} from "../helpers/server-process.js";
+
+const directories: string[] = [];
+afterEach(async () => {
+  await stopAllServerProcesses();
+});
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
+
+/** A database and its generated keyring.json holding one user with a pending phone code. */
+async function databaseWithPendingCode() {
+  const directory = mkdtempSync(join(tmpdir(), "verifyd-keyring-"));
+  directories.push(directory);
+  const database = join(directory, "verifyd.sqlite");
+  const server = await startServerProcess(database);
+  const added = expectOk(
+    await protocolClient("connect-json", server.url).call("addHumanUser", {
+      profile: { givenName: "Ada", familyName: "Lovelace" },
+      phone: { phone: "+41791234567", returnCode: {} },
+    }),
+  );
+  await server.stop();
+  const keyring = join(directory, "keyring.json");
+  return { database, keyring, userId: added.userId as string, code: added.phoneCode as string };
+}
+
+function refusal(exit: FinishedProcess): string {
+  const stderr = exit.stderr.join("\n");
+  expect(exit.code, stderr).toBe(2);
+  expect(stderr).not.toMatch(/^\s+at /m);
+  const plain = exit.stderr.filter((line) => !line.startsWith("{"));
+  expect(plain, stderr).toHaveLength(1);
+  return plain[0] as string;
+}
+
+async function verify(database: string, userId: string, code: string, env: NodeJS.ProcessEnv = {}) {
+  const server = await startServerProcess(database, { env });
+  try {
+    return { result: await protocolClient("grpc", server.url).call("verifyPhone", { userId, verificationCode: code }), server };
+  } finally {
+    await server.stop();
+  }
+}
+
+describe("keyring recovery", () => {
+  it("refuses to start when keyring.json is lost, and the code verifies once it is restored", async () => {
+    const { database, keyring, userId, code } = await databaseWithPendingCode();
+    renameSync(keyring, `${keyring}.backup`);
+
+    const line = refusal(await runServerProcessToExit(database, []));
+    expect(line).toContain(keyring);
+    expect(line).toContain("VERIFYD_KEYS");
+    expect(() => readFileSync(keyring)).toThrow(/ENOENT/);
+
+    renameSync(`${keyring}.backup`, keyring);
+    expectOk((await verify(database, userId, code)).result);
+  });
+
+  it("refuses a different key under a known id, from keyring.json or VERIFYD_KEYS, without printing key material", async () => {
+    const { database, keyring, userId, code } = await databaseWithPendingCode();
+    const original = readFileSync(keyring, "utf8");
+    const id = (JSON.parse(original) as { current: string }).current;
+    const other = randomBytes(32).toString("base64");
+    writeFileSync(keyring, JSON.stringify({ current: id, keys: { [id]: other } }));
+
+    const fromFile = refusal(await runServerProcessToExit(database, []));
+    expect(fromFile).toContain(keyring);
+    expect(fromFile).toContain(`"${id}"`);
+
+    const fromEnvironment = refusal(await runServerProcessToExit(database, [], { env: { VERIFYD_KEYS: `${id}:${other}` } }));
+    expect(fromEnvironment).toContain("VERIFYD_KEYS");
+    expect(fromEnvironment).toContain(`"${id}"`);
+
+    const originalKey = (JSON.parse(original) as { keys: Record<string, string> }).keys[id] as string;
+    for (const line of [fromFile, fromEnvironment]) {
+      expect(line).not.toContain(other.slice(0, 8));
+      expect(line).not.toContain(originalKey.slice(0, 8));
+    }
+
+    writeFileSync(keyring, original);
+    expectOk((await verify(database, userId, code)).result);
+  });
+
+  it("starts with a warning on a full rotation to new ids, and the old code is expired, not a wrong guess", async () => {
+    const { database, userId, code } = await databaseWithPendingCode();
+    const { result, server } = await verify(database, userId, code, { VERIFYD_KEYS: `rotated:${randomBytes(32).toString("base64")}` });
+    expect(result).toMatchObject({ ok: false, code: 9, errorInfo: { reason: "CODE_EXPIRED" } });
+    const warnings = server.stderr.filter((line) => line.includes('"level":"warn"') && line.includes("rotated"));
+    expect(warnings, server.stderr.join("\n")).toHaveLength(1);
+  });
+});

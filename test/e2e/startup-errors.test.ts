@@ -1,0 +1,106 @@
+// What an operator sees when the server cannot start: one line on stderr naming the file, setting or port at fault
+// and what to do, exit code 2, and never a stack trace.
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type Server, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import {
+  type FinishedProcess,
+  runServerProcessToExit,
+  startServerProcess,
+  stopAllServerProcesses,
+} from "../helpers/server-process.js";
+
+const directories: string[] = [];
+afterEach(async () => {
+  await stopAllServerProcesses();
+});
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
+
+function tempDirectory(): string {
+  const directory = mkdtempSync(join(tmpdir(), "verifyd-startup-"));
+  directories.push(directory);
+  return directory;
+}
+
+/** The one plain line the server printed (log lines are JSON), after checking how it ended. */
+function startupFailure(exit: FinishedProcess): string {
+  const stderr = exit.stderr.join("\n");
+  expect(exit.code, stderr).toBe(2);
+  expect(stderr).not.toMatch(/^\s+at /m);
+  expect(stderr).not.toContain("verifyd listening");
+  const plain = exit.stderr.filter((line) => !line.startsWith("{"));
+  expect(plain, stderr).toHaveLength(1);
+  expect(plain[0]).toMatch(/^verifyd: /);
+  return plain[0] as string;
+}
+
+async function databaseWithData(): Promise<string> {
+  const database = join(tempDirectory(), "verifyd.sqlite");
+  const server = await startServerProcess(database);
+  const response = await fetch(`${server.url}/v2/users/human`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ profile: { givenName: "Ada", familyName: "Lovelace" }, phone: { phone: "+41791234567" } }),
+  });
+  expect(response.status).toBe(200);
+  await server.stop();
+  return database;
+}
+
+describe("start-up failures", () => {
+  it.each([
+    ["empty", ""],
+    ["corrupt", '{"current": "1", "keys": {"1": '],
+  ])("refuses an %s keyring.json next to a database with data, naming the file", async (_, content) => {
+    const database = await databaseWithData();
+    const keyring = join(database, "..", "keyring.json");
+    writeFileSync(keyring, content);
+    const line = startupFailure(await runServerProcessToExit(database, []));
+    expect(line).toContain(keyring);
+  });
+
+  it("replaces an empty keyring.json when the database holds nothing yet", async () => {
+    const directory = tempDirectory();
+    const keyring = join(directory, "keyring.json");
+    writeFileSync(keyring, "", { mode: 0o600 });
+    const server = await startServerProcess(join(directory, "verifyd.sqlite"));
+    await server.stop();
+    expect(JSON.parse(readFileSync(keyring, "utf8"))).toMatchObject({ current: expect.any(String) });
+  });
+
+  it("refuses a file that is not a database, naming it", async () => {
+    const database = join(tempDirectory(), "verifyd.sqlite");
+    writeFileSync(database, "these are my notes, not a database\n".repeat(200));
+    const line = startupFailure(await runServerProcessToExit(database, []));
+    expect(line).toContain(database);
+  });
+
+  it("refuses a database directory it may not write to, naming the file", async () => {
+    const parent = tempDirectory();
+    chmodSync(parent, 0o755);
+    const directory = join(parent, "data");
+    mkdirSync(directory, { mode: 0o555 });
+    const database = join(directory, "verifyd.sqlite");
+    // Root writes anywhere, so as root the server runs as nobody, for whom the directory is read-only too.
+    const user = process.getuid?.() === 0 ? { user: { uid: 65534, gid: 65534 } } : {};
+    const line = startupFailure(await runServerProcessToExit(database, [], user));
+    expect(line).toContain(database);
+  });
+
+  it("refuses a port another process listens on, naming the port and the setting", async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const line = startupFailure(await runServerProcessToExit(join(tempDirectory(), "verifyd.sqlite"), ["--port", String(port)]));
+      expect(line).toContain(String(port));
+      expect(line).toContain("--port");
+    } finally {
+      taken.close();
+    }
+  });
+});
