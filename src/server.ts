@@ -29,6 +29,7 @@ import { createStorageHealth } from "./store/storage-health.js";
 import { StartupError } from "./startup-error.js";
 import { rpcContextValues } from "./transport/call-context.js";
 import { applyCors } from "./transport/cors.js";
+import { withHostCheck } from "./transport/host-check.js";
 import { createErrorInterceptor } from "./api/error-interceptor.js";
 import { createUnsupportedFieldsInterceptor } from "./transport/interceptors/unsupported-fields-interceptor.js";
 import { createValidationInterceptor } from "./transport/interceptors/validation-interceptor.js";
@@ -147,9 +148,9 @@ async function startOn(
   });
 
   const listener = createListener({
-    handler: (req, res) => {
+    handler: withHostCheck(config.allowedHosts, (req, res) => {
       if (!applyCors(config.corsOrigins, req, res)) rpc(req, res);
-    },
+    }),
     limits: config.limits,
     ...(config.tls ? { tls: config.tls } : {}),
     onClientError: (error) => {

@@ -14,8 +14,3 @@ export function limitHttp2RequestTime(server: Http2AnyServer, requestTimeoutMs: 
     stream.once("close", () => clearTimeout(timer));
   });
 }
-
-/** Sends GOAWAY on a session with no traffic for idleTimeoutMs; streams still running may finish. */
-export function closeIdleHttp2Sessions(server: Http2AnyServer, idleTimeoutMs: number): void {
-  server.on("session", (session) => session.setTimeout(idleTimeoutMs, () => session.close()));
-}

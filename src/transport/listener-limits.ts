@@ -6,9 +6,13 @@ export interface ListenerLimits {
   firstBytesTimeoutMs: number;
   /** Time a client has to send complete request headers (HTTP/1.1). */
   headersTimeoutMs: number;
-  /** Time a client has to send a whole request, headers and body (HTTP/1.1 request, HTTP/2 stream). */
+  /**
+   * Time a client has to send a whole request, headers and body (HTTP/1.1 request, HTTP/2 stream); also the time an
+   * HTTP/2 answer may wait without leaving before its connection is dropped, and the time a closed HTTP/2 session's
+   * client has to hang up.
+   */
   requestTimeoutMs: number;
-  /** An HTTP/1.1 keep-alive connection or an HTTP/2 session with no traffic for this long is closed. */
+  /** An HTTP/1.1 keep-alive connection with no traffic, or an HTTP/2 session with no open stream, for this long is closed. */
   idleTimeoutMs: number;
   /** Open connections at once, both protocols together; beyond it new sockets are closed at once. */
   maxConnections: number;

@@ -5,9 +5,11 @@ import net from "node:net";
 import type { NodeHandler } from "./call-context.js";
 import { sniffConnection } from "./connection-sniffer.js";
 import { answerClientErrors } from "./listener-client-error.js";
-import { closeIdleHttp2Sessions, limitHttp2RequestTime } from "./listener-http2-timeouts.js";
+import { endStalledHttp2Sessions } from "./listener-http2-progress.js";
+import { limitHttp2RequestTime } from "./listener-http2-timeouts.js";
 import { trackHttp1Responses } from "./listener-http1-drain.js";
 import { applyHttp1Limits, http2Settings, type ListenerLimits } from "./listener-limits.js";
+import { limitConnectionsPerClient } from "./listener-per-client-limit.js";
 
 export type { ListenerLimits } from "./listener-limits.js";
 
@@ -42,9 +44,14 @@ export function createListener(options: ListenerOptions): Listener {
     : createCleartextServer(http1.handler, options.limits, report);
   const { server, http2Server } = parts;
   server.maxConnections = options.limits.maxConnections;
+  limitConnectionsPerClient(server, options.limits.maxConnectionsPerClient);
 
   limitHttp2RequestTime(http2Server, options.limits.requestTimeoutMs);
-  closeIdleHttp2Sessions(http2Server, options.limits.idleTimeoutMs);
+  // An answer the client does not take is the mirror of a request it does not finish: the same time bounds both.
+  endStalledHttp2Sessions(http2Server, {
+    idleTimeoutMs: options.limits.idleTimeoutMs,
+    stallTimeoutMs: options.limits.requestTimeoutMs,
+  });
   http2Server.on("sessionError", report);
 
   const sockets = new Set<net.Socket>();
@@ -96,6 +103,9 @@ function createCleartextServer(
       onError: report,
       onVersion: (version) => {
         if (version === "h2") {
+          // HTTP/2 has no half-closed connections, and its session never looks at the client's FIN: as in
+          // Node's own HTTP/2 server, the end of the client's side ends the socket, which frees its slot.
+          socket.allowHalfOpen = false;
           // The HTTP/2 session reads the bytes put back on the socket by itself.
           http2Server.emit("connection", socket);
           return;

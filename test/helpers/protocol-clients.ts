@@ -1,7 +1,7 @@
 // One way to call any UserService RPC over each protocol, so that a test can assert the same behaviour on all of
 // them: Connect (JSON and binary), gRPC and gRPC-Web through connect-node's transports, and REST through fetch.
 import { type JsonObject, type JsonValue, fromJson, toJson } from "@bufbuild/protobuf";
-import { ConnectError, createClient } from "@connectrpc/connect";
+import { ConnectError, type Transport, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
 import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
@@ -41,8 +41,16 @@ export interface ProtocolClient {
   call(method: MethodName, request: JsonObject): Promise<CallResult>;
 }
 
-export function protocolClient(protocol: ProtocolName, baseUrl: string): ProtocolClient {
-  if (protocol === "rest") return restClient(baseUrl);
+const transports = new Map<string, Transport>();
+
+/**
+ * One transport per protocol and server, as a real client keeps one: a new HTTP/2 transport per call would open a
+ * connection per call that stays open until the server's idle timeout, and the server caps connections per address.
+ */
+function transportFor(protocol: Exclude<ProtocolName, "rest">, baseUrl: string): Transport {
+  const key = `${protocol} ${baseUrl}`;
+  const known = transports.get(key);
+  if (known) return known;
   const transport = {
     "connect-json": () => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false }),
     "connect-binary": () => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true }),
@@ -50,7 +58,13 @@ export function protocolClient(protocol: ProtocolName, baseUrl: string): Protoco
     grpc: () => createGrpcTransport({ baseUrl }),
     "grpc-web": () => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
   }[protocol]();
-  const client = createClient(UserService, transport);
+  transports.set(key, transport);
+  return transport;
+}
+
+export function protocolClient(protocol: ProtocolName, baseUrl: string): ProtocolClient {
+  if (protocol === "rest") return restClient(baseUrl);
+  const client = createClient(UserService, transportFor(protocol, baseUrl));
   return {
     protocol,
     async call(method, request) {

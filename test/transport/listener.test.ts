@@ -1,116 +1,22 @@
 import http from "node:http";
 import http2 from "node:http2";
 import https from "node:https";
-import net from "node:net";
-import type { AddressInfo } from "node:net";
+import type net from "node:net";
 import tls from "node:tls";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import type { NodeHandler } from "../../src/transport/call-context.js";
-import { createListener, type Listener, type ListenerLimits } from "../../src/transport/listener.js";
-import { loadConfig } from "../../src/config.js";
 import { createTestCertificate } from "../helpers/tls-cert.js";
-
-const fastLimits: ListenerLimits = {
-  ...loadConfig([], {}).limits,
-  firstBytesTimeoutMs: 300,
-  headersTimeoutMs: 300,
-  requestTimeoutMs: 500,
-  idleTimeoutMs: 2_000,
-  maxConcurrentStreams: 7,
-  maxHeaderBytes: 4_096,
-};
-
-interface Echo {
-  method: string;
-  path: string;
-  httpVersion: string;
-  bodyBytes: number;
-}
-
-const echo: NodeHandler = async (req, res) => {
-  let bodyBytes = 0;
-  try {
-    for await (const chunk of req) bodyBytes += (chunk as Buffer).length;
-  } catch {
-    return; // the listener gave up on this request (timeout, reset); nothing to answer
-  }
-  const reply: Echo = { method: req.method ?? "", path: req.url ?? "", httpVersion: req.httpVersion, bodyBytes };
-  res.setHeader("content-type", "application/json");
-  res.end(JSON.stringify(reply));
-};
-
-interface Running {
-  listener: Listener;
-  port: number;
-  clientErrors: Error[];
-}
-
-async function start(limits: ListenerLimits, certificate?: { cert: string; key: string }): Promise<Running> {
-  const clientErrors: Error[] = [];
-  const listener = createListener({
-    handler: echo,
-    limits,
-    tls: certificate,
-    onClientError: (error) => {
-      clientErrors.push(error);
-      throw new Error("a logger that throws must not crash the server");
-    },
-  });
-  await new Promise<void>((resolve) => listener.server.listen(0, "127.0.0.1", resolve));
-  return { listener, port: (listener.server.address() as AddressInfo).port, clientErrors };
-}
-
-function request(
-  port: number,
-  options: http.RequestOptions & { body?: string } = {},
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, path: "/echo", agent: false, ...options }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end(options.body);
-  });
-}
-
-function h2Request(
-  session: http2.ClientHttp2Session,
-  headers: http2.OutgoingHttpHeaders = {},
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({ ":path": "/echo", ...headers });
-    let status = 0;
-    let body = "";
-    stream.setEncoding("utf8");
-    stream.on("response", (responseHeaders) => (status = Number(responseHeaders[":status"])));
-    stream.on("data", (chunk: string) => (body += chunk));
-    stream.on("end", () => resolve({ status, body }));
-    stream.on("error", reject);
-  });
-}
-
-function h2Connect(authority: string, options: http2.SecureClientSessionOptions = {}): Promise<http2.ClientHttp2Session> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(authority, options, () => resolve(session));
-    session.on("error", reject);
-  });
-}
-
-/** Everything the server sends on a raw connection until it closes it. */
-function rawConnection(port: number): { socket: net.Socket; closed: Promise<string> } {
-  const socket = net.connect(port, "127.0.0.1");
-  const closed = new Promise<string>((resolve) => {
-    let received = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk: string) => (received += chunk));
-    socket.on("error", () => {}); // a reset is one of the ways the server may hang up
-    socket.on("close", () => resolve(received));
-  });
-  return { socket, closed };
-}
+import {
+  type Echo,
+  type Running,
+  fastLimits,
+  h2Connect,
+  h2Request,
+  parse,
+  rawConnection,
+  request,
+  start,
+  until,
+} from "./listener-harness.js";
 
 function dribble(socket: net.Socket, bytes: string): void {
   let next = 0;
@@ -119,10 +25,6 @@ function dribble(socket: net.Socket, bytes: string): void {
     socket.write(bytes[next++]!);
   }, 40);
   socket.once("close", () => clearInterval(timer));
-}
-
-function parse(body: string): Echo {
-  return JSON.parse(body) as Echo;
 }
 
 describe("cleartext listener", () => {
@@ -224,25 +126,15 @@ describe("maxConnections", () => {
   });
   afterAll(() => running.listener.close(100));
 
-  async function openConnections(): Promise<number> {
-    return new Promise((resolve, reject) =>
-      running.listener.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
-    );
-  }
-
-  async function until(condition: () => Promise<boolean>): Promise<void> {
-    while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-
   it("closes connections beyond the limit at once, and accepts again once others close", async () => {
     const held = Array.from({ length: 3 }, () => rawConnection(running.port));
-    await until(async () => (await openConnections()) === 3);
+    await until(async () => (await running.openConnections()) === 3);
 
     const extra = rawConnection(running.port);
     expect(await extra.closed).toBe("");
 
     held.forEach(({ socket }) => socket.destroy());
-    await until(async () => (await openConnections()) === 0);
+    await until(async () => (await running.openConnections()) === 0);
     expect((await request(running.port)).status).toBe(200);
   });
 });
@@ -253,7 +145,7 @@ describe("TLS listener", () => {
   beforeAll(async () => {
     const certificate = await createTestCertificate();
     cert = certificate.cert;
-    running = await start(fastLimits, certificate);
+    running = await start(fastLimits, { tls: certificate });
   });
   afterAll(() => running.listener.close(100));
 

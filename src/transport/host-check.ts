@@ -1,0 +1,58 @@
+// DNS rebinding: a web page can make its own name resolve to this server's address and then read the answers as
+// its own origin, which CORS cannot stop since the browser sees no cross-origin request. The browser still sends
+// the page's name as Host (:authority in HTTP/2), so answering only the names this server goes by closes that door.
+import type { NodeHandler, NodeRequest, NodeResponse } from "./call-context.js";
+
+// A name or an IPv4 address, or an IPv6 address in brackets; then an optional port.
+const hostAndPort = /^(?:\[([0-9a-f:.]+)\]|([^[\]:]+))(?::\d*)?$/i;
+
+/**
+ * Answers 421 Misdirected Request to requests for any other host than allowedHosts (["*"]: any host). Health checks
+ * pass under any name: orchestrator probes address a pod by its IP, and the answer reveals only SERVING or not.
+ */
+export function withHostCheck(allowedHosts: readonly string[], handler: NodeHandler): NodeHandler {
+  if (allowedHosts.includes("*")) return handler;
+  const allowed = new Set(allowedHosts.map(hostName));
+  return (req, res) => {
+    const authority = authorityOf(req);
+    const host = authority === undefined ? undefined : hostOf(authority);
+    if ((host !== undefined && allowed.has(host)) || isHealthCheck(req)) return handler(req, res);
+    refuse(res, authority);
+  };
+}
+
+function authorityOf(req: NodeRequest): string | undefined {
+  const authority = req.headers[":authority"] ?? req.headers.host;
+  return typeof authority === "string" ? authority : undefined;
+}
+
+/** The host name in a Host or :authority value, without its port; undefined when the value is not one. */
+function hostOf(authority: string): string | undefined {
+  const match = hostAndPort.exec(authority);
+  const host = match?.[1] ?? match?.[2];
+  return host === undefined ? undefined : hostName(host);
+}
+
+// Host names compare case-insensitively, and "localhost." is the fully qualified spelling of "localhost".
+function hostName(host: string): string {
+  return host
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1")
+    .replace(/\.$/, "");
+}
+
+function isHealthCheck(req: NodeRequest): boolean {
+  const path = (req.url ?? "").split("?")[0] ?? "";
+  return path.startsWith("/grpc.health.v1.Health/") || (path === "/healthz" && req.method === "GET");
+}
+
+function refuse(res: NodeResponse, authority: string | undefined): void {
+  const named = authority === undefined ? "requests without Host or :authority" : `host ${JSON.stringify(authority)}`;
+  res.writeHead(421, { "content-type": "application/json" });
+  res.end(
+    JSON.stringify({
+      code: "permission_denied",
+      message: `this server does not answer for ${named}; list the names clients use with --allowed-hosts (VERIFYD_ALLOWED_HOSTS)`,
+    }),
+  );
+}

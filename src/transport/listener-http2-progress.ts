@@ -1,0 +1,104 @@
+// An HTTP/2 session holds a connection slot for as long as it lives, and neither Node nor the client has to end it:
+// a client can leave it without streams, keep its flow-control window shut so answers never leave, or ignore the
+// GOAWAY that asks it to go. This ends sessions that make no progress, and only those: a stream that is merely
+// quiet (grpc.health.v1.Health/Watch sends only on change) is progress waiting for news, and stays.
+import http2 from "node:http2";
+import tls from "node:tls";
+import type { Duplex } from "node:stream";
+
+type Http2AnyServer = http2.Http2Server | http2.Http2SecureServer;
+
+export interface ProgressLimits {
+  /** A session without open streams for this long is sent GOAWAY. */
+  idleTimeoutMs: number;
+  /**
+   * A stream whose waiting answer has not moved for this long, or a session that has not closed this long after its
+   * GOAWAY with nothing left to finish, loses its connection.
+   */
+  stallTimeoutMs: number;
+}
+
+interface Waiting {
+  bytes: number;
+  since: number;
+}
+
+export function endStalledHttp2Sessions(server: Http2AnyServer, limits: ProgressLimits): void {
+  onSessionWithSocket(server, (session, socket) => watch(session, socket, limits));
+}
+
+// Node hides a session's socket behind a proxy that refuses destroy(), and a session's own destroy() waits for the
+// socket to flush, which a client that does not read never lets happen. Node creates the session and emits
+// 'session' synchronously while handling the connection, so the socket handed over just before is its socket.
+function onSessionWithSocket(server: Http2AnyServer, callback: (session: http2.ServerHttp2Session, socket: Duplex) => void): void {
+  let handedOver: Duplex | undefined;
+  server.prependListener(server instanceof tls.Server ? "secureConnection" : "connection", (socket: Duplex) => {
+    handedOver = socket;
+  });
+  server.on("session", (session) => {
+    if (handedOver) callback(session, handedOver);
+    handedOver = undefined;
+  });
+}
+
+function watch(session: http2.ServerHttp2Session, socket: Duplex, limits: ProgressLimits): void {
+  const open = new Set<http2.ServerHttp2Stream>();
+  const waiting = new Map<http2.ServerHttp2Stream, Waiting>();
+  let quietSince = Date.now();
+  let closingSince: number | undefined;
+
+  session.on("stream", (stream) => {
+    open.add(stream);
+    stream.once("close", () => {
+      open.delete(stream);
+      waiting.delete(stream);
+      if (open.size === 0) quietSince = Date.now();
+    });
+  });
+
+  const check = () => {
+    const now = Date.now();
+    if (open.size > 0) {
+      if ([...open].some((stream) => outputStalled(stream, waiting, now, limits.stallTimeoutMs))) socket.destroy();
+    } else if (session.closed || session.destroyed) {
+      closingSince ??= now;
+      if (now - closingSince >= limits.stallTimeoutMs) socket.destroy();
+    } else if (now - quietSince >= limits.idleTimeoutMs) {
+      session.close();
+    }
+  };
+  const timer = setInterval(check, checkEvery(limits));
+  timer.unref();
+  session.once("close", () => clearInterval(timer));
+}
+
+// bufferSize counts the answer's bytes written and not yet out; PINGs, SETTINGS and their ACKs never touch it, so a
+// chattering client cannot pass for one that takes its answer (Node's own stream timeout can be fooled that way).
+// Node takes a write off it only once all of that write has left: an answer that moves changes it between checks,
+// one that stays the same through every check for the whole timeout is stuck. The price of a count without byte
+// progress: one write (one message) must leave within the timeout, and a stream that keeps equal-sized messages in
+// flight back to back for that long would look stuck too. This server's answers are small and its one long stream
+// (Health/Watch) writes only on change.
+function outputStalled(
+  stream: http2.ServerHttp2Stream,
+  waiting: Map<http2.ServerHttp2Stream, Waiting>,
+  now: number,
+  stallTimeoutMs: number,
+): boolean {
+  const bytes = stream.bufferSize;
+  const before = waiting.get(stream);
+  if (bytes === 0) {
+    waiting.delete(stream);
+    return false;
+  }
+  if (before?.bytes !== bytes) {
+    waiting.set(stream, { bytes, since: now });
+    return false;
+  }
+  return now - before.since >= stallTimeoutMs;
+}
+
+// Several checks per timeout keep the overshoot small; a few seconds apart at most keeps them cheap.
+function checkEvery(limits: ProgressLimits): number {
+  return Math.min(5_000, Math.max(50, Math.round(Math.min(limits.idleTimeoutMs, limits.stallTimeoutMs) / 4)));
+}

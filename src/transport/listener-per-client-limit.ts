@@ -1,0 +1,30 @@
+// maxConnections alone lets one client take every slot; this gives each client address a share of them.
+// Behind a proxy every connection comes from the proxy's address, so there the share must be as large as the whole.
+import type net from "node:net";
+
+/** Destroys a new connection at once when its address already holds maxPerClient open connections. */
+export function limitConnectionsPerClient(server: net.Server, maxPerClient: number): void {
+  const openByClient = new Map<string, number>();
+  // First in line, so that a refused socket costs no TLS handshake or sniffing.
+  server.prependListener("connection", (socket: net.Socket) => {
+    // A socket that is already gone has no address, and no slot to count.
+    if (socket.remoteAddress === undefined) return;
+    const client = clientAddress(socket.remoteAddress);
+    const open = openByClient.get(client) ?? 0;
+    if (open >= maxPerClient) {
+      socket.destroy();
+      return;
+    }
+    openByClient.set(client, open + 1);
+    socket.once("close", () => {
+      const left = (openByClient.get(client) ?? 1) - 1;
+      if (left === 0) openByClient.delete(client);
+      else openByClient.set(client, left);
+    });
+  });
+}
+
+// A dual-stack listener sees IPv4 clients as IPv4-mapped IPv6 addresses; one client is one key either way.
+function clientAddress(remoteAddress: string): string {
+  return remoteAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+}

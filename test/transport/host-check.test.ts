@@ -1,0 +1,166 @@
+// DNS rebinding: a page whose own name has come to resolve to this server's address sends that name as Host or
+// :authority. Each test below plays such a client against the real server, next to clients that name it properly.
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
+import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import { type TestServer, startTestServer } from "../helpers/test-server.js";
+
+const unknownUser = "/v2/users/404404404";
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+function http1(server: TestServer, host: string, path = unknownUser): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port: server.port, path, agent: false, headers: { host } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** HTTP/1.0 needs no Host header (Node refuses HTTP/1.1 without one), and its answer comes unchunked. */
+function http10WithoutHost(server: TestServer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(server.port, "127.0.0.1");
+    let received = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (received += chunk));
+    socket.on("error", reject);
+    socket.on("end", () => {
+      const [head = "", body = ""] = received.split("\r\n\r\n");
+      resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0), body });
+    });
+    socket.write(`GET ${unknownUser} HTTP/1.0\r\n\r\n`);
+  });
+}
+
+function http2Request(server: TestServer, authority: string, path = unknownUser): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(server.url);
+    session.on("error", reject);
+    const stream = session.request({ ":path": path, ":authority": authority });
+    let status = 0;
+    let body = "";
+    stream.setEncoding("utf8");
+    stream.on("response", (headers) => (status = Number(headers[":status"])));
+    stream.on("data", (chunk: string) => (body += chunk));
+    stream.on("error", reject);
+    stream.on("end", () => {
+      session.close();
+      resolve({ status, body });
+    });
+  });
+}
+
+/** A gRPC transport for a name that resolves to the server, as a rebinding attacker's name does. */
+function grpcTransportFor(server: TestServer, name: string) {
+  return createGrpcTransport({
+    baseUrl: `http://${name}:${server.port}`,
+    nodeOptions: { createConnection: () => net.connect(server.port, "127.0.0.1") },
+  });
+}
+
+function expectMisdirected(answer: Answer, host: string): void {
+  expect(answer.status).toBe(421);
+  const body = JSON.parse(answer.body) as { code: string; message: string };
+  expect(body.code).toBe("permission_denied");
+  expect(body.message).toContain(host);
+  expect(body.message).toContain("--allowed-hosts");
+}
+
+describe("with the default allowed hosts", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it("answers 421 to an HTTP/1.1 request for another host", async () => {
+    expectMisdirected(await http1(server, `rebound.example:${server.port}`), "rebound.example");
+  });
+
+  it("answers 421 to an HTTP/2 request for another :authority", async () => {
+    expectMisdirected(await http2Request(server, `rebound.example:${server.port}`), "rebound.example");
+  });
+
+  it("answers 421 to a request that names no host at all", async () => {
+    const answer = await http10WithoutHost(server);
+    expect(answer.status).toBe(421);
+    expect(JSON.parse(answer.body)).toMatchObject({ code: "permission_denied" });
+  });
+
+  it("fails a gRPC call made under another name", async () => {
+    const client = createClient(UserService, grpcTransportFor(server, "rebound.example"));
+    const error = await client.getUserByID({ userId: "404404404" }).then(
+      () => undefined,
+      (reason: unknown) => ConnectError.from(reason),
+    );
+    expect(error).toBeInstanceOf(ConnectError);
+    expect(error?.code).not.toBe(Code.NotFound);
+    expect(error?.message).toContain("421");
+  });
+
+  it("serves the loopback names and addresses, with a port or without, in any case, with one trailing dot", async () => {
+    for (const host of ["localhost", `127.0.0.1:${server.port}`, `[::1]:${server.port}`, "LocalHost.", `localhost.:${server.port}`]) {
+      expect((await http1(server, host)).status, host).toBe(404);
+    }
+    expect((await http2Request(server, `localhost:${server.port}`)).status).toBe(404);
+    expect((await http2Request(server, `[::1]:${server.port}`)).status).toBe(404);
+  });
+
+  it("answers health checks under any name, so that probes addressing a pod IP keep working", async () => {
+    const healthz = await http1(server, "10.1.2.3", "/healthz");
+    expect(healthz.status).toBe(200);
+    expect(JSON.parse(healthz.body)).toEqual({ status: "SERVING" });
+
+    const health = createClient(Health, grpcTransportFor(server, "10.1.2.3"));
+    expect((await health.check({})).status).toBe(Status.SERVING);
+  });
+});
+
+describe("with allowed hosts configured", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(["--allowed-hosts", "Verify.Example.,[::1]"]);
+  });
+  afterAll(() => server.close());
+
+  it("serves exactly the configured names, compared as host names", async () => {
+    expect((await http1(server, `verify.example:${server.port}`)).status).toBe(404);
+    expect((await http2Request(server, "VERIFY.EXAMPLE")).status).toBe(404);
+    expect((await http1(server, "[::1]")).status).toBe(404);
+    expectMisdirected(await http1(server, "localhost"), "localhost");
+    expectMisdirected(await http1(server, "verify.example.evil"), "verify.example.evil");
+  });
+});
+
+describe("with the check turned off (--allowed-hosts '*')", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(["--allowed-hosts", "*"]);
+  });
+  afterAll(() => server.close());
+
+  it("serves any host name", async () => {
+    expect((await http1(server, "rebound.example")).status).toBe(404);
+    expect((await http2Request(server, "rebound.example")).status).toBe(404);
+    const client = createClient(UserService, grpcTransportFor(server, "rebound.example"));
+    const error = await client.getUserByID({ userId: "404404404" }).then(
+      () => undefined,
+      (reason: unknown) => ConnectError.from(reason),
+    );
+    expect(error?.code).toBe(Code.NotFound);
+  });
+});
