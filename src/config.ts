@@ -187,7 +187,7 @@ export const settings = {
   },
   headersTimeout: { flag: "headers-timeout", env: "VERIFYD_HEADERS_TIMEOUT", default: "10s", parse: duration, description: "Time to send request headers." },
   requestTimeout: { flag: "request-timeout", env: "VERIFYD_REQUEST_TIMEOUT", default: "30s", parse: duration, description: "Time to send a whole request." },
-  idleTimeout: { flag: "idle-timeout", env: "VERIFYD_IDLE_TIMEOUT", default: "60s", parse: duration, description: "Idle connections are closed after this." },
+  idleTimeout: { flag: "idle-timeout", env: "VERIFYD_IDLE_TIMEOUT", default: "60s", parse: duration, description: "Idle HTTP/1.1 connections, and HTTP/2 connections with no open call, are closed after this." },
   maxConnections: { flag: "max-connections", env: "VERIFYD_MAX_CONNECTIONS", default: "1000", parse: integer(1, 1_000_000), description: "Open connections at once." },
   maxConnectionsPerClient: {
     flag: "max-connections-per-client",
