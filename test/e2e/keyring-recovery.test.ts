@@ -1,30 +1,22 @@
 // A keyring that cannot open the database's codes never starts silently: a lost keyring.json is not regenerated, a
 // different key under a known id is refused, and only a deliberate rotation to new ids starts (old codes expire).
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import {
   type FinishedProcess,
   runServerProcessToExit,
   startServerProcess,
-  stopAllServerProcesses,
+  serverProcessDirectories,
 } from "../helpers/server-process.js";
 
-const directories: string[] = [];
-afterEach(async () => {
-  await stopAllServerProcesses();
-});
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+const tempDirectory = serverProcessDirectories("verifyd-keyring-");
 
 /** A database and its generated keyring.json holding one user with a pending phone code. */
 async function databaseWithPendingCode() {
-  const directory = mkdtempSync(join(tmpdir(), "verifyd-keyring-"));
-  directories.push(directory);
+  const directory = tempDirectory();
   const database = join(directory, "verifyd.sqlite");
   const server = await startServerProcess(database);
   const added = expectOk(

@@ -1,16 +1,12 @@
 // Production mode as an operator meets it: `npm start -- --production` with an unsafe setting does not start, and
 // names the setting; without --production the same setting starts the server with a warning.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { runServerProcessToExit, startServerProcess, stopAllServerProcesses } from "../helpers/server-process.js";
+import { describe, expect, it } from "vitest";
+import { runServerProcessToExit, serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
 
-const dataDir = mkdtempSync(join(tmpdir(), "verifyd-production-"));
-const database = join(dataDir, "verifyd.sqlite");
+const tempDirectory = serverProcessDirectories("verifyd-production-");
+const database = join(tempDirectory(), "verifyd.sqlite");
 const keys = `1:${Buffer.alloc(32, 9).toString("base64")}`;
-afterEach(stopAllServerProcesses);
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe("production mode", () => {
   it("refuses unsafe settings with one line each and exit code 2", async () => {

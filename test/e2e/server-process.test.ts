@@ -2,31 +2,19 @@
 // code is used once even when two processes share the database file, development flags are refused where they
 // must be, and no code is ever written to the database, the log or anywhere but the one place meant for it.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ProtocolClient, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
 import {
   type ServerProcess,
   runServerProcessToExit,
   startServerProcess,
-  stopAllServerProcesses,
+  serverProcessDirectories,
 } from "../helpers/server-process.js";
 
-const directories: string[] = [];
-afterEach(async () => {
-  await stopAllServerProcesses();
-});
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
-
-function tempDatabase(): string {
-  const directory = mkdtempSync(join(tmpdir(), "verifyd-process-"));
-  directories.push(directory);
-  return join(directory, "verifyd.sqlite");
-}
+const tempDirectory = serverProcessDirectories("verifyd-process-");
+const tempDatabase = () => join(tempDirectory(), "verifyd.sqlite");
 
 const profile = { givenName: "Ada", familyName: "Lovelace" };
 const mobile = "+41791234567";

@@ -1,30 +1,17 @@
 // What an operator sees when the server cannot start: one line on stderr naming the file, setting or port at fault
 // and what to do, exit code 2, and never a stack trace.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { type Server, createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type FinishedProcess,
   runServerProcessToExit,
   startServerProcess,
-  stopAllServerProcesses,
+  serverProcessDirectories,
 } from "../helpers/server-process.js";
 
-const directories: string[] = [];
-afterEach(async () => {
-  await stopAllServerProcesses();
-});
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
-
-function tempDirectory(): string {
-  const directory = mkdtempSync(join(tmpdir(), "verifyd-startup-"));
-  directories.push(directory);
-  return directory;
-}
+const tempDirectory = serverProcessDirectories("verifyd-startup-");
 
 /** The one plain line the server printed (log lines are JSON), after checking how it ended. */
 function startupFailure(exit: FinishedProcess): string {

@@ -2,31 +2,19 @@
 // Unavailable, probes see NOT_SERVING, the log has one line per episode, and nothing stored is lost.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { type ProtocolClient, expectOk, protocolClient } from "../helpers/protocol-clients.js";
-import { runServerProcessToExit, startServerProcess, stopAllServerProcesses } from "../helpers/server-process.js";
+import { runServerProcessToExit, serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
 
-const directories: string[] = [];
-afterEach(async () => {
-  await stopAllServerProcesses();
-});
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
-
-function tempDatabase(): string {
-  const directory = mkdtempSync(join(tmpdir(), "verifyd-storage-"));
-  directories.push(directory);
-  return join(directory, "verifyd.sqlite");
-}
+const tempDirectory = serverProcessDirectories("verifyd-storage-");
+const tempDatabase = () => join(tempDirectory(), "verifyd.sqlite");
 
 const addUser = (client: ProtocolClient, i: number) =>
   client.call("addHumanUser", {

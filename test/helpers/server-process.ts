@@ -2,8 +2,11 @@
 // tests can restart it, run two of them on one database file, and read what it prints on stdout and stderr.
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, afterEach } from "vitest";
 import { settings } from "../../src/config.js";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -135,6 +138,23 @@ export async function runServerProcessToExit(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * For a test file of server processes: stops the children after each test (even a failed one) and removes the data
+ * directories after the file. Returns a maker of fresh data directories.
+ */
+export function serverProcessDirectories(prefix: string): () => string {
+  const directories: string[] = [];
+  afterEach(stopAllServerProcesses);
+  afterAll(() => {
+    for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+  });
+  return () => {
+    const directory = mkdtempSync(join(tmpdir(), prefix));
+    directories.push(directory);
+    return directory;
+  };
 }
 
 /** For afterEach/afterAll: stops every child started here that is still running, even after a failed test. */
