@@ -1,5 +1,6 @@
 // What an operator sees when the server cannot start: one line on stderr naming the file, setting or port at fault
 // and what to do, exit code 2, and never a stack trace.
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { type Server, createServer } from "node:net";
 import { join } from "node:path";
@@ -72,10 +73,15 @@ describe("start-up failures", () => {
     const directory = join(parent, "data");
     mkdirSync(directory, { mode: 0o555 });
     const database = join(directory, "verifyd.sqlite");
-    // Root writes anywhere, so as root the server runs as nobody, for whom the directory is read-only too.
-    const user = process.getuid?.() === 0 ? { user: { uid: 65534, gid: 65534 } } : {};
-    const line = startupFailure(await runServerProcessToExit(database, [], user));
-    expect(line).toContain(database);
+    // Root writes anywhere, whatever the mode; an immutable directory refuses new files even to root.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) execFileSync("chattr", ["+i", directory]);
+    try {
+      const line = startupFailure(await runServerProcessToExit(database, []));
+      expect(line).toContain(database);
+    } finally {
+      if (asRoot) execFileSync("chattr", ["-i", directory]);
+    }
   });
 
   it("refuses a port another process listens on, naming the port and the setting", async () => {

@@ -48,11 +48,9 @@ export interface ServerProcessOptions {
    * EFBIG, as on a full disk, instead of killing it. The ignored disposition survives the exec into node.
    */
   ignoreFileSizeSignal?: boolean;
-  /** Run as this user (only root may); for permission tests, which root would pass regardless. */
-  user?: { uid: number; gid: number };
 }
 
-type SpawnOptions = Pick<ServerProcessOptions, "env" | "ignoreFileSizeSignal" | "user">;
+type SpawnOptions = Pick<ServerProcessOptions, "env" | "ignoreFileSizeSignal">;
 
 /** Every child spawned here that has not exited yet, also those still starting or expected to fail. */
 const running = new Set<{ child: ChildProcess; exited: Promise<ProcessExit> }>();
@@ -184,7 +182,6 @@ function spawnServer(database: string, args: string[], options: SpawnOptions) {
     cwd: repoRoot,
     env: childEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],
-    ...options.user,
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
