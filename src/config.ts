@@ -1,6 +1,7 @@
 // The one typed configuration, read once from flags and environment (flags win), validated with clear messages.
 // Every setting is declared once in `settings`; the README's configuration table lists the same names.
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { type CountryCode, isSupportedCountry } from "libphonenumber-js/max";
 import { type Keyring, parseKeyList } from "./crypto/keyring.js";
@@ -32,6 +33,14 @@ export interface Config {
   integrityCheck: boolean;
   /** Delivered and expired outbox rows are deleted this long after their code expired. */
   outboxRetentionMs: number;
+  /** Where the first start writes the bootstrap IAM_OWNER's token (owner-only). */
+  adminTokenFile: string;
+  tokens: {
+    /** Lifetime of a token from a password login. */
+    loginTtlMs: number;
+    /** Lifetime of a personal access token created without an expiration date, and of the bootstrap token. */
+    personalTtlMs: number;
+  };
   logLevel: LogLevel;
   /** Development-only settings accepted outside production mode; the server logs each at start. */
   warnings: string[];
@@ -115,6 +124,26 @@ export const settings = {
     default: "./data/verifyd.sqlite",
     parse: text,
     description: "SQLite file path (its directory also holds the generated keyring).",
+  },
+  adminTokenFile: {
+    flag: "admin-token-file",
+    env: "ADMIN_TOKEN_FILE",
+    parse: text,
+    description: "Where the first start writes the token of the IAM_OWNER service account it creates (owner-only); default: <database dir>/admin-token.",
+  },
+  loginTokenTtl: {
+    flag: "login-token-ttl",
+    env: "VERIFYD_LOGIN_TOKEN_TTL",
+    default: "12h",
+    parse: duration,
+    description: "Lifetime of the bearer token a password login (POST /oauth2/token) hands out.",
+  },
+  personalTokenTtl: {
+    flag: "personal-token-ttl",
+    env: "VERIFYD_PERSONAL_TOKEN_TTL",
+    default: "365d",
+    parse: duration,
+    description: "Lifetime of a personal access token created without an expiration date, and of the bootstrap token.",
   },
   tlsCert: { flag: "tls-cert", env: "TLS_CERT", parse: pemFile, description: "PEM certificate file; enables TLS with ALPN (h2, http/1.1)." },
   tlsKey: { flag: "tls-key", env: "TLS_KEY", parse: pemFile, description: "PEM private key file for --tls-cert." },
@@ -345,6 +374,8 @@ function toConfig(values: Values, warnings: string[]): Config {
     tlsAtProxy: values.tlsAtProxy,
     integrityCheck: !values.skipIntegrityCheck,
     outboxRetentionMs: values.outboxRetention,
+    adminTokenFile: values.adminTokenFile ?? join(dirname(values.database), "admin-token"),
+    tokens: { loginTtlMs: values.loginTokenTtl, personalTtlMs: values.personalTokenTtl },
     logLevel: values.logLevel,
     warnings,
   };

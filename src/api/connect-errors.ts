@@ -15,6 +15,8 @@ const codeOfKind: Record<ErrorKind, Code> = {
   ResourceExhausted: Code.ResourceExhausted,
   Aborted: Code.Aborted,
   Unavailable: Code.Unavailable,
+  Unauthenticated: Code.Unauthenticated,
+  PermissionDenied: Code.PermissionDenied,
 };
 
 export function toConnectError(error: DomainError): ConnectError {

@@ -8,7 +8,9 @@ export type ErrorKind =
   | "FailedPrecondition"
   | "ResourceExhausted"
   | "Aborted"
-  | "Unavailable";
+  | "Unavailable"
+  | "Unauthenticated"
+  | "PermissionDenied";
 
 export class DomainError extends Error {
   constructor(
@@ -64,6 +66,37 @@ export const errors = {
     new DomainError("FailedPrecondition", "COMMAND-ahs0u", `${label(channel)} already verified`, "ALREADY_VERIFIED"),
   concurrentUpdate: () =>
     new DomainError("Aborted", "COMMAND-0w1ir", "The user changed concurrently; try again", "CONCURRENT_UPDATE"),
+  unauthenticated: () =>
+    new DomainError("Unauthenticated", "AUTH-7fs1e", "Not authenticated; send Authorization: Bearer <token>", "UNAUTHENTICATED"),
+  permissionDenied: (permission: string) =>
+    new DomainError("PermissionDenied", "AUTHZ-HKJD33", "No matching permissions found", "PERMISSION_DENIED", { permission }),
+  userDisabled: () =>
+    new DomainError("FailedPrecondition", "USER-d1sab", "User is deactivated or locked", "USER_DISABLED"),
+  userNotMachine: () =>
+    new DomainError("FailedPrecondition", "COMMAND-Sdqc4", "User is not a service account", "USER_NOT_MACHINE"),
+  userNotHuman: () => new DomainError("FailedPrecondition", "COMMAND-3M0fs", "User is not a person", "USER_NOT_HUMAN"),
+  userStateNotChanged: (state: string) =>
+    new DomainError("FailedPrecondition", "COMMAND-2M0sd", `User is already ${state}`, "USER_STATE_NOT_CHANGED"),
+  organizationNameTaken: () =>
+    new DomainError("AlreadyExists", "ORG-lapo2m", "Organization already exists", "ORGANIZATION_ALREADY_EXISTS"),
+  tokenNotFound: () =>
+    new DomainError("NotFound", "COMMAND-4m77G", "Personal access token not found", "TOKEN_NOT_FOUND"),
+  passwordInvalid: () => new DomainError("InvalidArgument", "COMMAND-3M0fs", "Password is invalid", "PASSWORD_INVALID"),
+  passwordTooWeak: (detail: string) =>
+    new DomainError("InvalidArgument", "DOMAIN-VoaRj", "Password is too weak", "PASSWORD_TOO_WEAK", { detail }),
+  hashedPasswordUnsupported: () =>
+    new DomainError(
+      "InvalidArgument",
+      "COMMAND-h8pr2",
+      "Hashed password format not supported; give an argon2id hash in PHC format",
+      "HASHED_PASSWORD_UNSUPPORTED",
+    ),
+  administratorNotFound: () =>
+    new DomainError("NotFound", "COMMAND-wo1ek", "Administrator not found", "ADMINISTRATOR_NOT_FOUND"),
+  administratorExists: () =>
+    new DomainError("AlreadyExists", "COMMAND-Di8rs", "Administrator already exists", "ADMINISTRATOR_ALREADY_EXISTS"),
+  roleInvalid: (role: string) =>
+    new DomainError("InvalidArgument", "COMMAND-3M9sd", `Role ${role} does not exist on this resource`, "ROLE_INVALID", { role }),
   storageUnavailable: () =>
     new DomainError("Unavailable", "STORAGE-n4fUl", "Storage is unavailable; try again later", "STORAGE_UNAVAILABLE"),
 } as const;

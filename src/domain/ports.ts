@@ -1,5 +1,7 @@
 // The small interfaces through which the store, the crypto and delivery plug into the domain.
+import type { Principal } from "./access/principal.js";
 import type { Channel } from "./errors.js";
+import type { OrganizationPage, OrganizationQuery } from "./organizations/organization-query.js";
 import type { UserEvent } from "./events.js";
 import type { UserState } from "./user-state.js";
 
@@ -65,6 +67,9 @@ export interface OrganizationStore {
   /** The organization created on first start; created now if missing. */
   defaultOrganization(): Promise<Organization>;
   find(id: string): Promise<Organization | undefined>;
+  /** Adds an organization; AlreadyExists (ORGANIZATION_ALREADY_EXISTS) when its name or id is taken. */
+  add(organization: Organization): Promise<void>;
+  list(query: OrganizationQuery): Promise<OrganizationPage>;
 }
 
 export interface OutboxStore {
@@ -80,4 +85,9 @@ export interface OutboxStore {
   expire(now: Date): Promise<number>;
   /** Deletes delivered and expired messages whose code expired before `before`; never pending ones. Returns how many. */
   purge(before: Date): Promise<number>;
+}
+
+export interface Authenticator {
+  /** The caller a bearer token stands for; undefined for an unknown, expired or removed token, or a disabled user. */
+  authenticate(token: string): Promise<Principal | undefined>;
 }

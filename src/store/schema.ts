@@ -6,7 +6,8 @@ const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
 
 export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),
-  name: text("name").notNull(),
+  // Unique, as in ZITADEL: people tell organizations apart by name.
+  name: text("name").notNull().unique(),
   createdAt: timestamp("created_at").notNull(),
   // true on the default organization and NULL on all others, so UNIQUE admits exactly one default even when two
   // processes create it at once.
@@ -39,9 +40,72 @@ export const users = sqliteTable(
     createdAt: timestamp("created_at").notNull(),
     changedAt: timestamp("changed_at").notNull(),
     state: userStateColumn("state").notNull(),
+    // Columns copied out of `state` for lookups and list queries; `state` stays the whole truth.
+    kind: text("kind", { enum: ["human", "machine"] })
+      .notNull()
+      .default("human"),
+    status: text("status", { enum: ["active", "inactive", "locked"] })
+      .notNull()
+      .default("active"),
+    /** Login names besides the username: only verified contacts count, so only they are here. */
+    verifiedPhone: text("verified_phone"),
+    verifiedEmail: text("verified_email"),
   },
-  (table) => [unique("users_username_unique").on(table.resourceOwner, table.username)],
+  (table) => [
+    unique("users_username_unique").on(table.resourceOwner, table.username),
+    index("users_by_username").on(table.username),
+    index("users_by_verified_phone").on(table.verifiedPhone),
+    index("users_by_verified_email").on(table.verifiedEmail),
+  ],
 );
+
+/**
+ * Bearer tokens: personal access tokens of machine users and the tokens a password login hands out. Only a SHA-256
+ * of each is kept (a token has 256 random bits, so no slow hash is needed); removing the row revokes it at once.
+ */
+export const accessTokens = sqliteTable(
+  "access_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    tokenHash: text("token_hash").notNull().unique(),
+    kind: text("kind", { enum: ["personal", "login"] }).notNull(),
+    createdAt: timestamp("created_at").notNull(),
+    expiresAt: timestamp("expires_at").notNull(),
+  },
+  (table) => [index("access_tokens_by_user").on(table.userId, table.kind)],
+);
+
+/** Administrators: a user's roles on the instance (organization_id "") or on one organization. */
+export const members = sqliteTable(
+  "members",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    organizationId: text("organization_id").notNull(),
+    roles: text("roles", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: timestamp("created_at").notNull(),
+    changedAt: timestamp("changed_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.organizationId] }), index("members_by_organization").on(table.organizationId)],
+);
+
+/** Wrong passwords per login name, so guessing is throttled across restarts and processes. */
+export const loginFailures = sqliteTable("login_failures", {
+  loginName: text("login_name").primaryKey(),
+  failures: integer("failures").notNull(),
+  lastFailureAt: timestamp("last_failure_at").notNull(),
+});
+
+/** The one row that says this instance was bootstrapped, and by whom: its primary key lets only one start do it. */
+export const instance = sqliteTable("instance", {
+  id: integer("id").primaryKey(),
+  adminUserId: text("admin_user_id").notNull(),
+  bootstrappedAt: timestamp("bootstrapped_at").notNull(),
+});
 
 export const outbox = sqliteTable(
   "outbox",

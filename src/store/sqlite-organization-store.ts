@@ -1,8 +1,17 @@
-// Organizations in SQLite. Only the default one is created here, on first start.
-import { eq, sql } from "drizzle-orm";
+// Organizations in SQLite: the default one, created on first start, and those added through the API.
+import { type SQL, and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import { errors } from "../domain/errors.js";
+import type {
+  ListedOrganization,
+  OrganizationFilter,
+  OrganizationPage,
+  OrganizationQuery,
+} from "../domain/organizations/organization-query.js";
 import type { Organization, OrganizationStore } from "../domain/ports.js";
 import type { Db } from "./open-database.js";
 import { organizations } from "./schema.js";
+import { isUniqueViolation } from "./sqlite-errors.js";
+import { textCondition } from "./text-condition.js";
 import { type StorageGuard, unmonitoredStorage } from "./storage-health.js";
 
 const columns = { id: organizations.id, name: organizations.name, createdAt: organizations.createdAt };
@@ -13,7 +22,7 @@ export class SqliteOrganizationStore implements OrganizationStore {
   private readonly insertDefault;
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly newId: () => string,
     private readonly storage: StorageGuard = unmonitoredStorage,
   ) {
@@ -39,6 +48,37 @@ export class SqliteOrganizationStore implements OrganizationStore {
     return this.storage.use(() => this.selectById.get({ id }));
   }
 
+  async add(organization: Organization): Promise<void> {
+    try {
+      this.storage.write(() => this.db.insert(organizations).values(organization).run());
+    } catch (error) {
+      if (isUniqueViolation(error, "organizations.")) throw errors.organizationNameTaken();
+      throw error;
+    }
+  }
+
+  async list(query: OrganizationQuery): Promise<OrganizationPage> {
+    if (query.within?.length === 0) return { total: 0, organizations: [] };
+    const conditions = [
+      ...query.filters.map(filterCondition),
+      ...(query.within ? [inArray(organizations.id, [...query.within])] : []),
+    ];
+    const where = and(...conditions);
+    const order = query.sortBy === "name" ? organizations.name : organizations.createdAt;
+    return this.storage.use(() => {
+      const total = this.db.select({ total: count() }).from(organizations).where(where).get()?.total ?? 0;
+      const rows = this.db
+        .select({ ...columns, isDefault: organizations.isDefault })
+        .from(organizations)
+        .where(where)
+        .orderBy(query.ascending ? asc(order) : desc(order), asc(organizations.id))
+        .limit(query.limit)
+        .offset(query.offset)
+        .all();
+      return { total, organizations: rows.map((row): ListedOrganization => ({ ...row, isDefault: row.isDefault === true })) };
+    });
+  }
+
   private findOrCreateDefault(): Organization {
     const existing = this.selectDefault.get();
     if (existing) return existing;
@@ -46,5 +86,16 @@ export class SqliteOrganizationStore implements OrganizationStore {
     const created = this.selectDefault.get();
     if (!created) throw new Error("the default organization vanished right after it was created");
     return created;
+  }
+}
+
+function filterCondition(filter: OrganizationFilter): SQL | undefined {
+  switch (filter.kind) {
+    case "id":
+      return eq(organizations.id, filter.id);
+    case "default":
+      return eq(organizations.isDefault, true);
+    case "name":
+      return textCondition(organizations.name, filter.match, filter.name);
   }
 }

@@ -29,4 +29,54 @@ describe("SqliteOrganizationStore", () => {
     expect(b).toEqual(a);
     expect(one.sqlite.prepare("SELECT count(*) AS n FROM organizations").get()).toEqual({ n: 1 });
   });
+
+  describe("added organizations", () => {
+    const at = (day: number) => new Date(Date.UTC(2026, 0, day));
+    const page = { filters: [], offset: 0, limit: 100, ascending: true, sortBy: "name" } as const;
+
+    /** The default organization and three added ones, in a database of the test's own. */
+    async function seeded() {
+      const organizations = new SqliteOrganizationStore(openTemp().db, ids("org"));
+      await organizations.defaultOrganization();
+      await organizations.add({ id: "acme", name: "ACME 100%_", createdAt: at(2) });
+      await organizations.add({ id: "beta", name: "Beta", createdAt: at(3) });
+      await organizations.add({ id: "gamma", name: "acme labs", createdAt: at(4) });
+      const names = async (query: Partial<Parameters<typeof organizations.list>[0]>) =>
+        (await organizations.list({ ...page, ...query })).organizations.map((organization) => organization.name);
+      return { organizations, names };
+    }
+
+    it("refuses a name or an id that is taken", async () => {
+      const { organizations } = await seeded();
+      await expect(organizations.add({ id: "other", name: "Beta", createdAt: at(5) })).rejects.toMatchObject({
+        kind: "AlreadyExists",
+        reason: "ORGANIZATION_ALREADY_EXISTS",
+      });
+      await expect(organizations.add({ id: "beta", name: "Beta 2", createdAt: at(5) })).rejects.toMatchObject({ kind: "AlreadyExists" });
+    });
+
+    it("lists by name, each text method, with % and _ taken literally", async () => {
+      const { names } = await seeded();
+      expect(await names({})).toEqual(["ACME 100%_", "Beta", "Default", "acme labs"]);
+      expect(await names({ filters: [{ kind: "name", name: "acme", match: "startsWith" }] })).toEqual(["acme labs"]);
+      expect(await names({ filters: [{ kind: "name", name: "acme", match: "startsWithIgnoreCase" }] })).toEqual(["ACME 100%_", "acme labs"]);
+      expect(await names({ filters: [{ kind: "name", name: "%_", match: "endsWith" }] })).toEqual(["ACME 100%_"]);
+      expect(await names({ filters: [{ kind: "name", name: "_", match: "contains" }] })).toEqual(["ACME 100%_"]);
+      expect(await names({ filters: [{ kind: "name", name: "beta", match: "equals" }] })).toEqual([]);
+      expect(await names({ filters: [{ kind: "name", name: "beta", match: "equalsIgnoreCase" }] })).toEqual(["Beta"]);
+      expect(await names({ filters: [{ kind: "default" }] })).toEqual(["Default"]);
+      expect(await names({ filters: [{ kind: "id", id: "gamma" }] })).toEqual(["acme labs"]);
+    });
+
+    it("lists only the organizations a caller may see, in pages, with the total", async () => {
+      const { organizations, names } = await seeded();
+      expect(await names({ within: ["beta", "gamma"] })).toEqual(["Beta", "acme labs"]);
+      expect(await names({ within: [] })).toEqual([]);
+      const second = await organizations.list({ ...page, sortBy: "creation", ascending: false, offset: 1, limit: 2 });
+      expect(second.total).toBe(4);
+      // Newest first: the default organization (created now), then gamma, beta, acme.
+      expect(second.organizations.map((organization) => organization.id)).toEqual(["gamma", "beta"]);
+      expect(second.organizations.every((organization) => !organization.isDefault)).toBe(true);
+    });
+  });
 });

@@ -1,0 +1,27 @@
+// Bearer tokens: what a personal access token or a password login hands out. Only a hash is stored; the token itself
+// is shown once.
+
+export type AccessTokenKind = "personal" | "login";
+
+export interface AccessTokenRecord {
+  id: string;
+  userId: string;
+  kind: AccessTokenKind;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** A freshly made token: the secret for the caller, and the hash that is all the store keeps. */
+export interface IssuedAccessToken {
+  token: string;
+  tokenHash: string;
+}
+
+export interface AccessTokenStore {
+  add(record: AccessTokenRecord & { tokenHash: string }): Promise<void>;
+  /** The unexpired token with this hash, or undefined. */
+  findValid(tokenHash: string, now: Date): Promise<AccessTokenRecord | undefined>;
+  /** Removes one of the user's tokens; false when the user has no such token. */
+  remove(userId: string, tokenId: string): Promise<boolean>;
+  list(userId: string, kind: AccessTokenKind): Promise<AccessTokenRecord[]>;
+}

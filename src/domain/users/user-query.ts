@@ -1,0 +1,38 @@
+// What ListUsers may ask: filters that all must hold, the users the caller may read, and a page.
+import type { TextMatch } from "../text-match.js";
+import type { UserState } from "../user-state.js";
+
+export type UserFilter =
+  | { kind: "organization"; organizationId: string }
+  | { kind: "username"; username: string; match: TextMatch }
+  /** The address GetUserByID shows: the verified one, else the one awaiting verification. */
+  | { kind: "email"; email: string; match: TextMatch }
+  | { kind: "phone"; phone: string; match: TextMatch }
+  | { kind: "status"; status: "active" | "inactive" | "locked" }
+  | { kind: "type"; type: "human" | "machine" }
+  | { kind: "ids"; ids: readonly string[] };
+
+/** Whom a caller may read: the users of some organizations (undefined: all), and always itself. */
+export interface ReadableUsers {
+  organizations?: readonly string[];
+  self: string;
+}
+
+export interface UserQuery {
+  filters: readonly UserFilter[];
+  readable: ReadableUsers;
+  offset: number;
+  limit: number;
+  ascending: boolean;
+  sortBy: "creation" | "username";
+}
+
+export interface UserPage {
+  /** All users that match, not only this page's. */
+  total: number;
+  users: UserState[];
+}
+
+export interface UserQueryStore {
+  list(query: UserQuery): Promise<UserPage>;
+}

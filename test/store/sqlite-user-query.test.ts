@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import type { UserQuery } from "../../src/domain/users/user-query.js";
+import { SqliteUserQuery } from "../../src/store/sqlite-user-query.js";
+import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
+import { openTemp } from "./support/temp-database.js";
+import { changeUser, userAdded } from "./support/user-changes.js";
+
+const everyone: UserQuery = { filters: [], readable: { self: "nobody" }, offset: 0, limit: 100, ascending: true, sortBy: "creation" };
+
+/** Four users in two organizations; bob's phone is verified and then changed to a pending number. */
+async function seeded() {
+  const database = openTemp();
+  const users = new SqliteUserStore(database.db);
+  await users.append(userAdded("ada", "ada", "org-1"));
+  await users.append(userAdded("bob", "bob", "org-1"));
+  await users.append(userAdded("cyd", "cyd", "org-2"));
+  await users.append(userAdded("dee", "Ada Lovelace", "org-2"));
+  const bob = (await users.load("bob"))!;
+  const verified = changeUser(bob, [{ type: "user.human.phone.verified", payload: { value: "+41791234567" } }]);
+  await users.append(verified);
+  await users.append(changeUser(verified.next, [{ type: "user.human.phone.changed", payload: { value: "+41797654321" } }]));
+  const query = new SqliteUserQuery(database.db);
+  const ids = async (change: Partial<UserQuery>) => (await query.list({ ...everyone, ...change })).users.map((user) => user.id);
+  return { query, ids };
+}
+
+describe("SqliteUserQuery", () => {
+  it("lists only what the caller may read: its organizations' users and itself", async () => {
+    const { ids } = await seeded();
+    expect(await ids({})).toEqual(["ada", "bob", "cyd", "dee"]);
+    expect(await ids({ readable: { organizations: ["org-2"], self: "ada" } })).toEqual(["ada", "cyd", "dee"]);
+    expect(await ids({ readable: { organizations: [], self: "bob" } })).toEqual(["bob"]);
+  });
+
+  it("filters by organization, username, ids, and the phone GetUserByID shows", async () => {
+    const { ids } = await seeded();
+    expect(await ids({ filters: [{ kind: "organization", organizationId: "org-1" }] })).toEqual(["ada", "bob"]);
+    expect(await ids({ filters: [{ kind: "username", username: "ada", match: "startsWithIgnoreCase" }] })).toEqual(["ada", "dee"]);
+    expect(await ids({ filters: [{ kind: "username", username: "ada", match: "equals" }] })).toEqual(["ada"]);
+    expect(await ids({ filters: [{ kind: "ids", ids: ["cyd", "bob"] }] })).toEqual(["bob", "cyd"]);
+    // bob shows the verified number while the new one is pending; the others show their unverified one.
+    expect(await ids({ filters: [{ kind: "phone", phone: "+41797654321", match: "equals" }] })).toEqual([]);
+    expect(await ids({ filters: [{ kind: "phone", phone: "+41791234567", match: "equals" }, { kind: "organization", organizationId: "org-1" }] })).toEqual(["ada", "bob"]);
+  });
+
+  it("pages, sorts and counts everything that matches", async () => {
+    const { query } = await seeded();
+    const page = await query.list({ ...everyone, sortBy: "username", ascending: false, offset: 1, limit: 2 });
+    expect(page.total).toBe(4);
+    // Binary order, descending: cyd, bob, ada, Ada Lovelace.
+    expect(page.users.map((user) => user.username)).toEqual(["bob", "ada"]);
+  });
+});
