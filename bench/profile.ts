@@ -9,7 +9,7 @@ import { readBenchOptions } from "./options.js";
 import { seedUsers } from "./seed-users.js";
 import { repoRoot } from "./server-process.js";
 import { type Protocol, createVerifyClient } from "./verify-clients.js";
-import { benchDir, copyDataDir, startVerifyd } from "./verifyd.js";
+import { adminToken, benchDir, copyDataDir, startVerifyd } from "./verifyd.js";
 
 const options = readBenchOptions(process.argv.slice(2), process.env);
 const protocols: Protocol[] = ["grpc", "rest"];
@@ -26,7 +26,7 @@ const server = await startVerifyd({
   // A finer interval than the default 1 ms: a VerifyPhone call is around a millisecond of CPU.
   nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-interval", "250"],
 });
-const clients = protocols.map((protocol) => createVerifyClient(protocol, server.url, options.concurrency));
+const clients = protocols.map((protocol) => createVerifyClient(protocol, server.url, options.concurrency, adminToken(seedDir)));
 try {
   for (const [slice, protocol] of protocols.entries()) {
     const client = clients[slice] as (typeof clients)[number];

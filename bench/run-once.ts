@@ -6,7 +6,7 @@ import type { SeededUser } from "./seed-users.js";
 import { type ServerProcess, startServerProcess } from "./server-process.js";
 import { percentile } from "./stats.js";
 import { type Protocol, createVerifyClient } from "./verify-clients.js";
-import { benchDir, copyDataDir, startVerifyd } from "./verifyd.js";
+import { adminToken, benchDir, copyDataDir, startVerifyd } from "./verifyd.js";
 
 export type Target = "h2 canned" | "h1 canned" | "verifyd";
 export type Workload = "ceiling" | "success" | "wrong-code";
@@ -43,7 +43,7 @@ export interface RunInput {
 
 export async function runOnce(config: RunConfig, input: RunInput): Promise<RunResult> {
   const server = await startTarget(config, input);
-  const client = createVerifyClient(config.protocol, server.url, input.concurrency);
+  const client = createVerifyClient(config.protocol, server.url, input.concurrency, adminToken(input.seedDir));
   try {
     // Users [0, warmup) warm up, the next `requests` are timed; each user is verified once per run.
     const call = (index: number) => {

@@ -6,7 +6,8 @@ import { createClient } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import { UserService } from "../src/gen/zitadel/user/v2/user_service_pb.js";
 import { runLoad } from "./load.js";
-import { startVerifyd } from "./verifyd.js";
+import { withBearer } from "./verify-clients.js";
+import { adminToken, startVerifyd } from "./verifyd.js";
 
 export interface SeededUser {
   userId: string;
@@ -19,7 +20,7 @@ export async function seedUsers(dataDir: string, count: number, concurrency: num
   // Codes live 10 minutes by default; a long bench must not see the first users' codes expire.
   const server = await startVerifyd({ dataDir, args: ["--code-ttl", "1h"] });
   const sessionManager = new Http2SessionManager(server.url);
-  const client = createClient(UserService, createGrpcTransport({ baseUrl: server.url, sessionManager }));
+  const client = createClient(UserService, createGrpcTransport({ baseUrl: server.url, sessionManager, interceptors: [withBearer(adminToken(dataDir))] }));
   const users: SeededUser[] = new Array(count);
   try {
     const result = await runLoad(count, concurrency, async (index) => {

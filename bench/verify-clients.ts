@@ -1,7 +1,7 @@
 // One VerifyPhone call per protocol, as real clients make it. The same code drives verifyd and the canned servers,
 // so client-side costs (framing, JSON, connection handling) cancel out in the ratio to the ceiling.
 import http from "node:http";
-import { ConnectError, type Transport, createClient } from "@connectrpc/connect";
+import { ConnectError, type Interceptor, type Transport, createClient } from "@connectrpc/connect";
 import { Http2SessionManager, createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { UserService } from "../src/gen/zitadel/user/v2/user_service_pb.js";
 
@@ -21,17 +21,27 @@ export const describeProtocol: Record<Protocol, string> = {
   rest: "REST JSON (HTTP/1.1)",
 };
 
-export function createVerifyClient(protocol: Protocol, baseUrl: string, concurrency: number): VerifyClient {
+/** Sends `authorization: Bearer <token>` with every call. */
+export function withBearer(token: string): Interceptor {
+  return (next) => (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
+}
+
+/** Every call carries the token; the canned servers ignore it, so it costs the same on both sides of the ratio. */
+export function createVerifyClient(protocol: Protocol, baseUrl: string, concurrency: number, token: string): VerifyClient {
+  const interceptors = [withBearer(token)];
   if (protocol === "grpc") {
     // One HTTP/2 session that all calls share, as a gRPC client keeps it.
     const sessionManager = new Http2SessionManager(baseUrl);
-    return rpcClient(createGrpcTransport({ baseUrl, sessionManager }), () => sessionManager.abort());
+    return rpcClient(createGrpcTransport({ baseUrl, sessionManager, interceptors }), () => sessionManager.abort());
   }
   // HTTP/1.1 carries one call per connection at a time: one kept-alive socket per in-flight call.
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  if (protocol === "rest") return restClient(baseUrl, agent);
+  if (protocol === "rest") return restClient(baseUrl, agent, token);
   const json = { httpVersion: "1.1", useBinaryFormat: false } as const;
-  const transport = createConnectTransport({ baseUrl, ...json, nodeOptions: { agent } });
+  const transport = createConnectTransport({ baseUrl, ...json, nodeOptions: { agent }, interceptors });
   return rpcClient(transport, () => agent.destroy());
 }
 
@@ -52,7 +62,7 @@ function rpcClient(transport: Transport, close: () => void): VerifyClient {
 }
 
 /** ZITADEL's REST route; errors come back as google.rpc.Status JSON, whose `code` is the gRPC code. */
-function restClient(baseUrl: string, agent: http.Agent): VerifyClient {
+function restClient(baseUrl: string, agent: http.Agent, token: string): VerifyClient {
   const { hostname, port } = new URL(baseUrl);
   return {
     verifyPhone(userId, verificationCode) {
@@ -65,7 +75,11 @@ function restClient(baseUrl: string, agent: http.Agent): VerifyClient {
             port,
             method: "POST",
             path: `/v2/users/${encodeURIComponent(userId)}/phone/verify`,
-            headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+            headers: {
+              authorization: `Bearer ${token}`,
+              "content-type": "application/json",
+              "content-length": Buffer.byteLength(body),
+            },
           },
           (res) => {
             const chunks: Buffer[] = [];

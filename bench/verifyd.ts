@@ -1,6 +1,6 @@
 // verifyd as the bench runs it: from src/main.ts like `npm start -- --production`, on a database of its own under
 // .bench/.
-import { cpSync, rmSync } from "node:fs";
+import { cpSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type ServerProcess, repoRoot, startServerProcess } from "./server-process.js";
 
@@ -23,6 +23,11 @@ export function startVerifyd(options: VerifydOptions): Promise<ServerProcess> {
     ],
     ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
   });
+}
+
+/** The bearer token of the IAM_OWNER the first start in `dataDir` created; copies of the directory share it. */
+export function adminToken(dataDir: string): string {
+  return readFileSync(join(dataDir, "admin-token"), "utf8").trim();
 }
 
 /**

@@ -2,15 +2,22 @@
 import { randomInt } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
-import { type Interceptor, createServiceImplSpec } from "@connectrpc/connect";
+import { type Interceptor, createContextValues, createServiceImplSpec } from "@connectrpc/connect";
+import { createBearerAuthenticator } from "./api/bearer-authenticator.js";
 import { createHealthHandler } from "./api/health-handler.js";
+import { createInternalPermissionServiceHandler } from "./api/internal-permission-service-handler.js";
+import { createOrganizationServiceHandler } from "./api/organization-service-handler.js";
 import { createUserServiceHandler } from "./api/user-service-handler.js";
+import { bootstrapInstance } from "./bootstrap/bootstrap-instance.js";
+import { writeOwnerOnlyFile } from "./bootstrap/owner-only-file.js";
 import type { Config } from "./config.js";
+import { hashAccessToken, issueAccessToken } from "./crypto/access-token-secret.js";
 import { createCodeHasher } from "./crypto/code-hmac.js";
 import type { Keyring } from "./crypto/keyring.js";
 import { loadKeyringFile } from "./crypto/keyring-file.js";
 import { checkKeyring } from "./crypto/keyring-guard.js";
 import { createMessageSealer } from "./crypto/message-sealer.js";
+import { createPasswordHasher } from "./crypto/password-hasher.js";
 import { createConsoleSink } from "./delivery/console-sink.js";
 import type { DeliveryProvider } from "./delivery/delivery-provider.js";
 import { type OutboxWorker, startOutboxWorker } from "./delivery/outbox-worker.js";
@@ -21,12 +28,22 @@ import { Health } from "./gen/grpc/health/v1/health_pb.js";
 import { UserService } from "./gen/zitadel/user/v2/user_service_pb.js";
 import { type Logger, createLogger } from "./logger.js";
 import { type DatabaseHandle, openDatabase } from "./store/open-database.js";
+import { SqliteAccessTokenStore } from "./store/sqlite-access-token-store.js";
+import { SqliteInstanceStore } from "./store/sqlite-instance-store.js";
 import { SqliteKeyStore } from "./store/sqlite-key-store.js";
+import { SqliteMemberStore } from "./store/sqlite-member-store.js";
 import { SqliteOrganizationStore } from "./store/sqlite-organization-store.js";
 import { SqliteOutboxStore } from "./store/sqlite-outbox-store.js";
+import { SqliteUserQuery } from "./store/sqlite-user-query.js";
 import { SqliteUserStore } from "./store/sqlite-user-store.js";
+import { SqliteLoginStore } from "./store/sqlite-login-store.js";
+import { PasswordLogin } from "./domain/credentials/password-login.js";
+import { createTokenEndpoint } from "./transport/oauth/token-endpoint.js";
+import { OrganizationService } from "./gen/zitadel/org/v2/org_service_pb.js";
+import { InternalPermissionService } from "./gen/zitadel/internal_permission/v2beta/internal_permission_service_pb.js";
 import { createStorageHealth } from "./store/storage-health.js";
 import { StartupError } from "./startup-error.js";
+import { withAuthentication, withPrincipal } from "./transport/authentication.js";
 import { rpcContextValues } from "./transport/call-context.js";
 import { applyCors } from "./transport/cors.js";
 import { withHostCheck } from "./transport/host-check.js";
@@ -82,35 +99,75 @@ async function startOn(
   const organizations = new SqliteOrganizationStore(database.db, newId, storage);
   await organizations.defaultOrganization();
 
+  const users = new SqliteUserStore(database.db, storage);
+  const members = new SqliteMemberStore(database.db, storage);
+  const tokens = new SqliteAccessTokenStore(database.db, storage);
+  // One hasher for creating and checking passwords: its dummy hash makes a login for nobody cost the same.
+  const passwords = createPasswordHasher();
+  const phonePolicy = {
+    ...(config.phone.defaultRegion ? { defaultRegion: config.phone.defaultRegion } : {}),
+    allowLandline: config.phone.allowLandline,
+  };
   const commands = new UserCommands({
-    users: new SqliteUserStore(database.db, storage),
+    users,
     organizations,
     clock,
     newId,
     randomIndex: randomInt,
     hasher: createCodeHasher(keyring),
     sealer,
-    policy: {
-      codes: { phone: config.code, email: config.code },
-      failures: config.failures,
-      phone: {
-        ...(config.phone.defaultRegion ? { defaultRegion: config.phone.defaultRegion } : {}),
-        allowLandline: config.phone.allowLandline,
-      },
-    },
+    passwords,
+    policy: { codes: { phone: config.code, email: config.code }, failures: config.failures, phone: phonePolicy },
   });
 
+  // Before the outbox worker and the listener: the bootstrap holds the database's write lock on this connection.
+  await bootstrapInstance({
+    instance: new SqliteInstanceStore(database.db),
+    createAdministrator: async (account) => (await commands.createMachineUser(account)).userId,
+    members,
+    tokens,
+    issueToken: issueAccessToken,
+    newId,
+    clock,
+    personalTokenTtlMs: config.tokens.personalTtlMs,
+    tokenFile: config.adminTokenFile,
+    writeTokenFile: writeOwnerOnlyFile,
+    logger,
+  });
+  const authenticator = createBearerAuthenticator({ tokens, users, members, clock, hashToken: hashAccessToken });
+
   let closing = false;
+  const userService = createUserServiceHandler({
+    commands,
+    defaultOrganization: () => organizations.defaultOrganization(),
+    userQuery: new SqliteUserQuery(database.db, storage),
+    tokens,
+    members,
+    issueToken: issueAccessToken,
+    newId,
+    clock,
+    personalTokenTtlMs: config.tokens.personalTtlMs,
+  });
   const services = [
-    createServiceImplSpec<typeof UserService>(UserService, createUserServiceHandler(commands)),
+    createServiceImplSpec<typeof UserService>(UserService, userService),
+    createServiceImplSpec<typeof OrganizationService>(
+      OrganizationService,
+      createOrganizationServiceHandler({ organizations, newId, clock }),
+    ),
+    createServiceImplSpec<typeof InternalPermissionService>(
+      InternalPermissionService,
+      createInternalPermissionServiceHandler({ members, users, clock }),
+    ),
+  ];
+  services.push(
     createServiceImplSpec<typeof Health>(
       Health,
       createHealthHandler({
-        services: [UserService.typeName],
+        services: services.map((service) => service.service.typeName),
         isServing: () => !closing && storage.isHealthy(),
       }),
     ),
-  ];
+  );
   const interceptors: Interceptor[] = [
     createErrorInterceptor(logger),
     createUnsupportedFieldsInterceptor(),
@@ -120,13 +177,14 @@ async function startOn(
     services,
     interceptors,
     maxBodyBytes: config.limits.maxBodyBytes,
+    contextValues: (req) => withPrincipal(req, createContextValues()),
     logger,
   });
   const rpc = createRpcHandler({
     services,
     interceptors,
     readMaxBytes: config.limits.maxBodyBytes,
-    contextValues: rpcContextValues,
+    contextValues: (req) => withPrincipal(req, rpcContextValues(req)),
     fallback: (req, res) => answerUnknownProcedure(req, res) || rest(req, res),
     logger,
   });
@@ -147,9 +205,25 @@ async function startOn(
     retentionMs: config.outboxRetentionMs,
   });
 
+  const authenticated = withAuthentication(authenticator, logger, rpc);
+  const tokenEndpoint = createTokenEndpoint({
+    login: new PasswordLogin({
+      logins: new SqliteLoginStore(database.db, storage),
+      passwords,
+      tokens,
+      issueToken: issueAccessToken,
+      newId,
+      clock,
+      tokenTtlMs: config.tokens.loginTtlMs,
+      phone: phonePolicy,
+    }),
+    maxBodyBytes: config.limits.maxBodyBytes,
+    logger,
+  });
   const listener = createListener({
     handler: withHostCheck(config.allowedHosts, (req, res) => {
-      if (!applyCors(config.corsOrigins, req, res)) rpc(req, res);
+      // The token endpoint is where a token comes from: it is the one route that needs none.
+      if (!applyCors(config.corsOrigins, req, res) && !tokenEndpoint(req, res)) authenticated(req, res);
     }),
     limits: config.limits,
     ...(config.tls ? { tls: config.tls } : {}),

@@ -1,12 +1,15 @@
 // Conversions between the wire messages and the domain's inputs and results.
-import { create } from "@bufbuild/protobuf";
+import { type MessageInitShape, create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { CodeRequest, Verification } from "../domain/contact-decisions.js";
+import type { NewPassword } from "../domain/credentials/password.js";
 import type { Profile } from "../domain/events.js";
 import type { ChangeDetails, CodeResult, NewContact } from "../domain/user-commands.js";
 import { type UserState, visibleContact } from "../domain/user-state.js";
 import { type Details, DetailsSchema } from "../gen/zitadel/object/v2/object_pb.js";
 import type { SendEmailVerificationCode } from "../gen/zitadel/user/v2/email_pb.js";
+import type { HashedPassword, Password } from "../gen/zitadel/user/v2/password_pb.js";
 import { type SetHumanProfile, type User, UserSchema, UserState as WireUserState } from "../gen/zitadel/user/v2/user_pb.js";
 
 export function toDetails(details: ChangeDetails): Details {
@@ -70,28 +73,49 @@ export function toReadDetails(state: UserState): Details {
   return details;
 }
 
+const wireStates: Record<UserState["status"], WireUserState> = {
+  active: WireUserState.ACTIVE,
+  inactive: WireUserState.INACTIVE,
+  locked: WireUserState.LOCKED,
+};
+
 export function toUser(state: UserState): User {
-  const phone = visibleContact(state.phone);
-  const email = visibleContact(state.email);
-  return create(UserSchema, {
+  const identity = {
     userId: state.id,
-    details: toReadDetails(state),
-    state: WireUserState.ACTIVE,
+    state: wireStates[state.status],
     username: state.username,
     loginNames: [state.username],
     preferredLoginName: state.username,
-    type: {
-      case: "human",
-      value: {
-        userId: state.id,
-        state: WireUserState.ACTIVE,
-        username: state.username,
-        loginNames: [state.username],
-        preferredLoginName: state.username,
-        profile: { ...state.profile },
-        email: { email: email.value, isVerified: email.isVerified, pendingEmail: email.pending ?? "" },
-        phone: { phone: phone.value, isVerified: phone.isVerified, pendingPhone: phone.pending ?? "" },
-      },
+  };
+  return create(UserSchema, { ...identity, details: toReadDetails(state), type: userType(state, identity) });
+}
+
+function userType(state: UserState, identity: object): MessageInitShape<typeof UserSchema>["type"] {
+  if (state.kind === "machine") {
+    return { case: "machine", value: { name: state.name, description: state.description } };
+  }
+  const phone = visibleContact(state.phone);
+  const email = visibleContact(state.email);
+  return {
+    case: "human",
+    value: {
+      ...identity,
+      profile: { ...state.profile },
+      email: { email: email.value, isVerified: email.isVerified, pendingEmail: email.pending ?? "" },
+      phone: { phone: phone.value, isVerified: phone.isVerified, pendingPhone: phone.pending ?? "" },
     },
-  });
+  };
+}
+
+/** A password or an imported hash, from the oneof AddHumanUser, CreateUser and SetPassword share. */
+export function toNewPassword(
+  wire: { case: "password"; value?: Password | undefined } | { case: "hashedPassword"; value: HashedPassword } | { case: undefined },
+): NewPassword | undefined {
+  if (wire.case === undefined || !wire.value) return undefined;
+  if (wire.value.changeRequired) {
+    throw new ConnectError("change_required is not supported yet", Code.Unimplemented);
+  }
+  return wire.case === "password"
+    ? { kind: "plain", password: wire.value.password }
+    : { kind: "hashed", encodedHash: wire.value.hash };
 }

@@ -1,6 +1,6 @@
 // What every handler and interceptor may know about the HTTP request behind a call, whichever protocol carried it.
-// The access-control interceptor will resolve the caller from these headers and the peer address.
 import { createContextKey } from "@connectrpc/connect";
+import type { Principal } from "../domain/access/principal.js";
 
 export type WireProtocol = "grpc" | "grpc-web" | "connect" | "rest";
 
@@ -15,4 +15,9 @@ export interface RequestContext {
 
 export const requestContextKey = createContextKey<RequestContext | undefined>(undefined, {
   description: "HTTP request behind the call",
+});
+
+/** The authenticated caller, set at the edge from the bearer token before the call starts (absent for health). */
+export const principalKey = createContextKey<Principal | undefined>(undefined, {
+  description: "authenticated caller",
 });

@@ -1,29 +1,53 @@
 // The UserService RPCs, mapped onto the domain's commands. Validation, unsupported fields and error conversion happen
-// in interceptors around these functions, the same way for every protocol.
-import type { ServiceImpl } from "@connectrpc/connect";
+// in interceptors around these functions, the same way for every protocol; who may call what is decided here, by the
+// rules in access-rules.ts, since it depends on the target user's organization.
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Channel } from "../domain/errors.js";
-import type { UserCommands } from "../domain/user-commands.js";
+import type { Organization } from "../domain/ports.js";
 import type { UserService } from "../gen/zitadel/user/v2/user_service_pb.js";
+import type { RequestFacts } from "./access-rules.js";
+import { authorizeInOrganization } from "./authorization.js";
 import {
   toCodeRequest,
   toCodeResponse,
   toDetails,
   toNewContact,
+  toNewPassword,
   toProfile,
   toReadDetails,
   toUser,
+  toVerification,
   type WireVerification,
 } from "./proto-mapping.js";
+import { authorizedUser as authorizedUserOf } from "./target-user.js";
+import { type UserAccountsDeps, createUserAccountsHandler } from "./user-accounts-handler.js";
 
-export function createUserServiceHandler(commands: UserCommands): ServiceImpl<typeof UserService> {
-  const newCode = (channel: Channel) => async (req: { userId: string; verification: WireVerification }) =>
-    toCodeResponse(await commands.issueNewCode(req.userId, channel, toCodeRequest(req.verification)));
+export interface UserServiceDeps extends UserAccountsDeps {
+  /** Where AddHumanUser creates a user whose request names no organization. */
+  defaultOrganization(): Promise<Organization>;
+}
+
+export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typeof UserService> {
+  const { commands, defaultOrganization } = deps;
+  const authorizedUser = (ctx: HandlerContext, userId: string, facts?: RequestFacts) =>
+    authorizedUserOf(commands, ctx, userId, facts);
+
+  const newCode =
+    (channel: Channel) =>
+    async (req: { userId: string; verification: WireVerification }, ctx: HandlerContext) => {
+      await authorizedUser(ctx, req.userId, codeFacts(req.verification));
+      return toCodeResponse(await commands.issueNewCode(req.userId, channel, toCodeRequest(req.verification)));
+    };
 
   return {
-    async addHumanUser(req) {
+    ...createUserAccountsHandler(deps),
+
+    async addHumanUser(req, ctx) {
       const orgId = req.organization?.org.case === "orgId" ? req.organization.org.value : undefined;
+      authorizeInOrganization(ctx, orgId ?? (await defaultOrganization()).id);
       // Validation guarantees a profile; ZITADEL treats an empty phone as no phone.
       const profile = req.profile ? toProfile(req.profile) : { givenName: "", familyName: "" };
+      const password = toNewPassword(req.passwordType);
       const result = await commands.addHumanUser({
         ...(req.userId === undefined ? {} : { userId: req.userId }),
         ...(req.username === undefined ? {} : { username: req.username }),
@@ -31,30 +55,35 @@ export function createUserServiceHandler(commands: UserCommands): ServiceImpl<ty
         profile,
         ...(req.email ? { email: toNewContact(req.email.email, req.email.verification) } : {}),
         ...(req.phone?.phone ? { phone: toNewContact(req.phone.phone, req.phone.verification) } : {}),
+        ...(password ? { password } : {}),
       });
       return { ...result, details: toDetails(result.details) };
     },
 
-    async getUserByID(req) {
-      const state = await commands.getUser(req.userId);
+    async getUserByID(req, ctx) {
+      const state = await authorizedUser(ctx, req.userId);
       return { details: toReadDetails(state), user: toUser(state) };
     },
 
-    async setPhone(req) {
+    async setPhone(req, ctx) {
+      await authorizedUser(ctx, req.userId, codeFacts(req.verification));
       return toCodeResponse(await commands.setContact(req.userId, "phone", toNewContact(req.phone, req.verification)));
     },
 
     resendPhoneCode: newCode("phone"),
 
-    async verifyPhone(req) {
+    async verifyPhone(req, ctx) {
+      await authorizedUser(ctx, req.userId);
       return { details: toDetails(await commands.verify(req.userId, "phone", req.verificationCode)) };
     },
 
-    async removePhone(req) {
+    async removePhone(req, ctx) {
+      await authorizedUser(ctx, req.userId);
       return { details: toDetails(await commands.removeContact(req.userId, "phone")) };
     },
 
-    async setEmail(req) {
+    async setEmail(req, ctx) {
+      await authorizedUser(ctx, req.userId, codeFacts(req.verification));
       return toCodeResponse(await commands.setContact(req.userId, "email", toNewContact(req.email, req.verification)));
     },
 
@@ -63,8 +92,14 @@ export function createUserServiceHandler(commands: UserCommands): ServiceImpl<ty
     // Every pending address already has a code, so "send" a code is the same as a fresh one.
     sendEmailCode: newCode("email"),
 
-    async verifyEmail(req) {
+    async verifyEmail(req, ctx) {
+      await authorizedUser(ctx, req.userId);
       return { details: toDetails(await commands.verify(req.userId, "email", req.verificationCode)) };
     },
   };
+}
+
+function codeFacts(verification: WireVerification): RequestFacts {
+  const { kind } = toVerification(verification);
+  return { codeReturnedOrPreset: kind === "return" || kind === "verified" };
 }

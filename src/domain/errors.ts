@@ -95,6 +95,13 @@ export const errors = {
     new DomainError("NotFound", "COMMAND-wo1ek", "Administrator not found", "ADMINISTRATOR_NOT_FOUND"),
   administratorExists: () =>
     new DomainError("AlreadyExists", "COMMAND-Di8rs", "Administrator already exists", "ADMINISTRATOR_ALREADY_EXISTS"),
+  lastInstanceOwner: () =>
+    new DomainError(
+      "FailedPrecondition",
+      "COMMAND-Ju2dt",
+      "The instance must keep an IAM_OWNER; grant the role to someone else first",
+      "LAST_INSTANCE_OWNER",
+    ),
   roleInvalid: (role: string) =>
     new DomainError("InvalidArgument", "COMMAND-3M9sd", `Role ${role} does not exist on this resource`, "ROLE_INVALID", { role }),
   storageUnavailable: () =>

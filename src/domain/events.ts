@@ -1,4 +1,5 @@
-// The events of the user aggregate, named as ZITADEL names them. Payloads never hold a code in plain text.
+// The events of the user aggregate, named as ZITADEL names them. Payloads never hold a code or a password in plain
+// text: a password travels as its argon2id hash, as in ZITADEL.
 import type { Channel } from "./errors.js";
 
 export interface Profile {
@@ -25,11 +26,17 @@ export interface CodeAddedPayload {
 
 export type EventBody =
   | { type: "user.human.added"; payload: { username: string; profile: Profile; email?: string; phone?: string } }
+  | { type: "user.machine.added"; payload: { username: string; name: string; description: string } }
+  | { type: UserStatusEventType; payload: Record<string, never> }
+  /** `encodedHash` is an argon2id PHC string. */
+  | { type: "user.human.password.changed"; payload: { encodedHash: string } }
   | { type: `user.human.${Channel}.changed`; payload: { value: string } }
   | { type: `user.human.${Channel}.code.added`; payload: CodeAddedPayload }
   | { type: `user.human.${Channel}.verified`; payload: { value: string } }
   | { type: `user.human.${Channel}.verification.failed`; payload: { reason: string } }
   | { type: `user.human.${Channel}.removed`; payload: Record<string, never> };
+
+export type UserStatusEventType = "user.deactivated" | "user.reactivated" | "user.locked" | "user.unlocked";
 
 export type UserEvent = EventBody & {
   aggregateId: string;

@@ -14,6 +14,7 @@ import {
   removedEvent,
   verifiedEvent,
 } from "./contact-decisions.js";
+import { type NewPassword, type PasswordHasher, encodeNewPassword } from "./credentials/password.js";
 import { normalizeEmailAddress } from "./email-address.js";
 import { type Channel, DomainError, errors } from "./errors.js";
 import { type EventBody, type Profile, type UserEvent, parseContactEventType } from "./events.js";
@@ -23,7 +24,9 @@ import { type MessageSealer, composeMessage } from "./outgoing-message.js";
 import { type PhonePolicy, normalizePhoneNumber } from "./phone-number.js";
 import { AppendConflict, type Clock, type OrganizationStore, type SealedMessage, type UserStore } from "./ports.js";
 import { checkUrlTemplate } from "./url-template.js";
-import { type UserState, apply } from "./user-state.js";
+import { requireActiveHuman, requireHuman } from "./users/user-guards.js";
+import { type StatusChange, statusChangeEvent } from "./users/user-status.js";
+import { type HumanUserState, type UserState, apply } from "./user-state.js";
 import { type CodeHasher, type CodePolicy, type RandomIndex, generateCode } from "./verification-code.js";
 
 export interface VerificationPolicy {
@@ -39,6 +42,7 @@ export interface UserCommandsDeps {
   newId: IdGenerator;
   randomIndex: RandomIndex;
   hasher: CodeHasher;
+  passwords: PasswordHasher;
   sealer: MessageSealer;
   policy: VerificationPolicy;
 }
@@ -62,6 +66,28 @@ export interface AddHumanUserInput {
   profile: Profile;
   email?: NewContact;
   phone?: NewContact;
+  password?: NewPassword;
+}
+
+export interface CreateMachineUserInput {
+  userId?: string;
+  /** Unique within the organization, as a person's. */
+  username: string;
+  name: string;
+  description: string;
+  organizationId?: string;
+}
+
+export interface CreatedUser {
+  userId: string;
+  details: ChangeDetails;
+}
+
+export interface SetPasswordOptions {
+  /** The user's password now, when the caller gives one: it must verify, else PASSWORD_INVALID. */
+  currentPassword?: string;
+  /** Refuse without a correct current password: what a user changing their own password must give. */
+  requireCurrentPassword?: boolean;
 }
 
 export interface CodeResult {
@@ -70,9 +96,7 @@ export interface CodeResult {
   code?: string;
 }
 
-export interface AddHumanUserResult {
-  userId: string;
-  details: ChangeDetails;
+export interface AddHumanUserResult extends CreatedUser {
   emailCode?: string;
   phoneCode?: string;
 }
@@ -100,70 +124,88 @@ export class UserCommands {
   constructor(private readonly deps: UserCommandsDeps) {}
 
   async addHumanUser(input: AddHumanUserInput): Promise<AddHumanUserResult> {
-    const organization = input.organizationId
-      ? await this.deps.organizations.find(input.organizationId)
-      : await this.deps.organizations.defaultOrganization();
-    if (!organization) throw errors.organizationNotFound();
+    const organizationId = await this.existingOrganization(input.organizationId);
     const contacts: [Channel, NewContact][] = [];
     if (input.email) contacts.push(["email", this.checkedContact("email", input.email)]);
     if (input.phone) contacts.push(["phone", this.checkedContact("phone", input.phone)]);
-    // A generated id that another process generated in the same millisecond: take the next one.
-    for (let attempt = 1; ; attempt++) {
-      const userId = input.userId ?? this.deps.newId();
-      try {
-        return await this.createUser(userId, organization.id, input, contacts);
-      } catch (error) {
-        const taken = error instanceof DomainError && error.reason === "USER_ALREADY_EXISTS";
-        if (taken && input.userId === undefined && attempt < maxRaceRetries) continue;
-        throw error;
-      }
-    }
-  }
-
-  private async createUser(
-    userId: string,
-    orgId: string,
-    input: AddHumanUserInput,
-    contacts: [Channel, NewContact][],
-  ): Promise<AddHumanUserResult> {
+    const passwordHash = input.password && (await encodeNewPassword(input.password, this.deps.passwords));
     const email = contacts.find(([channel]) => channel === "email")?.[1].value;
     const phone = contacts.find(([channel]) => channel === "phone")?.[1].value;
-    const username = input.username ?? email ?? userId;
-    try {
-      return await this.change(userId, orgId, (state, now): Decision<AddHumanUserResult> => {
-        if (state) throw errors.userAlreadyExists();
-        const events: EventBody[] = [
-          {
-            type: "user.human.added",
-            payload: { username, profile: input.profile, ...(email ? { email } : {}), ...(phone ? { phone } : {}) },
+    return this.addUser(input.userId, organizationId, (userId, now): Decision<AddHumanUserResult> => {
+      const events: EventBody[] = [
+        {
+          type: "user.human.added",
+          payload: {
+            username: input.username ?? email ?? userId,
+            profile: input.profile,
+            ...(email ? { email } : {}),
+            ...(phone ? { phone } : {}),
           },
-        ];
-        const outbox: Outgoing[] = [];
-        const codes: Partial<Record<Channel, string>> = {};
-        for (const [channel, { value, verification }] of contacts) {
-          if (verification.kind === "verified") {
-            events.push(verifiedEvent(channel, value));
-            continue;
-          }
-          const issue = this.issueCode(userId, orgId, channel, value, verification, now);
-          events.push(issue.event);
-          if (issue.message) outbox.push(issue.message);
-          if (issue.returnedCode) codes[channel] = issue.returnedCode;
+        },
+      ];
+      if (passwordHash) events.push(passwordChangedEvent(passwordHash));
+      const outbox: Outgoing[] = [];
+      const codes: Partial<Record<Channel, string>> = {};
+      for (const [channel, { value, verification }] of contacts) {
+        if (verification.kind === "verified") {
+          events.push(verifiedEvent(channel, value));
+          continue;
         }
-        return {
-          events,
-          outbox,
-          result: (details) => ({
-            userId,
-            details,
-            ...(codes.email === undefined ? {} : { emailCode: codes.email }),
-            ...(codes.phone === undefined ? {} : { phoneCode: codes.phone }),
-          }),
-        };
-      });
-    } catch (error) {
-      if (error instanceof AppendConflict && error.conflict === "username") throw errors.usernameTaken();
-      throw error;
+        const issue = this.issueCode(userId, organizationId, channel, value, verification, now);
+        events.push(issue.event);
+        if (issue.message) outbox.push(issue.message);
+        if (issue.returnedCode) codes[channel] = issue.returnedCode;
+      }
+      return {
+        events,
+        outbox,
+        result: (details) => ({
+          userId,
+          details,
+          ...(codes.email === undefined ? {} : { emailCode: codes.email }),
+          ...(codes.phone === undefined ? {} : { phoneCode: codes.phone }),
+        }),
+      };
+    });
+  }
+
+  /** CreateUser with a machine: a service account, which has no contacts and no password. */
+  async createMachineUser(input: CreateMachineUserInput): Promise<CreatedUser> {
+    const organizationId = await this.existingOrganization(input.organizationId);
+    const { username, name, description } = input;
+    return this.addUser(input.userId, organizationId, (userId): Decision<CreatedUser> => ({
+      events: [{ type: "user.machine.added", payload: { username, name, description } }],
+      result: (details) => ({ userId, details }),
+    }));
+  }
+
+  private async existingOrganization(organizationId: string | undefined): Promise<string> {
+    const organization = organizationId
+      ? await this.deps.organizations.find(organizationId)
+      : await this.deps.organizations.defaultOrganization();
+    if (!organization) throw errors.organizationNotFound();
+    return organization.id;
+  }
+
+  /** Adds a user under the caller's id, or a generated one: taken by another process in the same millisecond, the next. */
+  private async addUser<T>(
+    requestedId: string | undefined,
+    organizationId: string,
+    decide: (userId: string, now: Date) => Decision<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const userId = requestedId ?? this.deps.newId();
+      try {
+        return await this.change(userId, organizationId, (state, now) => {
+          if (state) throw errors.userAlreadyExists();
+          return decide(userId, now);
+        });
+      } catch (error) {
+        if (error instanceof AppendConflict && error.conflict === "username") throw errors.usernameTaken();
+        const taken = error instanceof DomainError && error.reason === "USER_ALREADY_EXISTS";
+        if (taken && requestedId === undefined && attempt < maxRaceRetries) continue;
+        throw error;
+      }
     }
   }
 
@@ -176,7 +218,8 @@ export class UserCommands {
   /** SetPhone and SetEmail. */
   async setContact(userId: string, channel: Channel, contact: NewContact): Promise<CodeResult> {
     const { value, verification } = this.checkedContact(channel, contact);
-    return this.changeExisting(userId, (state, now): Decision<CodeResult> => {
+    return this.changeExisting(userId, (user, now): Decision<CodeResult> => {
+      const state = requireActiveHuman(user);
       assertAddressDiffers(state[channel], channel, value);
       const events = [changedEvent(channel, value)];
       // Back to the verified address: the pending change is cancelled and there is nothing to verify.
@@ -191,7 +234,8 @@ export class UserCommands {
   /** ResendPhoneCode, ResendEmailCode and SendEmailCode: a fresh code with fresh attempts for the pending address. */
   async issueNewCode(userId: string, channel: Channel, request: CodeRequest): Promise<CodeResult> {
     if (request.kind === "send" && request.urlTemplate) checkUrlTemplate(request.urlTemplate);
-    return this.changeExisting(userId, (state, now) => {
+    return this.changeExisting(userId, (user, now) => {
+      const state = requireActiveHuman(user);
       const address = pendingAddressForNewCode(state[channel], channel);
       return this.withNewCode(state, channel, address, request, now, []);
     });
@@ -200,7 +244,7 @@ export class UserCommands {
   async verify(userId: string, channel: Channel, code: string): Promise<ChangeDetails> {
     return this.changeExisting(userId, (state, now): Decision<ChangeDetails> => {
       const { event, error } = decideVerification(
-        state[channel],
+        requireActiveHuman(state)[channel],
         { userId, channel, code, now },
         { code: this.deps.policy.codes[channel], failures: this.deps.policy.failures },
         this.deps.hasher,
@@ -209,12 +253,60 @@ export class UserCommands {
     });
   }
 
-  /** RemovePhone. */
+  /** RemovePhone. Allowed while the user is disabled: removing an address never proves anything. */
   async removeContact(userId: string, channel: Channel): Promise<ChangeDetails> {
     return this.changeExisting(userId, (state): Decision<ChangeDetails> => {
-      assertRemovable(state[channel], channel);
+      assertRemovable(requireHuman(state)[channel], channel);
       return { events: [removedEvent(channel)], result: (details) => details };
     });
+  }
+
+  deactivate(userId: string): Promise<ChangeDetails> {
+    return this.changeStatus(userId, "deactivate");
+  }
+
+  reactivate(userId: string): Promise<ChangeDetails> {
+    return this.changeStatus(userId, "reactivate");
+  }
+
+  lock(userId: string): Promise<ChangeDetails> {
+    return this.changeStatus(userId, "lock");
+  }
+
+  unlock(userId: string): Promise<ChangeDetails> {
+    return this.changeStatus(userId, "unlock");
+  }
+
+  private changeStatus(userId: string, change: StatusChange): Promise<ChangeDetails> {
+    return this.changeExisting(userId, (state): Decision<ChangeDetails> => ({
+      events: [statusChangeEvent(state.status, change)],
+      result: (details) => details,
+    }));
+  }
+
+  /**
+   * SetPassword. Both hashes are computed before the change is decided, outside any storage transaction; a
+   * password changed meanwhile by someone else voids the current password the caller proved.
+   */
+  async setPassword(userId: string, newPassword: NewPassword, options: SetPasswordOptions = {}): Promise<ChangeDetails> {
+    const encodedHash = await encodeNewPassword(newPassword, this.deps.passwords);
+    const { currentPassword, requireCurrentPassword = false } = options;
+    const provenHash =
+      currentPassword !== undefined || requireCurrentPassword ? await this.provenPasswordHash(userId, currentPassword) : undefined;
+    return this.changeExisting(userId, (state): Decision<ChangeDetails> => {
+      const human = requireHuman(state);
+      if (provenHash !== undefined && human.passwordHash !== provenHash) throw errors.concurrentUpdate();
+      return { events: [passwordChangedEvent(encodedHash)], result: (details) => details };
+    });
+  }
+
+  /** The user's password hash, once `password` verified against it. */
+  private async provenPasswordHash(userId: string, password: string | undefined): Promise<string> {
+    const { passwordHash } = requireHuman(await this.getUser(userId));
+    const proven =
+      password !== undefined && passwordHash !== undefined && (await this.deps.passwords.verify(passwordHash, password));
+    if (!proven) throw errors.passwordInvalid();
+    return passwordHash;
   }
 
   /** Normalizes the address and checks the link template before anything is loaded or written. */
@@ -229,7 +321,7 @@ export class UserCommands {
   }
 
   private withNewCode(
-    state: UserState,
+    state: HumanUserState,
     channel: Channel,
     address: string,
     request: CodeRequest,
@@ -324,6 +416,10 @@ export class UserCommands {
     }
     throw errors.concurrentUpdate();
   }
+}
+
+function passwordChangedEvent(encodedHash: string): EventBody {
+  return { type: "user.human.password.changed", payload: { encodedHash } };
 }
 
 function stamp(userId: string, resourceOwner: string, after: number, bodies: EventBody[], now: Date): UserEvent[] {

@@ -2,6 +2,7 @@
 // projection can always be checked against a replay of the events. It holds facts only, no policy: what a state
 // allows (a lockout, for instance) is decided from it with the policy of the day.
 import { type Profile, type UserEvent, parseContactEventType } from "./events.js";
+import { type UserStatus, isStatusEventType, statusAfter } from "./users/user-status.js";
 
 export interface PendingCode {
   hash: string;
@@ -24,17 +25,33 @@ export interface ContactState {
   lastFailureAt?: Date;
 }
 
-export interface UserState {
+interface UserBase {
   id: string;
   resourceOwner: string;
   username: string;
-  profile: Profile;
-  phone: ContactState;
-  email: ContactState;
+  status: UserStatus;
   sequence: number;
   createdAt: Date;
   changedAt: Date;
 }
+
+export interface HumanUserState extends UserBase {
+  kind: "human";
+  profile: Profile;
+  phone: ContactState;
+  email: ContactState;
+  /** argon2id PHC string; absent until a password is set. */
+  passwordHash?: string;
+}
+
+/** A service account: it authenticates with personal access tokens, never with a password or a contact. */
+export interface MachineUserState extends UserBase {
+  kind: "machine";
+  name: string;
+  description: string;
+}
+
+export type UserState = HumanUserState | MachineUserState;
 
 const emptyContact = (): ContactState => ({ failureStreak: 0 });
 
@@ -45,30 +62,28 @@ export function replay(events: readonly UserEvent[]): UserState | undefined {
 }
 
 export function apply(state: UserState | undefined, event: UserEvent): UserState {
-  if (event.type === "user.human.added") {
+  const stamp = { sequence: event.sequence, changedAt: event.createdAt };
+  if (event.type === "user.human.added" || event.type === "user.machine.added") {
+    const base = { id: event.aggregateId, resourceOwner: event.resourceOwner, status: "active" as const, createdAt: event.createdAt, ...stamp };
+    if (event.type === "user.machine.added") return { ...base, kind: "machine", ...event.payload };
     const { username, profile, email, phone } = event.payload;
     return {
-      id: event.aggregateId,
-      resourceOwner: event.resourceOwner,
+      ...base,
+      kind: "human",
       username,
       profile,
       phone: phone ? { failureStreak: 0, pending: phone } : emptyContact(),
       email: email ? { failureStreak: 0, pending: email } : emptyContact(),
-      sequence: event.sequence,
-      createdAt: event.createdAt,
-      changedAt: event.createdAt,
     };
   }
-  if (!state) throw new Error(`event ${event.type} before user.human.added for ${event.aggregateId}`);
+  if (!state) throw new Error(`event ${event.type} before the user was added for ${event.aggregateId}`);
+  if (isStatusEventType(event.type)) return { ...state, status: statusAfter[event.type], ...stamp };
+  if (state.kind !== "human") throw new Error(`event ${event.type} on service account ${event.aggregateId}`);
+  if (event.type === "user.human.password.changed") return { ...state, passwordHash: event.payload.encodedHash, ...stamp };
   const contactEvent = parseContactEventType(event.type);
   if (!contactEvent) throw new Error(`unknown event type ${event.type}`);
   const { channel } = contactEvent;
-  return {
-    ...state,
-    [channel]: applyToContact(state[channel], event),
-    sequence: event.sequence,
-    changedAt: event.createdAt,
-  };
+  return { ...state, [channel]: applyToContact(state[channel], event), ...stamp };
 }
 
 function applyToContact(contact: ContactState, event: UserEvent): ContactState {

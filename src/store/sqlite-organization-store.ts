@@ -97,5 +97,7 @@ function filterCondition(filter: OrganizationFilter): SQL | undefined {
       return eq(organizations.isDefault, true);
     case "name":
       return textCondition(organizations.name, filter.match, filter.name);
+    case "state":
+      return filter.state === "active" ? sql`1` : sql`0`;
   }
 }

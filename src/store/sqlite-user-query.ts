@@ -1,5 +1,5 @@
 // ListUsers in SQLite: the filters over the users projection, limited to what the caller may read.
-import { type SQL, and, asc, count, desc, eq, inArray, or, sql } from "drizzle-orm";
+import { type SQL, and, asc, count, desc, eq, inArray, not, or, sql } from "drizzle-orm";
 import type { UserFilter, UserPage, UserQuery, UserQueryStore } from "../domain/users/user-query.js";
 import type { Db } from "./open-database.js";
 import { users } from "./schema.js";
@@ -52,5 +52,12 @@ function filterCondition(filter: UserFilter): SQL | undefined {
       return eq(users.kind, filter.type);
     case "ids":
       return inArray(users.id, [...filter.ids]);
+    // An empty and holds for everyone, an empty or for no one.
+    case "and":
+      return and(sql`1`, ...filter.filters.map(filterCondition));
+    case "or":
+      return or(sql`0`, ...filter.filters.map(filterCondition));
+    case "not":
+      return not(filterCondition(filter.filter) ?? sql`1`);
   }
 }

@@ -62,6 +62,10 @@ export class SqliteUserStore implements UserStore {
         createdAt: placeholder("createdAt"),
         changedAt: placeholder("changedAt"),
         state: placeholder("state"),
+        kind: placeholder("kind"),
+        status: placeholder("status"),
+        verifiedPhone: placeholder("verifiedPhone"),
+        verifiedEmail: placeholder("verifiedEmail"),
       })
       .onConflictDoUpdate({
         target: users.id,
@@ -71,6 +75,10 @@ export class SqliteUserStore implements UserStore {
           sequence: sql`excluded.sequence`,
           changedAt: sql`excluded.changed_at`,
           state: sql`excluded.state`,
+          kind: sql`excluded.kind`,
+          status: sql`excluded.status`,
+          verifiedPhone: sql`excluded.verified_phone`,
+          verifiedEmail: sql`excluded.verified_email`,
         },
       })
       .prepare();
@@ -134,10 +142,16 @@ export class SqliteUserStore implements UserStore {
     }
     for (const event of change.events) this.insertEvent.run(event);
     const { next } = change;
-    this.upsertUser.run({ ...next, state: next });
+    this.upsertUser.run({ ...next, state: next, ...loginContacts(next) });
     for (const channel of change.supersededChannels) this.supersedeMessages.run({ userId: change.userId, channel });
     for (const message of change.outbox) {
       this.insertMessage.run({ ...message, sealed: Buffer.from(message.sealed) });
     }
   }
+}
+
+/** A pending change is not a login name until it is verified; the verified address it replaces stays one until then. */
+function loginContacts(state: UserState): { verifiedPhone: string | null; verifiedEmail: string | null } {
+  if (state.kind !== "human") return { verifiedPhone: null, verifiedEmail: null };
+  return { verifiedPhone: state.phone.verified ?? null, verifiedEmail: state.email.verified ?? null };
 }

@@ -1,8 +1,11 @@
 // UserState as JSON text. JSON has no dates, so the Date fields travel as ISO strings and are revived by name.
 import { customType } from "drizzle-orm/sqlite-core";
-import type { ContactState, UserState } from "../domain/user-state.js";
+import type { ContactState, HumanUserState, UserState } from "../domain/user-state.js";
 
 type Json<T> = T extends Date ? string : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
+
+/** States stored before service accounts and user statuses existed have neither field: they are active people. */
+type StoredState = Json<UserState> | (Omit<Json<HumanUserState>, "kind" | "status"> & { kind?: undefined; status?: undefined });
 
 export function serializeUserState(state: UserState): string {
   // Date#toJSON writes the ISO strings.
@@ -10,13 +13,16 @@ export function serializeUserState(state: UserState): string {
 }
 
 export function deserializeUserState(text: string): UserState {
-  const raw = JSON.parse(text) as Json<UserState>;
+  const raw = JSON.parse(text) as StoredState;
+  const dates = { createdAt: new Date(raw.createdAt), changedAt: new Date(raw.changedAt) };
+  if (raw.kind === "machine") return { ...raw, ...dates };
   return {
     ...raw,
+    kind: "human",
+    status: raw.status ?? "active",
     phone: reviveContact(raw.phone),
     email: reviveContact(raw.email),
-    createdAt: new Date(raw.createdAt),
-    changedAt: new Date(raw.changedAt),
+    ...dates,
   };
 }
 

@@ -52,6 +52,8 @@ function curl(protocol: keyof typeof protocols, method: string, request: object)
       "--schema",
       "third_party",
       ...protocols[protocol],
+      "-H",
+      `Authorization: Bearer ${server.adminToken}`,
       "--data",
       JSON.stringify(request),
       `${server.url}/${service}/${method}`,

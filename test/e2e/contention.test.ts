@@ -20,7 +20,7 @@ const outcome = (result: CallResult) => (result.ok ? "OK" : (result.errorInfo?.r
 
 describe("contention on one user", () => {
   it(`${calls} concurrent ResendPhoneCode calls over ${connections} gRPC connections all succeed, each on the state the one before left`, async () => {
-    const clients = Array.from({ length: connections }, () => protocolClient("grpc", server.url));
+    const clients = Array.from({ length: connections }, () => protocolClient("grpc", server.url, server.adminToken));
     const added = expectOk(
       await clients[0]!.call("addHumanUser", {
         profile: { givenName: "Ada", familyName: "Lovelace" },

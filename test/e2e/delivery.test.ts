@@ -15,7 +15,7 @@ const profile = { givenName: "Grace", familyName: "Hopper" };
 
 describe("delivery", () => {
   it("delivers only the latest code when codes are replaced before delivery", async () => {
-    const client = protocolClient("connect-json", server.url);
+    const client = protocolClient("connect-json", server.url, server.adminToken);
     const added = await client.call("addHumanUser", { profile, phone: { phone: "+41791110001", sendCode: {} } });
     if (!added.ok) throw new Error(added.message);
     const userId = added.body.userId as string;
@@ -31,7 +31,7 @@ describe("delivery", () => {
   });
 
   it("sends nothing to a number that was replaced or removed before delivery", async () => {
-    const client = protocolClient("rest", server.url);
+    const client = protocolClient("rest", server.url, server.adminToken);
     const added = await client.call("addHumanUser", { profile, phone: { phone: "+41791110002" } });
     if (!added.ok) throw new Error(added.message);
     const userId = added.body.userId as string;

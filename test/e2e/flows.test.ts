@@ -47,7 +47,7 @@ async function withDeliveries<T>(destination: string, call: () => Promise<T>): P
 }
 
 describe.each(allProtocols)("flows over %s", (protocol) => {
-  const client = () => protocolClient(protocol, server.url);
+  const client = () => protocolClient(protocol, server.url, server.adminToken);
   const call = (method: MethodName, request: JsonObject) => client().call(method, request);
 
   async function getUser(userId: string) {

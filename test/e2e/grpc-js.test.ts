@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestSchema, ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
 import { type Status, StatusSchema } from "../../src/gen/google/rpc/status_pb.js";
 import { ErrorDetailSchema } from "../../src/gen/zitadel/v1/error_detail_pb.js";
-import { type GrpcResult, callRawUnary, callUnary, grpc, loadUserServiceClient } from "../helpers/grpc-js-client.js";
+import { type GrpcResult, bearerInterceptor, callRawUnary, callUnary, grpc, loadUserServiceClient } from "../helpers/grpc-js-client.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 import { expectAdvancingSequences } from "../helpers/events.js";
 
@@ -19,7 +19,9 @@ beforeAll(async () => {
   // Loads the contract first: without third_party/ this fails with a message saying to run `npm run protos:deps`.
   const UserServiceClient = loadUserServiceClient();
   server = await startTestServer();
-  client = new UserServiceClient(new URL(server.url).host, grpc.credentials.createInsecure());
+  client = new UserServiceClient(new URL(server.url).host, grpc.credentials.createInsecure(), {
+    interceptors: [bearerInterceptor(server.adminToken)],
+  });
 });
 afterAll(async () => {
   client?.close();

@@ -27,7 +27,7 @@ const verifyPhonePath = "/zitadel.user.v2.UserService/VerifyPhone";
 
 async function userWithPhoneCode() {
   const added = expectOk(
-    await protocolClient("connect-json", server.url).call("addHumanUser", {
+    await protocolClient("connect-json", server.url, server.adminToken).call("addHumanUser", {
       profile: { givenName: "Ada", familyName: "Lovelace" },
       phone: { phone: "+41791234567", returnCode: {} },
     }),
@@ -43,7 +43,12 @@ function verifyPhoneFrame(userId: string, verificationCode: string): Buffer {
 function textCall(path: string, body: string, contentType = "application/grpc-web-text") {
   return fetch(`${server.url}${path}`, {
     method: "POST",
-    headers: { "content-type": contentType, accept: "application/grpc-web-text", "x-grpc-web": "1" },
+    headers: {
+      "content-type": contentType,
+      accept: "application/grpc-web-text",
+      "x-grpc-web": "1",
+      authorization: `Bearer ${server.adminToken}`,
+    },
     body,
   });
 }
@@ -113,7 +118,12 @@ describe("gRPC-Web text mode", () => {
       port: url.port,
       method: "POST",
       path: "/grpc.health.v1.Health/Watch",
-      headers: { "content-type": "application/grpc-web-text", accept: "application/grpc-web-text", "x-grpc-web": "1" },
+      headers: {
+        "content-type": "application/grpc-web-text",
+        accept: "application/grpc-web-text",
+        "x-grpc-web": "1",
+        authorization: `Bearer ${server.adminToken}`,
+      },
     });
     try {
       let contentType: string | undefined;

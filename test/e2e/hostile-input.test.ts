@@ -12,7 +12,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserService, VerifyPhoneRequestSchema } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
 import { grpcFrame, parseGrpcWebBody } from "../helpers/grpc-frames.js";
-import { type ProtocolName, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
+import { type ProtocolName, bearer, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
 const allowedOrigin = "https://app.example";
@@ -45,13 +45,13 @@ const mobile = "+41791234567";
 
 async function userWithPhoneCode(phone = mobile) {
   const added = expectOk(
-    await protocolClient("connect-json", server.url).call("addHumanUser", { profile, phone: { phone, returnCode: {} } }),
+    await protocolClient("connect-json", server.url, server.adminToken).call("addHumanUser", { profile, phone: { phone, returnCode: {} } }),
   );
   return { userId: added.userId as string, code: added.phoneCode as string };
 }
 
 async function phoneOf(userId: string) {
-  const user = expectOk(await protocolClient("connect-json", server.url).call("getUserByID", { userId }));
+  const user = expectOk(await protocolClient("connect-json", server.url, server.adminToken).call("getUserByID", { userId }));
   return (user as { user: { human: { phone: { phone: string; isVerified?: boolean } } } }).user.human.phone;
 }
 
@@ -62,14 +62,18 @@ interface RawResponse {
   text: string;
 }
 
-/** One HTTP/1.1 exchange on a fresh connection, with exactly the headers and body given. */
+/** The administrator's credentials, which every raw request below carries: the input is what is hostile, not the caller. */
+const authorization = () => ({ authorization: `Bearer ${server.adminToken}` });
+
+/** One HTTP/1.1 exchange on a fresh connection, with exactly the headers (and credentials) and body given. */
 function request(
   method: string,
   path: string,
   options: { headers?: http.OutgoingHttpHeaders; body?: string | Buffer; chunks?: (string | Buffer)[] } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ ...address, method, path, headers: options.headers, agent: false }, (res) => {
+    const headers = { ...authorization(), ...options.headers };
+    const req = http.request({ ...address, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => {
@@ -112,7 +116,7 @@ function h2request(
   return new Promise((resolve, reject) => {
     const session = http2.connect(server.url);
     session.on("error", reject);
-    const stream = session.request({ ":method": "POST", ...headers });
+    const stream = session.request({ ":method": "POST", ...authorization(), ...headers });
     let responseHeaders: http2.IncomingHttpHeaders = {};
     let trailers: http2.IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
@@ -223,9 +227,9 @@ describe("REST gateway", () => {
     const sentCode = /verification code is (\S+?)\./.exec(message!.text)?.[1];
     expect(sentCode).toMatch(/^\d{6}$/);
     if (sentCode !== oldCode) {
-      expect(expectFailure(await protocolClient("rest", server.url).call("verifyPhone", { userId, verificationCode: oldCode })).code).toBe(3);
+      expect(expectFailure(await protocolClient("rest", server.url, server.adminToken).call("verifyPhone", { userId, verificationCode: oldCode })).code).toBe(3);
     }
-    expectOk(await protocolClient("rest", server.url).call("verifyPhone", { userId, verificationCode: sentCode! }));
+    expectOk(await protocolClient("rest", server.url, server.adminToken).call("verifyPhone", { userId, verificationCode: sentCode! }));
   });
 
   it.each(["userId", "user_id"])("lets the user id in the path win over a body %s", async (name) => {
@@ -396,7 +400,7 @@ describe("RPC protocols", () => {
   const rpcProtocols: ProtocolName[] = ["connect-json", "connect-binary", "connect-h2", "grpc", "grpc-web"];
 
   it.each(rpcProtocols)("refuses a message over --max-body-bytes with ResourceExhausted over %s", async (protocol) => {
-    const result = await protocolClient(protocol, server.url).call("addHumanUser", {
+    const result = await protocolClient(protocol, server.url, server.adminToken).call("addHumanUser", {
       profile: { givenName: "A".repeat(5_000), familyName: "Lovelace" },
       phone: { phone: mobile, returnCode: {} },
     });
@@ -440,11 +444,11 @@ describe("RPC protocols", () => {
 
     // The same through connect-node's clients, which must read it as Unimplemented, not as a transport failure.
     const transports: [string, () => Transport][] = [
-      ["grpc", () => createGrpcTransport({ baseUrl: server.url })],
-      ["grpc-web", () => createGrpcWebTransport({ baseUrl: server.url, httpVersion: "1.1" })],
-      ["connect-json", () => createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" })],
-      ["connect-binary", () => createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: true })],
-      ["connect-h2", () => createConnectTransport({ baseUrl: server.url, httpVersion: "2" })],
+      ["grpc", () => createGrpcTransport({ baseUrl: server.url, interceptors: [bearer(server.adminToken)] })],
+      ["grpc-web", () => createGrpcWebTransport({ baseUrl: server.url, httpVersion: "1.1", interceptors: [bearer(server.adminToken)] })],
+      ["connect-json", () => createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", interceptors: [bearer(server.adminToken)] })],
+      ["connect-binary", () => createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: true, interceptors: [bearer(server.adminToken)] })],
+      ["connect-h2", () => createConnectTransport({ baseUrl: server.url, httpVersion: "2", interceptors: [bearer(server.adminToken)] })],
     ];
     it.each(transports)("connect-node's %s client sees Unimplemented", async (_name, transport) => {
       const method = unknownMethod();
@@ -496,8 +500,8 @@ describe("abuse of the connection itself", () => {
     }
 
     const after = await userWithPhoneCode();
-    expectOk(await protocolClient("grpc", server.url).call("verifyPhone", { userId: after.userId, verificationCode: after.code }));
-    expectOk(await protocolClient("rest", server.url).call("verifyPhone", { userId: before.userId, verificationCode: before.code }));
+    expectOk(await protocolClient("grpc", server.url, server.adminToken).call("verifyPhone", { userId: after.userId, verificationCode: after.code }));
+    expectOk(await protocolClient("rest", server.url, server.adminToken).call("verifyPhone", { userId: before.userId, verificationCode: before.code }));
   });
 
   it("closes 20 slowloris connections and answers normal calls meanwhile, losing nothing", async () => {
@@ -512,7 +516,7 @@ describe("abuse of the connection itself", () => {
       // Meanwhile, ordinary calls over HTTP/1.1 and HTTP/2 are answered.
       const during = await userWithPhoneCode();
       expectOk(
-        await protocolClient("connect-h2", server.url).call("verifyPhone", { userId: during.userId, verificationCode: during.code }),
+        await protocolClient("connect-h2", server.url, server.adminToken).call("verifyPhone", { userId: during.userId, verificationCode: during.code }),
       );
       // The server hangs up on every one of them (the test's timeout is the bound), and never served them.
       await Promise.all(closed);
@@ -521,7 +525,7 @@ describe("abuse of the connection itself", () => {
       for (const socket of sockets) socket.destroy();
     }
     expect((await phoneOf(before.userId)).isVerified).toBeFalsy();
-    expectOk(await protocolClient("rest", server.url).call("verifyPhone", { userId: before.userId, verificationCode: before.code }));
+    expectOk(await protocolClient("rest", server.url, server.adminToken).call("verifyPhone", { userId: before.userId, verificationCode: before.code }));
   });
 
   it("ends HTTP/2 streams whose body never completes, and keeps serving", async () => {
@@ -532,6 +536,7 @@ describe("abuse of the connection itself", () => {
       const streams = Array.from({ length: 10 }, () => {
         const stream = session.request({
           ":method": "POST",
+          ...authorization(),
           ":path": `/v2/users/${before.userId}/phone/verify`,
           "content-type": "application/json",
           "content-length": "100",
@@ -547,7 +552,7 @@ describe("abuse of the connection itself", () => {
       });
       // An ordinary call meanwhile.
       const during = await userWithPhoneCode();
-      expectOk(await protocolClient("connect-h2", server.url).call("verifyPhone", { userId: during.userId, verificationCode: during.code }));
+      expectOk(await protocolClient("connect-h2", server.url, server.adminToken).call("verifyPhone", { userId: during.userId, verificationCode: during.code }));
       for (const status of await Promise.all(streams)) {
         // Reset without an answer, or answered with a client error (408); never served or a 5xx.
         if (status !== undefined) expect(status).toBeGreaterThanOrEqual(400);
@@ -556,7 +561,7 @@ describe("abuse of the connection itself", () => {
     } finally {
       session.destroy();
     }
-    expectOk(await protocolClient("grpc", server.url).call("verifyPhone", { userId: before.userId, verificationCode: before.code }));
+    expectOk(await protocolClient("grpc", server.url, server.adminToken).call("verifyPhone", { userId: before.userId, verificationCode: before.code }));
   });
 
   it("closes connections that never send a byte, and keeps serving", async () => {
@@ -564,7 +569,7 @@ describe("abuse of the connection itself", () => {
     try {
       const closed = sockets.map((socket) => new Promise<void>((resolve) => socket.once("close", () => resolve())));
       const { userId, code } = await userWithPhoneCode();
-      expectOk(await protocolClient("grpc-web", server.url).call("verifyPhone", { userId, verificationCode: code }));
+      expectOk(await protocolClient("grpc-web", server.url, server.adminToken).call("verifyPhone", { userId, verificationCode: code }));
       await Promise.all(closed);
     } finally {
       for (const socket of sockets) socket.destroy();

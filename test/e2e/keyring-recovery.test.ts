@@ -20,7 +20,7 @@ async function databaseWithPendingCode() {
   const database = join(directory, "verifyd.sqlite");
   const server = await startServerProcess(database);
   const added = expectOk(
-    await protocolClient("connect-json", server.url).call("addHumanUser", {
+    await protocolClient("connect-json", server.url, server.adminToken).call("addHumanUser", {
       profile: { givenName: "Ada", familyName: "Lovelace" },
       phone: { phone: "+41791234567", returnCode: {} },
     }),
@@ -42,7 +42,7 @@ function refusal(exit: FinishedProcess): string {
 async function verify(database: string, userId: string, code: string, env: NodeJS.ProcessEnv = {}) {
   const server = await startServerProcess(database, { env });
   try {
-    return { result: await protocolClient("grpc", server.url).call("verifyPhone", { userId, verificationCode: code }), server };
+    return { result: await protocolClient("grpc", server.url, server.adminToken).call("verifyPhone", { userId, verificationCode: code }), server };
   } finally {
     await server.stop();
   }

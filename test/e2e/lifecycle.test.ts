@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 const profile = { givenName: "Grace", familyName: "Hopper" };
-const call = (method: MethodName, request: JsonObject) => protocolClient("connect-json", server.url).call(method, request);
+const call = (method: MethodName, request: JsonObject) => protocolClient("connect-json", server.url, server.adminToken).call(method, request);
 
 
 

@@ -35,7 +35,7 @@ const formatted = [
 
 describe.each(["connect-json", "grpc", "rest"] as ProtocolName[])("phone input over %s", (protocol) => {
   const call = (method: "addHumanUser" | "setPhone" | "getUserByID", request: JsonObject) =>
-    protocolClient(protocol, server.url).call(method, request);
+    protocolClient(protocol, server.url, server.adminToken).call(method, request);
 
   const phoneOf = async (userId: string) =>
     ((expectOk(await call("getUserByID", { userId })).user as JsonObject).human as JsonObject).phone;

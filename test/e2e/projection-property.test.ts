@@ -11,7 +11,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FailurePolicy } from "../../src/domain/contact-decisions.js";
-import type { ContactState, UserState } from "../../src/domain/user-state.js";
+import type { ContactState, HumanUserState } from "../../src/domain/user-state.js";
 import { replay } from "../../src/domain/user-state.js";
 import { type EventReader, openEventReader } from "../helpers/events.js";
 import { mulberry32 } from "../helpers/prng.js";
@@ -36,7 +36,7 @@ beforeAll(async () => {
   server = await startTestServer(["--max-consecutive-failures", "6", "--failure-lockout", "3m"]);
   reader = openEventReader(server.config.database);
   policy = { maxConsecutiveFailures: server.config.failures.maxConsecutiveFailures, lockoutMs: server.config.failures.lockoutMs };
-  for (const protocol of allProtocols) clients.set(protocol, protocolClient(protocol, server.url));
+  for (const protocol of allProtocols) clients.set(protocol, protocolClient(protocol, server.url, server.adminToken));
 });
 afterAll(async () => {
   reader?.close();
@@ -123,14 +123,14 @@ describe("projection = replay(events) and GetUserByID agree, over random call se
 
     const client = (): ProtocolClient => clients.get(rng.pick(allProtocols)) as ProtocolClient;
 
-    async function check(user: Tracked): Promise<UserState> {
+    async function check(user: Tracked): Promise<HumanUserState> {
       const events = await reader.events(user.id);
       expect(events.length, "a created user has events").toBeGreaterThan(0);
       expect(
         events.map((event) => event.sequence),
         "event sequences are 1..n",
       ).toEqual(events.map((_, index) => index + 1));
-      const replayed = replay(events) as UserState;
+      const replayed = replay(events) as HumanUserState;
       const projection = await reader.load(user.id);
       expect(projection, "projection = replay(events)").toEqual(replayed);
 
@@ -160,7 +160,7 @@ describe("projection = replay(events) and GetUserByID agree, over random call se
     ): Promise<CallResult> {
       const c = client();
       const before = user ? (await reader.events(user.id)).length : 0;
-      const pre = user ? await reader.load(user.id) : undefined;
+      const pre = user ? ((await reader.load(user.id)) as HumanUserState) : undefined;
       const mark = server.delivered.length;
       const result = await c.call(method, request);
       await server.outbox.runOnce();
@@ -253,7 +253,7 @@ describe("projection = replay(events) and GetUserByID agree, over random call se
       }
       const result = await step(undefined, "addHumanUser", request, "OK");
       const user = users.at(-1) as Tracked;
-      const state = (await reader.load(user.id)) as UserState;
+      const state = (await reader.load(user.id)) as HumanUserState;
       if (result.ok && !withEmail) expect(state.username, "a phone-only user's username is its id").toBe(user.id);
       if (result.ok && withEmail) expect(state.username, "an email user's username is its email").toBe(state.email.pending ?? state.email.verified);
     }
@@ -275,7 +275,7 @@ describe("projection = replay(events) and GetUserByID agree, over random call se
         }
         // Mostly the user touched last, so that codes run out, die and lock instead of spreading thin.
         const user = rng.chance(0.6) ? (users.at(-1) as Tracked) : rng.pick(users);
-        const pre = (await reader.load(user.id)) as UserState;
+        const pre = (await reader.load(user.id)) as HumanUserState;
         let channel: Channel = rng.chance(0.55) ? "phone" : "email";
         const other: Channel = channel === "phone" ? "email" : "phone";
         const verifying = roll >= 0.5 && roll < 0.92;
@@ -294,7 +294,7 @@ describe("projection = replay(events) and GetUserByID agree, over random call se
           // Now and then a burst of guesses, so that codes die and the consecutive-failure ceiling is reached.
           const attempts = rng.chance(0.2) ? rng.int(2, 7) : 1;
           for (let attempt = 0; attempt < attempts; attempt++) {
-            const state = attempt === 0 ? contact : ((await reader.load(user.id)) as UserState)[channel];
+            const state = attempt === 0 ? contact : ((await reader.load(user.id)) as HumanUserState)[channel];
             // Now and then a guesser waits out a lockout, so that wrong codes after one (each doubling the next
             // lockout) come up too.
             const lockoutLeft = (lockEnd(state) ?? 0) - server.clock.now().getTime();

@@ -74,11 +74,11 @@ describe("restart", () => {
   it("keeps users, codes and the generated keyring: a code issued before a restart verifies after it", async () => {
     const database = tempDatabase();
     const first = await startServerProcess(database);
-    const { userId, code } = await addUserWithPhoneCode(protocolClient("connect-json", first.url));
+    const { userId, code } = await addUserWithPhoneCode(protocolClient("connect-json", first.url, first.adminToken));
     expect(await first.stop()).toEqual({ code: 0, signal: null });
 
     const second = await startServerProcess(database);
-    const client = protocolClient("grpc", second.url);
+    const client = protocolClient("grpc", second.url, second.adminToken);
     expectOk(await client.call("verifyPhone", { userId, verificationCode: code }));
     const user = expectOk(await client.call("getUserByID", { userId }));
     expect(user).toMatchObject({
@@ -88,7 +88,7 @@ describe("restart", () => {
 
     // And the verification itself was stored: a third start still knows, and refuses the code a second time.
     const third = await startServerProcess(database);
-    const again = expectFailure(await protocolClient("rest", third.url).call("verifyPhone", { userId, verificationCode: code }));
+    const again = expectFailure(await protocolClient("rest", third.url, third.adminToken).call("verifyPhone", { userId, verificationCode: code }));
     expect(again).toMatchObject({ code: 9, errorInfo: { reason: "ALREADY_VERIFIED" } });
     expectNoCodesIn([...first.stderr, ...second.stderr, ...third.stderr], [code]);
   });
@@ -101,7 +101,7 @@ describe("key rotation across a restart", () => {
     const newKey = randomBytes(32).toString("base64");
 
     const before = await startServerProcess(database, { args: ["--keys", `1:${oldKey}`] });
-    const beforeClient = protocolClient("connect-binary", before.url);
+    const beforeClient = protocolClient("connect-binary", before.url, before.adminToken);
     const returned = await addUserWithPhoneCode(beforeClient);
     const keptUnderOldKey = await addUserWithPhoneCode(beforeClient, "+41791234570");
     // No provider and no --dev-print-codes: the message waits sealed (under key 1) in the outbox.
@@ -110,7 +110,7 @@ describe("key rotation across a restart", () => {
     await before.stop();
 
     const rotated = await startServerProcess(database, { args: ["--keys", `2:${newKey},1:${oldKey}`, "--dev-print-codes"] });
-    const client = protocolClient("connect-json", rotated.url);
+    const client = protocolClient("connect-json", rotated.url, rotated.adminToken);
     expectOk(await client.call("verifyPhone", { userId: returned.userId, verificationCode: returned.code }));
     // The message sealed under the old key is opened and delivered after the rotation, and its code verifies.
     const sent = await printedMessage(rotated, sentTo);
@@ -123,7 +123,7 @@ describe("key rotation across a restart", () => {
 
     // The new key alone: a code issued after the rotation still verifies, so it was issued under the new key...
     const newOnly = await startServerProcess(database, { args: ["--keys", `2:${newKey}`] });
-    const newOnlyClient = protocolClient("grpc-web", newOnly.url);
+    const newOnlyClient = protocolClient("grpc-web", newOnly.url, newOnly.adminToken);
     expectOk(
       await newOnlyClient.call("verifyPhone", { userId: issuedAfterRotation.userId, verificationCode: issuedAfterRotation.code }),
     );
@@ -142,7 +142,7 @@ describe("two processes on one database file", () => {
     const database = tempDatabase();
     const a = await startServerProcess(database);
     const b = await startServerProcess(database);
-    return { a, b, clients: [protocolClient("grpc", a.url), protocolClient("connect-binary", b.url)] as const };
+    return { a, b, clients: [protocolClient("grpc", a.url, a.adminToken), protocolClient("connect-binary", b.url, b.adminToken)] as const };
   }
 
   it("lets a code be used once: the same correct code sent to both at once succeeds exactly once", async () => {
@@ -218,7 +218,7 @@ describe("--dev-print-codes and flag checks", () => {
   it("prints the message with the code on stdout, and that code verifies", async () => {
     const database = tempDatabase();
     const server = await startServerProcess(database, { args: ["--dev-print-codes"] });
-    const client = protocolClient("connect-json", server.url);
+    const client = protocolClient("connect-json", server.url, server.adminToken);
     const userId = await addUserSendingPhoneCode(client, mobile);
     const { message, code } = await printedMessage(server, mobile);
     expect(message.channel).toMatch(/phone|sms/i);
@@ -280,7 +280,7 @@ describe("secrets", () => {
   it("never stores a code in plain text, and keeps the generated keyring owner-only", async () => {
     const database = tempDatabase();
     const server = await startServerProcess(database, { args: ["--dev-print-codes", ...distinctiveCodes] });
-    const client = protocolClient("connect-json", server.url);
+    const client = protocolClient("connect-json", server.url, server.adminToken);
 
     const codes: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -317,7 +317,7 @@ describe("secrets", () => {
     const server = await startServerProcess(database, { args: ["--log-level", "info", ...distinctiveCodes] });
     const codes: string[] = [];
     for (const protocol of ["connect-json", "grpc", "grpc-web", "rest"] as const) {
-      const client = protocolClient(protocol, server.url);
+      const client = protocolClient(protocol, server.url, server.adminToken);
       const verified = await addUserWithPhoneCode(client);
       codes.push(verified.code);
       expectFailure(await client.call("verifyPhone", { userId: verified.userId, verificationCode: "WRONGWRONGWRONGW" }));

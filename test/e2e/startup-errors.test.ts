@@ -31,7 +31,7 @@ async function databaseWithData(): Promise<string> {
   const server = await startServerProcess(database);
   const response = await fetch(`${server.url}/v2/users/human`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${server.adminToken}` },
     body: JSON.stringify({ profile: { givenName: "Ada", familyName: "Lovelace" }, phone: { phone: "+41791234567" } }),
   });
   expect(response.status).toBe(200);

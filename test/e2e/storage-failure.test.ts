@@ -30,7 +30,7 @@ describe("a full disk", () => {
   it("answers Unavailable, reports NOT_SERVING, logs the episode once, keeps what is stored, and recovers", async () => {
     const database = tempDatabase();
     const server = await startServerProcess(database, { ignoreFileSizeSignal: true });
-    const client = protocolClient("connect-json", server.url);
+    const client = protocolClient("connect-json", server.url, server.adminToken);
     const stored = [];
     for (let i = 0; i < 5; i++) stored.push(expectOk(await addUser(client, i)).userId as string);
 
@@ -44,8 +44,8 @@ describe("a full disk", () => {
       else failure = result;
     }
     expect(failure).toMatchObject({ code: 14, errorInfo: { reason: "STORAGE_UNAVAILABLE" } });
-    expect(await addUser(protocolClient("grpc", server.url), 2000)).toMatchObject({ ok: false, code: 14 });
-    expect(await addUser(protocolClient("rest", server.url), 2001)).toMatchObject({ ok: false, httpStatus: 503 });
+    expect(await addUser(protocolClient("grpc", server.url, server.adminToken), 2000)).toMatchObject({ ok: false, code: 14 });
+    expect(await addUser(protocolClient("rest", server.url, server.adminToken), 2001)).toMatchObject({ ok: false, httpStatus: 503 });
 
     expect(await healthOf(server.url)).toBe(Status.NOT_SERVING);
     expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: "NOT_SERVING" });
@@ -72,7 +72,7 @@ describe("a damaged database file", () => {
   it("is refused at start with one line naming it, and starts with --skip-integrity-check", async () => {
     const database = tempDatabase();
     const first = await startServerProcess(database);
-    const client = protocolClient("rest", first.url);
+    const client = protocolClient("rest", first.url, first.adminToken);
     const userIds: string[] = [];
     for (let batch = 0; batch < 10; batch++) {
       const added = await Promise.all(Array.from({ length: 30 }, (_, i) => addUser(client, batch * 30 + i)));
@@ -105,7 +105,7 @@ describe("a damaged database file", () => {
 
     // Skipping the check serves what is readable; what is not is Unavailable, never an internal error.
     const damaged = await startServerProcess(database, { args: ["--skip-integrity-check"] });
-    const reader = protocolClient("connect-json", damaged.url);
+    const reader = protocolClient("connect-json", damaged.url, damaged.adminToken);
     for (const userId of userIds) {
       const result = await reader.call("getUserByID", { userId });
       if (!result.ok) expect(result.code).toBe(14);

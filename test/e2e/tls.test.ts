@@ -8,6 +8,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
 import { createTestCertificate } from "../helpers/tls-cert.js";
+import { bearer } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
 let server: TestServer;
@@ -54,7 +55,10 @@ function restFlow(): Flow {
           method,
           ca,
           agent: false,
-          headers: payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+          headers: {
+            authorization: `Bearer ${server.adminToken}`,
+            ...(payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }),
+          },
         },
         (res) => {
           let text = "";
@@ -77,15 +81,15 @@ function restFlow(): Flow {
 }
 
 const flows: [string, () => Flow][] = [
-  ["gRPC", () => rpcFlow(createGrpcTransport({ baseUrl: server.url, nodeOptions: { ca } }))],
-  ["gRPC-Web over HTTP/1.1", () => rpcFlow(createGrpcWebTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions: { ca } }))],
-  ["gRPC-Web over HTTP/2", () => rpcFlow(createGrpcWebTransport({ baseUrl: server.url, httpVersion: "2", nodeOptions: { ca } }))],
-  ["Connect JSON over HTTP/1.1", () => rpcFlow(createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions: { ca } }))],
+  ["gRPC", () => rpcFlow(createGrpcTransport({ baseUrl: server.url, nodeOptions: { ca }, interceptors: [bearer(server.adminToken)] }))],
+  ["gRPC-Web over HTTP/1.1", () => rpcFlow(createGrpcWebTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions: { ca }, interceptors: [bearer(server.adminToken)] }))],
+  ["gRPC-Web over HTTP/2", () => rpcFlow(createGrpcWebTransport({ baseUrl: server.url, httpVersion: "2", nodeOptions: { ca }, interceptors: [bearer(server.adminToken)] }))],
+  ["Connect JSON over HTTP/1.1", () => rpcFlow(createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions: { ca }, interceptors: [bearer(server.adminToken)] }))],
   [
     "Connect binary over HTTP/1.1",
-    () => rpcFlow(createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: true, nodeOptions: { ca } })),
+    () => rpcFlow(createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: true, nodeOptions: { ca }, interceptors: [bearer(server.adminToken)] })),
   ],
-  ["Connect over HTTP/2", () => rpcFlow(createConnectTransport({ baseUrl: server.url, httpVersion: "2", nodeOptions: { ca } }))],
+  ["Connect over HTTP/2", () => rpcFlow(createConnectTransport({ baseUrl: server.url, httpVersion: "2", nodeOptions: { ca }, interceptors: [bearer(server.adminToken)] }))],
   ["REST over HTTP/1.1", restFlow],
 ];
 
@@ -137,7 +141,7 @@ describe("TLS", () => {
     );
     if (plain !== undefined) expect(plain).toBeGreaterThanOrEqual(400);
 
-    const client = rpcFlow(createGrpcTransport({ baseUrl: server.url, nodeOptions: { ca } }));
+    const client = rpcFlow(createGrpcTransport({ baseUrl: server.url, nodeOptions: { ca }, interceptors: [bearer(server.adminToken)] }));
     const added = await client.addHumanUser({ profile, phone: { phone: mobile, returnCode: {} } });
     await client.verifyPhone({ userId: added.userId as string, verificationCode: added.phoneCode as string });
   });

@@ -18,7 +18,7 @@ const mobile = "+41791234567";
 
 
 describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
-  const client = () => protocolClient(protocol, server.url);
+  const client = () => protocolClient(protocol, server.url, server.adminToken);
 
   async function userWithPhoneCode() {
     const added = expectOk(

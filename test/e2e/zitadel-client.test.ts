@@ -1,26 +1,33 @@
 // ZITADEL's own published client packages against verifyd: @zitadel/client's gRPC server transport and UserService
 // client, and ZITADEL's generated @zitadel/proto descriptors over Connect JSON. Then a descriptor comparison that
-// shows our contract declares the ten RPCs exactly as ZITADEL does: same paths, messages, fields, enums and REST
-// bindings.
+// shows our contract declares every RPC of ours (UserService, OrganizationService, InternalPermissionService)
+// exactly as ZITADEL does: same paths, messages, fields, enums and REST bindings.
 import {
   type DescEnum,
   type DescField,
+  type DescFile,
   type DescMessage,
   type DescService,
   getOption,
   hasOption,
   toJson,
 } from "@bufbuild/protobuf";
+import { nestedTypes } from "@bufbuild/protobuf/reflect";
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { createServerTransport } from "@zitadel/client/node";
 import { createUserServiceClient } from "@zitadel/client/v2";
 import { ErrorDetailSchema as ZitadelErrorDetailSchema } from "@zitadel/proto/zitadel/message_pb.js";
+import { InternalPermissionService as ZitadelInternalPermissionService } from "@zitadel/proto/zitadel/internal_permission/v2beta/internal_permission_service_pb.js";
+import { OrganizationService as ZitadelOrganizationService } from "@zitadel/proto/zitadel/org/v2/org_service_pb.js";
 import { UserService as ZitadelUserService } from "@zitadel/proto/zitadel/user/v2/user_service_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { http } from "../../src/gen/google/api/annotations_pb.js";
 import { HttpRuleSchema } from "../../src/gen/google/api/http_pb.js";
+import { InternalPermissionService as OurInternalPermissionService } from "../../src/gen/zitadel/internal_permission/v2beta/internal_permission_service_pb.js";
+import { OrganizationService as OurOrganizationService } from "../../src/gen/zitadel/org/v2/org_service_pb.js";
 import { UserService as OurUserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import { bearer } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 import { expectAdvancingSequences } from "../helpers/events.js";
 
@@ -35,17 +42,17 @@ afterAll(async () => {
 type ZitadelUserServiceClient = Client<typeof ZitadelUserService>;
 
 const clients: [string, () => ZitadelUserServiceClient][] = [
-  // Exactly what ZITADEL's docs tell a Node backend to write; any token works until verifyd checks tokens.
+  // Exactly what ZITADEL's docs tell a Node backend to write, with the bootstrap administrator's token.
   [
     "@zitadel/client createServerTransport (gRPC) + createUserServiceClient",
-    () => createUserServiceClient(createServerTransport("any-token", { baseUrl: server.url })),
+    () => createUserServiceClient(createServerTransport(server.adminToken, { baseUrl: server.url })),
   ],
   [
     "@zitadel/proto UserService over connect-node Connect JSON",
     () =>
       createClient(
         ZitadelUserService,
-        createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: false }),
+        createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: false, interceptors: [bearer(server.adminToken)] }),
       ),
   ],
 ];
@@ -252,6 +259,85 @@ const tenRpcs = [
   "VerifyEmail",
 ] as const;
 
+/** Each service we declare, ZITADEL's counterpart, every RPC of ours, and shared types the walk must reach. */
+const comparedServices: {
+  ours: DescService;
+  zitadel: DescService;
+  rpcs: readonly string[];
+  reaches: string[];
+}[] = [
+  {
+    ours: OurUserService,
+    zitadel: ZitadelUserService,
+    rpcs: [
+      ...tenRpcs,
+      "CreateUser",
+      "ListUsers",
+      "DeactivateUser",
+      "ReactivateUser",
+      "LockUser",
+      "UnlockUser",
+      "SetPassword",
+      "AddPersonalAccessToken",
+      "RemovePersonalAccessToken",
+      "ListPersonalAccessTokens",
+    ],
+    reaches: [
+      "zitadel.user.v2.SetHumanPhone",
+      "zitadel.user.v2.HumanPhone",
+      "zitadel.user.v2.User",
+      "zitadel.user.v2.MachineUser",
+      "zitadel.user.v2.CreateUserRequest.Human",
+      "zitadel.user.v2.CreateUserRequest.Machine",
+      "zitadel.user.v2.Password",
+      "zitadel.user.v2.HashedPassword",
+      "zitadel.user.v2.SearchQuery",
+      "zitadel.user.v2.OrQuery",
+      "zitadel.user.v2.PhoneQuery",
+      "zitadel.user.v2.PersonalAccessToken",
+      "zitadel.user.v2.PersonalAccessTokensSearchFilter",
+      "zitadel.filter.v2.PaginationRequest",
+      "zitadel.filter.v2.TimestampFilter",
+      "zitadel.object.v2.Details",
+      "zitadel.object.v2.ListQuery",
+      "zitadel.object.v2.ListDetails",
+      "google.protobuf.Timestamp",
+    ],
+  },
+  {
+    ours: OurOrganizationService,
+    zitadel: ZitadelOrganizationService,
+    rpcs: ["AddOrganization", "ListOrganizations"],
+    reaches: [
+      "zitadel.org.v2.AddOrganizationRequest.Admin",
+      "zitadel.org.v2.AddOrganizationResponse.CreatedAdmin",
+      "zitadel.org.v2.Organization",
+      "zitadel.org.v2.SearchQuery",
+      "zitadel.org.v2.DefaultOrganizationQuery",
+      "zitadel.user.v2.AddHumanUserRequest",
+      "zitadel.object.v2.ListQuery",
+      "zitadel.object.v2.ListDetails",
+    ],
+  },
+  {
+    ours: OurInternalPermissionService,
+    zitadel: ZitadelInternalPermissionService,
+    rpcs: ["CreateAdministrator", "UpdateAdministrator", "DeleteAdministrator", "ListAdministrators"],
+    reaches: [
+      "zitadel.internal_permission.v2beta.ResourceType",
+      "zitadel.internal_permission.v2beta.ResourceType.ProjectGrant",
+      "zitadel.internal_permission.v2beta.Administrator",
+      "zitadel.internal_permission.v2beta.AdministratorSearchFilter",
+      "zitadel.internal_permission.v2beta.NotFilter",
+      "zitadel.internal_permission.v2beta.ProjectGrant",
+      "zitadel.filter.v2beta.PaginationRequest",
+      "zitadel.filter.v2beta.InIDsFilter",
+      "zitadel.filter.v2beta.TimestampFilter",
+      "google.protobuf.Timestamp",
+    ],
+  },
+];
+
 function method(service: DescService, name: string) {
   const found = service.methods.find((m) => m.name === name);
   if (!found) throw new Error(`${service.typeName} has no method ${name}`);
@@ -358,51 +444,76 @@ function compareEnums(zitadel: DescEnum, ours: DescEnum, problems: string[]): vo
   }
 }
 
-describe("our descriptors against @zitadel/proto's", () => {
-  it("declares the same service with the ten RPCs at the same paths, and no RPC ZITADEL lacks", () => {
-    expect(OurUserService.typeName).toBe(ZitadelUserService.typeName);
-    expect(OurUserService.methods.map((m) => m.name).sort()).toEqual([...tenRpcs].sort());
-    for (const name of tenRpcs) {
-      const ours = method(OurUserService, name);
-      const zitadel = method(ZitadelUserService, name);
-      expect(`/${ours.parent.typeName}/${ours.name}`).toBe(`/${zitadel.parent.typeName}/${zitadel.name}`);
-      expect(ours.localName).toBe(zitadel.localName);
-      expect(ours.methodKind).toBe(zitadel.methodKind);
-      expect(ours.input.typeName).toBe(zitadel.input.typeName);
-      expect(ours.output.typeName).toBe(zitadel.output.typeName);
+/** Every message (nested ones included) declared in our files of ZITADEL packages that the services import. */
+function ourZitadelMessages(services: DescService[]): string[] {
+  const files = new Set<DescFile>();
+  const visit = (file: DescFile) => {
+    if (files.has(file) || !file.proto.package.startsWith("zitadel.")) return;
+    files.add(file);
+    for (const dependency of file.dependencies) visit(dependency);
+  };
+  for (const service of services) visit(service.file);
+  return [...files].flatMap((file) =>
+    [...nestedTypes(file)].filter((type) => type.kind === "message").map((type) => type.typeName),
+  );
+}
+
+describe("our descriptors against @zitadel/proto's, all services together", () => {
+  it("compares every message our ZITADEL-package files declare: none escapes the walk from the RPCs", () => {
+    const seen = new Set<string>();
+    const problems: string[] = [];
+    for (const { ours, zitadel, rpcs } of comparedServices) {
+      for (const name of rpcs) {
+        compareMessages(method(zitadel, name).input, method(ours, name).input, seen, problems);
+        compareMessages(method(zitadel, name).output, method(ours, name).output, seen, problems);
+      }
+    }
+    expect(problems).toEqual([]);
+    const declared = ourZitadelMessages(comparedServices.map((compared) => compared.ours));
+    const unreached = declared.filter((typeName) => !seen.has(typeName));
+    expect(unreached).toEqual([]);
+  });
+});
+
+describe.each(comparedServices)("our descriptors against @zitadel/proto's: $ours.typeName", (compared) => {
+  const { ours, zitadel, rpcs, reaches } = compared;
+  it("declares the same service with our RPCs at the same paths, and no RPC ZITADEL lacks", () => {
+    expect(ours.typeName).toBe(zitadel.typeName);
+    expect(ours.methods.map((m) => m.name).sort()).toEqual([...rpcs].sort());
+    for (const name of rpcs) {
+      const ourMethod = method(ours, name);
+      const zitadelMethod = method(zitadel, name);
+      const path = (m: typeof ourMethod) => `/${m.parent.typeName}/${m.name}`;
+      expect(path(ourMethod)).toBe(path(zitadelMethod));
+      expect(ourMethod.localName).toBe(zitadelMethod.localName);
+      expect(ourMethod.methodKind).toBe(zitadelMethod.methodKind);
+      expect(ourMethod.input.typeName).toBe(zitadelMethod.input.typeName);
+      expect(ourMethod.output.typeName).toBe(zitadelMethod.output.typeName);
     }
   });
 
   it("declares every request and response message, recursively, field for field as ZITADEL does", () => {
     const seen = new Set<string>();
     const problems: string[] = [];
-    for (const name of tenRpcs) {
-      const ours = method(OurUserService, name);
-      const zitadel = method(ZitadelUserService, name);
-      compareMessages(zitadel.input, ours.input, seen, problems);
-      compareMessages(zitadel.output, ours.output, seen, problems);
+    for (const name of rpcs) {
+      const ourMethod = method(ours, name);
+      const zitadelMethod = method(zitadel, name);
+      compareMessages(zitadelMethod.input, ourMethod.input, seen, problems);
+      compareMessages(zitadelMethod.output, ourMethod.output, seen, problems);
     }
     expect(problems).toEqual([]);
     // The walk reached past the request and response wrappers into the shared types.
-    expect([...seen]).toEqual(
-      expect.arrayContaining([
-        "zitadel.user.v2.SetHumanPhone",
-        "zitadel.user.v2.HumanPhone",
-        "zitadel.user.v2.User",
-        "zitadel.object.v2.Details",
-        "google.protobuf.Timestamp",
-      ]),
-    );
+    expect([...seen]).toEqual(expect.arrayContaining(reaches));
   });
 
-  it("binds every RPC to the same google.api.http rule as ZITADEL", () => {
-    for (const name of tenRpcs) {
-      const ours = method(OurUserService, name);
-      const zitadel = method(ZitadelUserService, name);
-      expect(hasOption(zitadel, http), `ZITADEL's ${name} carries google.api.http`).toBe(true);
-      expect(hasOption(ours, http), `our ${name} carries google.api.http`).toBe(true);
-      const ourRule = getOption(ours, http);
-      const zitadelRule = getOption(zitadel, http);
+  it("binds every RPC to the same google.api.http rule as ZITADEL, or to none where ZITADEL has none", () => {
+    for (const name of rpcs) {
+      const ourMethod = method(ours, name);
+      const zitadelMethod = method(zitadel, name);
+      expect({ name, http: hasOption(ourMethod, http) }).toEqual({ name, http: hasOption(zitadelMethod, http) });
+      if (!hasOption(zitadelMethod, http)) continue;
+      const ourRule = getOption(ourMethod, http);
+      const zitadelRule = getOption(zitadelMethod, http);
       expect({ name, pattern: ourRule.pattern, body: ourRule.body }).toEqual({
         name,
         pattern: zitadelRule.pattern,

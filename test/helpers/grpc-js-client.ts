@@ -83,3 +83,14 @@ export function callRawUnary(client: grpc.Client, path: string, body: Uint8Array
 }
 
 export { grpc };
+
+/** Sends `authorization: Bearer <token>` with every call, as a grpc-js client of a bearer-token API does. */
+export function bearerInterceptor(token: string): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set("authorization", `Bearer ${token}`);
+        next(metadata, listener);
+      },
+    });
+}

@@ -1,7 +1,8 @@
 // One way to call any UserService RPC over each protocol, so that a test can assert the same behaviour on all of
-// them: Connect (JSON and binary), gRPC and gRPC-Web through connect-node's transports, and REST through fetch.
+// them: Connect (JSON and binary), gRPC and gRPC-Web through connect-node's transports, and REST through fetch. With a
+// token, every call carries `authorization: Bearer <token>`.
 import { type JsonObject, type JsonValue, fromJson, toJson } from "@bufbuild/protobuf";
-import { ConnectError, type Transport, createClient } from "@connectrpc/connect";
+import { ConnectError, type Interceptor, type Transport, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
 import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
@@ -47,24 +48,33 @@ const transports = new Map<string, Transport>();
  * One transport per protocol and server, as a real client keeps one: a new HTTP/2 transport per call would open a
  * connection per call that stays open until the server's idle timeout, and the server caps connections per address.
  */
-function transportFor(protocol: Exclude<ProtocolName, "rest">, baseUrl: string): Transport {
-  const key = `${protocol} ${baseUrl}`;
+function transportFor(protocol: Exclude<ProtocolName, "rest">, baseUrl: string, token: string | undefined): Transport {
+  const key = `${protocol} ${baseUrl} ${token ?? ""}`;
   const known = transports.get(key);
   if (known) return known;
+  const interceptors = token === undefined ? [] : [bearer(token)];
   const transport = {
-    "connect-json": () => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false }),
-    "connect-binary": () => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true }),
-    "connect-h2": () => createConnectTransport({ baseUrl, httpVersion: "2" }),
-    grpc: () => createGrpcTransport({ baseUrl }),
-    "grpc-web": () => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
+    "connect-json": () => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false, interceptors }),
+    "connect-binary": () => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true, interceptors }),
+    "connect-h2": () => createConnectTransport({ baseUrl, httpVersion: "2", interceptors }),
+    grpc: () => createGrpcTransport({ baseUrl, interceptors }),
+    "grpc-web": () => createGrpcWebTransport({ baseUrl, httpVersion: "1.1", interceptors }),
   }[protocol]();
   transports.set(key, transport);
   return transport;
 }
 
-export function protocolClient(protocol: ProtocolName, baseUrl: string): ProtocolClient {
-  if (protocol === "rest") return restClient(baseUrl);
-  const client = createClient(UserService, transportFor(protocol, baseUrl));
+/** Sends `authorization: Bearer <token>` with every call. */
+export function bearer(token: string): Interceptor {
+  return (next) => (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
+}
+
+export function protocolClient(protocol: ProtocolName, baseUrl: string, token?: string): ProtocolClient {
+  if (protocol === "rest") return restClient(baseUrl, token);
+  const client = createClient(UserService, transportFor(protocol, baseUrl, token));
   return {
     protocol,
     async call(method, request) {
@@ -91,7 +101,7 @@ function fromConnectError(error: ConnectError): CallFailure {
   };
 }
 
-function restClient(baseUrl: string): ProtocolClient {
+function restClient(baseUrl: string, token: string | undefined): ProtocolClient {
   return {
     protocol: "rest",
     async call(method, request) {
@@ -104,7 +114,10 @@ function restClient(baseUrl: string): ProtocolClient {
       });
       const response = await fetch(`${baseUrl}${path}`, {
         method: httpMethod,
-        headers: httpMethod === "GET" ? {} : { "content-type": "application/json" },
+        headers: {
+          ...(httpMethod === "GET" ? {} : { "content-type": "application/json" }),
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        },
         ...(httpMethod === "GET" ? {} : { body: JSON.stringify(body) }),
       });
       const json = (await response.json()) as JsonObject;

@@ -1,8 +1,9 @@
 // Starts the real server as a child process (`node --import tsx src/main.ts ...`), the way `npm start` does, so that
-// tests can restart it, run two of them on one database file, and read what it prints on stdout and stderr.
+// tests can restart it, run two of them on one database file, and read what it prints on stdout and stderr. Calls
+// authenticate with the administrator's token from the admin token file the first start wrote.
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +15,10 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export interface ServerProcess {
   /** http:// or https:// with the port the child bound. */
   url: string;
+  /** Where the server keeps its bootstrap administrator's token. */
+  adminTokenFile: string;
+  /** The bootstrap administrator's (IAM_OWNER) bearer token. */
+  adminToken: string;
   child: ChildProcess;
   /** Complete lines the child wrote so far (a trailing partial line is added when the stream ends). */
   stdout: string[];
@@ -96,8 +101,11 @@ export async function startServerProcess(database: string, options: ServerProces
     for (const line of stderr) onLine("stderr", line);
   });
 
+  const adminTokenFile = adminTokenFileOf(database, options);
   return {
     url,
+    adminTokenFile,
+    adminToken: readFileSync(adminTokenFile, "utf8").trim(),
     child,
     stdout,
     stderr,
@@ -220,6 +228,13 @@ function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => voi
     if (pending !== "") onLine(pending);
     pending = "";
   });
+}
+
+/** As the server resolves it: the flag, else the variable, else next to the database. */
+export function adminTokenFileOf(database: string, options: Pick<ServerProcessOptions, "args" | "env"> = {}): string {
+  const args = options.args ?? [];
+  const flagAt = args.lastIndexOf("--admin-token-file");
+  return (flagAt === -1 ? undefined : args[flagAt + 1]) ?? options.env?.ADMIN_TOKEN_FILE ?? join(dirname(database), "admin-token");
 }
 
 function childEnv(extra: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {

@@ -1,6 +1,7 @@
 // Starts the real server in-process on an ephemeral port with a fresh SQLite file, a clock the test can move,
-// and a delivery provider that records what would have been sent.
-import { mkdtempSync, rmSync } from "node:fs";
+// and a delivery provider that records what would have been sent. Calls authenticate with the token the server's
+// first start wrote for its IAM_OWNER administrator.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Config, loadConfig } from "../../src/config.js";
@@ -24,6 +25,12 @@ export interface TestServer extends RunningServer {
   delivered: OutgoingMessage[];
   dataDir: string;
   config: Config;
+  /** The bootstrap administrator's (IAM_OWNER) bearer token, read from the admin token file. */
+  adminToken: string;
+}
+
+export function readAdminToken(adminTokenFile: string): string {
+  return readFileSync(adminTokenFile, "utf8").trim();
 }
 
 export async function startTestServer(flags: string[] = [], options: { tls?: { cert: string; key: string } } = {}): Promise<TestServer> {
@@ -43,6 +50,7 @@ export async function startTestServer(flags: string[] = [], options: { tls?: { c
     delivered,
     dataDir,
     config,
+    adminToken: readAdminToken(config.adminTokenFile),
     async close() {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -38,6 +38,12 @@ describe("SqliteUserQuery", () => {
     expect(await ids({ filters: [{ kind: "username", username: "ada", match: "startsWithIgnoreCase" }] })).toEqual(["ada", "dee"]);
     expect(await ids({ filters: [{ kind: "username", username: "ada", match: "equals" }] })).toEqual(["ada"]);
     expect(await ids({ filters: [{ kind: "ids", ids: ["cyd", "bob"] }] })).toEqual(["bob", "cyd"]);
+    const ada = { kind: "username", username: "ada", match: "equals" } as const;
+    const cyd = { kind: "username", username: "cyd", match: "equals" } as const;
+    expect(await ids({ filters: [{ kind: "or", filters: [ada, cyd] }] })).toEqual(["ada", "cyd"]);
+    expect(await ids({ filters: [{ kind: "not", filter: { kind: "or", filters: [ada, cyd] } }] })).toEqual(["bob", "dee"]);
+    expect(await ids({ filters: [{ kind: "and", filters: [ada, cyd] }] })).toEqual([]);
+    expect(await ids({ filters: [{ kind: "or", filters: [] }] })).toEqual([]);
     // bob shows the verified number while the new one is pending; the others show their unverified one.
     expect(await ids({ filters: [{ kind: "phone", phone: "+41797654321", match: "equals" }] })).toEqual([]);
     expect(await ids({ filters: [{ kind: "phone", phone: "+41791234567", match: "equals" }, { kind: "organization", organizationId: "org-1" }] })).toEqual(["ada", "bob"]);

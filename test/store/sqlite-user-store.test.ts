@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { AppendConflict } from "../../src/domain/ports.js";
+import type { HumanUserState } from "../../src/domain/user-state.js";
 import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
 import { openTemp } from "./support/temp-database.js";
-import { at, changeUser, message, phoneCodeAdded, userAdded } from "./support/user-changes.js";
+import { at, changeUser, machineAdded, message, phoneCodeAdded, userAdded } from "./support/user-changes.js";
 
 function counts(sqlite: ReturnType<typeof openTemp>["sqlite"]) {
   const count = (table: string) => (sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
@@ -27,7 +28,7 @@ describe("SqliteUserStore", () => {
     ]);
     await store.append(failed);
 
-    const loaded = await store.load("u1");
+    const loaded = (await store.load("u1")) as HumanUserState;
     expect(loaded).toEqual(failed.next);
     expect(loaded?.phone.code?.expiresAt).toEqual(at(30));
     expect(loaded?.phone.lastFailureAt).toBeInstanceOf(Date);
@@ -106,5 +107,53 @@ describe("SqliteUserStore", () => {
     expect(await conflictOf(storeTwo.append(stale))).toBe("sequence");
     expect(await storeOne.load("u1")).toEqual(await storeTwo.load("u1"));
     expect(await storeTwo.events("u1")).toHaveLength(2);
+  });
+
+  it("copies kind, status and only verified contacts into the lookup columns: a pending change keeps the verified one", async () => {
+    const { db, sqlite } = openTemp();
+    const store = new SqliteUserStore(db);
+    const lookup = () => sqlite.prepare("SELECT kind, status, verified_phone, verified_email FROM users WHERE id = 'u1'").get();
+    const added = userAdded("u1", "ada");
+    await store.append(added);
+    expect(lookup()).toEqual({ kind: "human", status: "active", verified_phone: null, verified_email: null });
+
+    const verified = changeUser(added.next, [{ type: "user.human.phone.verified", payload: { value: "+41791234567" } }]);
+    await store.append(verified);
+    const changing = changeUser(verified.next, [
+      { type: "user.human.phone.changed", payload: { value: "+41781110002" } },
+      { type: "user.human.email.changed", payload: { value: "ada@example.com" } },
+      { type: "user.locked", payload: {} },
+    ]);
+    await store.append(changing);
+    expect(lookup()).toEqual({ kind: "human", status: "locked", verified_phone: "+41791234567", verified_email: null });
+
+    await store.append(changeUser(changing.next, [{ type: "user.human.phone.verified", payload: { value: "+41781110002" } }]));
+    expect(lookup()).toMatchObject({ verified_phone: "+41781110002" });
+  });
+
+  it("stores service accounts, without login contacts", async () => {
+    const { db, sqlite } = openTemp();
+    const store = new SqliteUserStore(db);
+    const added = machineAdded("m1", "bot");
+    await store.append(added);
+    expect(await store.load("m1")).toEqual(added.next);
+    expect(sqlite.prepare("SELECT kind, status, verified_phone, verified_email FROM users").get()).toEqual({
+      kind: "machine",
+      status: "active",
+      verified_phone: null,
+      verified_email: null,
+    });
+  });
+
+  it("reads a state stored before kinds and statuses existed as an active person", async () => {
+    const { db, sqlite } = openTemp();
+    const store = new SqliteUserStore(db);
+    const added = userAdded("u1", "ada");
+    await store.append(added);
+    const { kind: _kind, status: _status, ...before } = JSON.parse(
+      (sqlite.prepare("SELECT state FROM users").get() as { state: string }).state,
+    ) as Record<string, unknown>;
+    sqlite.prepare("UPDATE users SET state = ?").run(JSON.stringify(before));
+    expect(await store.load("u1")).toEqual(added.next);
   });
 });

@@ -8,6 +8,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import { bearer } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
 const unknownUser = "/v2/users/404404404";
@@ -19,7 +20,7 @@ interface Answer {
 
 function http1(server: TestServer, host: string, path = unknownUser): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port: server.port, path, agent: false, headers: { host } }, (res) => {
+    const req = http.request({ host: "127.0.0.1", port: server.port, path, agent: false, headers: { host, authorization: `Bearer ${server.adminToken}` } }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));
@@ -50,7 +51,7 @@ function http2Request(server: TestServer, authority: string, path = unknownUser)
   return new Promise((resolve, reject) => {
     const session = http2.connect(server.url);
     session.on("error", reject);
-    const stream = session.request({ ":path": path, ":authority": authority });
+    const stream = session.request({ ":path": path, ":authority": authority, authorization: `Bearer ${server.adminToken}` });
     let status = 0;
     let body = "";
     stream.setEncoding("utf8");
@@ -69,6 +70,7 @@ function grpcTransportFor(server: TestServer, name: string) {
   return createGrpcTransport({
     baseUrl: `http://${name}:${server.port}`,
     nodeOptions: { createConnection: () => net.connect(server.port, "127.0.0.1") },
+    interceptors: [bearer(server.adminToken)],
   });
 }
 

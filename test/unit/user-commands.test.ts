@@ -1,36 +1,11 @@
 // UserCommands against the real SQLite store, for what cannot be provoked through the API.
-import { randomBytes, randomInt } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createCodeHasher } from "../../src/crypto/code-hmac.js";
-import { parseKeyList } from "../../src/crypto/keyring.js";
-import { createMessageSealer } from "../../src/crypto/message-sealer.js";
 import type { UserStore } from "../../src/domain/ports.js";
-import { UserCommands } from "../../src/domain/user-commands.js";
-import { SqliteOrganizationStore } from "../../src/store/sqlite-organization-store.js";
-import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
+import { userCommandsOn } from "../helpers/user-commands-harness.js";
 import { openTemp } from "../store/support/temp-database.js";
 
-function commandsWithIds(ids: string[], wrapStore: (store: UserStore) => UserStore = (store) => store) {
-  const { db } = openTemp();
-  const keyring = parseKeyList(`1:${randomBytes(32).toString("base64")}`);
-  const nextId = () => ids.shift() ?? String(randomInt(1e9));
-  return new UserCommands({
-    users: wrapStore(new SqliteUserStore(db)),
-    organizations: new SqliteOrganizationStore(db, () => "org-1"),
-    clock: { now: () => new Date() },
-    newId: nextId,
-    randomIndex: randomInt,
-    hasher: createCodeHasher(keyring),
-    sealer: createMessageSealer(keyring),
-    policy: {
-      codes: {
-        phone: { length: 6, alphabet: "0123456789", ttlMs: 600_000, maxAttempts: 5 },
-        email: { length: 6, alphabet: "0123456789", ttlMs: 600_000, maxAttempts: 5 },
-      },
-      failures: { maxConsecutiveFailures: 100, lockoutMs: 3_600_000 },
-      phone: { allowLandline: false },
-    },
-  });
+function commandsWithIds(ids: string[], wrapStore?: (store: UserStore) => UserStore) {
+  return userCommandsOn(openTemp().db, { ids, ...(wrapStore ? { wrapStore } : {}) });
 }
 
 const newUser = { profile: { givenName: "Ada", familyName: "Lovelace" }, phone: { value: "+41791234567", verification: { kind: "return" as const } } };
@@ -100,5 +75,164 @@ describe("changes within one process", () => {
     expect((await commands.issueNewCode("fast", "phone", returnCode)).details.sequence).toBe(3);
     release();
     expect((await slow).details.sequence).toBe(3);
+  });
+});
+
+const sendCode = { kind: "send" as const };
+const plain = (password: string) => ({ kind: "plain" as const, password });
+const machine = { username: "deploy-bot", name: "Deploy bot", description: "Ships releases" };
+
+describe("service accounts", () => {
+  it("are created with their name and description, active, and without contacts or password", async () => {
+    const commands = commandsWithIds(["m1"]);
+    const { userId, details } = await commands.createMachineUser(machine);
+    expect(details).toMatchObject({ sequence: 1, resourceOwner: "org-1" });
+    expect(await commands.getUser(userId)).toMatchObject({ kind: "machine", status: "active", ...machine });
+  });
+
+  it("share the username namespace of the organization with people", async () => {
+    const commands = commandsWithIds([]);
+    await commands.addHumanUser({ ...newUser, username: "deploy-bot" });
+    await expect(commands.createMachineUser(machine)).rejects.toMatchObject({ reason: "USERNAME_TAKEN" });
+  });
+
+  it("refuse an organization that does not exist", async () => {
+    const commands = commandsWithIds([]);
+    await expect(commands.createMachineUser({ ...machine, organizationId: "nope" })).rejects.toMatchObject({
+      reason: "ORGANIZATION_NOT_FOUND",
+    });
+  });
+
+  it("have no contacts or password to change", async () => {
+    const commands = commandsWithIds(["m1"]);
+    await commands.createMachineUser(machine);
+    for (const call of [
+      commands.setContact("m1", "phone", { value: "+41791234567", verification: sendCode }),
+      commands.issueNewCode("m1", "email", sendCode),
+      commands.verify("m1", "phone", "123456"),
+      commands.removeContact("m1", "phone"),
+      commands.setPassword("m1", plain("correct horse")),
+    ]) {
+      await expect(call).rejects.toMatchObject({ reason: "USER_NOT_HUMAN" });
+    }
+  });
+});
+
+describe("deactivating and locking", () => {
+  it("moves only along deactivate/reactivate and lock/unlock, each one event", async () => {
+    const commands = commandsWithIds(["u1"]);
+    await commands.addHumanUser(newUser);
+    expect((await commands.deactivate("u1")).sequence).toBe(3);
+    expect((await commands.getUser("u1")).status).toBe("inactive");
+    await expect(commands.lock("u1")).rejects.toMatchObject({ reason: "USER_STATE_NOT_CHANGED", message: "User is already inactive (COMMAND-2M0sd)" });
+    await commands.reactivate("u1");
+    await commands.lock("u1");
+    await expect(commands.deactivate("u1")).rejects.toMatchObject({ reason: "USER_STATE_NOT_CHANGED" });
+    await commands.unlock("u1");
+    expect((await commands.getUser("u1")).status).toBe("active");
+    await expect(commands.unlock("u1")).rejects.toMatchObject({ reason: "USER_STATE_NOT_CHANGED" });
+  });
+
+  it("applies to service accounts too", async () => {
+    const commands = commandsWithIds(["m1"]);
+    await commands.createMachineUser(machine);
+    await commands.lock("m1");
+    expect((await commands.getUser("m1")).status).toBe("locked");
+  });
+
+  it.each(["deactivate", "lock"] as const)("after %s, set, resend and verify answer USER_DISABLED and write nothing", async (disable) => {
+    const commands = commandsWithIds(["u1"]);
+    const { phoneCode } = await commands.addHumanUser(newUser);
+    await commands[disable]("u1");
+    const { sequence } = await commands.getUser("u1");
+    for (const call of [
+      commands.setContact("u1", "email", { value: "ada@example.com", verification: sendCode }),
+      commands.issueNewCode("u1", "phone", sendCode),
+      commands.verify("u1", "phone", phoneCode as string),
+    ]) {
+      await expect(call).rejects.toMatchObject({ reason: "USER_DISABLED" });
+    }
+    expect((await commands.getUser("u1")).sequence).toBe(sequence);
+  });
+
+  it("still lets an administrator remove a disabled user's phone", async () => {
+    const commands = commandsWithIds(["u1"]);
+    await commands.addHumanUser(newUser);
+    await commands.lock("u1");
+    await commands.removeContact("u1", "phone");
+    const state = await commands.getUser("u1");
+    expect(state.status).toBe("locked");
+    expect(state.kind === "human" && state.phone).toEqual({ failureStreak: 0 });
+  });
+});
+
+describe("passwords", () => {
+  async function passwordHashOf(commands: ReturnType<typeof commandsWithIds>, userId: string): Promise<string | undefined> {
+    const state = await commands.getUser(userId);
+    return state.kind === "human" ? state.passwordHash : undefined;
+  }
+
+  it("are stored only as an argon2id hash, in the event and the state", async () => {
+    const { db, sqlite } = openTemp();
+    const commands = userCommandsOn(db, { ids: ["u1"] });
+    await commands.addHumanUser({ ...newUser, password: plain("correct horse") });
+    const hash = await passwordHashOf(commands, "u1");
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    const rows = sqlite.prepare("SELECT type, payload FROM events WHERE aggregate_id = 'u1'").all() as { type: string; payload: string }[];
+    expect(rows.map((row) => row.type)).toEqual(["user.human.added", "user.human.password.changed", "user.human.phone.code.added"]);
+    expect(JSON.parse(rows[1]!.payload)).toEqual({ encodedHash: hash });
+    expect(JSON.stringify(sqlite.prepare("SELECT * FROM events").all())).not.toContain("correct horse");
+    expect(JSON.stringify(sqlite.prepare("SELECT * FROM users").all())).not.toContain("correct horse");
+  });
+
+  it("must have at least 8 characters, counted as a person counts them", async () => {
+    const commands = commandsWithIds(["u1"]);
+    await expect(commands.addHumanUser({ ...newUser, password: plain("short12") })).rejects.toMatchObject({ reason: "PASSWORD_TOO_WEAK" });
+    await expect(commands.getUser("u1")).rejects.toMatchObject({ reason: "USER_NOT_FOUND" });
+    await commands.addHumanUser({ ...newUser, password: plain("🔑🔑🔑🔑🔑🔑🔑🔑") });
+  });
+
+  it("can be imported as an argon2id hash, but no other kind of hash", async () => {
+    const commands = commandsWithIds(["u1", "u2"]);
+    const encodedHash = "$argon2id$v=19$m=19456,t=2,p=1$J94pRI2vx1ZaRrKgLwr86w$nHGBRujFZAezZ0bhNRqh7DpjG3uVze61OUHVb8fPEW0";
+    await commands.addHumanUser({ ...newUser, password: { kind: "hashed", encodedHash } });
+    expect(await passwordHashOf(commands, "u1")).toBe(encodedHash);
+    for (const unsupported of ["$2b$10$abcdefghijklmnopqrstuu", encodedHash.replace("argon2id", "argon2i"), "not a hash"]) {
+      await expect(commands.setPassword("u1", { kind: "hashed", encodedHash: unsupported })).rejects.toMatchObject({
+        reason: "HASHED_PASSWORD_UNSUPPORTED",
+      });
+    }
+  });
+
+  it("change with the current password when one is given or required, without when neither", async () => {
+    const commands = commandsWithIds(["u1"]);
+    await commands.addHumanUser({ ...newUser, password: plain("first password") });
+    await expect(commands.setPassword("u1", plain("second password"), { currentPassword: "wrong password" })).rejects.toMatchObject({
+      reason: "PASSWORD_INVALID",
+    });
+    await expect(commands.setPassword("u1", plain("second password"), { requireCurrentPassword: true })).rejects.toMatchObject({
+      reason: "PASSWORD_INVALID",
+    });
+    const before = await passwordHashOf(commands, "u1");
+    await commands.setPassword("u1", plain("second password"), { currentPassword: "first password", requireCurrentPassword: true });
+    const after = await passwordHashOf(commands, "u1");
+    expect(after).not.toBe(before);
+    await commands.setPassword("u1", plain("third password"));
+    expect(await passwordHashOf(commands, "u1")).not.toBe(after);
+  });
+
+  it("cannot be proven by a user who has none", async () => {
+    const commands = commandsWithIds(["u1"]);
+    await commands.addHumanUser(newUser);
+    await expect(commands.setPassword("u1", plain("new password"), { currentPassword: "" })).rejects.toMatchObject({
+      reason: "PASSWORD_INVALID",
+    });
+  });
+
+  it("of an unknown user: USER_NOT_FOUND, also when a current password is given", async () => {
+    const commands = commandsWithIds([]);
+    await expect(commands.setPassword("nobody", plain("new password"), { currentPassword: "old password" })).rejects.toMatchObject({
+      reason: "USER_NOT_FOUND",
+    });
   });
 });

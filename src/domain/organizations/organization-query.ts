@@ -4,7 +4,9 @@ import type { TextMatch } from "../text-match.js";
 export type OrganizationFilter =
   | { kind: "name"; name: string; match: TextMatch }
   | { kind: "id"; id: string }
-  | { kind: "default" };
+  | { kind: "default" }
+  /** Organizations cannot be deactivated or removed yet: every one is active. */
+  | { kind: "state"; state: "active" | "inactive" | "removed" };
 
 export interface OrganizationQuery {
   filters: readonly OrganizationFilter[];

@@ -10,7 +10,10 @@ export type UserFilter =
   | { kind: "phone"; phone: string; match: TextMatch }
   | { kind: "status"; status: "active" | "inactive" | "locked" }
   | { kind: "type"; type: "human" | "machine" }
-  | { kind: "ids"; ids: readonly string[] };
+  | { kind: "ids"; ids: readonly string[] }
+  | { kind: "and"; filters: readonly UserFilter[] }
+  | { kind: "or"; filters: readonly UserFilter[] }
+  | { kind: "not"; filter: UserFilter };
 
 /** Whom a caller may read: the users of some organizations (undefined: all), and always itself. */
 export interface ReadableUsers {

@@ -1,7 +1,7 @@
 // A request that sets a field the contract marks (verifyd.options.v1.unsupported) is refused as Unimplemented,
 // naming the field, so that a caller never believes data was stored when it was dropped.
 import { type DescField, type DescMessage, type Message, getOption } from "@bufbuild/protobuf";
-import { reflect } from "@bufbuild/protobuf/reflect";
+import { type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { unsupported } from "../../gen/verifyd/options/v1/options_pb.js";
 
@@ -37,12 +37,28 @@ function findSetUnsupportedField(desc: DescMessage, message: Message, prefix = "
     if (!reflected.isSet(field)) continue;
     const path = `${prefix}${field.name}`;
     if (isUnsupported(field)) return path;
-    if (field.fieldKind === "message") {
-      const nested = findSetUnsupportedField(field.message, reflected.get(field).message as Message, `${path}.`);
-      if (nested) return nested;
+    for (const [at, nested] of nestedMessages(reflected, field)) {
+      const found = findSetUnsupportedField(nested.desc, nested.message, `${path}${at}.`);
+      if (found) return found;
     }
   }
   return undefined;
+}
+
+/** The messages a set field holds, with how to address each: itself, or the elements of a list or map. */
+function nestedMessages(reflected: ReflectMessage, field: DescField): [string, ReflectMessage][] {
+  switch (field.fieldKind) {
+    case "message":
+      return [["", reflected.get(field)]];
+    case "list":
+      if (field.listKind !== "message") return [];
+      return [...reflected.get(field)].map((item, index) => [`[${index}]`, item as ReflectMessage]);
+    case "map":
+      if (field.mapKind !== "message") return [];
+      return [...reflected.get(field)].map(([key, value]) => [`[${String(key)}]`, value as ReflectMessage]);
+    default:
+      return [];
+  }
 }
 
 function isUnsupported(field: DescField): boolean {

@@ -14,6 +14,12 @@ export function userAdded(id: string, username: string, resourceOwner = "org-1")
   ]);
 }
 
+export function machineAdded(id: string, username: string, resourceOwner = "org-1"): UserChange {
+  return build(undefined, { id, resourceOwner }, [
+    { type: "user.machine.added", payload: { username, name: "Deploy bot", description: "Ships releases" } },
+  ]);
+}
+
 /** The change `bodies` make to `state` (or to a new user), stamped one minute apart after its last change. */
 function build(
   state: UserState | undefined,

@@ -4,8 +4,8 @@
 
 // Shared object messages of ZITADEL's v2 API, declared with ZITADEL's names and field numbers.
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import { file_verifyd_options_v1_options } from "../../../verifyd/options/v1/options_pb.js";
@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file zitadel/object/v2/object.proto.
  */
 export const file_zitadel_object_v2_object: GenFile = /*@__PURE__*/
-  fileDesc("Ch56aXRhZGVsL29iamVjdC92Mi9vYmplY3QucHJvdG8SEXppdGFkZWwub2JqZWN0LnYyIkMKDE9yZ2FuaXphdGlvbhIQCgZvcmdfaWQYASABKAlIABIaCgpvcmdfZG9tYWluGAIgASgJQgSItRgBSABCBQoDb3JnIpcBCgdEZXRhaWxzEhAKCHNlcXVlbmNlGAEgASgEEi8KC2NoYW5nZV9kYXRlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5yZXNvdXJjZV9vd25lchgDIAEoCRIxCg1jcmVhdGlvbl9kYXRlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp, file_verifyd_options_v1_options]);
+  fileDesc("Ch56aXRhZGVsL29iamVjdC92Mi9vYmplY3QucHJvdG8SEXppdGFkZWwub2JqZWN0LnYyIkMKDE9yZ2FuaXphdGlvbhIQCgZvcmdfaWQYASABKAlIABIaCgpvcmdfZG9tYWluGAIgASgJQgSItRgBSABCBQoDb3JnIpcBCgdEZXRhaWxzEhAKCHNlcXVlbmNlGAEgASgEEi8KC2NoYW5nZV9kYXRlGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5yZXNvdXJjZV9vd25lchgDIAEoCRIxCg1jcmVhdGlvbl9kYXRlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI3CglMaXN0UXVlcnkSDgoGb2Zmc2V0GAEgASgEEg0KBWxpbWl0GAIgASgNEgsKA2FzYxgDIAEoCCJuCgtMaXN0RGV0YWlscxIUCgx0b3RhbF9yZXN1bHQYASABKAQSGgoScHJvY2Vzc2VkX3NlcXVlbmNlGAIgASgEEi0KCXRpbWVzdGFtcBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqxQIKD1RleHRRdWVyeU1ldGhvZBIcChhURVhUX1FVRVJZX01FVEhPRF9FUVVBTFMQABIoCiRURVhUX1FVRVJZX01FVEhPRF9FUVVBTFNfSUdOT1JFX0NBU0UQARIhCh1URVhUX1FVRVJZX01FVEhPRF9TVEFSVFNfV0lUSBACEi0KKVRFWFRfUVVFUllfTUVUSE9EX1NUQVJUU19XSVRIX0lHTk9SRV9DQVNFEAMSHgoaVEVYVF9RVUVSWV9NRVRIT0RfQ09OVEFJTlMQBBIqCiZURVhUX1FVRVJZX01FVEhPRF9DT05UQUlOU19JR05PUkVfQ0FTRRAFEh8KG1RFWFRfUVVFUllfTUVUSE9EX0VORFNfV0lUSBAGEisKJ1RFWFRfUVVFUllfTUVUSE9EX0VORFNfV0lUSF9JR05PUkVfQ0FTRRAHYgZwcm90bzM", [file_google_protobuf_timestamp, file_verifyd_options_v1_options]);
 
 /**
  * Selects the organization a new resource belongs to.
@@ -89,4 +89,129 @@ export type Details = Message<"zitadel.object.v2.Details"> & {
  */
 export const DetailsSchema: GenMessage<Details> = /*@__PURE__*/
   messageDesc(file_zitadel_object_v2_object, 1);
+
+/**
+ * Paging and order of a list request.
+ *
+ * @generated from message zitadel.object.v2.ListQuery
+ */
+export type ListQuery = Message<"zitadel.object.v2.ListQuery"> & {
+  /**
+   * How many results to skip.
+   *
+   * @generated from field: uint64 offset = 1;
+   */
+  offset: bigint;
+
+  /**
+   * How many results to return at most; the server's default when 0.
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+
+  /**
+   * Ascending order when true.
+   *
+   * @generated from field: bool asc = 3;
+   */
+  asc: boolean;
+};
+
+/**
+ * Describes the message zitadel.object.v2.ListQuery.
+ * Use `create(ListQuerySchema)` to create a new message.
+ */
+export const ListQuerySchema: GenMessage<ListQuery> = /*@__PURE__*/
+  messageDesc(file_zitadel_object_v2_object, 2);
+
+/**
+ * Describes the result of a list request.
+ *
+ * @generated from message zitadel.object.v2.ListDetails
+ */
+export type ListDetails = Message<"zitadel.object.v2.ListDetails"> & {
+  /**
+   * How many results match, regardless of offset and limit.
+   *
+   * @generated from field: uint64 total_result = 1;
+   */
+  totalResult: bigint;
+
+  /**
+   * The position in the event stream the result reflects.
+   *
+   * @generated from field: uint64 processed_sequence = 2;
+   */
+  processedSequence: bigint;
+
+  /**
+   * When the result was computed.
+   *
+   * @generated from field: google.protobuf.Timestamp timestamp = 3;
+   */
+  timestamp?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message zitadel.object.v2.ListDetails.
+ * Use `create(ListDetailsSchema)` to create a new message.
+ */
+export const ListDetailsSchema: GenMessage<ListDetails> = /*@__PURE__*/
+  messageDesc(file_zitadel_object_v2_object, 3);
+
+/**
+ * How a text query compares its value. ZITADEL's zero value has no _UNSPECIFIED suffix: the names are wire values.
+ *
+ * @generated from enum zitadel.object.v2.TextQueryMethod
+ */
+export enum TextQueryMethod {
+  /**
+   * buf:lint:ignore ENUM_ZERO_VALUE_SUFFIX
+   *
+   * @generated from enum value: TEXT_QUERY_METHOD_EQUALS = 0;
+   */
+  EQUALS = 0,
+
+  /**
+   * @generated from enum value: TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE = 1;
+   */
+  EQUALS_IGNORE_CASE = 1,
+
+  /**
+   * @generated from enum value: TEXT_QUERY_METHOD_STARTS_WITH = 2;
+   */
+  STARTS_WITH = 2,
+
+  /**
+   * @generated from enum value: TEXT_QUERY_METHOD_STARTS_WITH_IGNORE_CASE = 3;
+   */
+  STARTS_WITH_IGNORE_CASE = 3,
+
+  /**
+   * @generated from enum value: TEXT_QUERY_METHOD_CONTAINS = 4;
+   */
+  CONTAINS = 4,
+
+  /**
+   * @generated from enum value: TEXT_QUERY_METHOD_CONTAINS_IGNORE_CASE = 5;
+   */
+  CONTAINS_IGNORE_CASE = 5,
+
+  /**
+   * @generated from enum value: TEXT_QUERY_METHOD_ENDS_WITH = 6;
+   */
+  ENDS_WITH = 6,
+
+  /**
+   * @generated from enum value: TEXT_QUERY_METHOD_ENDS_WITH_IGNORE_CASE = 7;
+   */
+  ENDS_WITH_IGNORE_CASE = 7,
+}
+
+/**
+ * Describes the enum zitadel.object.v2.TextQueryMethod.
+ */
+export const TextQueryMethodSchema: GenEnum<TextQueryMethod> = /*@__PURE__*/
+  enumDesc(file_zitadel_object_v2_object, 0);
 

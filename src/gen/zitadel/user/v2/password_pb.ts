@@ -4,15 +4,19 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file zitadel/user/v2/password.proto.
  */
 export const file_zitadel_user_v2_password: GenFile = /*@__PURE__*/
-  fileDesc("Ch56aXRhZGVsL3VzZXIvdjIvcGFzc3dvcmQucHJvdG8SD3ppdGFkZWwudXNlci52MiI1CghQYXNzd29yZBIQCghwYXNzd29yZBgBIAEoCRIXCg9jaGFuZ2VfcmVxdWlyZWQYAiABKAgiNwoOSGFzaGVkUGFzc3dvcmQSDAoEaGFzaBgBIAEoCRIXCg9jaGFuZ2VfcmVxdWlyZWQYAiABKAhiBnByb3RvMw");
+  fileDesc("Ch56aXRhZGVsL3VzZXIvdjIvcGFzc3dvcmQucHJvdG8SD3ppdGFkZWwudXNlci52MiJECghQYXNzd29yZBIfCghwYXNzd29yZBgBIAEoCUIN4EECukgHcgUQARjIARIXCg9jaGFuZ2VfcmVxdWlyZWQYAiABKAgiRgoOSGFzaGVkUGFzc3dvcmQSGwoEaGFzaBgBIAEoCUIN4EECukgHcgUQARjIARIXCg9jaGFuZ2VfcmVxdWlyZWQYAiABKAhiBnByb3RvMw", [file_buf_validate_validate, file_google_api_field_behavior]);
 
 /**
+ * A password in plain text; verifyd stores only its argon2id hash.
+ *
  * @generated from message zitadel.user.v2.Password
  */
 export type Password = Message<"zitadel.user.v2.Password"> & {
@@ -35,6 +39,8 @@ export const PasswordSchema: GenMessage<Password> = /*@__PURE__*/
   messageDesc(file_zitadel_user_v2_password, 0);
 
 /**
+ * A password already hashed elsewhere, as a PHC string.
+ *
  * @generated from message zitadel.user.v2.HashedPassword
  */
 export type HashedPassword = Message<"zitadel.user.v2.HashedPassword"> & {

@@ -8,16 +8,24 @@ import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
 import { file_verifyd_options_v1_options } from "../../../verifyd/options/v1/options_pb.js";
-import type { Details, Organization } from "../../object/v2/object_pb.js";
+import type { Details, ListDetails, ListQuery, Organization } from "../../object/v2/object_pb.js";
 import { file_zitadel_object_v2_object } from "../../object/v2/object_pb.js";
 import type { ReturnEmailVerificationCode, SendEmailVerificationCode, SetHumanEmail } from "./email_pb.js";
 import { file_zitadel_user_v2_email } from "./email_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { PaginationRequest, PaginationResponse } from "../../filter/v2/filter_pb.js";
+import { file_zitadel_filter_v2_filter } from "../../filter/v2/filter_pb.js";
 import type { IDPLink } from "./idp_pb.js";
 import { file_zitadel_user_v2_idp } from "./idp_pb.js";
+import type { PersonalAccessToken, PersonalAccessTokenFieldName, PersonalAccessTokensSearchFilter } from "./pat_pb.js";
+import { file_zitadel_user_v2_pat } from "./pat_pb.js";
 import type { HashedPassword, Password } from "./password_pb.js";
 import { file_zitadel_user_v2_password } from "./password_pb.js";
 import type { ReturnPhoneVerificationCode, SendPhoneVerificationCode, SetHumanPhone } from "./phone_pb.js";
 import { file_zitadel_user_v2_phone } from "./phone_pb.js";
+import type { SearchQuery, UserFieldName } from "./query_pb.js";
+import { file_zitadel_user_v2_query } from "./query_pb.js";
 import type { SetHumanProfile, SetMetadataEntry, User } from "./user_pb.js";
 import { file_zitadel_user_v2_user } from "./user_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -26,7 +34,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file zitadel/user/v2/user_service.proto.
  */
 export const file_zitadel_user_v2_user_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJ6aXRhZGVsL3VzZXIvdjIvdXNlcl9zZXJ2aWNlLnByb3RvEg96aXRhZGVsLnVzZXIudjIiiwYKE0FkZEh1bWFuVXNlclJlcXVlc3QSIAoHdXNlcl9pZBgBIAEoCUIKukgHcgUQARjIAUgBiAEBEiEKCHVzZXJuYW1lGAIgASgJQgq6SAdyBRABGMgBSAKIAQESNQoMb3JnYW5pemF0aW9uGAsgASgLMh8ueml0YWRlbC5vYmplY3QudjIuT3JnYW5pemF0aW9uEjwKB3Byb2ZpbGUYBCABKAsyIC56aXRhZGVsLnVzZXIudjIuU2V0SHVtYW5Qcm9maWxlQgngQQK6SAPIAQESLQoFZW1haWwYBSABKAsyHi56aXRhZGVsLnVzZXIudjIuU2V0SHVtYW5FbWFpbBItCgVwaG9uZRgKIAEoCzIeLnppdGFkZWwudXNlci52Mi5TZXRIdW1hblBob25lEjkKCG1ldGFkYXRhGAYgAygLMiEueml0YWRlbC51c2VyLnYyLlNldE1ldGFkYXRhRW50cnlCBIi1GAESMwoIcGFzc3dvcmQYByABKAsyGS56aXRhZGVsLnVzZXIudjIuUGFzc3dvcmRCBIi1GAFIABJACg9oYXNoZWRfcGFzc3dvcmQYCCABKAsyHy56aXRhZGVsLnVzZXIudjIuSGFzaGVkUGFzc3dvcmRCBIi1GAFIABIxCglpZHBfbGlua3MYCSADKAsyGC56aXRhZGVsLnVzZXIudjIuSURQTGlua0IEiLUYARIeCgt0b3RwX3NlY3JldBgMIAEoCUIEiLUYAUgDiAEBOogBukiEARqBAQoOZW1haWxfb3JfcGhvbmUSL2EgdXNlciBuZWVkcyBhbiBlbWFpbCBhZGRyZXNzIG9yIGEgcGhvbmUgbnVtYmVyGj5oYXModGhpcy5lbWFpbCkgfHwgKGhhcyh0aGlzLnBob25lKSAmJiB0aGlzLnBob25lLnBob25lICE9ICcnKUIPCg1wYXNzd29yZF90eXBlQgoKCF91c2VyX2lkQgsKCV91c2VybmFtZUIOCgxfdG90cF9zZWNyZXRKBAgDEARSDG9yZ2FuaXNhdGlvbiKkAQoUQWRkSHVtYW5Vc2VyUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIrCgdkZXRhaWxzGAIgASgLMhoueml0YWRlbC5vYmplY3QudjIuRGV0YWlscxIXCgplbWFpbF9jb2RlGAMgASgJSACIAQESFwoKcGhvbmVfY29kZRgEIAEoCUgBiAEBQg0KC19lbWFpbF9jb2RlQg0KC19waG9uZV9jb2RlIkgKEkdldFVzZXJCeUlEUmVxdWVzdBIeCgd1c2VyX2lkGAEgASgJQg3gQQK6SAdyBRABGMgBSgQIAhADUgxvcmdhbml6YXRpb24iZwoTR2V0VXNlckJ5SURSZXNwb25zZRIrCgdkZXRhaWxzGAEgASgLMhoueml0YWRlbC5vYmplY3QudjIuRGV0YWlscxIjCgR1c2VyGAIgASgLMhUueml0YWRlbC51c2VyLnYyLlVzZXIihwIKD1NldEVtYWlsUmVxdWVzdBIeCgd1c2VyX2lkGAEgASgJQg3gQQK6SAdyBRABGMgBEh4KBWVtYWlsGAIgASgJQg/gQQK6SAlyBxABGMgBYAESPwoJc2VuZF9jb2RlGAMgASgLMioueml0YWRlbC51c2VyLnYyLlNlbmRFbWFpbFZlcmlmaWNhdGlvbkNvZGVIABJDCgtyZXR1cm5fY29kZRgEIAEoCzIsLnppdGFkZWwudXNlci52Mi5SZXR1cm5FbWFpbFZlcmlmaWNhdGlvbkNvZGVIABIeCgtpc192ZXJpZmllZBgFIAEoCEIHukgEagIIAUgAQg4KDHZlcmlmaWNhdGlvbiJ1ChBTZXRFbWFpbFJlc3BvbnNlEisKB2RldGFpbHMYASABKAsyGi56aXRhZGVsLm9iamVjdC52Mi5EZXRhaWxzEh4KEXZlcmlmaWNhdGlvbl9jb2RlGAIgASgJSACIAQFCFAoSX3ZlcmlmaWNhdGlvbl9jb2RlIs4BChZSZXNlbmRFbWFpbENvZGVSZXF1ZXN0Eh4KB3VzZXJfaWQYASABKAlCDeBBArpIB3IFEAEYyAESPwoJc2VuZF9jb2RlGAIgASgLMioueml0YWRlbC51c2VyLnYyLlNlbmRFbWFpbFZlcmlmaWNhdGlvbkNvZGVIABJDCgtyZXR1cm5fY29kZRgDIAEoCzIsLnppdGFkZWwudXNlci52Mi5SZXR1cm5FbWFpbFZlcmlmaWNhdGlvbkNvZGVIAEIOCgx2ZXJpZmljYXRpb24ifAoXUmVzZW5kRW1haWxDb2RlUmVzcG9uc2USKwoHZGV0YWlscxgBIAEoCzIaLnppdGFkZWwub2JqZWN0LnYyLkRldGFpbHMSHgoRdmVyaWZpY2F0aW9uX2NvZGUYAiABKAlIAIgBAUIUChJfdmVyaWZpY2F0aW9uX2NvZGUizAEKFFNlbmRFbWFpbENvZGVSZXF1ZXN0Eh4KB3VzZXJfaWQYASABKAlCDeBBArpIB3IFEAEYyAESPwoJc2VuZF9jb2RlGAIgASgLMioueml0YWRlbC51c2VyLnYyLlNlbmRFbWFpbFZlcmlmaWNhdGlvbkNvZGVIABJDCgtyZXR1cm5fY29kZRgDIAEoCzIsLnppdGFkZWwudXNlci52Mi5SZXR1cm5FbWFpbFZlcmlmaWNhdGlvbkNvZGVIAEIOCgx2ZXJpZmljYXRpb24iegoVU2VuZEVtYWlsQ29kZVJlc3BvbnNlEisKB2RldGFpbHMYASABKAsyGi56aXRhZGVsLm9iamVjdC52Mi5EZXRhaWxzEh4KEXZlcmlmaWNhdGlvbl9jb2RlGAIgASgJSACIAQFCFAoSX3ZlcmlmaWNhdGlvbl9jb2RlIl0KElZlcmlmeUVtYWlsUmVxdWVzdBIeCgd1c2VyX2lkGAEgASgJQg3gQQK6SAdyBRABGMgBEicKEXZlcmlmaWNhdGlvbl9jb2RlGAIgASgJQgzgQQK6SAZyBBABGBQiQgoTVmVyaWZ5RW1haWxSZXNwb25zZRIrCgdkZXRhaWxzGAEgASgLMhoueml0YWRlbC5vYmplY3QudjIuRGV0YWlscyKFAgoPU2V0UGhvbmVSZXF1ZXN0Eh4KB3VzZXJfaWQYASABKAlCDeBBArpIB3IFEAEYyAESHAoFcGhvbmUYAiABKAlCDeBBArpIB3IFEAEYyAESPwoJc2VuZF9jb2RlGAMgASgLMioueml0YWRlbC51c2VyLnYyLlNlbmRQaG9uZVZlcmlmaWNhdGlvbkNvZGVIABJDCgtyZXR1cm5fY29kZRgEIAEoCzIsLnppdGFkZWwudXNlci52Mi5SZXR1cm5QaG9uZVZlcmlmaWNhdGlvbkNvZGVIABIeCgtpc192ZXJpZmllZBgFIAEoCEIHukgEagIIAUgAQg4KDHZlcmlmaWNhdGlvbiJ1ChBTZXRQaG9uZVJlc3BvbnNlEisKB2RldGFpbHMYASABKAsyGi56aXRhZGVsLm9iamVjdC52Mi5EZXRhaWxzEh4KEXZlcmlmaWNhdGlvbl9jb2RlGAIgASgJSACIAQFCFAoSX3ZlcmlmaWNhdGlvbl9jb2RlIjQKElJlbW92ZVBob25lUmVxdWVzdBIeCgd1c2VyX2lkGAEgASgJQg3gQQK6SAdyBRABGMgBIkIKE1JlbW92ZVBob25lUmVzcG9uc2USKwoHZGV0YWlscxgBIAEoCzIaLnppdGFkZWwub2JqZWN0LnYyLkRldGFpbHMi1AEKFlJlc2VuZFBob25lQ29kZVJlcXVlc3QSHgoHdXNlcl9pZBgBIAEoCUIN4EECukgHcgUQARjIARI/CglzZW5kX2NvZGUYAyABKAsyKi56aXRhZGVsLnVzZXIudjIuU2VuZFBob25lVmVyaWZpY2F0aW9uQ29kZUgAEkMKC3JldHVybl9jb2RlGAQgASgLMiwueml0YWRlbC51c2VyLnYyLlJldHVyblBob25lVmVyaWZpY2F0aW9uQ29kZUgAQg4KDHZlcmlmaWNhdGlvbkoECAIQAyJ8ChdSZXNlbmRQaG9uZUNvZGVSZXNwb25zZRIrCgdkZXRhaWxzGAEgASgLMhoueml0YWRlbC5vYmplY3QudjIuRGV0YWlscxIeChF2ZXJpZmljYXRpb25fY29kZRgCIAEoCUgAiAEBQhQKEl92ZXJpZmljYXRpb25fY29kZSJdChJWZXJpZnlQaG9uZVJlcXVlc3QSHgoHdXNlcl9pZBgBIAEoCUIN4EECukgHcgUQARjIARInChF2ZXJpZmljYXRpb25fY29kZRgCIAEoCUIM4EECukgGcgQQARgUIkIKE1ZlcmlmeVBob25lUmVzcG9uc2USKwoHZGV0YWlscxgBIAEoCzIaLnppdGFkZWwub2JqZWN0LnYyLkRldGFpbHMyrwoKC1VzZXJTZXJ2aWNlEncKDEFkZEh1bWFuVXNlchIkLnppdGFkZWwudXNlci52Mi5BZGRIdW1hblVzZXJSZXF1ZXN0GiUueml0YWRlbC51c2VyLnYyLkFkZEh1bWFuVXNlclJlc3BvbnNlIhqC0+STAhQ6ASoiDy92Mi91c2Vycy9odW1hbhJ1CgtHZXRVc2VyQnlJRBIjLnppdGFkZWwudXNlci52Mi5HZXRVc2VyQnlJRFJlcXVlc3QaJC56aXRhZGVsLnVzZXIudjIuR2V0VXNlckJ5SURSZXNwb25zZSIbgtPkkwIVEhMvdjIvdXNlcnMve3VzZXJfaWR9EnUKCFNldEVtYWlsEiAueml0YWRlbC51c2VyLnYyLlNldEVtYWlsUmVxdWVzdBohLnppdGFkZWwudXNlci52Mi5TZXRFbWFpbFJlc3BvbnNlIiSC0+STAh46ASoiGS92Mi91c2Vycy97dXNlcl9pZH0vZW1haWwSkQEKD1Jlc2VuZEVtYWlsQ29kZRInLnppdGFkZWwudXNlci52Mi5SZXNlbmRFbWFpbENvZGVSZXF1ZXN0Gigueml0YWRlbC51c2VyLnYyLlJlc2VuZEVtYWlsQ29kZVJlc3BvbnNlIiuC0+STAiU6ASoiIC92Mi91c2Vycy97dXNlcl9pZH0vZW1haWwvcmVzZW5kEokBCg1TZW5kRW1haWxDb2RlEiUueml0YWRlbC51c2VyLnYyLlNlbmRFbWFpbENvZGVSZXF1ZXN0GiYueml0YWRlbC51c2VyLnYyLlNlbmRFbWFpbENvZGVSZXNwb25zZSIpgtPkkwIjOgEqIh4vdjIvdXNlcnMve3VzZXJfaWR9L2VtYWlsL3NlbmQShQEKC1ZlcmlmeUVtYWlsEiMueml0YWRlbC51c2VyLnYyLlZlcmlmeUVtYWlsUmVxdWVzdBokLnppdGFkZWwudXNlci52Mi5WZXJpZnlFbWFpbFJlc3BvbnNlIiuC0+STAiU6ASoiIC92Mi91c2Vycy97dXNlcl9pZH0vZW1haWwvdmVyaWZ5EnUKCFNldFBob25lEiAueml0YWRlbC51c2VyLnYyLlNldFBob25lUmVxdWVzdBohLnppdGFkZWwudXNlci52Mi5TZXRQaG9uZVJlc3BvbnNlIiSC0+STAh46ASoiGS92Mi91c2Vycy97dXNlcl9pZH0vcGhvbmUSfgoLUmVtb3ZlUGhvbmUSIy56aXRhZGVsLnVzZXIudjIuUmVtb3ZlUGhvbmVSZXF1ZXN0GiQueml0YWRlbC51c2VyLnYyLlJlbW92ZVBob25lUmVzcG9uc2UiJILT5JMCHjoBKioZL3YyL3VzZXJzL3t1c2VyX2lkfS9waG9uZRKRAQoPUmVzZW5kUGhvbmVDb2RlEicueml0YWRlbC51c2VyLnYyLlJlc2VuZFBob25lQ29kZVJlcXVlc3QaKC56aXRhZGVsLnVzZXIudjIuUmVzZW5kUGhvbmVDb2RlUmVzcG9uc2UiK4LT5JMCJToBKiIgL3YyL3VzZXJzL3t1c2VyX2lkfS9waG9uZS9yZXNlbmQShQEKC1ZlcmlmeVBob25lEiMueml0YWRlbC51c2VyLnYyLlZlcmlmeVBob25lUmVxdWVzdBokLnppdGFkZWwudXNlci52Mi5WZXJpZnlQaG9uZVJlc3BvbnNlIiuC0+STAiU6ASoiIC92Mi91c2Vycy97dXNlcl9pZH0vcGhvbmUvdmVyaWZ5YgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_api_field_behavior, file_verifyd_options_v1_options, file_zitadel_object_v2_object, file_zitadel_user_v2_email, file_zitadel_user_v2_idp, file_zitadel_user_v2_password, file_zitadel_user_v2_phone, file_zitadel_user_v2_user]);
+  fileDesc("CiJ6aXRhZGVsL3VzZXIvdjIvdXNlcl9zZXJ2aWNlLnByb3RvEg96aXRhZGVsLnVzZXIudjIi/wUKE0FkZEh1bWFuVXNlclJlcXVlc3QSIAoHdXNlcl9pZBgBIAEoCUIKukgHcgUQARjIAUgBiAEBEiEKCHVzZXJuYW1lGAIgASgJQgq6SAdyBRABGMgBSAKIAQESNQoMb3JnYW5pemF0aW9uGAsgASgLMh8ueml0YWRlbC5vYmplY3QudjIuT3JnYW5pemF0aW9uEjwKB3Byb2ZpbGUYBCABKAsyIC56aXRhZGVsLnVzZXIudjIuU2V0SHVtYW5Qcm9maWxlQgngQQK6SAPIAQESLQoFZW1haWwYBSABKAsyHi56aXRhZGVsLnVzZXIudjIuU2V0SHVtYW5FbWFpbBItCgVwaG9uZRgKIAEoCzIeLnppdGFkZWwudXNlci52Mi5TZXRIdW1hblBob25lEjkKCG1ldGFkYXRhGAYgAygLMiEueml0YWRlbC51c2VyLnYyLlNldE1ldGFkYXRhRW50cnlCBIi1GAESLQoIcGFzc3dvcmQYByABKAsyGS56aXRhZGVsLnVzZXIudjIuUGFzc3dvcmRIABI6Cg9oYXNoZWRfcGFzc3dvcmQYCCABKAsyHy56aXRhZGVsLnVzZXIudjIuSGFzaGVkUGFzc3dvcmRIABIxCglpZHBfbGlua3MYCSADKAsyGC56aXRhZGVsLnVzZXIudjIuSURQTGlua0IEiLUYARIeCgt0b3RwX3NlY3JldBgMIAEoCUIEiLUYAUgDiAEBOogBukiEARqBAQoOZW1haWxfb3JfcGhvbmUSL2EgdXNlciBuZWVkcyBhbiBlbWFpbCBhZGRyZXNzIG9yIGEgcGhvbmUgbnVtYmVyGj5oYXModGhpcy5lbWFpbCkgfHwgKGhhcyh0aGlzLnBob25lKSAmJiB0aGlzLnBob25lLnBob25lICE9ICcnKUIPCg1wYXNzd29yZF90eXBlQgoKCF91c2VyX2lkQgsKCV91c2VybmFtZUIOCgxfdG90cF9zZWNyZXRKBAgDEARSDG9yZ2FuaXNhdGlvbiKkAQoUQWRkSHVtYW5Vc2VyUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIrCgdkZXRhaWxzGAIgASgLMhoueml0YWRlbC5vYmplY3QudjIuRGV0YWlscxIXCgplbWFpbF9jb2RlGAMgASgJSACIAQESFwoKcGhvbmVfY29kZRgEIAEoCUgBiAEBQg0KC19lbWFpbF9jb2RlQg0KC19waG9uZV9jb2RlIkgKEkdldFVzZXJCeUlEUmVxdWVzdBIeCgd1c2VyX2lkGAEgASgJQg3gQQK6SAdyBRABGMgBSgQIAhADUgxvcmdhbml6YXRpb24iZwoTR2V0VXNlckJ5SURSZXNwb25zZRIrCgdkZXRhaWxzGAEgASgLMhoueml0YWRlbC5vYmplY3QudjIuRGV0YWlscxIjCgR1c2VyGAIgASgLMhUueml0YWRlbC51c2VyLnYyLlVzZXIihwIKD1NldEVtYWlsUmVxdWVzdBIeCgd1c2VyX2lkGAEgASgJQg3gQQK6SAdyBRABGMgBEh4KBWVtYWlsGAIgASgJQg/gQQK6SAlyBxABGMgBYAESPwoJc2VuZF9jb2RlGAMgASgLMioueml0YWRlbC51c2VyLnYyLlNlbmRFbWFpbFZlcmlmaWNhdGlvbkNvZGVIABJDCgtyZXR1cm5fY29kZRgEIAEoCzIsLnppdGFkZWwudXNlci52Mi5SZXR1cm5FbWFpbFZlcmlmaWNhdGlvbkNvZGVIABIeCgtpc192ZXJpZmllZBgFIAEoCEIHukgEagIIAUgAQg4KDHZlcmlmaWNhdGlvbiJ1ChBTZXRFbWFpbFJlc3BvbnNlEisKB2RldGFpbHMYASABKAsyGi56aXRhZGVsLm9iamVjdC52Mi5EZXRhaWxzEh4KEXZlcmlmaWNhdGlvbl9jb2RlGAIgASgJSACIAQFCFAoSX3ZlcmlmaWNhdGlvbl9jb2RlIs4BChZSZXNlbmRFbWFpbENvZGVSZXF1ZXN0Eh4KB3VzZXJfaWQYASABKAlCDeBBArpIB3IFEAEYyAESPwoJc2VuZF9jb2RlGAIgASgLMioueml0YWRlbC51c2VyLnYyLlNlbmRFbWFpbFZlcmlmaWNhdGlvbkNvZGVIABJDCgtyZXR1cm5fY29kZRgDIAEoCzIsLnppdGFkZWwudXNlci52Mi5SZXR1cm5FbWFpbFZlcmlmaWNhdGlvbkNvZGVIAEIOCgx2ZXJpZmljYXRpb24ifAoXUmVzZW5kRW1haWxDb2RlUmVzcG9uc2USKwoHZGV0YWlscxgBIAEoCzIaLnppdGFkZWwub2JqZWN0LnYyLkRldGFpbHMSHgoRdmVyaWZpY2F0aW9uX2NvZGUYAiABKAlIAIgBAUIUChJfdmVyaWZpY2F0aW9uX2NvZGUizAEKFFNlbmRFbWFpbENvZGVSZXF1ZXN0Eh4KB3VzZXJfaWQYASABKAlCDeBBArpIB3IFEAEYyAESPwoJc2VuZF9jb2RlGAIgASgLMioueml0YWRlbC51c2VyLnYyLlNlbmRFbWFpbFZlcmlmaWNhdGlvbkNvZGVIABJDCgtyZXR1cm5fY29kZRgDIAEoCzIsLnppdGFkZWwudXNlci52Mi5SZXR1cm5FbWFpbFZlcmlmaWNhdGlvbkNvZGVIAEIOCgx2ZXJpZmljYXRpb24iegoVU2VuZEVtYWlsQ29kZVJlc3BvbnNlEisKB2RldGFpbHMYASABKAsyGi56aXRhZGVsLm9iamVjdC52Mi5EZXRhaWxzEh4KEXZlcmlmaWNhdGlvbl9jb2RlGAIgASgJSACIAQFCFAoSX3ZlcmlmaWNhdGlvbl9jb2RlIl0KElZlcmlmeUVtYWlsUmVxdWVzdBIeCgd1c2VyX2lkGAEgASgJQg3gQQK6SAdyBRABGMgBEicKEXZlcmlmaWNhdGlvbl9jb2RlGAIgASgJQgzgQQK6SAZyBBABGBQiQgoTVmVyaWZ5RW1haWxSZXNwb25zZRIrCgdkZXRhaWxzGAEgASgLMhoueml0YWRlbC5vYmplY3QudjIuRGV0YWlscyKFAgoPU2V0UGhvbmVSZXF1ZXN0Eh4KB3VzZXJfaWQYASABKAlCDeBBArpIB3IFEAEYyAESHAoFcGhvbmUYAiABKAlCDeBBArpIB3IFEAEYyAESPwoJc2VuZF9jb2RlGAMgASgLMioueml0YWRlbC51c2VyLnYyLlNlbmRQaG9uZVZlcmlmaWNhdGlvbkNvZGVIABJDCgtyZXR1cm5fY29kZRgEIAEoCzIsLnppdGFkZWwudXNlci52Mi5SZXR1cm5QaG9uZVZlcmlmaWNhdGlvbkNvZGVIABIeCgtpc192ZXJpZmllZBgFIAEoCEIHukgEagIIAUgAQg4KDHZlcmlmaWNhdGlvbiJ1ChBTZXRQaG9uZVJlc3BvbnNlEisKB2RldGFpbHMYASABKAsyGi56aXRhZGVsLm9iamVjdC52Mi5EZXRhaWxzEh4KEXZlcmlmaWNhdGlvbl9jb2RlGAIgASgJSACIAQFCFAoSX3ZlcmlmaWNhdGlvbl9jb2RlIjQKElJlbW92ZVBob25lUmVxdWVzdBIeCgd1c2VyX2lkGAEgASgJQg3gQQK6SAdyBRABGMgBIkIKE1JlbW92ZVBob25lUmVzcG9uc2USKwoHZGV0YWlscxgBIAEoCzIaLnppdGFkZWwub2JqZWN0LnYyLkRldGFpbHMi1AEKFlJlc2VuZFBob25lQ29kZVJlcXVlc3QSHgoHdXNlcl9pZBgBIAEoCUIN4EECukgHcgUQARjIARI/CglzZW5kX2NvZGUYAyABKAsyKi56aXRhZGVsLnVzZXIudjIuU2VuZFBob25lVmVyaWZpY2F0aW9uQ29kZUgAEkMKC3JldHVybl9jb2RlGAQgASgLMiwueml0YWRlbC51c2VyLnYyLlJldHVyblBob25lVmVyaWZpY2F0aW9uQ29kZUgAQg4KDHZlcmlmaWNhdGlvbkoECAIQAyJ8ChdSZXNlbmRQaG9uZUNvZGVSZXNwb25zZRIrCgdkZXRhaWxzGAEgASgLMhoueml0YWRlbC5vYmplY3QudjIuRGV0YWlscxIeChF2ZXJpZmljYXRpb25fY29kZRgCIAEoCUgAiAEBQhQKEl92ZXJpZmljYXRpb25fY29kZSJdChJWZXJpZnlQaG9uZVJlcXVlc3QSHgoHdXNlcl9pZBgBIAEoCUIN4EECukgHcgUQARjIARInChF2ZXJpZmljYXRpb25fY29kZRgCIAEoCUIM4EECukgGcgQQARgUIkIKE1ZlcmlmeVBob25lUmVzcG9uc2USKwoHZGV0YWlscxgBIAEoCzIaLnppdGFkZWwub2JqZWN0LnYyLkRldGFpbHMi1wcKEUNyZWF0ZVVzZXJSZXF1ZXN0EiYKD29yZ2FuaXphdGlvbl9pZBgBIAEoCUIN4EECukgHcgUQARjIARIgCgd1c2VyX2lkGAIgASgJQgq6SAdyBRABGMgBSAGIAQESIQoIdXNlcm5hbWUYAyABKAlCCrpIB3IFEAEYyAFIAogBARI5CgVodW1hbhgEIAEoCzIoLnppdGFkZWwudXNlci52Mi5DcmVhdGVVc2VyUmVxdWVzdC5IdW1hbkgAEj0KB21hY2hpbmUYBSABKAsyKi56aXRhZGVsLnVzZXIudjIuQ3JlYXRlVXNlclJlcXVlc3QuTWFjaGluZUgAGs8ECgVIdW1hbhI8Cgdwcm9maWxlGAEgASgLMiAueml0YWRlbC51c2VyLnYyLlNldEh1bWFuUHJvZmlsZUIJ4EECukgDyAEBEi0KBWVtYWlsGAIgASgLMh4ueml0YWRlbC51c2VyLnYyLlNldEh1bWFuRW1haWwSMgoFcGhvbmUYAyABKAsyHi56aXRhZGVsLnVzZXIudjIuU2V0SHVtYW5QaG9uZUgBiAEBEi0KCHBhc3N3b3JkGAQgASgLMhkueml0YWRlbC51c2VyLnYyLlBhc3N3b3JkSAASOgoPaGFzaGVkX3Bhc3N3b3JkGAUgASgLMh8ueml0YWRlbC51c2VyLnYyLkhhc2hlZFBhc3N3b3JkSAASMQoJaWRwX2xpbmtzGAcgAygLMhgueml0YWRlbC51c2VyLnYyLklEUExpbmtCBIi1GAESHgoLdG90cF9zZWNyZXQYCCABKAlCBIi1GAFIAogBARIxCghtZXRhZGF0YRgJIAMoCzIZLnppdGFkZWwudXNlci52Mi5NZXRhZGF0YUIEiLUYATqIAbpIhAEagQEKDmVtYWlsX29yX3Bob25lEi9hIHVzZXIgbmVlZHMgYW4gZW1haWwgYWRkcmVzcyBvciBhIHBob25lIG51bWJlcho+aGFzKHRoaXMuZW1haWwpIHx8IChoYXModGhpcy5waG9uZSkgJiYgdGhpcy5waG9uZS5waG9uZSAhPSAnJylCDwoNcGFzc3dvcmRfdHlwZUIICgZfcGhvbmVCDgoMX3RvdHBfc2VjcmV0GlwKB01hY2hpbmUSGwoEbmFtZRgBIAEoCUIN4EECukgHcgUQARjIARIkCgtkZXNjcmlwdGlvbhgCIAEoCUIKukgHcgUQARj0A0gAiAEBQg4KDF9kZXNjcmlwdGlvbkISCgl1c2VyX3R5cGUSBbpIAggBQgoKCF91c2VyX2lkQgsKCV91c2VybmFtZSKjAQoSQ3JlYXRlVXNlclJlc3BvbnNlEgoKAmlkGAEgASgJEjEKDWNyZWF0aW9uX2RhdGUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKCmVtYWlsX2NvZGUYAyABKAlIAIgBARIXCgpwaG9uZV9jb2RlGAQgASgJSAGIAQFCDQoLX2VtYWlsX2NvZGVCDQoLX3Bob25lX2NvZGUiPwoITWV0YWRhdGESFwoDa2V5GAEgASgJQgq6SAdyBRABGMgBEhoKBXZhbHVlGAIgASgMQgu6SAh6BhABGKDCHiKwAQoQTGlzdFVzZXJzUmVxdWVzdBIrCgVxdWVyeRgBIAEoCzIcLnppdGFkZWwub2JqZWN0LnYyLkxpc3RRdWVyeRJACg5zb3J0aW5nX2NvbHVtbhgCIAEoDjIeLnppdGFkZWwudXNlci52Mi5Vc2VyRmllbGROYW1lQgi6SAWCAQIQARItCgdxdWVyaWVzGAMgAygLMhwueml0YWRlbC51c2VyLnYyLlNlYXJjaFF1ZXJ5IqMBChFMaXN0VXNlcnNSZXNwb25zZRIvCgdkZXRhaWxzGAEgASgLMh4ueml0YWRlbC5vYmplY3QudjIuTGlzdERldGFpbHMSNgoOc29ydGluZ19jb2x1bW4YAiABKA4yHi56aXRhZGVsLnVzZXIudjIuVXNlckZpZWxkTmFtZRIlCgZyZXN1bHQYAyADKAsyFS56aXRhZGVsLnVzZXIudjIuVXNlciI3ChVEZWFjdGl2YXRlVXNlclJlcXVlc3QSHgoHdXNlcl9pZBgBIAEoCUIN4EECukgHcgUQARjIASJFChZEZWFjdGl2YXRlVXNlclJlc3BvbnNlEisKB2RldGFpbHMYASABKAsyGi56aXRhZGVsLm9iamVjdC52Mi5EZXRhaWxzIjcKFVJlYWN0aXZhdGVVc2VyUmVxdWVzdBIeCgd1c2VyX2lkGAEgASgJQg3gQQK6SAdyBRABGMgBIkUKFlJlYWN0aXZhdGVVc2VyUmVzcG9uc2USKwoHZGV0YWlscxgBIAEoCzIaLnppdGFkZWwub2JqZWN0LnYyLkRldGFpbHMiMQoPTG9ja1VzZXJSZXF1ZXN0Eh4KB3VzZXJfaWQYASABKAlCDeBBArpIB3IFEAEYyAEiPwoQTG9ja1VzZXJSZXNwb25zZRIrCgdkZXRhaWxzGAEgASgLMhoueml0YWRlbC5vYmplY3QudjIuRGV0YWlscyIzChFVbmxvY2tVc2VyUmVxdWVzdBIeCgd1c2VyX2lkGAEgASgJQg3gQQK6SAdyBRABGMgBIkEKElVubG9ja1VzZXJSZXNwb25zZRIrCgdkZXRhaWxzGAEgASgLMhoueml0YWRlbC5vYmplY3QudjIuRGV0YWlscyLUAQoSU2V0UGFzc3dvcmRSZXF1ZXN0Eh4KB3VzZXJfaWQYASABKAlCDeBBArpIB3IFEAEYyAESOgoMbmV3X3Bhc3N3b3JkGAIgASgLMhkueml0YWRlbC51c2VyLnYyLlBhc3N3b3JkQgngQQK6SAPIAQESJgoQY3VycmVudF9wYXNzd29yZBgDIAEoCUIKukgHcgUQARjIAUgAEioKEXZlcmlmaWNhdGlvbl9jb2RlGAQgASgJQg26SAZyBBABGBSItRgBSABCDgoMdmVyaWZpY2F0aW9uIkIKE1NldFBhc3N3b3JkUmVzcG9uc2USKwoHZGV0YWlscxgBIAEoCzIaLnppdGFkZWwub2JqZWN0LnYyLkRldGFpbHMidAodQWRkUGVyc29uYWxBY2Nlc3NUb2tlblJlcXVlc3QSHgoHdXNlcl9pZBgBIAEoCUIN4EECukgHcgUQARjIARIzCg9leHBpcmF0aW9uX2RhdGUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInQKHkFkZFBlcnNvbmFsQWNjZXNzVG9rZW5SZXNwb25zZRIxCg1jcmVhdGlvbl9kYXRlGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh0b2tlbl9pZBgCIAEoCRINCgV0b2tlbhgDIAEoCSJjCiBSZW1vdmVQZXJzb25hbEFjY2Vzc1Rva2VuUmVxdWVzdBIeCgd1c2VyX2lkGAEgASgJQg3gQQK6SAdyBRABGMgBEh8KCHRva2VuX2lkGAIgASgJQg3gQQK6SAdyBRABGMgBIlYKIVJlbW92ZVBlcnNvbmFsQWNjZXNzVG9rZW5SZXNwb25zZRIxCg1kZWxldGlvbl9kYXRlGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKcAgofTGlzdFBlcnNvbmFsQWNjZXNzVG9rZW5zUmVxdWVzdBI9CgpwYWdpbmF0aW9uGAEgASgLMiQueml0YWRlbC5maWx0ZXIudjIuUGFnaW5hdGlvblJlcXVlc3RIAIgBARJUCg5zb3J0aW5nX2NvbHVtbhgCIAEoDjItLnppdGFkZWwudXNlci52Mi5QZXJzb25hbEFjY2Vzc1Rva2VuRmllbGROYW1lQgi6SAWCAQIQAUgBiAEBEkIKB2ZpbHRlcnMYAyADKAsyMS56aXRhZGVsLnVzZXIudjIuUGVyc29uYWxBY2Nlc3NUb2tlbnNTZWFyY2hGaWx0ZXJCDQoLX3BhZ2luYXRpb25CEQoPX3NvcnRpbmdfY29sdW1uIpMBCiBMaXN0UGVyc29uYWxBY2Nlc3NUb2tlbnNSZXNwb25zZRI5CgpwYWdpbmF0aW9uGAEgASgLMiUueml0YWRlbC5maWx0ZXIudjIuUGFnaW5hdGlvblJlc3BvbnNlEjQKBnJlc3VsdBgCIAMoCzIkLnppdGFkZWwudXNlci52Mi5QZXJzb25hbEFjY2Vzc1Rva2VuMocUCgtVc2VyU2VydmljZRJ3CgxBZGRIdW1hblVzZXISJC56aXRhZGVsLnVzZXIudjIuQWRkSHVtYW5Vc2VyUmVxdWVzdBolLnppdGFkZWwudXNlci52Mi5BZGRIdW1hblVzZXJSZXNwb25zZSIagtPkkwIUOgEqIg8vdjIvdXNlcnMvaHVtYW4SdQoLR2V0VXNlckJ5SUQSIy56aXRhZGVsLnVzZXIudjIuR2V0VXNlckJ5SURSZXF1ZXN0GiQueml0YWRlbC51c2VyLnYyLkdldFVzZXJCeUlEUmVzcG9uc2UiG4LT5JMCFRITL3YyL3VzZXJzL3t1c2VyX2lkfRJ1CghTZXRFbWFpbBIgLnppdGFkZWwudXNlci52Mi5TZXRFbWFpbFJlcXVlc3QaIS56aXRhZGVsLnVzZXIudjIuU2V0RW1haWxSZXNwb25zZSIkgtPkkwIeOgEqIhkvdjIvdXNlcnMve3VzZXJfaWR9L2VtYWlsEpEBCg9SZXNlbmRFbWFpbENvZGUSJy56aXRhZGVsLnVzZXIudjIuUmVzZW5kRW1haWxDb2RlUmVxdWVzdBooLnppdGFkZWwudXNlci52Mi5SZXNlbmRFbWFpbENvZGVSZXNwb25zZSIrgtPkkwIlOgEqIiAvdjIvdXNlcnMve3VzZXJfaWR9L2VtYWlsL3Jlc2VuZBKJAQoNU2VuZEVtYWlsQ29kZRIlLnppdGFkZWwudXNlci52Mi5TZW5kRW1haWxDb2RlUmVxdWVzdBomLnppdGFkZWwudXNlci52Mi5TZW5kRW1haWxDb2RlUmVzcG9uc2UiKYLT5JMCIzoBKiIeL3YyL3VzZXJzL3t1c2VyX2lkfS9lbWFpbC9zZW5kEoUBCgtWZXJpZnlFbWFpbBIjLnppdGFkZWwudXNlci52Mi5WZXJpZnlFbWFpbFJlcXVlc3QaJC56aXRhZGVsLnVzZXIudjIuVmVyaWZ5RW1haWxSZXNwb25zZSIrgtPkkwIlOgEqIiAvdjIvdXNlcnMve3VzZXJfaWR9L2VtYWlsL3ZlcmlmeRJ1CghTZXRQaG9uZRIgLnppdGFkZWwudXNlci52Mi5TZXRQaG9uZVJlcXVlc3QaIS56aXRhZGVsLnVzZXIudjIuU2V0UGhvbmVSZXNwb25zZSIkgtPkkwIeOgEqIhkvdjIvdXNlcnMve3VzZXJfaWR9L3Bob25lEn4KC1JlbW92ZVBob25lEiMueml0YWRlbC51c2VyLnYyLlJlbW92ZVBob25lUmVxdWVzdBokLnppdGFkZWwudXNlci52Mi5SZW1vdmVQaG9uZVJlc3BvbnNlIiSC0+STAh46ASoqGS92Mi91c2Vycy97dXNlcl9pZH0vcGhvbmUSkQEKD1Jlc2VuZFBob25lQ29kZRInLnppdGFkZWwudXNlci52Mi5SZXNlbmRQaG9uZUNvZGVSZXF1ZXN0Gigueml0YWRlbC51c2VyLnYyLlJlc2VuZFBob25lQ29kZVJlc3BvbnNlIiuC0+STAiU6ASoiIC92Mi91c2Vycy97dXNlcl9pZH0vcGhvbmUvcmVzZW5kEoUBCgtWZXJpZnlQaG9uZRIjLnppdGFkZWwudXNlci52Mi5WZXJpZnlQaG9uZVJlcXVlc3QaJC56aXRhZGVsLnVzZXIudjIuVmVyaWZ5UGhvbmVSZXNwb25zZSIrgtPkkwIlOgEqIiAvdjIvdXNlcnMve3VzZXJfaWR9L3Bob25lL3ZlcmlmeRJVCgpDcmVhdGVVc2VyEiIueml0YWRlbC51c2VyLnYyLkNyZWF0ZVVzZXJSZXF1ZXN0GiMueml0YWRlbC51c2VyLnYyLkNyZWF0ZVVzZXJSZXNwb25zZRJoCglMaXN0VXNlcnMSIS56aXRhZGVsLnVzZXIudjIuTGlzdFVzZXJzUmVxdWVzdBoiLnppdGFkZWwudXNlci52Mi5MaXN0VXNlcnNSZXNwb25zZSIUgtPkkwIOOgEqIgkvdjIvdXNlcnMSjAEKDkRlYWN0aXZhdGVVc2VyEiYueml0YWRlbC51c2VyLnYyLkRlYWN0aXZhdGVVc2VyUmVxdWVzdBonLnppdGFkZWwudXNlci52Mi5EZWFjdGl2YXRlVXNlclJlc3BvbnNlIimC0+STAiM6ASoiHi92Mi91c2Vycy97dXNlcl9pZH0vZGVhY3RpdmF0ZRKMAQoOUmVhY3RpdmF0ZVVzZXISJi56aXRhZGVsLnVzZXIudjIuUmVhY3RpdmF0ZVVzZXJSZXF1ZXN0Gicueml0YWRlbC51c2VyLnYyLlJlYWN0aXZhdGVVc2VyUmVzcG9uc2UiKYLT5JMCIzoBKiIeL3YyL3VzZXJzL3t1c2VyX2lkfS9yZWFjdGl2YXRlEnQKCExvY2tVc2VyEiAueml0YWRlbC51c2VyLnYyLkxvY2tVc2VyUmVxdWVzdBohLnppdGFkZWwudXNlci52Mi5Mb2NrVXNlclJlc3BvbnNlIiOC0+STAh06ASoiGC92Mi91c2Vycy97dXNlcl9pZH0vbG9jaxJ8CgpVbmxvY2tVc2VyEiIueml0YWRlbC51c2VyLnYyLlVubG9ja1VzZXJSZXF1ZXN0GiMueml0YWRlbC51c2VyLnYyLlVubG9ja1VzZXJSZXNwb25zZSIlgtPkkwIfOgEqIhovdjIvdXNlcnMve3VzZXJfaWR9L3VubG9jaxKBAQoLU2V0UGFzc3dvcmQSIy56aXRhZGVsLnVzZXIudjIuU2V0UGFzc3dvcmRSZXF1ZXN0GiQueml0YWRlbC51c2VyLnYyLlNldFBhc3N3b3JkUmVzcG9uc2UiJ4LT5JMCIToBKiIcL3YyL3VzZXJzL3t1c2VyX2lkfS9wYXNzd29yZBJ5ChZBZGRQZXJzb25hbEFjY2Vzc1Rva2VuEi4ueml0YWRlbC51c2VyLnYyLkFkZFBlcnNvbmFsQWNjZXNzVG9rZW5SZXF1ZXN0Gi8ueml0YWRlbC51c2VyLnYyLkFkZFBlcnNvbmFsQWNjZXNzVG9rZW5SZXNwb25zZRKCAQoZUmVtb3ZlUGVyc29uYWxBY2Nlc3NUb2tlbhIxLnppdGFkZWwudXNlci52Mi5SZW1vdmVQZXJzb25hbEFjY2Vzc1Rva2VuUmVxdWVzdBoyLnppdGFkZWwudXNlci52Mi5SZW1vdmVQZXJzb25hbEFjY2Vzc1Rva2VuUmVzcG9uc2USfwoYTGlzdFBlcnNvbmFsQWNjZXNzVG9rZW5zEjAueml0YWRlbC51c2VyLnYyLkxpc3RQZXJzb25hbEFjY2Vzc1Rva2Vuc1JlcXVlc3QaMS56aXRhZGVsLnVzZXIudjIuTGlzdFBlcnNvbmFsQWNjZXNzVG9rZW5zUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_api_field_behavior, file_verifyd_options_v1_options, file_zitadel_object_v2_object, file_zitadel_user_v2_email, file_google_protobuf_timestamp, file_zitadel_filter_v2_filter, file_zitadel_user_v2_idp, file_zitadel_user_v2_pat, file_zitadel_user_v2_password, file_zitadel_user_v2_phone, file_zitadel_user_v2_query, file_zitadel_user_v2_user]);
 
 /**
  * @generated from message zitadel.user.v2.AddHumanUserRequest
@@ -84,6 +92,8 @@ export type AddHumanUserRequest = Message<"zitadel.user.v2.AddHumanUserRequest">
     case: "password";
   } | {
     /**
+     * An argon2id hash in PHC string format.
+     *
      * @generated from field: zitadel.user.v2.HashedPassword hashed_password = 8;
      */
     value: HashedPassword;
@@ -604,7 +614,603 @@ export const VerifyPhoneResponseSchema: GenMessage<VerifyPhoneResponse> = /*@__P
   messageDesc(file_zitadel_user_v2_user_service, 19);
 
 /**
- * The subset of ZITADEL's UserService that verifies phone numbers and email addresses.
+ * @generated from message zitadel.user.v2.CreateUserRequest
+ */
+export type CreateUserRequest = Message<"zitadel.user.v2.CreateUserRequest"> & {
+  /**
+   * The organization the user belongs to.
+   *
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * Your own id for the user; generated when absent.
+   *
+   * @generated from field: optional string user_id = 2;
+   */
+  userId?: string | undefined;
+
+  /**
+   * Unique within the organization; defaults as in AddHumanUser, and to the user id for a machine user.
+   *
+   * @generated from field: optional string username = 3;
+   */
+  username?: string | undefined;
+
+  /**
+   * @generated from oneof zitadel.user.v2.CreateUserRequest.user_type
+   */
+  userType: {
+    /**
+     * @generated from field: zitadel.user.v2.CreateUserRequest.Human human = 4;
+     */
+    value: CreateUserRequest_Human;
+    case: "human";
+  } | {
+    /**
+     * @generated from field: zitadel.user.v2.CreateUserRequest.Machine machine = 5;
+     */
+    value: CreateUserRequest_Machine;
+    case: "machine";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message zitadel.user.v2.CreateUserRequest.
+ * Use `create(CreateUserRequestSchema)` to create a new message.
+ */
+export const CreateUserRequestSchema: GenMessage<CreateUserRequest> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 20);
+
+/**
+ * A human user: the same rules as AddHumanUser.
+ *
+ * @generated from message zitadel.user.v2.CreateUserRequest.Human
+ */
+export type CreateUserRequest_Human = Message<"zitadel.user.v2.CreateUserRequest.Human"> & {
+  /**
+   * @generated from field: zitadel.user.v2.SetHumanProfile profile = 1;
+   */
+  profile?: SetHumanProfile | undefined;
+
+  /**
+   * @generated from field: zitadel.user.v2.SetHumanEmail email = 2;
+   */
+  email?: SetHumanEmail | undefined;
+
+  /**
+   * @generated from field: optional zitadel.user.v2.SetHumanPhone phone = 3;
+   */
+  phone?: SetHumanPhone | undefined;
+
+  /**
+   * @generated from oneof zitadel.user.v2.CreateUserRequest.Human.password_type
+   */
+  passwordType: {
+    /**
+     * @generated from field: zitadel.user.v2.Password password = 4;
+     */
+    value: Password;
+    case: "password";
+  } | {
+    /**
+     * An argon2id hash in PHC string format.
+     *
+     * @generated from field: zitadel.user.v2.HashedPassword hashed_password = 5;
+     */
+    value: HashedPassword;
+    case: "hashedPassword";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: repeated zitadel.user.v2.IDPLink idp_links = 7;
+   */
+  idpLinks: IDPLink[];
+
+  /**
+   * @generated from field: optional string totp_secret = 8;
+   */
+  totpSecret?: string | undefined;
+
+  /**
+   * @generated from field: repeated zitadel.user.v2.Metadata metadata = 9;
+   */
+  metadata: Metadata[];
+};
+
+/**
+ * Describes the message zitadel.user.v2.CreateUserRequest.Human.
+ * Use `create(CreateUserRequest_HumanSchema)` to create a new message.
+ */
+export const CreateUserRequest_HumanSchema: GenMessage<CreateUserRequest_Human> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 20, 0);
+
+/**
+ * A machine user (service account); it authenticates with personal access tokens.
+ *
+ * @generated from message zitadel.user.v2.CreateUserRequest.Machine
+ */
+export type CreateUserRequest_Machine = Message<"zitadel.user.v2.CreateUserRequest.Machine"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: optional string description = 2;
+   */
+  description?: string | undefined;
+};
+
+/**
+ * Describes the message zitadel.user.v2.CreateUserRequest.Machine.
+ * Use `create(CreateUserRequest_MachineSchema)` to create a new message.
+ */
+export const CreateUserRequest_MachineSchema: GenMessage<CreateUserRequest_Machine> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 20, 1);
+
+/**
+ * @generated from message zitadel.user.v2.CreateUserResponse
+ */
+export type CreateUserResponse = Message<"zitadel.user.v2.CreateUserResponse"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp creation_date = 2;
+   */
+  creationDate?: Timestamp | undefined;
+
+  /**
+   * Set only when the email code was requested with return_code.
+   *
+   * @generated from field: optional string email_code = 3;
+   */
+  emailCode?: string | undefined;
+
+  /**
+   * Set only when the phone code was requested with return_code.
+   *
+   * @generated from field: optional string phone_code = 4;
+   */
+  phoneCode?: string | undefined;
+};
+
+/**
+ * Describes the message zitadel.user.v2.CreateUserResponse.
+ * Use `create(CreateUserResponseSchema)` to create a new message.
+ */
+export const CreateUserResponseSchema: GenMessage<CreateUserResponse> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 21);
+
+/**
+ * A key and value to store with a user.
+ *
+ * @generated from message zitadel.user.v2.Metadata
+ */
+export type Metadata = Message<"zitadel.user.v2.Metadata"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * @generated from field: bytes value = 2;
+   */
+  value: Uint8Array;
+};
+
+/**
+ * Describes the message zitadel.user.v2.Metadata.
+ * Use `create(MetadataSchema)` to create a new message.
+ */
+export const MetadataSchema: GenMessage<Metadata> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 22);
+
+/**
+ * @generated from message zitadel.user.v2.ListUsersRequest
+ */
+export type ListUsersRequest = Message<"zitadel.user.v2.ListUsersRequest"> & {
+  /**
+   * Paging and order.
+   *
+   * @generated from field: zitadel.object.v2.ListQuery query = 1;
+   */
+  query?: ListQuery | undefined;
+
+  /**
+   * @generated from field: zitadel.user.v2.UserFieldName sorting_column = 2;
+   */
+  sortingColumn: UserFieldName;
+
+  /**
+   * All of them must match.
+   *
+   * @generated from field: repeated zitadel.user.v2.SearchQuery queries = 3;
+   */
+  queries: SearchQuery[];
+};
+
+/**
+ * Describes the message zitadel.user.v2.ListUsersRequest.
+ * Use `create(ListUsersRequestSchema)` to create a new message.
+ */
+export const ListUsersRequestSchema: GenMessage<ListUsersRequest> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 23);
+
+/**
+ * @generated from message zitadel.user.v2.ListUsersResponse
+ */
+export type ListUsersResponse = Message<"zitadel.user.v2.ListUsersResponse"> & {
+  /**
+   * @generated from field: zitadel.object.v2.ListDetails details = 1;
+   */
+  details?: ListDetails | undefined;
+
+  /**
+   * @generated from field: zitadel.user.v2.UserFieldName sorting_column = 2;
+   */
+  sortingColumn: UserFieldName;
+
+  /**
+   * @generated from field: repeated zitadel.user.v2.User result = 3;
+   */
+  result: User[];
+};
+
+/**
+ * Describes the message zitadel.user.v2.ListUsersResponse.
+ * Use `create(ListUsersResponseSchema)` to create a new message.
+ */
+export const ListUsersResponseSchema: GenMessage<ListUsersResponse> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 24);
+
+/**
+ * @generated from message zitadel.user.v2.DeactivateUserRequest
+ */
+export type DeactivateUserRequest = Message<"zitadel.user.v2.DeactivateUserRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message zitadel.user.v2.DeactivateUserRequest.
+ * Use `create(DeactivateUserRequestSchema)` to create a new message.
+ */
+export const DeactivateUserRequestSchema: GenMessage<DeactivateUserRequest> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 25);
+
+/**
+ * @generated from message zitadel.user.v2.DeactivateUserResponse
+ */
+export type DeactivateUserResponse = Message<"zitadel.user.v2.DeactivateUserResponse"> & {
+  /**
+   * @generated from field: zitadel.object.v2.Details details = 1;
+   */
+  details?: Details | undefined;
+};
+
+/**
+ * Describes the message zitadel.user.v2.DeactivateUserResponse.
+ * Use `create(DeactivateUserResponseSchema)` to create a new message.
+ */
+export const DeactivateUserResponseSchema: GenMessage<DeactivateUserResponse> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 26);
+
+/**
+ * @generated from message zitadel.user.v2.ReactivateUserRequest
+ */
+export type ReactivateUserRequest = Message<"zitadel.user.v2.ReactivateUserRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message zitadel.user.v2.ReactivateUserRequest.
+ * Use `create(ReactivateUserRequestSchema)` to create a new message.
+ */
+export const ReactivateUserRequestSchema: GenMessage<ReactivateUserRequest> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 27);
+
+/**
+ * @generated from message zitadel.user.v2.ReactivateUserResponse
+ */
+export type ReactivateUserResponse = Message<"zitadel.user.v2.ReactivateUserResponse"> & {
+  /**
+   * @generated from field: zitadel.object.v2.Details details = 1;
+   */
+  details?: Details | undefined;
+};
+
+/**
+ * Describes the message zitadel.user.v2.ReactivateUserResponse.
+ * Use `create(ReactivateUserResponseSchema)` to create a new message.
+ */
+export const ReactivateUserResponseSchema: GenMessage<ReactivateUserResponse> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 28);
+
+/**
+ * @generated from message zitadel.user.v2.LockUserRequest
+ */
+export type LockUserRequest = Message<"zitadel.user.v2.LockUserRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message zitadel.user.v2.LockUserRequest.
+ * Use `create(LockUserRequestSchema)` to create a new message.
+ */
+export const LockUserRequestSchema: GenMessage<LockUserRequest> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 29);
+
+/**
+ * @generated from message zitadel.user.v2.LockUserResponse
+ */
+export type LockUserResponse = Message<"zitadel.user.v2.LockUserResponse"> & {
+  /**
+   * @generated from field: zitadel.object.v2.Details details = 1;
+   */
+  details?: Details | undefined;
+};
+
+/**
+ * Describes the message zitadel.user.v2.LockUserResponse.
+ * Use `create(LockUserResponseSchema)` to create a new message.
+ */
+export const LockUserResponseSchema: GenMessage<LockUserResponse> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 30);
+
+/**
+ * @generated from message zitadel.user.v2.UnlockUserRequest
+ */
+export type UnlockUserRequest = Message<"zitadel.user.v2.UnlockUserRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message zitadel.user.v2.UnlockUserRequest.
+ * Use `create(UnlockUserRequestSchema)` to create a new message.
+ */
+export const UnlockUserRequestSchema: GenMessage<UnlockUserRequest> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 31);
+
+/**
+ * @generated from message zitadel.user.v2.UnlockUserResponse
+ */
+export type UnlockUserResponse = Message<"zitadel.user.v2.UnlockUserResponse"> & {
+  /**
+   * @generated from field: zitadel.object.v2.Details details = 1;
+   */
+  details?: Details | undefined;
+};
+
+/**
+ * Describes the message zitadel.user.v2.UnlockUserResponse.
+ * Use `create(UnlockUserResponseSchema)` to create a new message.
+ */
+export const UnlockUserResponseSchema: GenMessage<UnlockUserResponse> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 32);
+
+/**
+ * @generated from message zitadel.user.v2.SetPasswordRequest
+ */
+export type SetPasswordRequest = Message<"zitadel.user.v2.SetPasswordRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: zitadel.user.v2.Password new_password = 2;
+   */
+  newPassword?: Password | undefined;
+
+  /**
+   * How the change is authorized: the current password (needed when users set their own), or a password reset
+   * code (not supported: verifyd sends no reset codes).
+   *
+   * @generated from oneof zitadel.user.v2.SetPasswordRequest.verification
+   */
+  verification: {
+    /**
+     * @generated from field: string current_password = 3;
+     */
+    value: string;
+    case: "currentPassword";
+  } | {
+    /**
+     * @generated from field: string verification_code = 4;
+     */
+    value: string;
+    case: "verificationCode";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message zitadel.user.v2.SetPasswordRequest.
+ * Use `create(SetPasswordRequestSchema)` to create a new message.
+ */
+export const SetPasswordRequestSchema: GenMessage<SetPasswordRequest> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 33);
+
+/**
+ * @generated from message zitadel.user.v2.SetPasswordResponse
+ */
+export type SetPasswordResponse = Message<"zitadel.user.v2.SetPasswordResponse"> & {
+  /**
+   * @generated from field: zitadel.object.v2.Details details = 1;
+   */
+  details?: Details | undefined;
+};
+
+/**
+ * Describes the message zitadel.user.v2.SetPasswordResponse.
+ * Use `create(SetPasswordResponseSchema)` to create a new message.
+ */
+export const SetPasswordResponseSchema: GenMessage<SetPasswordResponse> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 34);
+
+/**
+ * @generated from message zitadel.user.v2.AddPersonalAccessTokenRequest
+ */
+export type AddPersonalAccessTokenRequest = Message<"zitadel.user.v2.AddPersonalAccessTokenRequest"> & {
+  /**
+   * The machine user the token authenticates.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * When the token stops working; the server's default lifetime when absent.
+   *
+   * @generated from field: google.protobuf.Timestamp expiration_date = 2;
+   */
+  expirationDate?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message zitadel.user.v2.AddPersonalAccessTokenRequest.
+ * Use `create(AddPersonalAccessTokenRequestSchema)` to create a new message.
+ */
+export const AddPersonalAccessTokenRequestSchema: GenMessage<AddPersonalAccessTokenRequest> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 35);
+
+/**
+ * @generated from message zitadel.user.v2.AddPersonalAccessTokenResponse
+ */
+export type AddPersonalAccessTokenResponse = Message<"zitadel.user.v2.AddPersonalAccessTokenResponse"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp creation_date = 1;
+   */
+  creationDate?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string token_id = 2;
+   */
+  tokenId: string;
+
+  /**
+   * The token itself, shown only here: send it as "Authorization: Bearer <token>".
+   *
+   * @generated from field: string token = 3;
+   */
+  token: string;
+};
+
+/**
+ * Describes the message zitadel.user.v2.AddPersonalAccessTokenResponse.
+ * Use `create(AddPersonalAccessTokenResponseSchema)` to create a new message.
+ */
+export const AddPersonalAccessTokenResponseSchema: GenMessage<AddPersonalAccessTokenResponse> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 36);
+
+/**
+ * @generated from message zitadel.user.v2.RemovePersonalAccessTokenRequest
+ */
+export type RemovePersonalAccessTokenRequest = Message<"zitadel.user.v2.RemovePersonalAccessTokenRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string token_id = 2;
+   */
+  tokenId: string;
+};
+
+/**
+ * Describes the message zitadel.user.v2.RemovePersonalAccessTokenRequest.
+ * Use `create(RemovePersonalAccessTokenRequestSchema)` to create a new message.
+ */
+export const RemovePersonalAccessTokenRequestSchema: GenMessage<RemovePersonalAccessTokenRequest> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 37);
+
+/**
+ * @generated from message zitadel.user.v2.RemovePersonalAccessTokenResponse
+ */
+export type RemovePersonalAccessTokenResponse = Message<"zitadel.user.v2.RemovePersonalAccessTokenResponse"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp deletion_date = 1;
+   */
+  deletionDate?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message zitadel.user.v2.RemovePersonalAccessTokenResponse.
+ * Use `create(RemovePersonalAccessTokenResponseSchema)` to create a new message.
+ */
+export const RemovePersonalAccessTokenResponseSchema: GenMessage<RemovePersonalAccessTokenResponse> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 38);
+
+/**
+ * @generated from message zitadel.user.v2.ListPersonalAccessTokensRequest
+ */
+export type ListPersonalAccessTokensRequest = Message<"zitadel.user.v2.ListPersonalAccessTokensRequest"> & {
+  /**
+   * @generated from field: optional zitadel.filter.v2.PaginationRequest pagination = 1;
+   */
+  pagination?: PaginationRequest | undefined;
+
+  /**
+   * @generated from field: optional zitadel.user.v2.PersonalAccessTokenFieldName sorting_column = 2;
+   */
+  sortingColumn?: PersonalAccessTokenFieldName | undefined;
+
+  /**
+   * All of them must match.
+   *
+   * @generated from field: repeated zitadel.user.v2.PersonalAccessTokensSearchFilter filters = 3;
+   */
+  filters: PersonalAccessTokensSearchFilter[];
+};
+
+/**
+ * Describes the message zitadel.user.v2.ListPersonalAccessTokensRequest.
+ * Use `create(ListPersonalAccessTokensRequestSchema)` to create a new message.
+ */
+export const ListPersonalAccessTokensRequestSchema: GenMessage<ListPersonalAccessTokensRequest> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 39);
+
+/**
+ * @generated from message zitadel.user.v2.ListPersonalAccessTokensResponse
+ */
+export type ListPersonalAccessTokensResponse = Message<"zitadel.user.v2.ListPersonalAccessTokensResponse"> & {
+  /**
+   * @generated from field: zitadel.filter.v2.PaginationResponse pagination = 1;
+   */
+  pagination?: PaginationResponse | undefined;
+
+  /**
+   * @generated from field: repeated zitadel.user.v2.PersonalAccessToken result = 2;
+   */
+  result: PersonalAccessToken[];
+};
+
+/**
+ * Describes the message zitadel.user.v2.ListPersonalAccessTokensResponse.
+ * Use `create(ListPersonalAccessTokensResponseSchema)` to create a new message.
+ */
+export const ListPersonalAccessTokensResponseSchema: GenMessage<ListPersonalAccessTokensResponse> = /*@__PURE__*/
+  messageDesc(file_zitadel_user_v2_user_service, 40);
+
+/**
+ * The subset of ZITADEL's UserService that verifies phone numbers and email addresses and manages the users,
+ * service accounts and tokens that call it.
  * Request and response names are ZITADEL's, so buf's RPC naming rules do not apply.
  *
  * @generated from service zitadel.user.v2.UserService
@@ -703,6 +1309,108 @@ export const UserService: GenService<{
     methodKind: "unary";
     input: typeof VerifyPhoneRequestSchema;
     output: typeof VerifyPhoneResponseSchema;
+  },
+  /**
+   * Creates a human user or a machine user (a service account). ZITADEL binds no REST path to it; use the Connect
+   * path /zitadel.user.v2.UserService/CreateUser with JSON.
+   *
+   * @generated from rpc zitadel.user.v2.UserService.CreateUser
+   */
+  createUser: {
+    methodKind: "unary";
+    input: typeof CreateUserRequestSchema;
+    output: typeof CreateUserResponseSchema;
+  },
+  /**
+   * Lists the users matching all queries, among those the caller may read.
+   *
+   * @generated from rpc zitadel.user.v2.UserService.ListUsers
+   */
+  listUsers: {
+    methodKind: "unary";
+    input: typeof ListUsersRequestSchema;
+    output: typeof ListUsersResponseSchema;
+  },
+  /**
+   * Turns an active user inactive: no login, no tokens, until reactivated.
+   *
+   * @generated from rpc zitadel.user.v2.UserService.DeactivateUser
+   */
+  deactivateUser: {
+    methodKind: "unary";
+    input: typeof DeactivateUserRequestSchema;
+    output: typeof DeactivateUserResponseSchema;
+  },
+  /**
+   * Turns an inactive user active again.
+   *
+   * @generated from rpc zitadel.user.v2.UserService.ReactivateUser
+   */
+  reactivateUser: {
+    methodKind: "unary";
+    input: typeof ReactivateUserRequestSchema;
+    output: typeof ReactivateUserResponseSchema;
+  },
+  /**
+   * Locks an active user: no login, no tokens, until unlocked.
+   *
+   * @generated from rpc zitadel.user.v2.UserService.LockUser
+   */
+  lockUser: {
+    methodKind: "unary";
+    input: typeof LockUserRequestSchema;
+    output: typeof LockUserResponseSchema;
+  },
+  /**
+   * Unlocks a locked user.
+   *
+   * @generated from rpc zitadel.user.v2.UserService.UnlockUser
+   */
+  unlockUser: {
+    methodKind: "unary";
+    input: typeof UnlockUserRequestSchema;
+    output: typeof UnlockUserResponseSchema;
+  },
+  /**
+   * Sets a human user's password.
+   *
+   * @generated from rpc zitadel.user.v2.UserService.SetPassword
+   */
+  setPassword: {
+    methodKind: "unary";
+    input: typeof SetPasswordRequestSchema;
+    output: typeof SetPasswordResponseSchema;
+  },
+  /**
+   * Creates a personal access token for a machine user; the token is in this answer only.
+   * No REST path, as in ZITADEL: use the Connect path.
+   *
+   * @generated from rpc zitadel.user.v2.UserService.AddPersonalAccessToken
+   */
+  addPersonalAccessToken: {
+    methodKind: "unary";
+    input: typeof AddPersonalAccessTokenRequestSchema;
+    output: typeof AddPersonalAccessTokenResponseSchema;
+  },
+  /**
+   * Removes a personal access token; it stops working at once.
+   *
+   * @generated from rpc zitadel.user.v2.UserService.RemovePersonalAccessToken
+   */
+  removePersonalAccessToken: {
+    methodKind: "unary";
+    input: typeof RemovePersonalAccessTokenRequestSchema;
+    output: typeof RemovePersonalAccessTokenResponseSchema;
+  },
+  /**
+   * Lists personal access tokens (never the tokens themselves).
+   *
+   * @generated from rpc zitadel.user.v2.UserService.ListPersonalAccessTokens
+   */
+  listPersonalAccessTokens: {
+    methodKind: "unary";
+    input: typeof ListPersonalAccessTokensRequestSchema;
+    output: typeof ListPersonalAccessTokensResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_zitadel_user_v2_user_service, 0);

@@ -1,0 +1,115 @@
+// Who may call what: one row per RPC. Enforcement (authorization.ts) reads it, and so do the README's access table
+// and the permission matrix test, so the three cannot drift apart.
+import type { Permission } from "../domain/access/permissions.js";
+
+/** When the caller is the target user itself, is that enough? */
+export type SelfAccess =
+  | "suffices"
+  | "never"
+  /** A code returned to its requester, or an address it declares verified, proves nothing: those need the permission. */
+  | "unless-code-returned-or-preset"
+  /** Changing one's own password needs the current one. */
+  | "with-current-password";
+
+export type AccessRule =
+  /** The user named by user_id; a non-member of its organization gets the NotFound of a missing user. */
+  | { on: "user"; permission: Permission; self: SelfAccess }
+  /** The organization named in the request (the default one if none); a non-member gets OrganizationNotFound. */
+  | { on: "organization"; permission: Permission }
+  /** A service account's personal access tokens; a token of an IAM_OWNER only from an IAM_OWNER. */
+  | { on: "service-account-tokens"; permission: "user.credential.write" }
+  /** Answers only what the caller may see: users it may read, organizations it is a member of. */
+  | { on: "readable-users" }
+  | { on: "member-organizations" }
+  /** Permissions that exist on the instance only. */
+  | { on: "instance"; permission: Permission }
+  /** Administrators of the instance or an organization; granting IAM_OWNER needs IAM_OWNER. */
+  | { on: "administrators"; permission: "member.read" | "member.write" }
+  | { on: "public" };
+
+/** Keyed "<Service>/<Method>" with the service's short name, as connect-es names them in a handler's context. */
+export const accessRules = {
+  "UserService/AddHumanUser": { on: "organization", permission: "user.write" },
+  "UserService/CreateUser": { on: "organization", permission: "user.write" },
+  "UserService/GetUserByID": { on: "user", permission: "user.read", self: "suffices" },
+  "UserService/ListUsers": { on: "readable-users" },
+  "UserService/SetPhone": { on: "user", permission: "user.write", self: "unless-code-returned-or-preset" },
+  "UserService/ResendPhoneCode": { on: "user", permission: "user.write", self: "unless-code-returned-or-preset" },
+  "UserService/VerifyPhone": { on: "user", permission: "user.write", self: "suffices" },
+  "UserService/RemovePhone": { on: "user", permission: "user.write", self: "suffices" },
+  "UserService/SetEmail": { on: "user", permission: "user.write", self: "unless-code-returned-or-preset" },
+  "UserService/ResendEmailCode": { on: "user", permission: "user.write", self: "unless-code-returned-or-preset" },
+  "UserService/SendEmailCode": { on: "user", permission: "user.write", self: "unless-code-returned-or-preset" },
+  "UserService/VerifyEmail": { on: "user", permission: "user.write", self: "suffices" },
+  "UserService/DeactivateUser": { on: "user", permission: "user.write", self: "never" },
+  "UserService/ReactivateUser": { on: "user", permission: "user.write", self: "never" },
+  "UserService/LockUser": { on: "user", permission: "user.write", self: "never" },
+  "UserService/UnlockUser": { on: "user", permission: "user.write", self: "never" },
+  "UserService/SetPassword": { on: "user", permission: "user.write", self: "with-current-password" },
+  "UserService/AddPersonalAccessToken": { on: "service-account-tokens", permission: "user.credential.write" },
+  "UserService/RemovePersonalAccessToken": { on: "service-account-tokens", permission: "user.credential.write" },
+  "UserService/ListPersonalAccessTokens": { on: "service-account-tokens", permission: "user.credential.write" },
+  "OrganizationService/AddOrganization": { on: "instance", permission: "org.create" },
+  "OrganizationService/ListOrganizations": { on: "member-organizations" },
+  "InternalPermissionService/CreateAdministrator": { on: "administrators", permission: "member.write" },
+  "InternalPermissionService/UpdateAdministrator": { on: "administrators", permission: "member.write" },
+  "InternalPermissionService/DeleteAdministrator": { on: "administrators", permission: "member.write" },
+  "InternalPermissionService/ListAdministrators": { on: "administrators", permission: "member.read" },
+  "Health/Check": { on: "public" },
+  "Health/Watch": { on: "public" },
+} as const satisfies Record<string, AccessRule>;
+
+export type RuledRpc = keyof typeof accessRules;
+
+/** The rule of a call, by the names connect-es gives its service and method; undefined for an RPC with no row. */
+export function accessRuleOf(serviceName: string, methodName: string): AccessRule | undefined {
+  return (accessRules as Record<string, AccessRule>)[`${serviceName}/${methodName}`];
+}
+
+/** What the caller asked for, where the rule depends on it. */
+export interface RequestFacts {
+  codeReturnedOrPreset?: boolean;
+  currentPasswordGiven?: boolean;
+}
+
+export function selfSuffices(self: SelfAccess, facts: RequestFacts): boolean {
+  switch (self) {
+    case "suffices":
+      return true;
+    case "never":
+      return false;
+    case "unless-code-returned-or-preset":
+      return facts.codeReturnedOrPreset !== true;
+    case "with-current-password":
+      return facts.currentPasswordGiven === true;
+  }
+}
+
+/** One line per rule, for the README's access table. */
+export function describeAccessRule(rule: AccessRule): string {
+  switch (rule.on) {
+    case "user":
+      return `${selfText[rule.self]}\`${rule.permission}\` on the user's organization`;
+    case "organization":
+      return `\`${rule.permission}\` on the organization in the request (the default one if none)`;
+    case "service-account-tokens":
+      return `\`${rule.permission}\` on the service account's organization (a token of an IAM_OWNER: IAM_OWNER only)`;
+    case "readable-users":
+      return "answers only the caller and users it may read (`user.read`)";
+    case "member-organizations":
+      return "answers only organizations the caller is a member of (IAM_OWNER: all)";
+    case "instance":
+      return `\`${rule.permission}\` (IAM_OWNER)`;
+    case "administrators":
+      return `\`${rule.permission}\` on the organization (instance administrators and IAM_OWNER grants: IAM_OWNER)`;
+    case "public":
+      return "no token needed";
+  }
+}
+
+const selfText: Record<SelfAccess, string> = {
+  suffices: "the user themself, or ",
+  never: "",
+  "unless-code-returned-or-preset": "the user themself with `send_code`, or ",
+  "with-current-password": "the user themself with the current password, or ",
+};

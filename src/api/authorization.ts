@@ -1,0 +1,88 @@
+// Applies the access rules (access-rules.ts) inside handlers: the rule is found by the RPC being served, so a handler
+// cannot check another RPC's rule by mistake, and an RPC without a row is refused rather than let through.
+import type { HandlerContext } from "@connectrpc/connect";
+import {
+  type TargetUser,
+  administratorAccessError,
+  instanceAccessError,
+  organizationAccessError,
+  serviceAccountTokenAccessError,
+  userAccessError,
+} from "../domain/access/access-decisions.js";
+import type { Principal, Role } from "../domain/access/principal.js";
+import { type DomainError, errors } from "../domain/errors.js";
+import { type AccessRule, type RequestFacts, accessRuleOf, selfSuffices } from "./access-rules.js";
+import { principalKey } from "./request-context.js";
+
+/** The authenticated caller. The edge refuses calls without one; this guards a handler served some other way. */
+export function callerOf(ctx: HandlerContext): Principal {
+  const principal = ctx.values.get(principalKey);
+  if (!principal) throw errors.unauthenticated();
+  return principal;
+}
+
+/** For rules on: "user". Throws the NotFound of a missing user, or PermissionDenied. */
+export function authorizeOnUser(ctx: HandlerContext, target: TargetUser, facts: RequestFacts = {}): Principal {
+  const rule = ruleOf(ctx, "user");
+  const principal = callerOf(ctx);
+  throwIf(userAccessError(principal, target, rule.permission, selfSuffices(rule.self, facts)));
+  return principal;
+}
+
+/** For rules on: "organization" (AddHumanUser, CreateUser): the organization the user is created in. */
+export function authorizeInOrganization(ctx: HandlerContext, organizationId: string): Principal {
+  const rule = ruleOf(ctx, "organization");
+  const principal = callerOf(ctx);
+  throwIf(organizationAccessError(principal, organizationId, rule.permission));
+  return principal;
+}
+
+/** For rules on: "service-account-tokens". */
+export function authorizeServiceAccountTokens(ctx: HandlerContext, target: TargetUser, targetIsInstanceOwner: boolean): Principal {
+  ruleOf(ctx, "service-account-tokens");
+  const principal = callerOf(ctx);
+  throwIf(serviceAccountTokenAccessError(principal, target, targetIsInstanceOwner));
+  return principal;
+}
+
+/** For rules on: "instance" (AddOrganization). */
+export function authorizeOnInstance(ctx: HandlerContext): Principal {
+  const rule = ruleOf(ctx, "instance");
+  const principal = callerOf(ctx);
+  throwIf(instanceAccessError(principal, rule.permission));
+  return principal;
+}
+
+/** For rules on: "administrators": organizationId undefined means the instance's administrators. */
+export function authorizeAdministrators(
+  ctx: HandlerContext,
+  organizationId: string | undefined,
+  grantedRoles: readonly Role[] = [],
+): Principal {
+  const rule = ruleOf(ctx, "administrators");
+  const principal = callerOf(ctx);
+  throwIf(administratorAccessError(principal, organizationId, rule.permission, grantedRoles));
+  return principal;
+}
+
+/** For rules that filter instead of refusing (on: "readable-users", "member-organizations"): just the caller. */
+export function authorizeListing(ctx: HandlerContext): Principal {
+  const rule = accessRuleOf(ctx.service.name, ctx.method.name);
+  if (rule?.on !== "readable-users" && rule?.on !== "member-organizations") throw missingRule(ctx);
+  return callerOf(ctx);
+}
+
+function ruleOf<On extends AccessRule["on"]>(ctx: HandlerContext, on: On): Extract<AccessRule, { on: On }> {
+  const rule = accessRuleOf(ctx.service.name, ctx.method.name);
+  if (rule?.on !== on) throw missingRule(ctx);
+  return rule as Extract<AccessRule, { on: On }>;
+}
+
+// A programming error (a handler asking for the wrong kind of rule, or an RPC without a row): fail closed and loudly.
+function missingRule(ctx: HandlerContext): Error {
+  return new Error(`no access rule of this kind for ${ctx.service.name}/${ctx.method.name} in access-rules.ts`);
+}
+
+function throwIf(error: DomainError | undefined): void {
+  if (error) throw error;
+}

@@ -1,0 +1,236 @@
+// The UserService RPCs about accounts rather than contacts: service accounts and their tokens, listing users,
+// passwords, and deactivating or locking. Each applies its rule from access-rules.ts before it acts.
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { organizationsWith } from "../domain/access/access-decisions.js";
+import type { MemberStore } from "../domain/access/member.js";
+import type { AccessTokenRecord, AccessTokenStore, IssuedAccessToken } from "../domain/credentials/access-token.js";
+import { errors } from "../domain/errors.js";
+import type { IdGenerator } from "../domain/ids.js";
+import type { Clock } from "../domain/ports.js";
+import type { UserCommands } from "../domain/user-commands.js";
+import type { UserFilter, UserQueryStore } from "../domain/users/user-query.js";
+import type { PersonalAccessTokensSearchFilter } from "../gen/zitadel/user/v2/pat_pb.js";
+import { type SearchQuery, Type, UserFieldName } from "../gen/zitadel/user/v2/query_pb.js";
+import { UserState as WireUserState } from "../gen/zitadel/user/v2/user_pb.js";
+import type { UserService } from "../gen/zitadel/user/v2/user_service_pb.js";
+import { authorizeInOrganization, authorizeListing, authorizeOnUser, authorizeServiceAccountTokens } from "./authorization.js";
+import { matchesTimestampFilter, toListDetails, toPage, toTextMatch } from "./list-mapping.js";
+import { toDetails, toNewContact, toNewPassword, toProfile, toUser } from "./proto-mapping.js";
+import { authorizedUser } from "./target-user.js";
+
+export interface UserAccountsDeps {
+  commands: UserCommands;
+  userQuery: UserQueryStore;
+  tokens: AccessTokenStore;
+  members: Pick<MemberStore, "grantsOf">;
+  issueToken(): IssuedAccessToken;
+  newId: IdGenerator;
+  clock: Clock;
+  /** Lifetime of a personal access token asked for without an expiration date. */
+  personalTokenTtlMs: number;
+}
+
+export type AccountMethods = Pick<
+  ServiceImpl<typeof UserService>,
+  | "createUser"
+  | "listUsers"
+  | "deactivateUser"
+  | "reactivateUser"
+  | "lockUser"
+  | "unlockUser"
+  | "setPassword"
+  | "addPersonalAccessToken"
+  | "removePersonalAccessToken"
+  | "listPersonalAccessTokens"
+>;
+
+export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethods {
+  const { commands } = deps;
+
+  /** A service account whose tokens the caller may manage; anyone else's are refused as its rule says. */
+  const tokenOwner = async (ctx: Parameters<AccountMethods["addPersonalAccessToken"]>[1], userId: string) => {
+    const state = await commands.getUser(userId);
+    const grants = await deps.members.grantsOf(userId);
+    authorizeServiceAccountTokens(ctx, { userId, organizationId: state.resourceOwner }, grants.instanceRoles.includes("IAM_OWNER"));
+    if (state.kind !== "machine") throw errors.userNotMachine();
+    return state;
+  };
+
+  const statusChange =
+    (change: (userId: string) => Promise<Parameters<typeof toDetails>[0]>) =>
+    async (req: { userId: string }, ctx: Parameters<AccountMethods["lockUser"]>[1]) => {
+      await authorizedUser(commands, ctx, req.userId);
+      return { details: toDetails(await change(req.userId)) };
+    };
+
+  return {
+    async createUser(req, ctx) {
+      authorizeInOrganization(ctx, req.organizationId);
+      const common = {
+        ...(req.userId === undefined ? {} : { userId: req.userId }),
+        organizationId: req.organizationId,
+      };
+      if (req.userType.case === "machine") {
+        const { name, description } = req.userType.value;
+        const created = await commands.createMachineUser({ ...common, username: req.username ?? name, name, description: description ?? "" });
+        return { id: created.userId, creationDate: timestampFromDate(created.details.changeDate) };
+      }
+      if (req.userType.case !== "human") throw new Error("validation admits CreateUser only with a user type");
+      const human = req.userType.value;
+      const password = toNewPassword(human.passwordType);
+      const result = await commands.addHumanUser({
+        ...common,
+        ...(req.username === undefined ? {} : { username: req.username }),
+        profile: human.profile ? toProfile(human.profile) : { givenName: "", familyName: "" },
+        ...(human.email?.email ? { email: toNewContact(human.email.email, human.email.verification) } : {}),
+        ...(human.phone?.phone ? { phone: toNewContact(human.phone.phone, human.phone.verification) } : {}),
+        ...(password ? { password } : {}),
+      });
+      return {
+        id: result.userId,
+        creationDate: timestampFromDate(result.details.changeDate),
+        ...(result.emailCode === undefined ? {} : { emailCode: result.emailCode }),
+        ...(result.phoneCode === undefined ? {} : { phoneCode: result.phoneCode }),
+      };
+    },
+
+    async listUsers(req, ctx) {
+      const caller = authorizeListing(ctx);
+      const readable = organizationsWith(caller, "user.read");
+      const page = await deps.userQuery.list({
+        ...toPage(req.query),
+        filters: req.queries.map(toUserFilter),
+        readable: { self: caller.userId, ...(readable === "all" ? {} : { organizations: readable }) },
+        sortBy: req.sortingColumn === UserFieldName.USER_NAME ? "username" : "creation",
+      });
+      return { details: toListDetails(page.total, deps.clock.now()), sortingColumn: req.sortingColumn, result: page.users.map(toUser) };
+    },
+
+    deactivateUser: statusChange((userId) => commands.deactivate(userId)),
+    reactivateUser: statusChange((userId) => commands.reactivate(userId)),
+    lockUser: statusChange((userId) => commands.lock(userId)),
+    unlockUser: statusChange((userId) => commands.unlock(userId)),
+
+    async setPassword(req, ctx) {
+      const currentPassword = req.verification.case === "currentPassword" ? req.verification.value : undefined;
+      const state = await commands.getUser(req.userId);
+      const caller = authorizeOnUser(ctx, { userId: req.userId, organizationId: state.resourceOwner }, {
+        currentPasswordGiven: currentPassword !== undefined,
+      });
+      const newPassword = toNewPassword({ case: "password", value: req.newPassword });
+      if (!newPassword) throw new Error("validation admits SetPassword only with a new password");
+      const details = await commands.setPassword(req.userId, newPassword, {
+        ...(currentPassword === undefined ? {} : { currentPassword }),
+        // Changing one's own password takes the current one, whatever else the caller may do.
+        requireCurrentPassword: caller.userId === req.userId,
+      });
+      return { details: toDetails(details) };
+    },
+
+    async addPersonalAccessToken(req, ctx) {
+      await tokenOwner(ctx, req.userId);
+      const now = deps.clock.now();
+      const expiresAt = req.expirationDate ? timestampDate(req.expirationDate) : new Date(now.getTime() + deps.personalTokenTtlMs);
+      if (expiresAt <= now) throw new ConnectError("expiration_date must be in the future", Code.InvalidArgument);
+      const { token, tokenHash } = deps.issueToken();
+      const tokenId = deps.newId();
+      await deps.tokens.add({ id: tokenId, userId: req.userId, kind: "personal", createdAt: now, expiresAt, tokenHash });
+      return { tokenId, token, creationDate: timestampFromDate(now) };
+    },
+
+    async removePersonalAccessToken(req, ctx) {
+      await tokenOwner(ctx, req.userId);
+      if (!(await deps.tokens.remove(req.userId, req.tokenId))) throw errors.tokenNotFound();
+      return { deletionDate: timestampFromDate(deps.clock.now()) };
+    },
+
+    async listPersonalAccessTokens(req, ctx) {
+      const userFilter = req.filters.find((filter) => filter.filter.case === "userIdFilter");
+      if (userFilter?.filter.case !== "userIdFilter") {
+        throw new ConnectError("give a user_id_filter: tokens are listed per service account", Code.InvalidArgument);
+      }
+      const owner = await tokenOwner(ctx, userFilter.filter.value.id);
+      const matching = (await deps.tokens.list(owner.id, "personal")).filter((token) =>
+        req.filters.every((filter) => matchesTokenFilter(filter, token, owner.resourceOwner)),
+      );
+      const page = toPage(req.pagination);
+      const ordered = page.ascending ? matching : [...matching].reverse();
+      return {
+        pagination: { totalResult: BigInt(matching.length), appliedLimit: BigInt(page.limit) },
+        result: ordered.slice(page.offset, page.offset + page.limit).map((token) => ({
+          id: token.id,
+          userId: token.userId,
+          organizationId: owner.resourceOwner,
+          creationDate: timestampFromDate(token.createdAt),
+          changeDate: timestampFromDate(token.createdAt),
+          expirationDate: timestampFromDate(token.expiresAt),
+        })),
+      };
+    },
+  };
+}
+
+const statuses: Partial<Record<WireUserState, "active" | "inactive" | "locked">> = {
+  [WireUserState.ACTIVE]: "active",
+  [WireUserState.INACTIVE]: "inactive",
+  [WireUserState.LOCKED]: "locked",
+};
+const matchesNobody: UserFilter = { kind: "or", filters: [] };
+const matchesEveryone: UserFilter = { kind: "and", filters: [] };
+
+/** Unsupported kinds are refused before the handler; protovalidate leaves queries nested in or/and/not unchecked. */
+function toUserFilter(query: SearchQuery): UserFilter {
+  const { query: kind } = query;
+  switch (kind.case) {
+    case "userNameQuery":
+      return { kind: "username", username: kind.value.userName, match: toTextMatch(kind.value.method) };
+    case "emailQuery":
+      return { kind: "email", email: kind.value.emailAddress, match: toTextMatch(kind.value.method) };
+    case "phoneQuery":
+      return { kind: "phone", phone: kind.value.number, match: toTextMatch(kind.value.method) };
+    case "stateQuery": {
+      // Users are never "initial" or "deleted" here.
+      const status = statuses[kind.value.state];
+      return status ? { kind: "status", status } : matchesNobody;
+    }
+    case "typeQuery":
+      if (kind.value.type === Type.UNSPECIFIED) return matchesEveryone;
+      return { kind: "type", type: kind.value.type === Type.MACHINE ? "machine" : "human" };
+    case "organizationIdQuery":
+      return { kind: "organization", organizationId: kind.value.organizationId };
+    case "inUserIdsQuery":
+      return { kind: "ids", ids: kind.value.userIds };
+    case "orQuery":
+      return { kind: "or", filters: kind.value.queries.map(toUserFilter) };
+    case "andQuery":
+      return { kind: "and", filters: kind.value.queries.map(toUserFilter) };
+    case "notQuery":
+      if (!kind.value.query) throw invalidQuery();
+      return { kind: "not", filter: toUserFilter(kind.value.query) };
+    default:
+      throw invalidQuery();
+  }
+}
+
+function invalidQuery(): ConnectError {
+  return new ConnectError("every query in queries, and in or, and and not queries, must set one kind", Code.InvalidArgument);
+}
+
+function matchesTokenFilter(filter: PersonalAccessTokensSearchFilter, token: AccessTokenRecord, organizationId: string): boolean {
+  const { filter: kind } = filter;
+  switch (kind.case) {
+    case "tokenIdFilter":
+      return token.id === kind.value.id;
+    case "userIdFilter":
+      return token.userId === kind.value.id;
+    case "organizationIdFilter":
+      return organizationId === kind.value.id;
+    case "createdDateFilter":
+      return matchesTimestampFilter(token.createdAt, kind.value);
+    case "expirationDateFilter":
+      return matchesTimestampFilter(token.expiresAt, kind.value);
+    default:
+      return true;
+  }
+}

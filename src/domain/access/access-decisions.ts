@@ -1,0 +1,85 @@
+// Whether a caller may act on a user, an organization or the instance. Where the caller may not even know that the
+// thing exists, the answer is the very error a missing one gets, so refusals reveal nothing about other tenants.
+import { type DomainError, errors } from "../errors.js";
+import { type Permission, hasPermission, isInstanceOwner, isMember } from "./permissions.js";
+import type { Principal, Role } from "./principal.js";
+
+export interface TargetUser {
+  userId: string;
+  organizationId: string;
+}
+
+/**
+ * undefined when allowed. `selfSuffices`: being the target user is enough for this call. A caller who is the target
+ * but needs the permission gets PermissionDenied, not NotFound: it knows it exists.
+ */
+export function userAccessError(
+  principal: Principal,
+  target: TargetUser,
+  permission: Permission,
+  selfSuffices: boolean,
+): DomainError | undefined {
+  const isSelf = principal.userId === target.userId;
+  if (isSelf && selfSuffices) return undefined;
+  if (!isSelf && !isMember(principal, target.organizationId)) return errors.userNotFound();
+  return hasPermission(principal, permission, target.organizationId) ? undefined : errors.permissionDenied(permission);
+}
+
+/** For calls that create something in an organization: a non-member is told the organization does not exist. */
+export function organizationAccessError(
+  principal: Principal,
+  organizationId: string,
+  permission: Permission,
+): DomainError | undefined {
+  if (!isMember(principal, organizationId)) return errors.organizationNotFound();
+  return hasPermission(principal, permission, organizationId) ? undefined : errors.permissionDenied(permission);
+}
+
+/** For permissions that exist on the instance only (creating organizations). */
+export function instanceAccessError(principal: Principal, permission: Permission): DomainError | undefined {
+  return hasPermission(principal, permission) ? undefined : errors.permissionDenied(permission);
+}
+
+/** Everything the caller may see of users: "all" for an IAM_OWNER, else these organizations (plus itself). */
+export function organizationsWith(principal: Principal, permission: Permission): "all" | string[] {
+  if (isInstanceOwner(principal)) return "all";
+  return [...principal.organizationRoles.keys()].filter((id) => hasPermission(principal, permission, id));
+}
+
+/** ListUsers shows a user only when the caller may read it. */
+export function mayReadUser(principal: Principal, target: TargetUser): boolean {
+  return principal.userId === target.userId || hasPermission(principal, "user.read", target.organizationId);
+}
+
+/** ListOrganizations shows the organizations the caller is a member of ("all" for an IAM_OWNER). */
+export function memberOrganizations(principal: Principal): "all" | string[] {
+  if (isInstanceOwner(principal)) return "all";
+  return [...principal.organizationRoles].filter(([, roles]) => roles.length > 0).map(([id]) => id);
+}
+
+/**
+ * Administrators of the instance (organizationId undefined) or of one organization. Granting IAM_OWNER, or touching
+ * the instance's administrators, needs IAM_OWNER; an organization's are managed with member.write there.
+ */
+export function administratorAccessError(
+  principal: Principal,
+  organizationId: string | undefined,
+  permission: Extract<Permission, "member.read" | "member.write">,
+  grantedRoles: readonly Role[] = [],
+): DomainError | undefined {
+  if (organizationId === undefined || grantedRoles.includes("IAM_OWNER")) {
+    return isInstanceOwner(principal) ? undefined : errors.permissionDenied(permission);
+  }
+  return organizationAccessError(principal, organizationId, permission);
+}
+
+/** A token for a user who holds IAM_OWNER would hand out the whole instance: only an IAM_OWNER may make one. */
+export function serviceAccountTokenAccessError(
+  principal: Principal,
+  target: TargetUser,
+  targetIsInstanceOwner: boolean,
+): DomainError | undefined {
+  const error = userAccessError(principal, target, "user.credential.write", false);
+  if (error || !targetIsInstanceOwner || isInstanceOwner(principal)) return error;
+  return errors.permissionDenied("user.credential.write");
+}

@@ -1,0 +1,36 @@
+// What a person types as login name: a username, a phone number or an email address. Addresses are brought to the
+// canonical form the users projection stores, so any spelling of a verified number or address finds it.
+import { DomainError } from "../errors.js";
+import { normalizeEmailAddress } from "../email-address.js";
+import { type PhonePolicy, normalizePhoneNumber } from "../phone-number.js";
+
+export interface LoginName {
+  /** What throttling counts failures under: one key for every spelling of one address, known to us or not. */
+  key: string;
+  username: string;
+  /** E.164, when the name is a phone number. */
+  phone?: string;
+  /** Canonical form, when the name is an email address. */
+  email?: string;
+}
+
+export function parseLoginName(input: string, phonePolicy: PhonePolicy): LoginName {
+  // A verified number passed the SMS policy when it was set; logging in only needs its canonical form.
+  const phone = canonical(() => normalizePhoneNumber(input, { ...phonePolicy, allowLandline: true }));
+  const email = canonical(() => normalizeEmailAddress(input));
+  return {
+    key: email ?? phone ?? input,
+    username: input,
+    ...(phone === undefined ? {} : { phone }),
+    ...(email === undefined ? {} : { email }),
+  };
+}
+
+function canonical(normalize: () => string): string | undefined {
+  try {
+    return normalize();
+  } catch (error) {
+    if (error instanceof DomainError) return undefined;
+    throw error;
+  }
+}

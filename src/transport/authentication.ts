@@ -1,0 +1,57 @@
+// Every call but health and login needs a bearer token. It is checked here, from the headers alone, before anything
+// reads or decodes the body: an unauthenticated caller cannot make the server parse, decompress or buffer anything.
+// The caller found travels into the call through its context values.
+import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
+import { toConnectError } from "../api/connect-errors.js";
+import { principalKey } from "../api/request-context.js";
+import type { Principal } from "../domain/access/principal.js";
+import { DomainError, errors } from "../domain/errors.js";
+import type { Authenticator } from "../domain/ports.js";
+import type { Logger } from "../logger.js";
+import type { NodeHandler, NodeRequest } from "./call-context.js";
+import { answerError } from "./error-answer.js";
+
+// RFC 6750's b64token after the case-insensitive scheme.
+const bearerCredentials = /^bearer +([\w\-.~+/]+=*) *$/i;
+
+const principals = new WeakMap<NodeRequest, Principal>();
+
+/** Lets requests with a valid token through to `handler`; answers all others Unauthenticated, with WWW-Authenticate. */
+export function withAuthentication(authenticator: Authenticator, logger: Logger, handler: NodeHandler): NodeHandler {
+  return (req, res) => {
+    if (needsNoToken(req)) return handler(req, res);
+    const refuse = (error: ConnectError) => answerError(req, res, error, { headers: { "www-authenticate": "Bearer" } });
+    const token = bearerTokenOf(req.headers.authorization);
+    if (token === undefined) return refuse(toConnectError(errors.unauthenticated()));
+    authenticator.authenticate(token).then(
+      (principal) => {
+        if (!principal) return refuse(toConnectError(errors.unauthenticated()));
+        principals.set(req, principal);
+        handler(req, res);
+      },
+      (error: unknown) => {
+        if (error instanceof DomainError) return answerError(req, res, toConnectError(error));
+        logger.error("authentication failed", { error });
+        answerError(req, res, new ConnectError("internal error", Code.Internal));
+      },
+    );
+  };
+}
+
+/** The context values of a call, with the caller the request was authenticated as (none for health and login). */
+export function withPrincipal(req: NodeRequest, values: ContextValues): ContextValues {
+  return values.set(principalKey, principals.get(req));
+}
+
+function bearerTokenOf(authorization: string | undefined): string | undefined {
+  return authorization === undefined ? undefined : bearerCredentials.exec(authorization)?.[1];
+}
+
+function needsNoToken(req: NodeRequest): boolean {
+  const path = (req.url ?? "").split("?", 1)[0] ?? "";
+  return (
+    path.startsWith("/grpc.health.v1.Health/") ||
+    (path === "/healthz" && req.method === "GET") ||
+    (path === "/oauth2/token" && req.method === "POST")
+  );
+}

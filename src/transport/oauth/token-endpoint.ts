@@ -1,0 +1,104 @@
+// POST /oauth2/token with the password grant: a person's login name and password for a bearer token. Answers follow
+// RFC 6749 §5: every refusal of the credentials is the same invalid_grant, whatever the reason. Neither the body
+// nor the answer is ever logged: one holds a password, the other a token.
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { PasswordLogin } from "../../domain/credentials/password-login.js";
+import { DomainError } from "../../domain/errors.js";
+import type { Logger } from "../../logger.js";
+import type { NodeRequest, NodeResponse } from "../call-context.js";
+import { readBodyWithin } from "../rest/request-body.js";
+import { parseTokenRequest } from "./token-request.js";
+
+export const tokenPath = "/oauth2/token";
+
+export interface TokenEndpointDeps {
+  login: Pick<PasswordLogin, "login">;
+  maxBodyBytes: number;
+  logger: Logger;
+}
+
+interface TokenAnswer {
+  status: number;
+  body: Record<string, string | number>;
+  headers?: Record<string, string>;
+}
+
+const wrongCredentials: TokenAnswer = {
+  status: 400,
+  body: { error: "invalid_grant", error_description: "The username or password is wrong" },
+};
+
+const invalidRequest = (description: string, status = 400): TokenAnswer => ({
+  status,
+  body: { error: "invalid_request", error_description: description },
+});
+
+/** Answers requests for /oauth2/token and returns true; returns false, touching nothing, for every other path. */
+export function createTokenEndpoint(deps: TokenEndpointDeps): (req: NodeRequest, res: NodeResponse) => boolean {
+  return (req, res) => {
+    if ((req.url ?? "").split("?", 1)[0] !== tokenPath) return false;
+    answer(req, deps)
+      .catch((error: unknown): TokenAnswer => {
+        if (error instanceof DomainError && error.kind === "Unavailable") {
+          return { status: 503, body: { error: "temporarily_unavailable", error_description: error.text } };
+        }
+        // A client that hung up mid-body is routine; the answer then goes nowhere.
+        if (ConnectError.from(error).code !== Code.Canceled) deps.logger.error("token endpoint failed", { error });
+        return { status: 500, body: { error: "server_error" } };
+      })
+      .then((reply) => send(res, reply));
+    return true;
+  };
+}
+
+async function answer(req: NodeRequest, deps: TokenEndpointDeps): Promise<TokenAnswer> {
+  if (req.method !== "POST") return { ...invalidRequest("use POST", 405), headers: { allow: "POST" } };
+  const encoding = req.headers["content-encoding"];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
+    return invalidRequest("send the body without a content encoding");
+  }
+  const body = await readBodyWithin(req, req.headers["content-length"], deps.maxBodyBytes);
+  if (body === undefined) {
+    const reply = invalidRequest(`request body larger than ${deps.maxBodyBytes} bytes`, 413);
+    // The rest of the upload is left unread; closing the connection is cheaper than draining it.
+    return req.httpVersionMajor === 1 ? { ...reply, headers: { connection: "close" } } : reply;
+  }
+  const parameters = parseTokenRequest(req.headers["content-type"], body);
+  if (!parameters) return invalidRequest("send application/x-www-form-urlencoded or a JSON object, each parameter once");
+  if (parameters.get("grant_type") !== "password") {
+    return { status: 400, body: { error: "unsupported_grant_type", error_description: "only grant_type=password is supported" } };
+  }
+  const username = parameters.get("username");
+  const password = parameters.get("password");
+  if (!username || password === undefined) return invalidRequest("username and password are required");
+
+  const result = await deps.login.login(username, password);
+  switch (result.outcome) {
+    case "granted":
+      return {
+        status: 200,
+        body: { id: result.userId, access_token: result.token, expires_in: result.expiresInSeconds, token_type: "bearer" },
+      };
+    case "throttled":
+      return {
+        status: 429,
+        body: { error: "slow_down", error_description: "Too many failed logins for this name; try again later" },
+        headers: { "retry-after": String(result.retryAfterSeconds) },
+      };
+    case "refused":
+      return wrongCredentials;
+  }
+}
+
+function send(res: NodeResponse, reply: TokenAnswer): void {
+  const text = JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    "content-type": "application/json;charset=utf-8",
+    "content-length": String(Buffer.byteLength(text)),
+    // RFC 6749 §5.1: a token must not be kept by caches.
+    "cache-control": "no-store",
+    pragma: "no-cache",
+    ...reply.headers,
+  });
+  res.end(text);
+}

@@ -1,0 +1,36 @@
+// The parameters of a token request (RFC 6749 §3.2): form-encoded as the RFC says, or JSON as Kii Cloud accepts.
+
+export type TokenParameters = Map<string, string>;
+
+/** The parameters, or undefined for a body that is neither a form nor a JSON object of strings, or repeats one. */
+export function parseTokenRequest(contentType: string | undefined, body: Uint8Array): TokenParameters | undefined {
+  const mediaType = (contentType ?? "").split(";", 1)[0]?.trim().toLowerCase();
+  const text = new TextDecoder("utf-8", { fatal: true });
+  try {
+    if (mediaType === "application/x-www-form-urlencoded") return formParameters(text.decode(body));
+    if (mediaType === "application/json") return jsonParameters(text.decode(body));
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+function formParameters(text: string): TokenParameters | undefined {
+  const parameters: TokenParameters = new Map();
+  for (const [name, value] of new URLSearchParams(text)) {
+    // RFC 6749 §3.2: parameters must not be repeated; which of two passwords to check would be a guess.
+    if (parameters.has(name)) return undefined;
+    parameters.set(name, value);
+  }
+  return parameters;
+}
+
+function jsonParameters(text: string): TokenParameters | undefined {
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const parameters: TokenParameters = new Map();
+  for (const [name, field] of Object.entries(value)) {
+    if (typeof field === "string") parameters.set(name, field);
+  }
+  return parameters;
+}
