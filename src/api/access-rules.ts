@@ -1,5 +1,5 @@
-// Who may call what: one row per RPC. Enforcement (authorization.ts) reads it, and so do the README's access table
-// and the permission matrix test, so the three cannot drift apart.
+// Who may call what: one row per RPC, which enforcement (authorization.ts) reads. The permission matrix test checks
+// the outcome against a table written independently (test/access/permission-matrix.ts), which the README shows.
 import type { Permission } from "../domain/access/permissions.js";
 
 /** When the caller is the target user itself, is that enough? */
@@ -84,32 +84,3 @@ export function selfSuffices(self: SelfAccess, facts: RequestFacts): boolean {
       return facts.currentPasswordGiven === true;
   }
 }
-
-/** One line per rule, for the README's access table. */
-export function describeAccessRule(rule: AccessRule): string {
-  switch (rule.on) {
-    case "user":
-      return `${selfText[rule.self]}\`${rule.permission}\` on the user's organization`;
-    case "organization":
-      return `\`${rule.permission}\` on the organization in the request (the default one if none)`;
-    case "service-account-tokens":
-      return `\`${rule.permission}\` on the service account's organization (a token of an IAM_OWNER: IAM_OWNER only)`;
-    case "readable-users":
-      return "answers only the caller and users it may read (`user.read`)";
-    case "member-organizations":
-      return "answers only organizations the caller is a member of (IAM_OWNER: all)";
-    case "instance":
-      return `\`${rule.permission}\` (IAM_OWNER)`;
-    case "administrators":
-      return `\`${rule.permission}\` on the organization (instance administrators and IAM_OWNER grants: IAM_OWNER)`;
-    case "public":
-      return "no token needed";
-  }
-}
-
-const selfText: Record<SelfAccess, string> = {
-  suffices: "the user themself, or ",
-  never: "",
-  "unless-code-returned-or-preset": "the user themself with `send_code`, or ",
-  "with-current-password": "the user themself with the current password, or ",
-};

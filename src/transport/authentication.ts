@@ -1,4 +1,4 @@
-// Every call but health and login needs a bearer token. It is checked here, from the headers alone, before anything
+// Every call but health checks needs a bearer token (the login endpoint, where tokens come from, is served before). It is checked here, from the headers alone, before anything
 // reads or decodes the body: an unauthenticated caller cannot make the server parse, decompress or buffer anything.
 // The caller found travels into the call through its context values.
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
@@ -10,6 +10,7 @@ import type { Authenticator } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
 import type { NodeHandler, NodeRequest } from "./call-context.js";
 import { answerError } from "./error-answer.js";
+import { isHealthCheck } from "./health-check-request.js";
 
 // RFC 6750's b64token after the case-insensitive scheme.
 const bearerCredentials = /^bearer +([\w\-.~+/]+=*) *$/i;
@@ -19,7 +20,7 @@ const principals = new WeakMap<NodeRequest, Principal>();
 /** Lets requests with a valid token through to `handler`; answers all others Unauthenticated, with WWW-Authenticate. */
 export function withAuthentication(authenticator: Authenticator, logger: Logger, handler: NodeHandler): NodeHandler {
   return (req, res) => {
-    if (needsNoToken(req)) return handler(req, res);
+    if (isHealthCheck(req)) return handler(req, res);
     const refuse = (error: ConnectError) => answerError(req, res, error, { headers: { "www-authenticate": "Bearer" } });
     const token = bearerTokenOf(req.headers.authorization);
     if (token === undefined) return refuse(toConnectError(errors.unauthenticated()));
@@ -47,11 +48,3 @@ function bearerTokenOf(authorization: string | undefined): string | undefined {
   return authorization === undefined ? undefined : bearerCredentials.exec(authorization)?.[1];
 }
 
-function needsNoToken(req: NodeRequest): boolean {
-  const path = (req.url ?? "").split("?", 1)[0] ?? "";
-  return (
-    path.startsWith("/grpc.health.v1.Health/") ||
-    (path === "/healthz" && req.method === "GET") ||
-    (path === "/oauth2/token" && req.method === "POST")
-  );
-}

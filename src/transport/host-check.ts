@@ -2,13 +2,14 @@
 // its own origin, which CORS cannot stop since the browser sees no cross-origin request. The browser still sends
 // the page's name as Host (:authority in HTTP/2), so answering only the names this server goes by closes that door.
 import type { NodeHandler, NodeRequest, NodeResponse } from "./call-context.js";
+import { isHealthCheck } from "./health-check-request.js";
 
 // A name or an IPv4 address, or an IPv6 address in brackets; then an optional port.
 const hostAndPort = /^(?:\[([0-9a-f:.]+)\]|([^[\]:]+))(?::\d*)?$/i;
 
 /**
- * Answers 421 Misdirected Request to requests for any other host than allowedHosts (["*"]: any host). Health checks
- * pass under any name: orchestrator probes address a pod by its IP, and the answer reveals only SERVING or not.
+ * Answers 421 Misdirected Request to requests for any other host than allowedHosts (["*"]: any host); health checks
+ * pass under any name.
  */
 export function withHostCheck(allowedHosts: readonly string[], handler: NodeHandler): NodeHandler {
   if (allowedHosts.includes("*")) return handler;
@@ -39,11 +40,6 @@ function hostName(host: string): string {
     .toLowerCase()
     .replace(/^\[(.*)\]$/, "$1")
     .replace(/\.$/, "");
-}
-
-function isHealthCheck(req: NodeRequest): boolean {
-  const path = (req.url ?? "").split("?")[0] ?? "";
-  return path.startsWith("/grpc.health.v1.Health/") || (path === "/healthz" && req.method === "GET");
 }
 
 function refuse(res: NodeResponse, authority: string | undefined): void {
