@@ -58,8 +58,8 @@ export class SqliteLoginStore implements LoginStore {
   }
 
   async findByLoginName(name: LoginName): Promise<UserState[]> {
-    // An absent phone or email binds NULL, which equals nothing.
-    const params = { username: name.username, phone: name.phone ?? null, email: name.email ?? null };
+    // An absent username, phone or email binds NULL, which equals nothing.
+    const params = { username: name.username ?? null, phone: name.phone ?? null, email: name.email ?? null };
     return this.storage.use(() => this.selectUsers.all(params).map((row) => row.state));
   }
 

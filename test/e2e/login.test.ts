@@ -98,7 +98,6 @@ describe("POST /oauth2/token", () => {
     });
     await commands.addHumanUser({
       ...person,
-      // Without a username the email address would be the username, and a username logs in whether or not it is verified.
       username: "grace",
       phone: { value: "+41781110002", verification: returnCode },
       email: { value: "grace@example.com", verification: returnCode },
@@ -111,6 +110,25 @@ describe("POST /oauth2/token", () => {
     for (const name of ["+41781110002", "grace@example.com"]) {
       expect(await token(name), name).toMatchObject({ status: 400, body: wrongCredentials });
     }
+  });
+
+  it("an email address that is also the username (the default) logs in only once verified, and not after it was replaced", async () => {
+    const { commands, token } = await startLoginServer();
+    const { userId, emailCode } = await commands.addHumanUser({
+      ...person,
+      email: { value: "hedy@example.com", verification: returnCode },
+      password: plain,
+    });
+    expect(await commands.getUser(userId)).toMatchObject({ username: "hedy@example.com" });
+    expect(await token("hedy@example.com")).toMatchObject({ status: 400, body: wrongCredentials });
+
+    await commands.verify(userId, "email", emailCode as string);
+    expect(await token("hedy@example.com")).toMatchObject({ status: 200, body: { id: userId } });
+
+    const { code } = await commands.setContact(userId, "email", { value: "hedy@new.example", verification: returnCode });
+    await commands.verify(userId, "email", code as string);
+    expect(await token("hedy@new.example")).toMatchObject({ status: 200, body: { id: userId } });
+    expect(await token("hedy@example.com")).toMatchObject({ status: 400, body: wrongCredentials });
   });
 
   it("during a change of a verified phone: the old number logs in and the new one not, until the new one is verified", async () => {

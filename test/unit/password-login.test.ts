@@ -8,14 +8,14 @@ import type { HumanUserState, UserState } from "../../src/domain/user-state.js";
 describe("login names", () => {
   const policy = { allowLandline: false };
 
-  it("brings every spelling of a phone number to E.164, landlines included, and counts failures under it", () => {
-    expect(parseLoginName("+41 79 123 45 67", policy)).toEqual({ key: "+41791234567", username: "+41 79 123 45 67", phone: "+41791234567" });
+  it("brings every spelling of a phone number to E.164, landlines included, counts failures under it, and never takes it as a username", () => {
+    expect(parseLoginName("+41 79 123 45 67", policy)).toEqual({ key: "+41791234567", phone: "+41791234567" });
     expect(parseLoginName("+41 44 234 56 78", policy).phone).toBe("+41442345678");
     expect(parseLoginName("079 123 45 67", { ...policy, defaultRegion: "CH" }).phone).toBe("+41791234567");
   });
 
-  it("lower-cases the domain of an email address, as the stored address", () => {
-    expect(parseLoginName("Ada@EXAMPLE.com", policy)).toEqual({ key: "Ada@example.com", username: "Ada@EXAMPLE.com", email: "Ada@example.com" });
+  it("lower-cases the domain of an email address, as the stored address, and never takes it as a username", () => {
+    expect(parseLoginName("Ada@EXAMPLE.com", policy)).toEqual({ key: "Ada@example.com", email: "Ada@example.com" });
   });
 
   it("takes anything else as a username, as typed", () => {

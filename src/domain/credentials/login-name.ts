@@ -1,4 +1,4 @@
-// What a person types as login name: a username, a phone number or an email address. Addresses are brought to the
+// What a person types as login name: a username, or a phone number or an email address. Addresses are brought to the
 // canonical form the users projection stores, so any spelling of a verified number or address finds it.
 import { DomainError } from "../errors.js";
 import { normalizeEmailAddress } from "../email-address.js";
@@ -7,7 +7,12 @@ import { type PhonePolicy, normalizePhoneNumber } from "../phone-number.js";
 export interface LoginName {
   /** What throttling counts failures under: one key for every spelling of one address, known to us or not. */
   key: string;
-  username: string;
+  /**
+   * Absent when the name is a phone number or an email address: those log in only as a verified address, never as
+   * a username. Otherwise a username that is an address (AddHumanUser's default is the email address) would log in
+   * before that address is verified, or after it was replaced.
+   */
+  username?: string;
   /** E.164, when the name is a phone number. */
   phone?: string;
   /** Canonical form, when the name is an email address. */
@@ -20,7 +25,7 @@ export function parseLoginName(input: string, phonePolicy: PhonePolicy): LoginNa
   const email = canonical(() => normalizeEmailAddress(input));
   return {
     key: email ?? phone ?? input,
-    username: input,
+    ...(phone === undefined && email === undefined ? { username: input } : {}),
     ...(phone === undefined ? {} : { phone }),
     ...(email === undefined ? {} : { email }),
   };
