@@ -16,6 +16,7 @@ import { nestedTypes } from "@bufbuild/protobuf/reflect";
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { createServerTransport } from "@zitadel/client/node";
+import { createClientTransport } from "@zitadel/client/web";
 import { createUserServiceClient } from "@zitadel/client/v2";
 import { ErrorDetailSchema as ZitadelErrorDetailSchema } from "@zitadel/proto/zitadel/message_pb.js";
 import { InternalPermissionService as ZitadelInternalPermissionService } from "@zitadel/proto/zitadel/internal_permission/v2beta/internal_permission_service_pb.js";
@@ -46,6 +47,11 @@ const clients: [string, () => ZitadelUserServiceClient][] = [
   [
     "@zitadel/client createServerTransport (gRPC) + createUserServiceClient",
     () => createUserServiceClient(createServerTransport(server.adminToken, { baseUrl: server.url })),
+  ],
+  // What ZITADEL's docs tell a browser app to write: gRPC-Web through fetch.
+  [
+    "@zitadel/client/web createClientTransport (gRPC-Web) + createUserServiceClient",
+    () => createUserServiceClient(createClientTransport(server.adminToken, { baseUrl: server.url })),
   ],
   [
     "@zitadel/proto UserService over connect-node Connect JSON",
