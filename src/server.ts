@@ -156,7 +156,7 @@ async function startOn(
     ),
     createServiceImplSpec<typeof InternalPermissionService>(
       InternalPermissionService,
-      createInternalPermissionServiceHandler({ members, users, clock }),
+      createInternalPermissionServiceHandler({ members, users, organizations, clock }),
     ),
   ];
   services.push(

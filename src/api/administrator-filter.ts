@@ -1,5 +1,6 @@
 // ListAdministrators' filters, evaluated in memory: a caller sees the administrators of a few organizations at most,
 // so there is no table scan to avoid, and and/or/not nest freely.
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Member } from "../domain/access/member.js";
 import { instanceResource } from "../domain/access/member.js";
 import { matchesText } from "../domain/text-match.js";
@@ -44,19 +45,27 @@ export function toAdministratorPredicate(filter: AdministratorSearchFilter): Adm
       return (view) => any.some((predicate) => predicate(view));
     }
     case "not": {
-      // protovalidate does not check filters nested in and/or/not: an empty one is refused here.
-      if (!kind.value.query) throw new Error("a not filter without its filter");
+      if (!kind.value.query) throw invalidFilter();
       const inner = toAdministratorPredicate(kind.value.query);
       return (view) => !inner(view);
     }
     default:
-      throw new Error("an administrator filter without a kind");
+      // protovalidate does not check filters nested in and/or/not: one without a kind is refused here.
+      throw invalidFilter();
   }
+}
+
+function invalidFilter(): ConnectError {
+  return new ConnectError("every filter in filters, and in and, or and not filters, must set one kind", Code.InvalidArgument);
 }
 
 /** The organization a resource names, "" for the instance; projects are refused as unsupported before this. */
 export function resourceOrganization(resource: { case: string | undefined; value?: unknown }): string {
   if (resource.case === "organizationId") return resource.value as string;
   if (resource.case === "instance") return instanceResource;
-  throw new Error(`administrators of a ${resource.case ?? "missing"} resource`);
+  // A ResourceFilter's oneof is not required by validation: one that names nothing is the caller's mistake.
+  if (resource.case === undefined) {
+    throw new ConnectError("a resource filter must name the instance or an organization", Code.InvalidArgument);
+  }
+  throw new Error(`administrators of a ${resource.case} resource`);
 }

@@ -7,7 +7,7 @@ import { type MemberStore, instanceResource } from "../domain/access/member.js";
 import { hasPermission, isInstanceOwner, organizationRoles } from "../domain/access/permissions.js";
 import type { Principal, Role } from "../domain/access/principal.js";
 import { errors } from "../domain/errors.js";
-import type { Clock, UserStore } from "../domain/ports.js";
+import type { Clock, OrganizationStore, UserStore } from "../domain/ports.js";
 import type { UserState } from "../domain/user-state.js";
 import { AdministratorFieldName } from "../gen/zitadel/internal_permission/v2beta/query_pb.js";
 import type {
@@ -21,6 +21,7 @@ import { toPage } from "./list-mapping.js";
 export interface InternalPermissionServiceDeps {
   members: MemberStore;
   users: Pick<UserStore, "load">;
+  organizations: Pick<OrganizationStore, "find">;
   clock: Clock;
 }
 
@@ -48,6 +49,10 @@ export function createInternalPermissionServiceHandler(
       const organizationId = resourceOf(req.resource);
       const roles = checkedRoles(req.roles, organizationId);
       authorizeAdministrators(ctx, organizationOrInstance(organizationId), roles);
+      // An IAM_OWNER is a member of every organization, even one that does not exist: nothing else checks it.
+      if (organizationId !== instanceResource && !(await deps.organizations.find(organizationId))) {
+        throw errors.organizationNotFound();
+      }
       await visibleUser(ctx, req.userId);
       const at = deps.clock.now();
       await deps.members.add({ userId: req.userId, organizationId, roles, createdAt: at, changedAt: at });

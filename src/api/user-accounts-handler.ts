@@ -73,7 +73,15 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
       };
       if (req.userType.case === "machine") {
         const { name, description } = req.userType.value;
-        const created = await commands.createMachineUser({ ...common, username: req.username ?? name, name, description: description ?? "" });
+        // As ZITADEL: a service account's username defaults to its user id, so two may share a name.
+        const userId = req.userId ?? deps.newId();
+        const created = await commands.createMachineUser({
+          ...common,
+          userId,
+          username: req.username ?? userId,
+          name,
+          description: description ?? "",
+        });
         return { id: created.userId, creationDate: timestampFromDate(created.details.changeDate) };
       }
       if (req.userType.case !== "human") throw new Error("validation admits CreateUser only with a user type");
@@ -132,6 +140,8 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
       await tokenOwner(ctx, req.userId);
       const now = deps.clock.now();
       const expiresAt = req.expirationDate ? timestampDate(req.expirationDate) : new Date(now.getTime() + deps.personalTokenTtlMs);
+      // A Timestamp beyond what a Date holds (past year 275760) would reach the store as NaN.
+      if (Number.isNaN(expiresAt.getTime())) throw new ConnectError("expiration_date is out of range", Code.InvalidArgument);
       if (expiresAt <= now) throw new ConnectError("expiration_date must be in the future", Code.InvalidArgument);
       const { token, tokenHash } = deps.issueToken();
       const tokenId = deps.newId();
