@@ -54,11 +54,11 @@ describe.each(allProtocols)("over %s", (protocol) => {
 
   it("refuses the tokens of a deactivated or locked user while it is so", async () => {
     const caller = await callers.addCaller();
-    await callers.changeStatus(caller.userId, "user.deactivated");
+    await callers.changeStatus(caller.userId, "deactivate");
     expectUnauthenticated(await getSelf(protocol, caller), protocol);
-    await callers.changeStatus(caller.userId, "user.reactivated");
+    await callers.changeStatus(caller.userId, "reactivate");
     expectOk(await getSelf(protocol, caller));
-    await callers.changeStatus(caller.userId, "user.locked");
+    await callers.changeStatus(caller.userId, "lock");
     expectUnauthenticated(await getSelf(protocol, caller), protocol);
   });
 });

@@ -35,8 +35,8 @@ describe.each(allProtocols)("over %s", (protocol) => {
   const as = (caller: { token: string }) => protocolClient(protocol, server.url, caller.token);
   let unique = 0;
   const mobile = () => `+4179${String(5_000_000 + unique++ + allProtocols.indexOf(protocol) * 1000).slice(-7)}`;
-  /** A person in the organization, as a caller with its own token. */
-  const target = () => callers.addCaller({ organizationId: organization });
+  /** A person in the organization, as a caller with its own (login) token. */
+  const target = () => callers.addCaller({ organizationId: organization, kind: "person" });
 
   it("answers a stranger exactly as it answers a user id that does not exist", async () => {
     const user = await target();
