@@ -143,6 +143,7 @@ async function startOn(
     userQuery: new SqliteUserQuery(database.db, storage),
     tokens,
     members,
+    users,
     issueToken: issueAccessToken,
     newId,
     clock,

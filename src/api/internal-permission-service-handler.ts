@@ -16,6 +16,7 @@ import type {
 } from "../gen/zitadel/internal_permission/v2beta/internal_permission_service_pb.js";
 import { type AdministratorView, resourceOrganization, toAdministratorPredicate } from "./administrator-filter.js";
 import { authorizeAdministrators, callerOf } from "./authorization.js";
+import { keepAnotherActiveInstanceOwner } from "./instance-owners.js";
 import { toPage } from "./list-mapping.js";
 
 export interface InternalPermissionServiceDeps {
@@ -37,11 +38,10 @@ export function createInternalPermissionServiceHandler(
     return user;
   };
 
-  /** Revoking or narrowing the instance's last IAM_OWNER would leave nobody able to grant it again. */
+  /** Revoking or narrowing an IAM_OWNER's role on the instance must leave another one who can act. */
   const keepAnInstanceOwner = async (userId: string, organizationId: string, roles: readonly Role[] = []) => {
     if (organizationId !== instanceResource || roles.includes("IAM_OWNER")) return;
-    const owners = (await deps.members.list([instanceResource])).filter((member) => member.roles.includes("IAM_OWNER"));
-    if (owners.every((owner) => owner.userId === userId)) throw errors.lastInstanceOwner();
+    await keepAnotherActiveInstanceOwner(deps, userId);
   };
 
   return {

@@ -7,7 +7,7 @@ import type { MemberStore } from "../domain/access/member.js";
 import type { AccessTokenRecord, AccessTokenStore, IssuedAccessToken } from "../domain/credentials/access-token.js";
 import { errors } from "../domain/errors.js";
 import type { IdGenerator } from "../domain/ids.js";
-import type { Clock } from "../domain/ports.js";
+import type { Clock, UserStore } from "../domain/ports.js";
 import type { UserCommands } from "../domain/user-commands.js";
 import type { UserFilter, UserQueryStore } from "../domain/users/user-query.js";
 import type { PersonalAccessTokensSearchFilter } from "../gen/zitadel/user/v2/pat_pb.js";
@@ -17,13 +17,15 @@ import type { UserService } from "../gen/zitadel/user/v2/user_service_pb.js";
 import { authorizeInOrganization, authorizeListing, authorizeOnUser, authorizeServiceAccountTokens } from "./authorization.js";
 import { matchesTimestampFilter, toListDetails, toPage, toTextMatch } from "./list-mapping.js";
 import { toDetails, toNewContact, toNewPassword, toProfile, toUser } from "./proto-mapping.js";
+import { keepAnotherActiveInstanceOwner } from "./instance-owners.js";
 import { authorizedUser } from "./target-user.js";
 
 export interface UserAccountsDeps {
   commands: UserCommands;
   userQuery: UserQueryStore;
   tokens: AccessTokenStore;
-  members: Pick<MemberStore, "grantsOf">;
+  members: Pick<MemberStore, "grantsOf" | "list">;
+  users: Pick<UserStore, "load">;
   issueToken(): IssuedAccessToken;
   newId: IdGenerator;
   clock: Clock;
@@ -57,10 +59,12 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
     return state;
   };
 
+  /** `disables`: the change stops the user from acting (deactivate, lock), which the last IAM_OWNER may not. */
   const statusChange =
-    (change: (userId: string) => Promise<Parameters<typeof toDetails>[0]>) =>
+    (change: (userId: string) => Promise<Parameters<typeof toDetails>[0]>, disables: boolean) =>
     async (req: { userId: string }, ctx: Parameters<AccountMethods["lockUser"]>[1]) => {
       await authorizedUser(commands, ctx, req.userId);
+      if (disables) await keepAnotherActiveInstanceOwner(deps, req.userId);
       return { details: toDetails(await change(req.userId)) };
     };
 
@@ -115,10 +119,10 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
       return { details: toListDetails(page.total, deps.clock.now()), sortingColumn: req.sortingColumn, result: page.users.map(toUser) };
     },
 
-    deactivateUser: statusChange((userId) => commands.deactivate(userId)),
-    reactivateUser: statusChange((userId) => commands.reactivate(userId)),
-    lockUser: statusChange((userId) => commands.lock(userId)),
-    unlockUser: statusChange((userId) => commands.unlock(userId)),
+    deactivateUser: statusChange((userId) => commands.deactivate(userId), true),
+    reactivateUser: statusChange((userId) => commands.reactivate(userId), false),
+    lockUser: statusChange((userId) => commands.lock(userId), true),
+    unlockUser: statusChange((userId) => commands.unlock(userId), false),
 
     async setPassword(req, ctx) {
       const currentPassword = req.verification.case === "currentPassword" ? req.verification.value : undefined;

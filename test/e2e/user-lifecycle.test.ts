@@ -162,3 +162,34 @@ describe("contact changes for a disabled user", () => {
     expect(verify).toMatchObject({ status: 400, reason: "USER_DISABLED" });
   });
 });
+
+describe("the instance keeps an IAM_OWNER who can act", () => {
+  it("the only active IAM_OWNER cannot deactivate or lock itself; an owner that is disabled does not count", async () => {
+    const admin = api(server.url, server.adminToken, "grpc");
+    const { userId: adminUserId } = (await admin.users.listUsers({ queries: [{ query: { case: "userNameQuery", value: { userName: "admin" } } }] })).result[0]!;
+    const lastOwner = { code: 9, reason: "LAST_INSTANCE_OWNER" };
+    expect(await failure(admin.users.deactivateUser({ userId: adminUserId }))).toMatchObject(lastOwner);
+    expect(await failure(admin.users.lockUser({ userId: adminUserId }))).toMatchObject(lastOwner);
+    expect(await stateOf(adminUserId)).toBe(UserState.ACTIVE);
+
+    // A second owner that is deactivated cannot act, so the first is still the last one who can.
+    const second = await setup.member("", ["IAM_OWNER"]);
+    await admin.users.deactivateUser({ userId: second.userId });
+    expect(await failure(admin.users.lockUser({ userId: adminUserId }))).toMatchObject(lastOwner);
+    expect(await failure(admin.admins.deleteAdministrator({ userId: adminUserId, resource: { resource: { case: "instance", value: true } } }))).toMatchObject(
+      lastOwner,
+    );
+
+    // Once the second can act again, the first may be locked, by itself or by the second, and unlocked again.
+    await admin.users.reactivateUser({ userId: second.userId });
+    await api(server.url, second.token, "connect").users.lockUser({ userId: adminUserId });
+    // The locked admin's own token no longer works: the second owner reads it.
+    const byAdmin = await failure(admin.users.getUserByID({ userId: adminUserId }));
+    expect(byAdmin).toMatchObject({ code: 16 });
+    const locked = await api(server.url, second.token, "grpc").users.getUserByID({ userId: adminUserId });
+    expect(locked.user?.state).toBe(UserState.LOCKED);
+    expect(await failure(api(server.url, second.token, "grpc-web").users.deactivateUser({ userId: second.userId }))).toMatchObject(lastOwner);
+    await api(server.url, second.token, "grpc").users.unlockUser({ userId: adminUserId });
+    expect(await stateOf(adminUserId)).toBe(UserState.ACTIVE);
+  });
+});
