@@ -10,12 +10,12 @@ import { createInternalPermissionServiceHandler } from "./api/internal-permissio
 import { createOrganizationServiceHandler } from "./api/organization-service-handler.js";
 import { createUserServiceHandler } from "./api/user-service-handler.js";
 import { bootstrapInstance } from "./bootstrap/bootstrap-instance.js";
-import { writeOwnerOnlyFile } from "./bootstrap/owner-only-file.js";
 import type { Config } from "./config.js";
 import { hashAccessToken, issueAccessToken } from "./crypto/access-token-secret.js";
 import { createCodeHasher } from "./crypto/code-hmac.js";
 import { loadKeyringFile } from "./crypto/keyring-file.js";
 import { checkKeyring } from "./crypto/keyring-guard.js";
+import { writeOwnerOnlyFile } from "./crypto/owner-only-file.js";
 import type { Keyring } from "./crypto/keyring.js";
 import { createMessageSealer } from "./crypto/message-sealer.js";
 import { createPasswordHasher } from "./crypto/password-hasher.js";

@@ -3,10 +3,11 @@
 // starting together on a fresh directory agree on one key. A keyring is never generated next to a database that
 // already holds data: that data was made with the lost keyring, which the operator must restore.
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { StartupError } from "../startup-error.js";
 import { type Keyring, masterKeyBytes, parseKeyList } from "./keyring.js";
+import { temporaryNameFor, writeNewOwnerOnlyFile } from "./owner-only-file.js";
 
 interface KeyringFile {
   current: string;
@@ -62,10 +63,10 @@ function readKeyringFile(path: string): Keyring | undefined {
 
 function writeNewKeyringFile(path: string): void {
   const fresh: KeyringFile = { current: "1", keys: { "1": randomBytes(masterKeyBytes).toString("base64") } };
-  const temporary = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  const temporary = temporaryNameFor(path);
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeDurably(temporary, `${JSON.stringify(fresh, null, 2)}\n`);
+    writeNewOwnerOnlyFile(temporary, `${JSON.stringify(fresh, null, 2)}\n`);
     try {
       // link fails if the file exists, so of two processes starting together only the first one's key is used.
       linkSync(temporary, path);
@@ -81,15 +82,5 @@ function writeNewKeyringFile(path: string): void {
     );
   } finally {
     rmSync(temporary, { force: true });
-  }
-}
-
-function writeDurably(path: string, content: string): void {
-  const fd = openSync(path, "wx", 0o600);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
