@@ -7,8 +7,11 @@ import {
   instanceAccessError,
   organizationAccessError,
   serviceAccountTokenAccessError,
+  takeoverError,
   userAccessError,
 } from "../domain/access/access-decisions.js";
+import type { Grants } from "../domain/access/member.js";
+import { isInstanceOwner } from "../domain/access/permissions.js";
 import type { Principal, Role } from "../domain/access/principal.js";
 import { type DomainError, errors } from "../domain/errors.js";
 import { type AccessRule, type RequestFacts, accessRuleOf, selfSuffices } from "./access-rules.js";
@@ -38,11 +41,20 @@ export function authorizeInOrganization(ctx: HandlerContext, organizationId: str
 }
 
 /** For rules on: "service-account-tokens". */
-export function authorizeServiceAccountTokens(ctx: HandlerContext, target: TargetUser, targetIsInstanceOwner: boolean): Principal {
+export function authorizeServiceAccountTokens(ctx: HandlerContext, target: TargetUser, targetGrants: Grants): Principal {
   ruleOf(ctx, "service-account-tokens");
   const principal = callerOf(ctx);
-  throwIf(serviceAccountTokenAccessError(principal, target, targetIsInstanceOwner));
+  throwIf(serviceAccountTokenAccessError(principal, target, targetGrants));
   return principal;
+}
+
+/** For rules on: "user" that change the user: whether the caller changes someone else, who must not outrank it. */
+export function changesAnotherUser(ctx: HandlerContext, principal: Principal, targetUserId: string): boolean {
+  return ruleOf(ctx, "user").permission === "user.write" && principal.userId !== targetUserId && !isInstanceOwner(principal);
+}
+
+export function authorizeChangeOfAnotherUser(principal: Principal, targetGrants: Grants): void {
+  throwIf(takeoverError(principal, targetGrants));
 }
 
 /** For rules on: "instance" (AddOrganization). */

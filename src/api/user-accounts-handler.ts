@@ -14,7 +14,7 @@ import type { PersonalAccessTokensSearchFilter } from "../gen/zitadel/user/v2/pa
 import { type SearchQuery, Type, UserFieldName } from "../gen/zitadel/user/v2/query_pb.js";
 import { UserState as WireUserState } from "../gen/zitadel/user/v2/user_pb.js";
 import type { UserService } from "../gen/zitadel/user/v2/user_service_pb.js";
-import { authorizeInOrganization, authorizeListing, authorizeOnUser, authorizeServiceAccountTokens } from "./authorization.js";
+import { authorizeInOrganization, authorizeListing, authorizeServiceAccountTokens, callerOf } from "./authorization.js";
 import { matchesTimestampFilter, toListDetails, toPage, toTextMatch } from "./list-mapping.js";
 import { toDetails, toNewContact, toNewPassword, toProfile, toUser } from "./proto-mapping.js";
 import { keepAnotherActiveInstanceOwner } from "./instance-owners.js";
@@ -53,8 +53,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
   /** A service account whose tokens the caller may manage; anyone else's are refused as its rule says. */
   const tokenOwner = async (ctx: Parameters<AccountMethods["addPersonalAccessToken"]>[1], userId: string) => {
     const state = await commands.getUser(userId);
-    const grants = await deps.members.grantsOf(userId);
-    authorizeServiceAccountTokens(ctx, { userId, organizationId: state.resourceOwner }, grants.instanceRoles.includes("IAM_OWNER"));
+    authorizeServiceAccountTokens(ctx, { userId, organizationId: state.resourceOwner }, await deps.members.grantsOf(userId));
     if (state.kind !== "machine") throw errors.userNotMachine();
     return state;
   };
@@ -63,7 +62,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
   const statusChange =
     (change: (userId: string) => Promise<Parameters<typeof toDetails>[0]>, disables: boolean) =>
     async (req: { userId: string }, ctx: Parameters<AccountMethods["lockUser"]>[1]) => {
-      await authorizedUser(commands, ctx, req.userId);
+      await authorizedUser(deps, ctx, req.userId);
       if (disables) await keepAnotherActiveInstanceOwner(deps, req.userId);
       return { details: toDetails(await change(req.userId)) };
     };
@@ -126,10 +125,8 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
 
     async setPassword(req, ctx) {
       const currentPassword = req.verification.case === "currentPassword" ? req.verification.value : undefined;
-      const state = await commands.getUser(req.userId);
-      const caller = authorizeOnUser(ctx, { userId: req.userId, organizationId: state.resourceOwner }, {
-        currentPasswordGiven: currentPassword !== undefined,
-      });
+      await authorizedUser(deps, ctx, req.userId, { currentPasswordGiven: currentPassword !== undefined });
+      const caller = callerOf(ctx);
       const newPassword = toNewPassword({ case: "password", value: req.newPassword });
       if (!newPassword) throw new Error("validation admits SetPassword only with a new password");
       const details = await commands.setPassword(req.userId, newPassword, {

@@ -30,7 +30,7 @@ export interface UserServiceDeps extends UserAccountsDeps {
 export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typeof UserService> {
   const { commands, defaultOrganization } = deps;
   const authorizedUser = (ctx: HandlerContext, userId: string, facts?: RequestFacts) =>
-    authorizedUserOf(commands, ctx, userId, facts);
+    authorizedUserOf(deps, ctx, userId, facts);
 
   const newCode =
     (channel: Channel) =>

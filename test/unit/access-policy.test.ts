@@ -8,6 +8,7 @@ import {
   organizationAccessError,
   organizationsWith,
   serviceAccountTokenAccessError,
+  takeoverError,
   userAccessError,
 } from "../../src/domain/access/access-decisions.js";
 import { grantsFrom } from "../../src/domain/access/member.js";
@@ -94,11 +95,19 @@ describe("organizations, listings, tokens and administrators", () => {
     expect(mayReadUser(principal({}, "target"), target)).toBe(true);
   });
 
-  it("lets only an IAM_OWNER make tokens for an IAM_OWNER, or grant IAM_OWNER", () => {
-    expect(serviceAccountTokenAccessError(owner, target, false)).toBeUndefined();
-    expect(serviceAccountTokenAccessError(owner, target, true)).toEqual(errors.permissionDenied("user.credential.write"));
-    expect(serviceAccountTokenAccessError(manager, target, false)).toEqual(errors.permissionDenied("user.credential.write"));
-    expect(serviceAccountTokenAccessError(iamOwner, target, true)).toBeUndefined();
+  it("lets a caller make tokens only for service accounts whose every role it could grant; IAM_OWNER alone grants IAM_OWNER", () => {
+    const none = { instanceRoles: [], organizationRoles: new Map() };
+    const instanceOwner = { instanceRoles: ["IAM_OWNER" as const], organizationRoles: new Map() };
+    const ownerElsewhere = { instanceRoles: [], organizationRoles: new Map([["other", ["ORG_OWNER" as const]]]) };
+    const viewerHere = { instanceRoles: [], organizationRoles: new Map([["org", ["ORG_USER_VIEWER" as const]]]) };
+    expect(serviceAccountTokenAccessError(owner, target, none)).toBeUndefined();
+    expect(serviceAccountTokenAccessError(owner, target, viewerHere)).toBeUndefined();
+    expect(serviceAccountTokenAccessError(owner, target, instanceOwner)).toEqual(errors.permissionDenied("member.write"));
+    expect(serviceAccountTokenAccessError(owner, target, ownerElsewhere)).toEqual(errors.permissionDenied("member.write"));
+    expect(serviceAccountTokenAccessError(manager, target, none)).toEqual(errors.permissionDenied("user.credential.write"));
+    expect(serviceAccountTokenAccessError(iamOwner, target, instanceOwner)).toBeUndefined();
+    expect(takeoverError(manager, viewerHere)).toEqual(errors.permissionDenied("member.write"));
+    expect(takeoverError(manager, none)).toBeUndefined();
     expect(administratorAccessError(owner, "org", "member.write", ["ORG_USER_VIEWER"])).toBeUndefined();
     expect(administratorAccessError(owner, "org", "member.write", ["IAM_OWNER"])).toEqual(errors.permissionDenied("member.write"));
     expect(administratorAccessError(owner, undefined, "member.read")).toEqual(errors.permissionDenied("member.read"));

@@ -2,6 +2,7 @@
 // thing exists, the answer is the very error a missing one gets, so refusals reveal nothing about other tenants.
 import { type DomainError, errors } from "../errors.js";
 import { type Permission, hasPermission, isInstanceOwner, isMember } from "./permissions.js";
+import type { Grants } from "./member.js";
 import type { Principal, Role } from "./principal.js";
 
 export interface TargetUser {
@@ -74,12 +75,24 @@ export function administratorAccessError(
 }
 
 /** A token for a user who holds IAM_OWNER would hand out the whole instance: only an IAM_OWNER may make one. */
+/** A token for a service account acts with all its roles: the rule's permission, and no takeover (below). */
 export function serviceAccountTokenAccessError(
   principal: Principal,
   target: TargetUser,
-  targetIsInstanceOwner: boolean,
+  targetGrants: Grants,
 ): DomainError | undefined {
-  const error = userAccessError(principal, target, "user.credential.write", false);
-  if (error || !targetIsInstanceOwner || isInstanceOwner(principal)) return error;
-  return errors.permissionDenied("user.credential.write");
+  return userAccessError(principal, target, "user.credential.write", false) ?? takeoverError(principal, targetGrants);
+}
+
+/**
+ * Changing another user's password, status, tokens or contacts hands its roles to whoever does it: allowed only to
+ * a caller who could grant every one of those roles itself (IAM_OWNER for instance roles, member.write where the
+ * user holds organization roles). Otherwise a manager could reset an IAM_OWNER's password and log in as it.
+ */
+export function takeoverError(principal: Principal, targetGrants: Grants): DomainError | undefined {
+  if (targetGrants.instanceRoles.length > 0 && !isInstanceOwner(principal)) return errors.permissionDenied("member.write");
+  for (const organizationId of targetGrants.organizationRoles.keys()) {
+    if (!hasPermission(principal, "member.write", organizationId)) return errors.permissionDenied("member.write");
+  }
+  return undefined;
 }

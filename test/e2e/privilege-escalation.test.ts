@@ -1,0 +1,97 @@
+// Changing another user hands its roles to whoever does it: its password (log in as it), its status (shut it out),
+// its tokens (act as it). So a caller may change another user only if it could grant every role that user holds.
+// Each attack here worked before: a manager reset an IAM_OWNER's password and created organizations with it, and an
+// ORG_OWNER minted a token for a service account that owned another organization.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, failure, fixtures, passwordLogin, rpcProtocols, unique } from "../helpers/api-session.js";
+import { type TestServer, startTestServer } from "../helpers/test-server.js";
+
+let server: TestServer;
+let setup: ReturnType<typeof fixtures>;
+let organization: string;
+let elsewhere: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  setup = fixtures(server.url, server.adminToken);
+  organization = await setup.organization();
+  elsewhere = await setup.organization();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const memberWriteDenied = { code: 7, reason: "PERMISSION_DENIED" };
+
+/** A person of `organization` holding `roles` on `resource` ("" for the instance), with a password. */
+async function privilegedPerson(resource: string, roles: string[]) {
+  const password = "a long enough password";
+  const username = unique("boss");
+  const userId = await setup.person(organization, { username, password });
+  await setup.admin.admins.createAdministrator({
+    userId,
+    resource: { resource: resource === "" ? { case: "instance", value: true } : { case: "organizationId", value: resource } },
+    roles,
+  });
+  return { userId, username, password };
+}
+
+describe("a manager cannot take over users who hold roles it cannot grant", () => {
+  it.each(rpcProtocols)("over %s: not an IAM_OWNER's password, status or contacts", async (protocol) => {
+    const boss = await privilegedPerson("", ["IAM_OWNER"]);
+    const manager = await setup.member(organization, ["ORG_USER_MANAGER"]);
+    const { users } = api(server.url, manager.token, protocol);
+
+    expect(await failure(users.setPassword({ userId: boss.userId, newPassword: { password: "taken over, at last" } }))).toMatchObject(
+      memberWriteDenied,
+    );
+    expect(await failure(users.lockUser({ userId: boss.userId }))).toMatchObject(memberWriteDenied);
+    expect(await failure(users.deactivateUser({ userId: boss.userId }))).toMatchObject(memberWriteDenied);
+    expect(
+      await failure(users.setEmail({ userId: boss.userId, email: "attacker@example.com", verification: { case: "isVerified", value: true } })),
+    ).toMatchObject(memberWriteDenied);
+    // The boss's own password still logs in; the manager's does not.
+    expect((await passwordLogin(server.url, boss.username, boss.password)).status).toBe(200);
+    expect((await passwordLogin(server.url, boss.username, "taken over, at last")).status).toBe(400);
+    // Reading stays allowed: user.read is not a takeover.
+    expect((await users.getUserByID({ userId: boss.userId })).user?.userId).toBe(boss.userId);
+  });
+
+  it("nor one who owns another organization; an ORG_OWNER of both may", async () => {
+    const otherOwner = await privilegedPerson(elsewhere, ["ORG_OWNER"]);
+    const manager = await setup.member(organization, ["ORG_USER_MANAGER"]);
+    expect(await failure(api(server.url, manager.token, "grpc").users.lockUser({ userId: otherOwner.userId }))).toMatchObject(memberWriteDenied);
+
+    const ownerOfBoth = await setup.member(organization, ["ORG_OWNER"]);
+    await setup.admin.admins.createAdministrator({
+      userId: ownerOfBoth.userId,
+      resource: { resource: { case: "organizationId", value: elsewhere } },
+      roles: ["ORG_OWNER"],
+    });
+    await api(server.url, ownerOfBoth.token, "grpc").users.lockUser({ userId: otherOwner.userId });
+  });
+
+  it("a user without roles stays the manager's to manage", async () => {
+    const plain = await setup.person(organization, { password: "a long enough password" });
+    const manager = await setup.member(organization, ["ORG_USER_MANAGER"]);
+    const { users } = api(server.url, manager.token, "connect");
+    await users.setPassword({ userId: plain, newPassword: { password: "reset by the manager" } });
+    await users.lockUser({ userId: plain });
+    await users.unlockUser({ userId: plain });
+  });
+});
+
+describe("an ORG_OWNER mints tokens only for service accounts whose every role it could grant", () => {
+  it.each(rpcProtocols)("over %s: not for one that owns another organization", async (protocol) => {
+    const owner = await setup.member(organization, ["ORG_OWNER"]);
+    const ownsElsewhere = await setup.member(elsewhere, ["ORG_OWNER"], organization);
+    const { users } = api(server.url, owner.token, protocol);
+    expect(await failure(users.addPersonalAccessToken({ userId: ownsElsewhere.userId }))).toMatchObject(memberWriteDenied);
+    expect(await failure(users.removePersonalAccessToken({ userId: ownsElsewhere.userId, tokenId: ownsElsewhere.tokenId }))).toMatchObject(
+      memberWriteDenied,
+    );
+    // A service account with roles only where the owner may grant them is the owner's to equip.
+    const viewer = await setup.member(organization, ["ORG_USER_VIEWER"]);
+    expect((await users.addPersonalAccessToken({ userId: viewer.userId })).token).toMatch(/^[\w-]{43}$/);
+  });
+});
