@@ -1,9 +1,23 @@
 // What every v2 list call shares: ListQuery's page, TextQueryMethod, and ListDetails in the answer.
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { type Timestamp, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { TextMatch } from "../domain/text-match.js";
 import { type TextFilterMethod, TimestampFilterMethod } from "../gen/zitadel/filter/v2beta/filter_pb.js";
 import { type ListDetails, ListDetailsSchema, type ListQuery, TextQueryMethod } from "../gen/zitadel/object/v2/object_pb.js";
+
+/**
+ * The most filters one list call may carry, nested ones included: each becomes a term of one SQL expression, and
+ * SQLite refuses expressions past a depth of 1000.
+ */
+const maxFilters = 100;
+
+/** Throws InvalidArgument past maxFilters. */
+export function checkFilterCount(count: number): void {
+  if (count > maxFilters) {
+    throw new ConnectError(`at most ${maxFilters} queries, nested ones included; got ${count}`, Code.InvalidArgument);
+  }
+}
 
 /** ZITADEL's default page, and the most one call may ask for. */
 const defaultLimit = 100;

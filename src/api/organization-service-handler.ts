@@ -8,7 +8,7 @@ import { OrganizationState } from "../gen/zitadel/org/v2/org_pb.js";
 import type { OrganizationService } from "../gen/zitadel/org/v2/org_service_pb.js";
 import { OrganizationFieldName, type SearchQuery } from "../gen/zitadel/org/v2/query_pb.js";
 import { authorizeListing, authorizeOnInstance } from "./authorization.js";
-import { toListDetails, toPage, toTextMatch } from "./list-mapping.js";
+import { checkFilterCount, toListDetails, toPage, toTextMatch } from "./list-mapping.js";
 import { toDetails } from "./proto-mapping.js";
 
 export interface OrganizationServiceDeps {
@@ -33,6 +33,7 @@ export function createOrganizationServiceHandler(deps: OrganizationServiceDeps):
 
     async listOrganizations(req, ctx) {
       const caller = authorizeListing(ctx);
+      checkFilterCount(req.queries.length);
       const page = await deps.organizations.list({
         ...toPage(req.query),
         filters: req.queries.map(toFilter),

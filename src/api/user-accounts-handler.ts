@@ -15,7 +15,7 @@ import { type SearchQuery, Type, UserFieldName } from "../gen/zitadel/user/v2/qu
 import { UserState as WireUserState } from "../gen/zitadel/user/v2/user_pb.js";
 import type { UserService } from "../gen/zitadel/user/v2/user_service_pb.js";
 import { authorizeInOrganization, authorizeListing, authorizeServiceAccountTokens, callerOf } from "./authorization.js";
-import { matchesTimestampFilter, toListDetails, toPage, toTextMatch } from "./list-mapping.js";
+import { checkFilterCount, matchesTimestampFilter, toListDetails, toPage, toTextMatch } from "./list-mapping.js";
 import { toDetails, toNewContact, toNewPassword, toProfile, toUser } from "./proto-mapping.js";
 import { keepAnotherActiveInstanceOwner } from "./instance-owners.js";
 import { authorizedUser } from "./target-user.js";
@@ -108,6 +108,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
 
     async listUsers(req, ctx) {
       const caller = authorizeListing(ctx);
+      checkFilterCount(req.queries.reduce((count, query) => count + queryCount(query), 0));
       const readable = organizationsWith(caller, "user.read");
       const page = await deps.userQuery.list({
         ...toPage(req.query),
@@ -221,6 +222,20 @@ function toUserFilter(query: SearchQuery): UserFilter {
       return { kind: "not", filter: toUserFilter(kind.value.query) };
     default:
       throw invalidQuery();
+  }
+}
+
+/** A query and every query nested in it. */
+function queryCount(query: SearchQuery): number {
+  const { query: kind } = query;
+  switch (kind.case) {
+    case "orQuery":
+    case "andQuery":
+      return 1 + kind.value.queries.reduce((count, nested) => count + queryCount(nested), 0);
+    case "notQuery":
+      return 1 + (kind.value.query ? queryCount(kind.value.query) : 0);
+    default:
+      return 1;
   }
 }
 

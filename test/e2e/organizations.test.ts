@@ -217,3 +217,13 @@ describe("ListOrganizations", () => {
     expect(details?.totalResult).toBe(0n);
   });
 });
+
+describe("bounded queries", () => {
+  it.each(rpcProtocols)("over %s: more than 100 queries are InvalidArgument, not a 500", async (protocol) => {
+    const { orgs } = api(server.url, server.adminToken, protocol);
+    const byName = (name: string) => ({ query: { case: "nameQuery" as const, value: { name, method: TextQueryMethod.EQUALS } } });
+    const queries = Array.from({ length: 1_100 }, (_, index) => byName(`nothing-${index}`));
+    expect(await failure(orgs.listOrganizations({ queries }))).toMatchObject({ code: 3 });
+    expect((await orgs.listOrganizations({ queries: queries.slice(0, 100) })).result).toEqual([]);
+  });
+});

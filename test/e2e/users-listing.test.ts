@@ -243,3 +243,17 @@ describe("ListUsers: paging and sorting", () => {
     expect(answer.body.result.map((user: { username: string }) => user.username)).toEqual(["list-bert", "list-carl"]);
   });
 });
+
+describe("bounded queries", () => {
+  // Each query is a term of one SQL expression: 1,100 of them used to answer 500 (SQLite's expression depth).
+  it.each(rpcProtocols)("over %s: more than 100 queries, nested ones included, are InvalidArgument; 100 are fine", async (protocol) => {
+    const { users } = api(server.url, server.adminToken, protocol);
+    const byName = (userName: string) => ({ query: { case: "userNameQuery" as const, value: { userName, method: TextQueryMethod.EQUALS } } });
+    const names = (count: number) => Array.from({ length: count }, (_, index) => byName(`nobody-${index}`));
+    expect(await failure(users.listUsers({ queries: names(1_100) }))).toMatchObject({ code: 3 });
+    expect(await failure(users.listUsers({ queries: [{ query: { case: "orQuery", value: { queries: names(1_200) } } }] }))).toMatchObject({
+      code: 3,
+    });
+    expect((await users.listUsers({ queries: [{ query: { case: "orQuery", value: { queries: names(99) } } }] })).result).toEqual([]);
+  });
+});
