@@ -32,11 +32,16 @@ export function authorizeOnUser(ctx: HandlerContext, target: TargetUser, facts: 
   return principal;
 }
 
-/** For rules on: "organization" (AddHumanUser, CreateUser): the organization the user is created in. */
-export function authorizeInOrganization(ctx: HandlerContext, organizationId: string): Principal {
+/**
+ * For rules on: "organization" (AddHumanUser, CreateUser): the organization the user is created in. Only an
+ * IAM_OWNER, who sees every organization anyway, may choose the new user's id: for anyone else, "already exists"
+ * would tell which ids exist in organizations it cannot see.
+ */
+export function authorizeInOrganization(ctx: HandlerContext, organizationId: string, chosenUserId?: string): Principal {
   const rule = ruleOf(ctx, "organization");
   const principal = callerOf(ctx);
   throwIf(organizationAccessError(principal, organizationId, rule.permission));
+  if (chosenUserId !== undefined && !isInstanceOwner(principal)) throw errors.userIdChoiceDenied();
   return principal;
 }
 

@@ -69,7 +69,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
 
   return {
     async createUser(req, ctx) {
-      authorizeInOrganization(ctx, req.organizationId);
+      authorizeInOrganization(ctx, req.organizationId, req.userId);
       const common = {
         ...(req.userId === undefined ? {} : { userId: req.userId }),
         organizationId: req.organizationId,

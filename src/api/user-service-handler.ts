@@ -44,7 +44,7 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
 
     async addHumanUser(req, ctx) {
       const orgId = req.organization?.org.case === "orgId" ? req.organization.org.value : undefined;
-      authorizeInOrganization(ctx, orgId ?? (await defaultOrganization()).id);
+      authorizeInOrganization(ctx, orgId ?? (await defaultOrganization()).id, req.userId);
       // Validation guarantees a profile; ZITADEL treats an empty phone as no phone.
       const profile = req.profile ? toProfile(req.profile) : { givenName: "", familyName: "" };
       const password = toNewPassword(req.passwordType);

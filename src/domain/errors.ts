@@ -95,6 +95,13 @@ export const errors = {
     new DomainError("NotFound", "COMMAND-wo1ek", "Administrator not found", "ADMINISTRATOR_NOT_FOUND"),
   administratorExists: () =>
     new DomainError("AlreadyExists", "COMMAND-Di8rs", "Administrator already exists", "ADMINISTRATOR_ALREADY_EXISTS"),
+  userIdChoiceDenied: () =>
+    new DomainError(
+      "PermissionDenied",
+      "AUTHZ-u1dCh",
+      "Only an IAM_OWNER may choose a user's id; leave user_id empty for a generated one",
+      "USER_ID_CHOICE_DENIED",
+    ),
   lastInstanceOwner: () =>
     new DomainError(
       "FailedPrecondition",

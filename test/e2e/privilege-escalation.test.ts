@@ -95,3 +95,26 @@ describe("an ORG_OWNER mints tokens only for service accounts whose every role i
     expect((await users.addPersonalAccessToken({ userId: viewer.userId })).token).toMatch(/^[\w-]{43}$/);
   });
 });
+
+describe("nobody learns which user ids exist in organizations it cannot see", () => {
+  // Before: choosing the id of a user of another organization answered USER_ALREADY_EXISTS, a free id succeeded.
+  it.each(rpcProtocols)("over %s: only an IAM_OWNER chooses a new user's id", async (protocol) => {
+    const foreign = await setup.person(elsewhere);
+    const manager = await setup.member(organization, ["ORG_USER_MANAGER"]);
+    const { users } = api(server.url, manager.token, protocol);
+    const choiceDenied = { code: 7, reason: "USER_ID_CHOICE_DENIED" };
+    const human = (userId: string) => ({
+      userId,
+      organization: { org: { case: "orgId" as const, value: organization } },
+      profile: { givenName: "Eve", familyName: "Prober" },
+      email: { email: `${unique("eve")}@example.com` },
+    });
+    expect(await failure(users.addHumanUser(human(foreign)))).toMatchObject(choiceDenied);
+    expect(await failure(users.addHumanUser(human(unique("free-id"))))).toMatchObject(choiceDenied);
+    const machine = (userId: string) => ({ organizationId: organization, userId, userType: { case: "machine" as const, value: { name: "Probe" } } });
+    expect(await failure(users.createUser(machine(foreign)))).toMatchObject(choiceDenied);
+    expect(await failure(users.createUser(machine(unique("free-id"))))).toMatchObject(choiceDenied);
+    // Without a chosen id the manager creates users as before.
+    expect((await users.createUser({ organizationId: organization, userType: { case: "machine", value: { name: "Fine" } } })).id).toMatch(/^\d+$/);
+  });
+});
