@@ -137,6 +137,7 @@ async function startOn(
   const authenticator = createBearerAuthenticator({ tokens, users, members, clock, hashToken: hashAccessToken });
 
   let closing = false;
+  const logins = new SqliteLoginStore(database.db, storage);
   const userService = createUserServiceHandler({
     commands,
     defaultOrganization: () => organizations.defaultOrganization(),
@@ -144,6 +145,7 @@ async function startOn(
     tokens,
     members,
     users,
+    logins,
     issueToken: issueAccessToken,
     newId,
     clock,
@@ -209,7 +211,7 @@ async function startOn(
   const authenticated = withAuthentication(authenticator, logger, rpc);
   const tokenEndpoint = createTokenEndpoint({
     login: new PasswordLogin({
-      logins: new SqliteLoginStore(database.db, storage),
+      logins,
       passwords,
       tokens,
       issueToken: issueAccessToken,

@@ -5,6 +5,8 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { organizationsWith } from "../domain/access/access-decisions.js";
 import type { MemberStore } from "../domain/access/member.js";
 import type { AccessTokenRecord, AccessTokenStore, IssuedAccessToken } from "../domain/credentials/access-token.js";
+import { loginRetryAfterMs } from "../domain/credentials/login-throttle.js";
+import type { LoginStore } from "../domain/credentials/password-login.js";
 import { errors } from "../domain/errors.js";
 import type { IdGenerator } from "../domain/ids.js";
 import type { Clock, UserStore } from "../domain/ports.js";
@@ -26,6 +28,8 @@ export interface UserAccountsDeps {
   tokens: AccessTokenStore;
   members: Pick<MemberStore, "grantsOf" | "list">;
   users: Pick<UserStore, "load">;
+  /** The login throttle, which checks of a current password share. */
+  logins: Pick<LoginStore, "admitAttempt" | "clearFailures">;
   issueToken(): IssuedAccessToken;
   newId: IdGenerator;
   clock: Clock;
@@ -126,15 +130,22 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
 
     async setPassword(req, ctx) {
       const currentPassword = req.verification.case === "currentPassword" ? req.verification.value : undefined;
-      await authorizedUser(deps, ctx, req.userId, { currentPasswordGiven: currentPassword !== undefined });
+      const user = await authorizedUser(deps, ctx, req.userId, { currentPasswordGiven: currentPassword !== undefined });
       const caller = callerOf(ctx);
       const newPassword = toNewPassword({ case: "password", value: req.newPassword });
       if (!newPassword) throw new Error("validation admits SetPassword only with a new password");
+      // A current password is a guess like a login's: it counts against the same throttle as the username's logins,
+      // so a stolen login token cannot be turned into the password by trying.
+      if (currentPassword !== undefined) {
+        const waitMs = await deps.logins.admitAttempt(user.username, deps.clock.now(), loginRetryAfterMs);
+        if (waitMs > 0) throw errors.passwordChecksThrottled(Math.ceil(waitMs / 1000));
+      }
       const details = await commands.setPassword(req.userId, newPassword, {
         ...(currentPassword === undefined ? {} : { currentPassword }),
         // Changing one's own password takes the current one, whatever else the caller may do.
         requireCurrentPassword: caller.userId === req.userId,
       });
+      if (currentPassword !== undefined) await deps.logins.clearFailures(user.username);
       return { details: toDetails(details) };
     },
 

@@ -95,6 +95,10 @@ export const errors = {
     new DomainError("NotFound", "COMMAND-wo1ek", "Administrator not found", "ADMINISTRATOR_NOT_FOUND"),
   administratorExists: () =>
     new DomainError("AlreadyExists", "COMMAND-Di8rs", "Administrator already exists", "ADMINISTRATOR_ALREADY_EXISTS"),
+  passwordChecksThrottled: (retryAfterSeconds: number) =>
+    new DomainError("ResourceExhausted", "AUTH-pw7hr", "Too many wrong passwords; try again later", "PASSWORD_CHECKS_THROTTLED", {
+      retryAfterSeconds: String(retryAfterSeconds),
+    }),
   userIdChoiceDenied: () =>
     new DomainError(
       "PermissionDenied",

@@ -118,3 +118,26 @@ describe("nobody learns which user ids exist in organizations it cannot see", ()
     expect((await users.createUser({ organizationId: organization, userType: { case: "machine", value: { name: "Fine" } } })).id).toMatch(/^\d+$/);
   });
 });
+
+describe("a stolen login token does not turn into the password", () => {
+  // Before: SetPassword checked any number of guessed current passwords; the 13th, right one, succeeded.
+  it("guessing the current password through SetPassword is throttled like logins, under the same budget", async () => {
+    const username = unique("carol");
+    const password = "carol's own password";
+    const userId = await setup.person(organization, { username, password });
+    const login = await passwordLogin(server.url, username, password);
+    const { users } = api(server.url, login.body.access_token as string, "grpc");
+    const change = (current: string) =>
+      users.setPassword({ userId, newPassword: { password: "chosen by the thief" }, verification: { case: "currentPassword", value: current } });
+
+    for (let guess = 1; guess <= 5; guess++) expect(await failure(change(`guess ${guess}`))).toMatchObject({ code: 3, reason: "PASSWORD_INVALID" });
+    const throttled = await failure(change(password));
+    expect(throttled).toMatchObject({ code: 8, reason: "PASSWORD_CHECKS_THROTTLED" });
+    // The logins of that username wait too: one budget for guessing one password.
+    expect((await passwordLogin(server.url, username, password)).status).toBe(429);
+
+    server.clock.advance(2_000);
+    await change(password);
+    expect((await passwordLogin(server.url, username, "chosen by the thief")).status).toBe(200);
+  });
+});
