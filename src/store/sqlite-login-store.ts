@@ -1,6 +1,6 @@
 // Password logins in SQLite: users found by their login names (the lookup columns of the users projection), and
 // the failure count per login name, kept across restarts and shared by every process on the database.
-import { eq, or, sql } from "drizzle-orm";
+import { and, eq, or, sql } from "drizzle-orm";
 import type { LoginName } from "../domain/credentials/login-name.js";
 import type { LoginFailures } from "../domain/credentials/login-throttle.js";
 import type { LoginStore } from "../domain/credentials/password-login.js";
@@ -27,10 +27,14 @@ export class SqliteLoginStore implements LoginStore {
       .select({ state: users.state })
       .from(users)
       .where(
-        or(
-          eq(users.username, placeholder("username")),
-          eq(users.verifiedPhone, placeholder("phone")),
-          eq(users.verifiedEmail, placeholder("email")),
+        and(
+          or(
+            eq(users.username, placeholder("username")),
+            eq(users.verifiedPhone, placeholder("phone")),
+            eq(users.verifiedEmail, placeholder("email")),
+          ),
+          // NULL: any organization.
+          sql`(${placeholder("organizationId")} IS NULL OR ${users.resourceOwner} = ${placeholder("organizationId")})`,
         ),
       )
       .prepare();
@@ -57,9 +61,14 @@ export class SqliteLoginStore implements LoginStore {
     ).immediate;
   }
 
-  async findByLoginName(name: LoginName): Promise<UserState[]> {
+  async findByLoginName(name: LoginName, organizationId?: string): Promise<UserState[]> {
     // An absent username, phone or email binds NULL, which equals nothing.
-    const params = { username: name.username ?? null, phone: name.phone ?? null, email: name.email ?? null };
+    const params = {
+      username: name.username ?? null,
+      phone: name.phone ?? null,
+      email: name.email ?? null,
+      organizationId: organizationId ?? null,
+    };
     return this.storage.use(() => this.selectUsers.all(params).map((row) => row.state));
   }
 

@@ -141,3 +141,39 @@ describe("a stolen login token does not turn into the password", () => {
     expect((await passwordLogin(server.url, username, "chosen by the thief")).status).toBe(200);
   });
 });
+
+describe("another organization cannot stop a person from logging in", () => {
+  // Names and verified addresses are unique per organization only: a homonym elsewhere makes an unscoped login name
+  // ambiguous, and an ambiguous name logs in nobody. A login that names its organization cannot be disturbed.
+  it("a login with organization_id finds the person despite homonyms elsewhere, and is throttled apart", async () => {
+    const username = unique("bobby");
+    const password = "bobby's own password";
+    const email = `${username}@example.com`;
+    const victim = await setup.person(organization, { username, password });
+    // Another organization's manager creates a homonym and claims the victim's address as verified.
+    const attacker = await setup.member(elsewhere, ["ORG_USER_MANAGER"]);
+    await api(server.url, attacker.token, "grpc").users.addHumanUser({
+      username,
+      organization: { org: { case: "orgId", value: elsewhere } },
+      profile: { givenName: "Homo", familyName: "Nym" },
+      email: { email, verification: { case: "isVerified", value: true } },
+      passwordType: { case: "password", value: { password: "the attacker's password" } },
+    });
+    expect((await passwordLogin(server.url, username, password)).status).toBe(400);
+    for (let attempt = 0; attempt < 6; attempt++) await passwordLogin(server.url, username, "wrong");
+    expect((await passwordLogin(server.url, username, password)).status).toBe(429);
+
+    const scoped = async (name: string, encoding: "form" | "json") => {
+      const parameters = { grant_type: "password", username: name, password, organization_id: organization };
+      const response = await fetch(`${server.url}/oauth2/token`, {
+        method: "POST",
+        ...(encoding === "form"
+          ? { body: new URLSearchParams(parameters) }
+          : { headers: { "content-type": "application/json" }, body: JSON.stringify(parameters) }),
+      });
+      return { status: response.status, body: (await response.json()) as { id?: string } };
+    };
+    expect(await scoped(username, "form")).toMatchObject({ status: 200, body: { id: victim } });
+    expect(await scoped(email, "json")).toMatchObject({ status: 200, body: { id: victim } });
+  });
+});

@@ -10,8 +10,11 @@ import { type LoginFailures, loginRetryAfterMs } from "./login-throttle.js";
 import type { PasswordHasher } from "./password.js";
 
 export interface LoginStore {
-  /** The users whose username, verified phone or verified email is this name; pending addresses never match. */
-  findByLoginName(name: LoginName): Promise<UserState[]>;
+  /**
+   * The users whose username, verified phone or verified email is this name, within one organization when given;
+   * pending addresses never match.
+   */
+  findByLoginName(name: LoginName, organizationId?: string): Promise<UserState[]>;
   /**
    * Unless `retryAfterMs` says to wait, counts this attempt as a failure (undone by clearFailures on success), in
    * one transaction with the check, so parallel guesses cannot all pass one check. Returns the wait; 0 if admitted.
@@ -40,16 +43,22 @@ export type LoginResult =
 export class PasswordLogin {
   constructor(private readonly deps: PasswordLoginDeps) {}
 
-  async login(loginName: string, password: string): Promise<LoginResult> {
+  /**
+   * Names and verified addresses are unique within an organization only: a name two organizations share logs in
+   * neither, unless the login names its organization, which no other organization can then get in the way of.
+   * A scoped login is throttled apart from the unscoped one for the same reason.
+   */
+  async login(loginName: string, password: string, organizationId?: string): Promise<LoginResult> {
     const { logins, passwords, clock } = this.deps;
     const name = parseLoginName(loginName, this.deps.phone);
+    const throttleKey = organizationId === undefined ? name.key : JSON.stringify([organizationId, name.key]);
     const now = clock.now();
-    const waitMs = await logins.admitAttempt(name.key, now, loginRetryAfterMs);
+    const waitMs = await logins.admitAttempt(throttleKey, now, loginRetryAfterMs);
     if (waitMs > 0) return { outcome: "throttled", retryAfterSeconds: Math.ceil(waitMs / 1000) };
-    const account = loginAccount(await logins.findByLoginName(name));
+    const account = loginAccount(await logins.findByLoginName(name, organizationId));
     const verified = account ? await passwords.verify(account.passwordHash, password) : await passwords.verifyNobody(password);
     if (!account || !verified) return { outcome: "refused" };
-    await logins.clearFailures(name.key);
+    await logins.clearFailures(throttleKey);
     return this.grant(account.userId, now);
   }
 

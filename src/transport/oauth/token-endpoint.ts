@@ -72,7 +72,8 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps): Promise<TokenA
   const password = parameters.get("password");
   if (!username || password === undefined) return invalidRequest("username and password are required");
 
-  const result = await deps.login.login(username, password);
+  const organizationId = parameters.get("organization_id") || undefined;
+  const result = await deps.login.login(username, password, organizationId);
   switch (result.outcome) {
     case "granted":
       return {
