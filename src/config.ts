@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { type CountryCode, isSupportedCountry } from "libphonenumber-js/max";
 import { type Keyring, parseKeyList } from "./crypto/keyring.js";
+import type { Limits } from "./domain/limits/limits.js";
 import type { LogLevel } from "./logger.js";
 import type { ListenerLimits } from "./transport/listener-limits.js";
 import { developmentOnly } from "./config-production.js";
@@ -33,6 +34,12 @@ export interface Config {
   integrityCheck: boolean;
   /** Delivered and expired outbox rows are deleted this long after their code expired. */
   outboxRetentionMs: number;
+  /** The instance's send and verification limits; each organization may override them. */
+  verificationLimits: Limits;
+  /** Whether organizations' test contacts (fixed codes, never delivered) are honoured. */
+  testContacts: boolean;
+  /** Security log entries are deleted this long after their last occurrence. */
+  securityLogRetentionMs: number;
   /** Where the first start writes the bootstrap IAM_OWNER's token (owner-only). */
   adminTokenFile: string;
   tokens: {
@@ -270,6 +277,63 @@ export const settings = {
     parse: duration,
     description: "Delivered and expired messages (already wiped of their text) are deleted this long after their code expired.",
   },
+  sendCooldown: {
+    flag: "send-cooldown",
+    env: "VERIFYD_SEND_COOLDOWN",
+    default: "60s",
+    parse: duration,
+    description: "Least time between two codes sent to one user on one channel (0s: none).",
+  },
+  sendsPerDestination10m: {
+    flag: "sends-per-destination-10m",
+    env: "VERIFYD_SENDS_PER_DESTINATION_10M",
+    default: "5",
+    parse: integer(1, 1_000_000),
+    description: "Codes sent to one phone number or address per 10 minutes, whoever asks.",
+  },
+  sendsPerDestinationDay: {
+    flag: "sends-per-destination-day",
+    env: "VERIFYD_SENDS_PER_DESTINATION_DAY",
+    default: "20",
+    parse: integer(1, 1_000_000),
+    description: "Codes sent to one phone number or address per 24 hours, whoever asks.",
+  },
+  sendsPerOrganizationHour: {
+    flag: "sends-per-organization-hour",
+    env: "VERIFYD_SENDS_PER_ORGANIZATION_HOUR",
+    default: "1000",
+    parse: integer(1, 100_000_000),
+    description: "Codes sent for the users of one organization per hour.",
+  },
+  sendsPerCallerHour: {
+    flag: "sends-per-caller-hour",
+    env: "VERIFYD_SENDS_PER_CALLER_HOUR",
+    default: "500",
+    parse: integer(1, 100_000_000),
+    description: "Codes sent at the request of one caller (the user behind a token) per hour.",
+  },
+  verificationsPerUserHour: {
+    flag: "verifications-per-user-hour",
+    env: "VERIFYD_VERIFICATIONS_PER_USER_HOUR",
+    default: "30",
+    parse: integer(1, 1_000_000),
+    description: "Codes judged (right or wrong) for one user per hour, phone and email together.",
+  },
+  testContacts: {
+    flag: "test-contacts",
+    env: "VERIFYD_TEST_CONTACTS",
+    default: "false",
+    parse: flag,
+    boolean: true,
+    description: "Honour organizations' test numbers and addresses (fixed code, never delivered) in production mode; always on in development.",
+  },
+  securityLogRetention: {
+    flag: "security-log-retention",
+    env: "VERIFYD_SECURITY_LOG_RETENTION",
+    default: "90d",
+    parse: duration,
+    description: "Security log entries are deleted this long after they last occurred.",
+  },
   logLevel: {
     flag: "log-level",
     env: "VERIFYD_LOG_LEVEL",
@@ -374,6 +438,16 @@ function toConfig(values: Values, warnings: string[]): Config {
     tlsAtProxy: values.tlsAtProxy,
     integrityCheck: !values.skipIntegrityCheck,
     outboxRetentionMs: values.outboxRetention,
+    verificationLimits: {
+      sendCooldownMs: values.sendCooldown,
+      sendsPerDestinationShort: values.sendsPerDestination10m,
+      sendsPerDestinationDay: values.sendsPerDestinationDay,
+      sendsPerOrganizationHour: values.sendsPerOrganizationHour,
+      sendsPerCallerHour: values.sendsPerCallerHour,
+      verificationsPerUserHour: values.verificationsPerUserHour,
+    },
+    testContacts: values.testContacts || !values.production,
+    securityLogRetentionMs: values.securityLogRetention,
     adminTokenFile: values.adminTokenFile ?? join(dirname(values.database), "admin-token"),
     tokens: { loginTtlMs: values.loginTokenTtl, personalTtlMs: values.personalTokenTtl },
     logLevel: values.logLevel,

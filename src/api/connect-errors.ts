@@ -1,8 +1,12 @@
 // Domain errors on the wire: ZITADEL's "<text> (<id>)" message and zitadel.v1.ErrorDetail, plus a
-// google.rpc.ErrorInfo with a stable reason and metadata (for example attempts left), on every protocol.
+// google.rpc.ErrorInfo with a stable reason and metadata (for example attempts left), on every protocol. An error
+// that passes with time also carries a google.rpc.RetryInfo with the exact wait, and a Retry-After header (in whole
+// seconds, rounded up) that REST and Connect clients see as a response header and gRPC clients as a trailer.
+import { create } from "@bufbuild/protobuf";
+import { type Duration, DurationSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { DomainError, ErrorKind } from "../domain/errors.js";
-import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
+import { ErrorInfoSchema, RetryInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { ErrorDetailSchema } from "../gen/zitadel/v1/error_detail_pb.js";
 
 export const errorDomain = "verifyd";
@@ -20,8 +24,17 @@ const codeOfKind: Record<ErrorKind, Code> = {
 };
 
 export function toConnectError(error: DomainError): ConnectError {
-  return new ConnectError(error.message, codeOfKind[error.kind], undefined, [
+  const details: ConstructorParameters<typeof ConnectError>[3] = [
     { desc: ErrorDetailSchema, value: { id: error.id, message: error.text } },
     { desc: ErrorInfoSchema, value: { reason: error.reason, domain: errorDomain, metadata: { ...error.metadata } } },
-  ]);
+  ];
+  if (error.retryAfterMs === undefined) return new ConnectError(error.message, codeOfKind[error.kind], undefined, details);
+  details.push({ desc: RetryInfoSchema, value: { retryDelay: toDuration(error.retryAfterMs) } });
+  const headers = { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) };
+  return new ConnectError(error.message, codeOfKind[error.kind], headers, details);
+}
+
+function toDuration(ms: number): Duration {
+  const whole = Math.max(0, Math.ceil(ms));
+  return create(DurationSchema, { seconds: BigInt(Math.floor(whole / 1000)), nanos: (whole % 1000) * 1_000_000 });
 }

@@ -138,7 +138,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
       // so a stolen login token cannot be turned into the password by trying.
       if (currentPassword !== undefined) {
         const waitMs = await deps.logins.admitAttempt(user.username, deps.clock.now(), loginRetryAfterMs);
-        if (waitMs > 0) throw errors.passwordChecksThrottled(Math.ceil(waitMs / 1000));
+        if (waitMs > 0) throw errors.passwordChecksThrottled(waitMs);
       }
       const details = await commands.setPassword(req.userId, newPassword, {
         ...(currentPassword === undefined ? {} : { currentPassword }),

@@ -104,7 +104,7 @@ export function decideVerification(
   if (!code) return fail(errors.noPendingCode());
   const lockoutEnd = lockedUntil(contact, policy.failures);
   if (lockoutEnd !== undefined && input.now < lockoutEnd) {
-    return fail(errors.tooManyFailures(Math.ceil((lockoutEnd.getTime() - input.now.getTime()) / 1000)));
+    return fail(errors.tooManyFailures(lockoutEnd.getTime() - input.now.getTime()));
   }
   if (code.failedAttempts >= policy.code.maxAttempts) return fail(errors.maxAttemptsReached());
   // A code whose key was retired from the keyring can no longer be checked: it is over, but not a wrong guess.

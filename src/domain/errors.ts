@@ -22,6 +22,8 @@ export class DomainError extends Error {
     /** A stable upper-case reason, e.g. "INVALID_VERIFICATION_CODE". */
     readonly reason: string,
     readonly metadata: Readonly<Record<string, string>> = {},
+    /** How long until the same call may succeed: a google.rpc.RetryInfo on every protocol, Retry-After on REST. */
+    readonly retryAfterMs?: number,
   ) {
     super(`${text} (${id})`);
     this.name = "DomainError";
@@ -57,10 +59,15 @@ export const errors = {
       "Too many wrong codes; request a new code",
       "MAX_ATTEMPTS_REACHED",
     ),
-  tooManyFailures: (retryAfterSeconds: number) =>
-    new DomainError("ResourceExhausted", "COMMAND-3kcud", "Too many failed verifications; try again later", "TOO_MANY_FAILURES", {
-      retryAfterSeconds: String(retryAfterSeconds),
-    }),
+  tooManyFailures: (retryAfterMs: number) =>
+    new DomainError(
+      "ResourceExhausted",
+      "COMMAND-3kcud",
+      "Too many failed verifications; try again later",
+      "TOO_MANY_FAILURES",
+      { retryAfterSeconds: String(Math.ceil(retryAfterMs / 1000)) },
+      retryAfterMs,
+    ),
   noPendingCode: () => new DomainError("FailedPrecondition", "COMMAND-2M9fs", "Code not found", "NO_PENDING_CODE"),
   alreadyVerified: (channel: Channel) =>
     new DomainError("FailedPrecondition", "COMMAND-ahs0u", `${label(channel)} already verified`, "ALREADY_VERIFIED"),
@@ -95,10 +102,50 @@ export const errors = {
     new DomainError("NotFound", "COMMAND-wo1ek", "Administrator not found", "ADMINISTRATOR_NOT_FOUND"),
   administratorExists: () =>
     new DomainError("AlreadyExists", "COMMAND-Di8rs", "Administrator already exists", "ADMINISTRATOR_ALREADY_EXISTS"),
-  passwordChecksThrottled: (retryAfterSeconds: number) =>
-    new DomainError("ResourceExhausted", "AUTH-pw7hr", "Too many wrong passwords; try again later", "PASSWORD_CHECKS_THROTTLED", {
-      retryAfterSeconds: String(retryAfterSeconds),
-    }),
+  passwordChecksThrottled: (retryAfterMs: number) =>
+    new DomainError(
+      "ResourceExhausted",
+      "AUTH-pw7hr",
+      "Too many wrong passwords; try again later",
+      "PASSWORD_CHECKS_THROTTLED",
+      { retryAfterSeconds: String(Math.ceil(retryAfterMs / 1000)) },
+      retryAfterMs,
+    ),
+  sendLimitReached: (limit: string, retryAfterMs: number) =>
+    new DomainError(
+      "ResourceExhausted",
+      "LIMIT-s3ndL",
+      limit === "send_cooldown"
+        ? "A code was sent moments ago; wait before asking for another"
+        : "Too many codes sent; try again later",
+      "SEND_LIMIT_REACHED",
+      { limit, retryAfterSeconds: String(Math.ceil(retryAfterMs / 1000)) },
+      retryAfterMs,
+    ),
+  verifyLimitReached: (limit: string, retryAfterMs: number) =>
+    new DomainError(
+      "ResourceExhausted",
+      "LIMIT-v3rfL",
+      "Too many verification attempts for this user; try again later",
+      "VERIFY_LIMIT_REACHED",
+      { limit, retryAfterSeconds: String(Math.ceil(retryAfterMs / 1000)) },
+      retryAfterMs,
+    ),
+  contactInUse: (channel: Channel) =>
+    new DomainError(
+      "AlreadyExists",
+      channel === "phone" ? "COMMAND-pH0nU" : "COMMAND-eM4iU",
+      `${label(channel)} is already verified by another user of this organization`,
+      channel === "phone" ? "PHONE_ALREADY_IN_USE" : "EMAIL_ALREADY_IN_USE",
+    ),
+  phoneCountryNotAllowed: (callingCode: string) =>
+    new DomainError(
+      "InvalidArgument",
+      "PHONE-c0unT",
+      `The organization does not send SMS to country code +${callingCode}`,
+      "PHONE_COUNTRY_NOT_ALLOWED",
+      { callingCode },
+    ),
   userIdChoiceDenied: () =>
     new DomainError(
       "PermissionDenied",

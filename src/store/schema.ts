@@ -1,5 +1,5 @@
 // The SQLite schema. Timestamps are integer milliseconds since the epoch throughout.
-import { blob, index, integer, primaryKey, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, sqliteTable, text, unique, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { userStateColumn } from "./user-state-codec.js";
 
 const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
@@ -54,8 +54,9 @@ export const users = sqliteTable(
   (table) => [
     unique("users_username_unique").on(table.resourceOwner, table.username),
     index("users_by_username").on(table.username),
-    index("users_by_verified_phone").on(table.verifiedPhone),
-    index("users_by_verified_email").on(table.verifiedEmail),
+    // A verified phone number or address belongs to one user per organization; the index also finds login names.
+    uniqueIndex("users_verified_phone_unique").on(table.verifiedPhone, table.resourceOwner),
+    uniqueIndex("users_verified_email_unique").on(table.verifiedEmail, table.resourceOwner),
   ],
 );
 
@@ -157,3 +158,67 @@ export const storageProbe = sqliteTable("storage_probe", {
   writtenAt: timestamp("written_at").notNull(),
   room: blob("room", { mode: "buffer" }).notNull(),
 });
+
+/**
+ * One row per action a limit counts: a code sent, or a code judged. Each limit is a count of rows sharing a key within
+ * a window, checked and written in the transaction of the change; rows older than the longest window are deleted.
+ */
+export const countedActions = sqliteTable(
+  "counted_actions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    action: text("action", { enum: ["send", "verify"] }).notNull(),
+    at: timestamp("at").notNull(),
+    userId: text("user_id").notNull(),
+    channel: text("channel", { enum: ["phone", "email"] }).notNull(),
+    /** Where a code was sent; NULL for a verification. */
+    destination: text("destination"),
+    organizationId: text("organization_id").notNull(),
+    callerId: text("caller_id").notNull(),
+  },
+  (table) => [
+    index("counted_actions_by_user").on(table.userId, table.action, table.at),
+    index("counted_actions_by_destination").on(table.destination, table.at),
+    index("counted_actions_by_organization").on(table.organizationId, table.action, table.at),
+    index("counted_actions_by_caller").on(table.callerId, table.action, table.at),
+    index("counted_actions_by_time").on(table.at),
+  ],
+);
+
+/** An organization's own verification settings (limits, SMS countries, test contacts) over the instance's defaults. */
+export const organizationSettings = sqliteTable("organization_settings", {
+  organizationId: text("organization_id")
+    .primaryKey()
+    .references(() => organizations.id),
+  /** JSON; a test contact's fixed code is in it encrypted (base64), never in plain text. */
+  verification: text("verification", { mode: "json" }).notNull(),
+  changedAt: timestamp("changed_at").notNull(),
+});
+
+/**
+ * The security log. Never a secret in it: ids, names and reasons only. A repeat of the same outcome within a short
+ * window raises `count` on its row instead of adding one.
+ */
+export const securityEvents = sqliteTable(
+  "security_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: timestamp("at").notNull(),
+    lastAt: timestamp("last_at").notNull(),
+    count: integer("count").notNull().default(1),
+    kind: text("kind").notNull(),
+    actorId: text("actor_id"),
+    clientAddress: text("client_address"),
+    userId: text("user_id"),
+    organizationId: text("organization_id"),
+    detail: text("detail", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    /** kind, actor, address, user and detail in one string: what makes two outcomes the same for coalescing. */
+    fingerprint: text("fingerprint").notNull(),
+  },
+  (table) => [
+    index("security_events_by_fingerprint").on(table.fingerprint, table.lastAt),
+    index("security_events_by_user").on(table.userId, table.id),
+    index("security_events_by_kind").on(table.kind, table.id),
+    index("security_events_by_time").on(table.lastAt),
+  ],
+);

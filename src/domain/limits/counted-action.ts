@@ -1,0 +1,80 @@
+// An action a limit counts, and the rules it must pass: each rule is "at most `max` such actions with this key in the
+// last `windowMs`". The store checks the rules and records the action in the transaction that makes the change, so
+// limits hold across processes and a refused action leaves nothing behind.
+import type { Channel } from "../errors.js";
+import { type LimitName, type Limits, limitWindowMs } from "./limits.js";
+
+export interface CountedAction {
+  action: "send" | "verify";
+  userId: string;
+  channel: Channel;
+  /** The E.164 number or normalized address a code is sent to; absent for a verification. */
+  destination?: string;
+  organizationId: string;
+  /** The user behind the caller's credentials. */
+  callerId: string;
+}
+
+/** Which earlier actions a rule counts: those sharing this key with the new one. */
+export type LimitKey =
+  | { by: "user-channel"; userId: string; channel: Channel }
+  | { by: "user"; userId: string }
+  | { by: "destination"; destination: string }
+  | { by: "organization"; organizationId: string }
+  | { by: "caller"; callerId: string };
+
+export interface LimitRule {
+  name: LimitName;
+  action: CountedAction["action"];
+  key: LimitKey;
+  max: number;
+  windowMs: number;
+}
+
+/** The rules a send or a verification must pass under the given (organization's) limits. */
+export function rulesFor(counted: CountedAction, limits: Limits): LimitRule[] {
+  const rule = (name: LimitName, key: LimitKey, max: number): LimitRule => ({
+    name,
+    action: counted.action,
+    key,
+    max,
+    windowMs: limitWindowMs[name](limits),
+  });
+  if (counted.action === "verify") {
+    return [rule("verifications_per_user_hour", { by: "user", userId: counted.userId }, limits.verificationsPerUserHour)];
+  }
+  const rules = [
+    rule("sends_per_caller_hour", { by: "caller", callerId: counted.callerId }, limits.sendsPerCallerHour),
+    rule("sends_per_organization_hour", { by: "organization", organizationId: counted.organizationId }, limits.sendsPerOrganizationHour),
+  ];
+  if (counted.destination !== undefined) {
+    rules.push(
+      rule("sends_per_destination_day", { by: "destination", destination: counted.destination }, limits.sendsPerDestinationDay),
+      rule("sends_per_destination_10m", { by: "destination", destination: counted.destination }, limits.sendsPerDestinationShort),
+    );
+  }
+  if (limits.sendCooldownMs > 0) {
+    rules.push(rule("send_cooldown", { by: "user-channel", userId: counted.userId, channel: counted.channel }, 1));
+  }
+  return rules;
+}
+
+/**
+ * Given the time of the `max`-th most recent counted action within the window (none: the rule passes), how long
+ * until the next action passes: until that one leaves the window.
+ */
+export function waitForRule(rule: Pick<LimitRule, "windowMs">, maxthRecentAt: Date | undefined, now: Date): number {
+  if (maxthRecentAt === undefined) return 0;
+  return Math.max(1, maxthRecentAt.getTime() + rule.windowMs - now.getTime());
+}
+
+/** Thrown by the store when a counted action would break a rule; nothing of the change was written. */
+export class LimitReached extends Error {
+  constructor(
+    readonly rule: LimitRule,
+    readonly retryAfterMs: number,
+  ) {
+    super(`limit ${rule.name} reached; retry in ${retryAfterMs} ms`);
+    this.name = "LimitReached";
+  }
+}

@@ -1,0 +1,59 @@
+// What an organization may set for its own users' verification, over the instance's defaults: its limits, the
+// countries its SMS may go to, and test contacts with a fixed code (for app store reviewers and end-to-end tests).
+import type { Channel } from "../errors.js";
+import type { Limits } from "../limits/limits.js";
+
+/** Country calling codes ("1", "41", …) SMS may go to, or may not; "all" leaves every mobile number allowed. */
+export type PhoneCountries =
+  | { mode: "all" }
+  | { mode: "allow" | "deny"; callingCodes: readonly string[] };
+
+/** A phone number or address whose code is always the configured one and is never delivered. */
+export interface TestContact {
+  channel: Channel;
+  /** E.164 or normalized address. */
+  value: string;
+  /** The fixed code, encrypted like a message waiting for delivery: it must be read back to be hashed per user. */
+  sealedCode: { keyId: string; sealed: Uint8Array };
+}
+
+export interface VerificationSettings {
+  /** Only the limits the organization overrides; the rest follow the instance's defaults. */
+  limits: Partial<Limits>;
+  phoneCountries: PhoneCountries;
+  testContacts: readonly TestContact[];
+}
+
+export const defaultVerificationSettings: VerificationSettings = {
+  limits: {},
+  phoneCountries: { mode: "all" },
+  testContacts: [],
+};
+
+export interface OrganizationSettingsStore {
+  /** The organization's settings; the defaults when it never set any. */
+  verificationSettings(organizationId: string): Promise<VerificationSettings>;
+  setVerificationSettings(organizationId: string, settings: VerificationSettings, at: Date): Promise<void>;
+  /** Every organization that has test contacts, for the start-up log. */
+  organizationsWithTestContacts(): Promise<{ organizationId: string; testContacts: readonly TestContact[] }[]>;
+}
+
+/** The limits that apply to an organization's users. */
+export function effectiveLimits(instance: Limits, settings: VerificationSettings): Limits {
+  return { ...instance, ...definedOnly(settings.limits) };
+}
+
+/** Whether the organization lets SMS go to a number with this country calling code. */
+export function phoneCountryAllowed(countries: PhoneCountries, callingCode: string): boolean {
+  if (countries.mode === "all") return true;
+  const listed = countries.callingCodes.includes(callingCode);
+  return countries.mode === "allow" ? listed : !listed;
+}
+
+export function findTestContact(settings: VerificationSettings, channel: Channel, value: string): TestContact | undefined {
+  return settings.testContacts.find((contact) => contact.channel === channel && contact.value === value);
+}
+
+function definedOnly(limits: Partial<Limits>): Partial<Limits> {
+  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)) as Partial<Limits>;
+}
