@@ -13,6 +13,7 @@ const sampleArguments: Partial<Record<keyof typeof errors, unknown[]>> = {
   sendLimitReached: ["sends_per_destination_10m", 60_000],
   verifyLimitReached: ["verifications_per_user_hour", 60_000],
   phoneCountryNotAllowed: ["1"],
+  limitRaiseDenied: [["sends_per_caller_hour"]],
 };
 for (const [name, make] of Object.entries(errors)) {
   const args = sampleArguments[name as keyof typeof errors] ?? ["phone"];

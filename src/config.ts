@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { type CountryCode, isSupportedCountry } from "libphonenumber-js/max";
 import { type Keyring, parseKeyList } from "./crypto/keyring.js";
-import type { Limits } from "./domain/limits/limits.js";
+import { type Limits, longestLimitWindowMs } from "./domain/limits/limits.js";
 import type { LogLevel } from "./logger.js";
 import type { ListenerLimits } from "./transport/listener-limits.js";
 import { developmentOnly } from "./config-production.js";
@@ -399,6 +399,7 @@ function crossCheck(values: Values): string[] {
   } else if (/^[a-z][a-z0-9+.-]*:/i.test(values.database)) {
     problems.push("--database / DATABASE_URL: give the SQLite file as a plain path, e.g. ./data/verifyd.sqlite");
   }
+  if (values.sendCooldown > longestLimitWindowMs) problems.push("--send-cooldown must be at most 1d");
   const symbols = [...values.codeAlphabet];
   if (new Set(symbols).size !== symbols.length || symbols.length < 2) {
     problems.push("--code-alphabet must have at least two distinct characters and no repeats");

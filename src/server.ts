@@ -8,7 +8,12 @@ import { createErrorInterceptor } from "./api/error-interceptor.js";
 import { createHealthHandler } from "./api/health-handler.js";
 import { createInternalPermissionServiceHandler } from "./api/internal-permission-service-handler.js";
 import { createOrganizationServiceHandler } from "./api/organization-service-handler.js";
+import { createSecurityLogHandler } from "./api/security-log-handler.js";
+import { createSecurityOutcomeInterceptor } from "./api/security-outcome-interceptor.js";
+import { createSecurityRecorder } from "./api/security-recorder.js";
 import { createUserServiceHandler } from "./api/user-service-handler.js";
+import { createVerificationSettingsHandler } from "./api/verification-settings-handler.js";
+import { announceTestContacts } from "./bootstrap/announce-test-contacts.js";
 import { bootstrapInstance } from "./bootstrap/bootstrap-instance.js";
 import type { Config } from "./config.js";
 import { hashAccessToken, issueAccessToken } from "./crypto/access-token-secret.js";
@@ -25,12 +30,16 @@ import { type OutboxWorker, startOutboxWorker } from "./delivery/outbox-worker.j
 import { PasswordLogin } from "./domain/credentials/password-login.js";
 import { createIdGenerator } from "./domain/ids.js";
 import type { Clock } from "./domain/ports.js";
+import { longestLimitWindowMs } from "./domain/limits/limits.js";
 import { UserCommands } from "./domain/user-commands.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
 import { InternalPermissionService } from "./gen/zitadel/internal_permission/v2beta/internal_permission_service_pb.js";
 import { OrganizationService } from "./gen/zitadel/org/v2/org_service_pb.js";
+import { SecurityLogService } from "./gen/verifyd/security/v1/security_log_service_pb.js";
+import { VerificationSettingsService } from "./gen/verifyd/settings/v1/verification_settings_service_pb.js";
 import { UserService } from "./gen/zitadel/user/v2/user_service_pb.js";
 import { type Logger, createLogger } from "./logger.js";
+import { startPeriodicPurge } from "./maintenance/periodic-purge.js";
 import { StartupError } from "./startup-error.js";
 import { type DatabaseHandle, openDatabase } from "./store/open-database.js";
 import { SqliteAccessTokenStore } from "./store/sqlite-access-token-store.js";
@@ -39,7 +48,9 @@ import { SqliteKeyStore } from "./store/sqlite-key-store.js";
 import { SqliteLoginStore } from "./store/sqlite-login-store.js";
 import { SqliteMemberStore } from "./store/sqlite-member-store.js";
 import { SqliteOrganizationStore } from "./store/sqlite-organization-store.js";
+import { SqliteOrganizationSettingsStore } from "./store/sqlite-organization-settings-store.js";
 import { SqliteOutboxStore } from "./store/sqlite-outbox-store.js";
+import { SqliteSecurityLog } from "./store/sqlite-security-log.js";
 import { SqliteUserQuery } from "./store/sqlite-user-query.js";
 import { SqliteUserStore } from "./store/sqlite-user-store.js";
 import { createStorageHealth } from "./store/storage-health.js";
@@ -72,6 +83,9 @@ export interface RunningServer {
 
 const systemClock: Clock = { now: () => new Date() };
 
+/** Login failure counts idle this long are deleted (see SqliteLoginStore.purgeIdle). */
+const loginFailureRetentionMs = 24 * 3_600_000;
+
 export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
@@ -100,8 +114,12 @@ async function startOn(
   await organizations.defaultOrganization();
 
   const users = new SqliteUserStore(database.db, storage);
+  const organizationSettings = new SqliteOrganizationSettingsStore(database.db, storage);
+  await announceTestContacts(organizationSettings, config.testContacts, logger);
   const members = new SqliteMemberStore(database.db, storage);
   const tokens = new SqliteAccessTokenStore(database.db, storage);
+  const securityLog = new SqliteSecurityLog(database.db, storage);
+  const recordSecurityEvent = createSecurityRecorder({ log: securityLog, clock, logger });
   // One hasher for creating and checking passwords: its dummy hash makes a login for nobody cost the same.
   const passwords = createPasswordHasher();
   const phonePolicy = {
@@ -111,13 +129,20 @@ async function startOn(
   const commands = new UserCommands({
     users,
     organizations,
+    settings: organizationSettings,
     clock,
     newId,
     randomIndex: randomInt,
     hasher: createCodeHasher(keyring),
     sealer,
     passwords,
-    policy: { codes: { phone: config.code, email: config.code }, failures: config.failures, phone: phonePolicy },
+    policy: {
+      codes: { phone: config.code, email: config.code },
+      failures: config.failures,
+      phone: phonePolicy,
+      limits: config.verificationLimits,
+      testContacts: config.testContacts,
+    },
   });
 
   // Before the outbox worker and the listener: the bootstrap holds the database's write lock on this connection.
@@ -132,6 +157,7 @@ async function startOn(
     personalTokenTtlMs: config.tokens.personalTtlMs,
     tokenFile: config.adminTokenFile,
     writeTokenFile: writeOwnerOnlyFile,
+    recordSecurityEvent,
     logger,
   });
   const authenticator = createBearerAuthenticator({ tokens, users, members, clock, hashToken: hashAccessToken });
@@ -150,6 +176,7 @@ async function startOn(
     newId,
     clock,
     personalTokenTtlMs: config.tokens.personalTtlMs,
+    recordSecurityEvent,
   });
   const services = [
     createServiceImplSpec<typeof UserService>(UserService, userService),
@@ -159,7 +186,20 @@ async function startOn(
     ),
     createServiceImplSpec<typeof InternalPermissionService>(
       InternalPermissionService,
-      createInternalPermissionServiceHandler({ members, users, organizations, clock }),
+      createInternalPermissionServiceHandler({ members, users, organizations, clock, recordSecurityEvent }),
+    ),
+    createServiceImplSpec<typeof SecurityLogService>(SecurityLogService, createSecurityLogHandler({ log: securityLog, clock })),
+    createServiceImplSpec<typeof VerificationSettingsService>(
+      VerificationSettingsService,
+      createVerificationSettingsHandler({
+        organizations,
+        settings: organizationSettings,
+        sealer,
+        phonePolicy,
+        instanceLimits: config.verificationLimits,
+        testContactsHonoured: config.testContacts,
+        clock,
+      }),
     ),
   ];
   services.push(
@@ -173,6 +213,7 @@ async function startOn(
   );
   const interceptors: Interceptor[] = [
     createErrorInterceptor(logger),
+    createSecurityOutcomeInterceptor(recordSecurityEvent),
     createUnsupportedFieldsInterceptor(),
     createValidationInterceptor(),
   ];
@@ -208,8 +249,19 @@ async function startOn(
     retentionMs: config.outboxRetentionMs,
   });
 
+  const purge = startPeriodicPurge({
+    clock,
+    logger,
+    tasks: [
+      { name: "counted actions", run: (now) => users.purgeCountedActions(new Date(now.getTime() - longestLimitWindowMs)) },
+      { name: "login failures", run: (now) => logins.purgeIdle(new Date(now.getTime() - loginFailureRetentionMs)) },
+      { name: "security log", run: (now) => securityLog.purge(new Date(now.getTime() - config.securityLogRetentionMs)) },
+    ],
+  });
+
   const authenticated = withAuthentication(authenticator, logger, rpc);
   const tokenEndpoint = createTokenEndpoint({
+    recordSecurityEvent,
     login: new PasswordLogin({
       logins,
       passwords,
@@ -241,6 +293,7 @@ async function startOn(
     listener.server.listen(config.port, config.host, () => resolve());
   }).catch(async (error: unknown) => {
     await outbox.stop();
+    await purge.stop();
     throw error;
   });
   const { port } = listener.server.address() as AddressInfo;
@@ -257,6 +310,7 @@ async function startOn(
       closing = true;
       await listener.close();
       await outbox.stop();
+      await purge.stop();
       database.close();
     },
   };

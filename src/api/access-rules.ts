@@ -55,6 +55,9 @@ export const accessRules = {
   "InternalPermissionService/UpdateAdministrator": { on: "administrators", permission: "member.write" },
   "InternalPermissionService/DeleteAdministrator": { on: "administrators", permission: "member.write" },
   "InternalPermissionService/ListAdministrators": { on: "administrators", permission: "member.read" },
+  "VerificationSettingsService/GetVerificationSettings": { on: "organization", permission: "org.read" },
+  "VerificationSettingsService/SetVerificationSettings": { on: "organization", permission: "org.settings.write" },
+  "SecurityLogService/ListSecurityEvents": { on: "instance", permission: "security_log.read" },
   "Health/Check": { on: "public" },
   "Health/Watch": { on: "public" },
 } as const satisfies Record<string, AccessRule>;

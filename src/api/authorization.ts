@@ -33,9 +33,9 @@ export function authorizeOnUser(ctx: HandlerContext, target: TargetUser, facts: 
 }
 
 /**
- * For rules on: "organization" (AddHumanUser, CreateUser): the organization the user is created in. Only an
- * IAM_OWNER, who sees every organization anyway, may choose the new user's id: for anyone else, "already exists"
- * would tell which ids exist in organizations it cannot see.
+ * For rules on: "organization": the organization a user is created in (AddHumanUser, CreateUser), or whose
+ * verification settings are read or set. Only an IAM_OWNER, who sees every organization anyway, may choose the new
+ * user's id: for anyone else, "already exists" would tell which ids exist in organizations it cannot see.
  */
 export function authorizeInOrganization(ctx: HandlerContext, organizationId: string, chosenUserId?: string): Principal {
   const rule = ruleOf(ctx, "organization");

@@ -18,12 +18,14 @@ import { type AdministratorView, resourceOrganization, toAdministratorPredicate 
 import { authorizeAdministrators, callerOf } from "./authorization.js";
 import { keepAnotherActiveInstanceOwner } from "./instance-owners.js";
 import { toPage } from "./list-mapping.js";
+import type { SecurityRecorder } from "./security-recorder.js";
 
 export interface InternalPermissionServiceDeps {
   members: MemberStore;
   users: Pick<UserStore, "load">;
   organizations: Pick<OrganizationStore, "find">;
   clock: Clock;
+  recordSecurityEvent: SecurityRecorder;
 }
 
 export function createInternalPermissionServiceHandler(
@@ -37,6 +39,22 @@ export function createInternalPermissionServiceHandler(
     if (hidden) throw hidden;
     return user;
   };
+
+  /** `roles`: what the user holds on the resource now. */
+  const rolesChanged = (
+    ctx: HandlerContext,
+    change: "created" | "updated" | "deleted",
+    userId: string,
+    organizationId: string,
+    roles: readonly Role[],
+  ) =>
+    deps.recordSecurityEvent({
+      kind: "roles.changed",
+      actorId: callerOf(ctx).userId,
+      userId,
+      ...(organizationId === instanceResource ? {} : { organizationId }),
+      detail: { change, organizationId, roles: roles.join(",") },
+    });
 
   /** Revoking or narrowing an IAM_OWNER's role on the instance must leave another one who can act. */
   const keepAnInstanceOwner = async (userId: string, organizationId: string, roles: readonly Role[] = []) => {
@@ -56,6 +74,7 @@ export function createInternalPermissionServiceHandler(
       await visibleUser(ctx, req.userId);
       const at = deps.clock.now();
       await deps.members.add({ userId: req.userId, organizationId, roles, createdAt: at, changedAt: at });
+      await rolesChanged(ctx, "created", req.userId, organizationId, roles);
       return { creationDate: timestampFromDate(at) };
     },
 
@@ -66,6 +85,7 @@ export function createInternalPermissionServiceHandler(
       await keepAnInstanceOwner(req.userId, organizationId, roles);
       const at = deps.clock.now();
       if (!(await deps.members.update(req.userId, organizationId, roles, at))) throw errors.administratorNotFound();
+      await rolesChanged(ctx, "updated", req.userId, organizationId, roles);
       return { changeDate: timestampFromDate(at) };
     },
 
@@ -74,6 +94,7 @@ export function createInternalPermissionServiceHandler(
       authorizeAdministrators(ctx, organizationOrInstance(organizationId));
       await keepAnInstanceOwner(req.userId, organizationId);
       if (!(await deps.members.remove(req.userId, organizationId))) throw errors.administratorNotFound();
+      await rolesChanged(ctx, "deleted", req.userId, organizationId, []);
       return { deletionDate: timestampFromDate(deps.clock.now()) };
     },
 

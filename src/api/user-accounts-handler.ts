@@ -20,6 +20,7 @@ import { authorizeInOrganization, authorizeListing, authorizeServiceAccountToken
 import { checkFilterCount, matchesTimestampFilter, toListDetails, toPage, toTextMatch } from "./list-mapping.js";
 import { toDetails, toNewContact, toNewPassword, toProfile, toUser } from "./proto-mapping.js";
 import { keepAnotherActiveInstanceOwner } from "./instance-owners.js";
+import type { SecurityRecorder } from "./security-recorder.js";
 import { authorizedUser } from "./target-user.js";
 
 export interface UserAccountsDeps {
@@ -35,6 +36,7 @@ export interface UserAccountsDeps {
   clock: Clock;
   /** Lifetime of a personal access token asked for without an expiration date. */
   personalTokenTtlMs: number;
+  recordSecurityEvent: SecurityRecorder;
 }
 
 export type AccountMethods = Pick<
@@ -73,7 +75,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
 
   return {
     async createUser(req, ctx) {
-      authorizeInOrganization(ctx, req.organizationId, req.userId);
+      const caller = authorizeInOrganization(ctx, req.organizationId, req.userId);
       const common = {
         ...(req.userId === undefined ? {} : { userId: req.userId }),
         organizationId: req.organizationId,
@@ -101,7 +103,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
         ...(human.email?.email ? { email: toNewContact(human.email.email, human.email.verification) } : {}),
         ...(human.phone?.phone ? { phone: toNewContact(human.phone.phone, human.phone.verification) } : {}),
         ...(password ? { password } : {}),
-      });
+      }, { callerId: caller.userId });
       return {
         id: result.userId,
         creationDate: timestampFromDate(result.details.changeDate),
@@ -150,7 +152,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
     },
 
     async addPersonalAccessToken(req, ctx) {
-      await tokenOwner(ctx, req.userId);
+      const owner = await tokenOwner(ctx, req.userId);
       const now = deps.clock.now();
       const expiresAt = req.expirationDate ? timestampDate(req.expirationDate) : new Date(now.getTime() + deps.personalTokenTtlMs);
       // A Timestamp beyond what a Date holds (past year 275760) would reach the store as NaN.
@@ -159,12 +161,26 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
       const { token, tokenHash } = deps.issueToken();
       const tokenId = deps.newId();
       await deps.tokens.add({ id: tokenId, userId: req.userId, kind: "personal", createdAt: now, expiresAt, tokenHash });
+      await deps.recordSecurityEvent({
+        kind: "token.created",
+        actorId: callerOf(ctx).userId,
+        userId: req.userId,
+        organizationId: owner.resourceOwner,
+        detail: { tokenId, kind: "personal" },
+      });
       return { tokenId, token, creationDate: timestampFromDate(now) };
     },
 
     async removePersonalAccessToken(req, ctx) {
-      await tokenOwner(ctx, req.userId);
+      const owner = await tokenOwner(ctx, req.userId);
       if (!(await deps.tokens.remove(req.userId, req.tokenId))) throw errors.tokenNotFound();
+      await deps.recordSecurityEvent({
+        kind: "token.removed",
+        actorId: callerOf(ctx).userId,
+        userId: req.userId,
+        organizationId: owner.resourceOwner,
+        detail: { tokenId: req.tokenId, kind: "personal" },
+      });
       return { deletionDate: timestampFromDate(deps.clock.now()) };
     },
 

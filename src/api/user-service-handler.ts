@@ -4,9 +4,10 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Channel } from "../domain/errors.js";
 import type { Organization } from "../domain/ports.js";
+import type { Actor } from "../domain/user-commands.js";
 import type { UserService } from "../gen/zitadel/user/v2/user_service_pb.js";
 import type { RequestFacts } from "./access-rules.js";
-import { authorizeInOrganization } from "./authorization.js";
+import { authorizeInOrganization, callerOf } from "./authorization.js";
 import {
   toCodeRequest,
   toCodeResponse,
@@ -36,7 +37,7 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
     (channel: Channel) =>
     async (req: { userId: string; verification: WireVerification }, ctx: HandlerContext) => {
       await authorizedUser(ctx, req.userId, codeFacts(req.verification));
-      return toCodeResponse(await commands.issueNewCode(req.userId, channel, toCodeRequest(req.verification)));
+      return toCodeResponse(await commands.issueNewCode(req.userId, channel, toCodeRequest(req.verification), actorOf(ctx)));
     };
 
   return {
@@ -44,7 +45,7 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
 
     async addHumanUser(req, ctx) {
       const orgId = req.organization?.org.case === "orgId" ? req.organization.org.value : undefined;
-      authorizeInOrganization(ctx, orgId ?? (await defaultOrganization()).id, req.userId);
+      const caller = authorizeInOrganization(ctx, orgId ?? (await defaultOrganization()).id, req.userId);
       // Validation guarantees a profile; ZITADEL treats an empty phone as no phone.
       const profile = req.profile ? toProfile(req.profile) : { givenName: "", familyName: "" };
       const password = toNewPassword(req.passwordType);
@@ -56,7 +57,7 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
         ...(req.email ? { email: toNewContact(req.email.email, req.email.verification) } : {}),
         ...(req.phone?.phone ? { phone: toNewContact(req.phone.phone, req.phone.verification) } : {}),
         ...(password ? { password } : {}),
-      });
+      }, { callerId: caller.userId });
       return { ...result, details: toDetails(result.details) };
     },
 
@@ -67,14 +68,16 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
 
     async setPhone(req, ctx) {
       await authorizedUser(ctx, req.userId, codeFacts(req.verification));
-      return toCodeResponse(await commands.setContact(req.userId, "phone", toNewContact(req.phone, req.verification)));
+      return toCodeResponse(
+        await commands.setContact(req.userId, "phone", toNewContact(req.phone, req.verification), actorOf(ctx)),
+      );
     },
 
     resendPhoneCode: newCode("phone"),
 
     async verifyPhone(req, ctx) {
       await authorizedUser(ctx, req.userId);
-      return { details: toDetails(await commands.verify(req.userId, "phone", req.verificationCode)) };
+      return { details: toDetails(await commands.verify(req.userId, "phone", req.verificationCode, actorOf(ctx))) };
     },
 
     async removePhone(req, ctx) {
@@ -84,7 +87,9 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
 
     async setEmail(req, ctx) {
       await authorizedUser(ctx, req.userId, codeFacts(req.verification));
-      return toCodeResponse(await commands.setContact(req.userId, "email", toNewContact(req.email, req.verification)));
+      return toCodeResponse(
+        await commands.setContact(req.userId, "email", toNewContact(req.email, req.verification), actorOf(ctx)),
+      );
     },
 
     resendEmailCode: newCode("email"),
@@ -94,9 +99,14 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
 
     async verifyEmail(req, ctx) {
       await authorizedUser(ctx, req.userId);
-      return { details: toDetails(await commands.verify(req.userId, "email", req.verificationCode)) };
+      return { details: toDetails(await commands.verify(req.userId, "email", req.verificationCode, actorOf(ctx))) };
     },
   };
+}
+
+/** The caller, as the limits count it. */
+function actorOf(ctx: HandlerContext): Actor {
+  return { callerId: callerOf(ctx).userId };
 }
 
 function codeFacts(verification: WireVerification): RequestFacts {

@@ -1,5 +1,6 @@
 // First start: an IAM_OWNER service account and a token for it, so that the person who started the server can make
 // the first calls. Done once per database, even when several processes start on it at the same moment.
+import type { SecurityRecorder } from "../api/security-recorder.js";
 import { type MemberStore, instanceResource } from "../domain/access/member.js";
 import type { AccessTokenStore, IssuedAccessToken } from "../domain/credentials/access-token.js";
 import type { Clock } from "../domain/ports.js";
@@ -21,6 +22,7 @@ export interface BootstrapDeps {
   personalTokenTtlMs: number;
   tokenFile: string;
   writeTokenFile(path: string, token: string): void;
+  recordSecurityEvent: SecurityRecorder;
   logger: Logger;
 }
 
@@ -33,17 +35,29 @@ export const administratorAccount = {
 export async function bootstrapInstance(deps: BootstrapDeps): Promise<void> {
   // The token file is written before COMMIT: a failure leaves no administrator whose token nobody has.
   const bootstrapped = await deps.instance.exclusively(async () => {
-    if (deps.instance.isBootstrapped()) return false;
+    if (deps.instance.isBootstrapped()) return undefined;
     const now = deps.clock.now();
     const userId = await deps.createAdministrator(administratorAccount);
     await deps.members.add({ userId, organizationId: instanceResource, roles: ["IAM_OWNER"], createdAt: now, changedAt: now });
     const { token, tokenHash } = deps.issueToken();
     const expiresAt = new Date(now.getTime() + deps.personalTokenTtlMs);
-    await deps.tokens.add({ id: deps.newId(), userId, kind: "personal", createdAt: now, expiresAt, tokenHash });
+    const tokenId = deps.newId();
+    await deps.tokens.add({ id: tokenId, userId, kind: "personal", createdAt: now, expiresAt, tokenHash });
     deps.instance.markBootstrapped(userId, now);
     deps.writeTokenFile(deps.tokenFile, `${token}\n`);
-    return true;
+    return { userId, tokenId };
   });
-  if (bootstrapped) deps.logger.info("instance bootstrapped: the administrator's token is in the admin token file", { file: deps.tokenFile });
-  else deps.logger.info("instance already bootstrapped", { file: deps.tokenFile });
+  if (bootstrapped) {
+    // After COMMIT: the log records what happened, and cannot undo the bootstrap by failing.
+    const { userId, tokenId } = bootstrapped;
+    await deps.recordSecurityEvent({
+      kind: "roles.changed",
+      userId,
+      detail: { change: "created", organizationId: instanceResource, roles: "IAM_OWNER", origin: "bootstrap" },
+    });
+    await deps.recordSecurityEvent({ kind: "token.created", userId, detail: { tokenId, kind: "personal", origin: "bootstrap" } });
+    deps.logger.info("instance bootstrapped: the administrator's token is in the admin token file", { file: deps.tokenFile });
+  } else {
+    deps.logger.info("instance already bootstrapped", { file: deps.tokenFile });
+  }
 }

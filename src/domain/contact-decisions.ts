@@ -57,6 +57,11 @@ export function failedEvent(channel: Channel, reason: string): EventBody {
   return { type: type(channel, "verification.failed"), payload: { reason } };
 }
 
+/** A right code for an address another user of the organization verified first: the code is used up, nothing verified. */
+export function spentEvent(channel: Channel): EventBody {
+  return failedEvent(channel, errors.contactInUse(channel).reason);
+}
+
 /** The address currently awaiting (or, without a pending change, holding) verification. */
 export function currentAddress(contact: ContactState): string | undefined {
   return contact.pending ?? contact.verified;
@@ -86,32 +91,36 @@ export interface VerifyInput {
 }
 
 /**
- * Decides a verification attempt. A refused or wrong attempt is still an event (the caller writes it, then returns
- * the error), so attempts are counted in the same serialized log that decides them: two racing attempts cannot both
- * be judged against the same count.
+ * Decides a verification attempt. A judged attempt is an event: the verification, or the wrong code (the caller
+ * writes it, then returns the error), so attempts are counted in the same serialized log that decides them and two
+ * racing attempts cannot both be judged against the same count. An attempt refused before judging (no code, a dead
+ * or expired one, a locked contact) changes nothing and has no event: a flood of them writes nothing.
  */
 export function decideVerification(
   contact: ContactState,
   input: VerifyInput,
   policy: { code: CodePolicy; failures: FailurePolicy },
   hasher: CodeHasher,
-): { event: EventBody; error?: DomainError } {
-  const fail = (error: DomainError) => ({ event: failedEvent(input.channel, error.reason), error });
+): { event: EventBody; error?: DomainError } | { event?: undefined; error: DomainError } {
   const { pending, code } = contact;
   if (pending === undefined) {
-    return fail(contact.verified === undefined ? errors.noPendingCode() : errors.alreadyVerified(input.channel));
+    return { error: contact.verified === undefined ? errors.noPendingCode() : errors.alreadyVerified(input.channel) };
   }
-  if (!code) return fail(errors.noPendingCode());
+  if (!code) return { error: errors.noPendingCode() };
   const lockoutEnd = lockedUntil(contact, policy.failures);
   if (lockoutEnd !== undefined && input.now < lockoutEnd) {
-    return fail(errors.tooManyFailures(lockoutEnd.getTime() - input.now.getTime()));
+    return { error: errors.tooManyFailures(lockoutEnd.getTime() - input.now.getTime()) };
   }
-  if (code.failedAttempts >= policy.code.maxAttempts) return fail(errors.maxAttemptsReached());
+  if (code.failedAttempts >= policy.code.maxAttempts) return { error: errors.maxAttemptsReached() };
   // A code whose key was retired from the keyring can no longer be checked: it is over, but not a wrong guess.
-  if (input.now >= code.expiresAt || !hasher.knowsKey(code.keyId)) return fail(errors.codeExpired());
+  if (input.now >= code.expiresAt || !hasher.knowsKey(code.keyId)) return { error: errors.codeExpired() };
   const binding = { userId: input.userId, channel: input.channel, destination: code.destination };
   if (!hasher.matches(input.code, binding, code)) {
-    return fail(errors.codeInvalid(policy.code.maxAttempts - code.failedAttempts - 1));
+    // This wrong code may be the one that locks the contact: the caller (and the security log) learn for how long.
+    const lockout = lockedUntil({ failureStreak: contact.failureStreak + 1, lastFailureAt: input.now }, policy.failures);
+    const lockedForMs = lockout === undefined ? undefined : lockout.getTime() - input.now.getTime();
+    const error = errors.codeInvalid(policy.code.maxAttempts - code.failedAttempts - 1, lockedForMs);
+    return { event: failedEvent(input.channel, error.reason), error };
   }
   return { event: verifiedEvent(input.channel, pending) };
 }

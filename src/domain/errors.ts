@@ -47,9 +47,11 @@ export const errors = {
     new DomainError("FailedPrecondition", "COMMAND-Uch5e", `${label(channel)} not changed`, "NOT_CHANGED"),
   contactNotFound: (channel: Channel) =>
     new DomainError("FailedPrecondition", "COMMAND-ieJ2e", `${label(channel)} not found`, "CONTACT_NOT_FOUND"),
-  codeInvalid: (attemptsLeft: number) =>
+  /** `lockedForMs`: this wrong code locked the contact for that long. */
+  codeInvalid: (attemptsLeft: number, lockedForMs?: number) =>
     new DomainError("InvalidArgument", "COMMAND-eis9R", "Code is invalid", "INVALID_VERIFICATION_CODE", {
       attemptsLeft: String(attemptsLeft),
+      ...(lockedForMs === undefined ? {} : { lockedForSeconds: String(Math.ceil(lockedForMs / 1000)) }),
     }),
   codeExpired: () => new DomainError("FailedPrecondition", "CODE-QvUQ4P", "Code is expired", "CODE_EXPIRED"),
   maxAttemptsReached: () =>
@@ -145,6 +147,22 @@ export const errors = {
       `The organization does not send SMS to country code +${callingCode}`,
       "PHONE_COUNTRY_NOT_ALLOWED",
       { callingCode },
+    ),
+  /** `limits`: the names of the limits that would be loosened, e.g. "sends_per_caller_hour". */
+  limitRaiseDenied: (limits: readonly string[]) =>
+    new DomainError(
+      "PermissionDenied",
+      "AUTHZ-l1mRs",
+      "Only an IAM_OWNER may loosen a limit beyond the instance's default",
+      "LIMIT_RAISE_DENIED",
+      { limits: limits.join(",") },
+    ),
+  testContactsDisabled: () =>
+    new DomainError(
+      "FailedPrecondition",
+      "SETTINGS-t3stC",
+      "This server does not honour test contacts; in production, start it with --test-contacts",
+      "TEST_CONTACTS_DISABLED",
     ),
   userIdChoiceDenied: () =>
     new DomainError(

@@ -41,3 +41,8 @@ export function normalizePhoneNumber(input: string, policy: PhonePolicy): string
   }
   return parsed.number;
 }
+
+/** The country calling code of a number in E.164 ("41" for +41 44 …), as organizations list them. */
+export function phoneCallingCode(e164: string): string {
+  return parsePhoneNumberWithError(e164).countryCallingCode;
+}

@@ -1,6 +1,7 @@
 // The small interfaces through which the store, the crypto and delivery plug into the domain.
 import type { Principal } from "./access/principal.js";
 import type { Channel } from "./errors.js";
+import type { LimitedAction } from "./limits/counted-action.js";
 import type { OrganizationPage, OrganizationQuery } from "./organizations/organization-query.js";
 import type { UserEvent } from "./events.js";
 import type { UserState } from "./user-state.js";
@@ -38,12 +39,15 @@ export interface UserChange {
   /** Channels whose undelivered messages are now worthless (their code or address was replaced); wiped unsent. */
   supersededChannels: readonly Channel[];
   outbox: readonly SealedMessage[];
+  /** Sends and verifications the limits count: checked (LimitReached) and recorded with the change. */
+  limited: readonly LimitedAction[];
 }
 
 /** Thrown by append when the change lost a race; the caller reloads and decides again. */
 export class AppendConflict extends Error {
   constructor(
-    readonly conflict: "sequence" | "username",
+    /** Another writer appended first; the username is taken; another user of the organization verified the address. */
+    readonly conflict: "sequence" | "username" | "phone-in-use" | "email-in-use",
     message: string,
   ) {
     super(message);
@@ -56,7 +60,9 @@ export interface UserStore {
   load(userId: string): Promise<UserState | undefined>;
   /**
    * Appends the events and updates the projection and the outbox in one transaction, or throws AppendConflict
-   * when another writer appended to the user first (or, for a new user, when the username is taken).
+   * when another writer appended to the user first (or, for a new user, when the username is taken), or when the
+   * change verifies an address another user of the organization has verified. Throws LimitReached when a limited
+   * action would break one of its rules. Either way nothing is written.
    */
   append(change: UserChange): Promise<void>;
   /** All events of a user in sequence order. */

@@ -12,6 +12,7 @@ import {
   pendingAddressForNewCode,
   assertRemovable,
   removedEvent,
+  spentEvent,
   verifiedEvent,
 } from "./contact-decisions.js";
 import { type NewPassword, type PasswordHasher, encodeNewPassword } from "./credentials/password.js";
@@ -20,8 +21,18 @@ import { type Channel, DomainError, errors } from "./errors.js";
 import { type EventBody, type Profile, type UserEvent, parseContactEventType } from "./events.js";
 import type { IdGenerator } from "./ids.js";
 import { KeyedSerializer } from "./keyed-serializer.js";
+import { type CountedAction, LimitReached, rulesFor } from "./limits/counted-action.js";
+import type { Limits } from "./limits/limits.js";
+import {
+  type OrganizationSettingsStore,
+  type VerificationSettings,
+  defaultVerificationSettings,
+  effectiveLimits,
+  findTestContact,
+  phoneCountryAllowed,
+} from "./organizations/verification-settings.js";
 import { type MessageSealer, composeMessage } from "./outgoing-message.js";
-import { type PhonePolicy, normalizePhoneNumber } from "./phone-number.js";
+import { type PhonePolicy, normalizePhoneNumber, phoneCallingCode } from "./phone-number.js";
 import { AppendConflict, type Clock, type OrganizationStore, type SealedMessage, type UserStore } from "./ports.js";
 import { checkUrlTemplate } from "./url-template.js";
 import { requireActiveHuman, requireHuman } from "./users/user-guards.js";
@@ -33,11 +44,16 @@ export interface VerificationPolicy {
   codes: Record<Channel, CodePolicy>;
   failures: FailurePolicy;
   phone: PhonePolicy;
+  /** The instance's limits; an organization's settings may override each. */
+  limits: Limits;
+  /** Whether organizations' test contacts get their fixed code (and nothing delivered). */
+  testContacts: boolean;
 }
 
 export interface UserCommandsDeps {
   users: UserStore;
   organizations: OrganizationStore;
+  settings: Pick<OrganizationSettingsStore, "verificationSettings">;
   clock: Clock;
   newId: IdGenerator;
   randomIndex: RandomIndex;
@@ -52,6 +68,12 @@ export interface ChangeDetails {
   sequence: number;
   changeDate: Date;
   resourceOwner: string;
+}
+
+/** Who asks for a change: the limits count sends per caller. */
+export interface Actor {
+  /** The user behind the caller's credentials. */
+  callerId: string;
 }
 
 export interface NewContact {
@@ -103,17 +125,27 @@ export interface AddHumanUserResult extends CreatedUser {
 
 type Outgoing = Omit<SealedMessage, "createdAt">;
 
-/** A decision about a loaded user: the events to append, then either a result or an error to report. */
-type Decision<T> = { events: EventBody[]; outbox?: Outgoing[] } & (
+/**
+ * A decision about a loaded user: the events to append and the actions the limits count, then either a result or an
+ * error to report. A refusal without events writes nothing.
+ */
+type Decision<T> = { events: EventBody[]; outbox?: Outgoing[]; counted?: CountedAction[] } & (
   | { result: (details: ChangeDetails) => T }
   | { error: DomainError }
 );
 
-/** The part of a decision that issues a code: its event, and the code or the message that carries it. */
+/** The part of a decision that issues a code: its event, the code or the message that carries it, and the send. */
 interface CodeIssue {
   event: EventBody;
   returnedCode?: string;
   message?: Outgoing;
+  send?: CountedAction;
+}
+
+/** What a decision may know besides the user: the time, and the settings of the user's organization. */
+interface DecisionContext {
+  now: Date;
+  settings: VerificationSettings;
 }
 
 const maxRaceRetries = 5;
@@ -123,7 +155,7 @@ export class UserCommands {
 
   constructor(private readonly deps: UserCommandsDeps) {}
 
-  async addHumanUser(input: AddHumanUserInput): Promise<AddHumanUserResult> {
+  async addHumanUser(input: AddHumanUserInput, actor: Actor): Promise<AddHumanUserResult> {
     const organizationId = await this.existingOrganization(input.organizationId);
     const contacts: [Channel, NewContact][] = [];
     if (input.email) contacts.push(["email", this.checkedContact("email", input.email)]);
@@ -131,7 +163,8 @@ export class UserCommands {
     const passwordHash = input.password && (await encodeNewPassword(input.password, this.deps.passwords));
     const email = contacts.find(([channel]) => channel === "email")?.[1].value;
     const phone = contacts.find(([channel]) => channel === "phone")?.[1].value;
-    return this.addUser(input.userId, organizationId, (userId, now): Decision<AddHumanUserResult> => {
+    return this.addUser(input.userId, organizationId, (userId, context): Decision<AddHumanUserResult> => {
+      if (phone) assertPhoneCountryAllowed(context.settings, phone);
       const events: EventBody[] = [
         {
           type: "user.human.added",
@@ -145,20 +178,23 @@ export class UserCommands {
       ];
       if (passwordHash) events.push(passwordChangedEvent(passwordHash));
       const outbox: Outgoing[] = [];
+      const counted: CountedAction[] = [];
       const codes: Partial<Record<Channel, string>> = {};
       for (const [channel, { value, verification }] of contacts) {
         if (verification.kind === "verified") {
           events.push(verifiedEvent(channel, value));
           continue;
         }
-        const issue = this.issueCode(userId, organizationId, channel, value, verification, now);
+        const issue = this.issueCode({ userId, orgId: organizationId, channel, destination: value, request: verification, actor }, context);
         events.push(issue.event);
         if (issue.message) outbox.push(issue.message);
+        if (issue.send) counted.push(issue.send);
         if (issue.returnedCode) codes[channel] = issue.returnedCode;
       }
       return {
         events,
         outbox,
+        counted,
         result: (details) => ({
           userId,
           details,
@@ -191,14 +227,14 @@ export class UserCommands {
   private async addUser<T>(
     requestedId: string | undefined,
     organizationId: string,
-    decide: (userId: string, now: Date) => Decision<T>,
+    decide: (userId: string, context: DecisionContext) => Decision<T>,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const userId = requestedId ?? this.deps.newId();
       try {
-        return await this.change(userId, organizationId, (state, now) => {
+        return await this.change(userId, organizationId, (state, context) => {
           if (state) throw errors.userAlreadyExists();
-          return decide(userId, now);
+          return decide(userId, context);
         });
       } catch (error) {
         if (error instanceof AppendConflict && error.conflict === "username") throw errors.usernameTaken();
@@ -216,41 +252,63 @@ export class UserCommands {
   }
 
   /** SetPhone and SetEmail. */
-  async setContact(userId: string, channel: Channel, contact: NewContact): Promise<CodeResult> {
+  async setContact(userId: string, channel: Channel, contact: NewContact, actor: Actor): Promise<CodeResult> {
     const { value, verification } = this.checkedContact(channel, contact);
-    return this.changeExisting(userId, (user, now): Decision<CodeResult> => {
+    return this.changeExisting(userId, (user, context): Decision<CodeResult> => {
       const state = requireActiveHuman(user);
       assertAddressDiffers(state[channel], channel, value);
       const events = [changedEvent(channel, value)];
       // Back to the verified address: the pending change is cancelled and there is nothing to verify.
       if (value === state[channel].verified) return { events, result: (details) => ({ details }) };
+      if (channel === "phone") assertPhoneCountryAllowed(context.settings, value);
       if (verification.kind === "verified") {
         return { events: [...events, verifiedEvent(channel, value)], result: (details) => ({ details }) };
       }
-      return this.withNewCode(state, channel, value, verification, now, events);
+      return this.withNewCode(state, { channel, address: value, request: verification, actor }, context, events);
     });
   }
 
   /** ResendPhoneCode, ResendEmailCode and SendEmailCode: a fresh code with fresh attempts for the pending address. */
-  async issueNewCode(userId: string, channel: Channel, request: CodeRequest): Promise<CodeResult> {
+  async issueNewCode(userId: string, channel: Channel, request: CodeRequest, actor: Actor): Promise<CodeResult> {
     if (request.kind === "send" && request.urlTemplate) checkUrlTemplate(request.urlTemplate);
-    return this.changeExisting(userId, (user, now) => {
+    return this.changeExisting(userId, (user, context) => {
       const state = requireActiveHuman(user);
       const address = pendingAddressForNewCode(state[channel], channel);
-      return this.withNewCode(state, channel, address, request, now, []);
+      // The organization may have stopped sending to the number's country since it was set.
+      if (channel === "phone" && request.kind === "send") assertPhoneCountryAllowed(context.settings, address);
+      return this.withNewCode(state, { channel, address, request, actor }, context, []);
     });
   }
 
-  async verify(userId: string, channel: Channel, code: string): Promise<ChangeDetails> {
-    return this.changeExisting(userId, (state, now): Decision<ChangeDetails> => {
-      const { event, error } = decideVerification(
-        requireActiveHuman(state)[channel],
-        { userId, channel, code, now },
-        { code: this.deps.policy.codes[channel], failures: this.deps.policy.failures },
-        this.deps.hasher,
-      );
-      return error ? { events: [event], error } : { events: [event], result: (details) => details };
-    });
+  /**
+   * VerifyPhone and VerifyEmail. A right code for an address that another user of the organization verified first
+   * (the store's unique index tells, across processes) is spent without verifying anything.
+   */
+  async verify(userId: string, channel: Channel, code: string, actor: Actor): Promise<ChangeDetails> {
+    const attempt = (takenByAnother: boolean) =>
+      this.changeExisting(userId, (state, { now }): Decision<ChangeDetails> => {
+        const human = requireActiveHuman(state);
+        const { event, error } = decideVerification(
+          human[channel],
+          { userId, channel, code, now },
+          { code: this.deps.policy.codes[channel], failures: this.deps.policy.failures },
+          this.deps.hasher,
+        );
+        // Refused before the code was judged: nothing changes, so nothing is written or counted.
+        if (!event) return { events: [], error: error as DomainError };
+        const counted: CountedAction[] = [
+          { action: "verify", userId, channel, organizationId: human.resourceOwner, callerId: actor.callerId },
+        ];
+        if (error) return { events: [event], counted, error };
+        if (takenByAnother) return { events: [spentEvent(channel)], counted, error: errors.contactInUse(channel) };
+        return { events: [event], counted, result: (details) => details };
+      });
+    try {
+      return await attempt(false);
+    } catch (error) {
+      if (!(error instanceof DomainError && error.reason === errors.contactInUse(channel).reason)) throw error;
+      return attempt(true);
+    }
   }
 
   /** RemovePhone. Allowed while the user is disabled: removing an address never proves anything. */
@@ -322,34 +380,40 @@ export class UserCommands {
 
   private withNewCode(
     state: HumanUserState,
-    channel: Channel,
-    address: string,
-    request: CodeRequest,
-    now: Date,
+    code: { channel: Channel; address: string; request: CodeRequest; actor: Actor },
+    context: DecisionContext,
     events: EventBody[],
   ): Decision<CodeResult> {
-    const issue = this.issueCode(state.id, state.resourceOwner, channel, address, request, now);
+    const { channel, address, request, actor } = code;
+    const issue = this.issueCode({ userId: state.id, orgId: state.resourceOwner, channel, destination: address, request, actor }, context);
     return {
       events: [...events, issue.event],
       ...(issue.message ? { outbox: [issue.message] } : {}),
+      ...(issue.send ? { counted: [issue.send] } : {}),
       result: (details) => ({ details, ...(issue.returnedCode ? { code: issue.returnedCode } : {}) }),
     };
   }
 
+  /**
+   * A new code for an address. A code to be sent counts against the send limits, a test contact's too (it gets its
+   * fixed code and nothing is delivered); a code returned to the caller sends nothing and counts nothing.
+   */
   private issueCode(
-    userId: string,
-    orgId: string,
-    channel: Channel,
-    destination: string,
-    request: CodeRequest,
-    now: Date,
+    target: { userId: string; orgId: string; channel: Channel; destination: string; request: CodeRequest; actor: Actor },
+    { now, settings }: DecisionContext,
   ): CodeIssue {
+    const { userId, orgId, channel, destination, request } = target;
     const policy = this.deps.policy.codes[channel];
-    const plain = generateCode(policy, this.deps.randomIndex);
+    const testContact = this.deps.policy.testContacts ? findTestContact(settings, channel, destination) : undefined;
+    const plain = testContact
+      ? this.deps.sealer.open(testContact.sealedCode.keyId, testContact.sealedCode.sealed).text
+      : generateCode(policy, this.deps.randomIndex);
     const { hash, keyId } = this.deps.hasher.hash(plain, { userId, channel, destination });
     const code: IssuedCode = { plain, hash, keyId, expiresAt: new Date(now.getTime() + policy.ttlMs) };
     const event = codeAddedEvent(channel, code, request);
     if (request.kind === "return") return { event, returnedCode: plain };
+    const send: CountedAction = { action: "send", userId, channel, destination, organizationId: orgId, callerId: target.actor.callerId };
+    if (testContact) return { event, send };
     const text = composeMessage({
       channel,
       destination,
@@ -359,13 +423,13 @@ export class UserCommands {
       ...(request.urlTemplate === undefined ? {} : { urlTemplate: request.urlTemplate }),
     });
     const message = { id: this.deps.newId(), userId, channel, ...this.deps.sealer.seal(text), expiresAt: code.expiresAt };
-    return { event, message };
+    return { event, message, send };
   }
 
-  private changeExisting<T>(userId: string, decide: (state: UserState, now: Date) => Decision<T>): Promise<T> {
-    return this.change(userId, "", (state, now) => {
+  private changeExisting<T>(userId: string, decide: (state: UserState, context: DecisionContext) => Decision<T>): Promise<T> {
+    return this.change(userId, "", (state, context) => {
       if (!state) throw errors.userNotFound();
-      return decide(state, now);
+      return decide(state, context);
     });
   }
 
@@ -373,12 +437,24 @@ export class UserCommands {
    * Changes of one user queue behind each other within this process, so honest concurrent calls never lose a race
    * among themselves; only another process sharing the database can still win one.
    */
-  private change<T>(
+  private async change<T>(
     userId: string,
     ownerOfNewUser: string,
-    decide: (state: UserState | undefined, now: Date) => Decision<T>,
+    decide: (state: UserState | undefined, context: DecisionContext) => Decision<T>,
   ): Promise<T> {
-    return this.userQueue.run(userId, () => this.decideAndAppend(userId, ownerOfNewUser, decide));
+    try {
+      return await this.userQueue.run(userId, () => this.decideAndAppend(userId, ownerOfNewUser, decide));
+    } catch (error) {
+      if (error instanceof AppendConflict && error.conflict === "phone-in-use") throw errors.contactInUse("phone");
+      if (error instanceof AppendConflict && error.conflict === "email-in-use") throw errors.contactInUse("email");
+      if (error instanceof LimitReached) {
+        const { rule, retryAfterMs } = error;
+        throw rule.action === "send"
+          ? errors.sendLimitReached(rule.name, retryAfterMs)
+          : errors.verifyLimitReached(rule.name, retryAfterMs);
+      }
+      throw error;
+    }
   }
 
   /**
@@ -389,12 +465,18 @@ export class UserCommands {
   private async decideAndAppend<T>(
     userId: string,
     ownerOfNewUser: string,
-    decide: (state: UserState | undefined, now: Date) => Decision<T>,
+    decide: (state: UserState | undefined, context: DecisionContext) => Decision<T>,
   ): Promise<T> {
     for (let attempt = 0; attempt < maxRaceRetries; attempt++) {
       const state = await this.deps.users.load(userId);
+      const organizationId = state?.resourceOwner ?? ownerOfNewUser;
+      const settings = organizationId
+        ? await this.deps.settings.verificationSettings(organizationId)
+        : defaultVerificationSettings;
       const now = this.deps.clock.now();
-      const decision = decide(state, now);
+      const decision = decide(state, { now, settings });
+      if (decision.events.length === 0 && "error" in decision) throw decision.error;
+      const limits = effectiveLimits(this.deps.policy.limits, settings);
       const events = stamp(userId, state?.resourceOwner ?? ownerOfNewUser, state?.sequence ?? 0, decision.events, now);
       const next = events.reduce<UserState | undefined>((current, event) => apply(current, event), state);
       if (!next) throw new Error("a change must produce the user state");
@@ -406,6 +488,7 @@ export class UserCommands {
           next,
           supersededChannels: supersededChannels(events),
           outbox: (decision.outbox ?? []).map((message) => ({ ...message, createdAt: now })),
+          limited: (decision.counted ?? []).map((counted) => ({ counted, rules: rulesFor(counted, limits), at: now })),
         });
       } catch (error) {
         if (error instanceof AppendConflict && error.conflict === "sequence") continue;
@@ -416,6 +499,11 @@ export class UserCommands {
     }
     throw errors.concurrentUpdate();
   }
+}
+
+function assertPhoneCountryAllowed(settings: VerificationSettings, phone: string): void {
+  const callingCode = phoneCallingCode(phone);
+  if (!phoneCountryAllowed(settings.phoneCountries, callingCode)) throw errors.phoneCountryNotAllowed(callingCode);
 }
 
 function passwordChangedEvent(encodedHash: string): EventBody {

@@ -118,12 +118,20 @@ function applyToContact(contact: ContactState, event: UserEvent): ContactState {
   }
 }
 
+/** A right code for an address another user verified first: used up, though not a guess. */
+const spendingReasons = new Set(["PHONE_ALREADY_IN_USE", "EMAIL_ALREADY_IN_USE"]);
+
 /**
  * Only a wrong code is a guess. Other failures (expired, dead or missing code, lockout) are refused before any
- * comparison: they are recorded as events but neither use up a code nor extend a lockout. Time alone never resets
+ * comparison and have no event today; older databases hold such events, which neither use up a code nor extend a
+ * lockout. Time alone never resets
  * the streak: a guesser who waits out each lockout must not get a fresh allowance of guesses.
  */
 function applyFailure(contact: ContactState, reason: string, at: Date): ContactState {
+  if (spendingReasons.has(reason)) {
+    const { code: _spent, ...rest } = contact;
+    return rest;
+  }
   if (reason !== "INVALID_VERIFICATION_CODE" || !contact.code) return contact;
   return {
     ...contact,

@@ -95,11 +95,16 @@ export const members = sqliteTable(
 );
 
 /** Wrong passwords per login name, so guessing is throttled across restarts and processes. */
-export const loginFailures = sqliteTable("login_failures", {
-  loginName: text("login_name").primaryKey(),
-  failures: integer("failures").notNull(),
-  lastFailureAt: timestamp("last_failure_at").notNull(),
-});
+export const loginFailures = sqliteTable(
+  "login_failures",
+  {
+    loginName: text("login_name").primaryKey(),
+    failures: integer("failures").notNull(),
+    lastFailureAt: timestamp("last_failure_at").notNull(),
+  },
+  // Counts idle for a day are deleted, so names tried once by a flood do not stay for ever.
+  (table) => [index("login_failures_by_time").on(table.lastFailureAt)],
+);
 
 /** The one row that says this instance was bootstrapped, and by whom: its primary key lets only one start do it. */
 export const instance = sqliteTable("instance", {
@@ -212,7 +217,7 @@ export const securityEvents = sqliteTable(
     userId: text("user_id"),
     organizationId: text("organization_id"),
     detail: text("detail", { mode: "json" }).$type<Record<string, string>>().notNull(),
-    /** kind, actor, address, user and detail in one string: what makes two outcomes the same for coalescing. */
+    /** kind, actor, address, user, organization and detail in one string: what makes two outcomes the same for coalescing. */
     fingerprint: text("fingerprint").notNull(),
   },
   (table) => [

@@ -1,6 +1,6 @@
 // Password logins in SQLite: users found by their login names (the lookup columns of the users projection), and
 // the failure count per login name, kept across restarts and shared by every process on the database.
-import { and, eq, or, sql } from "drizzle-orm";
+import { and, eq, lt, or, sql } from "drizzle-orm";
 import type { LoginName } from "../domain/credentials/login-name.js";
 import type { LoginFailures } from "../domain/credentials/login-throttle.js";
 import type { LoginStore } from "../domain/credentials/password-login.js";
@@ -16,6 +16,7 @@ export class SqliteLoginStore implements LoginStore {
   private readonly selectFailures;
   private readonly upsertFailure;
   private readonly deleteFailures;
+  private readonly deleteIdleFailures;
   /** Immediate, so that of two attempts at once the second sees the first one counted. */
   private readonly admitInTransaction;
 
@@ -52,6 +53,7 @@ export class SqliteLoginStore implements LoginStore {
       })
       .prepare();
     this.deleteFailures = db.delete(loginFailures).where(eq(loginFailures.loginName, placeholder("key"))).prepare();
+    this.deleteIdleFailures = db.delete(loginFailures).where(lt(loginFailures.lastFailureAt, placeholder("before"))).prepare();
     this.admitInTransaction = db.$client.transaction(
       (key: string, now: Date, retryAfterMs: (record: LoginFailures | undefined, now: Date) => number): number => {
         const waitMs = retryAfterMs(this.selectFailures.get({ key }), now);
@@ -82,5 +84,14 @@ export class SqliteLoginStore implements LoginStore {
 
   async clearFailures(key: string): Promise<void> {
     this.storage.write(() => this.deleteFailures.run({ key }));
+  }
+
+  /**
+   * Deletes the counts of names whose last failure is older than `before`; returns how many. A guesser who comes back
+   * after that starts over with the few free attempts, which is nothing next to a day at the ceiling's rate.
+   */
+  async purgeIdle(before: Date): Promise<number> {
+    // Conditions bind a placeholder as it is, without the column's encoding: milliseconds.
+    return this.storage.write(() => this.deleteIdleFailures.run({ before: before.getTime() }).changes);
   }
 }

@@ -6,6 +6,7 @@ import type { UserState } from "../domain/user-state.js";
 import type { Db } from "./open-database.js";
 import { events, outbox, users } from "./schema.js";
 import { isUniqueViolation } from "./sqlite-errors.js";
+import { SqliteLimitCounter } from "./sqlite-limit-counter.js";
 import { type StorageGuard, unmonitoredStorage } from "./storage-health.js";
 
 const placeholder = sql.placeholder;
@@ -18,6 +19,7 @@ export class SqliteUserStore implements UserStore {
   private readonly upsertUser;
   private readonly insertMessage;
   private readonly supersedeMessages;
+  private readonly limits;
   /** Immediate, so the write lock is taken before the sequence check rather than after it. */
   private readonly appendInTransaction;
 
@@ -105,6 +107,7 @@ export class SqliteUserStore implements UserStore {
         ),
       )
       .prepare();
+    this.limits = new SqliteLimitCounter(db);
     this.appendInTransaction = db.$client.transaction((change: UserChange) => this.write(change)).immediate;
   }
 
@@ -120,11 +123,22 @@ export class SqliteUserStore implements UserStore {
       if (isUniqueViolation(error, "events.aggregate_id")) {
         throw new AppendConflict("sequence", `user ${change.userId} was changed concurrently`);
       }
-      if (isUniqueViolation(error, "users.resource_owner")) {
+      if (isUniqueViolation(error, "users.verified_phone")) {
+        throw new AppendConflict("phone-in-use", `user ${change.userId}'s phone is verified by another user`);
+      }
+      if (isUniqueViolation(error, "users.verified_email")) {
+        throw new AppendConflict("email-in-use", `user ${change.userId}'s email is verified by another user`);
+      }
+      if (isUniqueViolation(error, "users.resource_owner, users.username")) {
         throw new AppendConflict("username", `username ${change.next.username} is taken`);
       }
       throw error;
     }
+  }
+
+  /** Deletes counted actions older than every limit's window; returns how many. */
+  async purgeCountedActions(before: Date): Promise<number> {
+    return this.storage.write(() => this.limits.purge(before));
   }
 
   async events(userId: string): Promise<UserEvent[]> {
@@ -140,6 +154,8 @@ export class SqliteUserStore implements UserStore {
         `user ${change.userId} is at sequence ${current}, the change expected ${change.expectedSequence}`,
       );
     }
+    for (const action of change.limited) this.limits.check(action);
+    for (const action of change.limited) this.limits.record(action);
     for (const event of change.events) this.insertEvent.run(event);
     const { next } = change;
     this.upsertUser.run({ ...next, state: next, ...loginContacts(next) });

@@ -48,6 +48,9 @@ export const calls = [
   "ListOrganizations",
   "CreateAdministrator",
   "ListAdministrators",
+  "GetVerificationSettings",
+  "SetVerificationSettings",
+  "ListSecurityEvents",
 ] as const;
 export type Call = (typeof calls)[number];
 
@@ -117,4 +120,9 @@ export const expected: Record<Call, Record<Caller, Outcome>> = {
   // Administrators of the target's organization: its ORG_OWNER or an IAM_OWNER.
   CreateAdministrator: row(hidden, denied, denied, hidden, "ok"),
   ListAdministrators: row(hidden, denied, denied, hidden, "ok"),
+  // The target's organization: its members read the settings; its ORG_OWNER or an IAM_OWNER sets them.
+  GetVerificationSettings: row(hidden, "ok", "ok", hidden, "ok"),
+  SetVerificationSettings: row(hidden, denied, denied, hidden, "ok"),
+  // The security log covers every organization: the instance's business alone, and nothing to hide.
+  ListSecurityEvents: row(denied, denied, denied, denied, "ok"),
 };

@@ -8,6 +8,7 @@ import { base64Decode } from "@bufbuild/protobuf/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestSchema, ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
 import { ErrorDetailSchema } from "../../src/gen/zitadel/v1/error_detail_pb.js";
+import { uniqueMobile } from "../helpers/api-session.js";
 import { assertThirdPartyProtos, repoRoot } from "../helpers/grpc-js-client.js";
 import { type CommandResult, runCommand } from "../helpers/run-command.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
@@ -33,7 +34,6 @@ const protocols = {
 } as const;
 
 const profile = { givenName: "Ada", familyName: "Lovelace" };
-const mobile = "+41791234567";
 
 interface ErrorJson {
   code: string;
@@ -84,11 +84,6 @@ function details<Desc extends DescMessage>(error: ErrorJson, schema: Desc): Mess
 }
 
 let unique = 0;
-/** A valid Swiss mobile number (+4179 and 7 digits) no other test in this file uses. */
-function uniqueMobile(): string {
-  unique++;
-  return `+4179${String(3_000_000 + unique).slice(-7)}`;
-}
 function uniqueEmail(tag: string): string {
   unique++;
   return `${tag}-${unique}@buf-curl.example.com`;
@@ -96,14 +91,15 @@ function uniqueEmail(tag: string): string {
 
 describe.each(Object.keys(protocols) as (keyof typeof protocols)[])("buf curl --protocol %s", (protocol) => {
   async function userWithPhoneCode() {
-    const added = expectSuccess(await curl(protocol, "AddHumanUser", { profile, phone: { phone: mobile, returnCode: {} } }));
+    const phone = uniqueMobile();
+    const added = expectSuccess(await curl(protocol, "AddHumanUser", { profile, phone: { phone, returnCode: {} } }));
     expect(added.userId).toEqual(expect.any(String));
     expect(added.phoneCode).toMatch(/^\d{6}$/);
-    return { userId: added.userId as string, code: added.phoneCode as string, added };
+    return { userId: added.userId as string, code: added.phoneCode as string, phone, added };
   }
 
   it("adds a user with a phone code and verifies the phone", async () => {
-    const { userId, code, added } = await userWithPhoneCode();
+    const { userId, code, phone, added } = await userWithPhoneCode();
     expect(added.details).toMatchObject({ sequence: "2" });
 
     const verified = expectSuccess(await curl(protocol, "VerifyPhone", { userId, verificationCode: code }));
@@ -114,7 +110,7 @@ describe.each(Object.keys(protocols) as (keyof typeof protocols)[])("buf curl --
     expect(verifiedDetails.resourceOwner).toMatch(/^\d+$/);
 
     const user = expectSuccess(await curl(protocol, "GetUserByID", { userId }));
-    expect(user).toMatchObject({ user: { userId, human: { phone: { phone: mobile, isVerified: true } } } });
+    expect(user).toMatchObject({ user: { userId, human: { phone: { phone, isVerified: true } } } });
   });
 
   // 16 buf curl invocations: the ten RPCs, the GetUserByID reads between them and two refusals.
@@ -227,7 +223,7 @@ describe.each(Object.keys(protocols) as (keyof typeof protocols)[])("buf curl --
   it("exits 96 (8 × unimplemented) for a field the server does not support", async () => {
     const result = await curl(protocol, "AddHumanUser", {
       profile,
-      phone: { phone: mobile, returnCode: {} },
+      phone: { phone: uniqueMobile(), returnCode: {} },
       metadata: [{ key: "k", value: "dg==" }],
     });
     expect(result.exitCode, result.stderr).toBe(96);

@@ -19,6 +19,7 @@ describe("delivery", () => {
     const added = await client.call("addHumanUser", { profile, phone: { phone: "+41791110001", sendCode: {} } });
     if (!added.ok) throw new Error(added.message);
     const userId = added.body.userId as string;
+    server.clock.advance(server.config.verificationLimits.sendCooldownMs);
     const resent = await client.call("resendPhoneCode", { userId, sendCode: {} });
     expect(resent.ok).toBe(true);
     await server.outbox.runOnce();
@@ -35,6 +36,7 @@ describe("delivery", () => {
     const added = await client.call("addHumanUser", { profile, phone: { phone: "+41791110002" } });
     if (!added.ok) throw new Error(added.message);
     const userId = added.body.userId as string;
+    server.clock.advance(server.config.verificationLimits.sendCooldownMs);
     expect((await client.call("setPhone", { userId, phone: "+41791110003" })).ok).toBe(true);
     expect((await client.call("removePhone", { userId })).ok).toBe(true);
     await server.outbox.runOnce();

@@ -11,6 +11,7 @@ import {
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { VerifyPhoneRequestSchema, VerifyPhoneResponseSchema } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import { uniqueMobile } from "../helpers/api-session.js";
 import { decodePaddedBase64, grpcFrame, parseGrpcWebBody } from "../helpers/grpc-frames.js";
 import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
@@ -29,7 +30,7 @@ async function userWithPhoneCode() {
   const added = expectOk(
     await protocolClient("connect-json", server.url, server.adminToken).call("addHumanUser", {
       profile: { givenName: "Ada", familyName: "Lovelace" },
-      phone: { phone: "+41791234567", returnCode: {} },
+      phone: { phone: uniqueMobile(), returnCode: {} },
     }),
   );
   return { userId: added.userId as string, code: added.phoneCode as string };

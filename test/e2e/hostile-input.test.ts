@@ -11,6 +11,7 @@ import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserService, VerifyPhoneRequestSchema } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import { uniqueMobile } from "../helpers/api-session.js";
 import { grpcFrame, parseGrpcWebBody } from "../helpers/grpc-frames.js";
 import { type ProtocolName, bearer, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
@@ -39,15 +40,13 @@ afterAll(async () => {
 });
 
 const profile = { givenName: "Ada", familyName: "Lovelace" };
-const mobile = "+41791234567";
 
-
-
-async function userWithPhoneCode(phone = mobile) {
+/** A user with its own phone number (a verified number belongs to one user of an organization) and its code. */
+async function userWithPhoneCode(phone = uniqueMobile()) {
   const added = expectOk(
     await protocolClient("connect-json", server.url, server.adminToken).call("addHumanUser", { profile, phone: { phone, returnCode: {} } }),
   );
-  return { userId: added.userId as string, code: added.phoneCode as string };
+  return { userId: added.userId as string, code: added.phoneCode as string, phone };
 }
 
 async function phoneOf(userId: string) {
@@ -198,7 +197,7 @@ describe("REST gateway", () => {
   });
 
   it("takes proto field names (snake_case) and ignores unknown fields", async () => {
-    const { userId, code } = await userWithPhoneCode();
+    const { userId, code, phone } = await userWithPhoneCode();
     const response = await rest("POST", `/v2/users/${userId}/phone/verify`, {
       verification_code: code,
       unknown_field: 1,
@@ -206,14 +205,14 @@ describe("REST gateway", () => {
     });
     expect(response.status, response.text).toBe(200);
     expect(JSON.parse(response.text)).toMatchObject({ details: { sequence: "3" } });
-    expect(await phoneOf(userId)).toMatchObject({ phone: mobile, isVerified: true });
+    expect(await phoneOf(userId)).toMatchObject({ phone, isVerified: true });
   });
 
   it.each([
     ["an empty JSON body", { headers: { "content-type": "application/json" }, body: "" }],
     ["an empty object", { headers: { "content-type": "application/json" }, body: "{}" }],
   ])("accepts ResendPhoneCode with %s and sends a new code (send_code is the default)", async (_name, options) => {
-    const phone = `+4179${randomDigits(7)}`;
+    const phone = uniqueMobile();
     const { userId, code: oldCode } = await userWithPhoneCode(phone);
     const response = await request("POST", `/v2/users/${userId}/phone/resend`, options);
     expect(response.status, response.text).toBe(200);
@@ -279,7 +278,7 @@ describe("REST bodies are JSON, labelled as such", () => {
   });
 
   it("does not resend a code for an empty POST without a content type", async () => {
-    const phone = `+4179${randomDigits(7)}`;
+    const phone = uniqueMobile();
     const { userId } = await userWithPhoneCode(phone);
     const response = await request("POST", `/v2/users/${userId}/phone/resend`);
     expect(response.status).toBe(415);
@@ -402,7 +401,7 @@ describe("RPC protocols", () => {
   it.each(rpcProtocols)("refuses a message over --max-body-bytes with ResourceExhausted over %s", async (protocol) => {
     const result = await protocolClient(protocol, server.url, server.adminToken).call("addHumanUser", {
       profile: { givenName: "A".repeat(5_000), familyName: "Lovelace" },
-      phone: { phone: mobile, returnCode: {} },
+      phone: { phone: uniqueMobile(), returnCode: {} },
     });
     expect(expectFailure(result).code).toBe(Code.ResourceExhausted);
   });
@@ -720,8 +719,4 @@ async function sendRaw(bytes: Buffer): Promise<Buffer> {
   socket.write(bytes);
   await closed;
   return Buffer.concat(received);
-}
-
-function randomDigits(count: number): string {
-  return Array.from(randomBytes(count), (byte) => String(byte % 10)).join("");
 }

@@ -173,11 +173,11 @@ describe.each(["phone", "email"] as const)("%s lifecycle", (ch) => {
       expect(await contactOf(userId)).toEqual(shown(value, true));
     });
 
-    it("Verify: verification.failed, FailedPrecondition NO_PENDING_CODE", async () => {
+    it("Verify: no event, FailedPrecondition NO_PENDING_CODE", async () => {
       const userId = await userWithout();
       const { result, events } = await act(rpc.verify, { userId, verificationCode: "123456" });
       expect(expectFailure(result)).toMatchObject({ code: 9, errorInfo: { reason: "NO_PENDING_CODE" } });
-      expect(events).toEqual([ev("verification.failed")]);
+      expect(events).toEqual([]);
     });
 
     it("Resend: no event, FailedPrecondition NO_PENDING_CODE", async () => {
@@ -221,22 +221,22 @@ describe.each(["phone", "email"] as const)("%s lifecycle", (ch) => {
         });
         expect(events).toEqual([ev("verification.failed")]);
       }
-      // code dead: any code, the right one included, is refused and recorded, and the state stays dead.
+      // code dead: any code, the right one included, is refused without an event, and the state stays dead.
       for (const attempt of [code, wrongFor(code)]) {
         const { result, events } = await act(rpc.verify, { userId, verificationCode: attempt });
         expect(expectFailure(result)).toMatchObject({ code: 8, errorInfo: { reason: "MAX_ATTEMPTS_REACHED" } });
-        expect(events).toEqual([ev("verification.failed")]);
+        expect(events).toEqual([]);
       }
       expect(await contactOf(userId)).toEqual(shown(value, false));
     });
 
-    it("time passes: the code expires; Verify is verification.failed, CODE_EXPIRED, and stays expired", async () => {
+    it("time passes: the code expires; Verify is refused without an event, CODE_EXPIRED, and stays expired", async () => {
       const { userId, value, code } = await userPending();
       server.clock.advance(codeTtlMs);
       for (const attempt of [code, wrongFor(code)]) {
         const { result, events } = await act(rpc.verify, { userId, verificationCode: attempt });
         expect(expectFailure(result)).toMatchObject({ code: 9, errorInfo: { reason: "CODE_EXPIRED" } });
-        expect(events).toEqual([ev("verification.failed")]);
+        expect(events).toEqual([]);
       }
       expect(await contactOf(userId)).toEqual(shown(value, false));
     });
@@ -356,11 +356,11 @@ describe.each(["phone", "email"] as const)("%s lifecycle", (ch) => {
   });
 
   describe("from verified", () => {
-    it("Verify: verification.failed, ALREADY_VERIFIED", async () => {
+    it("Verify: no event, ALREADY_VERIFIED", async () => {
       const { userId, value } = await userVerified();
       const { result, events } = await act(rpc.verify, { userId, verificationCode: "123456" });
       expect(expectFailure(result)).toMatchObject({ code: 9, errorInfo: { reason: "ALREADY_VERIFIED" } });
-      expect(events).toEqual([ev("verification.failed")]);
+      expect(events).toEqual([]);
       expect(await contactOf(userId)).toEqual(shown(value, true));
     });
 
@@ -549,16 +549,16 @@ describe.each(["phone", "email"] as const)("%s lifecycle", (ch) => {
       const second = await reachCeiling(userId, first);
       await reader.appended(userId);
 
-      // Locked: even the right code is refused, recorded, and told when to retry, counted from the last wrong code.
+      // Locked: even the right code is refused, without an event, and told when to retry, counted from the last wrong code.
       expect(await lockedFor(userId, second)).toBe(lockoutMs / 1000);
-      expect(await reader.appended(userId)).toEqual([ev("verification.failed")]);
+      expect(await reader.appended(userId)).toEqual([]);
 
       // A resend issues a code but does not reset the count.
       const resent = await act(rpc.resend, { userId, returnCode: {} });
       const third = expectOk(resent.result).verificationCode as string;
       expect(resent.events).toEqual([ev("code.added")]);
       expect(await lockedFor(userId, third)).toBe(lockoutMs / 1000);
-      expect(await reader.appended(userId)).toEqual([ev("verification.failed")]);
+      expect(await reader.appended(userId)).toEqual([]);
 
       // Halfway through: still locked, and a refusal neither extends the lock nor uses up the code.
       server.clock.advance(lockoutMs / 2);

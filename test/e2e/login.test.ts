@@ -12,7 +12,7 @@ import { SqliteAccessTokenStore } from "../../src/store/sqlite-access-token-stor
 import { SqliteLoginStore } from "../../src/store/sqlite-login-store.js";
 import { SqliteOrganizationStore } from "../../src/store/sqlite-organization-store.js";
 import { createTokenEndpoint } from "../../src/transport/oauth/token-endpoint.js";
-import { passwordHasher, phonePolicy, userCommandsOn } from "../helpers/user-commands-harness.js";
+import { actor, passwordHasher, phonePolicy, userCommandsOn } from "../helpers/user-commands-harness.js";
 import { openTemp } from "../store/support/temp-database.js";
 
 const loginTtlMs = 12 * 3_600_000;
@@ -36,7 +36,8 @@ async function startLoginServer() {
     tokenTtlMs: loginTtlMs,
     phone: phonePolicy,
   });
-  const endpoint = createTokenEndpoint({ login, maxBodyBytes, logger: createLogger("silent") });
+  // What the security log records of logins is tested with the whole server (security-log.test.ts).
+  const endpoint = createTokenEndpoint({ login, recordSecurityEvent: async () => {}, maxBodyBytes, logger: createLogger("silent") });
   const server = createServer((req, res) => {
     if (!endpoint(req, res)) res.writeHead(404).end("not the token endpoint");
   });
@@ -62,7 +63,7 @@ const plain = { kind: "plain" as const, password };
 describe("POST /oauth2/token", () => {
   it("logs in by username: a bearer login token the token store finds until loginTtl has passed", async () => {
     const { commands, tokens, clock, advance, token } = await startLoginServer();
-    const { userId } = await commands.addHumanUser({ ...person, username: "ada", password: plain });
+    const { userId } = await commands.addHumanUser({ ...person, username: "ada", password: plain }, actor);
 
     const answer = await token("ada");
     expect(answer).toMatchObject({ status: 200, body: { id: userId, expires_in: loginTtlMs / 1000, token_type: "bearer" } });
@@ -78,7 +79,7 @@ describe("POST /oauth2/token", () => {
 
   it("takes the parameters as JSON too", async () => {
     const { commands, url } = await startLoginServer();
-    const { userId } = await commands.addHumanUser({ ...person, username: "ada", password: plain });
+    const { userId } = await commands.addHumanUser({ ...person, username: "ada", password: plain }, actor);
     const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -95,14 +96,14 @@ describe("POST /oauth2/token", () => {
       phone: { value: "+41791234567", verification: verified },
       email: { value: "ada@example.com", verification: verified },
       password: plain,
-    });
+    }, actor);
     await commands.addHumanUser({
       ...person,
       username: "grace",
       phone: { value: "+41781110002", verification: returnCode },
       email: { value: "grace@example.com", verification: returnCode },
       password: plain,
-    });
+    }, actor);
 
     for (const name of ["+41791234567", "+41 79 123 45 67", "ada@example.com", "ada@EXAMPLE.com"]) {
       expect(await token(name), name).toMatchObject({ status: 200, body: { id: userId } });
@@ -118,28 +119,28 @@ describe("POST /oauth2/token", () => {
       ...person,
       email: { value: "hedy@example.com", verification: returnCode },
       password: plain,
-    });
+    }, actor);
     expect(await commands.getUser(userId)).toMatchObject({ username: "hedy@example.com" });
     expect(await token("hedy@example.com")).toMatchObject({ status: 400, body: wrongCredentials });
 
-    await commands.verify(userId, "email", emailCode as string);
+    await commands.verify(userId, "email", emailCode as string, actor);
     expect(await token("hedy@example.com")).toMatchObject({ status: 200, body: { id: userId } });
 
-    const { code } = await commands.setContact(userId, "email", { value: "hedy@new.example", verification: returnCode });
-    await commands.verify(userId, "email", code as string);
+    const { code } = await commands.setContact(userId, "email", { value: "hedy@new.example", verification: returnCode }, actor);
+    await commands.verify(userId, "email", code as string, actor);
     expect(await token("hedy@new.example")).toMatchObject({ status: 200, body: { id: userId } });
     expect(await token("hedy@example.com")).toMatchObject({ status: 400, body: wrongCredentials });
   });
 
   it("during a change of a verified phone: the old number logs in and the new one not, until the new one is verified", async () => {
     const { commands, token } = await startLoginServer();
-    const { userId } = await commands.addHumanUser({ ...person, phone: { value: "+41791234567", verification: verified }, password: plain });
-    const { code } = await commands.setContact(userId, "phone", { value: "+41781110002", verification: returnCode });
+    const { userId } = await commands.addHumanUser({ ...person, phone: { value: "+41791234567", verification: verified }, password: plain }, actor);
+    const { code } = await commands.setContact(userId, "phone", { value: "+41781110002", verification: returnCode }, actor);
     expect(await commands.getUser(userId)).toMatchObject({ phone: { verified: "+41791234567", pending: "+41781110002" } });
     expect(await token("+41791234567")).toMatchObject({ status: 200, body: { id: userId } });
     expect(await token("+41781110002")).toMatchObject({ status: 400, body: wrongCredentials });
 
-    await commands.verify(userId, "phone", code as string);
+    await commands.verify(userId, "phone", code as string, actor);
     expect(await commands.getUser(userId)).toMatchObject({ phone: { verified: "+41781110002" } });
     expect(await token("+41781110002")).toMatchObject({ status: 200, body: { id: userId } });
     expect(await token("+41791234567")).toMatchObject({ status: 400, body: wrongCredentials });
@@ -147,16 +148,16 @@ describe("POST /oauth2/token", () => {
 
   it("answers every refusal alike: wrong password, unknown name, no password, inactive, locked, service account, ambiguous", async () => {
     const { db, clock, commands, token } = await startLoginServer();
-    await commands.addHumanUser({ ...person, username: "ada", password: plain });
-    await commands.addHumanUser({ ...person, username: "nopassword" });
-    const { userId: inactive } = await commands.addHumanUser({ ...person, username: "inactive", password: plain });
+    await commands.addHumanUser({ ...person, username: "ada", password: plain }, actor);
+    await commands.addHumanUser({ ...person, username: "nopassword" }, actor);
+    const { userId: inactive } = await commands.addHumanUser({ ...person, username: "inactive", password: plain }, actor);
     await commands.deactivate(inactive);
-    const { userId: locked } = await commands.addHumanUser({ ...person, username: "locked", password: plain });
+    const { userId: locked } = await commands.addHumanUser({ ...person, username: "locked", password: plain }, actor);
     await commands.lock(locked);
     await commands.createMachineUser({ username: "bot", name: "Bot", description: "" });
     await new SqliteOrganizationStore(db, () => "unused").add({ id: "org-2", name: "Other", createdAt: clock.now() });
-    await commands.addHumanUser({ ...person, username: "twice", password: plain });
-    await commands.addHumanUser({ ...person, username: "twice", password: plain, organizationId: "org-2" });
+    await commands.addHumanUser({ ...person, username: "twice", password: plain }, actor);
+    await commands.addHumanUser({ ...person, username: "twice", password: plain, organizationId: "org-2" }, actor);
 
     const refusals = [
       await token("ada", "wrong password"),
@@ -176,7 +177,7 @@ describe("POST /oauth2/token", () => {
 
   it("throttles a login name after 5 failures in a row, without checking the password, until the wait is over", async () => {
     const { commands, advance, token } = await startLoginServer();
-    const { userId } = await commands.addHumanUser({ ...person, username: "ada", password: plain });
+    const { userId } = await commands.addHumanUser({ ...person, username: "ada", password: plain }, actor);
     for (let i = 0; i < 5; i++) expect((await token("ada", "wrong password")).status).toBe(400);
 
     const throttled = await token("ada");

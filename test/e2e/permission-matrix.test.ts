@@ -255,6 +255,19 @@ const cells: Record<Call, CellSpec<Person> | CellSpec<ServiceAccount>> = {
     rpc: ["InternalPermissionService", "listAdministrators"],
     request: () => ({ filters: [{ resource: { organizationId: targetOrganization } }] }),
   }),
+  GetVerificationSettings: person({
+    rpc: ["VerificationSettingsService", "getVerificationSettings"],
+    request: () => ({ organizationId: targetOrganization }),
+  }),
+  // The defaults: the other cells send codes in the same organization, which must stay as limited as they were.
+  SetVerificationSettings: person({
+    rpc: ["VerificationSettingsService", "setVerificationSettings"],
+    request: () => ({ organizationId: targetOrganization }),
+  }),
+  ListSecurityEvents: person({
+    rpc: ["SecurityLogService", "listSecurityEvents"],
+    request: ({ userId }) => ({ userId, kinds: ["login.succeeded"] }),
+  }),
 };
 
 /**

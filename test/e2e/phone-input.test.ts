@@ -2,6 +2,7 @@
 // used to be dropped silently (the number before it was stored); now the call is refused and nothing changes.
 import type { JsonObject } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { uniqueMobile } from "../helpers/api-session.js";
 import { type ProtocolName, expectFailure, expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
@@ -22,15 +23,24 @@ const notJustANumber = [
   ["a NUL", "+41791112238\u0000"],
 ];
 
-/** Written as people write numbers; each is a valid Swiss mobile number. */
-const formatted = [
-  ["spaces", "+41 79 111 22 38", "+41791112238"],
-  ["the national trunk prefix in parentheses", "+41 (0)79 111 22 39", "+41791112239"],
-  ["dashes", "+41-79-111-22-40", "+41791112240"],
-  ["dots", "+41.79.111.22.41", "+41791112241"],
-  ["a slash", "+41 79/111 22 42", "+41791112242"],
-  ["no-break spaces, as pasted from a web page", "+41\u00a079\u00a0111\u00a022\u00a043", "+41791112243"],
-  ["spaces around it", "  +41 79 111 22 44 ", "+41791112244"],
+/** The groups of a Swiss mobile number in E.164 (+41 79 123 45 67): its 9 national digits as 2, 3, 2 and 2. */
+const groups = (e164: string): [string, string, string, string] => {
+  const national = e164.slice(3);
+  return [national.slice(0, 2), national.slice(2, 5), national.slice(5, 7), national.slice(7, 9)];
+};
+
+/** Spelled with spaces, as a person writes it: "+41 79 123 45 67". */
+const spaced = (e164: string) => `+41 ${groups(e164).join(" ")}`;
+
+/** Written as people write numbers; each spells a valid Swiss mobile number given in E.164. */
+const formatted: [string, (e164: string) => string][] = [
+  ["spaces", spaced],
+  ["the national trunk prefix in parentheses", (e164) => `+41 (0)${groups(e164).join(" ")}`],
+  ["dashes", (e164) => `+41-${groups(e164).join("-")}`],
+  ["dots", (e164) => `+41.${groups(e164).join(".")}`],
+  ["a slash", (e164) => `+41 ${groups(e164)[0]}/${groups(e164).slice(1).join(" ")}`],
+  ["no-break spaces, as pasted from a web page", (e164) => `+41\u00a0${groups(e164).join("\u00a0")}`],
+  ["spaces around it", (e164) => `  ${spaced(e164)} `],
 ];
 
 describe.each(["connect-json", "grpc", "rest"] as ProtocolName[])("phone input over %s", (protocol) => {
@@ -47,18 +57,23 @@ describe.each(["connect-json", "grpc", "rest"] as ProtocolName[])("phone input o
   });
 
   it.each(notJustANumber)("SetPhone with %s is refused with PHONE_INVALID and changes nothing", async (_case, phone) => {
-    const added = expectOk(await call("addHumanUser", { profile, phone: { phone: "+41 79 111 22 50", isVerified: true } }));
+    const verified = uniqueMobile();
+    const added = expectOk(await call("addHumanUser", { profile, phone: { phone: spaced(verified), isVerified: true } }));
     const userId = added.userId as string;
     const failure = expectFailure(await call("setPhone", { userId, phone, returnCode: {} }));
     expect(failure).toMatchObject({ code: 3, errorDetail: { id: "PHONE-so0wa" }, errorInfo: { reason: "PHONE_INVALID" } });
-    expect(await phoneOf(userId)).toEqual({ phone: "+41791112250", isVerified: true });
+    expect(await phoneOf(userId)).toEqual({ phone: verified, isVerified: true });
   });
 
-  it.each(formatted)("a number written with %s is taken and stored in E.164", async (_case, phone, e164) => {
+  it.each(formatted)("a number written with %s is taken and stored in E.164", async (_case, spell) => {
+    const e164 = uniqueMobile();
+    const phone = spell(e164);
+    expect(phone).not.toBe(e164);
     const added = expectOk(await call("addHumanUser", { profile, phone: { phone, returnCode: {} } }));
     expect(await phoneOf(added.userId as string)).toEqual({ phone: e164 });
-    const other = expectOk(await call("addHumanUser", { profile, phone: { phone: "+41 79 111 22 51", isVerified: true } }));
+    const verified = uniqueMobile();
+    const other = expectOk(await call("addHumanUser", { profile, phone: { phone: spaced(verified), isVerified: true } }));
     expectOk(await call("setPhone", { userId: other.userId as string, phone, returnCode: {} }));
-    expect(await phoneOf(other.userId as string)).toEqual({ phone: "+41791112251", isVerified: true, pendingPhone: e164 });
+    expect(await phoneOf(other.userId as string)).toEqual({ phone: verified, isVerified: true, pendingPhone: e164 });
   });
 });

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { uniqueMobile } from "../helpers/api-session.js";
 import { type ProtocolClient, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
 import {
   type ServerProcess,
@@ -17,16 +18,16 @@ const tempDirectory = serverProcessDirectories("verifyd-process-");
 const tempDatabase = () => join(tempDirectory(), "verifyd.sqlite");
 
 const profile = { givenName: "Ada", familyName: "Lovelace" };
-const mobile = "+41791234567";
 /** Codes long and unusual enough that finding one by chance in a file or a log is impossible. */
 const distinctiveCodes = ["--code-length", "16", "--code-alphabet", "ABCDEFGHJKLMNPQRSTUVWXYZ"];
 
 
 
-async function addUserWithPhoneCode(client: ProtocolClient, phone = mobile) {
+/** A user with its own phone number (a verified number belongs to one user of an organization) and its code. */
+async function addUserWithPhoneCode(client: ProtocolClient, phone = uniqueMobile()) {
   const added = expectOk(await client.call("addHumanUser", { profile, phone: { phone, returnCode: {} } }));
   expect(added.phoneCode).toEqual(expect.any(String));
-  return { userId: added.userId as string, code: added.phoneCode as string };
+  return { userId: added.userId as string, code: added.phoneCode as string, phone };
 }
 
 async function addUserSendingPhoneCode(client: ProtocolClient, phone: string) {
@@ -74,7 +75,7 @@ describe("restart", () => {
   it("keeps users, codes and the generated keyring: a code issued before a restart verifies after it", async () => {
     const database = tempDatabase();
     const first = await startServerProcess(database);
-    const { userId, code } = await addUserWithPhoneCode(protocolClient("connect-json", first.url, first.adminToken));
+    const { userId, code, phone } = await addUserWithPhoneCode(protocolClient("connect-json", first.url, first.adminToken));
     expect(await first.stop()).toEqual({ code: 0, signal: null });
 
     const second = await startServerProcess(database);
@@ -82,7 +83,7 @@ describe("restart", () => {
     expectOk(await client.call("verifyPhone", { userId, verificationCode: code }));
     const user = expectOk(await client.call("getUserByID", { userId }));
     expect(user).toMatchObject({
-      user: { userId, human: { profile, phone: { phone: mobile, isVerified: true } } },
+      user: { userId, human: { profile, phone: { phone, isVerified: true } } },
     });
     expect(await second.stop()).toEqual({ code: 0, signal: null });
 
@@ -219,6 +220,7 @@ describe("--dev-print-codes and flag checks", () => {
     const database = tempDatabase();
     const server = await startServerProcess(database, { args: ["--dev-print-codes"] });
     const client = protocolClient("connect-json", server.url, server.adminToken);
+    const mobile = uniqueMobile();
     const userId = await addUserSendingPhoneCode(client, mobile);
     const { message, code } = await printedMessage(server, mobile);
     expect(message.channel).toMatch(/phone|sms/i);

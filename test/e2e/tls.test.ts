@@ -7,6 +7,7 @@ import { ConnectError, type Transport, createClient } from "@connectrpc/connect"
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import { uniqueMobile } from "../helpers/api-session.js";
 import { createTestCertificate } from "../helpers/tls-cert.js";
 import { bearer } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
@@ -23,7 +24,6 @@ afterAll(async () => {
 });
 
 const profile = { givenName: "Ada", familyName: "Lovelace" };
-const mobile = "+41791234567";
 
 interface Flow {
   addHumanUser(request: JsonObject): Promise<JsonObject>;
@@ -100,6 +100,7 @@ describe("TLS", () => {
 
   it.each(flows)("%s: AddHumanUser → VerifyPhone", async (_name, flow) => {
     const client = flow();
+    const mobile = uniqueMobile();
     const added = await client.addHumanUser({ profile, phone: { phone: mobile, returnCode: {} } });
     const userId = added.userId as string;
     expect(added.phoneCode).toMatch(/^\d{6}$/);
@@ -127,7 +128,7 @@ describe("TLS", () => {
 
   it("is refused by a client that does not trust the certificate, and the server keeps serving", async () => {
     const untrusting = rpcFlow(createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
-    const failure = await untrusting.addHumanUser({ profile, phone: { phone: mobile, returnCode: {} } }).then(
+    const failure = await untrusting.addHumanUser({ profile, phone: { phone: uniqueMobile(), returnCode: {} } }).then(
       () => undefined,
       (reason: unknown) => reason,
     );
@@ -142,7 +143,7 @@ describe("TLS", () => {
     if (plain !== undefined) expect(plain).toBeGreaterThanOrEqual(400);
 
     const client = rpcFlow(createGrpcTransport({ baseUrl: server.url, nodeOptions: { ca }, interceptors: [bearer(server.adminToken)] }));
-    const added = await client.addHumanUser({ profile, phone: { phone: mobile, returnCode: {} } });
+    const added = await client.addHumanUser({ profile, phone: { phone: uniqueMobile(), returnCode: {} } });
     await client.verifyPhone({ userId: added.userId as string, verificationCode: added.phoneCode as string });
   });
 });

@@ -2,6 +2,7 @@
 // code, id, reason and metadata whether it arrives over Connect, gRPC, gRPC-Web or REST.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allProtocols, protocolClient, expectFailure, expectOk } from "../helpers/protocol-clients.js";
+import { uniqueMobile } from "../helpers/api-session.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
 let server: TestServer;
@@ -13,22 +14,20 @@ afterAll(async () => {
 });
 
 const profile = { givenName: "Ada", familyName: "Lovelace" };
-const mobile = "+41791234567";
-
-
 
 describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
   const client = () => protocolClient(protocol, server.url, server.adminToken);
 
   async function userWithPhoneCode() {
+    const mobile = uniqueMobile();
     const added = expectOk(
       await client().call("addHumanUser", { profile, phone: { phone: mobile, returnCode: {} } }),
     );
-    return { userId: added.userId as string, code: added.phoneCode as string, added };
+    return { userId: added.userId as string, code: added.phoneCode as string, added, mobile };
   }
 
   it("verifies the phone with the returned code and reports details", async () => {
-    const { userId, code, added } = await userWithPhoneCode();
+    const { userId, code, added, mobile } = await userWithPhoneCode();
     expect(code).toMatch(/^\d{6}$/);
     expect(added.details).toMatchObject({ sequence: "2" });
 
@@ -131,11 +130,13 @@ describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
       await client().call("addHumanUser", { profile, email: { email: `grace-${protocol}@example.com`, returnCode: {} } }),
     );
     const userId = added.userId as string;
-    const set = expectOk(await client().call("setPhone", { userId, phone: "+44 7911 123456", returnCode: {} }));
+    const mobile = uniqueMobile();
+    const spaced = `${mobile.slice(0, 3)} ${mobile.slice(3, 5)} ${mobile.slice(5)}`;
+    const set = expectOk(await client().call("setPhone", { userId, phone: spaced, returnCode: {} }));
     expect(set.verificationCode).toMatch(/^\d{6}$/);
     expectOk(await client().call("verifyPhone", { userId, verificationCode: set.verificationCode as string }));
     const user = expectOk(await client().call("getUserByID", { userId }));
-    expect(user).toMatchObject({ user: { human: { phone: { phone: "+447911123456", isVerified: true } } } });
+    expect(user).toMatchObject({ user: { human: { phone: { phone: mobile, isVerified: true } } } });
   });
 
   it("refuses numbers that are not valid mobile numbers with PHONE-so0wa", async () => {
@@ -149,7 +150,7 @@ describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
     const failure = expectFailure(
       await client().call("addHumanUser", {
         profile,
-        phone: { phone: mobile, returnCode: {} },
+        phone: { phone: uniqueMobile(), returnCode: {} },
         metadata: [{ key: "k", value: "dg==" }],
       }),
     );
@@ -165,6 +166,7 @@ describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
 
   it("refuses a custom user id that exists with COMMAND-7yiox1isql", async () => {
     const userId = `custom-${protocol}`;
+    const mobile = uniqueMobile();
     expectOk(await client().call("addHumanUser", { userId, profile, phone: { phone: mobile, returnCode: {} } }));
     const failure = expectFailure(
       await client().call("addHumanUser", { userId, profile, phone: { phone: mobile, returnCode: {} } }),
@@ -174,7 +176,7 @@ describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
 
   it("answers NotFound for an unknown organization", async () => {
     const failure = expectFailure(
-      await client().call("addHumanUser", { profile, organization: { orgId: "404" }, phone: { phone: mobile } }),
+      await client().call("addHumanUser", { profile, organization: { orgId: "404" }, phone: { phone: uniqueMobile() } }),
     );
     expect(failure.code).toBe(5);
   });

@@ -28,6 +28,7 @@ import { HttpRuleSchema } from "../../src/gen/google/api/http_pb.js";
 import { InternalPermissionService as OurInternalPermissionService } from "../../src/gen/zitadel/internal_permission/v2beta/internal_permission_service_pb.js";
 import { OrganizationService as OurOrganizationService } from "../../src/gen/zitadel/org/v2/org_service_pb.js";
 import { UserService as OurUserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import { uniqueMobile } from "../helpers/api-session.js";
 import { bearer } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 import { expectAdvancingSequences } from "../helpers/events.js";
@@ -64,14 +65,8 @@ const clients: [string, () => ZitadelUserServiceClient][] = [
 ];
 
 const profile = { givenName: "Ada", familyName: "Lovelace" };
-const mobile = "+41791234567";
 
 let unique = 0;
-/** A valid Swiss mobile number (+4179 and 7 digits) no other test in this file uses. */
-function uniqueMobile(): string {
-  unique++;
-  return `+4179${String(4_000_000 + unique).slice(-7)}`;
-}
 function uniqueEmail(tag: string): string {
   unique++;
   return `${tag}-${unique}@zitadel-client.example.com`;
@@ -100,18 +95,19 @@ async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
 
 describe.each(clients)("%s", (_name, makeClient) => {
   async function userWithPhoneCode(client: ZitadelUserServiceClient) {
+    const phone = uniqueMobile();
     const added = await client.addHumanUser({
       profile,
-      phone: { phone: mobile, verification: { case: "returnCode", value: {} } },
+      phone: { phone, verification: { case: "returnCode", value: {} } },
     });
     expect(added.userId).not.toBe("");
     expect(added.phoneCode).toMatch(/^\d{6}$/);
-    return { userId: added.userId, code: added.phoneCode ?? "" };
+    return { userId: added.userId, code: added.phoneCode ?? "", phone };
   }
 
   it("adds a user, verifies the phone and reads it back as verified", async () => {
     const client = makeClient();
-    const { userId, code } = await userWithPhoneCode(client);
+    const { userId, code, phone } = await userWithPhoneCode(client);
 
     const verified = await client.verifyPhone({ userId, verificationCode: code });
     expect(verified.details?.sequence).toBe(3n);
@@ -121,7 +117,7 @@ describe.each(clients)("%s", (_name, makeClient) => {
     const { user } = await client.getUserByID({ userId });
     expect(user?.userId).toBe(userId);
     if (user?.type.case !== "human") throw new Error(`expected a human user, got ${user?.type.case}`);
-    expect(user.type.value.phone).toMatchObject({ phone: mobile, isVerified: true });
+    expect(user.type.value.phone).toMatchObject({ phone, isVerified: true });
   });
 
   it("runs all ten RPCs: add, verify, change, resend and remove the phone; verify, change, resend and send the email", async () => {
@@ -231,9 +227,9 @@ describe.each(clients)("%s", (_name, makeClient) => {
     const client = makeClient();
     const { userId } = await client.addHumanUser({
       profile,
-      phone: { phone: mobile, verification: { case: "isVerified", value: true } },
+      phone: { phone: uniqueMobile(), verification: { case: "isVerified", value: true } },
     });
-    const newMobile = "+41797654321";
+    const newMobile = uniqueMobile();
     const set = await client.setPhone({ userId, phone: newMobile, verification: { case: "returnCode", value: {} } });
     expect(set.verificationCode).toMatch(/^\d{6}$/);
 

@@ -14,6 +14,8 @@ export interface EventReader {
   types(userId: string): Promise<string[]>;
   /** The short types appended since the previous call for this user (all of them on the first call). */
   appended(userId: string): Promise<string[]>;
+  /** The users that have verified this phone number or address, in any organization (one per organization). */
+  verifiedBy(channel: "phone" | "email", value: string): string[];
   close(): void;
 }
 
@@ -34,6 +36,11 @@ export function openEventReader(databasePath: string): EventReader {
       const from = seen.get(userId) ?? 0;
       seen.set(userId, all.length);
       return all.slice(from);
+    },
+    verifiedBy(channel, value) {
+      const column = channel === "phone" ? "verified_phone" : "verified_email";
+      const rows = handle.db.$client.prepare(`SELECT id FROM users WHERE ${column} = ?`).all(value) as { id: string }[];
+      return rows.map((row) => row.id);
     },
     close: () => handle.close(),
   };

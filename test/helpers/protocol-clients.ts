@@ -1,13 +1,16 @@
-// One way to call any RPC of verifyd's three services (UserService, OrganizationService, InternalPermissionService)
-// over each protocol, so that a test can assert the same behaviour on all of them: Connect (JSON and binary), gRPC and
+// One way to call any RPC of verifyd's services (UserService, OrganizationService, InternalPermissionService,
+// VerificationSettingsService, SecurityLogService) over each protocol, so that a test can assert the same behaviour on all of them: Connect (JSON and binary), gRPC and
 // gRPC-Web through connect-node's transports, and REST through fetch. REST is ZITADEL's HTTP path where ZITADEL has
 // one, and otherwise what a curl user does: POST the Connect path /<package>.<Service>/<Method> with JSON. With a
 // token, every call carries `authorization: Bearer <token>`.
 import { type DescMessage, type DescMethodUnary, type DescService, type JsonObject, type JsonValue, fromBinary, fromJson, toJson } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
+import type { Duration } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
+import { SecurityLogService } from "../../src/gen/verifyd/security/v1/security_log_service_pb.js";
+import { VerificationSettingsService } from "../../src/gen/verifyd/settings/v1/verification_settings_service_pb.js";
 import { InternalPermissionService } from "../../src/gen/zitadel/internal_permission/v2beta/internal_permission_service_pb.js";
 import { OrganizationService } from "../../src/gen/zitadel/org/v2/org_service_pb.js";
 import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
@@ -17,7 +20,13 @@ export type ProtocolName = "connect-json" | "connect-binary" | "connect-h2" | "g
 export const allProtocols: ProtocolName[] = ["connect-json", "connect-binary", "connect-h2", "grpc", "grpc-web", "rest"];
 
 /** The services a test can call, by the short names connect-es (and access-rules.ts) give them. */
-export const services = { UserService, OrganizationService, InternalPermissionService } as const;
+export const services = {
+  UserService,
+  OrganizationService,
+  InternalPermissionService,
+  VerificationSettingsService,
+  SecurityLogService,
+} as const;
 export type ServiceName = keyof typeof services;
 /** A method of a service, by its local name (camelCase, as on a connect-es client). */
 export type MethodOf<S extends ServiceName> = keyof (typeof services)[S]["method"] & string;
@@ -25,7 +34,7 @@ export type MethodOf<S extends ServiceName> = keyof (typeof services)[S]["method
 export type MethodName = MethodOf<"UserService">;
 
 type RestRoute =
-  | readonly ["GET" | "POST" | "DELETE", string]
+  | readonly ["GET" | "POST" | "PUT" | "DELETE", string]
   /** No `body: "*"`: the fields the path does not take travel as query parameters. */
   | readonly ["GET" | "POST" | "DELETE", string, "no body"];
 
@@ -63,6 +72,13 @@ export const restRoutes = {
     updateAdministrator: ["POST", "/v2beta/administrators/{userId}"],
     deleteAdministrator: ["DELETE", "/v2beta/administrators/{userId}", "no body"],
   },
+  VerificationSettingsService: {
+    getVerificationSettings: ["GET", "/verifyd/v1/organizations/{organizationId}/verification_settings", "no body"],
+    setVerificationSettings: ["PUT", "/verifyd/v1/organizations/{organizationId}/verification_settings"],
+  },
+  SecurityLogService: {
+    listSecurityEvents: ["POST", "/verifyd/v1/security_events/_search"],
+  },
 } as const satisfies { [S in ServiceName]: Partial<Record<MethodOf<S>, RestRoute>> };
 
 export interface CallFailure {
@@ -70,10 +86,22 @@ export interface CallFailure {
   message: string;
   errorDetail?: { id: string; message: string };
   errorInfo?: { reason: string; domain: string; metadata: Record<string, string> };
+  /** The google.rpc.BadRequest's field violations, when the answer has one. */
+  fieldViolations?: FieldViolation[];
   /** REST only. */
   httpStatus?: number;
   /** REST only, when the answer has one. */
   wwwAuthenticate?: string;
+  /** The google.rpc.RetryInfo's delay, when the answer has one. */
+  retryDelayMs?: number;
+  /** The Retry-After header (a trailer over gRPC), when the answer has one. */
+  retryAfter?: string;
+}
+
+export interface FieldViolation {
+  field: string;
+  description: string;
+  reason: string;
 }
 
 export type CallResult = { ok: true; body: JsonObject } | ({ ok: false } & CallFailure);
@@ -82,7 +110,7 @@ export interface ProtocolClient {
   protocol: ProtocolName;
   /** A UserService RPC. */
   call(method: MethodName, request: JsonObject): Promise<CallResult>;
-  /** Any RPC of the three services. */
+  /** Any RPC of the services. */
   callService<S extends ServiceName>(service: S, method: MethodOf<S>, request: JsonObject): Promise<CallResult>;
 }
 
@@ -152,12 +180,22 @@ function rpcCaller(transport: Transport, header: Record<string, string>): Servic
 function fromConnectError(error: ConnectError): CallFailure {
   const [detail] = error.findDetails(ErrorDetailSchema);
   const [info] = error.findDetails(ErrorInfoSchema);
+  const [badRequest] = error.findDetails(BadRequestSchema);
+  const [retry] = error.findDetails(RetryInfoSchema);
+  const retryAfter = error.metadata.get("retry-after");
   return {
+    ...(retry?.retryDelay ? { retryDelayMs: durationMs(retry.retryDelay) } : {}),
+    ...(retryAfter === null ? {} : { retryAfter }),
     code: error.code,
     message: error.rawMessage,
     ...(detail ? { errorDetail: { id: detail.id, message: detail.message } } : {}),
     ...(info ? { errorInfo: { reason: info.reason, domain: info.domain, metadata: { ...info.metadata } } } : {}),
+    ...(badRequest ? { fieldViolations: badRequest.fieldViolations.map(fieldViolation) } : {}),
   };
+}
+
+function fieldViolation({ field, description, reason }: FieldViolation): FieldViolation {
+  return { field, description, reason };
 }
 
 function restCaller(baseUrl: string, token: string | undefined): ServiceCaller {
@@ -199,9 +237,18 @@ function queryString(fields: JsonObject): string {
   return text === "" ? "" : `?${text}`;
 }
 
-function httpFailure(response: Response): Pick<CallFailure, "httpStatus" | "wwwAuthenticate"> {
+function httpFailure(response: Response): Pick<CallFailure, "httpStatus" | "wwwAuthenticate" | "retryAfter"> {
   const challenge = response.headers.get("www-authenticate");
-  return { httpStatus: response.status, ...(challenge === null ? {} : { wwwAuthenticate: challenge }) };
+  const retryAfter = response.headers.get("retry-after");
+  return {
+    httpStatus: response.status,
+    ...(challenge === null ? {} : { wwwAuthenticate: challenge }),
+    ...(retryAfter === null ? {} : { retryAfter }),
+  };
+}
+
+function durationMs(duration: Duration): number {
+  return Number(duration.seconds) * 1000 + Math.round(duration.nanos / 1_000_000);
 }
 
 /** What `curl -X POST <url>/<package>.<Service>/<Method> -H 'content-type: application/json' -d '{…}'` gets. */
@@ -238,11 +285,15 @@ function fromConnectJson(error: JsonObject): CallFailure {
   };
   const detail = decode(ErrorDetailSchema);
   const info = decode(ErrorInfoSchema);
+  const badRequest = decode(BadRequestSchema);
+  const retry = decode(RetryInfoSchema);
   return {
+    ...(retry?.retryDelay ? { retryDelayMs: durationMs(retry.retryDelay) } : {}),
     code: connectCodes.get(error.code as string) ?? Code.Unknown,
     message: (error.message as string | undefined) ?? "",
     ...(detail ? { errorDetail: { id: detail.id, message: detail.message } } : {}),
     ...(info ? { errorInfo: { reason: info.reason, domain: info.domain, metadata: { ...info.metadata } } } : {}),
+    ...(badRequest ? { fieldViolations: badRequest.fieldViolations.map(fieldViolation) } : {}),
   };
 }
 
@@ -251,7 +302,11 @@ function fromStatusJson(status: JsonObject): CallFailure {
   const details = (status.details ?? []) as JsonObject[];
   const detail = details.find((d) => d["@type"] === "type.googleapis.com/zitadel.v1.ErrorDetail");
   const info = details.find((d) => d["@type"] === "type.googleapis.com/google.rpc.ErrorInfo");
+  const badRequest = details.find((d) => d["@type"] === "type.googleapis.com/google.rpc.BadRequest");
+  const retry = details.find((d) => d["@type"] === "type.googleapis.com/google.rpc.RetryInfo");
   return {
+    // proto3 JSON writes a Duration as decimal seconds with an "s": "59.5s".
+    ...(retry ? { retryDelayMs: Math.round(Number.parseFloat(retry.retryDelay as string) * 1000) } : {}),
     code: status.code as number,
     message: status.message as string,
     ...(detail ? { errorDetail: { id: detail.id as string, message: detail.message as string } } : {}),
@@ -264,7 +319,13 @@ function fromStatusJson(status: JsonObject): CallFailure {
           },
         }
       : {}),
+    ...(badRequest ? { fieldViolations: ((badRequest.fieldViolations ?? []) as Partial<FieldViolation>[]).map(fieldViolationJson) } : {}),
   };
+}
+
+/** proto3 JSON leaves out empty strings. */
+function fieldViolationJson({ field = "", description = "", reason = "" }: Partial<FieldViolation>): FieldViolation {
+  return { field, description, reason };
 }
 
 export function expectOk(result: CallResult): JsonObject {

@@ -6,14 +6,28 @@ import { parseKeyList } from "../../src/crypto/keyring.js";
 import { createMessageSealer } from "../../src/crypto/message-sealer.js";
 import { createPasswordHasher } from "../../src/crypto/password-hasher.js";
 import type { Clock, UserStore } from "../../src/domain/ports.js";
-import { UserCommands } from "../../src/domain/user-commands.js";
+import { type Actor, UserCommands } from "../../src/domain/user-commands.js";
 import type { Db } from "../../src/store/open-database.js";
+import { SqliteOrganizationSettingsStore } from "../../src/store/sqlite-organization-settings-store.js";
 import { SqliteOrganizationStore } from "../../src/store/sqlite-organization-store.js";
 import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
 
 export const passwordHasher = createPasswordHasher();
 
 export const phonePolicy = { allowLandline: false };
+
+/** The caller the limits count these tests' sends for. */
+export const actor: Actor = { callerId: "test-caller" };
+
+/** Limits these tests never reach: the limits themselves are tested through the API. */
+const unreachedLimits = {
+  sendCooldownMs: 0,
+  sendsPerDestinationShort: 1_000_000,
+  sendsPerDestinationDay: 1_000_000,
+  sendsPerOrganizationHour: 1_000_000,
+  sendsPerCallerHour: 1_000_000,
+  verificationsPerUserHour: 1_000_000,
+};
 
 export interface HarnessOptions {
   clock?: Clock;
@@ -30,6 +44,7 @@ export function userCommandsOn(db: Db, options: HarnessOptions = {}): UserComman
   return new UserCommands({
     users: options.wrapStore ? options.wrapStore(users) : users,
     organizations: new SqliteOrganizationStore(db, () => "org-1"),
+    settings: new SqliteOrganizationSettingsStore(db),
     clock: options.clock ?? { now: () => new Date() },
     newId,
     randomIndex: randomInt,
@@ -43,6 +58,8 @@ export function userCommandsOn(db: Db, options: HarnessOptions = {}): UserComman
       },
       failures: { maxConsecutiveFailures: 100, lockoutMs: 3_600_000 },
       phone: phonePolicy,
+      limits: unreachedLimits,
+      testContacts: false,
     },
   });
 }

@@ -16,6 +16,8 @@ import { hasPermission, isMember } from "../../src/domain/access/permissions.js"
 import type { Principal, Role } from "../../src/domain/access/principal.js";
 import { errors } from "../../src/domain/errors.js";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
+import { SecurityLogService } from "../../src/gen/verifyd/security/v1/security_log_service_pb.js";
+import { VerificationSettingsService } from "../../src/gen/verifyd/settings/v1/verification_settings_service_pb.js";
 import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
 
 const principal = (roles: Record<string, Role[]>, userId = "caller"): Principal => ({
@@ -42,6 +44,8 @@ describe("permissions", () => {
     expect(hasPermission(owner, "org.create")).toBe(false);
     expect(hasPermission(iamOwner, "org.create")).toBe(true);
     expect(hasPermission(iamOwner, "member.write", "anything")).toBe(true);
+    expect(hasPermission(owner, "org.settings.write", "org")).toBe(true);
+    expect(hasPermission(manager, "org.settings.write", "org")).toBe(false);
   });
 
   it("counts any role, or IAM_OWNER, as membership", () => {
@@ -117,7 +121,7 @@ describe("organizations, listings, tokens and administrators", () => {
 
 describe("the rule table", () => {
   it("has a row for every RPC the server serves", () => {
-    for (const service of [UserService, Health]) {
+    for (const service of [UserService, VerificationSettingsService, SecurityLogService, Health]) {
       for (const method of service.methods) {
         expect(accessRuleOf(service.name, method.name), `${service.name}/${method.name}`).toBeDefined();
       }

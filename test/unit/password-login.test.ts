@@ -68,16 +68,16 @@ describe("who a login name logs in", () => {
     expect(loginAccount([person("u1")])).toEqual({ userId: "u1", passwordHash: "$argon2id$hash" });
   });
 
-  it("nobody when the name matches no one, or more than one user", () => {
-    expect(loginAccount([])).toBeUndefined();
-    expect(loginAccount([person("u1"), person("u2")])).toBeUndefined();
+  it("nobody when the name matches no one, or more than one user, and why (for the security log)", () => {
+    expect(loginAccount([])).toEqual({ refusal: "LOGIN_NAME_UNKNOWN" });
+    expect(loginAccount([person("u1"), person("u2")])).toEqual({ refusal: "LOGIN_NAME_AMBIGUOUS" });
   });
 
-  it("nobody without a password, deactivated, locked, or a service account", () => {
+  it("nobody without a password, deactivated, locked, or a service account, and why and who", () => {
     const { passwordHash: _none, ...withoutPassword } = person("u1") as HumanUserState;
-    expect(loginAccount([withoutPassword])).toBeUndefined();
-    expect(loginAccount([person("u1", { status: "inactive" })])).toBeUndefined();
-    expect(loginAccount([person("u1", { status: "locked" })])).toBeUndefined();
+    expect(loginAccount([withoutPassword])).toEqual({ refusal: "NO_PASSWORD", userId: "u1" });
+    expect(loginAccount([person("u1", { status: "inactive" })])).toEqual({ refusal: "USER_DISABLED", userId: "u1" });
+    expect(loginAccount([person("u1", { status: "locked" })])).toEqual({ refusal: "USER_DISABLED", userId: "u1" });
     const machine: UserState = {
       id: "m1",
       resourceOwner: "org-1",
@@ -90,6 +90,6 @@ describe("who a login name logs in", () => {
       createdAt: new Date(0),
       changedAt: new Date(0),
     };
-    expect(loginAccount([machine])).toBeUndefined();
+    expect(loginAccount([machine])).toEqual({ refusal: "USER_NOT_HUMAN", userId: "m1" });
   });
 });

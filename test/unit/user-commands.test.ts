@@ -1,7 +1,7 @@
 // UserCommands against the real SQLite store, for what cannot be provoked through the API.
 import { describe, expect, it } from "vitest";
 import type { UserStore } from "../../src/domain/ports.js";
-import { userCommandsOn } from "../helpers/user-commands-harness.js";
+import { actor, userCommandsOn } from "../helpers/user-commands-harness.js";
 import { openTemp } from "../store/support/temp-database.js";
 
 function commandsWithIds(ids: string[], wrapStore?: (store: UserStore) => UserStore) {
@@ -13,15 +13,15 @@ const newUser = { profile: { givenName: "Ada", familyName: "Lovelace" }, phone: 
 describe("user ids", () => {
   it("takes the next generated id when another process generated the same one first", async () => {
     const commands = commandsWithIds(["100", "100", "101"]);
-    const first = await commands.addHumanUser(newUser);
-    const second = await commands.addHumanUser(newUser);
+    const first = await commands.addHumanUser(newUser, actor);
+    const second = await commands.addHumanUser(newUser, actor);
     expect([first.userId, second.userId]).toEqual(["100", "101"]);
   });
 
   it("still refuses a caller's own id that exists", async () => {
     const commands = commandsWithIds([]);
-    await commands.addHumanUser({ ...newUser, userId: "mine" });
-    await expect(commands.addHumanUser({ ...newUser, userId: "mine" })).rejects.toThrow(/COMMAND-7yiox1isql/);
+    await commands.addHumanUser({ ...newUser, userId: "mine" }, actor);
+    await expect(commands.addHumanUser({ ...newUser, userId: "mine" }, actor)).rejects.toThrow(/COMMAND-7yiox1isql/);
   });
 });
 
@@ -53,11 +53,11 @@ describe("changes within one process", () => {
   it("queue per user: a change waits for the one before it instead of loading the same state and racing it", async () => {
     const store = holdingStore();
     const commands = commandsWithIds([], store.wrap);
-    await commands.addHumanUser({ ...newUser, userId: "slow" });
+    await commands.addHumanUser({ ...newUser, userId: "slow" }, actor);
     const release = store.hold("slow");
     store.loads.length = 0;
-    const first = commands.issueNewCode("slow", "phone", returnCode);
-    const second = commands.issueNewCode("slow", "phone", returnCode);
+    const first = commands.issueNewCode("slow", "phone", returnCode, actor);
+    const second = commands.issueNewCode("slow", "phone", returnCode, actor);
     await settle();
     expect(store.loads, "the second call has not loaded yet").toEqual(["slow"]);
     release();
@@ -67,12 +67,12 @@ describe("changes within one process", () => {
   it("calls on different users still run side by side: a slow user does not hold up another", async () => {
     const store = holdingStore();
     const commands = commandsWithIds([], store.wrap);
-    await commands.addHumanUser({ ...newUser, userId: "slow" });
-    await commands.addHumanUser({ ...newUser, userId: "fast" });
+    await commands.addHumanUser({ ...newUser, userId: "slow" }, actor);
+    await commands.addHumanUser({ ...newUser, userId: "fast" }, actor);
     const release = store.hold("slow");
-    const slow = commands.issueNewCode("slow", "phone", returnCode);
+    const slow = commands.issueNewCode("slow", "phone", returnCode, actor);
     await settle();
-    expect((await commands.issueNewCode("fast", "phone", returnCode)).details.sequence).toBe(3);
+    expect((await commands.issueNewCode("fast", "phone", returnCode, actor)).details.sequence).toBe(3);
     release();
     expect((await slow).details.sequence).toBe(3);
   });
@@ -92,7 +92,7 @@ describe("service accounts", () => {
 
   it("share the username namespace of the organization with people", async () => {
     const commands = commandsWithIds([]);
-    await commands.addHumanUser({ ...newUser, username: "deploy-bot" });
+    await commands.addHumanUser({ ...newUser, username: "deploy-bot" }, actor);
     await expect(commands.createMachineUser(machine)).rejects.toMatchObject({ reason: "USERNAME_TAKEN" });
   });
 
@@ -107,9 +107,9 @@ describe("service accounts", () => {
     const commands = commandsWithIds(["m1"]);
     await commands.createMachineUser(machine);
     for (const call of [
-      commands.setContact("m1", "phone", { value: "+41791234567", verification: sendCode }),
-      commands.issueNewCode("m1", "email", sendCode),
-      commands.verify("m1", "phone", "123456"),
+      commands.setContact("m1", "phone", { value: "+41791234567", verification: sendCode }, actor),
+      commands.issueNewCode("m1", "email", sendCode, actor),
+      commands.verify("m1", "phone", "123456", actor),
       commands.removeContact("m1", "phone"),
       commands.setPassword("m1", plain("correct horse")),
     ]) {
@@ -121,7 +121,7 @@ describe("service accounts", () => {
 describe("deactivating and locking", () => {
   it("moves only along deactivate/reactivate and lock/unlock, each one event", async () => {
     const commands = commandsWithIds(["u1"]);
-    await commands.addHumanUser(newUser);
+    await commands.addHumanUser(newUser, actor);
     expect((await commands.deactivate("u1")).sequence).toBe(3);
     expect((await commands.getUser("u1")).status).toBe("inactive");
     await expect(commands.lock("u1")).rejects.toMatchObject({ reason: "USER_STATE_NOT_CHANGED", message: "User is already inactive (COMMAND-2M0sd)" });
@@ -142,13 +142,13 @@ describe("deactivating and locking", () => {
 
   it.each(["deactivate", "lock"] as const)("after %s, set, resend and verify answer USER_DISABLED and write nothing", async (disable) => {
     const commands = commandsWithIds(["u1"]);
-    const { phoneCode } = await commands.addHumanUser(newUser);
+    const { phoneCode } = await commands.addHumanUser(newUser, actor);
     await commands[disable]("u1");
     const { sequence } = await commands.getUser("u1");
     for (const call of [
-      commands.setContact("u1", "email", { value: "ada@example.com", verification: sendCode }),
-      commands.issueNewCode("u1", "phone", sendCode),
-      commands.verify("u1", "phone", phoneCode as string),
+      commands.setContact("u1", "email", { value: "ada@example.com", verification: sendCode }, actor),
+      commands.issueNewCode("u1", "phone", sendCode, actor),
+      commands.verify("u1", "phone", phoneCode as string, actor),
     ]) {
       await expect(call).rejects.toMatchObject({ reason: "USER_DISABLED" });
     }
@@ -157,7 +157,7 @@ describe("deactivating and locking", () => {
 
   it("still lets an administrator remove a disabled user's phone", async () => {
     const commands = commandsWithIds(["u1"]);
-    await commands.addHumanUser(newUser);
+    await commands.addHumanUser(newUser, actor);
     await commands.lock("u1");
     await commands.removeContact("u1", "phone");
     const state = await commands.getUser("u1");
@@ -175,7 +175,7 @@ describe("passwords", () => {
   it("are stored only as an argon2id hash, in the event and the state", async () => {
     const { db, sqlite } = openTemp();
     const commands = userCommandsOn(db, { ids: ["u1"] });
-    await commands.addHumanUser({ ...newUser, password: plain("correct horse") });
+    await commands.addHumanUser({ ...newUser, password: plain("correct horse") }, actor);
     const hash = await passwordHashOf(commands, "u1");
     expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     const rows = sqlite.prepare("SELECT type, payload FROM events WHERE aggregate_id = 'u1'").all() as { type: string; payload: string }[];
@@ -187,15 +187,15 @@ describe("passwords", () => {
 
   it("must have at least 8 characters, counted as a person counts them", async () => {
     const commands = commandsWithIds(["u1"]);
-    await expect(commands.addHumanUser({ ...newUser, password: plain("short12") })).rejects.toMatchObject({ reason: "PASSWORD_TOO_WEAK" });
+    await expect(commands.addHumanUser({ ...newUser, password: plain("short12") }, actor)).rejects.toMatchObject({ reason: "PASSWORD_TOO_WEAK" });
     await expect(commands.getUser("u1")).rejects.toMatchObject({ reason: "USER_NOT_FOUND" });
-    await commands.addHumanUser({ ...newUser, password: plain("🔑🔑🔑🔑🔑🔑🔑🔑") });
+    await commands.addHumanUser({ ...newUser, password: plain("🔑🔑🔑🔑🔑🔑🔑🔑") }, actor);
   });
 
   it("can be imported as an argon2id hash, but no other kind of hash", async () => {
     const commands = commandsWithIds(["u1", "u2"]);
     const encodedHash = "$argon2id$v=19$m=19456,t=2,p=1$J94pRI2vx1ZaRrKgLwr86w$nHGBRujFZAezZ0bhNRqh7DpjG3uVze61OUHVb8fPEW0";
-    await commands.addHumanUser({ ...newUser, password: { kind: "hashed", encodedHash } });
+    await commands.addHumanUser({ ...newUser, password: { kind: "hashed", encodedHash } }, actor);
     expect(await passwordHashOf(commands, "u1")).toBe(encodedHash);
     for (const unsupported of ["$2b$10$abcdefghijklmnopqrstuu", encodedHash.replace("argon2id", "argon2i"), "not a hash"]) {
       await expect(commands.setPassword("u1", { kind: "hashed", encodedHash: unsupported })).rejects.toMatchObject({
@@ -206,7 +206,7 @@ describe("passwords", () => {
 
   it("change with the current password when one is given or required, without when neither", async () => {
     const commands = commandsWithIds(["u1"]);
-    await commands.addHumanUser({ ...newUser, password: plain("first password") });
+    await commands.addHumanUser({ ...newUser, password: plain("first password") }, actor);
     await expect(commands.setPassword("u1", plain("second password"), { currentPassword: "wrong password" })).rejects.toMatchObject({
       reason: "PASSWORD_INVALID",
     });
@@ -223,7 +223,7 @@ describe("passwords", () => {
 
   it("cannot be proven by a user who has none", async () => {
     const commands = commandsWithIds(["u1"]);
-    await commands.addHumanUser(newUser);
+    await commands.addHumanUser(newUser, actor);
     await expect(commands.setPassword("u1", plain("new password"), { currentPassword: "" })).rejects.toMatchObject({
       reason: "PASSWORD_INVALID",
     });

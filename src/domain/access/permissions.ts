@@ -7,11 +7,15 @@ export type Permission =
   | "user.credential.write"
   | "org.read"
   | "org.create"
+  /** The organization's verification settings; loosening a limit beyond the instance's default needs IAM_OWNER. */
+  | "org.settings.write"
   | "member.read"
-  | "member.write";
+  | "member.write"
+  /** The security log, which covers every organization: held by IAM_OWNER only. */
+  | "security_log.read";
 
 const organizationPermissions: Readonly<Record<Exclude<Role, "IAM_OWNER">, readonly Permission[]>> = {
-  ORG_OWNER: ["user.read", "user.write", "user.credential.write", "org.read", "member.read", "member.write"],
+  ORG_OWNER: ["user.read", "user.write", "user.credential.write", "org.read", "org.settings.write", "member.read", "member.write"],
   ORG_USER_MANAGER: ["user.read", "user.write", "org.read"],
   ORG_USER_VIEWER: ["user.read", "org.read"],
 };

@@ -34,10 +34,24 @@ export interface PasswordLoginDeps {
   phone: PhonePolicy;
 }
 
+/** Why a login was refused: for the security log only, never for the client, who gets one answer for all. */
+export type LoginRefusal =
+  | "LOGIN_NAME_UNKNOWN"
+  /** Users of two organizations share the name, and the login named no organization. */
+  | "LOGIN_NAME_AMBIGUOUS"
+  | "USER_NOT_HUMAN"
+  | "NO_PASSWORD"
+  /** Deactivated or locked. */
+  | "USER_DISABLED"
+  | "PASSWORD_INVALID";
+
 export type LoginResult =
   | { outcome: "granted"; userId: string; token: string; expiresInSeconds: number }
-  /** Wrong password, unknown or ambiguous name, or a user who may not log in: deliberately indistinguishable. */
-  | { outcome: "refused" }
+  /**
+   * Wrong password, unknown or ambiguous name, or a user who may not log in: indistinguishable to the client, who is
+   * told none of `reason` and `userId` (the one user the name matched, if it matched exactly one).
+   */
+  | { outcome: "refused"; reason: LoginRefusal; userId?: string }
   | { outcome: "throttled"; retryAfterSeconds: number };
 
 export class PasswordLogin {
@@ -56,8 +70,13 @@ export class PasswordLogin {
     const waitMs = await logins.admitAttempt(throttleKey, now, loginRetryAfterMs);
     if (waitMs > 0) return { outcome: "throttled", retryAfterSeconds: Math.ceil(waitMs / 1000) };
     const account = loginAccount(await logins.findByLoginName(name, organizationId));
-    const verified = account ? await passwords.verify(account.passwordHash, password) : await passwords.verifyNobody(password);
-    if (!account || !verified) return { outcome: "refused" };
+    if ("refusal" in account) {
+      await passwords.verifyNobody(password);
+      return { outcome: "refused", reason: account.refusal, ...(account.userId === undefined ? {} : { userId: account.userId }) };
+    }
+    if (!(await passwords.verify(account.passwordHash, password))) {
+      return { outcome: "refused", reason: "PASSWORD_INVALID", userId: account.userId };
+    }
     await logins.clearFailures(throttleKey);
     return this.grant(account.userId, now);
   }
@@ -71,12 +90,18 @@ export class PasswordLogin {
 }
 
 /**
- * The one user a login name logs in, if any: exactly one match (a name shared by two users logs in neither), an
+ * The one user a login name logs in, or why none: exactly one match (a name shared by two users logs in neither), an
  * active person with a password. Service accounts use personal access tokens.
  */
-export function loginAccount(matches: readonly UserState[]): { userId: string; passwordHash: string } | undefined {
+export function loginAccount(
+  matches: readonly UserState[],
+): { userId: string; passwordHash: string } | { refusal: Exclude<LoginRefusal, "PASSWORD_INVALID">; userId?: string } {
   const [only, ...others] = matches;
-  if (!only || others.length > 0) return undefined;
-  if (only.kind !== "human" || only.status !== "active" || only.passwordHash === undefined) return undefined;
-  return { userId: only.id, passwordHash: only.passwordHash };
+  if (!only) return { refusal: "LOGIN_NAME_UNKNOWN" };
+  if (others.length > 0) return { refusal: "LOGIN_NAME_AMBIGUOUS" };
+  const userId = only.id;
+  if (only.kind !== "human") return { refusal: "USER_NOT_HUMAN", userId };
+  if (only.status !== "active") return { refusal: "USER_DISABLED", userId };
+  if (only.passwordHash === undefined) return { refusal: "NO_PASSWORD", userId };
+  return { userId, passwordHash: only.passwordHash };
 }

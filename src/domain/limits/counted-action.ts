@@ -31,6 +31,13 @@ export interface LimitRule {
   windowMs: number;
 }
 
+/** An action with the rules it must pass, at the time of the change that makes it. */
+export interface LimitedAction {
+  counted: CountedAction;
+  rules: readonly LimitRule[];
+  at: Date;
+}
+
 /** The rules a send or a verification must pass under the given (organization's) limits. */
 export function rulesFor(counted: CountedAction, limits: Limits): LimitRule[] {
   const rule = (name: LimitName, key: LimitKey, max: number): LimitRule => ({

@@ -34,7 +34,8 @@ export const limitWindowMs: Readonly<Record<LimitName, (limits: Limits) => numbe
   verifications_per_user_hour: () => 3_600_000,
 };
 
-/** The longest window any limit counts over: counted actions older than this are no longer needed. */
-export function longestWindowMs(limits: Limits): number {
-  return Math.max(...Object.values(limitWindowMs).map((window) => window(limits)));
-}
+/**
+ * The longest window any limit counts over (the cooldown is at most a day, by configuration and API validation):
+ * counted actions older than this are no longer needed.
+ */
+export const longestLimitWindowMs = 24 * 3_600_000;

@@ -2,16 +2,20 @@
 // (no code, password or token; ids and reasons only). Repeats of one outcome within a short window are counted on one
 // entry instead of adding entries, so a flood of refusals costs a bounded number of rows.
 
-export type SecurityEventKind =
-  | "login.succeeded"
-  | "login.failed"
-  | "permission.denied"
-  | "limit.reached"
-  | "code.failed"
-  | "contact.locked"
-  | "token.created"
-  | "token.removed"
-  | "roles.changed";
+/** Every kind. The contract lists them again, for validation to refuse a filter naming another; a test keeps both alike. */
+export const securityEventKinds = [
+  "login.succeeded",
+  "login.failed",
+  "permission.denied",
+  "limit.reached",
+  "code.failed",
+  "contact.locked",
+  "token.created",
+  "token.removed",
+  "roles.changed",
+] as const;
+
+export type SecurityEventKind = (typeof securityEventKinds)[number];
 
 export interface SecurityEventInput {
   kind: SecurityEventKind;
@@ -36,7 +40,7 @@ export interface SecurityEvent extends SecurityEventInput {
 
 export interface SecurityLog {
   /**
-   * Records an outcome. One with the same kind, actor, client address, user and detail recorded less than
+   * Records an outcome. One with the same kind, actor, client address, user, organization and detail last seen less than
    * `coalesceMs` ago (default one minute) only raises that entry's count.
    */
   record(event: SecurityEventInput, at: Date, coalesceMs?: number): Promise<void>;

@@ -42,4 +42,5 @@ CREATE INDEX `security_events_by_time` ON `security_events` (`last_at`);--> stat
 DROP INDEX `users_by_verified_phone`;--> statement-breakpoint
 DROP INDEX `users_by_verified_email`;--> statement-breakpoint
 CREATE UNIQUE INDEX `users_verified_phone_unique` ON `users` (`verified_phone`,`resource_owner`);--> statement-breakpoint
-CREATE UNIQUE INDEX `users_verified_email_unique` ON `users` (`verified_email`,`resource_owner`);
+CREATE UNIQUE INDEX `users_verified_email_unique` ON `users` (`verified_email`,`resource_owner`);--> statement-breakpoint
+CREATE INDEX `login_failures_by_time` ON `login_failures` (`last_failure_at`);

@@ -1,8 +1,11 @@
 // POST /oauth2/token with the password grant: a person's login name and password for a bearer token. Answers follow
 // RFC 6749 §5: every refusal of the credentials is the same invalid_grant, whatever the reason. Neither the body
-// nor the answer is ever logged: one holds a password, the other a token.
+// nor the answer is ever logged: one holds a password, the other a token. The security log gets the outcome, the
+// login name and the client's address.
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { PasswordLogin } from "../../domain/credentials/password-login.js";
+import type { SecurityRecorder } from "../../api/security-recorder.js";
+import type { LoginResult, PasswordLogin } from "../../domain/credentials/password-login.js";
+import type { SecurityEventInput } from "../../domain/security/security-event.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Logger } from "../../logger.js";
 import type { NodeRequest, NodeResponse } from "../call-context.js";
@@ -13,6 +16,7 @@ export const tokenPath = "/oauth2/token";
 
 export interface TokenEndpointDeps {
   login: Pick<PasswordLogin, "login">;
+  recordSecurityEvent: SecurityRecorder;
   maxBodyBytes: number;
   logger: Logger;
 }
@@ -74,6 +78,9 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps): Promise<TokenA
 
   const organizationId = parameters.get("organization_id") || undefined;
   const result = await deps.login.login(username, password, organizationId);
+  await deps.recordSecurityEvent(
+    securityEventOf(result, { loginName: username, clientAddress: req.socket.remoteAddress, organizationId }),
+  );
   switch (result.outcome) {
     case "granted":
       return {
@@ -88,6 +95,36 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps): Promise<TokenA
       };
     case "refused":
       return wrongCredentials;
+  }
+}
+
+function securityEventOf(
+  result: LoginResult,
+  attempt: { loginName: string; clientAddress: string | undefined; organizationId: string | undefined },
+): SecurityEventInput {
+  const { loginName, clientAddress, organizationId } = attempt;
+  const where = {
+    ...(clientAddress === undefined ? {} : { clientAddress }),
+    ...(organizationId === undefined ? {} : { organizationId }),
+  };
+  switch (result.outcome) {
+    case "granted":
+      // From here on the caller is this user.
+      return { kind: "login.succeeded", ...where, actorId: result.userId, userId: result.userId, detail: { loginName } };
+    case "refused":
+      // A name nobody has is not kept (nor the organization the client named): a flood of made-up names then counts
+      // on one entry per client address instead of adding one per name.
+      if (result.reason === "LOGIN_NAME_UNKNOWN") {
+        return { kind: "login.failed", ...(clientAddress === undefined ? {} : { clientAddress }), detail: { reason: result.reason } };
+      }
+      return {
+        kind: "login.failed",
+        ...where,
+        ...(result.userId === undefined ? {} : { userId: result.userId }),
+        detail: { loginName, reason: result.reason },
+      };
+    case "throttled":
+      return { kind: "limit.reached", ...where, detail: { loginName, reason: "PASSWORD_CHECKS_THROTTLED" } };
   }
 }
 

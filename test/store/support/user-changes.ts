@@ -37,7 +37,7 @@ function build(
   }));
   const next = events.reduce<UserState | undefined>((s, event) => apply(s, event), state);
   if (!next) throw new Error("a change needs at least one event");
-  return { userId: user.id, expectedSequence, events, next, supersededChannels: [], outbox };
+  return { userId: user.id, expectedSequence, events, next, supersededChannels: [], outbox, limited: [] };
 }
 
 export function changeUser(state: UserState, bodies: EventBody[], outbox: SealedMessage[] = []): UserChange {

@@ -1,0 +1,67 @@
+// Recording serves the call: a log that cannot be written is a warning, never a failed or changed answer.
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { createErrorInterceptor } from "../../src/api/error-interceptor.js";
+import { principalKey } from "../../src/api/request-context.js";
+import { createSecurityOutcomeInterceptor } from "../../src/api/security-outcome-interceptor.js";
+import { createSecurityRecorder } from "../../src/api/security-recorder.js";
+import { errors } from "../../src/domain/errors.js";
+import type { SecurityEventInput } from "../../src/domain/security/security-event.js";
+import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import { createLogger } from "../../src/logger.js";
+
+const clock = { now: () => new Date(Date.UTC(2026, 0, 1)) };
+const failingLog = {
+  record: async () => {
+    throw errors.storageUnavailable();
+  },
+};
+
+describe("the security recorder", () => {
+  it("records at the clock's time", async () => {
+    const recorded: [SecurityEventInput, Date][] = [];
+    const log = { record: async (event: SecurityEventInput, at: Date) => void recorded.push([event, at]) };
+    const record = createSecurityRecorder({ log, clock, logger: createLogger("silent") });
+    await record({ kind: "token.created", userId: "u1", detail: { tokenId: "t1" } });
+    expect(recorded).toEqual([[{ kind: "token.created", userId: "u1", detail: { tokenId: "t1" } }, clock.now()]]);
+  });
+
+  it("turns a failed write into a warning naming the kind only, and never rejects", async () => {
+    const lines: string[] = [];
+    const record = createSecurityRecorder({ log: failingLog, clock, logger: createLogger("warn", (line) => lines.push(line)) });
+    await expect(record({ kind: "login.failed", detail: { loginName: "ada" } })).resolves.toBeUndefined();
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ level: "warn", message: "security event not recorded", kind: "login.failed" }),
+    ]);
+    expect(lines.join("")).not.toContain("ada");
+  });
+
+  it("leaves the answer of a refused call as it was when the log cannot be written", async () => {
+    const record = createSecurityRecorder({ log: failingLog, clock, logger: createLogger("silent") });
+    const transport = createRouterTransport(
+      (router) =>
+        router.service(UserService, {
+          lockUser() {
+            throw errors.permissionDenied("user.write");
+          },
+        }),
+      {
+        router: {
+          interceptors: [
+            (next) => (req) => {
+              req.contextValues.set(principalKey, { userId: "caller", organizationId: "o1", instanceRoles: [], organizationRoles: new Map() });
+              return next(req);
+            },
+            createErrorInterceptor(createLogger("silent")),
+            createSecurityOutcomeInterceptor(record),
+          ],
+        },
+      },
+    );
+    const error = await createClient(UserService, transport)
+      .lockUser({ userId: "u1" })
+      .then(() => undefined, (reason: unknown) => ConnectError.from(reason));
+    expect(error?.code).toBe(Code.PermissionDenied);
+    expect(error?.rawMessage).toBe("No matching permissions found (AUTHZ-HKJD33)");
+  });
+});
