@@ -6,6 +6,7 @@ import Database, { SqliteError } from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { StartupError } from "../startup-error.js";
+import { refuseSharedVerifiedContacts } from "./shared-verified-contacts.js";
 import type { SqliteFailure } from "./sqlite-errors.js";
 
 export type Db = BetterSQLite3Database & { $client: Database.Database };
@@ -40,6 +41,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
     if (options.integrityCheck ?? true) checkIntegrity(sqlite, path);
+    refuseSharedVerifiedContacts(sqlite, path);
     const db = drizzle(sqlite);
     migrateConcurrently(db);
     const read = sqlite.prepare("SELECT count(*) FROM organizations");

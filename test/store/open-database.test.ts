@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/store/open-database.js";
 import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
 import { openTemp, tempDatabasePath } from "./support/temp-database.js";
 import { userAdded } from "./support/user-changes.js";
@@ -79,5 +80,30 @@ describe("openDatabase", () => {
     migrating.close();
 
     await expect(starting).resolves.not.toBe("");
+  });
+
+  it("refuses to upgrade a file where two users of one organization share a verified number, naming them and changing nothing", () => {
+    const path = tempDatabasePath();
+    mkdirSync(dirname(path), { recursive: true });
+    // The file as the version before the unique index left it: every migration up to it, and two users who verified
+    // the same number in one organization.
+    const previous = new Database(path);
+    previous.exec('CREATE TABLE "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)');
+    for (const migration of readMigrationFiles({ migrationsFolder }).slice(0, 4)) {
+      for (const statement of migration.sql) previous.exec(statement);
+      previous.prepare('INSERT INTO "__drizzle_migrations" (hash, created_at) VALUES (?, ?)').run(migration.hash, migration.folderMillis);
+    }
+    const insertUser = previous.prepare(
+      "INSERT INTO users (id, resource_owner, username, sequence, created_at, changed_at, state, verified_phone) VALUES (?, 'org-1', ?, 1, 0, 0, '{}', '+41790000001')",
+    );
+    insertUser.run("user-1", "ada");
+    insertUser.run("user-2", "grace");
+    previous.close();
+
+    expect(() => openDatabase(path)).toThrow(/users user-1, user-2 in organization org-1/);
+    const after = new Database(path, { readonly: true });
+    expect(after.prepare("SELECT count(*) FROM users WHERE verified_phone IS NOT NULL").pluck().get()).toBe(2);
+    expect(after.prepare("SELECT count(*) FROM __drizzle_migrations").pluck().get()).toBe(4);
+    after.close();
   });
 });
