@@ -2,7 +2,7 @@
 // what a flood of refused attempts costs: once a code is dead, a contact locked or a limit hit, refusals write nothing.
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { uniqueMobile } from "../../helpers/api-session.js";
+import { fixtures, uniqueMobile } from "../../helpers/api-session.js";
 import { type EventReader, openEventReader } from "../../helpers/events.js";
 import { allProtocols, expectFailure, expectOk, protocolClient } from "../../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../../helpers/test-server.js";
@@ -54,20 +54,25 @@ describe("per user: at most 30 judged verification attempts an hour (default)", 
   });
 });
 
+/** Rows in the tables calls write to, and the database's size, read through a second handle. */
+function footprintOf(database: Database.Database) {
+  return {
+    rows: database
+      .prepare(
+        "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM counted_actions) + (SELECT count(*) FROM security_events) + (SELECT count(*) FROM outbox) + (SELECT count(*) FROM users) AS rows",
+      )
+      .pluck()
+      .get() as number,
+    bytes: (database.pragma("page_count", { simple: true }) as number) * (database.pragma("page_size", { simple: true }) as number),
+  };
+}
+
 describe("a flood of refused attempts on one user costs bounded storage", () => {
   it("10,000 wrong codes add no more rows than the README states for a user and an hour (62)", async () => {
     const client = protocolClient("connect-h2", server.url, server.adminToken);
     const userId = expectOk(await client.call("addHumanUser", { profile, phone: { phone: uniqueMobile(), returnCode: {} } })).userId as string;
     const database = new Database(server.config.database, { readonly: true });
-    const footprint = () => ({
-      rows: database
-        .prepare(
-          "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM counted_actions) + (SELECT count(*) FROM security_events) + (SELECT count(*) FROM outbox) AS rows",
-        )
-        .pluck()
-        .get() as number,
-      bytes: (database.pragma("page_count", { simple: true }) as number) * (database.pragma("page_size", { simple: true }) as number),
-    });
+    const footprint = () => footprintOf(database);
     try {
       const before = footprint();
       const reasons = new Map<string, number>();
@@ -85,6 +90,30 @@ describe("a flood of refused attempts on one user costs bounded storage", () => 
       expect(reasons.get("INVALID_VERIFICATION_CODE")).toBeLessThanOrEqual(30);
       expect(after.bytes - before.bytes, "bytes").toBeLessThanOrEqual(64 * 1024);
       console.log(`10,000 refused attempts: ${after.rows - before.rows} rows, ${after.bytes - before.bytes} bytes; answers ${JSON.stringify(Object.fromEntries(reasons))}`);
+    } finally {
+      database.close();
+    }
+  });
+});
+
+describe("what one caller can add in an hour through sends", () => {
+  it("500 sends to new users (the per-caller cap), then refusals that add nothing", async () => {
+    const organizationId = await fixtures(server.url, server.adminToken).organization();
+    const caller = await fixtures(server.url, server.adminToken).member(organizationId, ["ORG_USER_MANAGER"]);
+    const client = protocolClient("connect-h2", server.url, caller.token);
+    const database = new Database(server.config.database, { readonly: true });
+    try {
+      const before = footprintOf(database);
+      const add = () => client.call("addHumanUser", { profile, organization: { orgId: organizationId }, phone: { phone: uniqueMobile(), sendCode: {} } });
+      for (let batch = 0; batch < 10; batch++) {
+        for (const result of await Promise.all(Array.from({ length: 50 }, add))) expectOk(result);
+      }
+      const sent = footprintOf(database);
+      for (let i = 0; i < 100; i++) expect(expectFailure(await add()).errorInfo?.metadata.limit).toBe("sends_per_caller_hour");
+      const after = footprintOf(database);
+      expect(sent.rows - before.rows, "5 rows a send: the user, two events, a message, a counted send").toBeLessThanOrEqual(500 * 5);
+      expect(after.rows - sent.rows, "refusals: one security log entry").toBeLessThanOrEqual(1);
+      console.log(`500 sends by one caller: ${sent.rows - before.rows} rows, ${sent.bytes - before.bytes} bytes; 100 refusals after: ${after.rows - sent.rows} rows`);
     } finally {
       database.close();
     }
