@@ -227,3 +227,18 @@ export const securityEvents = sqliteTable(
     index("security_events_by_time").on(table.lastAt),
   ],
 );
+
+/** Kii-style applications: an app id and the SHA-256 of its key (the key itself is shown once), for one organization. */
+export const applications = sqliteTable(
+  "applications",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    keyHash: text("key_hash").notNull(),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (table) => [index("applications_by_organization").on(table.organizationId)],
+);
