@@ -154,8 +154,11 @@ export class SqliteUserStore implements UserStore {
         `user ${change.userId} is at sequence ${current}, the change expected ${change.expectedSequence}`,
       );
     }
-    for (const action of change.limited) this.limits.check(action);
-    for (const action of change.limited) this.limits.record(action);
+    // One after the other, so that a change with two sends (a new user's phone and email) sees the first counted.
+    for (const action of change.limited) {
+      this.limits.check(action);
+      this.limits.record(action);
+    }
     for (const event of change.events) this.insertEvent.run(event);
     const { next } = change;
     this.upsertUser.run({ ...next, state: next, ...loginContacts(next) });

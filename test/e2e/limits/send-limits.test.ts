@@ -130,10 +130,15 @@ describe("per organization: a cap per hour (default 1,000)", () => {
     const setup = fixtures(server.url, server.adminToken);
     const [capped, other] = [await setup.organization(), await setup.organization()];
     const inCapped = { organization: { orgId: capped } };
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 2; i++) {
       expectOk(await addWithPhone(client, uniqueMobile(), inCapped));
       server.clock.advance(minute);
     }
+    // One place left, and a new user with a phone and an address asks for two: refused as a whole, nothing sent.
+    const both = { ...inCapped, email: { email: `${protocol}-both@example.com`, sendCode: {} } };
+    expectLimitReached(await addWithPhone(client, uniqueMobile(), both), "sends_per_organization_hour", hour - 2 * minute);
+    expectOk(await addWithPhone(client, uniqueMobile(), inCapped));
+    server.clock.advance(minute);
     expectLimitReached(await addWithPhone(client, uniqueMobile(), inCapped), "sends_per_organization_hour", hour - 3 * minute);
     // Email counts too: it is a message sent for the organization.
     const emailRefused = await client.call("addHumanUser", { profile, ...inCapped, email: { email: `${protocol}-org@example.com`, sendCode: {} } });
