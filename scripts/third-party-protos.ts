@@ -1,6 +1,8 @@
-// Fills the git-ignored third_party/ tree with the .proto files our contract imports, from npm packages only:
+// Fills the git-ignored third_party/ tree with the .proto files our contract imports and those of gRPC's server
+// reflection, from npm packages only:
 // no .proto is downloaded and none of another project's .proto files is committed.
 // - google/api and google/rpc come from google-proto-files.
+// - grpc/reflection (v1 and v1alpha, for the server reflection service) comes from @grpc/reflection, gRPC's own package.
 // - buf/validate/validate.proto ships with no package, so it is printed from the descriptor that
 //   @bufbuild/protovalidate embeds. The printed copy is compile-only: it keeps every message, field, number and
 //   extension but drops field options (the CEL of predefined rules), which protovalidate never reads from our
@@ -21,19 +23,30 @@ import {
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 
 const outDir = join(import.meta.dirname, "..", "third_party");
-const googleProtoFiles = dirname(createRequire(import.meta.url).resolve("google-proto-files/package.json"));
-const copiedFromGoogle = [
-  "google/api/annotations.proto",
-  "google/api/http.proto",
-  "google/api/field_behavior.proto",
-  "google/rpc/code.proto",
-  "google/rpc/status.proto",
-  "google/rpc/error_details.proto",
+const packageDir = (name: string) => dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
+const copied = [
+  {
+    from: packageDir("google-proto-files"),
+    paths: [
+      "google/api/annotations.proto",
+      "google/api/http.proto",
+      "google/api/field_behavior.proto",
+      "google/rpc/code.proto",
+      "google/rpc/status.proto",
+      "google/rpc/error_details.proto",
+    ],
+  },
+  {
+    from: join(packageDir("@grpc/reflection"), "build/proto"),
+    paths: ["grpc/reflection/v1/reflection.proto", "grpc/reflection/v1alpha/reflection.proto"],
+  },
 ];
 
-for (const path of copiedFromGoogle) {
-  mkdirSync(dirname(join(outDir, path)), { recursive: true });
-  copyFileSync(join(googleProtoFiles, path), join(outDir, path));
+for (const { from, paths } of copied) {
+  for (const path of paths) {
+    mkdirSync(dirname(join(outDir, path)), { recursive: true });
+    copyFileSync(join(from, path), join(outDir, path));
+  }
 }
 const validate = file_buf_validate_validate.proto;
 mkdirSync(join(outDir, "buf/validate"), { recursive: true });

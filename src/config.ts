@@ -28,6 +28,8 @@ export interface Config {
   /** Host names (no port) that Host and :authority may carry; ["*"] turns the check off. */
   allowedHosts: string[];
   corsOrigins: string[];
+  /** Serve gRPC server reflection (v1 and v1alpha), without a token. */
+  reflection: boolean;
   /** TLS ends at a proxy in front of verifyd; lets production listen beyond loopback without --tls-cert. */
   tlsAtProxy: boolean;
   /** SQLite's quick_check at start; skipped for files too large to scan at every start. */
@@ -262,6 +264,13 @@ export const settings = {
     parse: list,
     description: "Browser origins allowed to call (comma-separated, `*` for any); none by default.",
   },
+  reflection: {
+    flag: "reflection",
+    env: "VERIFYD_REFLECTION",
+    default: "true",
+    parse: flag,
+    description: "gRPC server reflection (v1, v1alpha; no token needed), so grpcurl and buf curl need no .proto files; `--reflection false` turns it off.",
+  },
   skipIntegrityCheck: {
     flag: "skip-integrity-check",
     env: "VERIFYD_SKIP_INTEGRITY_CHECK",
@@ -436,6 +445,7 @@ function toConfig(values: Values, warnings: string[]): Config {
     },
     allowedHosts: values.allowedHosts,
     corsOrigins: values.corsOrigins,
+    reflection: values.reflection,
     tlsAtProxy: values.tlsAtProxy,
     integrityCheck: !values.skipIntegrityCheck,
     outboxRetentionMs: values.outboxRetention,

@@ -3,6 +3,7 @@ import { randomInt } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { type Interceptor, createContextValues, createServiceImplSpec } from "@connectrpc/connect";
+import { createApplicationServiceHandler } from "./api/application-service-handler.js";
 import { createBearerAuthenticator } from "./api/bearer-authenticator.js";
 import { createErrorInterceptor } from "./api/error-interceptor.js";
 import { createHealthHandler } from "./api/health-handler.js";
@@ -11,12 +12,14 @@ import { createOrganizationServiceHandler } from "./api/organization-service-han
 import { createSecurityLogHandler } from "./api/security-log-handler.js";
 import { createSecurityOutcomeInterceptor } from "./api/security-outcome-interceptor.js";
 import { createSecurityRecorder } from "./api/security-recorder.js";
+import { createServerReflectionServices } from "./api/server-reflection-handler.js";
 import { createUserServiceHandler } from "./api/user-service-handler.js";
 import { createVerificationSettingsHandler } from "./api/verification-settings-handler.js";
 import { announceTestContacts } from "./bootstrap/announce-test-contacts.js";
 import { bootstrapInstance } from "./bootstrap/bootstrap-instance.js";
 import type { Config } from "./config.js";
 import { hashAccessToken, issueAccessToken } from "./crypto/access-token-secret.js";
+import { randomApplicationId } from "./crypto/application-id.js";
 import { createCodeHasher } from "./crypto/code-hmac.js";
 import { loadKeyringFile } from "./crypto/keyring-file.js";
 import { checkKeyring } from "./crypto/keyring-guard.js";
@@ -35,14 +38,17 @@ import { UserCommands } from "./domain/user-commands.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
 import { InternalPermissionService } from "./gen/zitadel/internal_permission/v2beta/internal_permission_service_pb.js";
 import { OrganizationService } from "./gen/zitadel/org/v2/org_service_pb.js";
+import { ApplicationService } from "./gen/verifyd/apps/v1/application_service_pb.js";
 import { SecurityLogService } from "./gen/verifyd/security/v1/security_log_service_pb.js";
 import { VerificationSettingsService } from "./gen/verifyd/settings/v1/verification_settings_service_pb.js";
 import { UserService } from "./gen/zitadel/user/v2/user_service_pb.js";
 import { type Logger, createLogger } from "./logger.js";
 import { startPeriodicPurge } from "./maintenance/periodic-purge.js";
+import { readinessChecks } from "./readiness.js";
 import { StartupError } from "./startup-error.js";
 import { type DatabaseHandle, openDatabase } from "./store/open-database.js";
 import { SqliteAccessTokenStore } from "./store/sqlite-access-token-store.js";
+import { SqliteApplicationStore } from "./store/sqlite-application-store.js";
 import { SqliteInstanceStore } from "./store/sqlite-instance-store.js";
 import { SqliteKeyStore } from "./store/sqlite-key-store.js";
 import { SqliteLoginStore } from "./store/sqlite-login-store.js";
@@ -60,7 +66,9 @@ import { applyCors } from "./transport/cors.js";
 import { withHostCheck } from "./transport/host-check.js";
 import { createUnsupportedFieldsInterceptor } from "./transport/interceptors/unsupported-fields-interceptor.js";
 import { createValidationInterceptor } from "./transport/interceptors/validation-interceptor.js";
+import { createKiiEndpoint } from "./transport/kii/kii-endpoint.js";
 import { createListener } from "./transport/listener.js";
+import { createProbeEndpoint } from "./transport/probe-endpoint.js";
 import { createTokenEndpoint } from "./transport/oauth/token-endpoint.js";
 import { createRestGateway } from "./transport/rest/rest-gateway.js";
 import { createRpcHandler } from "./transport/rpc-handler.js";
@@ -118,6 +126,7 @@ async function startOn(
   await announceTestContacts(organizationSettings, config.testContacts, logger);
   const members = new SqliteMemberStore(database.db, storage);
   const tokens = new SqliteAccessTokenStore(database.db, storage);
+  const applications = new SqliteApplicationStore(database.db, storage);
   const securityLog = new SqliteSecurityLog(database.db, storage);
   const recordSecurityEvent = createSecurityRecorder({ log: securityLog, clock, logger });
   // One hasher for creating and checking passwords: its dummy hash makes a login for nobody cost the same.
@@ -201,6 +210,17 @@ async function startOn(
         clock,
       }),
     ),
+    createServiceImplSpec<typeof ApplicationService>(
+      ApplicationService,
+      createApplicationServiceHandler({
+        applications,
+        organizations,
+        newApplicationId: randomApplicationId,
+        issueKey: issueAccessToken,
+        clock,
+        recordSecurityEvent,
+      }),
+    ),
   ];
   services.push(
     createServiceImplSpec<typeof Health>(
@@ -224,8 +244,10 @@ async function startOn(
     contextValues: (req) => withPrincipal(req, createContextValues()),
     logger,
   });
+  // Not for the REST gateway: reflection is a streaming RPC, with no REST route.
+  const reflection = config.reflection ? createServerReflectionServices(services.map((spec) => spec.service)) : [];
   const rpc = createRpcHandler({
-    services,
+    services: [...services, ...reflection],
     interceptors,
     readMaxBytes: config.limits.maxBodyBytes,
     contextValues: (req) => withPrincipal(req, rpcContextValues(req)),
@@ -260,7 +282,7 @@ async function startOn(
   });
 
   const authenticated = withAuthentication(authenticator, logger, rpc);
-  const tokenEndpoint = createTokenEndpoint({
+  const tokenDeps = {
     recordSecurityEvent,
     login: new PasswordLogin({
       logins,
@@ -274,11 +296,25 @@ async function startOn(
     }),
     maxBodyBytes: config.limits.maxBodyBytes,
     logger,
+  };
+  const tokenEndpoint = createTokenEndpoint(tokenDeps);
+  const kiiEndpoint = createKiiEndpoint({
+    callers: { applications, authenticator, hashKey: hashAccessToken },
+    users: { commands, members, phonePolicy, recordSecurityEvent },
+    token: tokenDeps,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    logger,
   });
+  const probes = createProbeEndpoint(
+    readinessChecks({ storage, pendingMigrations: database.pendingMigrations, outbox, isClosing: () => closing }),
+    logger,
+  );
   const listener = createListener({
     handler: withHostCheck(config.allowedHosts, (req, res) => {
-      // The token endpoint is where a token comes from: it is the one route that needs none.
-      if (!applyCors(config.corsOrigins, req, res) && !tokenEndpoint(req, res)) authenticated(req, res);
+      if (probes(req, res)) return;
+      // The token endpoint is where a token comes from: it is the one route that needs none. Kii's API (under
+      // /api/apps/) checks its own credentials: an app's Basic key or a bearer token.
+      if (!applyCors(config.corsOrigins, req, res) && !kiiEndpoint(req, res) && !tokenEndpoint(req, res)) authenticated(req, res);
     }),
     limits: config.limits,
     ...(config.tls ? { tls: config.tls } : {}),

@@ -14,7 +14,10 @@ export type SelfAccess =
 export type AccessRule =
   /** The user named by user_id; a non-member of its organization gets the NotFound of a missing user. */
   | { on: "user"; permission: Permission; self: SelfAccess }
-  /** The organization named in the request (the default one if none); a non-member gets OrganizationNotFound. */
+  /**
+   * The organization named in the request (the default one if none), or the one of the application it names; a
+   * non-member gets OrganizationNotFound, or the NotFound of a missing application.
+   */
   | { on: "organization"; permission: Permission }
   /** A service account's personal access tokens; a token of an IAM_OWNER only from an IAM_OWNER. */
   | { on: "service-account-tokens"; permission: "user.credential.write" }
@@ -58,6 +61,9 @@ export const accessRules = {
   "VerificationSettingsService/GetVerificationSettings": { on: "organization", permission: "org.read" },
   "VerificationSettingsService/SetVerificationSettings": { on: "organization", permission: "org.settings.write" },
   "SecurityLogService/ListSecurityEvents": { on: "instance", permission: "security_log.read" },
+  "ApplicationService/CreateApplication": { on: "organization", permission: "app.write" },
+  "ApplicationService/ListApplications": { on: "organization", permission: "app.read" },
+  "ApplicationService/DeleteApplication": { on: "organization", permission: "app.write" },
   "Health/Check": { on: "public" },
   "Health/Watch": { on: "public" },
 } as const satisfies Record<string, AccessRule>;

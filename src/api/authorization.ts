@@ -33,8 +33,8 @@ export function authorizeOnUser(ctx: HandlerContext, target: TargetUser, facts: 
 }
 
 /**
- * For rules on: "organization": the organization a user is created in (AddHumanUser, CreateUser), or whose
- * verification settings are read or set. Only an IAM_OWNER, who sees every organization anyway, may choose the new
+ * For rules on: "organization": the organization a user is created in (AddHumanUser, CreateUser), whose
+ * verification settings are read or set, or whose applications are created or listed. Only an IAM_OWNER, who sees every organization anyway, may choose the new
  * user's id: for anyone else, "already exists" would tell which ids exist in organizations it cannot see.
  */
 export function authorizeInOrganization(ctx: HandlerContext, organizationId: string, chosenUserId?: string): Principal {
@@ -42,6 +42,17 @@ export function authorizeInOrganization(ctx: HandlerContext, organizationId: str
   const principal = callerOf(ctx);
   throwIf(organizationAccessError(principal, organizationId, rule.permission));
   if (chosenUserId !== undefined && !isInstanceOwner(principal)) throw errors.userIdChoiceDenied();
+  return principal;
+}
+
+/**
+ * For rules on: "organization" where the request names an application rather than its organization
+ * (DeleteApplication): a non-member gets the NotFound of a missing application, as if the id were unknown.
+ */
+export function authorizeOnApplication(ctx: HandlerContext, application: { organizationId: string }): Principal {
+  const rule = ruleOf(ctx, "organization");
+  const principal = callerOf(ctx);
+  throwIf(organizationAccessError(principal, application.organizationId, rule.permission, errors.applicationNotFound));
   return principal;
 }
 

@@ -25,6 +25,8 @@ export interface OutboxWorkerOptions {
 export interface OutboxWorker {
   /** Delivers what is due now, wipes what expired and deletes what is past retention; returns the number delivered. */
   runOnce(): Promise<number>;
+  /** From the start until stop(): failed runs do not end it, the next tick runs again. */
+  isRunning(): boolean;
   stop(): Promise<void>;
 }
 
@@ -78,10 +80,13 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     });
   }, options.pollIntervalMs ?? 250);
   timer.unref();
+  let stopped = false;
 
   return {
     runOnce,
+    isRunning: () => !stopped,
     async stop() {
+      stopped = true;
       clearInterval(timer);
       await running?.catch(() => undefined);
     },

@@ -180,6 +180,8 @@ export const errors = {
     ),
   roleInvalid: (role: string) =>
     new DomainError("InvalidArgument", "COMMAND-3M9sd", `Role ${role} does not exist on this resource`, "ROLE_INVALID", { role }),
+  applicationNotFound: () =>
+    new DomainError("NotFound", "APP-n0tFd", "Application not found", "APPLICATION_NOT_FOUND"),
   storageUnavailable: () =>
     new DomainError("Unavailable", "STORAGE-n4fUl", "Storage is unavailable; try again later", "STORAGE_UNAVAILABLE"),
 } as const;

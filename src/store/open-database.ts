@@ -1,11 +1,12 @@
 // Opens the one SQLite file the service keeps everything in, checks it, and brings its schema up to date. Anything
 // that keeps the file from opening is a StartupError naming the file and what to do.
 import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import Database, { SqliteError } from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { StartupError } from "../startup-error.js";
+import { createPendingMigrationCount, migrationsFolder } from "./migration-status.js";
 import { refuseSharedVerifiedContacts } from "./shared-verified-contacts.js";
 import type { SqliteFailure } from "./sqlite-errors.js";
 
@@ -18,6 +19,8 @@ export interface DatabaseHandle {
   probeRead(): void;
   /** A write transaction the size of a large call, for health checks while writes fail. */
   probeWrite(): void;
+  /** This build's migrations that the database has not applied (none after a successful open), for readiness. */
+  pendingMigrations(): number;
   close(): void;
 }
 
@@ -26,7 +29,6 @@ export interface OpenDatabaseOptions {
   integrityCheck?: boolean;
 }
 
-const migrationsFolder = join(import.meta.dirname, "migrations");
 /** Comfortably more than one call writes (a few pages), so a probe that fits means calls fit too. */
 const probeBytes = 64 * 1024;
 
@@ -52,6 +54,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       sqlite,
       probeRead: () => void read.get(),
       probeWrite: () => void write.run(Date.now(), probeBytes),
+      pendingMigrations: createPendingMigrationCount(sqlite),
       close: () => opened.close(),
     };
   } catch (error) {

@@ -1,5 +1,6 @@
-// Every call but health checks needs a bearer token (the login endpoint, where tokens come from, is served before). It is checked here, from the headers alone, before anything
-// reads or decodes the body: an unauthenticated caller cannot make the server parse, decompress or buffer anything.
+// Every call but health checks and server reflection needs a bearer token (the login endpoint, where tokens come
+// from, is served before). It is checked here, from the headers alone, before anything reads or decodes the body: an
+// unauthenticated caller cannot make the server parse, decompress or buffer anything.
 // The caller found travels into the call through its context values.
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import { toConnectError } from "../api/connect-errors.js";
@@ -11,6 +12,7 @@ import type { Logger } from "../logger.js";
 import type { NodeHandler, NodeRequest } from "./call-context.js";
 import { answerError } from "./error-answer.js";
 import { isHealthCheck } from "./health-check-request.js";
+import { isReflectionCall } from "./reflection-request.js";
 
 // RFC 6750's b64token after the case-insensitive scheme.
 const bearerCredentials = /^bearer +([\w\-.~+/]+=*) *$/i;
@@ -20,7 +22,7 @@ const principals = new WeakMap<NodeRequest, Principal>();
 /** Lets requests with a valid token through to `handler`; answers all others Unauthenticated, with WWW-Authenticate. */
 export function withAuthentication(authenticator: Authenticator, logger: Logger, handler: NodeHandler): NodeHandler {
   return (req, res) => {
-    if (isHealthCheck(req)) return handler(req, res);
+    if (isHealthCheck(req) || isReflectionCall(req)) return handler(req, res);
     const refuse = (error: ConnectError) => answerError(req, res, error, { headers: { "www-authenticate": "Bearer" } });
     const token = bearerTokenOf(req.headers.authorization);
     if (token === undefined) return refuse(toConnectError(errors.unauthenticated()));
@@ -39,7 +41,7 @@ export function withAuthentication(authenticator: Authenticator, logger: Logger,
   };
 }
 
-/** The context values of a call, with the caller the request was authenticated as (none for health and login). */
+/** The context values of a call, with the caller the request was authenticated as (none for health, reflection and login). */
 export function withPrincipal(req: NodeRequest, values: ContextValues): ContextValues {
   return values.set(principalKey, principals.get(req));
 }

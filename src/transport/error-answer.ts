@@ -53,7 +53,7 @@ export function answerError(req: NodeRequest, res: NodeResponse, error: ConnectE
 // answer); a large or endless one is cut off with the connection.
 const discardableBytes = 64 * 1024;
 
-function discardUpload(req: NodeRequest): void {
+export function discardUpload(req: NodeRequest): void {
   if (req.httpVersionMajor !== 1 || req.complete) return;
   let discarded = 0;
   req.on("data", (chunk: Buffer) => {

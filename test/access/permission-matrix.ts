@@ -51,6 +51,9 @@ export const calls = [
   "GetVerificationSettings",
   "SetVerificationSettings",
   "ListSecurityEvents",
+  "CreateApplication",
+  "ListApplications",
+  "DeleteApplication",
 ] as const;
 export type Call = (typeof calls)[number];
 
@@ -125,4 +128,9 @@ export const expected: Record<Call, Record<Caller, Outcome>> = {
   SetVerificationSettings: row(hidden, denied, denied, hidden, "ok"),
   // The security log covers every organization: the instance's business alone, and nothing to hide.
   ListSecurityEvents: row(denied, denied, denied, denied, "ok"),
+  // The target's Kii applications, whose keys act for its users: its ORG_OWNER or an IAM_OWNER. To a non-member an
+  // application it names does not exist, like its organization.
+  CreateApplication: row(hidden, denied, denied, hidden, "ok"),
+  ListApplications: row(hidden, denied, denied, hidden, "ok"),
+  DeleteApplication: row(hidden, denied, denied, hidden, "ok"),
 };

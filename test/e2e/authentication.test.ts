@@ -176,9 +176,9 @@ describe("an upload that goes on after the refusal", () => {
 });
 
 describe("what stays open", () => {
-  it("answers health over REST and gRPC-Web without a token", async () => {
-    const response = await fetch(`${server.url}/healthz`);
-    expect(await response.json()).toEqual({ status: "SERVING" });
+  it("answers the HTTP probes and health over gRPC-Web without a token", async () => {
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: "ALIVE" });
+    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: "READY" });
     const grpcWeb = await fetch(`${server.url}/grpc.health.v1.Health/Check`, {
       method: "POST",
       headers: { "content-type": "application/grpc-web+proto" },

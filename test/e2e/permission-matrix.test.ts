@@ -156,6 +156,15 @@ async function addServiceAccount(withToken: boolean): Promise<ServiceAccount & {
   };
 }
 
+/** An application of organization "target", by its app id. */
+async function addApplication(): Promise<string> {
+  const created = await ok(
+    admin.callService("ApplicationService", "createApplication", { organizationId: targetOrganization, name: unique("app") }),
+    "CreateApplication",
+  );
+  return (created.application as JsonObject).appId as string;
+}
+
 type Rpc = { [S in ServiceName]: readonly [S, MethodOf<S>] }[ServiceName];
 
 interface CellSpec<T extends Person | ServiceAccount> {
@@ -163,7 +172,8 @@ interface CellSpec<T extends Person | ServiceAccount> {
   target: T["kind"];
   /** What the call needs of the target before it, when the caller is somebody else. */
   before?: (target: T) => Promise<void>;
-  request: (target: T, self: boolean) => JsonObject;
+  /** May first make what the request names, for every caller (an application to delete). */
+  request: (target: T, self: boolean) => JsonObject | Promise<JsonObject>;
   /** For listings: does the answer show the target (its user, or its organization)? */
   shows?: (body: JsonObject, target: T) => boolean;
 }
@@ -268,6 +278,18 @@ const cells: Record<Call, CellSpec<Person> | CellSpec<ServiceAccount>> = {
     rpc: ["SecurityLogService", "listSecurityEvents"],
     request: ({ userId }) => ({ userId, kinds: ["login.succeeded"] }),
   }),
+  CreateApplication: person({
+    rpc: ["ApplicationService", "createApplication"],
+    request: () => ({ organizationId: targetOrganization, name: unique("app") }),
+  }),
+  ListApplications: person({
+    rpc: ["ApplicationService", "listApplications"],
+    request: () => ({ organizationId: targetOrganization }),
+  }),
+  DeleteApplication: person({
+    rpc: ["ApplicationService", "deleteApplication"],
+    request: async () => ({ appId: await addApplication() }),
+  }),
 };
 
 /**
@@ -338,7 +360,8 @@ async function runCell(protocol: ProtocolName, call: Call, caller: Caller): Prom
   if (!self) await spec.before?.(made);
   const { token: ownToken, ...target } = made;
   const [service, method] = spec.rpc;
-  const result = await asCaller(protocol, self ? ownToken : tokens[caller]).callService(service, method as never, spec.request(target, self));
+  const request = await spec.request(target, self);
+  const result = await asCaller(protocol, self ? ownToken : tokens[caller]).callService(service, method as never, request);
   return observed(result, protocol, expected[call][caller], {
     shows: result.ok && spec.shows ? spec.shows(result.body, target) : undefined,
     shouldShow: shown[call]?.includes(caller) ?? false,

@@ -1,5 +1,5 @@
 // The database's storage failing under a running server (a full disk) and a damaged file at start: callers get
-// Unavailable, probes see NOT_SERVING, the log has one line per episode, and nothing stored is lost.
+// Unavailable, probes see NOT_SERVING (and /readyz 503), the log has one line per episode, and nothing stored is lost.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, statSync, writeSync } from "node:fs";
@@ -48,7 +48,7 @@ describe("a full disk", () => {
     expect(await addUser(protocolClient("rest", server.url, server.adminToken), 2001)).toMatchObject({ ok: false, httpStatus: 503 });
 
     expect(await healthOf(server.url)).toBe(Status.NOT_SERVING);
-    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: "NOT_SERVING" });
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
     for (const userId of stored) expectOk(await client.call("getUserByID", { userId }));
     expect(errorLines(server.stderr), server.stderr.join("\n")).toHaveLength(1);
     expect(server.stderr.join("\n")).not.toMatch(/^\s+at /m);

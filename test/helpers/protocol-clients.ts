@@ -1,14 +1,16 @@
 // One way to call any RPC of verifyd's services (UserService, OrganizationService, InternalPermissionService,
-// VerificationSettingsService, SecurityLogService) over each protocol, so that a test can assert the same behaviour on all of them: Connect (JSON and binary), gRPC and
-// gRPC-Web through connect-node's transports, and REST through fetch. REST is ZITADEL's HTTP path where ZITADEL has
-// one, and otherwise what a curl user does: POST the Connect path /<package>.<Service>/<Method> with JSON. With a
-// token, every call carries `authorization: Bearer <token>`.
+// VerificationSettingsService, SecurityLogService, ApplicationService) over each protocol, so that a test can assert
+// the same behaviour on all of them: Connect (JSON and binary), gRPC and gRPC-Web through connect-node's transports,
+// and REST through fetch. REST is ZITADEL's HTTP path where ZITADEL has one, and otherwise what a curl user does:
+// POST the Connect path /<package>.<Service>/<Method> with JSON. With a token, every call carries
+// `authorization: Bearer <token>`.
 import { type DescMessage, type DescMethodUnary, type DescService, type JsonObject, type JsonValue, fromBinary, fromJson, toJson } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
+import { ApplicationService } from "../../src/gen/verifyd/apps/v1/application_service_pb.js";
 import { SecurityLogService } from "../../src/gen/verifyd/security/v1/security_log_service_pb.js";
 import { VerificationSettingsService } from "../../src/gen/verifyd/settings/v1/verification_settings_service_pb.js";
 import { InternalPermissionService } from "../../src/gen/zitadel/internal_permission/v2beta/internal_permission_service_pb.js";
@@ -26,6 +28,7 @@ export const services = {
   InternalPermissionService,
   VerificationSettingsService,
   SecurityLogService,
+  ApplicationService,
 } as const;
 export type ServiceName = keyof typeof services;
 /** A method of a service, by its local name (camelCase, as on a connect-es client). */
@@ -78,6 +81,11 @@ export const restRoutes = {
   },
   SecurityLogService: {
     listSecurityEvents: ["POST", "/verifyd/v1/security_events/_search"],
+  },
+  ApplicationService: {
+    createApplication: ["POST", "/verifyd/v1/organizations/{organizationId}/applications"],
+    listApplications: ["GET", "/verifyd/v1/organizations/{organizationId}/applications", "no body"],
+    deleteApplication: ["DELETE", "/verifyd/v1/applications/{appId}", "no body"],
   },
 } as const satisfies { [S in ServiceName]: Partial<Record<MethodOf<S>, RestRoute>> };
 

@@ -42,6 +42,14 @@ describe("openDatabase", () => {
     close();
   });
 
+  it("counts the migrations the file lacks: none after opening, the newest once its record is gone", () => {
+    const { sqlite, pendingMigrations } = openTemp();
+    expect(pendingMigrations()).toBe(0);
+    // What an older copy of the file restored under the running server looks like to it.
+    sqlite.exec("DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)");
+    expect(pendingMigrations()).toBe(1);
+  });
+
   it("reopens an existing file with its data", async () => {
     const first = openTemp();
     await new SqliteUserStore(first.db).append(userAdded("u1", "ada"));

@@ -125,7 +125,10 @@ describe("with the default allowed hosts", () => {
   it("answers health checks under any name, so that probes addressing a pod IP keep working", async () => {
     const healthz = await http1(server, "10.1.2.3", "/healthz");
     expect(healthz.status).toBe(200);
-    expect(JSON.parse(healthz.body)).toEqual({ status: "SERVING" });
+    expect(JSON.parse(healthz.body)).toEqual({ status: "ALIVE" });
+    const readyz = await http2Request(server, "10.1.2.3", "/readyz");
+    expect(readyz.status).toBe(200);
+    expect(JSON.parse(readyz.body)).toEqual({ status: "READY" });
 
     const health = createClient(Health, grpcTransportFor(server, "10.1.2.3"));
     expect((await health.check({})).status).toBe(Status.SERVING);

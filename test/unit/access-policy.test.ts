@@ -16,6 +16,7 @@ import { hasPermission, isMember } from "../../src/domain/access/permissions.js"
 import type { Principal, Role } from "../../src/domain/access/principal.js";
 import { errors } from "../../src/domain/errors.js";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
+import { ApplicationService } from "../../src/gen/verifyd/apps/v1/application_service_pb.js";
 import { SecurityLogService } from "../../src/gen/verifyd/security/v1/security_log_service_pb.js";
 import { VerificationSettingsService } from "../../src/gen/verifyd/settings/v1/verification_settings_service_pb.js";
 import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
@@ -46,6 +47,10 @@ describe("permissions", () => {
     expect(hasPermission(iamOwner, "member.write", "anything")).toBe(true);
     expect(hasPermission(owner, "org.settings.write", "org")).toBe(true);
     expect(hasPermission(manager, "org.settings.write", "org")).toBe(false);
+    expect(hasPermission(owner, "app.write", "org")).toBe(true);
+    expect(hasPermission(owner, "app.read", "org")).toBe(true);
+    expect(hasPermission(manager, "app.read", "org")).toBe(false);
+    expect(hasPermission(viewer, "app.read", "org")).toBe(false);
   });
 
   it("counts any role, or IAM_OWNER, as membership", () => {
@@ -91,6 +96,12 @@ describe("organizations, listings, tokens and administrators", () => {
     expect(organizationAccessError(manager, "org", "user.write")).toBeUndefined();
   });
 
+  it("hides an application of an organization from a non-member as a missing application", () => {
+    expect(organizationAccessError(stranger, "org", "app.write", errors.applicationNotFound)).toEqual(errors.applicationNotFound());
+    expect(organizationAccessError(manager, "org", "app.write", errors.applicationNotFound)).toEqual(errors.permissionDenied("app.write"));
+    expect(organizationAccessError(owner, "org", "app.write", errors.applicationNotFound)).toBeUndefined();
+  });
+
   it("lists only what the caller may see", () => {
     expect(organizationsWith(viewer, "user.read")).toEqual(["org"]);
     expect(organizationsWith(iamOwner, "user.read")).toBe("all");
@@ -121,7 +132,7 @@ describe("organizations, listings, tokens and administrators", () => {
 
 describe("the rule table", () => {
   it("has a row for every RPC the server serves", () => {
-    for (const service of [UserService, VerificationSettingsService, SecurityLogService, Health]) {
+    for (const service of [UserService, VerificationSettingsService, SecurityLogService, ApplicationService, Health]) {
       for (const method of service.methods) {
         expect(accessRuleOf(service.name, method.name), `${service.name}/${method.name}`).toBeDefined();
       }

@@ -51,6 +51,14 @@ describe("configuration", () => {
     }
   });
 
+  it("serves reflection unless turned off by flag or environment", () => {
+    expect(loadConfig([], {}).reflection).toBe(true);
+    expect(loadConfig(["--reflection", "false"], {}).reflection).toBe(false);
+    expect(loadConfig(["--reflection=no"], {}).reflection).toBe(false);
+    expect(loadConfig([], { VERIFYD_REFLECTION: "0" }).reflection).toBe(false);
+    expect(() => loadConfig(["--reflection", "off"], {})).toThrow(/--reflection \/ VERIFYD_REFLECTION: must be true or false/);
+  });
+
   it("refuses codes that are easy to guess", () => {
     expect(() => loadConfig(["--code-length", "4"], {})).toThrow(/allow only 10000 codes; at least a million/);
     expect(() => loadConfig(["--code-alphabet", "01", "--code-length", "8"], {})).toThrow(/allow only 256 codes/);

@@ -26,13 +26,17 @@ export function userAccessError(
   return hasPermission(principal, permission, target.organizationId) ? undefined : errors.permissionDenied(permission);
 }
 
-/** For calls that create something in an organization: a non-member is told the organization does not exist. */
+/**
+ * For calls on an organization, or on something of it: a non-member is told that what it named does not exist (the
+ * organization, or `hiddenAs` for the thing it named, such as an application).
+ */
 export function organizationAccessError(
   principal: Principal,
   organizationId: string,
   permission: Permission,
+  hiddenAs: () => DomainError = errors.organizationNotFound,
 ): DomainError | undefined {
-  if (!isMember(principal, organizationId)) return errors.organizationNotFound();
+  if (!isMember(principal, organizationId)) return hiddenAs();
   return hasPermission(principal, permission, organizationId) ? undefined : errors.permissionDenied(permission);
 }
 

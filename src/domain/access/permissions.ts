@@ -12,10 +12,23 @@ export type Permission =
   | "member.read"
   | "member.write"
   /** The security log, which covers every organization: held by IAM_OWNER only. */
-  | "security_log.read";
+  | "security_log.read"
+  /** The organization's Kii applications; their keys act for its users. */
+  | "app.read"
+  | "app.write";
 
 const organizationPermissions: Readonly<Record<Exclude<Role, "IAM_OWNER">, readonly Permission[]>> = {
-  ORG_OWNER: ["user.read", "user.write", "user.credential.write", "org.read", "org.settings.write", "member.read", "member.write"],
+  ORG_OWNER: [
+    "user.read",
+    "user.write",
+    "user.credential.write",
+    "org.read",
+    "org.settings.write",
+    "member.read",
+    "member.write",
+    "app.read",
+    "app.write",
+  ],
   ORG_USER_MANAGER: ["user.read", "user.write", "org.read"],
   ORG_USER_VIEWER: ["user.read", "org.read"],
 };

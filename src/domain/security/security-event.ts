@@ -13,6 +13,8 @@ export const securityEventKinds = [
   "token.created",
   "token.removed",
   "roles.changed",
+  "application.created",
+  "application.removed",
 ] as const;
 
 export type SecurityEventKind = (typeof securityEventKinds)[number];

@@ -41,21 +41,29 @@ const invalidRequest = (description: string, status = 400): TokenAnswer => ({
 export function createTokenEndpoint(deps: TokenEndpointDeps): (req: NodeRequest, res: NodeResponse) => boolean {
   return (req, res) => {
     if ((req.url ?? "").split("?", 1)[0] !== tokenPath) return false;
-    answer(req, deps)
-      .catch((error: unknown): TokenAnswer => {
-        if (error instanceof DomainError && error.kind === "Unavailable") {
-          return { status: 503, body: { error: "temporarily_unavailable", error_description: error.text } };
-        }
-        // A client that hung up mid-body is routine; the answer then goes nowhere.
-        if (ConnectError.from(error).code !== Code.Canceled) deps.logger.error("token endpoint failed", { error });
-        return { status: 500, body: { error: "server_error" } };
-      })
-      .then((reply) => send(res, reply));
+    serveTokenRequest(req, res, deps);
     return true;
   };
 }
 
-async function answer(req: NodeRequest, deps: TokenEndpointDeps): Promise<TokenAnswer> {
+/**
+ * Answers one token request. `organizationId` confines the login to one organization whatever the request says
+ * (Kii's token endpoint, where the app stands for the organization); without it the request may name one.
+ */
+export function serveTokenRequest(req: NodeRequest, res: NodeResponse, deps: TokenEndpointDeps, organizationId?: string): void {
+  answer(req, deps, organizationId)
+    .catch((error: unknown): TokenAnswer => {
+      if (error instanceof DomainError && error.kind === "Unavailable") {
+        return { status: 503, body: { error: "temporarily_unavailable", error_description: error.text } };
+      }
+      // A client that hung up mid-body is routine; the answer then goes nowhere.
+      if (ConnectError.from(error).code !== Code.Canceled) deps.logger.error("token endpoint failed", { error });
+      return { status: 500, body: { error: "server_error" } };
+    })
+    .then((reply) => send(res, reply));
+}
+
+async function answer(req: NodeRequest, deps: TokenEndpointDeps, fixedOrganizationId: string | undefined): Promise<TokenAnswer> {
   if (req.method !== "POST") return { ...invalidRequest("use POST", 405), headers: { allow: "POST" } };
   const encoding = req.headers["content-encoding"];
   if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
@@ -76,7 +84,7 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps): Promise<TokenA
   const password = parameters.get("password");
   if (!username || password === undefined) return invalidRequest("username and password are required");
 
-  const organizationId = parameters.get("organization_id") || undefined;
+  const organizationId = fixedOrganizationId ?? (parameters.get("organization_id") || undefined);
   const result = await deps.login.login(username, password, organizationId);
   await deps.recordSecurityEvent(
     securityEventOf(result, { loginName: username, clientAddress: req.socket.remoteAddress, organizationId }),

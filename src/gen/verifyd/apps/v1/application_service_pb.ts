@@ -22,11 +22,15 @@ export const file_verifyd_apps_v1_application_service: GenFile = /*@__PURE__*/
  */
 export type Application = Message<"verifyd.apps.v1.Application"> & {
   /**
+   * 8 random lowercase hex characters, as Kii's app ids look. Public: it appears in every Kii URL.
+   *
    * @generated from field: string app_id = 1;
    */
   appId: string;
 
   /**
+   * The organization whose users the app registers and logs in.
+   *
    * @generated from field: string organization_id = 2;
    */
   organizationId: string;
@@ -81,7 +85,7 @@ export type CreateApplicationResponse = Message<"verifyd.apps.v1.CreateApplicati
   application?: Application | undefined;
 
   /**
-   * Shown once.
+   * 256 random bits, base64url. Shown once: only its SHA-256 is stored, and no other answer carries it.
    *
    * @generated from field: string app_key = 2;
    */

@@ -1,0 +1,35 @@
+// Runs one Kii use case: a domain error becomes Kii's answer for it, and its security outcomes (the same as the
+// ZITADEL RPC's, under a method name such as "Kii/VerifyPhone") go to the security log first.
+import { DomainError } from "../../domain/errors.js";
+import type { SecurityRecorder } from "../security-recorder.js";
+import { securityOutcomesOf } from "../security-outcomes.js";
+import { type KiiCaller, kiiActorOf } from "./kii-caller.js";
+import { type KiiErrorContext, kiiErrorOf } from "./kii-error-mapping.js";
+
+export async function runKiiCall<T>(
+  recordSecurityEvent: SecurityRecorder,
+  method: string,
+  caller: KiiCaller,
+  /** Fills in what it learns as it goes (the user, the address), for the fields of an error answer. */
+  useCase: (context: KiiErrorContext) => Promise<T>,
+): Promise<T> {
+  const context: KiiErrorContext = {
+    appId: caller.app.id,
+    authenticated: {
+      appId: caller.app.id,
+      ...(caller.kind === "user" ? { principalId: caller.principal.userId } : {}),
+    },
+  };
+  try {
+    return await useCase(context);
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    const call = {
+      method: `Kii/${method}`,
+      caller: { actorId: kiiActorOf(caller).callerId },
+      ...(context.userId ? { userId: context.userId } : {}),
+    };
+    for (const event of securityOutcomesOf(error, call)) await recordSecurityEvent(event);
+    throw kiiErrorOf(error, context);
+  }
+}

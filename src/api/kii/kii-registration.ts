@@ -1,0 +1,87 @@
+// POST /api/apps/{appID}/users: Kii's registration, as AddHumanUser in the app's organization. A phone number or an
+// email address starts its verification with a code sent to it, as Kii does with verification on; the user logs in
+// by the login name at once, and by the address once it is verified.
+import type { Verification } from "../../domain/contact-decisions.js";
+import type { PhonePolicy } from "../../domain/phone-number.js";
+import type { UserCommands } from "../../domain/user-commands.js";
+import { requireHuman } from "../../domain/users/user-guards.js";
+import type { SecurityRecorder } from "../security-recorder.js";
+import { kiiRegistrationAccessError } from "./kii-access.js";
+import { runKiiCall } from "./kii-call.js";
+import { type KiiCaller, kiiActorOf } from "./kii-caller.js";
+import { kiiInvalidInput } from "./kii-error.js";
+import { kiiPhoneNumber, refuseCountryWithoutPhoneNumber } from "./kii-phone-number.js";
+import { type KiiBody, readKiiFields, requiredField } from "./kii-request-fields.js";
+import { type KiiUser, kiiUserOf } from "./kii-user-representation.js";
+
+export interface KiiRegistrationDeps {
+  commands: Pick<UserCommands, "addHumanUser" | "getUser">;
+  phonePolicy: PhonePolicy;
+  recordSecurityEvent: SecurityRecorder;
+}
+
+const text = { type: "string", maxLength: 200 } as const;
+
+const registrationFields = {
+  loginName: text,
+  password: text,
+  displayName: text,
+  locale: text,
+  country: { type: "string", maxLength: 2 },
+  emailAddress: text,
+  phoneNumber: text,
+  // Declaring an address verified needs user.write in the organization, as is_verified does.
+  emailAddressVerified: { type: "boolean" },
+  phoneNumberVerified: { type: "boolean" },
+} as const;
+
+// Kii's rule for login names. It also keeps out names that read as a phone number or an email address, which would
+// log in only as that address once verified, never as a name.
+const kiiLoginName = /^[A-Za-z0-9._-]{3,64}$/;
+
+/** The registered user, as Kii's RegistrationResponse shows it. */
+export async function registerKiiUser(deps: KiiRegistrationDeps, caller: KiiCaller, body: KiiBody): Promise<KiiUser> {
+  const fields = readKiiFields(body, registrationFields);
+  const { loginName, displayName, locale, country, emailAddress, phoneNumber } = fields;
+  const password = requiredField(fields.password, "password");
+  if (loginName === undefined && emailAddress === undefined && phoneNumber === undefined) {
+    throw kiiInvalidInput({ loginName: "give a loginName, an emailAddress or a phoneNumber" }, "FIELD_INVALID");
+  }
+  if (loginName !== undefined && !kiiLoginName.test(loginName)) {
+    throw kiiInvalidInput({ loginName: "3 to 64 letters, digits, '.', '_' or '-'" }, "FIELD_INVALID");
+  }
+  refuseCountryWithoutPhoneNumber(country, phoneNumber);
+  const verification = (verified: boolean | undefined): Verification => (verified ? { kind: "verified" } : { kind: "send" });
+  return runKiiCall(deps.recordSecurityEvent, "RegisterUser", caller, async (context) => {
+    const presetVerified = fields.phoneNumberVerified === true || fields.emailAddressVerified === true;
+    const refusal = kiiRegistrationAccessError(caller, presetVerified);
+    if (refusal) throw refusal;
+    context.loginName = loginName;
+    const phone = phoneNumber === undefined ? undefined : kiiPhoneNumber(phoneNumber, country, deps.phonePolicy);
+    context.addresses = {
+      ...(phone === undefined ? {} : { phone }),
+      ...(emailAddress === undefined ? {} : { email: emailAddress }),
+    };
+    const { userId } = await deps.commands.addHumanUser(
+      {
+        ...(loginName === undefined ? {} : { username: loginName }),
+        organizationId: caller.app.organizationId,
+        // Kii has no given and family names; its display name and locale are the profile's.
+        profile: {
+          givenName: "",
+          familyName: "",
+          ...(displayName === undefined ? {} : { displayName }),
+          ...(locale === undefined ? {} : { preferredLanguage: locale }),
+        },
+        ...(phone === undefined ? {} : { phone: { value: phone, verification: verification(fields.phoneNumberVerified) } }),
+        ...(emailAddress === undefined
+          ? {}
+          : { email: { value: emailAddress, verification: verification(fields.emailAddressVerified) } }),
+        password: { kind: "plain", password },
+      },
+      kiiActorOf(caller),
+    );
+    context.userId = userId;
+    return kiiUserOf(requireHuman(await deps.commands.getUser(userId)));
+  });
+}

@@ -1,0 +1,45 @@
+// The user a Kii path names ("me" or a user id), loaded and checked against the caller's access in one step, so
+// that nothing acts on a user before the caller was allowed to know it exists.
+import { takeoverError } from "../../domain/access/access-decisions.js";
+import type { MemberStore } from "../../domain/access/member.js";
+import { type DomainError, errors } from "../../domain/errors.js";
+import type { UserCommands } from "../../domain/user-commands.js";
+import type { HumanUserState } from "../../domain/user-state.js";
+import { requireHuman } from "../../domain/users/user-guards.js";
+import { type KiiUserOperation, kiiChangesAnotherUser, kiiUserAccessError } from "./kii-access.js";
+import type { KiiCaller } from "./kii-caller.js";
+
+export type KiiUserRef = { kind: "me" } | { kind: "id"; userId: string };
+
+export interface KiiTargetUserDeps {
+  commands: Pick<UserCommands, "getUser">;
+  members: Pick<MemberStore, "grantsOf">;
+}
+
+/** The id a reference stands for; "me" needs a user's token, since an app is nobody. */
+export function userIdOf(caller: KiiCaller, ref: KiiUserRef): string {
+  if (ref.kind === "id") return ref.userId;
+  if (caller.kind === "application") throw errors.unauthenticated();
+  return caller.principal.userId;
+}
+
+/** The user, when the caller may do every one of `operations` to it. */
+export async function authorizedKiiUser(
+  deps: KiiTargetUserDeps,
+  caller: KiiCaller,
+  userId: string,
+  operations: readonly KiiUserOperation[],
+): Promise<HumanUserState> {
+  const state = await deps.commands.getUser(userId);
+  const target = { userId, organizationId: state.resourceOwner };
+  for (const operation of operations) throwIf(kiiUserAccessError(caller, target, operation));
+  if (caller.kind === "user" && operations.some((operation) => kiiChangesAnotherUser(caller, target, operation))) {
+    throwIf(takeoverError(caller.principal, await deps.members.grantsOf(userId)));
+  }
+  // Only once the caller may know the user: Kii's users are people, and a service account is none of them.
+  return requireHuman(state);
+}
+
+function throwIf(error: DomainError | undefined): void {
+  if (error) throw error;
+}

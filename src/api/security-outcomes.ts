@@ -1,0 +1,56 @@
+// Which security outcomes a call that failed with a domain error is: refusals for lack of permission, limits hit,
+// wrong codes and the lockouts they start, wrong current passwords. One decision for every API (the RPC interceptor
+// and Kii's REST surface), so the log tells the same story whichever API a caller used.
+import type { DomainError } from "../domain/errors.js";
+import type { SecurityEventInput } from "../domain/security/security-event.js";
+
+/** The facts of a failed call the log records. */
+export interface FailedCall {
+  /** "<Service>/<Method>", e.g. "UserService/VerifyPhone" or "Kii/VerifyPhone". */
+  method: string;
+  /** The user (or app) behind the call's credentials; without credentials, where the call came from. */
+  caller: { actorId?: string; clientAddress?: string };
+  /** The user the call is about, when it names one. */
+  userId?: string;
+}
+
+/** Reasons that say a limit or throttle refused the call. */
+const limitReasons = new Set([
+  "SEND_LIMIT_REACHED",
+  "VERIFY_LIMIT_REACHED",
+  "TOO_MANY_FAILURES",
+  "MAX_ATTEMPTS_REACHED",
+  "PASSWORD_CHECKS_THROTTLED",
+]);
+
+const verifiedChannels: Readonly<Record<string, string>> = { VerifyPhone: "phone", VerifyEmail: "email" };
+
+/** What the log records of a failed call; nothing for the errors that say nothing about security. */
+export function securityOutcomesOf(error: DomainError, call: FailedCall): SecurityEventInput[] {
+  const { method } = call;
+  const methodName = method.slice(method.indexOf("/") + 1);
+  const who = { ...call.caller, ...(call.userId ? { userId: call.userId } : {}) };
+  const { metadata } = error;
+  if (error.kind === "PermissionDenied") {
+    return [{ kind: "permission.denied", ...who, detail: detailOf({ method, reason: error.reason, permission: metadata.permission }) }];
+  }
+  if (limitReasons.has(error.reason)) {
+    // Not the retry wait: it differs on every repeat, which would keep repeats from counting on one entry.
+    return [{ kind: "limit.reached", ...who, detail: detailOf({ method, reason: error.reason, limit: metadata.limit }) }];
+  }
+  if (error.reason === "INVALID_VERIFICATION_CODE") {
+    const channel = verifiedChannels[methodName];
+    const failed: SecurityEventInput = { kind: "code.failed", ...who, detail: detailOf({ channel }) };
+    if (metadata.lockedForSeconds === undefined) return [failed];
+    return [failed, { kind: "contact.locked", ...who, detail: detailOf({ channel, lockedForSeconds: metadata.lockedForSeconds }) }];
+  }
+  if (error.reason === "PASSWORD_INVALID" && methodName === "SetPassword") {
+    // A wrong current password is a guess at the password, like a failed login.
+    return [{ kind: "login.failed", ...who, detail: { method, reason: error.reason } }];
+  }
+  return [];
+}
+
+function detailOf(entries: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(entries).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
