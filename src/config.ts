@@ -30,6 +30,8 @@ export interface Config {
   corsOrigins: string[];
   /** Serve gRPC server reflection (v1 and v1alpha), without a token. */
   reflection: boolean;
+  /** Serve GET /metrics, without a token: on the main port, or on `port` alone when set (0: any free port). */
+  metrics: { enabled: boolean; port?: number };
   /** TLS ends at a proxy in front of verifyd; lets production listen beyond loopback without --tls-cert. */
   tlsAtProxy: boolean;
   /** SQLite's quick_check at start; skipped for files too large to scan at every start. */
@@ -271,6 +273,19 @@ export const settings = {
     parse: flag,
     description: "gRPC server reflection (v1, v1alpha; no token needed), so grpcurl and buf curl need no .proto files; `--reflection false` turns it off.",
   },
+  metrics: {
+    flag: "metrics",
+    env: "VERIFYD_METRICS",
+    default: "true",
+    parse: flag,
+    description: "Prometheus metrics at GET /metrics (no token needed, no personal data); `--metrics false` turns them off.",
+  },
+  metricsPort: {
+    flag: "metrics-port",
+    env: "VERIFYD_METRICS_PORT",
+    parse: integer(0, 65535),
+    description: "Serve /metrics on this port of --host instead of the main one (plain HTTP; 0: any free port); unset: on the main port.",
+  },
   skipIntegrityCheck: {
     flag: "skip-integrity-check",
     env: "VERIFYD_SKIP_INTEGRITY_CHECK",
@@ -446,6 +461,7 @@ function toConfig(values: Values, warnings: string[]): Config {
     allowedHosts: values.allowedHosts,
     corsOrigins: values.corsOrigins,
     reflection: values.reflection,
+    metrics: { enabled: values.metrics, ...(values.metricsPort === undefined ? {} : { port: values.metricsPort }) },
     tlsAtProxy: values.tlsAtProxy,
     integrityCheck: !values.skipIntegrityCheck,
     outboxRetentionMs: values.outboxRetention,

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { type Interceptor, createContextValues, createServiceImplSpec } from "@connectrpc/connect";
 import { createApplicationServiceHandler } from "./api/application-service-handler.js";
 import { createBearerAuthenticator } from "./api/bearer-authenticator.js";
+import { createCallOutcomeInterceptor } from "./api/call-outcomes.js";
 import { createErrorInterceptor } from "./api/error-interceptor.js";
 import { createHealthHandler } from "./api/health-handler.js";
 import { createInternalPermissionServiceHandler } from "./api/internal-permission-service-handler.js";
@@ -44,6 +45,8 @@ import { VerificationSettingsService } from "./gen/verifyd/settings/v1/verificat
 import { UserService } from "./gen/zitadel/user/v2/user_service_pb.js";
 import { type Logger, createLogger } from "./logger.js";
 import { startPeriodicPurge } from "./maintenance/periodic-purge.js";
+import { createCallMetricsInterceptor } from "./metrics/call-metrics-interceptor.js";
+import { createServerMetrics } from "./metrics/server-metrics.js";
 import { readinessChecks } from "./readiness.js";
 import { StartupError } from "./startup-error.js";
 import { type DatabaseHandle, openDatabase } from "./store/open-database.js";
@@ -68,6 +71,8 @@ import { createUnsupportedFieldsInterceptor } from "./transport/interceptors/uns
 import { createValidationInterceptor } from "./transport/interceptors/validation-interceptor.js";
 import { createKiiEndpoint } from "./transport/kii/kii-endpoint.js";
 import { createListener } from "./transport/listener.js";
+import { createMetricsEndpoint } from "./transport/metrics-endpoint.js";
+import { type MetricsListener, listenForMetrics } from "./transport/metrics-listener.js";
 import { createProbeEndpoint } from "./transport/probe-endpoint.js";
 import { createTokenEndpoint } from "./transport/oauth/token-endpoint.js";
 import { createRestGateway } from "./transport/rest/rest-gateway.js";
@@ -85,6 +90,8 @@ export interface RunningServer {
   /** http:// or https:// with the bound host and port. */
   url: string;
   port: number;
+  /** Where /metrics is served when --metrics-port gives it a port of its own. */
+  metricsUrl?: string;
   outbox: OutboxWorker;
   close(): Promise<void>;
 }
@@ -231,8 +238,12 @@ async function startOn(
       }),
     ),
   );
+  const outboxStore = new SqliteOutboxStore(database.db, { storage });
+  const metrics = createServerMetrics({ outbox: outboxStore, clock });
   const interceptors: Interceptor[] = [
+    createCallMetricsInterceptor(metrics.calls),
     createErrorInterceptor(logger),
+    createCallOutcomeInterceptor(metrics.outcomes),
     createSecurityOutcomeInterceptor(recordSecurityEvent),
     createUnsupportedFieldsInterceptor(),
     createValidationInterceptor(),
@@ -263,9 +274,9 @@ async function startOn(
     );
   }
   const outbox = startOutboxWorker({
-    outbox: new SqliteOutboxStore(database.db, { storage }),
+    outbox: outboxStore,
     sealer,
-    ...(provider ? { provider } : {}),
+    ...(provider ? { provider, onDelivery: metrics.deliveries(overrides.deliveryProvider ? "custom" : "console") } : {}),
     clock,
     logger,
     retentionMs: config.outboxRetentionMs,
@@ -300,22 +311,29 @@ async function startOn(
   const tokenEndpoint = createTokenEndpoint(tokenDeps);
   const kiiEndpoint = createKiiEndpoint({
     callers: { applications, authenticator, hashKey: hashAccessToken },
-    users: { commands, members, phonePolicy, recordSecurityEvent },
+    users: { commands, members, phonePolicy, recordSecurityEvent, observeOutcome: metrics.outcomes },
     token: tokenDeps,
     maxBodyBytes: config.limits.maxBodyBytes,
     logger,
+    calls: metrics.calls,
   });
   const probes = createProbeEndpoint(
     readinessChecks({ storage, pendingMigrations: database.pendingMigrations, outbox, isClosing: () => closing }),
     logger,
   );
+  const metricsEndpoint = createMetricsEndpoint(metrics.registry, logger);
+  const metricsOnMainPort = config.metrics.enabled && config.metrics.port === undefined;
+  const hostChecked = withHostCheck(config.allowedHosts, (req, res) => {
+    if (probes(req, res)) return;
+    // The token endpoint is where a token comes from: it is the one route that needs none. Kii's API (under
+    // /api/apps/) checks its own credentials: an app's Basic key or a bearer token.
+    if (!applyCors(config.corsOrigins, req, res) && !kiiEndpoint(req, res) && !tokenEndpoint(req, res)) authenticated(req, res);
+  });
   const listener = createListener({
-    handler: withHostCheck(config.allowedHosts, (req, res) => {
-      if (probes(req, res)) return;
-      // The token endpoint is where a token comes from: it is the one route that needs none. Kii's API (under
-      // /api/apps/) checks its own credentials: an app's Basic key or a bearer token.
-      if (!applyCors(config.corsOrigins, req, res) && !kiiEndpoint(req, res) && !tokenEndpoint(req, res)) authenticated(req, res);
-    }),
+    // Scrapers, like probes, address the server by whatever name or pod address they found it under.
+    handler: (req, res) => {
+      if (!(metricsOnMainPort && metricsEndpoint(req, res))) hostChecked(req, res);
+    },
     limits: config.limits,
     ...(config.tls ? { tls: config.tls } : {}),
     onClientError: (error) => {
@@ -332,19 +350,31 @@ async function startOn(
     await purge.stop();
     throw error;
   });
+  let metricsListener: MetricsListener | undefined;
+  if (config.metrics.enabled && config.metrics.port !== undefined) {
+    metricsListener = await listenForMetrics(metricsEndpoint, config.host, config.metrics.port).catch(async (error: unknown) => {
+      await listener.close();
+      await outbox.stop();
+      await purge.stop();
+      throw error;
+    });
+  }
   const { port } = listener.server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${config.tls ? "https" : "http"}://${host}:${port}`;
-  logger.info("verifyd listening", { url, database: config.database, deliversMessages: provider !== undefined });
+  const metricsAt = metricsListener ? `${metricsListener.url}/metrics` : metricsOnMainPort ? `${url}/metrics` : "off";
+  logger.info("verifyd listening", { url, database: config.database, deliversMessages: provider !== undefined, metrics: metricsAt });
 
   return {
     url,
     port,
+    ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
     outbox,
     async close() {
       // Probes see NOT_SERVING while in-flight calls drain.
       closing = true;
       await listener.close();
+      await metricsListener?.close();
       await outbox.stop();
       await purge.stop();
       database.close();

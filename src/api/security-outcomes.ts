@@ -15,7 +15,7 @@ export interface FailedCall {
 }
 
 /** Reasons that say a limit or throttle refused the call. */
-const limitReasons = new Set([
+export const limitReasons = new Set([
   "SEND_LIMIT_REACHED",
   "VERIFY_LIMIT_REACHED",
   "TOO_MANY_FAILURES",

@@ -8,6 +8,9 @@ import type { Clock, OutboxStore } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
 import type { DeliveryProvider } from "./delivery-provider.js";
 
+/** What became of one claimed message: sent, failed (retried after a back-off), or dropped as undeliverable. */
+export type DeliveryOutcome = "delivered" | "failed" | "discarded";
+
 export interface OutboxWorkerOptions {
   outbox: OutboxStore;
   sealer: MessageSealer;
@@ -20,6 +23,8 @@ export interface OutboxWorkerOptions {
   batchSize?: number;
   /** A delivery that takes longer fails (and is retried after a back-off). */
   deliveryTimeoutMs?: number;
+  /** Told each claimed message's outcome, for the metrics. */
+  onDelivery?: (outcome: DeliveryOutcome) => void;
 }
 
 export interface OutboxWorker {
@@ -32,6 +37,7 @@ export interface OutboxWorker {
 
 export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const { outbox, sealer, provider, clock, logger, retentionMs } = options;
+  const onDelivery = options.onDelivery ?? (() => undefined);
   const batchSize = options.batchSize ?? 50;
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
 
@@ -48,15 +54,18 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
         // Sealed with a key no longer in the keyring, or damaged: no retry can deliver it.
         logger.error("undeliverable message discarded", { messageId: message.id, error: (error as Error).message });
         await outbox.discard(message.id);
+        onDelivery("discarded");
         continue;
       }
       try {
         await deliverWithin(provider, text, deliveryTimeoutMs);
         await outbox.markDelivered(message.id, clock.now());
+        onDelivery("delivered");
         delivered++;
       } catch (error) {
         logger.warn("delivery failed; will retry", { messageId: message.id, channel: message.channel, error: (error as Error).message });
         await outbox.markFailed(message.id, clock.now(), (error as Error).message);
+        onDelivery("failed");
       }
     }
     return delivered;

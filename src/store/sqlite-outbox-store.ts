@@ -1,6 +1,6 @@
 // The outbox in SQLite. Workers lease messages, so several of them (in one or more processes) never send one twice
 // at the same time; a crashed worker's lease simply runs out.
-import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, sql } from "drizzle-orm";
 import type { OutboxStore, SealedMessage } from "../domain/ports.js";
 import type { Db } from "./open-database.js";
 import { outbox } from "./schema.js";
@@ -25,6 +25,7 @@ export class SqliteOutboxStore implements OutboxStore {
   private readonly expireDue;
   private readonly discardOne;
   private readonly deleteFinished;
+  private readonly backlog;
 
   constructor(db: Db, options: SqliteOutboxStoreOptions = {}) {
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -86,6 +87,13 @@ export class SqliteOutboxStore implements OutboxStore {
       .delete(outbox)
       .where(and(inArray(outbox.status, ["delivered", "expired"]), lte(outbox.expiresAt, param("before"))))
       .prepare();
+    // A range of outbox_due (status, expires_at): it visits only the waiting messages, which live no longer than a
+    // code, so a scrape costs the same however many delivered rows the retention keeps.
+    this.backlog = db
+      .select({ messages: count(), oldestCreatedAt: min(outbox.createdAt) })
+      .from(outbox)
+      .where(and(eq(outbox.status, "pending"), gt(outbox.expiresAt, param("now"))))
+      .prepare();
   }
 
   async claimDue(now: Date, limit: number): Promise<SealedMessage[]> {
@@ -114,6 +122,12 @@ export class SqliteOutboxStore implements OutboxStore {
 
   async expire(now: Date): Promise<number> {
     return this.storage.use(() => this.expireDue.run({ now: now.getTime() }).changes);
+  }
+
+  /** Messages waiting for delivery whose code is still valid, and when the oldest of them was made. */
+  async pendingBacklog(now: Date): Promise<{ messages: number; oldestCreatedAt?: Date }> {
+    const row = this.storage.use(() => this.backlog.get({ now: now.getTime() }));
+    return { messages: row?.messages ?? 0, ...(row?.oldestCreatedAt ? { oldestCreatedAt: row.oldestCreatedAt } : {}) };
   }
 
   async purge(before: Date): Promise<number> {

@@ -3,17 +3,15 @@
 // returned instead (ResendPhoneCode with return_code: Kii's reset-verification-code, for administrators).
 import type { Channel } from "../../domain/errors.js";
 import type { UserCommands } from "../../domain/user-commands.js";
-import type { SecurityRecorder } from "../security-recorder.js";
 import type { KiiUserOperation } from "./kii-access.js";
-import { runKiiCall } from "./kii-call.js";
+import { type KiiCallDeps, runKiiCall } from "./kii-call.js";
 import { type KiiCaller, kiiActorOf } from "./kii-caller.js";
 import type { KiiErrorContext } from "./kii-error-mapping.js";
 import { type KiiBody, readKiiFields, requiredField } from "./kii-request-fields.js";
 import { type KiiTargetUserDeps, type KiiUserRef, authorizedKiiUser, userIdOf } from "./kii-target-user.js";
 
-export interface KiiAddressVerificationDeps extends KiiTargetUserDeps {
+export interface KiiAddressVerificationDeps extends KiiTargetUserDeps, KiiCallDeps {
   commands: KiiTargetUserDeps["commands"] & Pick<UserCommands, "verify" | "issueNewCode">;
-  recordSecurityEvent: SecurityRecorder;
 }
 
 const contactNames: Record<Channel, string> = { phone: "Phone", email: "Email" };
@@ -28,7 +26,7 @@ export async function verifyKiiAddress(
   body: KiiBody,
 ): Promise<{ verificationStatus: "VERIFIED" }> {
   const code = requiredField(readKiiFields(body, verificationFields).verificationCode, "verificationCode");
-  return runKiiCall(deps.recordSecurityEvent, `Verify${contactNames[channel]}`, caller, async (context) => {
+  return runKiiCall(deps, `Verify${contactNames[channel]}`, caller, async (context) => {
     const userId = await authorizedAddressOwner(deps, caller, ref, { kind: "verify", channel }, context);
     await deps.commands.verify(userId, channel, code, kiiActorOf(caller));
     return { verificationStatus: "VERIFIED" };
@@ -44,7 +42,7 @@ export async function resendKiiVerification(
   body: KiiBody,
 ): Promise<void> {
   readKiiFields(body, {});
-  await runKiiCall(deps.recordSecurityEvent, `Resend${contactNames[channel]}Code`, caller, async (context) => {
+  await runKiiCall(deps, `Resend${contactNames[channel]}Code`, caller, async (context) => {
     const userId = await authorizedAddressOwner(deps, caller, ref, { kind: "resend", channel }, context);
     await deps.commands.issueNewCode(userId, channel, { kind: "send" }, kiiActorOf(caller));
   });
@@ -59,7 +57,7 @@ export async function resetKiiVerificationCode(
   body: KiiBody,
 ): Promise<{ verificationCode: string }> {
   readKiiFields(body, {});
-  return runKiiCall(deps.recordSecurityEvent, `Reset${contactNames[channel]}Code`, caller, async (context) => {
+  return runKiiCall(deps, `Reset${contactNames[channel]}Code`, caller, async (context) => {
     const userId = await authorizedAddressOwner(deps, caller, ref, { kind: "reset-code", channel }, context);
     const { code } = await deps.commands.issueNewCode(userId, channel, { kind: "return" }, kiiActorOf(caller));
     if (code === undefined) throw new Error("a code asked to be returned was not");

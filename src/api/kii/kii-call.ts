@@ -1,13 +1,20 @@
 // Runs one Kii use case: a domain error becomes Kii's answer for it, and its security outcomes (the same as the
-// ZITADEL RPC's, under a method name such as "Kii/VerifyPhone") go to the security log first.
+// ZITADEL RPC's, under a method name such as "Kii/VerifyPhone") go to the security log first. Its outcome is
+// reported like an RPC's, under the same method name ("VerifyPhone").
 import { DomainError } from "../../domain/errors.js";
+import type { CallOutcomeObserver } from "../call-outcomes.js";
 import type { SecurityRecorder } from "../security-recorder.js";
 import { securityOutcomesOf } from "../security-outcomes.js";
 import { type KiiCaller, kiiActorOf } from "./kii-caller.js";
 import { type KiiErrorContext, kiiErrorOf } from "./kii-error-mapping.js";
 
+export interface KiiCallDeps {
+  recordSecurityEvent: SecurityRecorder;
+  observeOutcome: CallOutcomeObserver;
+}
+
 export async function runKiiCall<T>(
-  recordSecurityEvent: SecurityRecorder,
+  deps: KiiCallDeps,
   method: string,
   caller: KiiCaller,
   /** Fills in what it learns as it goes (the user, the address), for the fields of an error answer. */
@@ -21,15 +28,18 @@ export async function runKiiCall<T>(
     },
   };
   try {
-    return await useCase(context);
+    const result = await useCase(context);
+    deps.observeOutcome(method);
+    return result;
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
+    deps.observeOutcome(method, error);
     const call = {
       method: `Kii/${method}`,
       caller: { actorId: kiiActorOf(caller).callerId },
       ...(context.userId ? { userId: context.userId } : {}),
     };
-    for (const event of securityOutcomesOf(error, call)) await recordSecurityEvent(event);
+    for (const event of securityOutcomesOf(error, call)) await deps.recordSecurityEvent(event);
     throw kiiErrorOf(error, context);
   }
 }

@@ -5,19 +5,17 @@ import type { Verification } from "../../domain/contact-decisions.js";
 import type { PhonePolicy } from "../../domain/phone-number.js";
 import type { UserCommands } from "../../domain/user-commands.js";
 import { requireHuman } from "../../domain/users/user-guards.js";
-import type { SecurityRecorder } from "../security-recorder.js";
 import { kiiRegistrationAccessError } from "./kii-access.js";
-import { runKiiCall } from "./kii-call.js";
+import { type KiiCallDeps, runKiiCall } from "./kii-call.js";
 import { type KiiCaller, kiiActorOf } from "./kii-caller.js";
 import { kiiInvalidInput } from "./kii-error.js";
 import { kiiPhoneNumber, refuseCountryWithoutPhoneNumber } from "./kii-phone-number.js";
 import { type KiiBody, readKiiFields, requiredField } from "./kii-request-fields.js";
 import { type KiiUser, kiiUserOf } from "./kii-user-representation.js";
 
-export interface KiiRegistrationDeps {
+export interface KiiRegistrationDeps extends KiiCallDeps {
   commands: Pick<UserCommands, "addHumanUser" | "getUser">;
   phonePolicy: PhonePolicy;
-  recordSecurityEvent: SecurityRecorder;
 }
 
 const text = { type: "string", maxLength: 200 } as const;
@@ -52,7 +50,7 @@ export async function registerKiiUser(deps: KiiRegistrationDeps, caller: KiiCall
   }
   refuseCountryWithoutPhoneNumber(country, phoneNumber);
   const verification = (verified: boolean | undefined): Verification => (verified ? { kind: "verified" } : { kind: "send" });
-  return runKiiCall(deps.recordSecurityEvent, "RegisterUser", caller, async (context) => {
+  return runKiiCall(deps, "RegisterUser", caller, async (context) => {
     const presetVerified = fields.phoneNumberVerified === true || fields.emailAddressVerified === true;
     const refusal = kiiRegistrationAccessError(caller, presetVerified);
     if (refusal) throw refusal;

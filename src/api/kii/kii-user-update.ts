@@ -5,18 +5,16 @@
 import { type Channel, DomainError } from "../../domain/errors.js";
 import type { PhonePolicy } from "../../domain/phone-number.js";
 import type { UserCommands } from "../../domain/user-commands.js";
-import type { SecurityRecorder } from "../security-recorder.js";
 import type { KiiUserOperation } from "./kii-access.js";
-import { runKiiCall } from "./kii-call.js";
+import { type KiiCallDeps, runKiiCall } from "./kii-call.js";
 import { type KiiCaller, kiiActorOf } from "./kii-caller.js";
 import { kiiPhoneNumber, refuseCountryWithoutPhoneNumber } from "./kii-phone-number.js";
 import { type KiiBody, readKiiFields } from "./kii-request-fields.js";
 import { type KiiTargetUserDeps, type KiiUserRef, authorizedKiiUser, userIdOf } from "./kii-target-user.js";
 
-export interface KiiUserUpdateDeps extends KiiTargetUserDeps {
+export interface KiiUserUpdateDeps extends KiiTargetUserDeps, KiiCallDeps {
   commands: KiiTargetUserDeps["commands"] & Pick<UserCommands, "setContact">;
   phonePolicy: PhonePolicy;
-  recordSecurityEvent: SecurityRecorder;
 }
 
 const text = { type: "string", maxLength: 200 } as const;
@@ -44,7 +42,7 @@ export async function updateKiiUser(
 ): Promise<{ modifiedAt: number }> {
   const { phoneNumber, emailAddress, country } = readKiiFields(body, updateFields, unchangeable);
   refuseCountryWithoutPhoneNumber(country, phoneNumber);
-  return runKiiCall(deps.recordSecurityEvent, "UpdateUser", caller, async (context) => {
+  return runKiiCall(deps, "UpdateUser", caller, async (context) => {
     const userId = userIdOf(caller, ref);
     context.userId = userId;
     const phone = phoneNumber === undefined ? undefined : kiiPhoneNumber(phoneNumber, country, deps.phonePolicy);

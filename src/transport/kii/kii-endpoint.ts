@@ -18,10 +18,12 @@ import { type KiiUserReadingDeps, readKiiUser } from "../../api/kii/kii-user-rea
 import { type KiiUserUpdateDeps, updateKiiUser } from "../../api/kii/kii-user-update.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Logger } from "../../logger.js";
+import type { CallMetrics } from "../../metrics/call-metrics.js";
 import type { NodeRequest, NodeResponse } from "../call-context.js";
 import { type TokenEndpointDeps, serveTokenRequest } from "../oauth/token-endpoint.js";
 import { type KiiAnswer, sendKiiAnswer, sendKiiError } from "./kii-answer.js";
 import { kiiCredentialsOf } from "./kii-credentials.js";
+import { kiiMethodNameOf } from "./kii-method-name.js";
 import { readKiiBody } from "./kii-request-body.js";
 import { type KiiRoute, type KiiRouteMatch, kiiPathPrefix, matchKiiRoute } from "./kii-routes.js";
 
@@ -34,6 +36,7 @@ export interface KiiEndpointDeps {
   token: TokenEndpointDeps;
   maxBodyBytes: number;
   logger: Logger;
+  calls: CallMetrics;
 }
 
 /** Answers requests under /api/apps/ and returns true; returns false, touching nothing, for every other path. */
@@ -42,6 +45,7 @@ export function createKiiEndpoint(deps: KiiEndpointDeps): (req: NodeRequest, res
     const path = (req.url ?? "").split("?", 1)[0] ?? "";
     if (!path.startsWith(kiiPathPrefix)) return false;
     const match = matchKiiRoute(req.method ?? "", path);
+    observeCall(res, kiiMethodNameOf(match), deps.calls);
     if (match.kind !== "route") {
       answerUnmatched(req, res, match);
       return true;
@@ -56,6 +60,15 @@ export function createKiiEndpoint(deps: KiiEndpointDeps): (req: NodeRequest, res
     });
     return true;
   };
+}
+
+/** Counted when the answer is sent, by its HTTP status: Kii's errors are statuses, and the set of them is small. */
+function observeCall(res: NodeResponse, method: string, calls: CallMetrics): void {
+  const started = performance.now();
+  res.once("close", () => {
+    const code = res.headersSent ? String(res.statusCode) : "canceled";
+    calls.observe({ service: "Kii", method, protocol: "kii", code }, (performance.now() - started) / 1000);
+  });
 }
 
 async function serveRoute(

@@ -1,0 +1,30 @@
+// Counts and times every RPC on every protocol (gRPC, gRPC-Web, Connect and the REST gateway all pass the same
+// interceptors). It sits outside the error interceptor, so it sees each call's final wire code, Internal included.
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { requestContextKey } from "../api/request-context.js";
+import type { CallMetrics } from "./call-metrics.js";
+
+export function createCallMetricsInterceptor(metrics: CallMetrics): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    const labels = {
+      service: req.service.typeName,
+      method: req.method.name,
+      protocol: req.contextValues.get(requestContextKey)?.protocol ?? "unknown",
+    };
+    const observe = (code: string) => metrics.observe({ ...labels, code }, (performance.now() - started) / 1000);
+    try {
+      const res = await next(req);
+      observe("ok");
+      return res;
+    } catch (error) {
+      observe(codeName(ConnectError.from(error).code));
+      throw error;
+    }
+  };
+}
+
+/** gRPC's code names as Connect spells them: Code.InvalidArgument → "invalid_argument". */
+function codeName(code: Code): string {
+  return Code[code].replace(/[A-Z]/g, (letter, index: number) => (index === 0 ? "" : "_") + letter.toLowerCase());
+}

@@ -1,0 +1,15 @@
+// Deliveries by provider and outcome: how many messages reach people, and how often a provider fails.
+import { Counter, type Registry } from "prom-client";
+import type { DeliveryOutcome } from "../delivery/outbox-worker.js";
+
+export type DeliveryMetrics = (provider: string) => (outcome: DeliveryOutcome) => void;
+
+export function createDeliveryMetrics(registry: Registry): DeliveryMetrics {
+  const deliveries = new Counter({
+    name: "verifyd_deliveries_total",
+    help: "Delivery attempts by provider and outcome (delivered, failed and retried later, discarded as undeliverable).",
+    labelNames: ["provider", "outcome"] as const,
+    registers: [registry],
+  });
+  return (provider) => (outcome) => deliveries.inc({ provider, outcome });
+}

@@ -1,0 +1,30 @@
+// GET /metrics in Prometheus's text format. No token, like the probes: scrapers usually carry none, and the answer
+// holds counts, codes and method names, never a user, number, address or token (every label comes from a fixed set).
+import type { Registry } from "prom-client";
+import type { Logger } from "../logger.js";
+import type { NodeRequest, NodeResponse } from "./call-context.js";
+
+/** Answers and returns true for GET or HEAD /metrics. */
+export function createMetricsEndpoint(registry: Registry, logger: Logger): (req: NodeRequest, res: NodeResponse) => boolean {
+  return (req, res) => {
+    if (!isMetricsRequest(req)) return false;
+    registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
+        if (req.method === "HEAD") res.end();
+        else res.end(text);
+      },
+      (error: unknown) => {
+        // The outbox gauges read the database: while it fails, the scrape fails too (the storage episode is logged).
+        logger.warn("metrics could not be collected", { error: (error as Error).message });
+        res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
+        res.end("metrics unavailable\n");
+      },
+    );
+    return true;
+  };
+}
+
+function isMetricsRequest(req: NodeRequest): boolean {
+  return (req.method === "GET" || req.method === "HEAD") && (req.url ?? "").split("?", 1)[0] === "/metrics";
+}
