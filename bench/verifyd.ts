@@ -19,6 +19,8 @@ export function startVerifyd(options: VerifydOptions): Promise<ServerProcess> {
     // warn: nothing is logged per request at any level today, but the bench should not depend on that.
     args: [
       ...["--production", "--port", "{port}", "--database", join(options.dataDir, "verifyd.sqlite"), "--log-level", "warn"],
+      // No load balancer to wait for between runs.
+      ...["--shutdown-delay", "0s"],
       ...(options.args ?? []),
     ],
     ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),

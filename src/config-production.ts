@@ -36,6 +36,14 @@ export function developmentOnly(values: Values, fromFlags: ReadonlySet<SettingNa
   if (fromFlags.has("keys")) {
     found.push("--keys: key material on the command line is visible to every user of the machine (ps); use VERIFYD_KEYS");
   }
+  if (fromFlags.has("webhookSecret")) {
+    found.push("--webhook-secret: a secret on the command line is visible to every user of the machine (ps); use VERIFYD_WEBHOOK_SECRET");
+  }
+  for (const [name, url] of webhookUrls(values)) {
+    if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+      found.push(`${name}: http:// to ${url.hostname} carries codes in cleartext; use https://`);
+    }
+  }
   if (values.codeTtl < minimumLockoutMs || values.codeTtl > maximumCodeTtlMs) {
     found.push("--code-ttl / VERIFYD_CODE_TTL: a code must live from 1m to 24h");
   }
@@ -52,6 +60,14 @@ export function developmentOnly(values: Values, fromFlags: ReadonlySet<SettingNa
     found.push("--database / DATABASE_URL: :memory: loses every user and code when the process stops");
   }
   return found;
+}
+
+function webhookUrls(values: Values): [string, URL][] {
+  const urls: [string, URL | undefined][] = [
+    ["--sms-webhook-url / VERIFYD_SMS_WEBHOOK_URL", values.smsWebhookUrl],
+    ["--email-webhook-url / VERIFYD_EMAIL_WEBHOOK_URL", values.emailWebhookUrl],
+  ];
+  return urls.filter((entry): entry is [string, URL] => entry[1] !== undefined);
 }
 
 function isLoopback(host: string): boolean {

@@ -9,6 +9,8 @@ import { type Limits, longestLimitWindowMs } from "./domain/limits/limits.js";
 import type { LogLevel } from "./logger.js";
 import type { ListenerLimits } from "./transport/listener-limits.js";
 import { developmentOnly } from "./config-production.js";
+import type { Channel } from "./domain/errors.js";
+import { parseWebhookSecret } from "./delivery/webhook/webhook-secret.js";
 
 export interface Config {
   host: string;
@@ -38,6 +40,8 @@ export interface Config {
   integrityCheck: boolean;
   /** Delivered and expired outbox rows are deleted this long after their code expired. */
   outboxRetentionMs: number;
+  /** How long a provider may take to accept a message, and the signed webhook each channel is delivered to (if any). */
+  delivery: { timeoutMs: number; webhook?: { key: Uint8Array; urls: Partial<Record<Channel, URL>> } };
   /** The instance's send and verification limits; each organization may override them. */
   verificationLimits: Limits;
   /** Whether organizations' test contacts (fixed codes, never delivered) are honoured. */
@@ -52,6 +56,8 @@ export interface Config {
     /** Lifetime of a personal access token created without an expiration date, and of the bootstrap token. */
     personalTtlMs: number;
   };
+  /** On SIGTERM or SIGINT: how long to keep accepting while not ready, then how long in-flight calls may take. */
+  shutdown: { delayMs: number; graceMs: number };
   logLevel: LogLevel;
   /** Development-only settings accepted outside production mode; the server logs each at start. */
   warnings: string[];
@@ -119,6 +125,25 @@ const pemFile: Parser<string> = (path) => {
   } catch (error) {
     throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+};
+
+const httpUrl: Parser<URL> = (raw) => {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new Error("must be an absolute http:// or https:// URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("must be an http:// or https:// URL");
+  // fetch refuses credentials in a URL; a receiver that wants a token takes it in the path or query.
+  if (url.username || url.password) throw new Error("must not carry a user name or password");
+  return url;
+};
+
+const deliveryTimeout: Parser<number> = (raw) => {
+  const ms = duration(raw);
+  if (ms < 100 || ms > 300_000) throw new Error("must be from 100ms to 5m");
+  return ms;
 };
 
 const region: Parser<CountryCode> = (raw) => {
@@ -286,6 +311,20 @@ export const settings = {
     parse: integer(0, 65535),
     description: "Serve /metrics on this port of --host instead of the main one (plain HTTP; 0: any free port); unset: on the main port.",
   },
+  shutdownDelay: {
+    flag: "shutdown-delay",
+    env: "VERIFYD_SHUTDOWN_DELAY",
+    default: "5s",
+    parse: duration,
+    description: "On SIGTERM or SIGINT, /readyz and gRPC health fail at once but new calls are still taken this long, until load balancers have stopped sending them.",
+  },
+  shutdownGrace: {
+    flag: "shutdown-grace",
+    env: "VERIFYD_SHUTDOWN_GRACE",
+    default: "20s",
+    parse: duration,
+    description: "Then in-flight calls may take this long to finish before their connections are closed and the process exits 0.",
+  },
   skipIntegrityCheck: {
     flag: "skip-integrity-check",
     env: "VERIFYD_SKIP_INTEGRITY_CHECK",
@@ -300,6 +339,31 @@ export const settings = {
     default: "7d",
     parse: duration,
     description: "Delivered and expired messages (already wiped of their text) are deleted this long after their code expired.",
+  },
+  deliveryTimeout: {
+    flag: "delivery-timeout",
+    env: "VERIFYD_DELIVERY_TIMEOUT",
+    default: "30s",
+    parse: deliveryTimeout,
+    description: "A provider (a webhook receiver) that has not accepted a message within this time has failed; the message is retried.",
+  },
+  smsWebhookUrl: {
+    flag: "sms-webhook-url",
+    env: "VERIFYD_SMS_WEBHOOK_URL",
+    parse: httpUrl,
+    description: "Deliver SMS (phone codes) as signed JSON POSTs (Standard Webhooks) to this http(s) URL; needs --webhook-secret.",
+  },
+  emailWebhookUrl: {
+    flag: "email-webhook-url",
+    env: "VERIFYD_EMAIL_WEBHOOK_URL",
+    parse: httpUrl,
+    description: "Deliver emails (email codes) as signed JSON POSTs (Standard Webhooks) to this http(s) URL; needs --webhook-secret.",
+  },
+  webhookSecret: {
+    flag: "webhook-secret",
+    env: "VERIFYD_WEBHOOK_SECRET",
+    parse: parseWebhookSecret,
+    description: "Signs the webhooks: `whsec_` and 24 to 64 random bytes in base64 (`echo whsec_$(openssl rand -base64 32)`); the receiver verifies with the same.",
   },
   sendCooldown: {
     flag: "send-cooldown",
@@ -396,7 +460,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     try {
       values[key] = setting.parse(raw);
     } catch (error) {
-      const shown = key === "keys" ? "" : ` (got "${raw}")`;
+      const shown = key === "keys" || key === "webhookSecret" ? "" : ` (got "${raw}")`;
       problems.push(`--${setting.flag} / ${setting.env}: ${(error as Error).message}${shown}`);
     }
   }
@@ -422,6 +486,12 @@ function crossCheck(values: Values): string[] {
     problems.push("--database: PostgreSQL is not supported yet; give a SQLite file path");
   } else if (/^[a-z][a-z0-9+.-]*:/i.test(values.database)) {
     problems.push("--database / DATABASE_URL: give the SQLite file as a plain path, e.g. ./data/verifyd.sqlite");
+  }
+  const webhookUrls = values.smsWebhookUrl !== undefined || values.emailWebhookUrl !== undefined;
+  if (webhookUrls && values.webhookSecret === undefined) {
+    problems.push("--sms-webhook-url / --email-webhook-url need --webhook-secret / VERIFYD_WEBHOOK_SECRET to sign with");
+  } else if (!webhookUrls && values.webhookSecret !== undefined) {
+    problems.push("--webhook-secret / VERIFYD_WEBHOOK_SECRET is set but no webhook URL is (VERIFYD_SMS_WEBHOOK_URL, VERIFYD_EMAIL_WEBHOOK_URL)");
   }
   if (values.sendCooldown > longestLimitWindowMs) problems.push("--send-cooldown must be at most 1d");
   const symbols = [...values.codeAlphabet];
@@ -465,6 +535,20 @@ function toConfig(values: Values, warnings: string[]): Config {
     tlsAtProxy: values.tlsAtProxy,
     integrityCheck: !values.skipIntegrityCheck,
     outboxRetentionMs: values.outboxRetention,
+    delivery: {
+      timeoutMs: values.deliveryTimeout,
+      ...(values.webhookSecret
+        ? {
+            webhook: {
+              key: values.webhookSecret,
+              urls: {
+                ...(values.smsWebhookUrl ? { phone: values.smsWebhookUrl } : {}),
+                ...(values.emailWebhookUrl ? { email: values.emailWebhookUrl } : {}),
+              },
+            },
+          }
+        : {}),
+    },
     verificationLimits: {
       sendCooldownMs: values.sendCooldown,
       sendsPerDestinationShort: values.sendsPerDestination10m,
@@ -477,6 +561,7 @@ function toConfig(values: Values, warnings: string[]): Config {
     securityLogRetentionMs: values.securityLogRetention,
     adminTokenFile: values.adminTokenFile ?? join(dirname(values.database), "admin-token"),
     tokens: { loginTtlMs: values.loginTokenTtl, personalTtlMs: values.personalTokenTtl },
+    shutdown: { delayMs: values.shutdownDelay, graceMs: values.shutdownGrace },
     logLevel: values.logLevel,
     warnings,
   };

@@ -1,5 +1,6 @@
 // The composition root: builds the store, crypto, domain, API and transport from one Config and starts listening.
 import { randomInt } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { type Interceptor, createContextValues, createServiceImplSpec } from "@connectrpc/connect";
@@ -28,7 +29,7 @@ import { writeOwnerOnlyFile } from "./crypto/owner-only-file.js";
 import type { Keyring } from "./crypto/keyring.js";
 import { createMessageSealer } from "./crypto/message-sealer.js";
 import { createPasswordHasher } from "./crypto/password-hasher.js";
-import { createConsoleSink } from "./delivery/console-sink.js";
+import { configuredDelivery } from "./delivery/configured-delivery.js";
 import type { DeliveryProvider } from "./delivery/delivery-provider.js";
 import { type OutboxWorker, startOutboxWorker } from "./delivery/outbox-worker.js";
 import { PasswordLogin } from "./domain/credentials/password-login.js";
@@ -93,7 +94,17 @@ export interface RunningServer {
   /** Where /metrics is served when --metrics-port gives it a port of its own. */
   metricsUrl?: string;
   outbox: OutboxWorker;
-  close(): Promise<void>;
+  /**
+   * Shuts down gracefully, logging each step: readiness fails at once, new calls are still taken for delayMs (default
+   * 0), then in-flight calls get graceMs (default 5 s) before their connections are closed, then the outbox worker
+   * and the database are closed.
+   */
+  close(timing?: Partial<ShutdownTiming>): Promise<void>;
+}
+
+export interface ShutdownTiming {
+  delayMs: number;
+  graceMs: number;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -266,20 +277,24 @@ async function startOn(
     logger,
   });
 
-  const provider = overrides.deliveryProvider ?? (config.devPrintCodes ? createConsoleSink() : undefined);
-  if (!provider) {
+  const delivery = overrides.deliveryProvider
+    ? { provider: overrides.deliveryProvider, name: "custom", undelivered: [] }
+    : configuredDelivery(config);
+  const provider = delivery.provider;
+  if (delivery.undelivered.length > 0) {
     logger.warn(
-      "no delivery provider: codes requested with send_code wait encrypted and are wiped when they expire; " +
-        "use return_code, or --dev-print-codes in development",
+      `no delivery provider for ${delivery.undelivered.join(" and ")}: codes requested there with send_code are not sent; ` +
+        "set a webhook URL, use return_code, or --dev-print-codes in development",
     );
   }
   const outbox = startOutboxWorker({
     outbox: outboxStore,
     sealer,
-    ...(provider ? { provider, onDelivery: metrics.deliveries(overrides.deliveryProvider ? "custom" : "console") } : {}),
+    ...(provider ? { provider, onDelivery: metrics.deliveries(delivery.name) } : {}),
     clock,
     logger,
     retentionMs: config.outboxRetentionMs,
+    deliveryTimeoutMs: config.delivery.timeoutMs,
   });
 
   const purge = startPeriodicPurge({
@@ -370,14 +385,21 @@ async function startOn(
     port,
     ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
     outbox,
-    async close() {
-      // Probes see NOT_SERVING while in-flight calls drain.
+    async close({ delayMs = 0, graceMs = 5_000 } = {}) {
+      // Probes see NOT_SERVING from here on, while calls still arrive from load balancers that have not noticed yet.
       closing = true;
-      await listener.close();
+      logger.info("shutdown: not ready; still taking new calls", { delayMs });
+      await sleep(delayMs);
+      logger.info("shutdown: no new calls taken; waiting for in-flight calls", { graceMs });
+      const { destroyedConnections } = await listener.close(graceMs);
+      if (destroyedConnections === 0) logger.info("shutdown: in-flight calls finished");
+      else logger.warn("shutdown: grace period over; closed connections with calls in flight", { destroyedConnections });
       await metricsListener?.close();
       await outbox.stop();
       await purge.stop();
+      logger.info("shutdown: outbox worker and maintenance stopped");
       database.close();
+      logger.info("shutdown: database closed");
     },
   };
 }

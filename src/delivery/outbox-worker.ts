@@ -7,6 +7,7 @@ import type { MessageSealer, OutgoingMessage } from "../domain/outgoing-message.
 import type { Clock, OutboxStore } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
 import type { DeliveryProvider } from "./delivery-provider.js";
+import { PermanentDeliveryFailure } from "./permanent-delivery-failure.js";
 
 /** What became of one claimed message: sent, failed (retried after a back-off), or dropped as undeliverable. */
 export type DeliveryOutcome = "delivered" | "failed" | "discarded";
@@ -58,11 +59,17 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
         continue;
       }
       try {
-        await deliverWithin(provider, text, deliveryTimeoutMs);
+        await deliverWithin(provider, text, message.id, deliveryTimeoutMs);
         await outbox.markDelivered(message.id, clock.now());
         onDelivery("delivered");
         delivered++;
       } catch (error) {
+        if (error instanceof PermanentDeliveryFailure) {
+          logger.warn("delivery refused for good; message discarded", { messageId: message.id, channel: message.channel, error: error.message });
+          await outbox.discard(message.id);
+          onDelivery("discarded");
+          continue;
+        }
         logger.warn("delivery failed; will retry", { messageId: message.id, channel: message.channel, error: (error as Error).message });
         await outbox.markFailed(message.id, clock.now(), (error as Error).message);
         onDelivery("failed");
@@ -102,12 +109,12 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   };
 }
 
-async function deliverWithin(provider: DeliveryProvider, message: OutgoingMessage, timeoutMs: number): Promise<void> {
+async function deliverWithin(provider: DeliveryProvider, message: OutgoingMessage, messageId: string, timeoutMs: number): Promise<void> {
   const signal = AbortSignal.timeout(timeoutMs);
   const timedOut = new Promise<never>((_, reject) => {
     signal.addEventListener("abort", () => reject(new Error(`no answer from the provider within ${timeoutMs} ms`)), {
       once: true,
     });
   });
-  await Promise.race([provider.deliver(message, signal), timedOut]);
+  await Promise.race([provider.deliver(message, signal, messageId), timedOut]);
 }

@@ -25,8 +25,11 @@ export interface ListenerOptions {
 export interface Listener {
   /** The only server that owns a port: call listen() on it. */
   server: net.Server;
-  /** Stops accepting, lets in-flight requests finish, and destroys the connections left after graceMs. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Stops accepting, lets in-flight requests finish, and destroys the connections left after graceMs; resolves with
+   * how many it destroyed (0: every call finished in time).
+   */
+  close(graceMs?: number): Promise<{ destroyedConnections: number }>;
 }
 
 interface Parts {
@@ -68,12 +71,16 @@ export function createListener(options: ListenerOptions): Listener {
   return {
     server,
     close: (graceMs = 5_000) =>
-      new Promise<void>((resolve) => {
+      new Promise<{ destroyedConnections: number }>((resolve) => {
         http1.drain();
-        const deadline = setTimeout(() => sockets.forEach((socket) => socket.destroy()), graceMs);
+        let destroyedConnections = 0;
+        const deadline = setTimeout(() => {
+          destroyedConnections = sockets.size;
+          sockets.forEach((socket) => socket.destroy());
+        }, graceMs);
         server.close(() => {
           clearTimeout(deadline);
-          resolve();
+          resolve({ destroyedConnections });
         });
         // Node's HTTP/1.1 close() also drops idle keep-alive connections; GOAWAY does that for HTTP/2.
         parts.innerHttp1Server?.close();

@@ -1,6 +1,6 @@
-// Starts the real server as a child process (`node --import tsx src/main.ts ...`), the way `npm start` does, so that
-// tests can restart it, run two of them on one database file, and read what it prints on stdout and stderr. Calls
-// authenticate with the administrator's token from the admin token file the first start wrote.
+// Starts the real server as a child process (`node --import tsx src/main.ts ...`, as `npm start` does, or another
+// command), so that tests can restart it, run two of them on one database file, and read what it prints on stdout
+// and stderr. Calls authenticate with the administrator's token from the admin token file the first start wrote.
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -42,10 +42,15 @@ export interface FinishedProcess extends ProcessExit {
 }
 
 export interface ServerProcessOptions {
-  /** Flags after the defaults (`--port 0 --database <file> --log-level info`); later flags win. */
+  /** Flags after the defaults (`--port 0 --database <file> --log-level info --shutdown-delay 0s`); later flags win. */
   args?: string[];
   /** Extra environment; the settings' own variables (PORT, VERIFYD_*, ...) are removed from the inherited one. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The program and its first arguments, which the flags follow: `node --import tsx src/main.ts` by default, or e.g.
+   * `node dist/main.js`, or `npm start --`.
+   */
+  command?: string[];
   /** How long the child may take to print "verifyd listening". */
   startTimeoutMs?: number;
   /**
@@ -55,7 +60,7 @@ export interface ServerProcessOptions {
   ignoreFileSizeSignal?: boolean;
 }
 
-type SpawnOptions = Pick<ServerProcessOptions, "env" | "ignoreFileSizeSignal">;
+type SpawnOptions = Pick<ServerProcessOptions, "env" | "ignoreFileSizeSignal" | "command">;
 
 /** Every child spawned here that has not exited yet, also those still starting or expected to fail. */
 const running = new Set<{ child: ChildProcess; exited: Promise<ProcessExit> }>();
@@ -181,8 +186,10 @@ async function terminate(child: ChildProcess, exited: Promise<ProcessExit>, kill
 
 function spawnServer(database: string, args: string[], options: SpawnOptions) {
   const command = [
-    process.execPath,
-    ...["--import", "tsx", "src/main.ts", "--port", "0", "--database", database, "--log-level", "info", ...args],
+    ...(options.command ?? [process.execPath, "--import", "tsx", "src/main.ts"]),
+    ...["--port", "0", "--database", database, "--log-level", "info"],
+    // No load balancer to wait for: a stop takes only as long as the calls in flight.
+    ...["--shutdown-delay", "0s", ...args],
   ];
   // `exec` keeps the pid, so the child's pid is node's.
   const [file, ...argv] = options.ignoreFileSizeSignal ? ["sh", "-c", 'trap "" XFSZ; exec "$@"', "sh", ...command] : command;

@@ -33,7 +33,13 @@ export function readAdminToken(adminTokenFile: string): string {
   return readFileSync(adminTokenFile, "utf8").trim();
 }
 
-export async function startTestServer(flags: string[] = [], options: { tls?: { cert: string; key: string } } = {}): Promise<TestServer> {
+export interface TestServerOptions {
+  tls?: { cert: string; key: string };
+  /** Deliver through the providers the flags configure (a webhook) instead of recording into `delivered`. */
+  configuredDelivery?: boolean;
+}
+
+export async function startTestServer(flags: string[] = [], options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "verifyd-test-"));
   const config = loadConfig(["--port", "0", "--database", join(dataDir, "verifyd.sqlite"), "--log-level", "silent", ...flags], {});
   if (options.tls) config.tls = options.tls;
@@ -42,7 +48,7 @@ export async function startTestServer(flags: string[] = [], options: { tls?: { c
   const server = await startServer(config, {
     clock,
     logger: createLogger("silent"),
-    deliveryProvider: { deliver: async (message) => void delivered.push(message) },
+    ...(options.configuredDelivery ? {} : { deliveryProvider: { deliver: async (message) => void delivered.push(message) } }),
   });
   return {
     ...server,

@@ -1,0 +1,18 @@
+// `npm run build`: compiles src/ to dist/ (or `--out-dir`) for `node dist/main.js`, with the files the code reads
+// beside itself at run time (the SQL migrations), so that the output needs only package.json and node_modules.
+import { execFileSync } from "node:child_process";
+import { cpSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+const root = join(import.meta.dirname, "..");
+const { values } = parseArgs({ options: { "out-dir": { type: "string", default: join(root, "dist") } } });
+const outDir = resolve(values["out-dir"]);
+
+// A file removed from src/ must not live on in the build.
+rmSync(outDir, { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json"), "--outDir", outDir], {
+  stdio: "inherit",
+});
+cpSync(join(root, "src/store/migrations"), join(outDir, "store/migrations"), { recursive: true });
+console.log(`built ${outDir}`);

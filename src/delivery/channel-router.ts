@@ -1,0 +1,15 @@
+// One provider per channel (a webhook for SMS, the console for email, …). A channel left without one cannot be
+// delivered by any retry, so its messages are wiped at once rather than kept at rest until their code expires.
+import type { Channel } from "../domain/errors.js";
+import type { DeliveryProvider } from "./delivery-provider.js";
+import { PermanentDeliveryFailure } from "./permanent-delivery-failure.js";
+
+export function routeByChannel(providers: Partial<Record<Channel, DeliveryProvider>>): DeliveryProvider {
+  return {
+    async deliver(message, signal, messageId) {
+      const provider = providers[message.channel];
+      if (!provider) throw new PermanentDeliveryFailure(`no delivery provider for the ${message.channel} channel`);
+      await provider.deliver(message, signal, messageId);
+    },
+  };
+}
