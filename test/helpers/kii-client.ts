@@ -2,6 +2,7 @@
 // Basic app credentials or a bearer token and Kii's content types. Apps are made through ApplicationService (Connect
 // JSON, as curl would), and the codes a person receives are read from what the test server delivered.
 import type { OutgoingMessage } from "../../src/domain/outgoing-message.js";
+import { unique, uniqueMobile } from "./api-session.js";
 import type { TestServer } from "./test-server.js";
 
 export interface KiiResponse {
@@ -118,3 +119,27 @@ export async function codeSentDuring(server: TestServer, destination: string, ac
   if (code === undefined) throw new Error(`no code was delivered to ${destination}`);
   return code;
 }
+
+/** Kii's two kinds of address, with the names each takes in paths, bodies and errors, and a fresh one of each. */
+export const kiiChannels = [
+  {
+    name: "phone",
+    segment: "phone-number",
+    field: "phoneNumber",
+    verified: "phoneNumberVerified",
+    pending: "_phoneNumberPending",
+    accountType: "PHONE",
+    inUse: "PHONE_ALREADY_IN_USE",
+    fresh: uniqueMobile,
+  },
+  {
+    name: "email",
+    segment: "email-address",
+    field: "emailAddress",
+    verified: "emailAddressVerified",
+    pending: "_emailAddressPending",
+    accountType: "EMAIL",
+    inUse: "EMAIL_ALREADY_IN_USE",
+    fresh: () => `${unique("kii")}@example.com`,
+  },
+] as const;

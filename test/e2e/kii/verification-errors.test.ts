@@ -4,15 +4,7 @@
 // list, each as the nearest Kii-style exception with our reason.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, fixtures, unique, uniqueMobile } from "../../helpers/api-session.js";
-import {
-  type KiiApp,
-  type KiiResponse,
-  bearerOf,
-  codeSentDuring,
-  createKiiApp,
-  registrationRequestType,
-  verificationRequestType,
-} from "../../helpers/kii-client.js";
+import { bearerOf, codeSentDuring, createKiiApp, type KiiApp, kiiChannels, type KiiResponse, registrationRequestType, verificationRequestType } from "../../helpers/kii-client.js";
 import { type TestServer, startTestServer } from "../../helpers/test-server.js";
 
 let server: TestServer;
@@ -29,17 +21,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const channels = [
-  { name: "phone", segment: "phone-number", field: "phoneNumber", accountType: "PHONE", inUse: "PHONE_ALREADY_IN_USE", fresh: uniqueMobile },
-  {
-    name: "email",
-    segment: "email-address",
-    field: "emailAddress",
-    accountType: "EMAIL",
-    inUse: "EMAIL_ALREADY_IN_USE",
-    fresh: () => `${unique("kii")}@example.com`,
-  },
-] as const;
+const channels = kiiChannels;
 
 const password = "correct horse battery";
 

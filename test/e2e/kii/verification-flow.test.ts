@@ -4,16 +4,8 @@
 // once it is verified, change it (the old one keeps logging in until the new one is verified), resend (204), and
 // meet the cooldown (429).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixtures, unique, uniqueMobile } from "../../helpers/api-session.js";
-import {
-  type KiiApp,
-  bearerOf,
-  codeSentDuring,
-  createKiiApp,
-  deliveredCodes,
-  registrationRequestType,
-  verificationRequestType,
-} from "../../helpers/kii-client.js";
+import { fixtures, unique } from "../../helpers/api-session.js";
+import { bearerOf, codeSentDuring, createKiiApp, deliveredCodes, type KiiApp, kiiChannels, registrationRequestType, verificationRequestType } from "../../helpers/kii-client.js";
 import { type TestServer, startTestServer } from "../../helpers/test-server.js";
 
 let server: TestServer;
@@ -27,17 +19,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const channels = [
-  { name: "phone", segment: "phone-number", field: "phoneNumber", verified: "phoneNumberVerified", pending: "_phoneNumberPending", fresh: uniqueMobile },
-  {
-    name: "email",
-    segment: "email-address",
-    field: "emailAddress",
-    verified: "emailAddressVerified",
-    pending: "_emailAddressPending",
-    fresh: () => `${unique("kii")}@example.com`,
-  },
-] as const;
+const channels = kiiChannels;
 
 const password = "123ABC-long-enough";
 const cooldownMs = 60_000;
