@@ -48,6 +48,8 @@ import { type Logger, createLogger } from "./logger.js";
 import { startPeriodicPurge } from "./maintenance/periodic-purge.js";
 import { createCallMetricsInterceptor } from "./metrics/call-metrics-interceptor.js";
 import { createServerMetrics } from "./metrics/server-metrics.js";
+import { buildOpenApiDocument } from "./openapi/openapi-document.js";
+import { openApiJson } from "./openapi/openapi-json.js";
 import { readinessChecks } from "./readiness.js";
 import { StartupError } from "./startup-error.js";
 import { type DatabaseHandle, openDatabase } from "./store/open-database.js";
@@ -76,6 +78,7 @@ import { createMetricsEndpoint } from "./transport/metrics-endpoint.js";
 import { type MetricsListener, listenForMetrics } from "./transport/metrics-listener.js";
 import { createProbeEndpoint } from "./transport/probe-endpoint.js";
 import { createTokenEndpoint } from "./transport/oauth/token-endpoint.js";
+import { createOpenApiEndpoint } from "./transport/openapi-endpoint.js";
 import { createRestGateway } from "./transport/rest/rest-gateway.js";
 import { createRpcHandler } from "./transport/rpc-handler.js";
 import { answerUnknownProcedure } from "./transport/unknown-procedure.js";
@@ -337,12 +340,21 @@ async function startOn(
     logger,
   );
   const metricsEndpoint = createMetricsEndpoint(metrics.registry, logger);
+  // Built from the services the REST gateway serves, so it describes exactly the routes of this process.
+  const openApiEndpoint = createOpenApiEndpoint(openApiJson(buildOpenApiDocument(services.map((spec) => spec.service))));
   const metricsOnMainPort = config.metrics.enabled && config.metrics.port === undefined;
   const hostChecked = withHostCheck(config.allowedHosts, (req, res) => {
     if (probes(req, res)) return;
-    // The token endpoint is where a token comes from: it is the one route that needs none. Kii's API (under
-    // /api/apps/) checks its own credentials: an app's Basic key or a bearer token.
-    if (!applyCors(config.corsOrigins, req, res) && !kiiEndpoint(req, res) && !tokenEndpoint(req, res)) authenticated(req, res);
+    // The token endpoint is where a token comes from, and /openapi.json is the public contract: neither needs one.
+    // Kii's API (under /api/apps/) checks its own credentials: an app's Basic key or a bearer token.
+    if (
+      !applyCors(config.corsOrigins, req, res) &&
+      !openApiEndpoint(req, res) &&
+      !kiiEndpoint(req, res) &&
+      !tokenEndpoint(req, res)
+    ) {
+      authenticated(req, res);
+    }
   });
   const listener = createListener({
     // Scrapers, like probes, address the server by whatever name or pod address they found it under.

@@ -1,0 +1,89 @@
+// The OpenAPI 3.1 description of the REST gateway, built from the routes the gateway itself reads from the
+// google.api.http options, so the document cannot promise a path, method or parameter the gateway does not serve.
+import type { DescService } from "@bufbuild/protobuf";
+import { StatusSchema } from "../gen/google/rpc/status_pb.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { type RestRoute, createRestRouteTable } from "../transport/rest/rest-routes.js";
+import { openApiPath } from "./openapi-path.js";
+import { type JsonSchema, type SchemaCollector, createSchemaCollector } from "./proto-json-schema.js";
+import { routeParameters } from "./route-parameters.js";
+
+export type OpenApiDocument = {
+  openapi: "3.1.0";
+  info: { title: string; version: string; description: string };
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, unknown> };
+  security: Record<string, string[]>[];
+};
+
+// Answered without a token (src/transport/authentication.ts); every other service needs one.
+const publicServices = new Set([Health.typeName]);
+
+const json = "application/json";
+
+export function buildOpenApiDocument(services: readonly DescService[]): OpenApiDocument {
+  const schemas = createSchemaCollector();
+  const status = schemas.messageRef(StatusSchema);
+  const paths: OpenApiDocument["paths"] = {};
+  const operationIds = new Map<string, number>();
+
+  for (const route of createRestRouteTable(services).routes) {
+    const { method } = route;
+    // An RPC with additional_bindings has one operation per binding; operation ids must be unique.
+    const baseId = `${method.parent.name}_${method.name}`;
+    const seen = operationIds.get(baseId) ?? 0;
+    operationIds.set(baseId, seen + 1);
+    const parameters = routeParameters(route, schemas);
+    const requestBody = routeRequestBody(route, schemas);
+
+    const operation = {
+      tags: [method.parent.typeName],
+      summary: method.name,
+      operationId: seen === 0 ? baseId : `${baseId}_${seen + 1}`,
+      ...(method.deprecated ? { deprecated: true } : {}),
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(requestBody ? { requestBody } : {}),
+      responses: {
+        "200": { description: "OK", content: { [json]: { schema: schemas.messageRef(method.output) } } },
+        default: {
+          description: "An error: a google.rpc.Status with gRPC's code, and the HTTP status grpc-gateway gives it",
+          content: { [json]: { schema: status } },
+        },
+      },
+      ...(publicServices.has(method.parent.typeName) ? { security: [] } : {}),
+    };
+    const path = openApiPath(route);
+    const pathItem = (paths[path] ??= {});
+    const key = route.httpMethod.toLowerCase();
+    if (key in pathItem) throw new Error(`${method.toString()}: ${route.httpMethod} ${path} is bound twice`);
+    pathItem[key] = operation;
+  }
+
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "verifyd",
+      // The document's version, not verifyd's: each API's version is in its paths.
+      version: "1.0.0",
+      description:
+        "The REST gateway of verifyd. Bodies are proto3 JSON: camelCase or snake_case names in, camelCase out, " +
+        "64-bit integers as strings, enums by name, RFC 3339 timestamps, zero values omitted. " +
+        "Every RPC is also served over gRPC, gRPC-Web and Connect.",
+    },
+    // Sorted so that a path's neighbours are its relatives, whatever order the gateway matches them in.
+    paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    components: {
+      schemas: schemas.components(),
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+    },
+    security: [{ bearer: [] }],
+  };
+}
+
+function routeRequestBody(route: RestRoute, schemas: SchemaCollector): object | undefined {
+  const { body } = route;
+  if (body.kind === "none") return undefined;
+  const schema = body.kind === "request" ? schemas.messageRef(route.method.input) : schemas.fieldSchema(body.field);
+  // Like grpc-gateway, an empty body is an empty message.
+  return { required: false, content: { [json]: { schema } } };
+}
