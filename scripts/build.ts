@@ -1,7 +1,8 @@
 // `npm run build`: compiles src/ to dist/ (or `--out-dir`) for `node dist/main.js`, with the files the code reads
 // beside itself at run time (the SQL migrations), so that the output needs only package.json and node_modules.
+// dist/main.js keeps src/main.ts's `#!/usr/bin/env node` line and is made executable: package.json's `verifyd` bin.
 import { execFileSync } from "node:child_process";
-import { cpSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -15,4 +16,5 @@ execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "
   stdio: "inherit",
 });
 cpSync(join(root, "src/store/migrations"), join(outDir, "store/migrations"), { recursive: true });
+chmodSync(join(outDir, "main.js"), 0o755);
 console.log(`built ${outDir}`);

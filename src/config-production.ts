@@ -1,5 +1,6 @@
 // Settings that are fine on a developer's machine but unsafe where real people's numbers are verified. Production
 // mode refuses them; development mode starts and warns. Each message names the setting, as the user wrote it.
+import { providedChannels, providerSettings } from "./config-delivery.js";
 import type { SettingName, Values } from "./config.js";
 
 const minimumLockoutMs = 60_000;
@@ -39,10 +40,22 @@ export function developmentOnly(values: Values, fromFlags: ReadonlySet<SettingNa
   if (fromFlags.has("webhookSecret")) {
     found.push("--webhook-secret: a secret on the command line is visible to every user of the machine (ps); use VERIFYD_WEBHOOK_SECRET");
   }
-  for (const [name, url] of webhookUrls(values)) {
+  if (fromFlags.has("twilioAuthToken")) {
+    found.push("--twilio-auth-token: a secret on the command line is visible to every user of the machine (ps); use TWILIO_AUTH_TOKEN");
+  }
+  if (fromFlags.has("smtpUrl") && values.smtpUrl?.auth?.pass) {
+    found.push("--smtp-url: a password on the command line is visible to every user of the machine (ps); use VERIFYD_SMTP_URL");
+  }
+  for (const [name, url] of httpUrls(values)) {
     if (url.protocol === "http:" && !isLoopback(url.hostname)) {
       found.push(`${name}: http:// to ${url.hostname} carries codes in cleartext; use https://`);
     }
+  }
+  const smtp = values.smtpUrl;
+  if (smtp && !smtp.implicitTls && !values.smtpRequireStarttls && !isLoopback(smtp.host)) {
+    found.push(
+      `--smtp-url / VERIFYD_SMTP_URL: smtp:// to ${smtp.host} sends codes (and the password) in cleartext unless the server offers STARTTLS; use smtps://, or --smtp-require-starttls`,
+    );
   }
   if (values.codeTtl < minimumLockoutMs || values.codeTtl > maximumCodeTtlMs) {
     found.push("--code-ttl / VERIFYD_CODE_TTL: a code must live from 1m to 24h");
@@ -62,10 +75,33 @@ export function developmentOnly(values: Values, fromFlags: ReadonlySet<SettingNa
   return found;
 }
 
-function webhookUrls(values: Values): [string, URL][] {
+/**
+ * What production needs that development goes without: keys from a secret store, and a provider for every channel
+ * whose codes are sent.
+ */
+export function productionRequirements(values: Values): string[] {
+  const missing: string[] = [];
+  if (values.keys === undefined) {
+    missing.push(
+      "VERIFYD_KEYS: production takes its keys from the environment (a secret store); the keyring file beside the database is for development. Make a key with: echo 1:$(openssl rand -base64 32)",
+    );
+  }
+  const provided = providedChannels(values);
+  for (const channel of values.sendChannels.filter((sent) => !provided.includes(sent))) {
+    missing.push(
+      `--send-channels / VERIFYD_SEND_CHANNELS: ${channel} codes are sent, but no provider delivers them; configure ${providerSettings[channel]}, or leave ${channel} out of --send-channels (return_code keeps working)`,
+    );
+  }
+  return missing;
+}
+
+/** The http(s) URLs codes are posted to, by the setting that gives each. */
+function httpUrls(values: Values): [string, URL][] {
   const urls: [string, URL | undefined][] = [
     ["--sms-webhook-url / VERIFYD_SMS_WEBHOOK_URL", values.smsWebhookUrl],
     ["--email-webhook-url / VERIFYD_EMAIL_WEBHOOK_URL", values.emailWebhookUrl],
+    // Only when Twilio delivers: the default is https anyway.
+    ["--twilio-base-url / VERIFYD_TWILIO_BASE_URL", values.twilioAccountSid === undefined ? undefined : values.twilioBaseUrl],
   ];
   return urls.filter((entry): entry is [string, URL] => entry[1] !== undefined);
 }

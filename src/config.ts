@@ -8,9 +8,20 @@ import { type Keyring, parseKeyList } from "./crypto/keyring.js";
 import { type Limits, longestLimitWindowMs } from "./domain/limits/limits.js";
 import type { LogLevel } from "./logger.js";
 import type { ListenerLimits } from "./transport/listener-limits.js";
-import { developmentOnly } from "./config-production.js";
+import { deliveryProblems } from "./config-delivery.js";
+import { developmentOnly, productionRequirements } from "./config-production.js";
 import type { Channel } from "./domain/errors.js";
+import { type SmtpSettings, parseEmailSender, parseSmtpUrl } from "./delivery/smtp/smtp-settings.js";
+import {
+  type TwilioSettings,
+  parseAccountSid,
+  parseAuthToken,
+  parseMessagingServiceSid,
+  parseSender,
+} from "./delivery/twilio/twilio-settings.js";
 import { parseWebhookSecret } from "./delivery/webhook/webhook-secret.js";
+import { parseAppName, parseLanguageTag, parseWebOtpHost } from "./delivery/templates/message-settings.js";
+import type { MessageSettings } from "./domain/messages/message-catalog.js";
 
 export interface Config {
   host: string;
@@ -41,11 +52,24 @@ export interface Config {
   /** Delivered and expired outbox rows are deleted this long after their code expired. */
   outboxRetentionMs: number;
   /** How long a provider may take to accept a message, and the signed webhook each channel is delivered to (if any). */
-  delivery: { timeoutMs: number; webhook?: { key: Uint8Array; urls: Partial<Record<Channel, URL>> } };
+  delivery: {
+    timeoutMs: number;
+    /** Attempts at one message before it is dead (kept for an operator's retry until its code expires). */
+    attempts: number;
+    webhook?: { key: Uint8Array; urls: Partial<Record<Channel, URL>> };
+    /** SMS through Twilio's Messages API. */
+    twilio?: TwilioSettings;
+    /** Email through an SMTP server. */
+    smtp?: SmtpSettings;
+    /** The channels whose codes are sent (send_code); elsewhere only return_code is taken. */
+    sendChannels: Channel[];
+  };
   /** The instance's send and verification limits; each organization may override them. */
   verificationLimits: Limits;
   /** Whether organizations' test contacts (fixed codes, never delivered) are honoured. */
   testContacts: boolean;
+  /** What goes into every message, and the directory of templates that replace or add to the shipped ones. */
+  messages: MessageSettings & { templatesDir?: string };
   /** Security log entries are deleted this long after their last occurrence. */
   securityLogRetentionMs: number;
   /** Where the first start writes the bootstrap IAM_OWNER's token (owner-only). */
@@ -144,6 +168,14 @@ const deliveryTimeout: Parser<number> = (raw) => {
   const ms = duration(raw);
   if (ms < 100 || ms > 300_000) throw new Error("must be from 100ms to 5m");
   return ms;
+};
+
+const channels: Parser<Channel[]> = (raw) => {
+  if (raw.trim() === "none") return [];
+  const named = list(raw);
+  const unknown = named.filter((name) => name !== "phone" && name !== "email");
+  if (unknown.length > 0 || named.length === 0) throw new Error('must be "phone", "email", both comma-separated, or "none"');
+  return [...new Set(named as Channel[])];
 };
 
 const region: Parser<CountryCode> = (raw) => {
@@ -347,6 +379,13 @@ export const settings = {
     parse: deliveryTimeout,
     description: "A provider (a webhook receiver) that has not accepted a message within this time has failed; the message is retried.",
   },
+  deliveryAttempts: {
+    flag: "delivery-attempts",
+    env: "VERIFYD_DELIVERY_ATTEMPTS",
+    default: "8",
+    parse: integer(1, 20),
+    description: "Attempts at one message (1 s apart, doubling up to 5 min) before it is dead: `verifyd outbox list-dead` shows it, `verifyd outbox retry` sends it again while its code is valid.",
+  },
   smsWebhookUrl: {
     flag: "sms-webhook-url",
     env: "VERIFYD_SMS_WEBHOOK_URL",
@@ -364,6 +403,70 @@ export const settings = {
     env: "VERIFYD_WEBHOOK_SECRET",
     parse: parseWebhookSecret,
     description: "Signs the webhooks: `whsec_` and 24 to 64 random bytes in base64 (`echo whsec_$(openssl rand -base64 32)`); the receiver verifies with the same.",
+  },
+  twilioAccountSid: {
+    flag: "twilio-account-sid",
+    env: "TWILIO_ACCOUNT_SID",
+    parse: parseAccountSid,
+    description: "Deliver SMS through Twilio's Messages API with this account (AC…); needs TWILIO_AUTH_TOKEN, and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID.",
+  },
+  twilioAuthToken: {
+    flag: "twilio-auth-token",
+    env: "TWILIO_AUTH_TOKEN",
+    parse: parseAuthToken,
+    description: "The Twilio account's auth token (production refuses it as a flag: use the variable).",
+  },
+  twilioFrom: {
+    flag: "twilio-from",
+    env: "TWILIO_FROM",
+    parse: parseSender,
+    description: "Sender of the SMS: a number of the Twilio account in E.164, a short code, or an alphanumeric sender id.",
+  },
+  twilioMessagingServiceSid: {
+    flag: "twilio-messaging-service-sid",
+    env: "TWILIO_MESSAGING_SERVICE_SID",
+    parse: parseMessagingServiceSid,
+    description: "A Twilio Messaging Service (MG…) that chooses the sender, instead of TWILIO_FROM.",
+  },
+  twilioBaseUrl: {
+    flag: "twilio-base-url",
+    env: "VERIFYD_TWILIO_BASE_URL",
+    default: "https://api.twilio.com",
+    parse: httpUrl,
+    description: "Where Twilio's API is: https://api.twilio.com, or a proxy in front of it, or a stand-in in tests.",
+  },
+  smtpUrl: {
+    flag: "smtp-url",
+    env: "VERIFYD_SMTP_URL",
+    parse: parseSmtpUrl,
+    description: "Deliver emails through this SMTP server: `smtps://user:password@host:465` (TLS), or `smtp://…:587` (STARTTLS when offered); needs --email-from.",
+  },
+  smtpRequireStarttls: {
+    flag: "smtp-require-starttls",
+    env: "VERIFYD_SMTP_REQUIRE_STARTTLS",
+    default: "false",
+    parse: flag,
+    boolean: true,
+    description: "With smtp://, send nothing over a connection the server does not upgrade with STARTTLS (production requires it beyond loopback).",
+  },
+  smtpCaFile: {
+    flag: "smtp-ca-file",
+    env: "VERIFYD_SMTP_CA_FILE",
+    parse: pemFile,
+    description: "PEM certificates to trust for the SMTP server's certificate instead of the system's (a relay with a private CA).",
+  },
+  emailFrom: {
+    flag: "email-from",
+    env: "VERIFYD_EMAIL_FROM",
+    parse: parseEmailSender,
+    description: "Sender of the emails sent over SMTP: an address, or `Name <address>`.",
+  },
+  sendChannels: {
+    flag: "send-channels",
+    env: "VERIFYD_SEND_CHANNELS",
+    default: "phone,email",
+    parse: channels,
+    description: "Channels whose codes verifyd sends (`phone`, `email`, both, or `none`); send_code elsewhere is refused (CODE_DELIVERY_DISABLED), return_code works. Production needs a provider for each.",
   },
   sendCooldown: {
     flag: "send-cooldown",
@@ -415,6 +518,32 @@ export const settings = {
     boolean: true,
     description: "Honour organizations' test numbers and addresses (fixed code, never delivered) in production mode; always on in development.",
   },
+  appName: {
+    flag: "app-name",
+    env: "VERIFYD_APP_NAME",
+    default: "verifyd",
+    parse: parseAppName,
+    description: "Your app's or service's name, as the SMS and emails name it to people (`{{app_name}}` in templates; at most 40 characters).",
+  },
+  defaultLanguage: {
+    flag: "default-language",
+    env: "VERIFYD_DEFAULT_LANGUAGE",
+    default: "en",
+    parse: parseLanguageTag,
+    description: "Language of the messages to people whose preferred language has no templates (shipped: en, de; more with --templates-dir).",
+  },
+  webotpHost: {
+    flag: "webotp-host",
+    env: "VERIFYD_WEBOTP_HOST",
+    parse: parseWebOtpHost,
+    description: "Ends each SMS code with `@<host> #<code>`, so that browsers on https://<host> offer the code for autofill (WebOTP); unset: no such line.",
+  },
+  templatesDir: {
+    flag: "templates-dir",
+    env: "VERIFYD_TEMPLATES_DIR",
+    parse: text,
+    description: "Directory of message templates (`<language>/<message>.txt`, `.subject.txt`, `.html`) that replace shipped ones or add languages; read and checked once at start.",
+  },
   securityLogRetention: {
     flag: "security-log-retention",
     env: "VERIFYD_SECURITY_LOG_RETENTION",
@@ -435,23 +564,45 @@ export type Settings = typeof settings;
 export type SettingName = keyof Settings;
 export type Values = { [K in keyof Settings]: Settings[K] extends { default: unknown } ? ReturnType<Settings[K]["parse"]> : ReturnType<Settings[K]["parse"]> | undefined };
 
+/** Settings whose values are secrets (or carry one): a refusal never repeats them. */
+const secretSettings: ReadonlySet<SettingName> = new Set(["keys", "webhookSecret", "twilioAuthToken", "smtpUrl"]);
+
+/** Every bad setting, one line each naming its flag and variable. */
 export class ConfigError extends Error {
   override name = "ConfigError";
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
 }
 
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
-  const { values: flags } = parseArgs({
-    args: [...argv],
-    options: Object.fromEntries(
-      Object.values(settings).map((s: Setting<unknown>) => [s.flag, { type: s.boolean ? "boolean" : "string" }]),
-    ) as Record<string, { type: "string" | "boolean" }>,
-    strict: true,
-    allowPositionals: false,
-  });
+/** parseArgs options for the flags of these settings. */
+export function settingOptions(names: readonly SettingName[]): Record<string, { type: "string" | "boolean" }> {
+  return Object.fromEntries(
+    names.map((name) => {
+      const setting: Setting<unknown> = settings[name];
+      return [setting.flag, { type: setting.boolean ? "boolean" : "string" }];
+    }),
+  );
+}
+
+export interface SettingsRead<K extends SettingName> {
+  values: Pick<Values, K>;
+  fromFlags: Set<K>;
+  /** One line per bad value, naming its flag and variable; `values` lacks those settings. */
+  problems: string[];
+}
+
+/** Reads these settings from parsed flags, else the environment, else their defaults. */
+export function readSettings<K extends SettingName>(
+  names: readonly K[],
+  flags: Readonly<Record<string, string | boolean | undefined>>,
+  env: NodeJS.ProcessEnv,
+): SettingsRead<K> {
   const values = {} as Record<string, unknown>;
-  const fromFlags = new Set<SettingName>();
+  const fromFlags = new Set<K>();
   const problems: string[] = [];
-  for (const [key, setting] of Object.entries(settings) as [SettingName, Setting<unknown>][]) {
+  for (const key of names) {
+    const setting: Setting<unknown> = settings[key];
     const fromFlag = flags[setting.flag];
     if (fromFlag !== undefined) fromFlags.add(key);
     const given = fromFlag === undefined ? env[setting.env] : String(fromFlag);
@@ -460,14 +611,27 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     try {
       values[key] = setting.parse(raw);
     } catch (error) {
-      const shown = key === "keys" || key === "webhookSecret" ? "" : ` (got "${raw}")`;
+      const shown = secretSettings.has(key) ? "" : ` (got "${raw}")`;
       problems.push(`--${setting.flag} / ${setting.env}: ${(error as Error).message}${shown}`);
     }
   }
+  return { values: values as Pick<Values, K>, fromFlags, problems };
+}
+
+/** The admin token file: as given, or beside the database. */
+export function adminTokenFileOf(values: Pick<Values, "adminTokenFile" | "database">): string {
+  return values.adminTokenFile ?? join(dirname(values.database), "admin-token");
+}
+
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
+  const names = Object.keys(settings) as SettingName[];
+  const { values: flags } = parseArgs({ args: [...argv], options: settingOptions(names), strict: true, allowPositionals: false });
+  const { values, fromFlags, problems } = readSettings(names, flags, env);
   if (problems.length === 0) problems.push(...crossCheck(values as Values));
   const unsafe = problems.length === 0 ? developmentOnly(values as Values, fromFlags) : [];
-  if ((values as Values).production) problems.push(...unsafe.map((item) => `${item}; refused with --production`));
-  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  const missing = problems.length === 0 && (values as Values).production ? productionRequirements(values as Values) : [];
+  if ((values as Values).production) problems.push(...unsafe.map((item) => `${item}; refused with --production`), ...missing);
+  if (problems.length > 0) throw new ConfigError(problems);
   return toConfig(values as Values, unsafe);
 }
 
@@ -493,6 +657,7 @@ function crossCheck(values: Values): string[] {
   } else if (!webhookUrls && values.webhookSecret !== undefined) {
     problems.push("--webhook-secret / VERIFYD_WEBHOOK_SECRET is set but no webhook URL is (VERIFYD_SMS_WEBHOOK_URL, VERIFYD_EMAIL_WEBHOOK_URL)");
   }
+  problems.push(...deliveryProblems(values));
   if (values.sendCooldown > longestLimitWindowMs) problems.push("--send-cooldown must be at most 1d");
   const symbols = [...values.codeAlphabet];
   if (new Set(symbols).size !== symbols.length || symbols.length < 2) {
@@ -537,6 +702,7 @@ function toConfig(values: Values, warnings: string[]): Config {
     outboxRetentionMs: values.outboxRetention,
     delivery: {
       timeoutMs: values.deliveryTimeout,
+      attempts: values.deliveryAttempts,
       ...(values.webhookSecret
         ? {
             webhook: {
@@ -548,6 +714,27 @@ function toConfig(values: Values, warnings: string[]): Config {
             },
           }
         : {}),
+      ...(values.twilioAccountSid && values.twilioAuthToken
+        ? {
+            twilio: {
+              accountSid: values.twilioAccountSid,
+              authToken: values.twilioAuthToken,
+              sender: values.twilioFrom ? { from: values.twilioFrom } : { messagingServiceSid: values.twilioMessagingServiceSid as string },
+              baseUrl: values.twilioBaseUrl,
+            },
+          }
+        : {}),
+      ...(values.smtpUrl && values.emailFrom
+        ? {
+            smtp: {
+              server: values.smtpUrl,
+              requireStartTls: values.smtpRequireStarttls,
+              ...(values.smtpCaFile ? { ca: values.smtpCaFile } : {}),
+              from: values.emailFrom,
+            },
+          }
+        : {}),
+      sendChannels: values.sendChannels,
     },
     verificationLimits: {
       sendCooldownMs: values.sendCooldown,
@@ -558,8 +745,14 @@ function toConfig(values: Values, warnings: string[]): Config {
       verificationsPerUserHour: values.verificationsPerUserHour,
     },
     testContacts: values.testContacts || !values.production,
+    messages: {
+      appName: values.appName,
+      defaultLanguage: values.defaultLanguage,
+      ...(values.webotpHost === undefined ? {} : { webOtpHost: values.webotpHost }),
+      ...(values.templatesDir === undefined ? {} : { templatesDir: values.templatesDir }),
+    },
     securityLogRetentionMs: values.securityLogRetention,
-    adminTokenFile: values.adminTokenFile ?? join(dirname(values.database), "admin-token"),
+    adminTokenFile: adminTokenFileOf(values),
     tokens: { loginTtlMs: values.loginTokenTtl, personalTtlMs: values.personalTokenTtl },
     shutdown: { delayMs: values.shutdownDelay, graceMs: values.shutdownGrace },
     logLevel: values.logLevel,

@@ -1,4 +1,10 @@
-// Structured JSON lines on stderr. Callers pass fields, never secrets: codes and keys are not logged anywhere.
+// Structured JSON lines through pino, on stderr: `time` (ISO 8601), `level` (its name), the fields, `message`.
+// Every line passes the redaction (redaction.ts) on its way out, fields and message alike, so that a call site cannot
+// leak a secret or a full phone number; a line written on behalf of a call carries the call's `requestId`.
+import pino, { type DestinationStream } from "pino";
+import { currentCall } from "./call-scope.js";
+import { redactFields, redactText } from "./redaction.js";
+
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
@@ -8,20 +14,29 @@ export interface Logger {
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
-const rank: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
-
-export function createLogger(level: LogLevel, write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
-  const log = (at: Exclude<LogLevel, "silent">) => (message: string, fields: Record<string, unknown> = {}) => {
-    if (rank[at] < rank[level]) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: at, message, ...serializable(fields) })}\n`);
-  };
-  return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
-}
-
-function serializable(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(fields).map(([key, value]) =>
-      value instanceof Error ? [key, { name: value.name, message: value.message, stack: value.stack }] : [key, value],
-    ),
+/** `write` receives each line, newline included (tests); by default lines go to stderr, written synchronously. */
+export function createLogger(level: LogLevel, write?: (line: string) => void): Logger {
+  // Synchronous, so that the last lines before process.exit (a shutdown, a refused start) are not lost.
+  const destination: DestinationStream = write ? { write } : pino.destination({ dest: 2, sync: true });
+  const log = pino(
+    {
+      level,
+      base: undefined,
+      messageKey: "message",
+      timestamp: () => `,"time":"${new Date().toISOString()}"`,
+      formatters: { level: (label) => ({ level: label }), log: redactFields },
+      mixin: () => {
+        const call = currentCall();
+        return call ? { requestId: call.requestId } : {};
+      },
+    },
+    destination,
   );
+  const at =
+    (name: Exclude<LogLevel, "silent">) =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      // Checked first: the redaction of a line that is not written would be wasted.
+      if (log.isLevelEnabled(name)) log[name](fields, redactText(message));
+    };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

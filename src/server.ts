@@ -18,6 +18,7 @@ import { createServerReflectionServices } from "./api/server-reflection-handler.
 import { createUserServiceHandler } from "./api/user-service-handler.js";
 import { createVerificationSettingsHandler } from "./api/verification-settings-handler.js";
 import { announceTestContacts } from "./bootstrap/announce-test-contacts.js";
+import { writeAdminTokenFile } from "./bootstrap/admin-token-file.js";
 import { bootstrapInstance } from "./bootstrap/bootstrap-instance.js";
 import type { Config } from "./config.js";
 import { hashAccessToken, issueAccessToken } from "./crypto/access-token-secret.js";
@@ -25,13 +26,14 @@ import { randomApplicationId } from "./crypto/application-id.js";
 import { createCodeHasher } from "./crypto/code-hmac.js";
 import { loadKeyringFile } from "./crypto/keyring-file.js";
 import { checkKeyring } from "./crypto/keyring-guard.js";
-import { writeOwnerOnlyFile } from "./crypto/owner-only-file.js";
 import type { Keyring } from "./crypto/keyring.js";
 import { createMessageSealer } from "./crypto/message-sealer.js";
 import { createPasswordHasher } from "./crypto/password-hasher.js";
 import { configuredDelivery } from "./delivery/configured-delivery.js";
+import { withDeliveryLog } from "./delivery/logged-delivery.js";
 import type { DeliveryProvider } from "./delivery/delivery-provider.js";
 import { type OutboxWorker, startOutboxWorker } from "./delivery/outbox-worker.js";
+import { loadMessageTemplates } from "./delivery/templates/template-directory.js";
 import { PasswordLogin } from "./domain/credentials/password-login.js";
 import { createIdGenerator } from "./domain/ids.js";
 import type { Clock } from "./domain/ports.js";
@@ -66,10 +68,12 @@ import { SqliteSecurityLog } from "./store/sqlite-security-log.js";
 import { SqliteUserQuery } from "./store/sqlite-user-query.js";
 import { SqliteUserStore } from "./store/sqlite-user-store.js";
 import { createStorageHealth } from "./store/storage-health.js";
+import { withAccessLog } from "./transport/access-log.js";
 import { withAuthentication, withPrincipal } from "./transport/authentication.js";
 import { rpcContextValues } from "./transport/call-context.js";
 import { applyCors } from "./transport/cors.js";
 import { withHostCheck } from "./transport/host-check.js";
+import { createCallRecordInterceptor } from "./transport/interceptors/call-record-interceptor.js";
 import { createUnsupportedFieldsInterceptor } from "./transport/interceptors/unsupported-fields-interceptor.js";
 import { createValidationInterceptor } from "./transport/interceptors/validation-interceptor.js";
 import { createKiiEndpoint } from "./transport/kii/kii-endpoint.js";
@@ -88,6 +92,8 @@ export interface ServerOverrides {
   clock?: Clock;
   logger?: Logger;
   deliveryProvider?: DeliveryProvider;
+  /** How often the outbox worker looks for due messages (250 ms); longer, a test delivers with `outbox.runOnce()`. */
+  outboxPollIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -114,6 +120,9 @@ const systemClock: Clock = { now: () => new Date() };
 
 /** Login failure counts idle this long are deleted (see SqliteLoginStore.purgeIdle). */
 const loginFailureRetentionMs = 24 * 3_600_000;
+
+/** A worker's lease on the messages it claimed outlasts their delivery timeout by this much. */
+const outboxLeaseMarginMs = 5_000;
 
 export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
@@ -172,6 +181,8 @@ async function startOn(
       phone: phonePolicy,
       limits: config.verificationLimits,
       testContacts: config.testContacts,
+      sendChannels: config.delivery.sendChannels,
+      messages: loadMessageTemplates(config.messages),
     },
   });
 
@@ -186,7 +197,7 @@ async function startOn(
     clock,
     personalTokenTtlMs: config.tokens.personalTtlMs,
     tokenFile: config.adminTokenFile,
-    writeTokenFile: writeOwnerOnlyFile,
+    writeTokenFile: writeAdminTokenFile,
     recordSecurityEvent,
     logger,
   });
@@ -252,10 +263,13 @@ async function startOn(
       }),
     ),
   );
-  const outboxStore = new SqliteOutboxStore(database.db, { storage });
+  // A claimed batch is delivered within the delivery timeout; the margin covers recording the outcomes, so that no
+  // other worker claims a message whose delivery is still under way.
+  const outboxStore = new SqliteOutboxStore(database.db, { storage, leaseMs: config.delivery.timeoutMs + outboxLeaseMarginMs });
   const metrics = createServerMetrics({ outbox: outboxStore, clock });
   const interceptors: Interceptor[] = [
     createCallMetricsInterceptor(metrics.calls),
+    createCallRecordInterceptor(),
     createErrorInterceptor(logger),
     createCallOutcomeInterceptor(metrics.outcomes),
     createSecurityOutcomeInterceptor(recordSecurityEvent),
@@ -281,23 +295,26 @@ async function startOn(
   });
 
   const delivery = overrides.deliveryProvider
-    ? { provider: overrides.deliveryProvider, name: "custom", undelivered: [] }
+    ? { provider: overrides.deliveryProvider, name: "custom", undelivered: [], close: () => undefined }
     : configuredDelivery(config);
-  const provider = delivery.provider;
-  if (delivery.undelivered.length > 0) {
+  const provider = delivery.provider && withDeliveryLog(delivery.provider, logger);
+  const unsent = delivery.undelivered.filter((channel) => config.delivery.sendChannels.includes(channel));
+  if (unsent.length > 0) {
     logger.warn(
-      `no delivery provider for ${delivery.undelivered.join(" and ")}: codes requested there with send_code are not sent; ` +
-        "set a webhook URL, use return_code, or --dev-print-codes in development",
+      `no delivery provider for ${unsent.join(" and ")}: codes requested there with send_code are not sent; ` +
+        "configure Twilio, SMTP or a webhook, leave the channel out of --send-channels, or --dev-print-codes in development",
     );
   }
   const outbox = startOutboxWorker({
     outbox: outboxStore,
     sealer,
-    ...(provider ? { provider, onDelivery: metrics.deliveries(delivery.name) } : {}),
+    ...(provider ? { provider, providerName: delivery.name, onDelivery: metrics.deliveries(delivery.name) } : {}),
     clock,
     logger,
     retentionMs: config.outboxRetentionMs,
     deliveryTimeoutMs: config.delivery.timeoutMs,
+    maxAttempts: config.delivery.attempts,
+    ...(overrides.outboxPollIntervalMs === undefined ? {} : { pollIntervalMs: overrides.outboxPollIntervalMs }),
   });
 
   const purge = startPeriodicPurge({
@@ -358,9 +375,9 @@ async function startOn(
   });
   const listener = createListener({
     // Scrapers, like probes, address the server by whatever name or pod address they found it under.
-    handler: (req, res) => {
+    handler: withAccessLog(logger, (req, res) => {
       if (!(metricsOnMainPort && metricsEndpoint(req, res))) hostChecked(req, res);
-    },
+    }),
     limits: config.limits,
     ...(config.tls ? { tls: config.tls } : {}),
     onClientError: (error) => {
@@ -408,6 +425,7 @@ async function startOn(
       else logger.warn("shutdown: grace period over; closed connections with calls in flight", { destroyedConnections });
       await metricsListener?.close();
       await outbox.stop();
+      delivery.close();
       await purge.stop();
       logger.info("shutdown: outbox worker and maintenance stopped");
       database.close();

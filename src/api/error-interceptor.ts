@@ -1,5 +1,5 @@
-// The outermost interceptor: gives every call a request id, turns domain errors into their wire form, and hides
-// unexpected exceptions behind a generic Internal error that is logged with the request id.
+// Turns domain errors into their wire form, and hides unexpected exceptions behind a generic Internal error that is
+// logged with the request id (which the access log sends back as x-request-id on every answer).
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { toConnectError } from "./connect-errors.js";
 import { DomainError } from "../domain/errors.js";
@@ -10,11 +10,9 @@ export function createErrorInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
     const requestId = req.contextValues.get(requestContextKey)?.requestId ?? "";
     try {
-      const res = await next(req);
-      if (requestId) res.header.set("x-request-id", requestId);
-      return res;
+      return await next(req);
     } catch (error) {
-      throw withRequestId(toWireError(error, req.method.name, requestId, logger), requestId);
+      throw toWireError(error, req.method.name, requestId, logger);
     }
   };
 }
@@ -24,9 +22,4 @@ function toWireError(error: unknown, method: string, requestId: string, logger: 
   if (error instanceof ConnectError) return error;
   logger.error("unexpected error", { requestId, method, error });
   return new ConnectError(`Internal error; request id ${requestId}`, Code.Internal);
-}
-
-function withRequestId(error: ConnectError, requestId: string): ConnectError {
-  if (requestId) error.metadata.set("x-request-id", requestId);
-  return error;
 }

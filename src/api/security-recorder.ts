@@ -1,7 +1,9 @@
-// Records security outcomes on behalf of the calls they happen in. The log serves the call, never the other way
-// round: a write that fails is a warning in the server's log, and the call goes on as if it had succeeded.
+// Records security outcomes on behalf of the calls they happen in, in the security log and in the server's log (where
+// the redaction masks numbers and addresses in login names; the request id ties the line to its call). The log
+// serves the call, never the other way round: a write that fails is a warning in the server's log, and the call goes
+// on as if it had succeeded.
 import type { Clock } from "../domain/ports.js";
-import type { SecurityEventInput, SecurityLog } from "../domain/security/security-event.js";
+import type { SecurityEventInput, SecurityEventKind, SecurityLog } from "../domain/security/security-event.js";
 import type { Logger } from "../logger.js";
 
 /** Never rejects. */
@@ -10,15 +12,25 @@ export type SecurityRecorder = (event: SecurityEventInput) => Promise<void>;
 export interface SecurityRecorderDeps {
   log: SecurityLog;
   clock: Clock;
-  logger: Pick<Logger, "warn">;
+  logger: Pick<Logger, "info" | "warn">;
 }
+
+/** Refusals, limits and lockouts are warnings; logins, tokens, roles and applications are the normal course. */
+const warnings: ReadonlySet<SecurityEventKind> = new Set([
+  "login.failed",
+  "permission.denied",
+  "limit.reached",
+  "code.failed",
+  "contact.locked",
+]);
 
 export function createSecurityRecorder(deps: SecurityRecorderDeps): SecurityRecorder {
   return async (event) => {
+    const level = warnings.has(event.kind) ? "warn" : "info";
+    deps.logger[level]("security event", { ...event });
     try {
       await deps.log.record(event, deps.clock.now());
     } catch (error) {
-      // The kind only: the detail names users and login names, which the server's log does not otherwise carry.
       deps.logger.warn("security event not recorded", { kind: event.kind, error });
     }
   };

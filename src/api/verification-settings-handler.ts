@@ -114,7 +114,7 @@ function readTestContacts(wire: readonly WireTestContact[], context: TestContact
     seen.add(key);
 
     if (code !== "") {
-      const sealedCode = context.sealer.seal({ channel: contact.case, destination: value, subject: "", text: code });
+      const sealedCode = context.sealer.seal({ channel: contact.case, destination: value, purpose: "code", subject: "", text: code });
       contacts.push({ channel: contact.case, value, sealedCode });
       return;
     }

@@ -39,10 +39,7 @@ export async function bootstrapInstance(deps: BootstrapDeps): Promise<void> {
     const now = deps.clock.now();
     const userId = await deps.createAdministrator(administratorAccount);
     await deps.members.add({ userId, organizationId: instanceResource, roles: ["IAM_OWNER"], createdAt: now, changedAt: now });
-    const { token, tokenHash } = deps.issueToken();
-    const expiresAt = new Date(now.getTime() + deps.personalTokenTtlMs);
-    const tokenId = deps.newId();
-    await deps.tokens.add({ id: tokenId, userId, kind: "personal", createdAt: now, expiresAt, tokenHash });
+    const { tokenId, token } = await issueAdministratorToken(deps, userId, now);
     deps.instance.markBootstrapped(userId, now);
     deps.writeTokenFile(deps.tokenFile, `${token}\n`);
     return { userId, tokenId };
@@ -60,4 +57,19 @@ export async function bootstrapInstance(deps: BootstrapDeps): Promise<void> {
   } else {
     deps.logger.info("instance already bootstrapped", { file: deps.tokenFile });
   }
+}
+
+export type AdministratorTokenDeps = Pick<BootstrapDeps, "tokens" | "issueToken" | "newId" | "personalTokenTtlMs">;
+
+/** A personal access token for the administrator, of the configured lifetime; only its hash is stored. */
+export async function issueAdministratorToken(
+  deps: AdministratorTokenDeps,
+  userId: string,
+  now: Date,
+): Promise<{ tokenId: string; token: string; expiresAt: Date }> {
+  const { token, tokenHash } = deps.issueToken();
+  const expiresAt = new Date(now.getTime() + deps.personalTokenTtlMs);
+  const tokenId = deps.newId();
+  await deps.tokens.add({ id: tokenId, userId, kind: "personal", createdAt: now, expiresAt, tokenHash });
+  return { tokenId, token, expiresAt };
 }

@@ -27,7 +27,8 @@ export function createMessageSealer(keyring: Keyring): MessageSealer {
       const decipher = createDecipheriv("aes-256-gcm", keyFor(keyId), data.subarray(0, nonceBytes));
       decipher.setAAD(associatedData).setAuthTag(data.subarray(data.length - tagBytes));
       const plain = Buffer.concat([decipher.update(data.subarray(nonceBytes, data.length - tagBytes)), decipher.final()]);
-      return JSON.parse(plain.toString("utf8")) as OutgoingMessage;
+      // Messages sealed before purposes existed were all codes.
+      return { purpose: "code", ...(JSON.parse(plain.toString("utf8")) as Omit<OutgoingMessage, "purpose">) };
     },
   };
 }

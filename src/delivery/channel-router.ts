@@ -1,5 +1,6 @@
-// One provider per channel (a webhook for SMS, the console for email, …). A channel left without one cannot be
-// delivered by any retry, so its messages are wiped at once rather than kept at rest until their code expires.
+// One provider per channel (a webhook for SMS, the console for email, …). A channel left without one (a message
+// from before its provider was taken out of the configuration) cannot be delivered by any retry: its messages are
+// dead at once, for an operator to retry once the channel has a provider again.
 import type { Channel } from "../domain/errors.js";
 import type { DeliveryProvider } from "./delivery-provider.js";
 import { PermanentDeliveryFailure } from "./permanent-delivery-failure.js";

@@ -1,40 +1,59 @@
-// Chooses each channel's provider from the configuration: its webhook when it has a URL, else the development
-// console sink with --dev-print-codes, else none.
+// Chooses each channel's provider from the configuration: SMS through Twilio, else its webhook; email through SMTP,
+// else its webhook; else the development console sink with --dev-print-codes; else none. The configuration refuses
+// two providers for one channel, so the order only matters for the console sink.
 import type { Config } from "../config.js";
 import type { Channel } from "../domain/errors.js";
 import { routeByChannel } from "./channel-router.js";
 import { createConsoleSink } from "./console-sink.js";
 import type { DeliveryProvider } from "./delivery-provider.js";
+import { createSmtpProvider } from "./smtp/smtp-provider.js";
+import { createTwilioProvider } from "./twilio/twilio-provider.js";
 import { createWebhookProvider } from "./webhook/webhook-provider.js";
 
 export interface ConfiguredDelivery {
   /** Absent when no channel has a provider: the worker then only wipes expired messages. */
   provider?: DeliveryProvider;
-  /** For the deliveries metric: the providers in use, e.g. "webhook" or "webhook+console". */
+  /** For the deliveries metric: the providers in use, e.g. "twilio+smtp" or "webhook+console". */
   name: string;
   /** Channels whose messages are never delivered. */
   undelivered: Channel[];
+  /** Closes what the providers keep open between messages (the SMTP connection). */
+  close(): void;
+}
+
+interface ChannelProvider {
+  name: string;
+  provider: DeliveryProvider;
 }
 
 const channels: Channel[] = ["phone", "email"];
 
 export function configuredDelivery(config: Pick<Config, "delivery" | "devPrintCodes">): ConfiguredDelivery {
-  const consoleSink = config.devPrintCodes ? createConsoleSink() : undefined;
+  const { delivery } = config;
+  const smtp = delivery.smtp ? createSmtpProvider(delivery.smtp, delivery.timeoutMs) : undefined;
+  const webhook = (channel: Channel): ChannelProvider | undefined => {
+    const url = delivery.webhook?.urls[channel];
+    return url && delivery.webhook ? { name: "webhook", provider: createWebhookProvider({ url, key: delivery.webhook.key }) } : undefined;
+  };
+  const vendors: Record<Channel, ChannelProvider | undefined> = {
+    phone: delivery.twilio ? { name: "twilio", provider: createTwilioProvider(delivery.twilio) } : undefined,
+    email: smtp ? { name: "smtp", provider: smtp } : undefined,
+  };
+  const consoleSink = config.devPrintCodes ? { name: "console", provider: createConsoleSink() } : undefined;
+
   const providers: Partial<Record<Channel, DeliveryProvider>> = {};
   const names = new Set<string>();
   const undelivered: Channel[] = [];
   for (const channel of channels) {
-    const url = config.delivery.webhook?.urls[channel];
-    if (url && config.delivery.webhook) {
-      providers[channel] = createWebhookProvider({ url, key: config.delivery.webhook.key });
-      names.add("webhook");
-    } else if (consoleSink) {
-      providers[channel] = consoleSink;
-      names.add("console");
+    const chosen = vendors[channel] ?? webhook(channel) ?? consoleSink;
+    if (chosen) {
+      providers[channel] = chosen.provider;
+      names.add(chosen.name);
     } else {
       undelivered.push(channel);
     }
   }
-  if (names.size === 0) return { name: "none", undelivered };
-  return { provider: routeByChannel(providers), name: [...names].join("+"), undelivered };
+  const close = () => smtp?.close();
+  if (names.size === 0) return { name: "none", undelivered, close };
+  return { provider: routeByChannel(providers), name: [...names].join("+"), undelivered, close };
 }

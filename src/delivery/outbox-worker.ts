@@ -1,29 +1,42 @@
 // Delivers sealed messages from the outbox at least once: a message is claimed with a lease, opened, handed to the
-// provider and only then marked delivered (which wipes it). A crash between the two redelivers after the lease.
+// provider and only then marked delivered (which wipes it), with its `code.sent` event in the same transaction. A
+// crash between the two redelivers after the lease, under the same message id, so the provider can tell it is a
+// retry. A failed message is retried after a back-off until its attempts run out or the provider refuses it for
+// good; it is then dead (kept sealed for an operator's retry) and its `code.send.failed` event is written with it.
 // Without a provider the worker still wipes messages whose code expired, so no code waits at rest for nothing, and
 // deletes delivered and expired rows after a retention period, so a resend flood does not grow the table for ever.
+import { codeSendFailedEvent, codeSentEvent } from "../domain/delivery-outcome-events.js";
 import { DomainError } from "../domain/errors.js";
 import type { MessageSealer, OutgoingMessage } from "../domain/outgoing-message.js";
-import type { Clock, OutboxStore } from "../domain/ports.js";
+import type { ClaimedMessage, Clock, OutboxStore } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
+import { redactText } from "../redaction.js";
 import type { DeliveryProvider } from "./delivery-provider.js";
 import { PermanentDeliveryFailure } from "./permanent-delivery-failure.js";
 
-/** What became of one claimed message: sent, failed (retried after a back-off), or dropped as undeliverable. */
-export type DeliveryOutcome = "delivered" | "failed" | "discarded";
+/**
+ * What became of one claimed message: sent, failed (retried after a back-off), dead (given up: attempts used up or
+ * refused for good), or discarded (no key opens it).
+ */
+export type DeliveryOutcome = "delivered" | "failed" | "dead" | "discarded";
 
 export interface OutboxWorkerOptions {
   outbox: OutboxStore;
   sealer: MessageSealer;
   provider?: DeliveryProvider;
+  /** Names the provider in the log lines, e.g. "webhook". */
+  providerName?: string;
   clock: Clock;
   logger: Logger;
   /** Delivered and expired messages are deleted this long after their code expired. */
   retentionMs: number;
   pollIntervalMs?: number;
+  /** Messages claimed at once, and delivered side by side. */
   batchSize?: number;
   /** A delivery that takes longer fails (and is retried after a back-off). */
   deliveryTimeoutMs?: number;
+  /** Attempts at one message, the first included, before it is dead. */
+  maxAttempts?: number;
   /** Told each claimed message's outcome, for the metrics. */
   onDelivery?: (outcome: DeliveryOutcome) => void;
 }
@@ -41,41 +54,62 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const onDelivery = options.onDelivery ?? (() => undefined);
   const batchSize = options.batchSize ?? 50;
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
+  const maxAttempts = options.maxAttempts ?? 8;
+  const providerName = options.providerName ?? "custom";
+
+  async function deliverOne(provider: DeliveryProvider, message: ClaimedMessage): Promise<DeliveryOutcome> {
+    const fields = { messageId: message.id, userId: message.userId, channel: message.channel, provider: providerName, attempt: message.attempts };
+    let text: OutgoingMessage;
+    try {
+      text = sealer.open(message.keyId, message.sealed);
+    } catch (error) {
+      // Sealed with a key no longer in the keyring, or damaged: no retry can deliver it.
+      logger.error("undeliverable message discarded", { ...fields, outcome: "discarded", error: (error as Error).message });
+      await outbox.discard(message.id);
+      return "discarded";
+    }
+    // Only a code's fate is an event of the user's: a notice to a replaced contact is not.
+    const isCode = text.purpose === "code";
+    try {
+      await deliverWithin(provider, text, message.id, deliveryTimeoutMs);
+    } catch (error) {
+      // Kept in the outbox and the failure event, where the log's redaction does not reach: a vendor's refusal may
+      // quote the number.
+      const reason = redactText((error as Error).message);
+      const refused = error instanceof PermanentDeliveryFailure;
+      if (!refused && message.attempts < maxAttempts) {
+        logger.warn("delivery failed; will retry", { ...fields, outcome: "failed", error: reason });
+        await outbox.markFailed(message.id, clock.now(), reason);
+        return "failed";
+      }
+      const event = isCode ? codeSendFailedEvent(message.channel, message.id, reason) : undefined;
+      const recorded = await outbox.markDead(message.id, clock.now(), reason, event);
+      logger.warn(refused ? "delivery refused for good; message dead" : "delivery attempts used up; message dead", {
+        ...fields,
+        outcome: "dead",
+        error: reason,
+        ...settled(recorded),
+      });
+      return "dead";
+    }
+    const recorded = await outbox.markDelivered(message.id, clock.now(), isCode ? codeSentEvent(message.channel, message.id) : undefined);
+    logger.info("message delivered", { ...fields, outcome: "delivered", ...settled(recorded) });
+    return "delivered";
+  }
 
   async function deliverDue(): Promise<number> {
     await outbox.expire(clock.now());
     await outbox.purge(new Date(clock.now().getTime() - retentionMs));
     if (!provider) return 0;
-    let delivered = 0;
-    for (const message of await outbox.claimDue(clock.now(), batchSize)) {
-      let text: OutgoingMessage;
-      try {
-        text = sealer.open(message.keyId, message.sealed);
-      } catch (error) {
-        // Sealed with a key no longer in the keyring, or damaged: no retry can deliver it.
-        logger.error("undeliverable message discarded", { messageId: message.id, error: (error as Error).message });
-        await outbox.discard(message.id);
-        onDelivery("discarded");
-        continue;
-      }
-      try {
-        await deliverWithin(provider, text, message.id, deliveryTimeoutMs);
-        await outbox.markDelivered(message.id, clock.now());
-        onDelivery("delivered");
-        delivered++;
-      } catch (error) {
-        if (error instanceof PermanentDeliveryFailure) {
-          logger.warn("delivery refused for good; message discarded", { messageId: message.id, channel: message.channel, error: error.message });
-          await outbox.discard(message.id);
-          onDelivery("discarded");
-          continue;
-        }
-        logger.warn("delivery failed; will retry", { messageId: message.id, channel: message.channel, error: (error as Error).message });
-        await outbox.markFailed(message.id, clock.now(), (error as Error).message);
-        onDelivery("failed");
-      }
-    }
-    return delivered;
+    const claimed = await outbox.claimDue(clock.now(), batchSize);
+    // Side by side, so that the whole batch ends within one delivery timeout, inside the lease that covers it; a
+    // failure to record one outcome does not cut the others short.
+    const results = await Promise.allSettled(claimed.map((message) => deliverOne(provider, message)));
+    const outcomes = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+    outcomes.forEach(onDelivery);
+    const failure = results.find((result) => result.status === "rejected");
+    if (failure) throw failure.reason;
+    return outcomes.filter((outcome) => outcome === "delivered").length;
   }
 
   // One run at a time: a tick that finds the previous run still going is skipped, so a slow provider cannot pile
@@ -107,6 +141,11 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       await running?.catch(() => undefined);
     },
   };
+}
+
+/** Not recorded: another worker whose lease ran out settled the message first, or a newer code superseded it. */
+function settled(recorded: boolean): { alreadySettled?: true } {
+  return recorded ? {} : { alreadySettled: true };
 }
 
 async function deliverWithin(provider: DeliveryProvider, message: OutgoingMessage, messageId: string, timeoutMs: number): Promise<void> {

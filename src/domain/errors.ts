@@ -182,6 +182,14 @@ export const errors = {
     new DomainError("InvalidArgument", "COMMAND-3M9sd", `Role ${role} does not exist on this resource`, "ROLE_INVALID", { role }),
   applicationNotFound: () =>
     new DomainError("NotFound", "APP-n0tFd", "Application not found", "APPLICATION_NOT_FOUND"),
+  codeDeliveryDisabled: (channel: Channel) =>
+    new DomainError(
+      "FailedPrecondition",
+      "DELIVERY-n0Snd",
+      `This server does not send codes by ${channel === "phone" ? "SMS" : "email"}; ask for the code with return_code`,
+      "CODE_DELIVERY_DISABLED",
+      { channel },
+    ),
   storageUnavailable: () =>
     new DomainError("Unavailable", "STORAGE-n4fUl", "Storage is unavailable; try again later", "STORAGE_UNAVAILABLE"),
 } as const;

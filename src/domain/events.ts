@@ -32,6 +32,10 @@ export type EventBody =
   | { type: "user.human.password.changed"; payload: { encodedHash: string } }
   | { type: `user.human.${Channel}.changed`; payload: { value: string } }
   | { type: `user.human.${Channel}.code.added`; payload: CodeAddedPayload }
+  /** A provider accepted the message with the code; `messageId` is its idempotency key (the webhook-id). */
+  | { type: `user.human.${Channel}.code.sent`; payload: { messageId: string } }
+  /** Delivery gave up (retries ran out, or the provider refused for good); an operator may still retry it. */
+  | { type: `user.human.${Channel}.code.send.failed`; payload: { messageId: string; reason: string } }
   | { type: `user.human.${Channel}.verified`; payload: { value: string } }
   | { type: `user.human.${Channel}.verification.failed`; payload: { reason: string } }
   | { type: `user.human.${Channel}.removed`; payload: Record<string, never> };

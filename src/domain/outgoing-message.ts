@@ -1,36 +1,76 @@
-// The text a person receives with a code. Composed here, sealed before it is stored, delivered by a provider.
+// What a person receives: a code, or the notice that a verified contact was replaced. Composed here from the
+// templates in the person's language, sealed before it is stored, delivered by a provider.
 import type { Channel } from "./errors.js";
+import { lifetimeInWords } from "./messages/code-lifetime.js";
+import { type MessageParts, type MessageTemplates, templatesFor } from "./messages/message-catalog.js";
+import { type TemplateValues, escapeHtml, renderTemplate } from "./messages/message-template.js";
 import { renderUrlTemplate } from "./url-template.js";
+
+/** Why a message is sent: a code to verify a contact, or the notice to a verified contact that it was replaced. */
+export type MessagePurpose = "code" | "contact-changed";
 
 export interface OutgoingMessage {
   channel: Channel;
   destination: string;
+  purpose: MessagePurpose;
+  /** Email only (empty for SMS). */
   subject: string;
   text: string;
+  /** Email only: the HTML alternative of `text`. */
+  html?: string;
 }
 
-export interface MessageInput {
+export interface CodeMessageInput {
   channel: Channel;
   destination: string;
   code: string;
+  /** How long the code is valid, as the message tells it. */
+  lifetimeMs: number;
+  /** The person's preferred language (a BCP 47 tag such as "de-CH"), if known. */
+  language?: string;
   userId: string;
   orgId: string;
   urlTemplate?: string;
 }
 
-export function composeMessage(input: MessageInput): OutgoingMessage {
-  const { channel, destination, code } = input;
-  if (channel === "phone") {
-    return { channel, destination, subject: "", text: `Your verification code is ${code}. It expires soon; do not share it.` };
-  }
-  const link = input.urlTemplate
-    ? `\n\nOr open: ${renderUrlTemplate(input.urlTemplate, { UserID: input.userId, OrgID: input.orgId, Code: code })}`
-    : "";
+export function composeCodeMessage(templates: MessageTemplates, input: CodeMessageInput): OutgoingMessage {
+  const { channel, code } = input;
+  const { language, parts } = templatesFor(templates, channel, "code", input.language);
+  const { urlTemplate, userId, orgId } = input;
+  const link = urlTemplate && renderUrlTemplate(urlTemplate, { UserID: userId, OrgID: orgId, Code: code });
+  const message = compose(input, "code", parts, {
+    app_name: templates.appName,
+    code,
+    lifetime: lifetimeInWords(input.lifetimeMs, language),
+    ...(link ? { link } : {}),
+  });
+  // WebOTP: a browser offers the code for autofill on the origin named in the message's last line.
+  if (channel === "phone" && templates.webOtpHost) message.text += `\n\n@${templates.webOtpHost} #${code}`;
+  return message;
+}
+
+/** The notice to a verified phone number or address that it is being replaced or removed (OWASP ASVS V2.5). */
+export function composeChangeNotice(
+  templates: MessageTemplates,
+  input: { channel: Channel; destination: string; language?: string },
+): OutgoingMessage {
+  const { parts } = templatesFor(templates, input.channel, "contact-changed", input.language);
+  return compose(input, "contact-changed", parts, { app_name: templates.appName });
+}
+
+function compose(
+  { channel, destination }: { channel: Channel; destination: string },
+  purpose: MessagePurpose,
+  parts: MessageParts,
+  values: TemplateValues,
+): OutgoingMessage {
   return {
     channel,
     destination,
-    subject: "Verify your email address",
-    text: `Your verification code is ${code}.${link}\n\nIf you did not ask for it, ignore this message.`,
+    purpose,
+    subject: parts.subject ? renderTemplate(parts.subject, values) : "",
+    text: renderTemplate(parts.text, values),
+    ...(parts.html ? { html: renderTemplate(parts.html, values, escapeHtml) } : {}),
   };
 }
 

@@ -2,8 +2,9 @@
 import type { Principal } from "./access/principal.js";
 import type { Channel } from "./errors.js";
 import type { LimitedAction } from "./limits/counted-action.js";
+import type { MessagePurpose } from "./outgoing-message.js";
 import type { OrganizationPage, OrganizationQuery } from "./organizations/organization-query.js";
-import type { UserEvent } from "./events.js";
+import type { EventBody, UserEvent } from "./events.js";
 import type { UserState } from "./user-state.js";
 
 export interface Clock {
@@ -25,8 +26,30 @@ export interface SealedMessage {
   /** AES-256-GCM: nonce, ciphertext and tag. */
   sealed: Uint8Array;
   createdAt: Date;
-  /** After this the message is worthless (its code has expired) and is wiped undelivered. */
+  /** After this the message is worthless (its code has expired; a notice, a day on) and is wiped undelivered. */
   expiresAt: Date;
+}
+
+/** A message a worker has claimed (leased) for delivery, with its attempts so far, this one included. */
+export interface ClaimedMessage extends SealedMessage {
+  attempts: number;
+}
+
+/** A message delivery gave up on, kept sealed until its code expires so that an operator can retry it. */
+export interface DeadMessage {
+  id: string;
+  userId: string;
+  channel: Channel;
+  attempts: number;
+  lastError?: string;
+  createdAt: Date;
+  lastFailureAt?: Date;
+  expiresAt: Date;
+}
+
+/** A message to add to the outbox. Its purpose stays in clear beside the sealed body: a new code supersedes codes only. */
+export interface NewOutboxMessage extends SealedMessage {
+  purpose: MessagePurpose;
 }
 
 /** A change of one user: the events to append, the state they lead to, and messages to deliver. */
@@ -36,9 +59,9 @@ export interface UserChange {
   expectedSequence: number;
   events: readonly UserEvent[];
   next: UserState;
-  /** Channels whose undelivered messages are now worthless (their code or address was replaced); wiped unsent. */
+  /** Channels whose undelivered codes are now worthless (their code or address was replaced); wiped unsent. */
   supersededChannels: readonly Channel[];
-  outbox: readonly SealedMessage[];
+  outbox: readonly NewOutboxMessage[];
   /** Sends and verifications the limits count: checked (LimitReached) and recorded with the change. */
   limited: readonly LimitedAction[];
 }
@@ -78,19 +101,33 @@ export interface OrganizationStore {
   list(query: OrganizationQuery): Promise<OrganizationPage>;
 }
 
+/**
+ * Messages waiting for delivery: pending (due, or backing off after a failure), then delivered, dead (given up, kept
+ * for a retry) or expired (wiped unsent). The outcomes that end a pending message take the event recording it on the
+ * user's stream, so that the two are written together or not at all.
+ */
 export interface OutboxStore {
-  /** Claims up to `limit` undelivered, unexpired messages for delivery, oldest first. */
-  claimDue(now: Date, limit: number): Promise<SealedMessage[]>;
-  /** Marks a message delivered and wipes its body. */
-  markDelivered(id: string, at: Date): Promise<void>;
+  /** Claims up to `limit` pending, unexpired messages for delivery, oldest first. */
+  claimDue(now: Date, limit: number): Promise<ClaimedMessage[]>;
+  /**
+   * Marks a pending message delivered, wipes its body and appends `event` to its user's stream; false, and nothing
+   * written, when it was no longer pending (another worker marked it, or a newer code superseded it meanwhile).
+   */
+  markDelivered(id: string, at: Date, event?: EventBody): Promise<boolean>;
   /** Records a failed delivery attempt; the message stays due, after a back-off. */
   markFailed(id: string, at: Date, error: string): Promise<void>;
+  /** Gives up on a pending message: dead, its body kept until its code expires, `event` appended; false as above. */
+  markDead(id: string, at: Date, error: string, event?: EventBody): Promise<boolean>;
   /** Wipes a message that can never be delivered. */
   discard(id: string): Promise<void>;
-  /** Wipes the bodies of undelivered messages that expired; returns how many. */
+  /** Wipes the bodies of pending and dead messages that expired; returns how many. */
   expire(now: Date): Promise<number>;
   /** Deletes delivered and expired messages whose code expired before `before`; never pending ones. Returns how many. */
   purge(before: Date): Promise<number>;
+  /** Dead messages whose code has not expired, oldest first, without their bodies. */
+  listDead(now: Date): Promise<DeadMessage[]>;
+  /** Makes dead messages (these, or all) due now with their attempts reset, unless their code expired; returns how many. */
+  retryDead(ids: readonly string[] | "all", now: Date): Promise<number>;
 }
 
 export interface Authenticator {

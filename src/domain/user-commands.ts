@@ -31,9 +31,10 @@ import {
   findTestContact,
   phoneCountryAllowed,
 } from "./organizations/verification-settings.js";
-import { type MessageSealer, composeMessage } from "./outgoing-message.js";
+import type { MessageTemplates } from "./messages/message-catalog.js";
+import { type MessageSealer, type OutgoingMessage, composeChangeNotice, composeCodeMessage } from "./outgoing-message.js";
 import { type PhonePolicy, normalizePhoneNumber, phoneCallingCode } from "./phone-number.js";
-import { AppendConflict, type Clock, type OrganizationStore, type SealedMessage, type UserStore } from "./ports.js";
+import { AppendConflict, type Clock, type NewOutboxMessage, type OrganizationStore, type UserStore } from "./ports.js";
 import { checkUrlTemplate } from "./url-template.js";
 import { requireActiveHuman, requireHuman } from "./users/user-guards.js";
 import { type StatusChange, statusChangeEvent } from "./users/user-status.js";
@@ -48,6 +49,10 @@ export interface VerificationPolicy {
   limits: Limits;
   /** Whether organizations' test contacts get their fixed code (and nothing delivered). */
   testContacts: boolean;
+  /** The channels whose codes are sent; elsewhere a code can only be returned to the caller. */
+  sendChannels: readonly Channel[];
+  /** What the messages say, per language. */
+  messages: MessageTemplates;
 }
 
 export interface UserCommandsDeps {
@@ -123,7 +128,7 @@ export interface AddHumanUserResult extends CreatedUser {
   phoneCode?: string;
 }
 
-type Outgoing = Omit<SealedMessage, "createdAt">;
+type Outgoing = Omit<NewOutboxMessage, "createdAt">;
 
 /**
  * A decision about a loaded user: the events to append and the actions the limits count, then either a result or an
@@ -149,6 +154,9 @@ interface DecisionContext {
 }
 
 const maxRaceRetries = 5;
+
+/** A notice that a provider could not take within a day has missed its point. */
+const noticeLifetimeMs = 24 * 3_600_000;
 
 export class UserCommands {
   private readonly userQueue = new KeyedSerializer();
@@ -185,7 +193,10 @@ export class UserCommands {
           events.push(verifiedEvent(channel, value));
           continue;
         }
-        const issue = this.issueCode({ userId, orgId: organizationId, channel, destination: value, request: verification, actor }, context);
+        const issue = this.issueCode(
+          { userId, orgId: organizationId, language: input.profile.preferredLanguage, channel, destination: value, request: verification, actor },
+          context,
+        );
         events.push(issue.event);
         if (issue.message) outbox.push(issue.message);
         if (issue.send) counted.push(issue.send);
@@ -261,10 +272,11 @@ export class UserCommands {
       // Back to the verified address: the pending change is cancelled and there is nothing to verify.
       if (value === state[channel].verified) return { events, result: (details) => ({ details }) };
       if (channel === "phone") assertPhoneCountryAllowed(context.settings, value);
+      const outbox = this.changeNotice(state, channel, context);
       if (verification.kind === "verified") {
-        return { events: [...events, verifiedEvent(channel, value)], result: (details) => ({ details }) };
+        return { events: [...events, verifiedEvent(channel, value)], outbox, result: (details) => ({ details }) };
       }
-      return this.withNewCode(state, { channel, address: value, request: verification, actor }, context, events);
+      return this.withNewCode(state, { channel, address: value, request: verification, actor }, context, { events, outbox });
     });
   }
 
@@ -276,7 +288,7 @@ export class UserCommands {
       const address = pendingAddressForNewCode(state[channel], channel);
       // The organization may have stopped sending to the number's country since it was set.
       if (channel === "phone" && request.kind === "send") assertPhoneCountryAllowed(context.settings, address);
-      return this.withNewCode(state, { channel, address, request, actor }, context, []);
+      return this.withNewCode(state, { channel, address, request, actor }, context, { events: [], outbox: [] });
     });
   }
 
@@ -313,9 +325,10 @@ export class UserCommands {
 
   /** RemovePhone. Allowed while the user is disabled: removing an address never proves anything. */
   async removeContact(userId: string, channel: Channel): Promise<ChangeDetails> {
-    return this.changeExisting(userId, (state): Decision<ChangeDetails> => {
-      assertRemovable(requireHuman(state)[channel], channel);
-      return { events: [removedEvent(channel)], result: (details) => details };
+    return this.changeExisting(userId, (state, context): Decision<ChangeDetails> => {
+      const human = requireHuman(state);
+      assertRemovable(human[channel], channel);
+      return { events: [removedEvent(channel)], outbox: this.changeNotice(human, channel, context), result: (details) => details };
     });
   }
 
@@ -382,13 +395,16 @@ export class UserCommands {
     state: HumanUserState,
     code: { channel: Channel; address: string; request: CodeRequest; actor: Actor },
     context: DecisionContext,
-    events: EventBody[],
+    before: { events: EventBody[]; outbox: Outgoing[] },
   ): Decision<CodeResult> {
     const { channel, address, request, actor } = code;
-    const issue = this.issueCode({ userId: state.id, orgId: state.resourceOwner, channel, destination: address, request, actor }, context);
+    const issue = this.issueCode(
+      { userId: state.id, orgId: state.resourceOwner, language: state.profile.preferredLanguage, channel, destination: address, request, actor },
+      context,
+    );
     return {
-      events: [...events, issue.event],
-      ...(issue.message ? { outbox: [issue.message] } : {}),
+      events: [...before.events, issue.event],
+      outbox: issue.message ? [...before.outbox, issue.message] : before.outbox,
       ...(issue.send ? { counted: [issue.send] } : {}),
       result: (details) => ({ details, ...(issue.returnedCode ? { code: issue.returnedCode } : {}) }),
     };
@@ -399,10 +415,19 @@ export class UserCommands {
    * fixed code and nothing is delivered); a code returned to the caller sends nothing and counts nothing.
    */
   private issueCode(
-    target: { userId: string; orgId: string; channel: Channel; destination: string; request: CodeRequest; actor: Actor },
+    target: {
+      userId: string;
+      orgId: string;
+      language: string | undefined;
+      channel: Channel;
+      destination: string;
+      request: CodeRequest;
+      actor: Actor;
+    },
     { now, settings }: DecisionContext,
   ): CodeIssue {
-    const { userId, orgId, channel, destination, request } = target;
+    const { userId, orgId, language, channel, destination, request } = target;
+    if (request.kind === "send" && !this.deps.policy.sendChannels.includes(channel)) throw errors.codeDeliveryDisabled(channel);
     const policy = this.deps.policy.codes[channel];
     const testContact = this.deps.policy.testContacts ? findTestContact(settings, channel, destination) : undefined;
     const plain = testContact
@@ -414,16 +439,40 @@ export class UserCommands {
     if (request.kind === "return") return { event, returnedCode: plain };
     const send: CountedAction = { action: "send", userId, channel, destination, organizationId: orgId, callerId: target.actor.callerId };
     if (testContact) return { event, send };
-    const text = composeMessage({
+    const text = composeCodeMessage(this.deps.policy.messages, {
       channel,
       destination,
       code: plain,
+      lifetimeMs: policy.ttlMs,
+      ...(language === undefined ? {} : { language }),
       userId,
       orgId,
       ...(request.urlTemplate === undefined ? {} : { urlTemplate: request.urlTemplate }),
     });
-    const message = { id: this.deps.newId(), userId, channel, ...this.deps.sealer.seal(text), expiresAt: code.expiresAt };
-    return { event, message, send };
+    return { event, message: this.sealed(userId, text, code.expiresAt), send };
+  }
+
+  /**
+   * The notice to the verified address that a change replaces or removes (OWASP ASVS V2.5), whoever makes the change
+   * and however the new address is confirmed. It costs no send: it goes once per change to an address already proven.
+   * A test contact gets none, as it gets no code, and neither does a channel verifyd sends nothing on.
+   */
+  private changeNotice(state: HumanUserState, channel: Channel, { now, settings }: DecisionContext): Outgoing[] {
+    const destination = state[channel].verified;
+    if (destination === undefined || !this.deps.policy.sendChannels.includes(channel)) return [];
+    if (this.deps.policy.testContacts && findTestContact(settings, channel, destination)) return [];
+    const { preferredLanguage } = state.profile;
+    const notice = composeChangeNotice(this.deps.policy.messages, {
+      channel,
+      destination,
+      ...(preferredLanguage === undefined ? {} : { language: preferredLanguage }),
+    });
+    return [this.sealed(state.id, notice, new Date(now.getTime() + noticeLifetimeMs))];
+  }
+
+  private sealed(userId: string, message: OutgoingMessage, expiresAt: Date): Outgoing {
+    const { channel, purpose } = message;
+    return { id: this.deps.newId(), userId, channel, purpose, ...this.deps.sealer.seal(message), expiresAt };
   }
 
   private changeExisting<T>(userId: string, decide: (state: UserState, context: DecisionContext) => Decision<T>): Promise<T> {
@@ -516,7 +565,7 @@ function stamp(userId: string, resourceOwner: string, after: number, bodies: Eve
   );
 }
 
-/** A new code, a new address, a verification or a removal makes any code still waiting for delivery worthless. */
+/** A new code, a new address, a verification or a removal makes any code still waiting for delivery worthless (notices stay). */
 const supersedingActions = new Set(["changed", "code.added", "verified", "removed"]);
 
 function supersededChannels(events: readonly UserEvent[]): Channel[] {

@@ -101,6 +101,13 @@ function applyToContact(contact: ContactState, event: UserEvent): ContactState {
       const code: PendingCode = { hash, keyId, destination: contact.pending ?? "", expiresAt: new Date(expiresAt), failedAttempts: 0 };
       return { ...contact, code };
     }
+    // Whether a code reached the person changes nothing it may do: a code that failed to go out stays valid, since an
+    // operator may still retry its message.
+    case "user.human.phone.code.sent":
+    case "user.human.email.code.sent":
+    case "user.human.phone.code.send.failed":
+    case "user.human.email.code.send.failed":
+      return contact;
     case "user.human.phone.verified":
     case "user.human.email.verified":
       return { failureStreak: 0, verified: event.payload.value };

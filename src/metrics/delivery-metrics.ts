@@ -7,7 +7,7 @@ export type DeliveryMetrics = (provider: string) => (outcome: DeliveryOutcome) =
 export function createDeliveryMetrics(registry: Registry): DeliveryMetrics {
   const deliveries = new Counter({
     name: "verifyd_deliveries_total",
-    help: "Delivery attempts by provider and outcome (delivered, failed and retried later, discarded as undeliverable).",
+    help: "Delivery attempts by provider and outcome (delivered, failed and retried later, dead when retries ran out or the provider refused for good, discarded when no key opens it).",
     labelNames: ["provider", "outcome"] as const,
     registers: [registry],
   });

@@ -1,17 +1,17 @@
-// How far delivery lags: messages waiting and the age of the oldest, read from the store at each scrape, so they
-// are right across restarts and for every process sharing the database.
+// How far delivery lags: messages waiting, the age of the oldest, and messages delivery gave up on, read from the
+// store at each scrape, so they are right across restarts and for every process sharing the database.
 import { Gauge, type Registry } from "prom-client";
 import type { Clock } from "../domain/ports.js";
 
 export interface OutboxBacklog {
-  pendingBacklog(now: Date): Promise<{ messages: number; oldestCreatedAt?: Date }>;
+  backlog(now: Date): Promise<{ pending: number; oldestPendingCreatedAt?: Date; dead: number }>;
 }
 
-export function createOutboxMetrics(registry: Registry, backlog: OutboxBacklog, clock: Clock): void {
-  let current: Promise<{ messages: number; oldestCreatedAt?: Date }> | undefined;
-  // Both gauges collect on the same scrape: one query serves them.
+export function createOutboxMetrics(registry: Registry, source: OutboxBacklog, clock: Clock): void {
+  let current: ReturnType<OutboxBacklog["backlog"]> | undefined;
+  // The gauges collect on the same scrape: one read serves them.
   const read = () => {
-    current ??= backlog.pendingBacklog(clock.now()).finally(() => {
+    current ??= source.backlog(clock.now()).finally(() => {
       current = undefined;
     });
     return current;
@@ -21,7 +21,7 @@ export function createOutboxMetrics(registry: Registry, backlog: OutboxBacklog, 
     help: "Messages waiting for delivery (not yet delivered, code not expired).",
     registers: [registry],
     async collect() {
-      this.set((await read()).messages);
+      this.set((await read()).pending);
     },
   });
   new Gauge({
@@ -29,8 +29,16 @@ export function createOutboxMetrics(registry: Registry, backlog: OutboxBacklog, 
     help: "Age of the oldest message waiting for delivery; 0 when none waits.",
     registers: [registry],
     async collect() {
-      const { oldestCreatedAt } = await read();
-      this.set(oldestCreatedAt ? Math.max(0, (clock.now().getTime() - oldestCreatedAt.getTime()) / 1000) : 0);
+      const { oldestPendingCreatedAt } = await read();
+      this.set(oldestPendingCreatedAt ? Math.max(0, (clock.now().getTime() - oldestPendingCreatedAt.getTime()) / 1000) : 0);
+    },
+  });
+  new Gauge({
+    name: "verifyd_outbox_dead_messages",
+    help: "Messages delivery gave up on whose code is still valid: `verifyd outbox list-dead` shows them, `verifyd outbox retry` sends them again.",
+    registers: [registry],
+    async collect() {
+      this.set((await read()).dead);
     },
   });
 }

@@ -1,12 +1,12 @@
 // Opens the one SQLite file the service keeps everything in, checks it, and brings its schema up to date. Anything
 // that keeps the file from opening is a StartupError naming the file and what to do.
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database, { SqliteError } from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { StartupError } from "../startup-error.js";
-import { createPendingMigrationCount, migrationsFolder } from "./migration-status.js";
+import { createPendingMigrations, migrationsFolder } from "./migration-status.js";
 import { refuseSharedVerifiedContacts } from "./shared-verified-contacts.js";
 import type { SqliteFailure } from "./sqlite-errors.js";
 
@@ -21,42 +21,79 @@ export interface DatabaseHandle {
   probeWrite(): void;
   /** This build's migrations that the database has not applied (none after a successful open), for readiness. */
   pendingMigrations(): number;
+  /** The migrations the file lacked and now has, oldest first, by their drizzle-kit tags. */
+  appliedMigrations: string[];
   close(): void;
 }
 
 export interface OpenDatabaseOptions {
   /** SQLite's quick_check before anything else reads the file; on by default. */
   integrityCheck?: boolean;
+  /** Creates a missing file (and its directory), as the server's start does; on by default. */
+  create?: boolean;
+  /**
+   * "apply" (the default) brings the schema up to date; "refuse" changes nothing and refuses a file that lacks any of
+   * this build's migrations, for commands that must not change the schema under a server of another version.
+   */
+  migrations?: "apply" | "refuse";
 }
 
 /** Comfortably more than one call writes (a few pages), so a probe that fits means calls fit too. */
 const probeBytes = 64 * 1024;
 
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): DatabaseHandle {
-  createOwnerOnly(path);
-  let sqlite: Database.Database | undefined;
+  const sqlite = openConnection(path, options);
   try {
-    sqlite = new Database(path);
-    // First, so that a second process on the file waits for locks, even for the switch to WAL, instead of failing.
-    sqlite.pragma("busy_timeout = 5000");
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
     if (options.integrityCheck ?? true) checkIntegrity(sqlite, path);
     refuseSharedVerifiedContacts(sqlite, path);
     const db = drizzle(sqlite);
-    migrateConcurrently(db);
+    const missing = createPendingMigrations(sqlite)().map((migration) => migration.tag);
+    if (missing.length > 0) {
+      if (options.migrations === "refuse") {
+        throw new StartupError(
+          `the database ${path} lacks migrations of this version (${missing.join(", ")}); apply them first with \`verifyd migrate\``,
+        );
+      }
+      migrateConcurrently(db);
+    }
+    const pending = createPendingMigrations(sqlite);
     const read = sqlite.prepare("SELECT count(*) FROM organizations");
     const write = sqlite.prepare("INSERT OR REPLACE INTO storage_probe (id, written_at, room) VALUES (1, ?, zeroblob(?))");
-    const opened = sqlite;
     return {
       db,
       sqlite,
       probeRead: () => void read.get(),
       probeWrite: () => void write.run(Date.now(), probeBytes),
-      pendingMigrations: createPendingMigrationCount(sqlite),
-      close: () => opened.close(),
+      pendingMigrations: () => pending().length,
+      appliedMigrations: missing,
+      close: () => sqlite.close(),
     };
+  } catch (error) {
+    sqlite.close();
+    throw error instanceof SqliteError ? explainOpenFailure(error, path) : error;
+  }
+}
+
+/**
+ * A connection to the file that has written nothing to it yet: no check, no migration, not even the switch to WAL,
+ * for commands that copy the file or only look at it.
+ */
+export function openConnection(path: string, options: Pick<OpenDatabaseOptions, "create"> = {}): Database.Database {
+  if (options.create ?? true) createOwnerOnly(path);
+  else if (!existsSync(path)) {
+    throw new StartupError(`there is no database ${path}; give verifyd's database file with --database / DATABASE_URL`);
+  }
+  let sqlite: Database.Database | undefined;
+  try {
+    sqlite = new Database(path);
+    // First, so that a second process on the file waits for locks, even for the switch to WAL, instead of failing.
+    sqlite.pragma("busy_timeout = 5000");
+    // Reads the header, so that a file that is not a database is refused here, explained.
+    sqlite.pragma("schema_version");
+    return sqlite;
   } catch (error) {
     sqlite?.close();
     throw error instanceof SqliteError ? explainOpenFailure(error, path) : error;

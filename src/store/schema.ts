@@ -121,10 +121,16 @@ export const outbox = sqliteTable(
       .notNull()
       .references(() => users.id),
     channel: text("channel", { enum: ["phone", "email"] }).notNull(),
+    /** In clear beside the sealed body, so that a new code wipes only waiting codes, never a notice to the old contact. */
+    purpose: text("purpose", { enum: ["code", "contact-changed"] }).notNull().default("code"),
     keyId: text("key_id").notNull(),
-    /** Wiped to NULL once delivered or expired: a code in any form lives no longer than it must. */
+    /**
+     * Wiped to NULL once delivered or expired: a code in any form lives no longer than it must. A dead message keeps
+     * it, for an operator's retry, until its code expires.
+     */
     sealed: blob("sealed", { mode: "buffer" }),
-    status: text("status", { enum: ["pending", "delivered", "expired"] })
+    /** Dead: delivery gave up (retries ran out, or the provider refused for good). A text column: no migration. */
+    status: text("status", { enum: ["pending", "delivered", "dead", "expired"] })
       .notNull()
       .default("pending"),
     createdAt: timestamp("created_at").notNull(),

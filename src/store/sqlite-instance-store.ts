@@ -30,6 +30,11 @@ export class SqliteInstanceStore {
     return this.db.select({ one: sql`1` }).from(instance).get() !== undefined;
   }
 
+  /** The IAM_OWNER service account the first start created; undefined before it. */
+  administratorId(): string | undefined {
+    return this.db.select({ adminUserId: instance.adminUserId }).from(instance).get()?.adminUserId;
+  }
+
   markBootstrapped(adminUserId: string, at: Date): void {
     this.db.insert(instance).values({ id: instanceRowId, adminUserId, bootstrappedAt: at }).run();
   }

@@ -1,9 +1,13 @@
 // The outbox in SQLite. Workers lease messages, so several of them (in one or more processes) never send one twice
-// at the same time; a crashed worker's lease simply runs out.
+// at the same time; a crashed worker's lease simply runs out. What ends a pending message (delivered, dead) is
+// conditional on its still being pending and is written with the event that records it on the user's stream, in
+// one transaction: of two workers that both sent a message (one's lease ran out), one records it, once.
 import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, sql } from "drizzle-orm";
-import type { OutboxStore, SealedMessage } from "../domain/ports.js";
+import type { EventBody } from "../domain/events.js";
+import type { ClaimedMessage, DeadMessage, OutboxStore } from "../domain/ports.js";
 import type { Db } from "./open-database.js";
 import { outbox } from "./schema.js";
+import { SqliteUserStore } from "./sqlite-user-store.js";
 import { type StorageGuard, unmonitoredStorage } from "./storage-health.js";
 
 export interface SqliteOutboxStoreOptions {
@@ -22,10 +26,17 @@ export class SqliteOutboxStore implements OutboxStore {
   private readonly claim;
   private readonly deliver;
   private readonly fail;
+  private readonly kill;
   private readonly expireDue;
   private readonly discardOne;
   private readonly deleteFinished;
-  private readonly backlog;
+  private readonly pendingCount;
+  private readonly deadCount;
+  private readonly selectDead;
+  private readonly reviveOne;
+  private readonly reviveAll;
+  private readonly settleInTransaction;
+  private readonly reviveInTransaction;
 
   constructor(db: Db, options: SqliteOutboxStoreOptions = {}) {
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -55,12 +66,15 @@ export class SqliteOutboxStore implements OutboxStore {
         sealed: outbox.sealed,
         createdAt: outbox.createdAt,
         expiresAt: outbox.expiresAt,
+        attempts: outbox.attempts,
       })
       .prepare();
+    const pendingOne = and(eq(outbox.id, sql.placeholder("id")), eq(outbox.status, "pending"));
     this.deliver = db
       .update(outbox)
       .set({ status: "delivered", deliveredAt: param("at"), sealed: null, claimedUntil: null })
-      .where(eq(outbox.id, sql.placeholder("id")))
+      .where(pendingOne)
+      .returning({ userId: outbox.userId })
       .prepare();
     // The lease becomes a back-off: 1 s after the first failure, doubling up to 5 minutes.
     this.fail = db
@@ -70,7 +84,14 @@ export class SqliteOutboxStore implements OutboxStore {
         lastFailureAt: param("at"),
         claimedUntil: sql`${param("at")} + min(300000, 1000 * (1 << min(${outbox.attempts} - 1, 9)))`,
       })
-      .where(and(eq(outbox.id, sql.placeholder("id")), eq(outbox.status, "pending")))
+      .where(pendingOne)
+      .prepare();
+    // The body stays: an operator may fix the receiver and retry while the code is valid.
+    this.kill = db
+      .update(outbox)
+      .set({ status: "dead", lastError: param("error"), lastFailureAt: param("at"), claimedUntil: null })
+      .where(pendingOne)
+      .returning({ userId: outbox.userId })
       .prepare();
     this.discardOne = db
       .update(outbox)
@@ -80,23 +101,55 @@ export class SqliteOutboxStore implements OutboxStore {
     this.expireDue = db
       .update(outbox)
       .set({ status: "expired", sealed: null, claimedUntil: null })
-      .where(and(eq(outbox.status, "pending"), lte(outbox.expiresAt, param("now"))))
+      .where(and(inArray(outbox.status, ["pending", "dead"]), lte(outbox.expiresAt, param("now"))))
       .prepare();
-    // Found through outbox_due (status, expires_at); pending messages are never deleted here.
+    // Found through outbox_due (status, expires_at); pending and dead messages are never deleted here.
     this.deleteFinished = db
       .delete(outbox)
       .where(and(inArray(outbox.status, ["delivered", "expired"]), lte(outbox.expiresAt, param("before"))))
       .prepare();
-    // A range of outbox_due (status, expires_at): it visits only the waiting messages, which live no longer than a
-    // code, so a scrape costs the same however many delivered rows the retention keeps.
-    this.backlog = db
+    // Ranges of outbox_due (status, expires_at): they visit only the waiting and dead messages, which live no longer
+    // than a code, so a scrape costs the same however many delivered rows the retention keeps.
+    this.pendingCount = db
       .select({ messages: count(), oldestCreatedAt: min(outbox.createdAt) })
       .from(outbox)
       .where(and(eq(outbox.status, "pending"), gt(outbox.expiresAt, param("now"))))
       .prepare();
+    const deadAndValid = and(eq(outbox.status, "dead"), gt(outbox.expiresAt, param("now")));
+    this.deadCount = db.select({ messages: count() }).from(outbox).where(deadAndValid).prepare();
+    this.selectDead = db
+      .select({
+        id: outbox.id,
+        userId: outbox.userId,
+        channel: outbox.channel,
+        attempts: outbox.attempts,
+        lastError: outbox.lastError,
+        createdAt: outbox.createdAt,
+        lastFailureAt: outbox.lastFailureAt,
+        expiresAt: outbox.expiresAt,
+      })
+      .from(outbox)
+      .where(deadAndValid)
+      .orderBy(asc(outbox.createdAt))
+      .prepare();
+    const revived = { status: "pending", attempts: 0, claimedUntil: null } as const;
+    this.reviveOne = db.update(outbox).set(revived).where(and(eq(outbox.id, sql.placeholder("id")), deadAndValid)).prepare();
+    this.reviveAll = db.update(outbox).set(revived).where(deadAndValid).prepare();
+
+    const users = new SqliteUserStore(db);
+    this.settleInTransaction = db.$client.transaction(
+      (settle: () => { userId: string } | undefined, event: EventBody | undefined, at: Date): boolean => {
+        const settled = settle();
+        if (settled && event) users.appendFact(settled.userId, event, at);
+        return settled !== undefined;
+      },
+    ).immediate;
+    this.reviveInTransaction = db.$client.transaction((ids: readonly string[], now: number) =>
+      ids.reduce((revivedCount, id) => revivedCount + this.reviveOne.run({ id, now }).changes, 0),
+    );
   }
 
-  async claimDue(now: Date, limit: number): Promise<SealedMessage[]> {
+  async claimDue(now: Date, limit: number): Promise<ClaimedMessage[]> {
     const rows = this.storage.use(() =>
       this.claim.all({ now: now.getTime(), limit, claimedUntil: now.getTime() + this.leaseMs }),
     );
@@ -106,13 +159,19 @@ export class SqliteOutboxStore implements OutboxStore {
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
-  async markDelivered(id: string, at: Date): Promise<void> {
-    this.storage.use(() => this.deliver.run({ id, at: at.getTime() }));
+  async markDelivered(id: string, at: Date, event?: EventBody): Promise<boolean> {
+    return this.storage.write(() => this.settleInTransaction(() => this.deliver.get({ id, at: at.getTime() }), event, at));
   }
 
   /** The message stays due, after a back-off that grows with its attempts. */
   async markFailed(id: string, at: Date, error: string): Promise<void> {
     this.storage.use(() => this.fail.run({ id, at: at.getTime(), error }));
+  }
+
+  async markDead(id: string, at: Date, error: string, event?: EventBody): Promise<boolean> {
+    return this.storage.write(() =>
+      this.settleInTransaction(() => this.kill.get({ id, at: at.getTime(), error }), event, at),
+    );
   }
 
   /** Wipes a message that can never be delivered, e.g. sealed with a key no longer in the keyring. */
@@ -124,13 +183,34 @@ export class SqliteOutboxStore implements OutboxStore {
     return this.storage.use(() => this.expireDue.run({ now: now.getTime() }).changes);
   }
 
-  /** Messages waiting for delivery whose code is still valid, and when the oldest of them was made. */
-  async pendingBacklog(now: Date): Promise<{ messages: number; oldestCreatedAt?: Date }> {
-    const row = this.storage.use(() => this.backlog.get({ now: now.getTime() }));
-    return { messages: row?.messages ?? 0, ...(row?.oldestCreatedAt ? { oldestCreatedAt: row.oldestCreatedAt } : {}) };
+  /** Messages waiting (due or backing off) and dead ones whose code is still valid; when the oldest waiting was made. */
+  async backlog(now: Date): Promise<{ pending: number; oldestPendingCreatedAt?: Date; dead: number }> {
+    return this.storage.use(() => {
+      const pending = this.pendingCount.get({ now: now.getTime() });
+      return {
+        pending: pending?.messages ?? 0,
+        ...(pending?.oldestCreatedAt ? { oldestPendingCreatedAt: pending.oldestCreatedAt } : {}),
+        dead: this.deadCount.get({ now: now.getTime() })?.messages ?? 0,
+      };
+    });
   }
 
   async purge(before: Date): Promise<number> {
     return this.storage.use(() => this.deleteFinished.run({ before: before.getTime() }).changes);
+  }
+
+  async listDead(now: Date): Promise<DeadMessage[]> {
+    const rows = this.storage.use(() => this.selectDead.all({ now: now.getTime() }));
+    return rows.map(({ lastError, lastFailureAt, ...row }) => ({
+      ...row,
+      ...(lastError === null ? {} : { lastError }),
+      ...(lastFailureAt === null ? {} : { lastFailureAt }),
+    }));
+  }
+
+  async retryDead(ids: readonly string[] | "all", now: Date): Promise<number> {
+    return this.storage.write(() =>
+      ids === "all" ? this.reviveAll.run({ now: now.getTime() }).changes : this.reviveInTransaction(ids, now.getTime()),
+    );
   }
 }

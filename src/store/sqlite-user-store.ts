@@ -1,8 +1,8 @@
 // The user aggregate in SQLite: the event stream, the projection and the outbox change together or not at all.
-import { and, eq, max, sql } from "drizzle-orm";
-import type { UserEvent } from "../domain/events.js";
+import { and, eq, inArray, max, sql } from "drizzle-orm";
+import type { EventBody, UserEvent } from "../domain/events.js";
 import { AppendConflict, type UserChange, type UserStore } from "../domain/ports.js";
-import type { UserState } from "../domain/user-state.js";
+import { type UserState, apply } from "../domain/user-state.js";
 import type { Db } from "./open-database.js";
 import { events, outbox, users } from "./schema.js";
 import { isUniqueViolation } from "./sqlite-errors.js";
@@ -90,12 +90,14 @@ export class SqliteUserStore implements UserStore {
         id: placeholder("id"),
         userId: placeholder("userId"),
         channel: placeholder("channel"),
+        purpose: placeholder("purpose"),
         keyId: placeholder("keyId"),
         sealed: placeholder("sealed"),
         createdAt: placeholder("createdAt"),
         expiresAt: placeholder("expiresAt"),
       })
       .prepare();
+    // A notice to a replaced contact is no code: the change that sent it must not wipe it.
     this.supersedeMessages = db
       .update(outbox)
       .set({ status: "expired", sealed: null, claimedUntil: null })
@@ -103,7 +105,9 @@ export class SqliteUserStore implements UserStore {
         and(
           eq(outbox.userId, placeholder("userId")),
           eq(outbox.channel, placeholder("channel")),
-          eq(outbox.status, "pending"),
+          // A dead message keeps its body for an operator's retry, of a code that is now worthless.
+          inArray(outbox.status, ["pending", "dead"]),
+          eq(outbox.purpose, "code"),
         ),
       )
       .prepare();
@@ -144,6 +148,21 @@ export class SqliteUserStore implements UserStore {
   async events(userId: string): Promise<UserEvent[]> {
     // A row has exactly an event's fields; its type and payload were written from a UserEvent.
     return this.storage.use(() => this.selectEvents.all({ id: userId }) as UserEvent[]);
+  }
+
+  /**
+   * Appends an event that records something that happened to the user rather than a decision about it (a message
+   * delivered), at the next sequence, whatever it is: nothing was decided on an older state, so there is no race to
+   * lose; a command deciding meanwhile loses its own and decides again. Synchronous, to run inside the transaction
+   * of what it records (the outbox's), so that neither is written without the other.
+   */
+  appendFact(userId: string, body: EventBody, at: Date): void {
+    const state = this.selectState.get({ id: userId })?.state;
+    if (!state) throw new Error(`no user ${userId} to record ${body.type} for`);
+    const event = { ...body, aggregateId: userId, sequence: state.sequence + 1, resourceOwner: state.resourceOwner, createdAt: at } as UserEvent;
+    const next = apply(state, event);
+    this.insertEvent.run(event);
+    this.upsertUser.run({ ...next, state: next, ...loginContacts(next) });
   }
 
   private write(change: UserChange): void {

@@ -1,22 +1,15 @@
 // Builds the RequestContext for calls arriving over gRPC, gRPC-Web and Connect (REST builds its own).
-import { randomUUID } from "node:crypto";
 import { createContextValues } from "@connectrpc/connect";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import type { RequestContext, WireProtocol } from "../api/request-context.js";
 import { requestContextKey } from "../api/request-context.js";
+import { currentCall } from "../call-scope.js";
+import { requestIdOf } from "./request-id.js";
 
 /** connect-node's handler signature: Node's http or http2 request and response. */
 export type NodeHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
 export type NodeRequest = Parameters<NodeHandler>[0];
 export type NodeResponse = Parameters<NodeHandler>[1];
-
-const acceptableRequestId = /^[\w.:-]{1,64}$/;
-
-/** Reuses a caller's x-request-id when it is harmless to log, so logs correlate across services. */
-export function requestIdOf(req: NodeRequest): string {
-  const given = req.headers["x-request-id"];
-  return typeof given === "string" && acceptableRequestId.test(given) ? given : randomUUID();
-}
 
 export function protocolOf(contentType: string | undefined): Exclude<WireProtocol, "rest"> {
   if (contentType?.startsWith("application/grpc-web")) return "grpc-web";
@@ -35,7 +28,8 @@ export function nodeHeaders(req: NodeRequest): Headers {
 
 export function requestContextOf(req: NodeRequest, protocol: WireProtocol): RequestContext {
   return {
-    requestId: requestIdOf(req),
+    // The id the access log gave the request (outside of it, in tests of the handlers alone, one of its own).
+    requestId: currentCall()?.requestId ?? requestIdOf(req),
     protocol,
     peer: { address: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 },
     headers: nodeHeaders(req),

@@ -2,8 +2,9 @@
 // framing the caller speaks: gRPC and gRPC-Web as trailers-only, Connect as its JSON error, anything else as REST's
 // google.rpc.Status. connect-es's own serializers write each, so details travel exactly as a handler's error would.
 import type { ConnectError } from "@connectrpc/connect";
-import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { codeToHttpStatus, codeToString, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { noteCall } from "../call-scope.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { restErrorResponse } from "./rest/status-json.js";
 
@@ -31,6 +32,7 @@ export interface ErrorAnswerOptions {
 
 export function answerError(req: NodeRequest, res: NodeResponse, error: ConnectError, options: ErrorAnswerOptions = {}): void {
   const headers = new Headers(options.headers);
+  noteCall({ code: codeToString(error.code) });
   discardUpload(req);
   switch (framingOf(req)) {
     case "grpc":

@@ -25,6 +25,6 @@ export function createMetricsEndpoint(registry: Registry, logger: Logger): (req:
   };
 }
 
-function isMetricsRequest(req: NodeRequest): boolean {
+export function isMetricsRequest(req: NodeRequest): boolean {
   return (req.method === "GET" || req.method === "HEAD") && (req.url ?? "").split("?", 1)[0] === "/metrics";
 }

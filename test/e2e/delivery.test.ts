@@ -1,11 +1,14 @@
-// What reaches the person: only the latest code of a contact is delivered; older messages are wiped unsent.
+// What reaches the person: only the latest code of a contact is delivered, and recorded as sent; older messages are
+// wiped unsent.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openEventReader } from "../helpers/events.js";
 import { protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  // What a call wipes must still be waiting when it comes: the worker delivers only when the test says so.
+  server = await startTestServer([], { deliverOnRunOnceOnly: true });
 });
 afterAll(async () => {
   await server.close();
@@ -26,6 +29,13 @@ describe("delivery", () => {
 
     const messages = server.delivered.filter((message) => message.destination === "+41791110001");
     expect(messages).toHaveLength(1);
+    // One message went out, and one `code.sent` records it: none for the wiped one.
+    const reader = openEventReader(server.config.database);
+    try {
+      expect((await reader.types(userId)).filter((type) => type === "phone.code.sent")).toHaveLength(1);
+    } finally {
+      reader.close();
+    }
     const code = /code is (\d+)/.exec(messages[0]?.text ?? "")?.[1] ?? "";
     const verified = await client.call("verifyPhone", { userId, verificationCode: code });
     expect(verified.ok).toBe(true);

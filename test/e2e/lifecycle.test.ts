@@ -115,9 +115,10 @@ describe.each(["phone", "email"] as const)("%s lifecycle", (ch) => {
     return { userId, value };
   }
 
-  async function deliveredTo(destination: string, from: number): Promise<OutgoingMessage[]> {
+  /** The codes delivered to `destination` since `from`; a notice that a verified address was replaced is not one. */
+  async function deliveredTo(destination: string, from: number, purpose: OutgoingMessage["purpose"] = "code"): Promise<OutgoingMessage[]> {
     await server.outbox.runOnce();
-    return server.delivered.slice(from).filter((message) => message.destination === destination);
+    return server.delivered.slice(from).filter((message) => message.destination === destination && message.purpose === purpose);
   }
 
   async function killCode(userId: string, code: string) {
@@ -407,6 +408,7 @@ describe.each(["phone", "email"] as const)("%s lifecycle", (ch) => {
       expectOk(result);
       expect(events).toEqual([ev("changed"), ev("code.added")]);
       expect(await deliveredTo(old, mark)).toEqual([]);
+      expect(await deliveredTo(old, mark, "contact-changed")).toHaveLength(1);
       const messages = await deliveredTo(next, mark);
       expect(messages).toHaveLength(1);
       const code = codePattern.exec(messages[0]?.text ?? "")?.[1] as string;

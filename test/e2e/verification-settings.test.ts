@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadKeyringFile } from "../../src/crypto/keyring-file.js";
 import { createMessageSealer } from "../../src/crypto/message-sealer.js";
 import { fixtures, unique } from "../helpers/api-session.js";
+import { productionEnv, productionFlags } from "../helpers/production-settings.js";
 import { type CallResult, type ProtocolName, allProtocols, expectFailure, expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
@@ -263,7 +264,7 @@ describe("in production mode", () => {
   const contact = { testContacts: [{ phone: "+41790000006", code: "123456" }] };
 
   it("refuses test contacts without --test-contacts (FailedPrecondition), and takes the rest", async () => {
-    const production = await startTestServer(["--production"]);
+    const production = await startTestServer(productionFlags, { env: productionEnv });
     try {
       const organizationId = await fixtures(production.url, production.adminToken).organization();
       const settings = settingsOf(production.adminToken, "rest", production);
@@ -279,7 +280,7 @@ describe("in production mode", () => {
   });
 
   it("takes them with --test-contacts", async () => {
-    const production = await startTestServer(["--production", "--test-contacts"]);
+    const production = await startTestServer([...productionFlags, "--test-contacts"], { env: productionEnv });
     try {
       const organizationId = await fixtures(production.url, production.adminToken).organization();
       const answer = expectOk(await settingsOf(production.adminToken, "grpc", production).set(organizationId, contact));

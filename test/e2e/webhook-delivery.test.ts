@@ -1,75 +1,53 @@
 // Delivery by signed webhook, against a real HTTP receiver in the test: what the issue's "done when" asks (a code
 // asked for with send_code arrives as a signed request that the Standard Webhooks library verifies, and the code in
-// it verifies), and how the receiver's answers are treated: retries keep the webhook-id, a 400 is final.
+// it verifies), and how the receiver's answers are treated: retries keep the webhook-id, a 400 is final, and a
+// message whose attempts run out is dead until an operator retries it; each outcome is an event on the user's stream.
 import { randomBytes } from "node:crypto";
-import { type IncomingHttpHeaders, type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { Webhook, WebhookVerificationError } from "standardwebhooks";
+import { WebhookVerificationError } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { WebhookPayload } from "../../src/delivery/webhook/webhook-payload.js";
+import { openDatabase } from "../../src/store/open-database.js";
+import { SqliteOutboxStore } from "../../src/store/sqlite-outbox-store.js";
+import { type EventReader, openEventReader } from "../helpers/events.js";
 import { protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
+import { type ReceivedRequest, type WebhookReceiver, startWebhookReceiver } from "../helpers/webhook-receiver.js";
 
-interface ReceivedRequest {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** What the receiver does with one request: answer with a status, or never answer. */
-type Answer = number | "hang";
-
-const secret = `whsec_${randomBytes(32).toString("base64")}`;
 const deliveryTimeoutMs = 500;
+const deliveryAttempts = 3;
 const profile = { givenName: "Ada", familyName: "Lovelace" };
 
-let receiver: Server;
-let receiverUrl: string;
-const received: ReceivedRequest[] = [];
-/** Answers for the next requests, in order; once used up, every request gets 204. */
-const answers: Answer[] = [];
-const hung: ServerResponse[] = [];
+let receiver: WebhookReceiver;
 let server: TestServer;
+let reader: EventReader;
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      received.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-      const answer = answers.shift() ?? 204;
-      if (answer === "hang") hung.push(res);
-      else res.writeHead(answer).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startWebhookReceiver();
   server = await startTestServer(
     [
-      "--sms-webhook-url", `${receiverUrl}/sms?token=receiver-own`,
-      "--email-webhook-url", `${receiverUrl}/email`,
-      "--webhook-secret", secret,
+      "--sms-webhook-url", `${receiver.url}/sms?token=receiver-own`,
+      "--email-webhook-url", `${receiver.url}/email`,
+      "--webhook-secret", receiver.secret,
       "--delivery-timeout", `${deliveryTimeoutMs}ms`,
+      "--delivery-attempts", String(deliveryAttempts),
     ],
-    { configuredDelivery: true },
+    { configuredDelivery: true, deliverOnRunOnceOnly: true },
   );
+  reader = openEventReader(databasePath());
 });
 
 afterAll(async () => {
+  reader.close();
   await server.close();
-  for (const res of hung) res.destroy();
-  receiver.closeAllConnections();
-  await new Promise((resolve) => receiver.close(resolve));
+  await receiver.close();
 });
 
-beforeEach(() => {
-  received.length = 0;
-  answers.length = 0;
-});
+beforeEach(() => receiver.reset());
 
 const client = () => protocolClient("rest", server.url, server.adminToken);
+const databasePath = () => join(server.dataDir, "verifyd.sqlite");
 
 async function addUserWithPhone(phone: string): Promise<string> {
   const added = await client().call("addHumanUser", { profile, phone: { phone, sendCode: {} } });
@@ -78,9 +56,7 @@ async function addUserWithPhone(phone: string): Promise<string> {
 }
 
 /** Verifies the request as a receiver would, with the library and the secret as documented. */
-function verified(request: ReceivedRequest, withSecret = secret): WebhookPayload {
-  return new Webhook(withSecret).verify(request.body, request.headers as Record<string, string>) as WebhookPayload;
-}
+const verified = (request: ReceivedRequest, withSecret?: string): WebhookPayload => receiver.verify(request, withSecret);
 
 const codeIn = (payload: WebhookPayload): string => /code is (\w+)/.exec(payload.data.text)?.[1] ?? "";
 
@@ -88,7 +64,7 @@ const codeIn = (payload: WebhookPayload): string => /code is (\w+)/.exec(payload
 const pastBackOff = () => server.clock.advance(60_000);
 
 function outboxRow(id: string): { status: string; sealed: Buffer | null; attempts: number } {
-  const db = new Database(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
+  const db = new Database(databasePath(), { readonly: true });
   try {
     return db.prepare("SELECT status, sealed, attempts FROM outbox WHERE id = ?").get(id) as { status: string; sealed: Buffer | null; attempts: number };
   } finally {
@@ -96,13 +72,38 @@ function outboxRow(id: string): { status: string; sealed: Buffer | null; attempt
   }
 }
 
+/** What `verifyd outbox retry` does, through the store's own operation on a second handle to the file. */
+async function operatorRetries(ids: string[] | "all"): Promise<number> {
+  const handle = openDatabase(databasePath());
+  try {
+    return await new SqliteOutboxStore(handle.db).retryDead(ids, server.clock.now());
+  } finally {
+    handle.close();
+  }
+}
+
+async function deadMessages() {
+  const handle = openDatabase(databasePath());
+  try {
+    return await new SqliteOutboxStore(handle.db).listDead(server.clock.now());
+  } finally {
+    handle.close();
+  }
+}
+
+/** The first line of /metrics that starts with `start` and holds `part`. */
+async function metricsLine(start: string, part = ""): Promise<string | undefined> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return text.split("\n").find((line) => line.startsWith(start) && line.includes(part));
+}
+
 describe("webhook delivery", () => {
   it("sends a phone code as a signed POST that the Standard Webhooks library verifies, and the code in it verifies", async () => {
     const userId = await addUserWithPhone("+41791230001");
     await server.outbox.runOnce();
 
-    expect(received).toHaveLength(1);
-    const request = received[0] as ReceivedRequest;
+    expect(receiver.received).toHaveLength(1);
+    const request = receiver.received[0] as ReceivedRequest;
     expect(request.path).toBe("/sms?token=receiver-own");
     expect(request.headers["content-type"]).toBe("application/json");
     const payload = verified(request);
@@ -111,6 +112,9 @@ describe("webhook delivery", () => {
     expect(payload.data).not.toHaveProperty("subject");
     expect(Math.abs(Number(request.headers["webhook-timestamp"]) - Date.now() / 1000)).toBeLessThan(60);
 
+    // Recorded on the user's stream once the receiver accepted it, under the id the receiver saw.
+    expect((await reader.types(userId)).slice(-2)).toEqual(["phone.code.added", "phone.code.sent"]);
+    expect((await reader.events(userId)).at(-1)?.payload).toEqual({ messageId: payload.data.messageId });
     const answer = await client().call("verifyPhone", { userId, verificationCode: codeIn(payload) });
     expect(answer.ok).toBe(true);
   });
@@ -120,8 +124,8 @@ describe("webhook delivery", () => {
     if (!added.ok) throw new Error(added.message);
     await server.outbox.runOnce();
 
-    expect(received.map((request) => request.path)).toEqual(["/email"]);
-    const payload = verified(received[0] as ReceivedRequest);
+    expect(receiver.received.map((request) => request.path)).toEqual(["/email"]);
+    const payload = verified(receiver.received[0] as ReceivedRequest);
     expect(payload.data).toMatchObject({ channel: "email", to: "ada@example.com", subject: "Verify your email address" });
     const answer = await client().call("verifyEmail", { userId: added.body.userId, verificationCode: codeIn(payload) });
     expect(answer.ok).toBe(true);
@@ -130,7 +134,7 @@ describe("webhook delivery", () => {
   it("refuses a request under another secret or with a changed body (negative controls)", async () => {
     await addUserWithPhone("+41791230002");
     await server.outbox.runOnce();
-    const request = received[0] as ReceivedRequest;
+    const request = receiver.received[0] as ReceivedRequest;
 
     const otherSecret = `whsec_${randomBytes(32).toString("base64")}`;
     expect(() => verified(request, otherSecret)).toThrow(WebhookVerificationError);
@@ -139,72 +143,135 @@ describe("webhook delivery", () => {
   });
 
   it("retries after a 500 with the same webhook-id, freshly signed", async () => {
-    answers.push(500);
+    receiver.answers.push(500);
     await addUserWithPhone("+41791230003");
     await server.outbox.runOnce();
-    expect(received).toHaveLength(1);
+    expect(receiver.received).toHaveLength(1);
 
     pastBackOff();
     await server.outbox.runOnce();
-    expect(received).toHaveLength(2);
-    const [first, retry] = received as [ReceivedRequest, ReceivedRequest];
+    expect(receiver.received).toHaveLength(2);
+    const [first, retry] = receiver.received as [ReceivedRequest, ReceivedRequest];
     expect(retry.headers["webhook-id"]).toBe(first.headers["webhook-id"]);
     expect(verified(retry).data.messageId).toBe(first.headers["webhook-id"]);
     expect(outboxRow(String(first.headers["webhook-id"]))).toMatchObject({ status: "delivered", sealed: null, attempts: 2 });
 
     pastBackOff();
     await server.outbox.runOnce();
-    expect(received).toHaveLength(2);
+    expect(receiver.received).toHaveLength(2);
   });
 
   it("retries a 429 like a 500", async () => {
-    answers.push(429);
+    receiver.answers.push(429);
     await addUserWithPhone("+41791230004");
     await server.outbox.runOnce();
     pastBackOff();
     await server.outbox.runOnce();
-    expect(received).toHaveLength(2);
-    expect(received[1]?.headers["webhook-id"]).toBe(received[0]?.headers["webhook-id"]);
-    expect(outboxRow(String(received[0]?.headers["webhook-id"])).status).toBe("delivered");
+    expect(receiver.received).toHaveLength(2);
+    expect(receiver.received[1]?.headers["webhook-id"]).toBe(receiver.received[0]?.headers["webhook-id"]);
+    expect(outboxRow(String(receiver.received[0]?.headers["webhook-id"])).status).toBe("delivered");
   });
 
   it("retries a receiver that does not answer within the delivery timeout, with the same webhook-id", async () => {
-    answers.push("hang");
+    receiver.answers.push("hang");
     await addUserWithPhone("+41791230005");
     const started = Date.now();
     await server.outbox.runOnce();
     expect(Date.now() - started).toBeGreaterThanOrEqual(deliveryTimeoutMs - 50);
-    expect(received).toHaveLength(1);
-    const id = String(received[0]?.headers["webhook-id"]);
+    expect(receiver.received).toHaveLength(1);
+    const id = String(receiver.received[0]?.headers["webhook-id"]);
     expect(outboxRow(id).status).toBe("pending");
 
     pastBackOff();
     await server.outbox.runOnce();
-    expect(received).toHaveLength(2);
-    expect(received[1]?.headers["webhook-id"]).toBe(id);
+    expect(receiver.received).toHaveLength(2);
+    expect(receiver.received[1]?.headers["webhook-id"]).toBe(id);
     expect(outboxRow(id).status).toBe("delivered");
   });
 
-  it("takes a 400 as final: no retry, and the message is wiped", async () => {
-    answers.push(400);
-    await addUserWithPhone("+41791230006");
+  it("takes a 400 as final: no retry; the message is dead, with a failure event, until an operator retries it", async () => {
+    receiver.answers.push(400);
+    const userId = await addUserWithPhone("+41791230006");
     await server.outbox.runOnce();
-    expect(received).toHaveLength(1);
+    expect(receiver.received).toHaveLength(1);
+    const id = String(receiver.received[0]?.headers["webhook-id"]);
 
     pastBackOff();
     await server.outbox.runOnce();
-    expect(received).toHaveLength(1);
-    expect(outboxRow(String(received[0]?.headers["webhook-id"]))).toMatchObject({ status: "expired", sealed: null, attempts: 1 });
+    expect(receiver.received).toHaveLength(1);
+    expect(outboxRow(id)).toMatchObject({ status: "dead", attempts: 1 });
+    expect(outboxRow(id).sealed).not.toBeNull();
+    expect((await reader.events(userId)).at(-1)).toMatchObject({
+      type: "user.human.phone.code.send.failed",
+      payload: { messageId: id, reason: expect.stringMatching(/answered 400$/) },
+    });
+
+    // The receiver is fixed; the operator sends the message again, which arrives under the same id, and its code works.
+    expect(await operatorRetries([id])).toBe(1);
+    await server.outbox.runOnce();
+    expect(receiver.received).toHaveLength(2);
+    expect(receiver.received[1]?.headers["webhook-id"]).toBe(id);
+    expect(outboxRow(id)).toMatchObject({ status: "delivered", sealed: null, attempts: 1 });
+    expect((await reader.types(userId)).slice(-2)).toEqual(["phone.code.send.failed", "phone.code.sent"]);
+    const answer = await client().call("verifyPhone", { userId, verificationCode: codeIn(verified(receiver.received[1] as ReceivedRequest)) });
+    expect(answer.ok).toBe(true);
   });
 
   it("does not follow a redirect: the message is refused for good", async () => {
-    answers.push(307);
+    receiver.answers.push(307);
     await addUserWithPhone("+41791230007");
     await server.outbox.runOnce();
     pastBackOff();
     await server.outbox.runOnce();
-    expect(received).toHaveLength(1);
-    expect(outboxRow(String(received[0]?.headers["webhook-id"])).status).toBe("expired");
+    expect(receiver.received).toHaveLength(1);
+    expect(outboxRow(String(receiver.received[0]?.headers["webhook-id"])).status).toBe("dead");
+    expect(await operatorRetries("all")).toBe(1);
+    await server.outbox.runOnce();
+    expect(receiver.received).toHaveLength(2);
+  });
+
+  it(`after ${deliveryAttempts} failed attempts (500s, a timeout) the message is dead, listed and counted, until an operator retries it`, async () => {
+    receiver.answers.push(500, "hang", 503);
+    const userId = await addUserWithPhone("+41791230009");
+    for (let attempt = 1; attempt <= deliveryAttempts; attempt++) {
+      await server.outbox.runOnce();
+      pastBackOff();
+    }
+    await server.outbox.runOnce();
+    expect(receiver.received).toHaveLength(deliveryAttempts);
+    expect(receiver.webhookIds()).toHaveLength(1);
+    const [id] = receiver.webhookIds() as [string];
+    expect(outboxRow(id)).toMatchObject({ status: "dead", attempts: deliveryAttempts });
+
+    const failed = (await reader.events(userId)).filter((event) => event.type === "user.human.phone.code.send.failed");
+    expect(failed).toEqual([expect.objectContaining({ payload: { messageId: id, reason: expect.stringMatching(/answered 503$/) } })]);
+    expect(await deadMessages()).toEqual([
+      expect.objectContaining({ id, userId, channel: "phone", attempts: deliveryAttempts, lastError: expect.stringMatching(/answered 503$/) }),
+    ]);
+    expect(await metricsLine("verifyd_outbox_dead_messages ")).toBe("verifyd_outbox_dead_messages 1");
+    expect(await metricsLine("verifyd_deliveries_total{", 'outcome="dead"')).toMatch(/ [1-9]\d*$/);
+
+    expect(await operatorRetries("all")).toBe(1);
+    await server.outbox.runOnce();
+    expect(receiver.received).toHaveLength(deliveryAttempts + 1);
+    expect(receiver.webhookIds()).toEqual([id]);
+    expect(verified(receiver.received.at(-1) as ReceivedRequest).data.messageId).toBe(id);
+    expect(outboxRow(id).status).toBe("delivered");
+    expect(await metricsLine("verifyd_outbox_dead_messages ")).toBe("verifyd_outbox_dead_messages 0");
+  });
+
+  it("wipes a dead message when its code expires: no retry can send it then", async () => {
+    receiver.answers.push(400);
+    await addUserWithPhone("+41791230010");
+    await server.outbox.runOnce();
+    const id = String(receiver.received[0]?.headers["webhook-id"]);
+    expect(outboxRow(id).status).toBe("dead");
+
+    server.clock.advance(server.config.code.ttlMs);
+    expect(await operatorRetries([id])).toBe(0);
+    await server.outbox.runOnce();
+    expect(outboxRow(id)).toMatchObject({ status: "expired", sealed: null });
+    expect(receiver.received).toHaveLength(1);
   });
 
   it("gives two consecutive messages different webhook-ids", async () => {
@@ -215,8 +282,8 @@ describe("webhook delivery", () => {
     expect(resent.ok).toBe(true);
     await server.outbox.runOnce();
 
-    expect(received).toHaveLength(2);
-    const [first, second] = received.map((request) => verified(request)) as [WebhookPayload, WebhookPayload];
+    expect(receiver.received).toHaveLength(2);
+    const [first, second] = receiver.received.map((request) => verified(request)) as [WebhookPayload, WebhookPayload];
     expect(second.data.messageId).not.toBe(first.data.messageId);
     expect(codeIn(second)).not.toBe(codeIn(first));
   });

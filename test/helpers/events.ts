@@ -12,7 +12,10 @@ export interface EventReader {
   load(userId: string): Promise<UserState | undefined>;
   /** Event types with the "user.human." prefix dropped, e.g. "phone.code.added". */
   types(userId: string): Promise<string[]>;
-  /** The short types appended since the previous call for this user (all of them on the first call). */
+  /**
+   * The short types the calls appended since the previous read for this user (all of them on the first). Delivery
+   * outcomes (`code.sent`, `code.send.failed`) are left out: the outbox worker appends them whenever it delivers.
+   */
   appended(userId: string): Promise<string[]>;
   /** The users that have verified this phone number or address, in any organization (one per organization). */
   verifiedBy(channel: "phone" | "email", value: string): string[];
@@ -20,6 +23,8 @@ export interface EventReader {
 }
 
 export const shortType = (type: string): string => type.replace(/^user\.human\./, "");
+
+const deliveryOutcome = /^(?:phone|email)\.code\.(?:sent|send\.failed)$/;
 
 export function openEventReader(databasePath: string): EventReader {
   const handle = openDatabase(databasePath);
@@ -32,7 +37,7 @@ export function openEventReader(databasePath: string): EventReader {
     load: (userId) => store.load(userId),
     types,
     async appended(userId) {
-      const all = await types(userId);
+      const all = (await types(userId)).filter((type) => !deliveryOutcome.test(type));
       const from = seen.get(userId) ?? 0;
       seen.set(userId, all.length);
       return all.slice(from);

@@ -64,7 +64,11 @@ export interface KiiApp {
 }
 
 /** CreateApplication in the organization, with the token of a caller allowed to (default: the IAM_OWNER). */
-export async function createKiiApp(server: TestServer, organizationId: string, token = server.adminToken): Promise<KiiApp> {
+export async function createKiiApp(
+  server: Pick<TestServer, "url" | "adminToken">,
+  organizationId: string,
+  token = server.adminToken,
+): Promise<KiiApp> {
   const response = await fetch(`${server.url}/verifyd.apps.v1.ApplicationService/CreateApplication`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
@@ -102,7 +106,7 @@ export async function deliveredCodes(server: TestServer, destination: string, ma
   await server.outbox.runOnce();
   return server.delivered
     .slice(mark)
-    .filter((message: OutgoingMessage) => message.destination === destination)
+    .filter((message: OutgoingMessage) => message.destination === destination && message.purpose === "code")
     .map((message) => {
       const code = /verification code is (\w+)\b/.exec(message.text)?.[1];
       if (code === undefined) throw new Error(`no code in message: ${message.text}`);

@@ -244,7 +244,8 @@ export function adminTokenFileOf(database: string, options: Pick<ServerProcessOp
   return (flagAt === -1 ? undefined : args[flagAt + 1]) ?? options.env?.ADMIN_TOKEN_FILE ?? join(dirname(database), "admin-token");
 }
 
-function childEnv(extra: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
+/** This process's environment without the settings' own variables (PORT, VERIFYD_*, ...), plus `extra`. */
+export function childEnv(extra: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const setting of Object.values(settings)) delete env[setting.env];
   return { ...env, ...extra };

@@ -37,11 +37,15 @@ export interface TestServerOptions {
   tls?: { cert: string; key: string };
   /** Deliver through the providers the flags configure (a webhook) instead of recording into `delivered`. */
   configuredDelivery?: boolean;
+  /** Environment variables for the configuration, e.g. the secrets production refuses as flags. */
+  env?: NodeJS.ProcessEnv;
+  /** Deliver only when the test calls `outbox.runOnce()`, never in the background between two of its calls. */
+  deliverOnRunOnceOnly?: boolean;
 }
 
 export async function startTestServer(flags: string[] = [], options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "verifyd-test-"));
-  const config = loadConfig(["--port", "0", "--database", join(dataDir, "verifyd.sqlite"), "--log-level", "silent", ...flags], {});
+  const config = loadConfig(["--port", "0", "--database", join(dataDir, "verifyd.sqlite"), "--log-level", "silent", ...flags], options.env ?? {});
   if (options.tls) config.tls = options.tls;
   const clock = new ManualClock();
   const delivered: OutgoingMessage[] = [];
@@ -49,6 +53,7 @@ export async function startTestServer(flags: string[] = [], options: TestServerO
     clock,
     logger: createLogger("silent"),
     ...(options.configuredDelivery ? {} : { deliveryProvider: { deliver: async (message) => void delivered.push(message) } }),
+    ...(options.deliverOnRunOnceOnly ? { outboxPollIntervalMs: 24 * 3_600_000 } : {}),
   });
   return {
     ...server,

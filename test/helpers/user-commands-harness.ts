@@ -5,6 +5,7 @@ import { createCodeHasher } from "../../src/crypto/code-hmac.js";
 import { parseKeyList } from "../../src/crypto/keyring.js";
 import { createMessageSealer } from "../../src/crypto/message-sealer.js";
 import { createPasswordHasher } from "../../src/crypto/password-hasher.js";
+import { loadMessageTemplates } from "../../src/delivery/templates/template-directory.js";
 import type { Clock, UserStore } from "../../src/domain/ports.js";
 import { type Actor, UserCommands } from "../../src/domain/user-commands.js";
 import type { Db } from "../../src/store/open-database.js";
@@ -60,6 +61,8 @@ export function userCommandsOn(db: Db, options: HarnessOptions = {}): UserComman
       phone: phonePolicy,
       limits: unreachedLimits,
       testContacts: false,
+      sendChannels: ["phone", "email"],
+      messages: loadMessageTemplates({ appName: "verifyd", defaultLanguage: "en" }),
     },
   });
 }

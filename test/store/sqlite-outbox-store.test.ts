@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { codeSendFailedEvent, codeSentEvent } from "../../src/domain/delivery-outcome-events.js";
 import { SqliteOutboxStore } from "../../src/store/sqlite-outbox-store.js";
 import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
 import { openTemp } from "./support/temp-database.js";
-import { at, message, userAdded } from "./support/user-changes.js";
+import { at, changeUser, message, phoneCodeAdded, userAdded } from "./support/user-changes.js";
 
 const minutes = (n: number) => n * 60_000;
 
@@ -22,10 +23,11 @@ async function withMessages() {
 }
 
 describe("SqliteOutboxStore", () => {
-  it("claims due messages oldest first, with their sealed bodies", async () => {
+  it("claims due messages oldest first, with their sealed bodies and attempts", async () => {
     const { db, messages } = await withMessages();
     const claimed = await new SqliteOutboxStore(db).claimDue(at(10), 2);
-    expect(claimed).toEqual([messages[1], messages[0]]);
+    const expected = [messages[1], messages[0]].map(({ purpose: _purpose, ...sealed }) => ({ ...sealed, attempts: 1 }));
+    expect(claimed).toEqual(expected);
   });
 
   it("does not let a second worker claim a leased message until the lease runs out", async () => {
@@ -47,6 +49,86 @@ describe("SqliteOutboxStore", () => {
 
     expect(row("m1")).toMatchObject({ status: "delivered", sealed: null });
     expect((await outbox.claimDue(at(20), 10)).map((m) => m.id)).toEqual(["m2", "m3"]);
+  });
+
+  it("records a delivery on the user's stream with it, once: a second worker's mark of the same message writes nothing", async () => {
+    const { db } = await withMessages();
+    const users = new SqliteUserStore(db);
+    const outbox = new SqliteOutboxStore(db);
+    await outbox.claimDue(at(10), 1);
+
+    expect(await outbox.markDelivered("m1", at(10), codeSentEvent("phone", "m1"))).toBe(true);
+    expect(await outbox.markDelivered("m1", at(11), codeSentEvent("phone", "m1"))).toBe(false);
+    const events = await users.events("u1");
+    expect(events.map((event) => [event.type, event.sequence])).toEqual([
+      ["user.human.added", 1],
+      ["user.human.phone.code.sent", 2],
+    ]);
+    expect(events[1]).toMatchObject({ payload: { messageId: "m1" }, createdAt: at(10), resourceOwner: "org-1" });
+    expect(await users.load("u1")).toMatchObject({ sequence: 2, changedAt: at(10) });
+  });
+
+  it("makes a message dead with its event, keeping its body; lists it without the body; a retry makes it due at once", async () => {
+    const { db, row } = await withMessages();
+    const users = new SqliteUserStore(db);
+    const outbox = new SqliteOutboxStore(db, { leaseMs: minutes(1) });
+    await outbox.claimDue(at(10), 1);
+    const failed = codeSendFailedEvent("phone", "m1", "webhook at hooks.example.com answered 400");
+
+    expect(await outbox.markDead("m1", at(10), "webhook at hooks.example.com answered 400", failed)).toBe(true);
+    expect(row("m1")).toMatchObject({ status: "dead", attempts: 1, last_error: "webhook at hooks.example.com answered 400" });
+    expect(row("m1").sealed).not.toBeNull();
+    expect((await users.events("u1")).at(-1)).toMatchObject({ type: "user.human.phone.code.send.failed", sequence: 2, payload: failed.payload });
+    expect((await outbox.claimDue(at(12), 10)).map((m) => m.id)).toEqual(["m2", "m3"]);
+
+    expect(await outbox.listDead(at(12))).toEqual([
+      {
+        id: "m1",
+        userId: "u1",
+        channel: "phone",
+        attempts: 1,
+        lastError: "webhook at hooks.example.com answered 400",
+        createdAt: at(1),
+        lastFailureAt: at(10),
+        expiresAt: at(30),
+      },
+    ]);
+    expect(await outbox.backlog(at(12))).toMatchObject({ pending: 2, dead: 1 });
+
+    expect(await outbox.retryDead(["m1", "m2", "unknown"], at(12))).toBe(1);
+    expect(await outbox.listDead(at(12))).toEqual([]);
+    expect(await outbox.claimDue(at(12), 10)).toEqual([expect.objectContaining({ id: "m1", attempts: 1 })]);
+  });
+
+  it("retries all dead messages whose code is valid, and none whose code expired; expiry wipes them", async () => {
+    const { db, row } = await withMessages();
+    const outbox = new SqliteOutboxStore(db);
+    await outbox.claimDue(at(10), 10);
+    for (const id of ["m1", "m2", "m3"]) await outbox.markDead(id, at(10), "refused");
+
+    expect(await outbox.retryDead("all", at(30))).toBe(0);
+    expect(await outbox.listDead(at(30))).toEqual([]);
+    expect(await outbox.backlog(at(30))).toMatchObject({ dead: 0 });
+    expect(await outbox.retryDead(["m1"], at(29))).toBe(1);
+    expect(await outbox.retryDead("all", at(29))).toBe(2);
+    for (const id of ["m2", "m3"]) await outbox.markDead(id, at(29), "refused again");
+
+    expect(await outbox.expire(at(30))).toBe(3);
+    for (const id of ["m1", "m2", "m3"]) expect(row(id)).toMatchObject({ status: "expired", sealed: null });
+  });
+
+  it("wipes a dead message when a new code supersedes it", async () => {
+    const { db, row } = await withMessages();
+    const users = new SqliteUserStore(db);
+    const outbox = new SqliteOutboxStore(db);
+    await outbox.claimDue(at(10), 1);
+    await outbox.markDead("m1", at(10), "refused");
+    const state = await users.load("u1");
+    if (!state) throw new Error("no user");
+    await users.append({ ...changeUser(state, [phoneCodeAdded(at(40))], [message("m4", "u1", at(11), at(40))]), supersededChannels: ["phone"] });
+
+    expect(row("m1")).toMatchObject({ status: "expired", sealed: null });
+    expect(await outbox.retryDead("all", at(12))).toBe(0);
   });
 
   it("offers a failed message again after a back-off that doubles, and records the error", async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig, settings } from "../../src/config.js";
+import { productionEnv, productionFlags, productionKeys } from "../helpers/production-settings.js";
 
 describe("configuration", () => {
   it("has production-safe defaults", () => {
@@ -67,15 +68,14 @@ describe("configuration", () => {
   });
 
   describe("production mode", () => {
-    const production = (...flags: string[]) => () => loadConfig(["--production", ...flags], { VERIFYD_KEYS: validKeys });
-    const validKeys = `1:${Buffer.alloc(32, 7).toString("base64")}`;
+    const production = (...flags: string[]) => () => loadConfig([...productionFlags, ...flags], productionEnv);
 
     it.each([
       [["--host", "0.0.0.0", "--allowed-hosts", "verify.example"], /--host \/ HOST: 0\.0\.0\.0 serves other machines in cleartext/],
       [["--host", "0.0.0.0", "--tls-at-proxy"], /--allowed-hosts \/ VERIFYD_ALLOWED_HOSTS: lists only loopback names/],
       [["--cors-origins", "*"], /--cors-origins \/ VERIFYD_CORS_ORIGINS: \* lets every web page/],
       [["--failure-lockout", "0s"], /--failure-lockout \/ VERIFYD_FAILURE_LOCKOUT: under 1m/],
-      [["--keys", validKeys], /--keys: key material on the command line/],
+      [["--keys", productionKeys], /--keys: key material on the command line/],
       [["--code-ttl", "365d"], /--code-ttl \/ VERIFYD_CODE_TTL: a code must live from 1m to 24h/],
       [["--idle-timeout", "0s"], /--idle-timeout \/ VERIFYD_IDLE_TIMEOUT: 0 means no timeout at all/],
       [["--headers-timeout", "0ms"], /--headers-timeout \/ VERIFYD_HEADERS_TIMEOUT: 0 means no timeout/],

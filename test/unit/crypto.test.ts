@@ -8,6 +8,7 @@ import { parseKeyList } from "../../src/crypto/keyring.js";
 import { loadKeyringFile } from "../../src/crypto/keyring-file.js";
 import { type KeyRecords, checkKeyring, keyFingerprint } from "../../src/crypto/keyring-guard.js";
 import { createMessageSealer } from "../../src/crypto/message-sealer.js";
+import type { OutgoingMessage } from "../../src/domain/outgoing-message.js";
 
 const key = () => randomBytes(32).toString("base64");
 const binding = { userId: "42", channel: "phone" as const, destination: "+41791234567" };
@@ -128,13 +129,20 @@ describe("keyring check against the database's records", () => {
 });
 
 describe("message sealing", () => {
-  const message = { channel: "phone" as const, destination: "+41791234567", subject: "", text: "code 123456" };
+  const message = { channel: "phone" as const, destination: "+41791234567", purpose: "code" as const, subject: "", text: "code 123456" };
 
   it("round-trips across a key rotation and hides the text", () => {
     const oldKey = key();
     const sealed = createMessageSealer(parseKeyList(`1:${oldKey}`)).seal(message);
     expect(Buffer.from(sealed.sealed).toString("latin1")).not.toContain("123456");
     expect(createMessageSealer(parseKeyList(`2:${key()},1:${oldKey}`)).open(sealed.keyId, sealed.sealed)).toEqual(message);
+  });
+
+  it("opens a message sealed before messages had a purpose as a code", () => {
+    const sealer = createMessageSealer(parseKeyList(`1:${key()}`));
+    const { purpose: _, ...older } = message;
+    const { keyId, sealed } = sealer.seal(older as OutgoingMessage);
+    expect(sealer.open(keyId, sealed)).toEqual(message);
   });
 
   it("refuses a tampered message", () => {

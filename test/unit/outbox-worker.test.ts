@@ -1,9 +1,11 @@
-// The outbox worker against a real SQLite outbox: delivery, a hung provider, and a message no key can open.
+// The outbox worker against a real SQLite outbox: delivery and its events, retries and the dead state, a hung
+// provider, and a message no key can open.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { parseKeyList } from "../../src/crypto/keyring.js";
 import { createMessageSealer } from "../../src/crypto/message-sealer.js";
 import { startOutboxWorker } from "../../src/delivery/outbox-worker.js";
+import { PermanentDeliveryFailure } from "../../src/delivery/permanent-delivery-failure.js";
 import { errors } from "../../src/domain/errors.js";
 import type { OutgoingMessage } from "../../src/domain/outgoing-message.js";
 import type { OutboxStore } from "../../src/domain/ports.js";
@@ -13,18 +15,19 @@ import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
 import { openTemp } from "../store/support/temp-database.js";
 import { at, changeUser, phoneCodeAdded, userAdded } from "../store/support/user-changes.js";
 
-const text: OutgoingMessage = { channel: "phone", destination: "+41791234567", subject: "", text: "code 123456" };
+const text: OutgoingMessage = { channel: "phone", destination: "+41791234567", purpose: "code", subject: "", text: "code 123456" };
 
-async function outboxWithOneMessage(keyId = "1") {
+async function outboxWithOneMessage(keyId = "1", body: OutgoingMessage = text) {
   const { db, sqlite } = openTemp();
   const sealer = createMessageSealer(parseKeyList(`${keyId}:${randomBytes(32).toString("base64")}`));
   const users = new SqliteUserStore(db);
   const added = userAdded("u1", "ada");
   await users.append(added);
-  const sealed = { id: "m1", userId: "u1", channel: "phone" as const, ...sealer.seal(text), createdAt: at(1), expiresAt: at(30) };
+  const sealed = { id: "m1", userId: "u1", channel: "phone" as const, purpose: body.purpose, ...sealer.seal(body), createdAt: at(1), expiresAt: at(30) };
   await users.append(changeUser(added.next, [phoneCodeAdded(at(30))], [sealed]));
   const status = () => (sqlite.prepare("SELECT status, sealed FROM outbox WHERE id = 'm1'").get() as { status: string; sealed: Buffer | null });
-  return { outbox: new SqliteOutboxStore(db), sealer, status };
+  const appended = async () => (await users.events("u1")).slice(2);
+  return { outbox: new SqliteOutboxStore(db), sealer, status, appended };
 }
 
 const clock = { now: () => at(2) };
@@ -41,6 +44,87 @@ describe("outbox worker", () => {
     await worker.stop();
     expect(delivered).toEqual([text]);
     expect(status()).toEqual({ status: "delivered", sealed: null });
+  });
+
+  it("records the code's delivery on the user's stream, with the message id, and logs the outcome without the text", async () => {
+    const { outbox, sealer, appended } = await outboxWithOneMessage();
+    const lines: string[] = [];
+    const worker = startOutboxWorker({
+      outbox,
+      sealer,
+      clock,
+      logger: createLogger("info", (line) => lines.push(line)),
+      retentionMs,
+      provider: { deliver: async () => {} },
+      providerName: "webhook",
+    });
+    await worker.runOnce();
+    await worker.stop();
+    expect(await appended()).toEqual([expect.objectContaining({ type: "user.human.phone.code.sent", sequence: 3, payload: { messageId: "m1" } })]);
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ message: "message delivered", messageId: "m1", userId: "u1", channel: "phone", provider: "webhook", outcome: "delivered", attempt: 1 }),
+    ]);
+    expect(lines.join("")).not.toContain("123456");
+    expect(lines.join("")).not.toContain("+41791234567");
+  });
+
+  it("makes a message dead when its attempts run out, with a failure event whose reason masks the number", async () => {
+    const { outbox, sealer, status, appended } = await outboxWithOneMessage();
+    let now = at(2);
+    const outcomes: string[] = [];
+    const failing = { deliver: async () => Promise.reject(new Error("vendor busy, try +41791234567 later")) };
+    const worker = startOutboxWorker({
+      outbox,
+      sealer,
+      clock: { now: () => now },
+      logger,
+      retentionMs,
+      provider: failing,
+      maxAttempts: 2,
+      onDelivery: (outcome) => outcomes.push(outcome),
+    });
+    await worker.runOnce();
+    expect(status().status).toBe("pending");
+    now = new Date(now.getTime() + 1_000);
+    await worker.runOnce();
+    now = new Date(now.getTime() + 60_000);
+    await worker.runOnce();
+    await worker.stop();
+
+    expect(outcomes).toEqual(["failed", "dead"]);
+    expect(status().status).toBe("dead");
+    expect(status().sealed).not.toBeNull();
+    const [failed] = await appended();
+    expect(failed).toMatchObject({ type: "user.human.phone.code.send.failed", payload: { messageId: "m1" } });
+    expect(JSON.stringify(failed)).not.toContain("+41791234567");
+    expect(JSON.stringify(failed)).toContain("67 later");
+  });
+
+  it("makes a message the provider refuses for good dead at once", async () => {
+    const { outbox, sealer, status, appended } = await outboxWithOneMessage();
+    const refusing = { deliver: async () => Promise.reject(new PermanentDeliveryFailure("webhook at hooks.example.com answered 400")) };
+    const worker = startOutboxWorker({ outbox, sealer, clock, logger, retentionMs, provider: refusing });
+    await worker.runOnce();
+    await worker.stop();
+    expect(status().status).toBe("dead");
+    expect(await appended()).toEqual([
+      expect.objectContaining({
+        type: "user.human.phone.code.send.failed",
+        payload: { messageId: "m1", reason: "webhook at hooks.example.com answered 400" },
+      }),
+    ]);
+  });
+
+  it("records nothing on the user's stream for a message that carries no code", async () => {
+    const notice: OutgoingMessage = { ...text, purpose: "contact-changed", text: "Your phone number was changed." };
+    for (const provider of [{ deliver: async () => {} }, { deliver: async () => Promise.reject(new PermanentDeliveryFailure("refused")) }]) {
+      const { outbox, sealer, status, appended } = await outboxWithOneMessage("1", notice);
+      const worker = startOutboxWorker({ outbox, sealer, clock, logger, retentionMs, provider });
+      await worker.runOnce();
+      await worker.stop();
+      expect(["delivered", "dead"]).toContain(status().status);
+      expect(await appended()).toEqual([]);
+    }
   });
 
   it("gives up on a provider that does not answer, aborting it, and keeps the message for a retry", async () => {
@@ -88,10 +172,13 @@ describe("outbox worker", () => {
     const { outbox } = await outboxWithOneMessage();
     const failing: OutboxStore = {
       claimDue: (now, limit) => outbox.claimDue(now, limit),
-      markDelivered: (id, at) => outbox.markDelivered(id, at),
+      markDelivered: (id, at, event) => outbox.markDelivered(id, at, event),
       markFailed: (id, at, error) => outbox.markFailed(id, at, error),
+      markDead: (id, at, error, event) => outbox.markDead(id, at, error, event),
       discard: (id) => outbox.discard(id),
       purge: (before) => outbox.purge(before),
+      listDead: (now) => outbox.listDead(now),
+      retryDead: (ids, now) => outbox.retryDead(ids, now),
       expire: async () => {
         throw errors.storageUnavailable();
       },

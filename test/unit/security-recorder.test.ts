@@ -1,4 +1,5 @@
-// Recording serves the call: a log that cannot be written is a warning, never a failed or changed answer.
+// Each event goes to the server's log too, redacted. Recording serves the call: a log that cannot be written is a
+// warning, never a failed or changed answer.
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { createErrorInterceptor } from "../../src/api/error-interceptor.js";
@@ -26,14 +27,33 @@ describe("the security recorder", () => {
     expect(recorded).toEqual([[{ kind: "token.created", userId: "u1", detail: { tokenId: "t1" } }, clock.now()]]);
   });
 
+  it("logs each event, refusals as warnings and the rest as information, with numbers and addresses masked", async () => {
+    const lines: string[] = [];
+    const log = { record: async () => undefined };
+    const record = createSecurityRecorder({ log, clock, logger: createLogger("info", (line) => lines.push(line)) });
+    await record({ kind: "login.failed", clientAddress: "192.0.2.7", detail: { loginName: "+41791234567", reason: "PASSWORD_INVALID" } });
+    await record({ kind: "token.created", actorId: "u0", userId: "u1", detail: { tokenId: "t1" } });
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        level: "warn",
+        message: "security event",
+        kind: "login.failed",
+        clientAddress: "192.0.2.7",
+        detail: { loginName: "+41******67", reason: "PASSWORD_INVALID" },
+      }),
+      expect.objectContaining({ level: "info", message: "security event", kind: "token.created", actorId: "u0", userId: "u1" }),
+    ]);
+    expect(lines.join("")).not.toContain("791234567");
+  });
+
   it("turns a failed write into a warning naming the kind only, and never rejects", async () => {
     const lines: string[] = [];
     const record = createSecurityRecorder({ log: failingLog, clock, logger: createLogger("warn", (line) => lines.push(line)) });
     await expect(record({ kind: "login.failed", detail: { loginName: "ada" } })).resolves.toBeUndefined();
     expect(lines.map((line) => JSON.parse(line))).toEqual([
-      expect.objectContaining({ level: "warn", message: "security event not recorded", kind: "login.failed" }),
+      expect.objectContaining({ level: "warn", message: "security event", kind: "login.failed" }),
+      { level: "warn", time: expect.any(String), message: "security event not recorded", kind: "login.failed", error: expect.any(Object) },
     ]);
-    expect(lines.join("")).not.toContain("ada");
   });
 
   it("leaves the answer of a refused call as it was when the log cannot be written", async () => {

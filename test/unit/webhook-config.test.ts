@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
+import { productionEnv } from "../helpers/production-settings.js";
 
 const secret = `whsec_${randomBytes(32).toString("base64")}`;
 const refusal = (argv: string[], env: NodeJS.ProcessEnv = {}): string => {
@@ -55,6 +56,7 @@ describe("webhook configuration", () => {
     const flagged = refusal(["--webhook-secret", secret], { VERIFYD_PRODUCTION: "true", VERIFYD_SMS_WEBHOOK_URL: "https://hooks.example.com/sms" });
     expect(flagged).toMatch(/--webhook-secret: a secret on the command line/);
     expect(flagged).not.toContain(secret);
-    expect(() => loadConfig([], { ...env, VERIFYD_SMS_WEBHOOK_URL: "http://127.0.0.1:9000/sms" })).not.toThrow();
+    const complete = { ...env, ...productionEnv, VERIFYD_SEND_CHANNELS: "phone" };
+    expect(() => loadConfig([], { ...complete, VERIFYD_SMS_WEBHOOK_URL: "http://127.0.0.1:9000/sms" })).not.toThrow();
   });
 });

@@ -11,12 +11,16 @@ export interface WebhookPayload {
     /** The same on every attempt, and equal to the webhook-id header: the receiver's idempotency key. */
     messageId: string;
     channel: OutgoingMessage["channel"];
+    /** `code`, or `contact-changed`: the notice to a verified number or address that it is being replaced or removed. */
+    purpose: OutgoingMessage["purpose"];
     /** E.164 phone number or email address. */
     to: string;
     /** Email only. */
     subject?: string;
-    /** Ready to send as it is; it carries the code. */
+    /** Ready to send as it is; it carries the code (a notice of a changed contact carries none). */
     text: string;
+    /** Email only: the HTML alternative of `text`, ready to send as it is. */
+    html?: string;
   };
 }
 
@@ -27,9 +31,11 @@ export function webhookPayload(message: OutgoingMessage, messageId: string, at: 
     data: {
       messageId,
       channel: message.channel,
+      purpose: message.purpose,
       to: message.destination,
       ...(message.channel === "email" ? { subject: message.subject } : {}),
       text: message.text,
+      ...(message.html === undefined ? {} : { html: message.html }),
     },
   };
 }

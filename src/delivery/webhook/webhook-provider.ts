@@ -3,6 +3,7 @@
 // other answer, redirects included (never followed: the signature is for this URL), refuses the message for good.
 import type { OutgoingMessage } from "../../domain/outgoing-message.js";
 import type { DeliveryProvider } from "../delivery-provider.js";
+import { fetchFailureReason } from "../fetch-failure.js";
 import { PermanentDeliveryFailure } from "../permanent-delivery-failure.js";
 import { webhookPayload } from "./webhook-payload.js";
 import { signWebhook } from "./webhook-signature.js";
@@ -41,7 +42,7 @@ export function createWebhookProvider(options: WebhookProviderOptions): Delivery
           signal,
         });
       } catch (error) {
-        throw new Error(`${receiver} not reached: ${reason(error)}`);
+        throw new Error(`${receiver} not reached: ${fetchFailureReason(error)}`);
       }
       // The answer's body is not needed; reading none frees the connection for the next message.
       await response.body?.cancel().catch(() => undefined);
@@ -51,10 +52,4 @@ export function createWebhookProvider(options: WebhookProviderOptions): Delivery
       throw new PermanentDeliveryFailure(response.status < 400 ? `${answered}; redirects are not followed` : answered);
     },
   };
-}
-
-// undici reports "fetch failed" and puts what happened (ECONNREFUSED, a TLS error) in the cause.
-function reason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
 }

@@ -9,13 +9,20 @@ import {
   resetKiiVerificationCode,
   verifyKiiAddress,
 } from "../../api/kii/kii-address-verification.js";
-import { type KiiCaller, type KiiCallerDeps, authenticateKiiCaller, authenticateTokenRequest } from "../../api/kii/kii-caller.js";
+import {
+  type KiiCaller,
+  type KiiCallerDeps,
+  authenticateKiiCaller,
+  authenticateTokenRequest,
+  kiiActorOf,
+} from "../../api/kii/kii-caller.js";
 import { KiiError } from "../../api/kii/kii-error.js";
 import { kiiErrorOf } from "../../api/kii/kii-error-mapping.js";
 import { type KiiRegistrationDeps, registerKiiUser } from "../../api/kii/kii-registration.js";
 import type { KiiBody } from "../../api/kii/kii-request-fields.js";
 import { type KiiUserReadingDeps, readKiiUser } from "../../api/kii/kii-user-reading.js";
 import { type KiiUserUpdateDeps, updateKiiUser } from "../../api/kii/kii-user-update.js";
+import { noteCall } from "../../call-scope.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Logger } from "../../logger.js";
 import type { CallMetrics } from "../../metrics/call-metrics.js";
@@ -64,6 +71,7 @@ export function createKiiEndpoint(deps: KiiEndpointDeps): (req: NodeRequest, res
 
 /** Counted when the answer is sent, by its HTTP status: Kii's errors are statuses, and the set of them is small. */
 function observeCall(res: NodeResponse, method: string, calls: CallMetrics): void {
+  noteCall({ rpc: `Kii/${method}` });
   const started = performance.now();
   res.once("close", () => {
     const code = res.headersSent ? String(res.statusCode) : "canceled";
@@ -84,6 +92,7 @@ async function serveRoute(
     return serveTokenRequest(req, res, deps.token, app.organizationId);
   }
   const caller = await authenticateKiiCaller(deps.callers, appId, credentials);
+  noteCall({ callerId: kiiActorOf(caller).callerId });
   const body = req.method === "GET" ? {} : await readKiiBody(req, deps.maxBodyBytes);
   sendKiiAnswer(res, await answer(route, caller, body, deps.users));
 }

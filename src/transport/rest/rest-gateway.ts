@@ -11,6 +11,8 @@ import {
   type Interceptor,
   createContextValues,
 } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { noteCall } from "../../call-scope.js";
 import { type NodeHandler, type NodeRequest, type NodeResponse, requestContextOf } from "../call-context.js";
 import { requestContextKey } from "../../api/request-context.js";
 import type { Logger } from "../../logger.js";
@@ -50,6 +52,8 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
   const logger = options.logger ?? { error: (message, fields) => console.error(message, fields) };
 
   const errorResponse = (error: ConnectError, httpStatus?: number): RestResponse => {
+    // Also for refusals before any interceptor runs (no route, wrong media type, too large), for the access log.
+    noteCall({ code: codeToString(error.code) });
     const response = restErrorResponse(error, { registry, httpStatus });
     appendCallHeaders(error.metadata, response.headers);
     return response;

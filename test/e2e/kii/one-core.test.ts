@@ -86,12 +86,13 @@ describe("one user, two APIs", () => {
         "added",
         "password.changed",
         "phone.code.added",
+        "phone.code.sent",
         "phone.verification.failed",
         "phone.changed",
         "phone.code.added",
         "phone.verified",
       ]);
-      expect(events.map((event) => event.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(events.map((event) => event.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     } finally {
       reader.close();
     }

@@ -1,6 +1,6 @@
 // Hand-made events and the changes they make, folded with the domain's own `apply`.
 import type { EventBody, UserEvent } from "../../../src/domain/events.js";
-import type { SealedMessage, UserChange } from "../../../src/domain/ports.js";
+import type { NewOutboxMessage, UserChange } from "../../../src/domain/ports.js";
 import { type UserState, apply } from "../../../src/domain/user-state.js";
 
 export const at = (minute: number) => new Date(Date.UTC(2025, 0, 1, 12, minute));
@@ -25,7 +25,7 @@ function build(
   state: UserState | undefined,
   user: { id: string; resourceOwner: string },
   bodies: EventBody[],
-  outbox: SealedMessage[] = [],
+  outbox: NewOutboxMessage[] = [],
 ): UserChange {
   const expectedSequence = state?.sequence ?? 0;
   const events: UserEvent[] = bodies.map((body, i) => ({
@@ -40,7 +40,7 @@ function build(
   return { userId: user.id, expectedSequence, events, next, supersededChannels: [], outbox, limited: [] };
 }
 
-export function changeUser(state: UserState, bodies: EventBody[], outbox: SealedMessage[] = []): UserChange {
+export function changeUser(state: UserState, bodies: EventBody[], outbox: NewOutboxMessage[] = []): UserChange {
   return build(state, state, bodies, outbox);
 }
 
@@ -51,7 +51,13 @@ export function phoneCodeAdded(expiresAt: Date): EventBody {
   };
 }
 
-export function message(id: string, userId: string, createdAt: Date, expiresAt: Date): SealedMessage {
+export function message(
+  id: string,
+  userId: string,
+  createdAt: Date,
+  expiresAt: Date,
+  purpose: NewOutboxMessage["purpose"] = "code",
+): NewOutboxMessage {
   const sealed = new TextEncoder().encode(`sealed ${id}`);
-  return { id, userId, channel: "phone", keyId: "key-1", sealed, createdAt, expiresAt };
+  return { id, userId, channel: "phone", purpose, keyId: "key-1", sealed, createdAt, expiresAt };
 }

@@ -1,0 +1,76 @@
+// The message templates an operator puts in --templates-dir, read and checked once at start: a directory per
+// language holding files named after the messages. Anything wrong is one start-up error naming the file.
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type MessageSettings,
+  type MessageTemplates,
+  type TemplateFileProblem,
+  type TemplateSources,
+  TemplateProblems,
+  buildMessageTemplates,
+} from "../../domain/messages/message-catalog.js";
+import { shippedTemplates } from "../../domain/messages/shipped-templates.js";
+import { StartupError } from "../../startup-error.js";
+
+/** The shipped templates, with the directory's (if any) replacing and adding to them. */
+export function loadMessageTemplates(settings: MessageSettings & { templatesDir?: string }): MessageTemplates {
+  const { templatesDir, ...messageSettings } = settings;
+  const where = templatesDir === undefined ? "" : `--templates-dir ${templatesDir}: `;
+  try {
+    const overrides = templatesDir === undefined ? {} : readTemplateDirectory(templatesDir);
+    return buildMessageTemplates(shippedTemplates, overrides, messageSettings);
+  } catch (error) {
+    if (error instanceof TemplateProblems) throw new StartupError(`${where}${error.message}`);
+    throw error;
+  }
+}
+
+/** Hidden entries are skipped: editors' and Kubernetes' (a mounted ConfigMap's `..data`) bookkeeping. */
+const hidden = (name: string) => name.startsWith(".");
+
+function readTemplateDirectory(directory: string): TemplateSources {
+  const problems: TemplateFileProblem[] = [];
+  const sources: Record<string, Record<string, string>> = {};
+  for (const language of entries(directory, problems)) {
+    // Symbolic links are followed, as a mounted ConfigMap is made of them.
+    if (!isDirectory(join(directory, language))) {
+      problems.push({ file: language, problem: "is not a directory named after a language (en, de, de-CH, …)" });
+      continue;
+    }
+    const files: Record<string, string> = {};
+    for (const name of entries(join(directory, language), problems, language)) {
+      const file = `${language}/${name}`;
+      try {
+        files[name] = new TextDecoder("utf-8", { fatal: true }).decode(readFileSync(join(directory, file)));
+      } catch (error) {
+        const problem = error instanceof TypeError ? "is not UTF-8 text" : `cannot be read (${errorCode(error)})`;
+        problems.push({ file, problem });
+      }
+    }
+    sources[language] = files;
+  }
+  if (problems.length > 0) throw new TemplateProblems(problems);
+  return sources;
+}
+
+function entries(path: string, problems: TemplateFileProblem[], file?: string): string[] {
+  try {
+    return readdirSync(path).filter((name) => !hidden(name)).sort();
+  } catch (error) {
+    problems.push({ ...(file === undefined ? {} : { file }), problem: `cannot be read as a directory (${errorCode(error)})` });
+    return [];
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}

@@ -1,0 +1,1 @@
+ALTER TABLE `outbox` ADD `purpose` text DEFAULT 'code' NOT NULL;

@@ -1,0 +1,71 @@
+// One line per call, written when its answer is complete (or the client left): what was called, over which protocol,
+// the outcome, how long it took, the request id, who called and from where. At info, except health checks and
+// metrics scrapes, which go to debug: a probe every second must not bury the calls. It wraps every request the port
+// serves, so calls refused before any handler (no token, an unknown path) have their line too; the layers behind it
+// note what they learn (call-scope.ts). At debug, each request's headers are logged as well, without their secrets.
+import { type CallRecord, runInCall } from "../call-scope.js";
+import type { Logger } from "../logger.js";
+import { type NodeHandler, type NodeRequest, type NodeResponse, protocolOf } from "./call-context.js";
+import { framingOf } from "./error-answer.js";
+import { isHealthCheck } from "./health-check-request.js";
+import { kiiPathPrefix } from "./kii/kii-routes.js";
+import { isMetricsRequest } from "./metrics-endpoint.js";
+import { requestIdOf } from "./request-id.js";
+
+// A path is logged up to this length: enough for every route, and no way for a client to write megabytes of log.
+const maxLoggedPathLength = 256;
+
+export function withAccessLog(logger: Logger, handler: NodeHandler): NodeHandler {
+  return (req, res) => {
+    const started = performance.now();
+    const call: CallRecord = { requestId: requestIdOf(req), protocol: wireProtocolOf(req) };
+    const request = { http: requestLine(req), clientAddress: req.socket.remoteAddress };
+    const level = isHealthCheck(req) || isMetricsRequest(req) ? "debug" : "info";
+    res.setHeader("x-request-id", call.requestId);
+    res.once("close", () => logger[level]("call", accessFields(call, request, res, performance.now() - started)));
+    runInCall(call, () => {
+      logger.debug("request", { ...request, headers: req.headers });
+      handler(req, res);
+    });
+  };
+}
+
+/** The protocol as the headers tell it, before any handler runs; the handlers read it the same way. */
+function wireProtocolOf(req: NodeRequest): string {
+  if ((req.url ?? "").startsWith(kiiPathPrefix)) return "kii";
+  return framingOf(req) === "rest" ? "rest" : protocolOf(req.headers["content-type"]);
+}
+
+/** `POST /v2/users/913491119095481834/phone/verify`: the method and the decoded path, without the query string. */
+function requestLine(req: NodeRequest): string {
+  const path = (req.url ?? "").split("?", 1)[0] ?? "";
+  return `${req.method} ${decoded(path).slice(0, maxLoggedPathLength)}`;
+}
+
+/** Decoded, so that the redaction recognises a number or address a path carries (`PHONE:%2B41…`, `ada%40…`). */
+function decoded(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+function accessFields(
+  call: CallRecord,
+  request: { http: string; clientAddress: string | undefined },
+  res: NodeResponse,
+  durationMs: number,
+): Record<string, unknown> {
+  return {
+    requestId: call.requestId,
+    protocol: call.protocol,
+    rpc: call.rpc,
+    http: request.http,
+    // No answer went out: the client left (or the connection broke) first.
+    ...(res.headersSent ? { code: call.code, status: res.statusCode } : { code: "canceled" }),
+    durationMs: Math.round(durationMs * 10) / 10,
+    callerId: call.callerId,
+    clientAddress: request.clientAddress,
+  };
+}

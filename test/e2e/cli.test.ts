@@ -1,0 +1,432 @@
+// The command line as an operator meets it: the real entry (`node --import tsx src/main.ts`, as `npm start` runs it,
+// and the compiled `dist/main.js` as its own executable) with each command, against real database files and real
+// server processes. Every failure is one line `verifyd: …` on stderr with exit code 2 (could not run as given) or 1
+// (failed while running), never a stack trace.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import { beforeAll, describe, expect, it } from "vitest";
+import { settings } from "../../src/config.js";
+import { rest, unique, uniqueMobile } from "../helpers/api-session.js";
+import { type CommandResult, runCommand } from "../helpers/run-command.js";
+import { type ServerProcess, childEnv, serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
+import { startWebhookReceiver } from "../helpers/webhook-receiver.js";
+
+const repoRoot = join(import.meta.dirname, "..", "..");
+const migrationsFolder = join(repoRoot, "src", "store", "migrations");
+const tempDirectory = serverProcessDirectories("verifyd-cli-");
+const tempDatabase = () => join(tempDirectory(), "verifyd.sqlite");
+/** Given to every server of a test that restores or reuses a database elsewhere, so that its codes stay readable. */
+const keys = `1:${Buffer.alloc(32, 7).toString("base64")}`;
+
+/** Runs the command line with the settings' variables cleared from the environment, plus `env`. */
+function verifyd(args: string[], env: NodeJS.ProcessEnv = {}, entry = [process.execPath, "--import", "tsx", "src/main.ts"]) {
+  const [file, ...first] = entry;
+  return runCommand(file!, [...first, ...args], { cwd: repoRoot, env: childEnv(env), timeoutMs: 60_000 });
+}
+
+/** The one line a failure printed, after checking its exit code and that no stack trace came with it. */
+function failureLine(run: CommandResult, exitCode: 1 | 2): string {
+  expect(run.exitCode, run.stderr).toBe(exitCode);
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+  const lines = run.stderr.trimEnd().split("\n");
+  expect(lines, run.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^verifyd: /);
+  return lines[0]!;
+}
+
+function migrationTags(): string[] {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, "meta", "_journal.json"), "utf8")) as { entries: { tag: string }[] };
+  return journal.entries.map((entry) => entry.tag);
+}
+
+/** A database as the version before this one left it: every migration but the newest. */
+function databaseLackingNewestMigration(): string {
+  const path = tempDatabase();
+  const sqlite = new Database(path);
+  sqlite.exec('CREATE TABLE "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)');
+  for (const migration of readMigrationFiles({ migrationsFolder }).slice(0, -1)) {
+    for (const statement of migration.sql) sqlite.exec(statement);
+    sqlite.prepare('INSERT INTO "__drizzle_migrations" (hash, created_at) VALUES (?, ?)').run(migration.hash, migration.folderMillis);
+  }
+  sqlite.close();
+  return path;
+}
+
+async function addUser(server: ServerProcess, body: object = {}): Promise<string> {
+  const answer = await rest(server.url, server.adminToken, "POST", "/v2/users/human", {
+    username: unique("cli"),
+    profile: { givenName: "Ada", familyName: "Lovelace" },
+    phone: { phone: uniqueMobile(), returnCode: {} },
+    ...body,
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  return answer.body.userId as string;
+}
+
+async function until(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("help and version", () => {
+  it("lists the commands and the exit codes with --help and -h", async () => {
+    for (const flag of ["--help", "-h"]) {
+      const run = await verifyd([flag]);
+      expect(run.exitCode).toBe(0);
+      for (const command of ["serve", "migrate", "backup", "outbox list-dead", "outbox retry", "keys generate", "admin token"]) {
+        expect(run.stdout).toContain(`  ${command} `);
+      }
+      expect(run.stdout).toMatch(/Exit codes:\n\s+0 .*\n\s+1 .*\n(.*\n)*\s+2 /);
+    }
+  });
+
+  it("prints package.json's version", async () => {
+    const { version } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string };
+    expect(await verifyd(["--version"])).toEqual({ exitCode: 0, stdout: `verifyd ${version}\n`, stderr: "" });
+  });
+
+  it("lists every setting under serve --help: flag, variable, default and description", async () => {
+    const run = await verifyd(["serve", "--help"]);
+    expect(run.exitCode).toBe(0);
+    const help = run.stdout.replace(/\s+/g, " ");
+    for (const setting of Object.values(settings)) {
+      const fallback = "default" in setting && setting.default ? `, default ${setting.default}` : "";
+      expect(help).toContain(`--${setting.flag}${"boolean" in setting ? "" : " <value>"} (${setting.env}${fallback})`);
+      expect(help).toContain(setting.description.replace(/\s+/g, " "));
+    }
+    // Without a command, the flags are serve's.
+    expect((await verifyd(["--port", "0", "--help"])).stdout).toBe(run.stdout);
+  });
+
+  it.each(["migrate", "backup", "outbox list-dead", "outbox retry", "keys generate", "admin token"])("shows the usage of %s", async (name) => {
+    const run = await verifyd([...name.split(" "), "--help"]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^Usage: verifyd ${name} `));
+    expect(run.stdout).toContain("Exit codes:");
+  });
+
+  it("lists a group's commands", async () => {
+    const run = await verifyd(["outbox", "--help"]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/outbox list-dead .*\n.*outbox retry /);
+  });
+});
+
+describe("mistakes on the command line", () => {
+  it.each([
+    [["srve"], /unknown command "srve"; see verifyd --help/],
+    [["outbox"], /"outbox" needs a command: list-dead, retry; see verifyd outbox --help/],
+    [["outbox", "purge"], /unknown command "outbox purge"; see verifyd outbox --help/],
+    [["--prot", "1"], /unknown flag --prot; see verifyd serve --help/],
+    [["backup", "copy.sqlite", "--forse"], /unknown flag --forse; see verifyd backup --help/],
+    [["--port"], /--port needs a value; see verifyd serve --help/],
+    [["--production=yes"], /--production takes no value/],
+    [["--port", "0", "stray"], /unexpected argument "stray"; see verifyd serve --help/],
+    [["backup"], /missing <file>; see verifyd backup --help/],
+    [["backup", "a.sqlite", "b.sqlite"], /unexpected argument "b.sqlite"/],
+    [["outbox", "retry"], /give the ids of dead messages, or --all/],
+    [["outbox", "retry", "1", "--all"], /give the ids of dead messages, or --all/],
+    [["keys", "generate", "--id", "a:b"], /--id must be 1 to 64 letters/],
+    [["migrate", "--log-level", "loud"], /unknown flag --log-level; see verifyd migrate --help/],
+  ])("%j: one line and exit code 2", async (args, message) => {
+    expect(failureLine(await verifyd(args), 2)).toMatch(message);
+  });
+
+  it("names each bad setting on a line of its own, exit code 2", async () => {
+    const run = await verifyd(["--port", "http"], { VERIFYD_CODE_TTL: "soon" });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(run.stderr.trimEnd().split("\n")).toEqual([
+      expect.stringMatching(/^verifyd: --port \/ PORT: must be an integer/),
+      expect.stringMatching(/^verifyd: --code-ttl \/ VERIFYD_CODE_TTL: must be a duration/),
+    ]);
+  });
+
+  it("refuses an unreadable TLS certificate, naming the file", async () => {
+    const key = join(tempDirectory(), "key.pem");
+    writeFileSync(key, "-----BEGIN PRIVATE KEY-----\n");
+    const line = failureLine(await verifyd(["--database", tempDatabase(), "--tls-cert", "/nonexistent/cert.pem", "--tls-key", key]), 2);
+    expect(line).toMatch(/^verifyd: --tls-cert \/ TLS_CERT: cannot read \/nonexistent\/cert.pem: ENOENT/);
+  });
+
+  it("reads only its own settings: a bad variable of the server's does not stop a command", async () => {
+    const run = await verifyd(["migrate", "--database", tempDatabase()], { PORT: "http", VERIFYD_CODE_TTL: "soon" });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const bad = failureLine(await verifyd(["admin", "token", "--database", tempDatabase()], { VERIFYD_PERSONAL_TOKEN_TTL: "a year" }), 2);
+    expect(bad).toMatch(/--personal-token-ttl \/ VERIFYD_PERSONAL_TOKEN_TTL: must be a duration/);
+  });
+
+  it.each([["migrate", "--check"], ["backup", "copy.sqlite"], ["outbox", "list-dead"], ["outbox", "retry", "--all"], ["admin", "token", "--print"]])(
+    "%s %s: refuses a database that is not there, creating nothing",
+    async (...args: string[]) => {
+      const database = join(tempDirectory(), "typo.sqlite");
+      const line = failureLine(await verifyd([...args, "--database", database]), 2);
+      expect(line).toContain(database);
+      expect(existsSync(database)).toBe(false);
+    },
+  );
+
+  it.each([["migrate"], ["backup", "copy.sqlite"], ["outbox", "list-dead"]])("%s: refuses a file that is not a database", async (...args) => {
+    const database = tempDatabase();
+    writeFileSync(database, "these are my notes, not a database\n".repeat(200));
+    const line = failureLine(await verifyd([...args, "--database", database]), 2);
+    expect(line).toContain(`${database} is not a SQLite database`);
+  });
+});
+
+describe("migrate", () => {
+  it("lists every migration as pending in a new file, applies them, and then finds none", async () => {
+    const database = tempDatabase();
+    writeFileSync(database, "");
+    const tags = migrationTags();
+
+    const pending = await verifyd(["migrate", "--check"], { DATABASE_URL: database });
+    expect(pending.exitCode, pending.stderr).toBe(1);
+    expect(pending.stdout).toBe(`${tags.map((tag) => `pending ${tag}\n`).join("")}${database} lacks ${tags.length} migration(s); apply them with verifyd migrate\n`);
+    expect(statSync(database).size).toBe(0);
+
+    const applied = await verifyd(["migrate"], { DATABASE_URL: database });
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect(applied.stdout).toBe(`${tags.map((tag) => `applied ${tag}\n`).join("")}${database} is up to date\n`);
+
+    expect(await verifyd(["migrate", "--check"], { DATABASE_URL: database })).toEqual({ exitCode: 0, stdout: `${database} is up to date\n`, stderr: "" });
+    expect((await verifyd(["migrate"], { DATABASE_URL: database })).stdout).toBe(`${database} is up to date; nothing to apply\n`);
+  }, 90_000);
+
+  it("upgrades a database of the previous version, which the other commands refuse until then", async () => {
+    const database = databaseLackingNewestMigration();
+    const newest = migrationTags().at(-1)!;
+    const refused = failureLine(await verifyd(["outbox", "list-dead", "--database", database]), 2);
+    expect(refused).toContain(`lacks migrations of this version (${newest}); apply them first with \`verifyd migrate\``);
+
+    const check = await verifyd(["migrate", "--check", "--database", database]);
+    expect(check.exitCode).toBe(1);
+    expect(check.stdout).toContain(`pending ${newest}\n`);
+    const applied = await verifyd(["migrate", "--database", database]);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect(applied.stdout).toBe(`applied ${newest}\n${database} is up to date\n`);
+    expect((await verifyd(["outbox", "list-dead", "--database", database])).stdout).toBe("no dead messages\n");
+  }, 90_000);
+});
+
+describe("backup", () => {
+  it("copies the database consistently while a server writes to it, owner-only, and a server starts on the copy", async () => {
+    const database = tempDatabase();
+    const server = await startServerProcess(database, { env: { VERIFYD_KEYS: keys } });
+    const before = await addUser(server);
+    let written = 0;
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        await addUser(server);
+        written += 1;
+      }
+    })();
+    await until("users being added", () => written >= 3);
+    const target = join(tempDirectory(), "backups", "verifyd-copy.sqlite");
+    mkdirSync(join(target, ".."));
+
+    const run = await verifyd(["backup", target], { DATABASE_URL: database });
+    const writtenMeanwhile = written;
+    writing = false;
+    await writer;
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^backed up ${database} to ${target} \\(\\d+\\.\\d KiB, owner-only, quick_check ok\\)\\n$`));
+    expect(writtenMeanwhile).toBeGreaterThan(3);
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    // Self-contained: no write-ahead log beside it, and no temporary file left.
+    expect(existsSync(`${target}-wal`)).toBe(false);
+    expect(readdirSync(join(target, ".."))).toEqual(["verifyd-copy.sqlite"]);
+
+    const copy = new Database(target, { readonly: true });
+    expect(copy.pragma("integrity_check", { simple: true })).toBe("ok");
+    const copied = copy.prepare("SELECT count(*) FROM users").pluck().get() as number;
+    copy.close();
+    expect(copied).toBeGreaterThan(3);
+
+    // Restored as the README says: a server on the copy, with the keys and the administrator's token of the original.
+    await server.stop();
+    const restored = await startServerProcess(target, { env: { VERIFYD_KEYS: keys }, args: ["--admin-token-file", server.adminTokenFile] });
+    const user = await rest(restored.url, restored.adminToken, "GET", `/v2/users/${before}`);
+    expect(user.status, JSON.stringify(user.body)).toBe(200);
+    expect(user.body.user).toMatchObject({ userId: before });
+  }, 120_000);
+
+  it("replaces an existing file only with --force, never the database itself, and needs the directory to exist", async () => {
+    const database = tempDatabase();
+    expect((await verifyd(["migrate", "--database", database])).exitCode).toBe(0);
+    const target = join(tempDirectory(), "copy.sqlite");
+    writeFileSync(target, "an older backup", { mode: 0o644 });
+
+    expect(failureLine(await verifyd(["backup", target, "--database", database]), 2)).toContain(`${target} exists; give another file, or --force`);
+    expect(readFileSync(target, "utf8")).toBe("an older backup");
+    const forced = await verifyd(["backup", target, "--force", "--database", database]);
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+
+    expect(failureLine(await verifyd(["backup", database, "--force", "--database", database]), 2)).toContain("is the database itself");
+    const missing = join(tempDirectory(), "no-such-directory", "copy.sqlite");
+    expect(failureLine(await verifyd(["backup", missing, "--database", database]), 2)).toContain(`the directory ${join(missing, "..")} does not exist`);
+  }, 90_000);
+});
+
+describe("outbox", () => {
+  it("lists a message the receiver refused for good, and retries it with the same webhook id", async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      receiver.answers.push(400);
+      const database = tempDatabase();
+      const server = await startServerProcess(database, {
+        args: ["--sms-webhook-url", `${receiver.url}/sms`],
+        env: { VERIFYD_WEBHOOK_SECRET: receiver.secret },
+      });
+      const phone = uniqueMobile();
+      const userId = await addUser(server, { phone: { phone, sendCode: {} } });
+      await receiver.waitForRequests(1);
+      await until("the message dead", () => server.stderr.some((line) => line.includes("message dead")));
+      const [messageId] = receiver.webhookIds();
+
+      const table = await verifyd(["outbox", "list-dead", "--database", database]);
+      expect(table.exitCode, table.stderr).toBe(0);
+      const [header, row, ...rest] = table.stdout.trimEnd().split("\n");
+      expect(header).toMatch(/^ID\s+CHANNEL\s+USER\s+ATTEMPTS\s+CREATED\s+LAST FAILURE\s+EXPIRES\s+LAST ERROR$/);
+      expect(row).toMatch(new RegExp(`^${messageId}\\s+phone\\s+${userId}\\s+1\\s+\\S+Z\\s+\\S+Z\\s+\\S+Z\\s+\\S`));
+      expect(rest).toEqual([]);
+      // The number stays sealed; not even its last digits are shown.
+      expect(table.stdout).not.toContain(phone.slice(-4));
+
+      const json = await verifyd(["outbox", "list-dead", "--json", "--database", database]);
+      expect(JSON.parse(json.stdout)).toEqual([
+        {
+          id: messageId,
+          userId,
+          channel: "phone",
+          attempts: 1,
+          lastError: expect.any(String),
+          createdAt: expect.any(String),
+          lastFailureAt: expect.any(String),
+          expiresAt: expect.any(String),
+        },
+      ]);
+
+      const partly = await verifyd(["outbox", "retry", messageId!, "913000000000000000", "--database", database]);
+      expect(partly.stdout).toBe("retried 1 message(s)\n");
+      expect(failureLine(partly, 1)).toBe(
+        "verifyd: 1 of the 2 given messages are not dead, or their code expired; see verifyd outbox list-dead",
+      );
+      await receiver.waitForRequests(2);
+      expect(receiver.webhookIds()).toEqual([messageId]);
+      expect(receiver.verify(receiver.received[1]!).data).toMatchObject({ to: phone });
+
+      await until("the retry recorded", () => server.stderr.some((line) => line.includes("message delivered")));
+      expect((await verifyd(["outbox", "list-dead", "--database", database])).stdout).toBe("no dead messages\n");
+      expect(await verifyd(["outbox", "retry", "--all", "--json", "--database", database])).toEqual({
+        exitCode: 0,
+        stdout: '{"retried":0}\n',
+        stderr: "",
+      });
+    } finally {
+      await receiver.close();
+    }
+  }, 90_000);
+});
+
+describe("keys generate", () => {
+  it("prints one keyring entry, which a server takes as its new current key", async () => {
+    const run = await verifyd(["keys", "generate", "--id", "2026-rotation"]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^2026-rotation:[A-Za-z0-9+/]{43}=\n$/);
+    expect(Buffer.from(run.stdout.trim().split(":")[1]!, "base64")).toHaveLength(32);
+    expect((await verifyd(["keys", "generate"])).stdout).toMatch(/^\d{8}T\d{6}Z:\S{44}\n$/);
+
+    // Rotation as its --help shows it: the new key first, the old one after it.
+    const server = await startServerProcess(tempDatabase(), { env: { VERIFYD_KEYS: `${run.stdout.trim()},${keys}` } });
+    await server.stop();
+  }, 90_000);
+});
+
+describe("admin token", () => {
+  it("issues a new IAM_OWNER token into the lost token file, owner-only, never printed, recorded in the security log", async () => {
+    const database = tempDatabase();
+    const server = await startServerProcess(database);
+    rmSync(server.adminTokenFile);
+
+    const run = await verifyd(["admin", "token", "--database", database]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(statSync(server.adminTokenFile).mode & 0o777).toBe(0o600);
+    const token = readFileSync(server.adminTokenFile, "utf8").trim();
+    expect(token).not.toBe(server.adminToken);
+    const issued = /^issued token (\d+) for the administrator (\d+), valid until \S+Z, written to (\S+) \(owner-only\)\n$/.exec(run.stdout);
+    const [, tokenId, adminId] = issued ?? [];
+    expect(issued?.[3]).toBe(server.adminTokenFile);
+    expect(run.stdout + run.stderr).not.toContain(token);
+
+    // The new token acts as IAM_OWNER: only an IAM_OWNER reads the security log, which records its creation.
+    const log = await rest(server.url, token, "POST", "/verifyd/v1/security_events/_search", { kinds: ["token.created"] });
+    expect(log.status, JSON.stringify(log.body)).toBe(200);
+    expect(log.body.result).toContainEqual(expect.objectContaining({ detail: { tokenId, kind: "personal", origin: "cli" } }));
+    expect(JSON.stringify(log.body)).not.toContain(token);
+    // The earlier token stays valid until removed.
+    expect((await rest(server.url, server.adminToken, "GET", `/v2/users/${adminId}`)).status).toBe(200);
+
+    // The file is not replaced without --force; --print writes none and prints the token alone.
+    expect(failureLine(await verifyd(["admin", "token", "--database", database]), 2)).toContain(`${server.adminTokenFile} exists`);
+    const printed = await verifyd(["admin", "token", "--print", "--database", database]);
+    expect(printed.exitCode, printed.stderr).toBe(0);
+    expect(printed.stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    expect(printed.stderr).not.toContain(printed.stdout.trim());
+    expect((await rest(server.url, printed.stdout.trim(), "GET", `/v2/users/${adminId}`)).status).toBe(200);
+    expect(readFileSync(server.adminTokenFile, "utf8").trim()).toBe(token);
+  }, 90_000);
+
+  it("refuses a token file it cannot write, issuing nothing, and a database no server has started on", async () => {
+    const database = tempDatabase();
+    const server = await startServerProcess(database);
+    await server.stop();
+    const notADirectory = join(tempDirectory(), "a-file");
+    writeFileSync(notADirectory, "");
+    const file = join(notADirectory, "tokens", "admin-token");
+    const line = failureLine(await verifyd(["admin", "token", file, "--database", database]), 2);
+    expect(line).toMatch(new RegExp(`^verifyd: cannot write the admin token file ${file} \\(ENOTDIR\\).*--admin-token-file / ADMIN_TOKEN_FILE$`));
+    const tokens = new Database(database, { readonly: true });
+    expect(tokens.prepare("SELECT count(*) FROM access_tokens").pluck().get()).toBe(1);
+    tokens.close();
+
+    const fresh = tempDatabase();
+    expect((await verifyd(["migrate", "--database", fresh])).exitCode).toBe(0);
+    expect(failureLine(await verifyd(["admin", "token", "--print", "--database", fresh]), 1)).toContain("has no administrator yet");
+  }, 90_000);
+});
+
+describe("the compiled build", () => {
+  // Laid out as a container image would be: the build beside package.json (for "type": "module") and node_modules.
+  let build: string;
+  beforeAll(() => {
+    build = tempDirectory();
+    execFileSync("npm", ["run", "--silent", "build", "--", "--out-dir", join(build, "dist")], { cwd: repoRoot, stdio: "pipe" });
+    copyFileSync(join(repoRoot, "package.json"), join(build, "package.json"));
+    symlinkSync(join(repoRoot, "node_modules"), join(build, "node_modules"));
+  }, 120_000);
+
+  it("runs as an executable (package.json's verifyd bin): version, migrations and serving", async () => {
+    const bin = join(build, "dist", "main.js");
+    expect(statSync(bin).mode & 0o111).toBe(0o111);
+    expect(readFileSync(bin, "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
+    const { version } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string };
+    expect((await verifyd(["--version"], {}, [bin])).stdout).toBe(`verifyd ${version}\n`);
+
+    const database = tempDatabase();
+    expect((await verifyd(["migrate", "--check", "--database", database], {}, [bin])).exitCode).toBe(2);
+    const applied = await verifyd(["migrate", "--database", database], {}, [bin]);
+    expect(applied.stdout).toContain(`applied ${migrationTags().at(-1)}\n`);
+    const server = await startServerProcess(database, { command: [bin] });
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    expect(await server.stop()).toEqual({ code: 0, signal: null });
+  }, 90_000);
+});

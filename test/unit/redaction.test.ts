@@ -1,0 +1,147 @@
+// What a log line may show: secrets by field name at any depth, phone numbers and email addresses masked by field
+// name and wherever a text quotes them, everything else as it was.
+import { describe, expect, it } from "vitest";
+import { maskEmail, maskPhone, redactFields, redactText } from "../../src/redaction.js";
+
+describe("masking contacts", () => {
+  it("keeps a number's first two and last two digits and hides its length", () => {
+    expect(maskPhone("+41791234567")).toBe("+41******67");
+    expect(maskPhone("+1 (415) 555-0134")).toBe("+14******34");
+    expect(maskPhone("%2B41791234567")).toBe("+41******67");
+    expect(maskPhone("079 123 45 67")).toBe("******67");
+    expect(maskPhone("+4179")).toBe("******");
+  });
+
+  it("keeps an address's first character and its domain", () => {
+    expect(maskEmail("ada.lovelace@example.com")).toBe("a***@example.com");
+    expect(maskEmail("@example.com")).toBe("[redacted]");
+  });
+});
+
+describe("redacting fields", () => {
+  it("removes secrets by field name, at any depth and in any spelling", () => {
+    const secrets = {
+      password: "correct horse battery",
+      currentPassword: "Tr0ub4dor&3",
+      access_token: "1a0-6ZBY",
+      token: "pE3Yk",
+      appKey: "Zr4x",
+      "x-api-key": "k3y-value",
+      keys: "1:AAAA",
+      webhookSecret: "whsec_abc",
+      authorization: "Bearer abc",
+      cookie: "session=abc",
+      "webhook-signature": "v1,abc",
+      verificationCode: "011871",
+      phoneCode: "011871",
+      returnCode: "011871",
+      otp: "987654",
+      text: "Your verification code is 011871.",
+      html: "<p>011871</p>",
+      body: '{"password":"hunter2"}',
+      subject: "Your code 011871",
+    };
+    const redacted = redactFields({ nested: { deeper: [secrets] }, ...secrets });
+    for (const value of Object.values(secrets)) expect(JSON.stringify(redacted)).not.toContain(value);
+    expect(redacted.password).toBe("[redacted]");
+    expect((redacted.nested as { deeper: Record<string, unknown>[] }).deeper[0]?.token).toBe("[redacted]");
+  });
+
+  it("leaves ids, counts and status codes alone", () => {
+    const fields = {
+      tokenId: "913491120347816002",
+      keyIds: ["1", "2"],
+      code: "SQLITE_FULL",
+      errorCode: "ECONNRESET",
+      status: 400,
+      durationMs: 3.2,
+      requestId: "f3b0c1d2-1111-4222-8333-944455556666",
+      url: "http://127.0.0.1:8080",
+      time: new Date(0),
+      missing: undefined,
+    };
+    expect(redactFields(fields)).toEqual(fields);
+  });
+
+  it("masks contacts by field name, also numbers without their +, and keeps plain user names", () => {
+    expect(
+      redactFields({
+        phone: "+41791234567",
+        destination: "ada@example.com",
+        to: "+41 79 123 45 67",
+        loginName: "0791234567",
+        username: "ada",
+        email: "ada@example.com",
+        pendingPhone: 41791234567,
+      }),
+    ).toEqual({
+      phone: "+41******67",
+      destination: "a***@example.com",
+      to: "+41******67",
+      loginName: "******67",
+      username: "ada",
+      email: "a***@example.com",
+      pendingPhone: "******67",
+    });
+  });
+
+  it("shows an error's name, message, stack, code and cause, redacted like any text", () => {
+    const error = Object.assign(new Error("no user +41791234567", { cause: new Error("at ada@example.com") }), { code: "E_X" });
+    const redacted = redactFields({ error }).error as Record<string, unknown>;
+    expect(redacted).toMatchObject({
+      name: "Error",
+      message: "no user +41******67",
+      code: "E_X",
+      cause: { name: "Error", message: "at a***@example.com" },
+    });
+    expect(redacted.stack).toContain("no user +41******67");
+  });
+
+  it("walks headers and maps, and cuts off binary data, circular structures and deep nesting", () => {
+    const circular: Record<string, unknown> = { name: "loop" };
+    circular.self = circular;
+    let deep: Record<string, unknown> = { end: true };
+    for (let level = 0; level < 20; level++) deep = { deep };
+    const redacted = redactFields({
+      headers: new Headers({ authorization: "Bearer abc", "user-agent": "curl/8" }),
+      map: new Map([["token", "abc"]]),
+      key: undefined,
+      bytes: new Uint8Array(32),
+      circular,
+      deep,
+    });
+    expect(redacted.headers).toEqual({ authorization: "[redacted]", "user-agent": "curl/8" });
+    expect(redacted.map).toEqual({ token: "[redacted]" });
+    expect(redacted.bytes).toBe("[32 bytes]");
+    expect(redacted.circular).toEqual({ name: "loop", self: "[circular]" });
+    expect(JSON.stringify(redacted.deep)).toContain("[too deep]");
+  });
+});
+
+describe("redacting text", () => {
+  it.each([
+    ["sent to +41791234567 at once", "sent to +41******67 at once"],
+    ["The 'To' number +41 (0)79 123 45 67 is not valid", "The 'To' number +41******67 is not valid"],
+    ["GET /api/apps/3f9c0a71/users/PHONE:%2B41791234567", "GET /api/apps/3f9c0a71/users/PHONE:+41******67"],
+    ["550 <ada.lovelace@example.com>: mailbox unavailable", "550 <a***@example.com>: mailbox unavailable"],
+    ["/api/apps/3f9c0a71/users/EMAIL:ada%40example.com", "/api/apps/3f9c0a71/users/EMAIL:a***@example.com"],
+    ["connect smtps://mailer:s3cret@smtp.example.com:465 failed", "connect smtps://[redacted]@smtp.example.com:465 failed"],
+    ["POST https://hooks.example.com/sms?token=abc123&region=eu", "POST https://hooks.example.com/sms?token=[redacted]&region=eu"],
+    ["header was Bearer pE3Yk0aB9cD8eF7gH6iJ5kL4", "header was Bearer [redacted]"],
+    ["secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "secret whsec_[redacted]"],
+  ])("%s", (text, expected) => {
+    expect(redactText(text)).toBe(expected);
+  });
+
+  it("leaves texts without secrets or contacts alone", () => {
+    const texts = [
+      "verifyd listening",
+      "Basic authentication is not supported",
+      "storage failing: calls answer Unavailable until writes work again",
+      "2026-11-25T18:07:34.817+01:00",
+      "user 913491119095481834 changed",
+      "GET /readyz?connect=v1",
+    ];
+    for (const text of texts) expect(redactText(text)).toBe(text);
+  });
+});
