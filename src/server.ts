@@ -295,7 +295,7 @@ async function startOn(
   });
 
   const delivery = overrides.deliveryProvider
-    ? { provider: overrides.deliveryProvider, name: "custom", undelivered: [], close: () => undefined }
+    ? { provider: overrides.deliveryProvider, names: {}, undelivered: [], close: () => undefined }
     : configuredDelivery(config);
   const provider = delivery.provider && withDeliveryLog(delivery.provider, logger);
   const unsent = delivery.undelivered.filter((channel) => config.delivery.sendChannels.includes(channel));
@@ -308,7 +308,7 @@ async function startOn(
   const outbox = startOutboxWorker({
     outbox: outboxStore,
     sealer,
-    ...(provider ? { provider, providerName: delivery.name, onDelivery: metrics.deliveries(delivery.name) } : {}),
+    ...(provider ? { provider, providerNames: delivery.names, onDelivery: metrics.deliveries } : {}),
     clock,
     logger,
     retentionMs: config.outboxRetentionMs,

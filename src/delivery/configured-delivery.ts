@@ -13,8 +13,8 @@ import { createWebhookProvider } from "./webhook/webhook-provider.js";
 export interface ConfiguredDelivery {
   /** Absent when no channel has a provider: the worker then only wipes expired messages. */
   provider?: DeliveryProvider;
-  /** For the deliveries metric: the providers in use, e.g. "twilio+smtp" or "webhook+console". */
-  name: string;
+  /** Each delivered channel's provider, for the log and the deliveries metric: "twilio", "smtp", "webhook", "console". */
+  names: Partial<Record<Channel, string>>;
   /** Channels whose messages are never delivered. */
   undelivered: Channel[];
   /** Closes what the providers keep open between messages (the SMTP connection). */
@@ -42,18 +42,18 @@ export function configuredDelivery(config: Pick<Config, "delivery" | "devPrintCo
   const consoleSink = config.devPrintCodes ? { name: "console", provider: createConsoleSink() } : undefined;
 
   const providers: Partial<Record<Channel, DeliveryProvider>> = {};
-  const names = new Set<string>();
+  const names: Partial<Record<Channel, string>> = {};
   const undelivered: Channel[] = [];
   for (const channel of channels) {
     const chosen = vendors[channel] ?? webhook(channel) ?? consoleSink;
     if (chosen) {
       providers[channel] = chosen.provider;
-      names.add(chosen.name);
+      names[channel] = chosen.name;
     } else {
       undelivered.push(channel);
     }
   }
   const close = () => smtp?.close();
-  if (names.size === 0) return { name: "none", undelivered, close };
-  return { provider: routeByChannel(providers), name: [...names].join("+"), undelivered, close };
+  if (undelivered.length === channels.length) return { names, undelivered, close };
+  return { provider: routeByChannel(providers), names, undelivered, close };
 }

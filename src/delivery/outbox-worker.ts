@@ -6,7 +6,7 @@
 // Without a provider the worker still wipes messages whose code expired, so no code waits at rest for nothing, and
 // deletes delivered and expired rows after a retention period, so a resend flood does not grow the table for ever.
 import { codeSendFailedEvent, codeSentEvent } from "../domain/delivery-outcome-events.js";
-import { DomainError } from "../domain/errors.js";
+import { type Channel, DomainError } from "../domain/errors.js";
 import type { MessageSealer, OutgoingMessage } from "../domain/outgoing-message.js";
 import type { ClaimedMessage, Clock, OutboxStore } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
@@ -24,8 +24,8 @@ export interface OutboxWorkerOptions {
   outbox: OutboxStore;
   sealer: MessageSealer;
   provider?: DeliveryProvider;
-  /** Names the provider in the log lines, e.g. "webhook". */
-  providerName?: string;
+  /** Names each channel's provider in the log lines and the metrics, e.g. "twilio". */
+  providerNames?: Partial<Record<Channel, string>>;
   clock: Clock;
   logger: Logger;
   /** Delivered and expired messages are deleted this long after their code expired. */
@@ -37,8 +37,8 @@ export interface OutboxWorkerOptions {
   deliveryTimeoutMs?: number;
   /** Attempts at one message, the first included, before it is dead. */
   maxAttempts?: number;
-  /** Told each claimed message's outcome, for the metrics. */
-  onDelivery?: (outcome: DeliveryOutcome) => void;
+  /** Told each claimed message's outcome and its provider's name, for the metrics. */
+  onDelivery?: (outcome: DeliveryOutcome, provider: string) => void;
 }
 
 export interface OutboxWorker {
@@ -55,10 +55,10 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const batchSize = options.batchSize ?? 50;
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
   const maxAttempts = options.maxAttempts ?? 8;
-  const providerName = options.providerName ?? "custom";
+  const providerName = (channel: Channel) => options.providerNames?.[channel] ?? "custom";
 
   async function deliverOne(provider: DeliveryProvider, message: ClaimedMessage): Promise<DeliveryOutcome> {
-    const fields = { messageId: message.id, userId: message.userId, channel: message.channel, provider: providerName, attempt: message.attempts };
+    const fields = { messageId: message.id, userId: message.userId, channel: message.channel, provider: providerName(message.channel), attempt: message.attempts };
     let text: OutgoingMessage;
     try {
       text = sealer.open(message.keyId, message.sealed);
@@ -106,7 +106,9 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     // failure to record one outcome does not cut the others short.
     const results = await Promise.allSettled(claimed.map((message) => deliverOne(provider, message)));
     const outcomes = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
-    outcomes.forEach(onDelivery);
+    results.forEach((result, index) => {
+      if (result.status === "fulfilled") onDelivery(result.value, providerName(claimed[index]!.channel));
+    });
     const failure = results.find((result) => result.status === "rejected");
     if (failure) throw failure.reason;
     return outcomes.filter((outcome) => outcome === "delivered").length;

@@ -2,7 +2,7 @@
 import { Counter, type Registry } from "prom-client";
 import type { DeliveryOutcome } from "../delivery/outbox-worker.js";
 
-export type DeliveryMetrics = (provider: string) => (outcome: DeliveryOutcome) => void;
+export type DeliveryMetrics = (outcome: DeliveryOutcome, provider: string) => void;
 
 export function createDeliveryMetrics(registry: Registry): DeliveryMetrics {
   const deliveries = new Counter({
@@ -11,5 +11,5 @@ export function createDeliveryMetrics(registry: Registry): DeliveryMetrics {
     labelNames: ["provider", "outcome"] as const,
     registers: [registry],
   });
-  return (provider) => (outcome) => deliveries.inc({ provider, outcome });
+  return (outcome, provider) => deliveries.inc({ provider, outcome });
 }

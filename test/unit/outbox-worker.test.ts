@@ -56,7 +56,7 @@ describe("outbox worker", () => {
       logger: createLogger("info", (line) => lines.push(line)),
       retentionMs,
       provider: { deliver: async () => {} },
-      providerName: "webhook",
+      providerNames: { phone: "webhook" },
     });
     await worker.runOnce();
     await worker.stop();
