@@ -1,5 +1,6 @@
 // Reads a V8 .cpuprofile (what node --cpu-prof writes) and ranks functions by self time: the time a function was
-// on top of the stack, which is where the CPU actually went, as opposed to what it merely called.
+// on top of the stack, which is where the CPU actually went, as opposed to what it merely called. verifyd's own
+// functions are also ranked by total time (anywhere on the stack): what a call to them costs with all beneath.
 import { readFileSync } from "node:fs";
 
 interface CallFrame {
@@ -46,8 +47,17 @@ interface Tally {
   from: Map<string, number>;
 }
 
-export function selfTimes(file: string, repoRoot: string): { total: number; functions: SelfTime[]; areas: SelfTime[] } {
+/**
+ * `buildDir` is where the profiled verifyd's compiled code was: its files are shown as the src/ files they were
+ * compiled from (src/store/x.js for src/store/x.ts), with the compiled lines.
+ */
+export function rankProfile(
+  file: string,
+  repoRoot: string,
+  buildDir: string,
+): { total: number; functions: SelfTime[]; areas: SelfTime[]; ourTotals: SelfTime[] } {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+  for (const node of profile.nodes) node.callFrame.url = node.callFrame.url.replace(`file://${buildDir}/`, `file://${repoRoot}/src/`);
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const parents = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
@@ -61,6 +71,7 @@ export function selfTimes(file: string, repoRoot: string): { total: number; func
 
   const byFunction = new Map<string, Tally>();
   const byArea = new Map<string, Tally>();
+  const ours = new Map<string, Tally>();
   let totalUs = 0;
   profile.samples.forEach((id, index) => {
     // A sample stands for the interval up to the next one, as DevTools counts it.
@@ -71,6 +82,16 @@ export function selfTimes(file: string, repoRoot: string): { total: number; func
     const caller = nearestSrcFrame(id);
     add(byFunction, `${frame.functionName}@${location}`, { name: nameOf(frame), location, area }, us, caller);
     add(byArea, area, { name: area, location: "", area }, us, undefined);
+    // Once per sample, even when recursive. An async function is on the stack only since it last resumed: what it
+    // awaited before shows under the microtask queue, not under it.
+    const counted = new Set<string>();
+    for (let current: number | undefined = id; current !== undefined; current = parents.get(current)) {
+      const onStack = (nodes.get(current) as ProfileNode).callFrame;
+      const where = shortLocation(onStack, repoRoot);
+      if (!where.startsWith("src/") || counted.has(where)) continue;
+      counted.add(where);
+      add(ours, where, { name: nameOf(onStack), location: where, area: areaOf(onStack, repoRoot) }, us, undefined);
+    }
     totalUs += us;
   });
 
@@ -83,7 +104,7 @@ export function selfTimes(file: string, repoRoot: string): { total: number; func
         const calledFrom = top && `${top[0]} (${Math.round((top[1] / us) * 100)}% of it)`;
         return { ...rest, ms: us / 1000, share: us / totalUs, ...(calledFrom ? { calledFrom } : {}) };
       });
-  return { total: totalUs / 1000, functions: rank(byFunction), areas: rank(byArea) };
+  return { total: totalUs / 1000, functions: rank(byFunction), areas: rank(byArea), ourTotals: rank(ours) };
 }
 
 function add(tallies: Map<string, Tally>, key: string, what: Omit<Tally, "us" | "from">, us: number, caller?: string) {
@@ -95,10 +116,7 @@ function add(tallies: Map<string, Tally>, key: string, what: Omit<Tally, "us" | 
 
 const nameOf = (frame: CallFrame) => frame.functionName || "(anonymous)";
 
-/**
- * path:line:column, 1-based. For src/ files these point into tsx's output, which has all of a module on one line:
- * the column tells anonymous functions apart, the name (tsx keeps names) says which one it is.
- */
+/** path:line:column, 1-based; for src/ files the line and column of the compiled .js file. */
 function shortLocation(frame: CallFrame, repoRoot: string): string {
   if (!frame.url) return "";
   const path = frame.url.replace(/^file:\/\//, "").replace(`${repoRoot}/`, "").replace(/^.*node_modules\//, "");
@@ -114,7 +132,7 @@ function areaOf(frame: CallFrame, repoRoot: string): string {
   const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (inPackage) return inPackage[1] as string;
   const directory = /^(src\/[^/]+|[^/]+)/.exec(url.replace(/^file:\/\//, "").replace(`${repoRoot}/`, ""))?.[1] ?? url;
-  return directory.endsWith(".ts") ? "src (root)" : directory;
+  return /\.[jt]s$/.test(directory) ? "src (root)" : directory;
 }
 
 export function formatSelfTimes(entries: readonly SelfTime[], total: number, limit: number, detailed = true): string {

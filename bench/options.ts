@@ -1,47 +1,71 @@
-// The bench's knobs, from flags or environment (flags win), e.g. `npm run bench -- --concurrency 64 --repeats 1`.
+// The bench's knobs: `--quick` (what the README shows first, under two minutes) or the full run, and flags that
+// override either, e.g. `npm run bench -- --quick --repeats 3`.
 import { parseArgs } from "node:util";
 
 export interface BenchOptions {
-  /** In-flight calls at any moment, the same for every server and protocol. */
-  concurrency: number;
-  /** Timed calls per run. */
-  requests: number;
-  /** Untimed calls before each timed run, on the same fresh server process, so the JIT has settled. */
-  warmup: number;
-  /** Runs per configuration; the table shows the median. */
+  quick: boolean;
+  /** Users seeded into each database (verifyd's, the peers'), with their codes pending. */
+  users: number;
+  /** Untimed calls on each fresh server process first, so that the JIT has settled... */
+  warmupCalls: number;
+  /** ...or as many as it makes in this time, whichever is less. */
+  warmupSeconds: number;
+  /** Length of each saturation phase. */
+  saturationSeconds: number;
+  /** Length of each fixed-rate phase, at half the saturation throughput just measured. */
+  fixedRateSeconds: number;
+  /** Runs of every row; the table shows the medians. */
   repeats: number;
+  /** `--profile`: profile verifyd's gRPC VerifyPhone path instead of the table (profile.ts). */
+  profile: boolean;
 }
 
-const knobs = {
-  concurrency: { env: "BENCH_CONCURRENCY", default: 32 },
-  // 3000 + 500 keeps the whole bench (9 configurations × 3 repeats) within about 2-3 minutes on 2 cores.
-  requests: { env: "BENCH_REQUESTS", default: 3000 },
-  warmup: { env: "BENCH_WARMUP", default: 500 },
-  repeats: { env: "BENCH_REPEATS", default: 3 },
+// Measured phases last a fixed time, not a number of calls, so that a slow row cannot stretch the quick run beyond two
+// minutes. The warm-up counts calls, since that is what the JIT needs: verifyd's CPU per call still falls by half
+// over its first 3,000 calls, and a warm-up of a fixed time would leave a slow server the least warm.
+const presets = {
+  quick: { users: 60_000, warmupCalls: 3000, warmupSeconds: 5, saturationSeconds: 2, fixedRateSeconds: 1.5, repeats: 1 },
+  full: { users: 1_000_000, warmupCalls: 10_000, warmupSeconds: 20, saturationSeconds: 10, fixedRateSeconds: 5, repeats: 3 },
 } as const;
 
-export function readBenchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
+const numeric = {
+  users: "users",
+  warmupCalls: "warmup-calls",
+  warmupSeconds: "warmup-seconds",
+  saturationSeconds: "saturation-seconds",
+  fixedRateSeconds: "fixed-rate-seconds",
+  repeats: "repeats",
+} as const;
+
+export function readBenchOptions(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
-    options: Object.fromEntries(Object.keys(knobs).map((name) => [name, { type: "string" }])) as Record<
-      keyof typeof knobs,
-      { type: "string" }
-    >,
+    options: {
+      quick: { type: "boolean" },
+      profile: { type: "boolean" },
+      ...(Object.fromEntries(Object.values(numeric).map((flag) => [flag, { type: "string" }])) as Record<(typeof numeric)[keyof typeof numeric], { type: "string" }>),
+    },
     strict: true,
   });
-  const read = (name: keyof typeof knobs): number => {
-    const raw = values[name] ?? env[knobs[name].env];
-    if (raw === undefined || raw === "") return knobs[name].default;
+  const quick = values.quick ?? false;
+  const preset = quick ? presets.quick : presets.full;
+  const read = (name: keyof typeof numeric): number => {
+    const raw = values[numeric[name]];
+    if (raw === undefined) return preset[name];
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < (name === "warmup" ? 0 : 1)) {
-      throw new Error(`--${name} / ${knobs[name].env} must be a positive integer (got "${raw}")`);
-    }
+    const counted = name === "users" || name === "repeats" || name === "warmupCalls";
+    const valid = counted ? Number.isInteger(value) && value >= (name === "warmupCalls" ? 0 : 1) : value >= (name === "warmupSeconds" ? 0 : 0.1);
+    if (!valid) throw new Error(`--${numeric[name]} must be ${counted ? "a whole number" : "a number of seconds"} (got "${raw}")`);
     return value;
   };
   return {
-    concurrency: read("concurrency"),
-    requests: read("requests"),
-    warmup: read("warmup"),
+    quick,
+    profile: values.profile ?? false,
+    users: read("users"),
+    warmupCalls: read("warmupCalls"),
+    warmupSeconds: read("warmupSeconds"),
+    saturationSeconds: read("saturationSeconds"),
+    fixedRateSeconds: read("fixedRateSeconds"),
     repeats: read("repeats"),
   };
 }

@@ -1,89 +1,140 @@
-// Turns the runs into one row per configuration (medians across repeats) and prints them as a table.
+// Turns the runs into one row of medians per bench row, the table, and the ratios the issue sets goals for.
+import { execFileSync } from "node:child_process";
 import os from "node:os";
-import type { RunConfig, RunResult } from "./run-once.js";
+import type { RowRun } from "./measure-row.js";
+import { type Row, describeRow, rows } from "./rows.js";
+import { repoRoot } from "./server-process.js";
 import { median } from "./stats.js";
-import { describeProtocol } from "./verify-clients.js";
 
-export interface SummaryRow extends RunConfig {
+export interface RowSummary {
+  rowId: string;
+  description: string;
   runs: number;
   reqPerSec: number;
   p50Ms: number;
   p99Ms: number;
-  /** Summed over the repeats: any error in any run shows. */
-  errors: number;
+  fixedRate: number;
+  fixedRateP50Ms: number;
+  fixedRateP99Ms: number;
+  serverCpuUsPerCall: number;
+  generatorCpuUsPerCall: number;
+  /** The generator's CPU time over the saturation phase's wall time: near 100%, the generator, not the server, limits. */
+  generatorBusy: number;
   peakRssMiB: number;
-  serverCpuUsPerRequest: number;
-  clientCpuUsPerRequest: number;
-  /** verifyd's req/s over the same protocol's req/s against the canned server; 1 for the ceilings themselves. */
-  ofCeiling: number;
+  /** Summed over the runs. */
+  errors: number;
 }
 
 export function environment() {
   const cpus = os.cpus();
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: repoRoot, encoding: "utf8" }).trim();
   return {
+    date: new Date().toISOString(),
+    commit: `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") ? " with uncommitted changes" : ""}`,
     cpus: cpus.length,
     cpuModel: cpus[0]?.model ?? "unknown",
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
-    // Other work on the machine skews req/s far more than it skews CPU time per request; this says how much there was.
+    // Other work on the machine skews req/s far more than CPU time per call; this says how much there was.
     loadAverage1m: os.loadavg()[0] as number,
   };
 }
 
-export function summarize(results: readonly RunResult[]): SummaryRow[] {
-  const groups = new Map<string, RunResult[]>();
-  for (const result of results) {
-    const key = `${result.target}|${result.protocol}|${result.workload}`;
-    groups.set(key, [...(groups.get(key) ?? []), result]);
-  }
-  const rows = [...groups.values()].map((runs): Omit<SummaryRow, "ofCeiling"> => {
-    const of = (pick: (run: RunResult) => number) => median(runs.map(pick));
-    const { target, protocol, workload } = runs[0] as RunResult;
-    return {
-      target,
-      protocol,
-      workload,
-      runs: runs.length,
-      reqPerSec: of((run) => run.reqPerSec),
-      p50Ms: of((run) => run.p50Ms),
-      p99Ms: of((run) => run.p99Ms),
-      errors: runs.reduce((sum, run) => sum + run.errors, 0),
-      peakRssMiB: of((run) => run.peakRssMiB),
-      serverCpuUsPerRequest: of((run) => run.serverCpuUsPerRequest),
-      clientCpuUsPerRequest: of((run) => run.clientCpuUsPerRequest),
-    };
-  });
-  return rows.map((row) => {
-    const ceiling = rows.find((other) => other.workload === "ceiling" && other.protocol === row.protocol);
-    return { ...row, ofCeiling: ceiling ? row.reqPerSec / ceiling.reqPerSec : Number.NaN };
+export function summarize(runs: readonly RowRun[]): RowSummary[] {
+  return rows.flatMap((row): RowSummary[] => {
+    const own = runs.filter((run) => run.rowId === row.id);
+    if (own.length === 0) return [];
+    const of = (pick: (run: RowRun) => number) => median(own.map(pick));
+    return [
+      {
+        rowId: row.id,
+        description: describeRow(row),
+        runs: own.length,
+        reqPerSec: of((run) => run.saturation.count / run.saturation.seconds),
+        p50Ms: of((run) => run.saturation.p50Ms),
+        p99Ms: of((run) => run.saturation.p99Ms),
+        fixedRate: of((run) => run.fixedRate.rate),
+        fixedRateP50Ms: of((run) => run.fixedRate.p50Ms),
+        fixedRateP99Ms: of((run) => run.fixedRate.p99Ms),
+        serverCpuUsPerCall: of((run) => run.serverCpuUsPerCall),
+        generatorCpuUsPerCall: of((run) => (run.saturation.cpuSeconds * 1e6) / run.saturation.count),
+        generatorBusy: of((run) => run.saturation.cpuSeconds / run.saturation.seconds),
+        peakRssMiB: of((run) => run.peakRssMiB),
+        errors: own.reduce((sum, run) => sum + run.errors, 0),
+      },
+    ];
   });
 }
 
-export function formatTable(rows: readonly SummaryRow[]): string {
-  const header = ["run", "protocol", "workload", "req/s", "p50 ms", "p99 ms", "errors", "peak RSS MiB"];
-  header.push("srv CPU µs/req", "cli CPU µs/req", "vs ceiling");
-  const lines = rows.map((row) => [
-    row.target,
-    describeProtocol[row.protocol],
-    row.workload,
-    row.reqPerSec.toFixed(0),
-    row.p50Ms.toFixed(2),
-    row.p99Ms.toFixed(2),
-    String(row.errors),
-    row.peakRssMiB.toFixed(1),
-    row.serverCpuUsPerRequest.toFixed(0),
-    row.clientCpuUsPerRequest.toFixed(0),
-    `${row.ofCeiling.toFixed(2)} of ceiling`,
+export function formatTable(summaries: readonly RowSummary[]): string {
+  const header = ["row", "req/s", "p50 ms", "p99 ms", "½ peak req/s", "p50 ms", "p99 ms", "server µs/call", "gen µs/call", "gen CPU", "peak RSS MiB", "errors"];
+  const lines = summaries.map((s) => [
+    s.description,
+    s.reqPerSec.toFixed(0),
+    s.p50Ms.toFixed(1),
+    s.p99Ms.toFixed(1),
+    s.fixedRate.toFixed(0),
+    s.fixedRateP50Ms.toFixed(1),
+    s.fixedRateP99Ms.toFixed(1),
+    s.serverCpuUsPerCall.toFixed(0),
+    s.generatorCpuUsPerCall.toFixed(0),
+    `${(s.generatorBusy * 100).toFixed(0)}%`,
+    s.peakRssMiB.toFixed(0),
+    String(s.errors),
   ]);
-  const widthOf = (column: number) => Math.max(...[header, ...lines].map((cells) => (cells[column] as string).length));
-  const widths = header.map((_, column) => widthOf(column));
-  const format = (cells: string[]) =>
-    cells
-      .map((cell, column) => {
-        const width = widths[column] as number;
-        // Text columns left-aligned, figures right-aligned.
-        return column < 3 ? cell.padEnd(width) : cell.padStart(width);
-      })
-      .join("  ");
-  return [format(header), widths.map((width) => "-".repeat(width)).join("  "), ...lines.map(format)].join("\n");
+  return markdownTable(header, lines, 1);
+}
+
+export interface Ratio {
+  name: string;
+  value: number;
+  /** "≥ 1.5", "≤ 10 ms", ...; absent for figures the issue only asks to see. */
+  goal?: string;
+  met?: boolean;
+}
+
+/** The issue's goals, each from figures of this one run. */
+export function ratios(summaries: readonly RowSummary[], users: number): Ratio[] {
+  const get = (id: Row["id"]) => {
+    const found = summaries.find((summary) => summary.rowId === id);
+    if (!found) throw new Error(`no figures for row ${id}`);
+    return found;
+  };
+  const atLeast = (name: string, value: number, goal: number, unit = ""): Ratio => ({ name, value, goal: `≥ ${goal}${unit}`, met: value >= goal });
+  const atMost = (name: string, value: number, goal: number, unit = ""): Ratio => ({ name, value, goal: `≤ ${goal}${unit}`, met: value <= goal });
+  const throughput = (id: string, of: string) => get(id).reqPerSec / get(of).reqPerSec;
+  const verifydRss = Math.max(...summaries.filter((s) => s.rowId.startsWith("verifyd")).map((s) => s.peakRssMiB));
+  return [
+    atLeast("VerifyPhone gRPC: verifyd / grpc-js peer, req/s (1.0 is the floor)", throughput("verifyd-grpc", "grpc-js-peer"), 1.5),
+    atLeast("VerifyPhone REST: verifyd / Fastify peer, req/s", throughput("verifyd-rest", "fastify-peer"), 1.0),
+    atLeast("VerifyPhone: Connect / gRPC, req/s", throughput("verifyd-connect", "verifyd-grpc"), 0.9),
+    { name: "VerifyPhone: gRPC-Web / gRPC, req/s", value: throughput("verifyd-grpc-web", "verifyd-grpc") },
+    atMost("VerifyPhone gRPC: wrong code / success, server CPU per call", get("verifyd-grpc-wrong").serverCpuUsPerCall / get("verifyd-grpc").serverCpuUsPerCall, 1.15),
+    atMost("VerifyPhone gRPC: p99 at half of verifyd's peak, ms", get("verifyd-grpc").fixedRateP99Ms, 10, " ms"),
+    atLeast("AddHumanUser+send_code gRPC: verifyd / grpc-js peer, req/s", throughput("verifyd-grpc-add", "grpc-js-peer-add"), 1.0),
+    atLeast("AddHumanUser+send_code REST: verifyd / Fastify peer, req/s", throughput("verifyd-rest-add", "fastify-peer-add"), 1.0),
+    atMost(`verifyd's peak RSS, MiB, highest of its rows, ${users.toLocaleString("en")} users`, verifydRss, 150, " MiB"),
+  ];
+}
+
+export function formatRatios(list: readonly Ratio[]): string {
+  const lines = list.map((ratio) => [
+    ratio.name,
+    ratio.value.toFixed(ratio.value >= 10 ? 0 : 2),
+    ratio.goal ?? "(measured)",
+    ratio.met === undefined ? "" : ratio.met ? "met" : "NOT MET",
+  ]);
+  return markdownTable(["ratio", "value", "goal", ""], lines, 1);
+}
+
+/** A Markdown table whose columns line up in a terminal too; columns from `firstFigure` on are right-aligned. */
+function markdownTable(header: string[], lines: string[][], firstFigure: number): string {
+  const widths = header.map((_, column) => Math.max(...[header, ...lines].map((cells) => [...(cells[column] as string)].length)));
+  const pad = (cell: string, column: number) => {
+    const room = " ".repeat((widths[column] as number) - [...cell].length);
+    return column < firstFigure ? cell + room : room + cell;
+  };
+  const format = (cells: string[]) => `| ${cells.map(pad).join(" | ")} |`;
+  const rule = `|${widths.map((width, column) => (column < firstFigure ? `${"-".repeat(width + 2)}` : `${"-".repeat(width + 1)}:`)).join("|")}|`;
+  return [format(header), rule, ...lines.map(format)].join("\n");
 }

@@ -1,66 +1,68 @@
-// `npm run bench`: VerifyPhone over gRPC, Connect and REST against verifyd, next to the same clients against bare
-// Node servers with canned answers (the ceilings). Flags and environment: see options.ts; --profile: see profile.ts.
-import { mkdirSync, writeFileSync } from "node:fs";
+// `npm run bench [-- --quick]`: verifyd's VerifyPhone over gRPC, Connect, gRPC-Web and REST, its wrong-code path and
+// AddHumanUser with send_code, against peers written by hand (@grpc/grpc-js, Fastify) doing the same work, every
+// server in its own process and the load generator in another; prints the table and the issue's ratios. Options:
+// see options.ts; --profile: see profile.ts.
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import { type RowRun, measureRow } from "./measure-row.js";
 import { readBenchOptions } from "./options.js";
-import { environment, formatTable, summarize } from "./report.js";
-import { type RunConfig, type RunResult, type Target, runOnce } from "./run-once.js";
-import { seedUsers } from "./seed-users.js";
-import type { Protocol } from "./verify-clients.js";
+import { runProfile } from "./profile.js";
+import { environment, formatRatios, formatTable, ratios, summarize } from "./report.js";
+import { describeRow, rows } from "./rows.js";
+import { prepareTargets } from "./targets.js";
+import { UserPools } from "./user-pools.js";
 import { benchDir } from "./verifyd.js";
 
-if (process.argv.includes("--profile")) {
-  // `npm run bench -- --profile`: the CPU profile of verifyd instead of the table.
-  process.argv.splice(process.argv.indexOf("--profile"), 1);
-  await import("./profile.js");
+const options = (() => {
+  try {
+    return readBenchOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}; see bench/options.ts`);
+    process.exit(2);
+  }
+})();
+if (options.profile) {
+  await runProfile(options);
   process.exit();
 }
 
-const options = readBenchOptions(process.argv.slice(2), process.env);
 const env = environment();
-console.log(`CPUs: ${env.cpus} × ${env.cpuModel}; Node ${env.node}; ${env.platform}`);
-console.log(`load average (1 min) at start: ${env.loadAverage1m.toFixed(2)}`);
+const started = Date.now();
+console.log(`${env.date}, commit ${env.commit}; ${env.cpus} × ${env.cpuModel}; Node ${env.node}; ${env.platform}`);
 console.log(
-  `concurrency ${options.concurrency}, ${options.requests} timed requests per run after ${options.warmup} warm-up, ` +
-    `median of ${options.repeats} run(s); load generator and servers share this machine's CPUs`,
+  `${options.quick ? "quick" : "full"} run: ${options.users.toLocaleString("en")} users seeded; per row a warm-up of ${options.warmupCalls} calls ` +
+    `(at most ${options.warmupSeconds} s), ` +
+    `${options.saturationSeconds} s at saturation, ${options.fixedRateSeconds} s at half that rate; median of ${options.repeats} run(s); ` +
+    `load average (1 min) at start ${env.loadAverage1m.toFixed(2)}`,
 );
 
-const protocols: Protocol[] = ["grpc", "connect", "rest"];
-const ceilingOf: Record<Protocol, Target> = { grpc: "h2 canned", connect: "h1 canned", rest: "h1 canned" };
-const configs: RunConfig[] = [
-  ...protocols.map((protocol): RunConfig => ({ target: ceilingOf[protocol], protocol, workload: "ceiling" })),
-  ...protocols.flatMap((protocol): RunConfig[] => [
-    { target: "verifyd", protocol, workload: "success" },
-    { target: "verifyd", protocol, workload: "wrong-code" },
-  ]),
-];
+const targets = await prepareTargets(options.users);
+const pools = new UserPools(options.users);
 
-mkdirSync(benchDir, { recursive: true });
-const seedDir = join(benchDir, "seed");
-const started = Date.now();
-// One user per warm-up and timed call; every run works on its own copy of them.
-const users = await seedUsers(seedDir, options.warmup + options.requests, options.concurrency);
-
-const results: RunResult[] = [];
-// Repeats outermost, so a slow phase of the machine spreads over all configurations instead of hitting one.
-for (let repeat = 1; repeat <= options.repeats; repeat++) {
-  for (const config of configs) {
-    const result = await runOnce(config, { ...options, users, seedDir, repeat });
-    results.push(result);
-    const unexpected = result.errors > 0 ? `  outcomes ${JSON.stringify(result.outcomes)}` : "";
-    process.stderr.write(
-      `[${repeat}/${options.repeats}] ${config.target} ${config.protocol} ${config.workload}: ` +
-        `${result.reqPerSec.toFixed(0)} req/s, p99 ${result.p99Ms.toFixed(1)} ms${unexpected}\n`,
-    );
+const runs: RowRun[] = [];
+try {
+  // Repeats outermost, so a slow phase of the machine spreads over all rows instead of hitting one.
+  for (let repeat = 1; repeat <= options.repeats; repeat++) {
+    for (const row of rows) {
+      const run = await measureRow(row, repeat, { options, targets, pools });
+      runs.push(run);
+      const unexpected = run.errors > 0 ? `  UNEXPECTED ${JSON.stringify(run.unexpected)}` : "";
+      process.stderr.write(
+        `[${repeat}/${options.repeats}] ${describeRow(row)}: ${(run.saturation.count / run.saturation.seconds).toFixed(0)} req/s, ` +
+          `p99 ${run.saturation.p99Ms.toFixed(1)} ms; at ${run.fixedRate.rate.toFixed(0)}/s p99 ${run.fixedRate.p99Ms.toFixed(1)} ms${unexpected}\n`,
+      );
+    }
   }
+} finally {
+  await targets.sink.close();
 }
 
-const rows = summarize(results);
-console.log(`\n${formatTable(rows)}\n`);
+const summaries = summarize(runs);
+const ratioList = ratios(summaries, options.users);
+console.log(`\n${formatTable(summaries)}\n\n${formatRatios(ratioList)}\n`);
 const resultsFile = join(benchDir, "results.json");
-const report = { date: new Date().toISOString(), environment: env, options, summary: rows, runs: results };
-writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(resultsFile, `${JSON.stringify({ environment: env, options, summaries, ratios: ratioList, runs }, null, 2)}\n`);
 const took = ((Date.now() - started) / 1000).toFixed(0);
 console.log(`took ${took} s; load average (1 min) now ${os.loadavg()[0]?.toFixed(2)}; results in ${resultsFile}`);
-if (rows.some((row) => row.errors > 0)) process.exitCode = 1;
+if (summaries.some((summary) => summary.errors > 0)) process.exitCode = 1;

@@ -1,7 +1,7 @@
 // A server under test in its own process: started on a port chosen here, ready once it accepts TCP connections,
 // and measured from /proc (peak RSS, CPU time) so the figures are the server's alone, not the load generator's.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,25 +20,33 @@ export interface ServerProcess {
 }
 
 export interface ServerSpec {
-  /** Script relative to the repository root, run through tsx like `npm start`. */
-  script: string;
-  /** Arguments after the script; the string "{port}" is replaced by the chosen port. */
+  /** A compiled script and its arguments, run by node from the repository root; "{port}" becomes the chosen port. */
   args: string[];
   /** Flags for node itself, e.g. --cpu-prof. */
   nodeFlags?: string[];
+  /** The process's whole environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Receives the server's stdout and stderr; its end is shown when the server does not come up. */
+  logFile: string;
 }
 
 export async function startServerProcess(spec: ServerSpec): Promise<ServerProcess> {
   const port = await freePort();
   const args = spec.args.map((arg) => arg.replace("{port}", String(port)));
-  const child = spawn(
-    process.execPath,
-    [...(spec.nodeFlags ?? []), "--import", "tsx", spec.script, ...args],
-    // stderr passes through: verifyd runs at --log-level warn, so anything it prints deserves to be seen.
-    { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] },
-  );
+  const log = openSync(spec.logFile, "w");
+  const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), ...args], {
+    cwd: repoRoot,
+    env: spec.env ?? process.env,
+    stdio: ["ignore", log, log],
+  });
+  closeSync(log);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  await waitUntilListening(port, child);
+  try {
+    await waitUntilListening(port, child);
+  } catch (error) {
+    const tail = readFileSync(spec.logFile, "utf8").trim().split("\n").slice(-10).join("\n");
+    throw new Error(`${(error as Error).message}; the end of ${spec.logFile}:\n${tail}`);
+  }
   const pid = child.pid as number;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -73,11 +81,8 @@ function freePort(): Promise<number> {
   });
 }
 
-/**
- * verifyd logs "listening" at info level only and the bench runs it at warn, so readiness is a TCP connect that
- * succeeds: both kinds of server listen only once they can answer.
- */
-async function waitUntilListening(port: number, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+/** Readiness is a TCP connect that succeeds: every server under test listens only once it can answer. */
+async function waitUntilListening(port: number, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {

@@ -1,43 +1,98 @@
-// verifyd as the bench runs it: from src/main.ts like `npm start -- --production`, on a database of its own under
-// .bench/.
-import { cpSync, readFileSync, rmSync } from "node:fs";
+// verifyd as the bench runs it: the production start (`npm run build`, then `node <build>/main.js --production`), every
+// call with a bearer token, SMS and email through signed webhooks to the bench's sink, keys from VERIFYD_KEYS.
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { settings } from "../src/config.js";
 import { type ServerProcess, repoRoot, startServerProcess } from "./server-process.js";
 
 export const benchDir = join(repoRoot, ".bench");
 
+/** Where the bench builds verifyd: its own copy, which no other `npm run build` replaces during a run. */
+export const verifydBuildDir = join(benchDir, "build");
+
+export interface VerifydSecrets {
+  /** VERIFYD_KEYS: id:base64 */
+  keys: string;
+  /** VERIFYD_WEBHOOK_SECRET: whsec_base64 */
+  webhookSecret: string;
+}
+
 export interface VerifydOptions {
-  /** Holds verifyd.sqlite and the keyring.json verifyd generates next to it. */
+  /** Holds verifyd.sqlite and the admin-token file the first start writes. */
   dataDir: string;
+  secrets: VerifydSecrets;
+  webhookUrl: string;
+  logFile: string;
   nodeFlags?: string[];
   args?: string[];
 }
 
+/** When the last build started, in ms since the epoch: a source changed after it was not in the build. */
+const buildStamp = join(benchDir, "build-started");
+
+/** Whether no source has changed since the last build started. */
+export function verifydBuildIsCurrent(): boolean {
+  const sources = [...filesUnder(join(repoRoot, "src")), ...["package.json", "tsconfig.json", "tsconfig.build.json"].map((name) => join(repoRoot, name))];
+  return Math.max(...sources.map((file) => statSync(file).mtimeMs)) < lastBuildStart();
+}
+
+/** `npm run build` into verifydBuildDir. */
+export function buildVerifyd(): void {
+  const started = Date.now();
+  try {
+    execFileSync("npm", ["run", "build", "--", "--out-dir", verifydBuildDir], { cwd: repoRoot, stdio: "pipe" });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`npm run build failed:\n${stdout?.toString() ?? ""}${stderr?.toString() ?? ""}`);
+  }
+  writeFileSync(buildStamp, `${started}\n`);
+}
+
+function lastBuildStart(): number {
+  try {
+    return Number(readFileSync(buildStamp, "utf8"));
+  } catch {
+    return 0;
+  }
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
 export function startVerifyd(options: VerifydOptions): Promise<ServerProcess> {
   return startServerProcess({
-    script: "src/main.ts",
-    // warn: nothing is logged per request at any level today, but the bench should not depend on that.
     args: [
-      ...["--production", "--port", "{port}", "--database", join(options.dataDir, "verifyd.sqlite"), "--log-level", "warn"],
-      // No load balancer to wait for between runs.
-      ...["--shutdown-delay", "0s"],
+      join(verifydBuildDir, "main.js"),
+      ...["--production", "--port", "{port}", "--database", join(options.dataDir, "verifyd.sqlite")],
+      // No load balancer to wait for between runs; a database of a million users is not scanned at every start.
+      ...["--shutdown-delay", "0s", "--skip-integrity-check"],
+      // Each AddHumanUser call sends a code at the one caller's request: the default hourly caps would stop a run.
+      ...["--sends-per-caller-hour", "100000000", "--sends-per-organization-hour", "100000000"],
       ...(options.args ?? []),
     ],
+    env: {
+      ...environmentWithoutSettings(),
+      VERIFYD_KEYS: options.secrets.keys,
+      VERIFYD_WEBHOOK_SECRET: options.secrets.webhookSecret,
+      VERIFYD_SMS_WEBHOOK_URL: options.webhookUrl,
+      VERIFYD_EMAIL_WEBHOOK_URL: options.webhookUrl,
+    },
+    logFile: options.logFile,
     ...(options.nodeFlags ? { nodeFlags: options.nodeFlags } : {}),
   });
 }
 
-/** The bearer token of the IAM_OWNER the first start in `dataDir` created; copies of the directory share it. */
+/** The bearer token of the IAM_OWNER the first start in `dataDir` created. */
 export function adminToken(dataDir: string): string {
   return readFileSync(join(dataDir, "admin-token"), "utf8").trim();
 }
 
-/**
- * A fresh copy of the seeded data directory (database and keyring) for one run: every run starts from the same
- * unverified users, so no run uses up another's codes, and each server process starts with the same data.
- */
-export function copyDataDir(from: string, to: string): string {
-  rmSync(to, { recursive: true, force: true });
-  cpSync(from, to, { recursive: true });
-  return to;
+/** The bench's own environment minus verifyd's settings (PORT, DATABASE_URL, VERIFYD_*): only what it sets counts. */
+function environmentWithoutSettings(): NodeJS.ProcessEnv {
+  const names = new Set<string>(Object.values(settings).map((setting) => setting.env));
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !names.has(name)));
 }

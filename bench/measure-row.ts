@@ -1,0 +1,71 @@
+// One run of one row: a fresh server process (so its peak RSS is the row's own), a load generator of its own, a
+// warm-up, the saturation phase (throughput, latency under full load, CPU per call) and a fixed-rate phase at half the
+// throughput just measured (latency as a service sees it in normal operation).
+import { startLoadGenerator } from "./load/generator-process.js";
+import type { Pacing, PhaseResult } from "./load/load-job.js";
+import type { BenchOptions } from "./options.js";
+import { type Row, expectedOutcome } from "./rows.js";
+import type { Targets } from "./targets.js";
+import type { UserPools } from "./user-pools.js";
+
+export interface RowRun {
+  rowId: string;
+  repeat: number;
+  saturation: PhaseResult;
+  /** The fixed-rate phase and the rate it was asked to hold. */
+  fixedRate: PhaseResult & { rate: number };
+  serverCpuUsPerCall: number;
+  peakRssMiB: number;
+  /** Calls in any phase, warm-up included, that did not end as the row's calls must. */
+  errors: number;
+  unexpected: Record<string, number>;
+}
+
+export interface RowContext {
+  options: BenchOptions;
+  targets: Targets;
+  pools: UserPools;
+}
+
+export async function measureRow(row: Row, repeat: number, { options, targets, pools }: RowContext): Promise<RowRun> {
+  targets.sink.hold();
+  const server = await targets.start(row.target, `${row.id}-${repeat}`);
+  const generator = startLoadGenerator({ url: server.url, protocol: row.protocol, rpc: row.rpc, workload: row.workload, token: targets.token });
+  const expected = expectedOutcome(row);
+  const unexpected: Record<string, number> = {};
+  const run = async (pacing: Pacing, seconds: number, maxCalls = Number.POSITIVE_INFINITY): Promise<PhaseResult> => {
+    const { first, limit } = pools.free(row);
+    const result = await generator.run({ ...pacing, seconds, first, limit: Math.min(limit, maxCalls) });
+    pools.take(row, result.count);
+    if (result.count === limit) process.stderr.write(`warning: ${row.id} ran out of users; its phase is shorter: give a larger --users\n`);
+    for (const [outcome, times] of Object.entries(result.outcomes)) {
+      if (outcome !== expected) unexpected[outcome] = (unexpected[outcome] ?? 0) + times;
+    }
+    return result;
+  };
+  try {
+    if (options.warmupCalls > 0) await run({ mode: "closed" }, options.warmupSeconds, options.warmupCalls);
+    const cpuBefore = server.cpuSeconds();
+    const saturation = await run({ mode: "closed" }, options.saturationSeconds);
+    const serverCpuSeconds = server.cpuSeconds() - cpuBefore;
+    const rate = saturation.count / saturation.seconds / 2;
+    const fixedRate = await run({ mode: "open", rate }, options.fixedRateSeconds);
+    return {
+      rowId: row.id,
+      repeat,
+      saturation,
+      fixedRate: { ...fixedRate, rate },
+      serverCpuUsPerCall: (serverCpuSeconds * 1e6) / saturation.count,
+      peakRssMiB: server.peakRssMiB(),
+      errors: Object.values(unexpected).reduce((sum, count) => sum + count, 0),
+      unexpected,
+    };
+  } finally {
+    // Deliveries held during the row must not hold up the server's shutdown.
+    targets.sink.release();
+    // Server first: its graceful close ends the generator's HTTP/2 sessions with GOAWAY, where closing the client
+    // first would reset streams and make the server log connection errors.
+    await server.stop();
+    await generator.close();
+  }
+}

@@ -1,0 +1,76 @@
+// The bench's hand-written peers and its load generator (bench/), through real processes: the peers must do
+// VerifyPhone's and AddHumanUser's work and answer as the contract says, and the generator's hand-made requests and
+// its reading of the answers must agree with them, or the bench's comparison would measure something else.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compilePeers } from "../../bench/compile-peers.js";
+import { type LoadGenerator, startLoadGenerator } from "../../bench/load/generator-process.js";
+import type { Protocol, Rpc, Workload } from "../../bench/load/load-job.js";
+import { peerSecretVariable } from "../../bench/peers/peer-keys.js";
+import { seedPeer } from "../../bench/seed-peer.js";
+import { type ServerProcess, repoRoot, startServerProcess } from "../../bench/server-process.js";
+import { assertThirdPartyProtos } from "../helpers/grpc-js-client.js";
+
+const dir = mkdtempSync(join(tmpdir(), "verifyd-bench-peers-"));
+// Inside the repository (git-ignored), where the compiled peers find the packages and package.json's "type".
+const build = join(repoRoot, ".bench", `test-peers-${process.pid}`);
+const database = join(dir, "peer.sqlite");
+const secret = randomBytes(32);
+const token = "bench-test-token";
+const users = 40;
+const peers: Record<"grpc" | "rest", { script: string; server?: ServerProcess }> = {
+  grpc: { script: "grpc-js-peer.js" },
+  rest: { script: "fastify-peer.js" },
+};
+
+beforeAll(async () => {
+  assertThirdPartyProtos();
+  compilePeers(build);
+  seedPeer(database, users, secret, token);
+  for (const peer of Object.values(peers)) {
+    peer.server = await startServerProcess({
+      args: [join(build, peer.script), "--port", "{port}", "--database", database],
+      env: { ...process.env, [peerSecretVariable]: secret.toString("base64") },
+      logFile: join(dir, `${peer.script}.log`),
+    });
+  }
+});
+afterAll(async () => {
+  for (const peer of Object.values(peers)) await peer.server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(build, { recursive: true, force: true });
+});
+
+/** Runs one closed-loop phase of `limit` calls from user `first` on; returns the outcomes. */
+async function outcomes(protocol: Protocol, rpc: Rpc, workload: Workload, first: number, limit: number, withToken = token) {
+  const server = peers[protocol === "rest" ? "rest" : "grpc"].server as ServerProcess;
+  const generator: LoadGenerator = startLoadGenerator({ url: server.url, protocol, rpc, workload, token: withToken });
+  try {
+    return (await generator.run({ mode: "closed", seconds: 10, first, limit })).outcomes;
+  } finally {
+    await generator.close();
+  }
+}
+
+describe.each([
+  ["grpc", 0],
+  ["rest", 20],
+] as const)("the %s peer under the bench's load generator", (protocol, first) => {
+  it("verifies each seeded user's code once, and judges a wrong code as INVALID_ARGUMENT", async () => {
+    expect(await outcomes(protocol, "verify-phone", "wrong-code", first, 10)).toEqual({ "code 3": 10 });
+    expect(await outcomes(protocol, "verify-phone", "success", first, 10)).toEqual({ ok: 10 });
+    // The code is used up: the number is verified.
+    expect(await outcomes(protocol, "verify-phone", "success", first, 10)).toEqual({ "code 9": 10 });
+  });
+
+  it("adds users with a phone number and send_code", async () => {
+    expect(await outcomes(protocol, "add-human-user", "success", first, 10)).toEqual({ ok: 10 });
+  });
+
+  it("refuses a call without a valid bearer token", async () => {
+    expect(await outcomes(protocol, "verify-phone", "success", first + 10, 5, "not-the-token")).toEqual({ "code 16": 5 });
+  });
+});
