@@ -564,8 +564,16 @@ export type Settings = typeof settings;
 export type SettingName = keyof Settings;
 export type Values = { [K in keyof Settings]: Settings[K] extends { default: unknown } ? ReturnType<Settings[K]["parse"]> : ReturnType<Settings[K]["parse"]> | undefined };
 
-/** Settings whose values are secrets (or carry one): a refusal never repeats them. */
-const secretSettings: ReadonlySet<SettingName> = new Set(["keys", "webhookSecret", "twilioAuthToken", "smtpUrl"]);
+/** Settings whose values are secrets or may carry one (a receiver's token in a URL): a refusal never repeats them. */
+const secretSettings: ReadonlySet<SettingName> = new Set([
+  "keys",
+  "webhookSecret",
+  "twilioAuthToken",
+  "smtpUrl",
+  "smsWebhookUrl",
+  "emailWebhookUrl",
+  "twilioBaseUrl",
+]);
 
 /** Every bad setting, one line each naming its flag and variable. */
 export class ConfigError extends Error {

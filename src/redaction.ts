@@ -43,12 +43,12 @@ function digitsOf(number: string): string {
   return number.replace(internationalPrefix, "").replace(/\D/g, "");
 }
 
-/** `+41791234567` → `+41******67`: the first two digits (the country, mostly) and the last two; the length is hidden. */
+/** `+41791234567` → `+******67`: the last two digits only; the length is hidden. */
 export function maskPhone(number: string): string {
   const international = internationalPrefix.test(number);
   const digits = digitsOf(number);
   if (digits.length < 6) return "******";
-  return `${international ? `+${digits.slice(0, 2)}` : ""}******${digits.slice(-2)}`;
+  return `${international ? "+" : ""}******${digits.slice(-2)}`;
 }
 
 /** `ada.lovelace@example.com` → `a***@example.com`. */

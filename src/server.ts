@@ -118,6 +118,9 @@ export interface ShutdownTiming {
 
 const systemClock: Clock = { now: () => new Date() };
 
+/** How long a shutdown waits, after the grace period, for a delivery under way to be answered. */
+const outboxSettleMs = 2_000;
+
 /** Login failure counts idle this long are deleted (see SqliteLoginStore.purgeIdle). */
 const loginFailureRetentionMs = 24 * 3_600_000;
 
@@ -391,6 +394,7 @@ async function startOn(
     listener.server.listen(config.port, config.host, () => resolve());
   }).catch(async (error: unknown) => {
     await outbox.stop();
+    delivery.close();
     await purge.stop();
     throw error;
   });
@@ -399,6 +403,7 @@ async function startOn(
     metricsListener = await listenForMetrics(metricsEndpoint, config.host, config.metrics.port).catch(async (error: unknown) => {
       await listener.close();
       await outbox.stop();
+      delivery.close();
       await purge.stop();
       throw error;
     });
@@ -424,7 +429,10 @@ async function startOn(
       if (destroyedConnections === 0) logger.info("shutdown: in-flight calls finished");
       else logger.warn("shutdown: grace period over; closed connections with calls in flight", { destroyedConnections });
       await metricsListener?.close();
-      await outbox.stop();
+      // A delivery under way may wait on its provider for up to --delivery-timeout; the shutdown does not: an
+      // unfinished one keeps its lease and is sent again, under the same id, by the next worker on the database.
+      const settled = await Promise.race([outbox.stop().then(() => true), sleep(outboxSettleMs).then(() => false)]);
+      if (!settled) logger.warn("shutdown: a delivery still under way is left to a retry under the same id", { waitedMs: outboxSettleMs });
       delivery.close();
       await purge.stop();
       logger.info("shutdown: outbox worker and maintenance stopped");

@@ -39,7 +39,7 @@ describe("the security recorder", () => {
         message: "security event",
         kind: "login.failed",
         clientAddress: "192.0.2.7",
-        detail: { loginName: "+41******67", reason: "PASSWORD_INVALID" },
+        detail: { loginName: "+******67", reason: "PASSWORD_INVALID" },
       }),
       expect.objectContaining({ level: "info", message: "security event", kind: "token.created", actorId: "u0", userId: "u1" }),
     ]);

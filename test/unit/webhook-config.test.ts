@@ -33,6 +33,19 @@ describe("webhook configuration", () => {
     expect(refusal([], { VERIFYD_WEBHOOK_SECRET: secret })).toMatch(/no webhook URL is/);
   });
 
+  it("refuses a bad receiver URL without repeating it, since it may carry the receiver's token or a password", () => {
+    for (const [name, url] of [
+      ["VERIFYD_SMS_WEBHOOK_URL", "https://hook:hunter2@hooks.example.com/sms"],
+      ["VERIFYD_EMAIL_WEBHOOK_URL", "ftp://hooks.example.com/email?token=tok-5ecret"],
+      ["VERIFYD_TWILIO_BASE_URL", "https://user:hunter2@api.twilio.example"],
+    ] as const) {
+      const message = refusal([], { [name]: url, VERIFYD_WEBHOOK_SECRET: secret });
+      expect(message).toContain(name);
+      expect(message).not.toContain("hunter2");
+      expect(message).not.toContain("tok-5ecret");
+    }
+  });
+
   it("refuses a malformed or short secret without repeating it", () => {
     const short = `whsec_${randomBytes(16).toString("base64")}`;
     for (const bad of [short, secret.slice("whsec_".length), `${secret}!`]) {
