@@ -277,7 +277,7 @@ describe("the log at info", () => {
 
   it("logs security events: refusals as warnings with the number masked, logins as information", () => {
     const failed = lines.find((line) => line.message === "security event" && line.kind === "login.failed");
-    expect(failed).toMatchObject({ level: "warn", detail: { loginName: expect.stringMatching(/^\+41\*{6}\d\d$/), reason: "PASSWORD_INVALID" } });
+    expect(failed).toMatchObject({ level: "warn", detail: { loginName: expect.stringMatching(/^\+\*{6}\d\d$/), reason: "PASSWORD_INVALID" } });
     expect(lines.find((line) => line.message === "security event" && line.kind === "code.failed")).toMatchObject({ level: "warn" });
     const succeeded = lines.find((line) => line.message === "security event" && line.kind === "login.succeeded");
     expect(succeeded).toMatchObject({ level: "info", userId: flow.userId, requestId: "logging-token" });
@@ -307,7 +307,7 @@ describe("the log at debug", () => {
     expect(lines.find((line) => line.message === "delivery attempt")).toMatchObject({
       level: "debug",
       channel: "phone",
-      destination: expect.stringMatching(/^\+41\*{6}\d\d$/),
+      destination: expect.stringMatching(/^\+\*{6}\d\d$/),
     });
     for (const http of ["GET /healthz", "GET /metrics"]) {
       expect(lines.find((line) => line.message === "call" && line.http === http)).toMatchObject({ level: "debug", status: 200 });
