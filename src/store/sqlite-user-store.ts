@@ -5,6 +5,7 @@ import type { EventBody, UserEvent } from "../domain/events.js";
 import { AppendConflict, type NewOutboxMessage, type UserChange, type UserStore } from "../domain/ports.js";
 import { type UserState, apply } from "../domain/user-state.js";
 import type { Db } from "./open-database.js";
+import { createGroupCommit } from "./group-commit.js";
 import { columnList, quoted } from "./raw-statement.js";
 import { events, outbox, users } from "./schema.js";
 import { isUniqueViolation } from "./sqlite-errors.js";
@@ -44,8 +45,7 @@ export class SqliteUserStore implements UserStore {
   private readonly insertMessage;
   private readonly supersedeMessages;
   private readonly limits;
-  /** Immediate, so the write lock is taken before the sequence check rather than after it. */
-  private readonly appendInTransaction;
+  private readonly commit;
 
   constructor(
     db: Db,
@@ -87,7 +87,7 @@ export class SqliteUserStore implements UserStore {
         `AND ${quoted(outbox.status)} IN ('pending', 'dead') AND ${quoted(outbox.purpose)} = 'code'`,
     );
     this.limits = new SqliteLimitCounter(db);
-    this.appendInTransaction = db.$client.transaction((change: UserChange) => this.write(change)).immediate;
+    this.commit = createGroupCommit(client, { write: (change: UserChange) => this.write(change), guard: storage.write });
   }
 
   async load(userId: string): Promise<UserState | undefined> {
@@ -96,7 +96,7 @@ export class SqliteUserStore implements UserStore {
 
   async append(change: UserChange): Promise<void> {
     try {
-      this.storage.write(() => this.appendInTransaction(change));
+      await this.commit(change);
     } catch (error) {
       // Behind the check in write(), the primary key of events is the last guard of the sequence.
       if (isUniqueViolation(error, "events.aggregate_id")) {

@@ -91,6 +91,55 @@ describe("SqliteUserStore", () => {
     expect(counts(sqlite)).toEqual({ events: 1, users: 1, outbox: 1 });
   });
 
+  it("commits appends handed in together in one transaction, where a failing one undoes only itself", async () => {
+    const { db, sqlite } = openTemp();
+    const store = new SqliteUserStore(db);
+    const ada = userAdded("u1", "ada");
+    const bob = userAdded("u2", "bob");
+    await Promise.all([store.append(ada), store.append(bob)]);
+
+    const adaFirst = changeUser(ada.next, [phoneCodeAdded(at(30))], [message("m1", "u1", at(2), at(30))]);
+    const adaStale = changeUser(ada.next, [phoneCodeAdded(at(40))], [message("m2", "u1", at(2), at(40))]);
+    const bobTaken = { ...userAdded("u3", "bob"), outbox: [message("m3", "u3", at(1), at(30))] };
+    const bobNext = changeUser(bob.next, [phoneCodeAdded(at(30))]);
+    const outcomes = await Promise.allSettled([
+      store.append(adaFirst),
+      store.append(adaStale),
+      store.append(bobTaken),
+      store.append(bobNext),
+    ]);
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
+    expect(await conflictOf(Promise.reject((outcomes[1] as PromiseRejectedResult).reason))).toBe("sequence");
+    expect(await conflictOf(Promise.reject((outcomes[2] as PromiseRejectedResult).reason))).toBe("username");
+    expect(await store.load("u1")).toEqual(adaFirst.next);
+    expect(await store.load("u2")).toEqual(bobNext.next);
+    expect(await store.load("u3")).toBeUndefined();
+    expect(counts(sqlite)).toEqual({ events: 4, users: 2, outbox: 1 });
+  });
+
+  it("acknowledges none of the appends handed in together when their commit fails", async () => {
+    const { db, sqlite, path } = openTemp();
+    const store = new SqliteUserStore(db);
+    const ada = userAdded("u1", "ada");
+    await store.append(ada);
+    // Another connection holds the write lock past the busy timeout: the commit cannot start.
+    const other = openTemp(path);
+    other.sqlite.pragma("busy_timeout = 0");
+    sqlite.pragma("busy_timeout = 0");
+    other.sqlite.prepare("BEGIN IMMEDIATE").run();
+
+    const outcomes = await Promise.allSettled([
+      store.append(changeUser(ada.next, [phoneCodeAdded(at(30))])),
+      store.append(userAdded("u2", "bob")),
+    ]);
+    other.sqlite.prepare("ROLLBACK").run();
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
+    expect(await store.load("u1")).toEqual(ada.next);
+    expect(counts(sqlite)).toEqual({ events: 1, users: 1, outbox: 0 });
+  });
+
   it("shares one file between two connections: each sees the other's appends and stale changes conflict", async () => {
     const one = openTemp();
     const two = openTemp(one.path);
