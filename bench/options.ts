@@ -1,6 +1,7 @@
 // The bench's knobs: `--quick` (what the README shows first, under two minutes) or the full run, and flags that
 // override either, e.g. `npm run bench -- --quick --repeats 3`.
 import { parseArgs } from "node:util";
+import { rows } from "./rows.js";
 
 export interface BenchOptions {
   quick: boolean;
@@ -18,6 +19,8 @@ export interface BenchOptions {
   repeats: number;
   /** `--profile`: profile verifyd's gRPC VerifyPhone path instead of the table (profile.ts). */
   profile: boolean;
+  /** `--rows verifyd-grpc,grpc-js-peer`: only these rows (ids in rows.ts), and only the ratios they make; all by default. */
+  rows?: string[];
 }
 
 // Measured phases last a fixed time, not a number of calls, so that a slow row cannot stretch the quick run beyond two
@@ -43,6 +46,7 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
     options: {
       quick: { type: "boolean" },
       profile: { type: "boolean" },
+      rows: { type: "string" },
       ...(Object.fromEntries(Object.values(numeric).map((flag) => [flag, { type: "string" }])) as Record<(typeof numeric)[keyof typeof numeric], { type: "string" }>),
     },
     strict: true,
@@ -58,9 +62,13 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
     if (!valid) throw new Error(`--${numeric[name]} must be ${counted ? "a whole number" : "a number of seconds"} (got "${raw}")`);
     return value;
   };
+  const rowIds = values.rows?.split(",").map((id) => id.trim());
+  const unknown = rowIds?.filter((id) => !rows.some((row) => row.id === id));
+  if (unknown && unknown.length > 0) throw new Error(`--rows: no row ${unknown.join(", ")} (rows: ${rows.map((row) => row.id).join(", ")})`);
   return {
     quick,
     profile: values.profile ?? false,
+    ...(rowIds ? { rows: rowIds } : {}),
     users: read("users"),
     warmupCalls: read("warmupCalls"),
     warmupSeconds: read("warmupSeconds"),

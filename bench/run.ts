@@ -44,7 +44,7 @@ const runs: RowRun[] = [];
 try {
   // Repeats outermost, so a slow phase of the machine spreads over all rows instead of hitting one.
   for (let repeat = 1; repeat <= options.repeats; repeat++) {
-    for (const row of rows) {
+    for (const row of rows.filter((row) => !options.rows || options.rows.includes(row.id))) {
       const run = await measureRow(row, repeat, { options, targets, pools });
       runs.push(run);
       const unexpected = run.errors > 0 ? `  UNEXPECTED ${JSON.stringify(run.unexpected)}` : "";

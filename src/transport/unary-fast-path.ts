@@ -1,0 +1,264 @@
+// Unary calls in binary protobuf over gRPC, gRPC-Web and Connect, without connect-es's streaming pipeline. connect-es
+// serves every gRPC and gRPC-Web call as a stream (a chain of async iterables per call) and aborts an abort controller
+// after every call of any protocol (Node builds a DOMException with a stack for each): in `npm run bench -- --profile`
+// that made a gRPC call cost about 40% more server CPU than the same call over Connect, and every protocol paid for the
+// aborts. Here a well-formed call (one uncompressed message of at most readMaxBytes) is read into one buffer, decoded,
+// run through the same interceptors by connect-es's own invokeUnaryImplementation, and answered with connect-es's own
+// status trailers, error JSON and trailer framing. Anything else (JSON, GET, a compressed or malformed message, a bad
+// timeout header, more than one message, gRPC-Web's text mode) goes to connect-es's handler with the bytes read so far,
+// so every edge keeps connect-es's answer.
+import { AsyncResource } from "node:async_hooks";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  type HandlerContext,
+  type Interceptor,
+  type MethodImplSpec,
+  createHandlerContext,
+} from "@connectrpc/connect";
+import {
+  type Compression,
+  compressionNegotiate,
+  encodeEnvelope,
+  envelopeCompress,
+  invokeUnaryImplementation,
+} from "@connectrpc/connect/protocol";
+import * as connect from "@connectrpc/connect/protocol-connect";
+import * as grpc from "@connectrpc/connect/protocol-grpc";
+import * as grpcWeb from "@connectrpc/connect/protocol-grpc-web";
+import type { NodeRequest, NodeResponse } from "./call-context.js";
+import { nodeHeaders } from "./call-context.js";
+
+export type UnaryMethodSpec = Extract<MethodImplSpec, { kind: "unary" }>;
+
+export interface UnaryFastPathOptions {
+  interceptors: Interceptor[];
+  readMaxBytes: number;
+  acceptCompression: Compression[];
+}
+
+/** connect-es's default: smaller answers are not worth compressing. */
+const compressMinBytes = 1024;
+const envelopeHeaderBytes = 5;
+
+type Outcome = { output: Uint8Array } | { error: ConnectError };
+
+/** What differs between the three protocols: how the message is framed, and how the answer and its status are sent. */
+interface Wire {
+  protocolName: "grpc" | "grpc-web" | "connect";
+  /** gRPC and gRPC-Web frame the message with a 5-byte header; Connect's unary body is the message itself. */
+  enveloped: boolean;
+  timeout(req: NodeRequest): { timeoutMs?: number; error?: ConnectError };
+  /** The request's compression header and the one listing what the client accepts, as Node names them. */
+  encodingHeaders: [string, string];
+  acceptEncodingHeaderName: string;
+  responseHeader: Record<string, string>;
+  responseTrailer: Record<string, string>;
+  answer(res: NodeResponse, context: HandlerContext, outcome: Outcome, compression: Compression | null): Promise<void>;
+}
+
+const grpcWire: Wire = {
+  protocolName: "grpc",
+  enveloped: true,
+  timeout: (req) => grpc.parseTimeout(headerValue(req.headers["grpc-timeout"]), Number.MAX_SAFE_INTEGER),
+  encodingHeaders: ["grpc-encoding", "grpc-accept-encoding"],
+  acceptEncodingHeaderName: grpc.headerAcceptEncoding,
+  responseHeader: { [grpc.headerContentType]: grpc.contentTypeProto },
+  responseTrailer: { [grpc.headerGrpcStatus]: grpc.grpcStatusOk },
+  async answer(res, context, outcome, compression) {
+    const body = "output" in outcome ? await envelope(0, outcome.output, compression) : undefined;
+    if ("error" in outcome) grpc.setTrailerStatus(context.responseTrailer, outcome.error);
+    res.writeHead(200, Object.fromEntries(context.responseHeader));
+    if (body) res.write(body);
+    res.addTrailers(Object.fromEntries(context.responseTrailer));
+    res.end();
+  },
+};
+
+const grpcWebWire: Wire = {
+  ...grpcWire,
+  protocolName: "grpc-web",
+  responseHeader: { [grpcWeb.headerContentType]: grpcWeb.contentTypeProto },
+  async answer(res, context, outcome, compression) {
+    const message = "output" in outcome ? await envelope(0, outcome.output, compression) : new Uint8Array(0);
+    if ("error" in outcome) grpcWeb.setTrailerStatus(context.responseTrailer, outcome.error);
+    // gRPC-Web's trailers travel in the body, as a last frame of their own.
+    const trailer = await envelope(grpcWeb.trailerFlag, grpcWeb.trailerSerialize(context.responseTrailer), compression);
+    res.writeHead(200, Object.fromEntries(context.responseHeader));
+    res.end(Buffer.concat([message, trailer]));
+  },
+};
+
+const connectWire: Wire = {
+  protocolName: "connect",
+  enveloped: false,
+  timeout: (req) => connect.parseTimeout(headerValue(req.headers["connect-timeout-ms"]), Number.MAX_SAFE_INTEGER),
+  encodingHeaders: ["content-encoding", "accept-encoding"],
+  acceptEncodingHeaderName: connect.headerUnaryAcceptEncoding,
+  responseHeader: { [connect.headerContentType]: connect.contentTypeUnaryProto },
+  responseTrailer: {},
+  async answer(res, context, outcome, compression) {
+    let status = 200;
+    let body: Uint8Array;
+    if ("output" in outcome) {
+      body = outcome.output;
+    } else {
+      // As connect-es answers a unary error: the HTTP status of the code, the error's metadata as headers, JSON.
+      status = connect.codeToHttpStatus(outcome.error.code);
+      context.responseHeader.set(connect.headerContentType, connect.contentTypeUnaryJson);
+      outcome.error.metadata.forEach((value, key) => context.responseHeader.set(key, value));
+      body = connect.errorToJsonBytes(outcome.error, undefined);
+    }
+    if (compression && body.byteLength >= compressMinBytes) {
+      body = await compression.compress(body);
+      context.responseHeader.set(connect.headerUnaryEncoding, compression.name);
+    }
+    // Connect's unary trailers travel as headers with a prefix.
+    const header = connect.trailerMux(context.responseHeader, context.responseTrailer);
+    header.set(connect.headerUnaryContentLength, String(body.byteLength));
+    res.writeHead(status, Object.fromEntries(header));
+    res.end(body);
+  },
+};
+
+function wireOf(req: NodeRequest): Wire | undefined {
+  if (req.method !== "POST") return undefined;
+  switch (req.headers["content-type"]) {
+    case "application/grpc":
+    case "application/grpc+proto":
+      // gRPC needs HTTP/2's trailers.
+      return req.httpVersionMajor === 2 ? grpcWire : undefined;
+    case "application/grpc-web":
+    case "application/grpc-web+proto":
+      return grpcWebWire;
+    case "application/proto":
+      return connectWire;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Serves the call and returns true, or returns false having read nothing when the call is not one for this path. When
+ * the body turns out not to be one plain message, `handOver` gets the bytes read so far, and the rest of the body is
+ * still unread on the request.
+ */
+export function serveUnary(
+  spec: UnaryMethodSpec,
+  req: NodeRequest,
+  res: NodeResponse,
+  contextValues: ContextValues,
+  options: UnaryFastPathOptions,
+  handOver: (alreadyRead: Buffer[]) => void,
+): boolean {
+  const wire = wireOf(req);
+  if (!wire) return false;
+  const timeout = wire.timeout(req);
+  const [encodingHeader, acceptEncodingHeader] = wire.encodingHeaders;
+  const compression = compressionNegotiate(
+    options.acceptCompression,
+    headerValue(req.headers[encodingHeader]),
+    headerValue(req.headers[acceptEncodingHeader]),
+    wire.acceptEncodingHeaderName,
+  );
+  // A bad timeout or encoding, or a compressed Connect body: connect-es's to refuse or decompress.
+  if (timeout.error || compression.error || (!wire.enveloped && compression.request)) return false;
+
+  // The body's events come from the connection, not from this call: its log context (call-scope.ts) is carried over.
+  const call = new AsyncResource("verifyd.UnaryCall");
+  const chunks: Buffer[] = [];
+  let length = 0;
+  // The whole body's length: an envelope's once its header is in; Connect's is known only at its end.
+  let expected: number | undefined;
+  const stopReading = () => {
+    req.off("data", onData);
+    req.off("end", onEnd);
+  };
+  const giveUp = () => {
+    stopReading();
+    req.pause();
+    call.runInAsyncScope(handOver, undefined, chunks);
+  };
+  const onData = (chunk: Buffer) => {
+    chunks.push(chunk);
+    length += chunk.length;
+    if (wire.enveloped && expected === undefined && length >= envelopeHeaderBytes) {
+      const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+      const declared = head.readUInt32BE(1);
+      // A compressed message, or one over the limit, is connect-es's to decompress or refuse.
+      if (head[0] !== 0 || declared > options.readMaxBytes) return giveUp();
+      expected = envelopeHeaderBytes + declared;
+    }
+    if (length > (expected ?? envelopeHeaderBytes + options.readMaxBytes)) giveUp();
+  };
+  const finishReading = () => {
+    stopReading();
+    if (wire.enveloped ? length !== expected : length > options.readMaxBytes) return handOver(chunks);
+    const bytes = Buffer.concat(chunks, length).subarray(wire.enveloped ? envelopeHeaderBytes : 0);
+    let input;
+    try {
+      input = fromBinary(spec.method.input, bytes);
+    } catch {
+      return handOver(chunks);
+    }
+    void answer(wire, spec, input, req, res, contextValues, options.interceptors, timeout.timeoutMs, compression.response);
+  };
+  const onEnd = () => call.runInAsyncScope(finishReading);
+  req.on("data", onData);
+  req.once("end", onEnd);
+  return true;
+}
+
+async function answer(
+  wire: Wire,
+  spec: UnaryMethodSpec,
+  input: Parameters<typeof invokeUnaryImplementation>[2],
+  req: NodeRequest,
+  res: NodeResponse,
+  contextValues: ContextValues,
+  interceptors: Interceptor[],
+  timeoutMs: number | undefined,
+  responseCompression: Compression | null,
+): Promise<void> {
+  // Aborted only when the client leaves before the answer, not after every call.
+  const clientGone = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) clientGone.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+  });
+  const context = createHandlerContext({
+    ...spec,
+    service: spec.method.parent,
+    requestMethod: "POST",
+    protocolName: wire.protocolName,
+    timeoutMs,
+    requestSignal: clientGone.signal,
+    requestHeader: nodeHeaders(req),
+    url: `http://${req.headers[":authority"] ?? req.headers.host ?? ""}${req.url}`,
+    responseHeader: wire.responseHeader,
+    responseTrailer: wire.responseTrailer,
+    contextValues,
+  });
+  if (responseCompression && wire.enveloped) context.responseHeader.set(grpc.headerEncoding, responseCompression.name);
+  let outcome: Outcome;
+  try {
+    outcome = { output: toBinary(spec.method.output, await invokeUnaryImplementation(spec, context, input, interceptors)) };
+  } catch (error) {
+    outcome = { error: error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal, undefined, undefined, error) };
+  } finally {
+    // A deadline's timer ends with the call.
+    if (timeoutMs !== undefined) context.abort(new ConnectError("the call ended", Code.Canceled));
+  }
+  if (res.destroyed) return;
+  await wire.answer(res, context, outcome, responseCompression);
+}
+
+async function envelope(flags: number, data: Uint8Array, compression: Compression | null): Promise<Uint8Array> {
+  const compressed = await envelopeCompress({ flags, data }, compression, compressMinBytes);
+  return encodeEnvelope(compressed.flags, compressed.data);
+}
+
+function headerValue(value: string | string[] | undefined): string | null {
+  return typeof value === "string" ? value : null;
+}

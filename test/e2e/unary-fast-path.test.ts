@@ -1,0 +1,239 @@
+// Plain unary calls in binary protobuf take a leaner path than connect-es's (src/transport/unary-fast-path.ts);
+// everything else is handed to connect-es with the bytes already read. These tests write gRPC, gRPC-Web and Connect by
+// hand and check that both paths give the answers clients rely on: however the body is cut into DATA frames,
+// compressed or not, with or without a deadline, and for bodies that are not one plain message.
+import http from "node:http";
+import http2 from "node:http2";
+import zlib from "node:zlib";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VerifyPhoneRequestSchema, VerifyPhoneResponseSchema } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import { uniqueMobile } from "../helpers/api-session.js";
+import { grpcFrame, parseGrpcWebBody } from "../helpers/grpc-frames.js";
+import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
+import { type TestServer, startTestServer } from "../helpers/test-server.js";
+
+const verifyPhonePath = "/zitadel.user.v2.UserService/VerifyPhone";
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer(["--max-body-bytes", "4KiB"]);
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+async function userWithPhoneCode() {
+  const added = expectOk(
+    await protocolClient("connect-json", server.url, server.adminToken).call("addHumanUser", {
+      profile: { givenName: "Ada", familyName: "Lovelace" },
+      phone: { phone: uniqueMobile(), returnCode: {} },
+    }),
+  );
+  return { userId: added.userId as string, code: added.phoneCode as string };
+}
+
+async function isPhoneVerified(userId: string): Promise<boolean> {
+  const user = expectOk(await protocolClient("connect-json", server.url, server.adminToken).call("getUserByID", { userId }));
+  return Boolean((user as { user: { human: { phone: { isVerified?: boolean } } } }).user.human.phone.isVerified);
+}
+
+function verifyPhoneMessage(userId: string, verificationCode: string): Uint8Array {
+  return toBinary(VerifyPhoneRequestSchema, create(VerifyPhoneRequestSchema, { userId, verificationCode }));
+}
+
+interface GrpcAnswer {
+  headers: http2.IncomingHttpHeaders;
+  /** grpc-status and friends, from the trailers or, for a trailers-only answer, the headers. */
+  status: http2.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One gRPC call by hand: the body written in the pieces given, each piece a DATA frame of its own. */
+function grpcCall(pieces: Buffer[], headers: http2.OutgoingHttpHeaders = {}): Promise<GrpcAnswer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(server.url);
+    session.on("error", reject);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": verifyPhonePath,
+      "content-type": "application/grpc",
+      te: "trailers",
+      authorization: `Bearer ${server.adminToken}`,
+      ...headers,
+    });
+    let responseHeaders: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders | undefined;
+    const chunks: Buffer[] = [];
+    stream.on("response", (h) => (responseHeaders = h));
+    stream.on("trailers", (t) => (trailers = t));
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("end", () => {
+      session.close();
+      resolve({ headers: responseHeaders, status: trailers ?? responseHeaders, body: Buffer.concat(chunks) });
+    });
+    stream.on("error", reject);
+    const writeNext = (index: number): void => {
+      if (index === pieces.length) {
+        stream.end();
+        return;
+      }
+      stream.write(pieces[index], () => setTimeout(() => writeNext(index + 1), 5));
+    };
+    writeNext(0);
+  });
+}
+
+function split(bytes: Buffer, size: number): Buffer[] {
+  const pieces: Buffer[] = [];
+  for (let offset = 0; offset < bytes.length; offset += size) pieces.push(bytes.subarray(offset, offset + size));
+  return pieces;
+}
+
+describe("unary gRPC calls written by hand", () => {
+  it("verifies with a body in one DATA frame, answering details in one message and grpc-status 0 in the trailers", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const answer = await grpcCall([grpcFrame(verifyPhoneMessage(userId, code))]);
+
+    expect(answer.headers[":status"]).toBe(200);
+    expect(answer.headers["content-type"]).toBe("application/grpc+proto");
+    expect(answer.status["grpc-status"]).toBe("0");
+    expect(answer.body.readUInt8(0)).toBe(0);
+    expect(answer.body.readUInt32BE(1)).toBe(answer.body.length - 5);
+    const response = fromBinary(VerifyPhoneResponseSchema, answer.body.subarray(5));
+    expect(response.details?.resourceOwner).not.toBe("");
+    expect(await isPhoneVerified(userId)).toBe(true);
+  });
+
+  it("verifies with a body cut into DATA frames of 3 bytes, the envelope's header split too", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const answer = await grpcCall(split(grpcFrame(verifyPhoneMessage(userId, code)), 3));
+    expect(answer.status["grpc-status"]).toBe("0");
+    expect(await isPhoneVerified(userId)).toBe(true);
+  });
+
+  it("verifies a gzip-compressed message, and answers a wrong code with grpc-status 3 and its details", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const wrong = await grpcCall([grpcFrame(zlib.gzipSync(verifyPhoneMessage(userId, "000000")), 1)], { "grpc-encoding": "gzip" });
+    expect(wrong.status["grpc-status"]).toBe("3");
+    expect(wrong.status["grpc-status-details-bin"]).toBeTruthy();
+
+    const right = await grpcCall([grpcFrame(zlib.gzipSync(verifyPhoneMessage(userId, code)), 1)], { "grpc-encoding": "gzip" });
+    expect(right.status["grpc-status"]).toBe("0");
+    expect(await isPhoneVerified(userId)).toBe(true);
+  });
+
+  it("verifies within a grpc-timeout, and refuses a malformed grpc-timeout without verifying", async () => {
+    const first = await userWithPhoneCode();
+    const malformed = await grpcCall([grpcFrame(verifyPhoneMessage(first.userId, first.code))], { "grpc-timeout": "soon" });
+    expect(malformed.status["grpc-status"]).not.toBe("0");
+    expect(await isPhoneVerified(first.userId)).toBe(false);
+
+    const timed = await grpcCall([grpcFrame(verifyPhoneMessage(first.userId, first.code))], { "grpc-timeout": "5S" });
+    expect(timed.status["grpc-status"]).toBe("0");
+    expect(await isPhoneVerified(first.userId)).toBe(true);
+  });
+
+  it.each([
+    ["two messages", (message: Uint8Array) => [grpcFrame(message), grpcFrame(message)], "12"],
+    ["a truncated message", (message: Uint8Array) => [grpcFrame(message).subarray(0, 8)], "3"],
+    ["no message at all", () => [], "12"],
+    ["a message declared larger than --max-body-bytes", () => [Buffer.from([0, 0, 0, 0x20, 0])], "8"],
+    ["a message that is not protobuf", () => [grpcFrame(Buffer.from([0xff, 0xff, 0xff]))], "3"],
+  ])("answers %s with grpc-status %s and verifies nothing", async (_name, body, status) => {
+    const { userId, code } = await userWithPhoneCode();
+    const answer = await grpcCall(body(verifyPhoneMessage(userId, code)));
+    expect(answer.headers[":status"]).toBe(200);
+    expect(answer.status["grpc-status"]).toBe(status);
+    expect(await isPhoneVerified(userId)).toBe(false);
+  });
+});
+
+/** One HTTP/1.1 call by hand, as browsers make gRPC-Web and Connect calls. */
+function http1Call(headers: http.OutgoingHttpHeaders, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  const url = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: "POST",
+        path: verifyPhonePath,
+        agent: false,
+        headers: { authorization: `Bearer ${server.adminToken}`, ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+describe("unary gRPC-Web calls written by hand, over HTTP/1.1", () => {
+  const grpcWeb = { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" };
+
+  it("verifies, answering one message and a trailer frame with grpc-status 0", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const answer = await http1Call(grpcWeb, grpcFrame(verifyPhoneMessage(userId, code)));
+    expect(answer.status).toBe(200);
+    expect(answer.headers["content-type"]).toBe("application/grpc-web+proto");
+    const { messages, trailer } = parseGrpcWebBody(answer.body);
+    expect(messages).toHaveLength(1);
+    expect(fromBinary(VerifyPhoneResponseSchema, messages[0] as Buffer).details?.resourceOwner).not.toBe("");
+    expect(trailer?.["grpc-status"]).toBe("0");
+    expect(await isPhoneVerified(userId)).toBe(true);
+  });
+
+  it("answers a wrong code with only a trailer frame: grpc-status 3, the message and the details", async () => {
+    const { userId } = await userWithPhoneCode();
+    const answer = await http1Call(grpcWeb, grpcFrame(verifyPhoneMessage(userId, "000000")));
+    const { messages, trailer } = parseGrpcWebBody(answer.body);
+    expect(messages).toHaveLength(0);
+    expect(trailer?.["grpc-status"]).toBe("3");
+    expect(trailer?.["grpc-message"]).toBeTruthy();
+    expect(trailer?.["grpc-status-details-bin"]).toBeTruthy();
+    expect(await isPhoneVerified(userId)).toBe(false);
+  });
+});
+
+describe("unary Connect calls in binary protobuf written by hand", () => {
+  const connectProto = { "content-type": "application/proto", "connect-protocol-version": "1" };
+
+  it("verifies, answering the message itself with 200", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const answer = await http1Call(connectProto, Buffer.from(verifyPhoneMessage(userId, code)));
+    expect(answer.status).toBe(200);
+    expect(answer.headers["content-type"]).toBe("application/proto");
+    expect(Number(answer.headers["content-length"])).toBe(answer.body.length);
+    expect(fromBinary(VerifyPhoneResponseSchema, answer.body).details?.resourceOwner).not.toBe("");
+    expect(await isPhoneVerified(userId)).toBe(true);
+  });
+
+  it("answers a wrong code with 400 and Connect's error JSON with its details", async () => {
+    const { userId } = await userWithPhoneCode();
+    const answer = await http1Call(connectProto, Buffer.from(verifyPhoneMessage(userId, "000000")));
+    expect(answer.status).toBe(400);
+    expect(answer.headers["content-type"]).toBe("application/json");
+    const error = JSON.parse(answer.body.toString("utf8")) as { code: string; message: string; details: unknown[] };
+    expect(error.code).toBe("invalid_argument");
+    expect(error.message).toBeTruthy();
+    expect(error.details.length).toBeGreaterThan(0);
+  });
+
+  it("verifies a gzip-compressed body, and refuses a body over --max-body-bytes with resource_exhausted", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const tooLarge = await http1Call(connectProto, Buffer.concat([Buffer.from(verifyPhoneMessage(userId, code)), Buffer.alloc(5000)]));
+    expect(JSON.parse(tooLarge.body.toString("utf8"))).toMatchObject({ code: "resource_exhausted" });
+    expect(await isPhoneVerified(userId)).toBe(false);
+
+    const gzipped = await http1Call({ ...connectProto, "content-encoding": "gzip" }, zlib.gzipSync(verifyPhoneMessage(userId, code)));
+    expect(gzipped.status).toBe(200);
+    expect(await isPhoneVerified(userId)).toBe(true);
+  });
+});
