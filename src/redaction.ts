@@ -71,8 +71,13 @@ const textRules: [RegExp, (match: string, ...groups: string[]) => string][] = [
   [/(?:\+|%2b)\d(?:[ .\/-]?\(\d{1,4}\)|[ .\/-]?\d)+/gi, (match) => (digitsOf(match).length >= minPhoneDigits ? maskPhone(match) : match)],
 ];
 
+// Every rule above needs one of these to match; most texts of a line (ids, names of RPCs, codes) have none, and are
+// let through after this one pass instead of one per rule. Kept in step with the rules by the redaction tests.
+const mayNeedRedaction = /[@%+:?&;]|whsec_|bearer|basic|digest/i;
+
 /** `text` with every secret and contact in it masked or removed. */
 export function redactText(text: string): string {
+  if (!mayNeedRedaction.test(text)) return text;
   return textRules.reduce((result, [pattern, replace]) => result.replace(pattern, replace), text);
 }
 

@@ -76,8 +76,8 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
     resendPhoneCode: newCode("phone"),
 
     async verifyPhone(req, ctx) {
-      await authorizedUser(ctx, req.userId);
-      return { details: toDetails(await commands.verify(req.userId, "phone", req.verificationCode, actorOf(ctx))) };
+      const state = await authorizedUser(ctx, req.userId);
+      return { details: toDetails(await commands.verify(req.userId, "phone", req.verificationCode, actorOf(ctx), state)) };
     },
 
     async removePhone(req, ctx) {
@@ -98,8 +98,8 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
     sendEmailCode: newCode("email"),
 
     async verifyEmail(req, ctx) {
-      await authorizedUser(ctx, req.userId);
-      return { details: toDetails(await commands.verify(req.userId, "email", req.verificationCode, actorOf(ctx))) };
+      const state = await authorizedUser(ctx, req.userId);
+      return { details: toDetails(await commands.verify(req.userId, "email", req.verificationCode, actorOf(ctx), state)) };
     },
   };
 }

@@ -296,7 +296,8 @@ export class UserCommands {
    * VerifyPhone and VerifyEmail. A right code for an address that another user of the organization verified first
    * (the store's unique index tells, across processes) is spent without verifying anything.
    */
-  async verify(userId: string, channel: Channel, code: string, actor: Actor): Promise<ChangeDetails> {
+  /** `loaded`: the user as the caller just loaded it (to authorize the call), decided on instead of loading it again. */
+  async verify(userId: string, channel: Channel, code: string, actor: Actor, loaded?: UserState): Promise<ChangeDetails> {
     const attempt = (takenByAnother: boolean) =>
       this.changeExisting(userId, (state, { now }): Decision<ChangeDetails> => {
         const human = requireActiveHuman(state);
@@ -314,7 +315,7 @@ export class UserCommands {
         if (error) return { events: [event], counted, error };
         if (takenByAnother) return { events: [spentEvent(channel)], counted, error: errors.contactInUse(channel) };
         return { events: [event], counted, result: (details) => details };
-      });
+      }, takenByAnother ? undefined : loaded);
     try {
       return await attempt(false);
     } catch (error) {
@@ -475,11 +476,16 @@ export class UserCommands {
     return { id: this.deps.newId(), userId, channel, purpose, ...this.deps.sealer.seal(message), expiresAt };
   }
 
-  private changeExisting<T>(userId: string, decide: (state: UserState, context: DecisionContext) => Decision<T>): Promise<T> {
-    return this.change(userId, "", (state, context) => {
+  private changeExisting<T>(
+    userId: string,
+    decide: (state: UserState, context: DecisionContext) => Decision<T>,
+    loaded?: UserState,
+  ): Promise<T> {
+    const decideOnExisting = (state: UserState | undefined, context: DecisionContext) => {
       if (!state) throw errors.userNotFound();
       return decide(state, context);
-    });
+    };
+    return this.change(userId, "", decideOnExisting, loaded);
   }
 
   /**
@@ -490,9 +496,10 @@ export class UserCommands {
     userId: string,
     ownerOfNewUser: string,
     decide: (state: UserState | undefined, context: DecisionContext) => Decision<T>,
+    loaded?: UserState,
   ): Promise<T> {
     try {
-      return await this.userQueue.run(userId, () => this.decideAndAppend(userId, ownerOfNewUser, decide));
+      return await this.userQueue.run(userId, () => this.decideAndAppend(userId, ownerOfNewUser, decide, loaded));
     } catch (error) {
       if (error instanceof AppendConflict && error.conflict === "phone-in-use") throw errors.contactInUse("phone");
       if (error instanceof AppendConflict && error.conflict === "email-in-use") throw errors.contactInUse("email");
@@ -515,9 +522,11 @@ export class UserCommands {
     userId: string,
     ownerOfNewUser: string,
     decide: (state: UserState | undefined, context: DecisionContext) => Decision<T>,
+    loaded?: UserState,
   ): Promise<T> {
     for (let attempt = 0; attempt < maxRaceRetries; attempt++) {
-      const state = await this.deps.users.load(userId);
+      // A state loaded earlier in the call is used once: if it is stale, the append conflicts and the next attempt loads.
+      const state = attempt === 0 && loaded ? loaded : await this.deps.users.load(userId);
       const organizationId = state?.resourceOwner ?? ownerOfNewUser;
       const settings = organizationId
         ? await this.deps.settings.verificationSettings(organizationId)

@@ -166,6 +166,28 @@ describe("deactivating and locking", () => {
   });
 });
 
+describe("verifying on the state the caller loaded to authorize the call", () => {
+  it("decides again on the fresh state when that state is stale: a code is used once, a locked user stays locked", async () => {
+    const commands = commandsWithIds(["u1", "u2"]);
+    const { phoneCode } = await commands.addHumanUser(newUser, actor);
+    const loadedBeforeUse = await commands.getUser("u1");
+    await commands.verify("u1", "phone", phoneCode as string, actor, loadedBeforeUse);
+    const afterUse = await commands.getUser("u1");
+
+    await expect(commands.verify("u1", "phone", phoneCode as string, actor, loadedBeforeUse)).rejects.toMatchObject({
+      reason: "ALREADY_VERIFIED",
+    });
+    expect((await commands.getUser("u1")).sequence).toBe(afterUse.sequence);
+
+    const other = await commands.addHumanUser({ ...newUser, phone: { value: "+41791234568", verification: { kind: "return" as const } } }, actor);
+    const loadedBeforeLock = await commands.getUser("u2");
+    await commands.lock("u2");
+    await expect(commands.verify("u2", "phone", other.phoneCode as string, actor, loadedBeforeLock)).rejects.toMatchObject({
+      reason: "USER_DISABLED",
+    });
+  });
+});
+
 describe("passwords", () => {
   async function passwordHashOf(commands: ReturnType<typeof commandsWithIds>, userId: string): Promise<string | undefined> {
     const state = await commands.getUser(userId);
