@@ -1,6 +1,6 @@
 // Organizations' verification settings in SQLite: one JSON document per organization that set any. A test contact's
 // fixed code is stored sealed (base64 in the JSON), as messages waiting for delivery are.
-import { eq, sql } from "drizzle-orm";
+import type { Statement } from "better-sqlite3";
 import type { Channel } from "../domain/errors.js";
 import type { Limits } from "../domain/limits/limits.js";
 import {
@@ -11,6 +11,7 @@ import {
   defaultVerificationSettings,
 } from "../domain/organizations/verification-settings.js";
 import type { Db } from "./open-database.js";
+import { quoted } from "./raw-statement.js";
 import { organizationSettings } from "./schema.js";
 import { type StorageGuard, unmonitoredStorage } from "./storage-health.js";
 
@@ -29,11 +30,13 @@ export class SqliteOrganizationSettingsStore implements OrganizationSettingsStor
     private readonly db: Db,
     private readonly storage: StorageGuard = unmonitoredStorage,
   ) {
-    this.selectOne = db
-      .select({ verification: organizationSettings.verification })
-      .from(organizationSettings)
-      .where(eq(organizationSettings.organizationId, sql.placeholder("organizationId")))
-      .prepare();
+    // Read by every command: a statement prepared once, without drizzle's per-call mapping (see sqlite-user-store.ts).
+    this.selectOne = db.$client
+      .prepare(
+        `SELECT ${quoted(organizationSettings.verification)} FROM ${quoted(organizationSettings)} ` +
+          `WHERE ${quoted(organizationSettings.organizationId)} = ?`,
+      )
+      .pluck() as Statement<[string], string>;
     this.selectAll = db
       .select({ organizationId: organizationSettings.organizationId, verification: organizationSettings.verification })
       .from(organizationSettings)
@@ -42,8 +45,8 @@ export class SqliteOrganizationSettingsStore implements OrganizationSettingsStor
   }
 
   async verificationSettings(organizationId: string): Promise<VerificationSettings> {
-    const row = this.storage.use(() => this.selectOne.get({ organizationId }));
-    return row ? fromStored(row.verification as StoredVerificationSettings) : defaultVerificationSettings;
+    const text = this.storage.use(() => this.selectOne.get(organizationId));
+    return text === undefined ? defaultVerificationSettings : fromStored(JSON.parse(text) as StoredVerificationSettings);
   }
 
   async setVerificationSettings(organizationId: string, settings: VerificationSettings, at: Date): Promise<void> {

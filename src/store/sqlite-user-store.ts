@@ -38,10 +38,11 @@ const parameters = (count: number) => Array(count).fill("?").join(", ");
 
 export class SqliteUserStore implements UserStore {
   private readonly selectState;
-  private readonly selectLastSequence;
+  private readonly selectCurrent;
   private readonly selectEvents;
   private readonly insertEvent;
-  private readonly upsertUser;
+  private readonly insertUser;
+  private readonly userUpdates;
   private readonly insertMessage;
   private readonly supersedeMessages;
   private readonly limits;
@@ -55,9 +56,10 @@ export class SqliteUserStore implements UserStore {
     this.selectState = client
       .prepare(`SELECT ${quoted(users.state)} FROM ${quoted(users)} WHERE ${quoted(users.id)} = ?`)
       .pluck() as Statement<[string], string>;
-    this.selectLastSequence = client
-      .prepare(`SELECT max(${quoted(events.sequence)}) FROM ${quoted(events)} WHERE ${quoted(events.aggregateId)} = ?`)
-      .pluck() as Statement<[string], number | null>;
+    // The row's sequence is the stream's: both are written in every append's transaction.
+    this.selectCurrent = client
+      .prepare(`SELECT ${columnList(currentColumns)} FROM ${quoted(users)} WHERE ${quoted(users.id)} = ?`)
+      .raw() as Statement<[string], CurrentRow>;
     this.selectEvents = db
       .select()
       .from(events)
@@ -67,15 +69,10 @@ export class SqliteUserStore implements UserStore {
     this.insertEvent = client.prepare<unknown[]>(
       `INSERT INTO ${quoted(events)} (${columnList(eventColumns)}) VALUES (${parameters(eventColumns.length)})`,
     );
-    // Every column but id and created_at is rewritten from the new state.
-    const rewritten = userColumns
-      .filter((column) => column !== users.id && column !== users.createdAt)
-      .map((column) => `${quoted(column)} = excluded.${quoted(column)}`)
-      .join(", ");
-    this.upsertUser = client.prepare<unknown[]>(
-      `INSERT INTO ${quoted(users)} (${columnList(userColumns)}) VALUES (${parameters(userColumns.length)}) ` +
-        `ON CONFLICT (${quoted(users.id)}) DO UPDATE SET ${rewritten}`,
+    this.insertUser = client.prepare<unknown[]>(
+      `INSERT INTO ${quoted(users)} (${columnList(userColumns)}) VALUES (${parameters(userColumns.length)})`,
     );
+    this.userUpdates = new UserUpdates(client);
     this.insertMessage = client.prepare<unknown[]>(
       `INSERT INTO ${quoted(outbox)} (${columnList(messageColumns)}) VALUES (${parameters(messageColumns.length)})`,
     );
@@ -135,9 +132,8 @@ export class SqliteUserStore implements UserStore {
     const state = this.loadState(userId);
     if (!state) throw new Error(`no user ${userId} to record ${body.type} for`);
     const event = { ...body, aggregateId: userId, sequence: state.sequence + 1, resourceOwner: state.resourceOwner, createdAt: at } as UserEvent;
-    const next = apply(state, event);
     this.insertEvent.run(eventRow(event));
-    this.upsertUser.run(userRow(next));
+    this.writeUser(apply(state, event), this.selectCurrent.get(userId));
   }
 
   private loadState(userId: string): UserState | undefined {
@@ -146,11 +142,12 @@ export class SqliteUserStore implements UserStore {
   }
 
   private write(change: UserChange): void {
-    const current = this.selectLastSequence.get(change.userId) ?? 0;
-    if (current !== change.expectedSequence) {
+    const current = this.selectCurrent.get(change.userId);
+    const sequence = current?.[0] ?? 0;
+    if (sequence !== change.expectedSequence) {
       throw new AppendConflict(
         "sequence",
-        `user ${change.userId} is at sequence ${current}, the change expected ${change.expectedSequence}`,
+        `user ${change.userId} is at sequence ${sequence}, the change expected ${change.expectedSequence}`,
       );
     }
     // One after the other, so that a change with two sends (a new user's phone and email) sees the first counted.
@@ -159,9 +156,55 @@ export class SqliteUserStore implements UserStore {
       this.limits.record(action);
     }
     for (const event of change.events) this.insertEvent.run(eventRow(event));
-    this.upsertUser.run(userRow(change.next));
+    this.writeUser(change.next, current);
     for (const channel of change.supersededChannels) this.supersedeMessages.run(change.userId, channel);
     for (const message of change.outbox) this.insertMessage.run(messageRow(message));
+  }
+
+  private writeUser(next: UserState, current: CurrentRow | undefined): void {
+    if (current === undefined) this.insertUser.run(userRow(next));
+    else this.userUpdates.run(next, current);
+  }
+}
+
+// What a change needs of the stored row: its sequence, and the lookup columns, to update only those that change.
+const currentColumns = [users.sequence, users.username, users.verifiedPhone, users.verifiedEmail];
+type CurrentRow = [sequence: number, username: string, verifiedPhone: string | null, verifiedEmail: string | null];
+
+/**
+ * Updates of a user's row that set the lookup columns (each in a unique index) only when they change, one statement per
+ * combination, prepared when first needed: SQLite updates an index for every column an UPDATE sets, changed or not, and
+ * most changes (a code, a failed attempt, a verification of the phone) touch one lookup column or none. A user's id,
+ * organization and creation time never change.
+ */
+class UserUpdates {
+  private readonly statements = new Map<number, Statement<unknown[]>>();
+
+  constructor(private readonly client: Db["$client"]) {}
+
+  run(next: UserState, [, username, verifiedPhone, verifiedEmail]: CurrentRow): void {
+    const contacts = loginContacts(next);
+    const changed = [next.username !== username, contacts.verifiedPhone !== verifiedPhone, contacts.verifiedEmail !== verifiedEmail];
+    const values: unknown[] = [next.sequence, next.changedAt.getTime(), serializeUserState(next), next.kind, next.status];
+    if (changed[0]) values.push(next.username);
+    if (changed[1]) values.push(contacts.verifiedPhone);
+    if (changed[2]) values.push(contacts.verifiedEmail);
+    values.push(next.id);
+    this.statement(changed).run(values);
+  }
+
+  private statement(changed: boolean[]): Statement<unknown[]> {
+    const key = changed.reduce((bits, isChanged, index) => bits | (isChanged ? 1 << index : 0), 0);
+    let statement = this.statements.get(key);
+    if (!statement) {
+      const lookups = [users.username, users.verifiedPhone, users.verifiedEmail].filter((_, index) => changed[index]);
+      const set = [users.sequence, users.changedAt, users.state, users.kind, users.status, ...lookups];
+      statement = this.client.prepare<unknown[]>(
+        `UPDATE ${quoted(users)} SET ${set.map((column) => `${quoted(column)} = ?`).join(", ")} WHERE ${quoted(users.id)} = ?`,
+      );
+      this.statements.set(key, statement);
+    }
+    return statement;
   }
 }
 
