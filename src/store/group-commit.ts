@@ -1,34 +1,45 @@
-// Group commit: the writes that calls hand in during one turn of the event loop are committed together, in one SQLite
-// transaction, each in a savepoint of its own so that one write's failure (a lost race, a limit, a taken username)
-// undoes only that write. A commit (the WAL append, now and then a checkpoint) is most of what a small write costs and
+// Group commit: the writes that calls hand in during one turn of the event loop (a user's change, a security log entry)
+// are committed together, in one SQLite transaction, each in a savepoint of its own so that one write's failure (a
+// lost race, a limit, a taken username) undoes only that write. A commit (the WAL append, now and then a checkpoint) is most of what a small write costs and
 // blocks the event loop while it runs, so under load one commit for many calls is the largest single saving measured
 // in `npm run bench` (see the README's performance section). No call is answered before the commit holding its write.
 import type Database from "better-sqlite3";
 import { isStorageFailure } from "./sqlite-errors.js";
 
-export interface GroupCommitOptions<T> {
-  /** Runs one write's statements; throws to undo them. */
-  write: (item: T) => void;
-  /** Wraps each commit, for the storage health monitor. */
-  guard: <R>(operation: () => R) => R;
-}
+/** Wraps each commit, for the storage health monitor. */
+export type CommitGuard = <R>(operation: () => R) => R;
 
-interface Pending<T> {
-  item: T;
+/** Runs `write` (statements that throw to undo themselves) in the next commit; resolves once it is committed. */
+export type GroupCommit = (write: () => void) => Promise<void>;
+
+interface Pending {
+  write: () => void;
   resolve: () => void;
   reject: (reason: unknown) => void;
   failure?: { error: unknown };
 }
 
-/** Returns a function that resolves once its item is committed, or rejects with what its write threw. */
-export function createGroupCommit<T>(client: Database.Database, options: GroupCommitOptions<T>): (item: T) => Promise<void> {
+// One committer per connection (and guard), shared by the stores that write through it.
+const committers = new WeakMap<Database.Database, WeakMap<CommitGuard, GroupCommit>>();
+
+export function groupCommitFor(client: Database.Database, guard: CommitGuard): GroupCommit {
+  const byGuard = committers.get(client) ?? new WeakMap<CommitGuard, GroupCommit>();
+  committers.set(client, byGuard);
+  const existing = byGuard.get(guard);
+  if (existing) return existing;
+  const created = createGroupCommit(client, guard);
+  byGuard.set(guard, created);
+  return created;
+}
+
+function createGroupCommit(client: Database.Database, guard: CommitGuard): GroupCommit {
   // better-sqlite3 runs a transaction function called inside another as a savepoint.
-  const inSavepoint = client.transaction(options.write);
+  const inSavepoint = client.transaction((write: () => void) => write());
   // Immediate, so that the write lock is held before the first write checks what it decided on.
-  const commitBatch = client.transaction((batch: Pending<T>[]) => {
+  const commitBatch = client.transaction((batch: Pending[]) => {
     for (const pending of batch) {
       try {
-        inSavepoint(pending.item);
+        inSavepoint(pending.write);
       } catch (error) {
         // A failing disk fails the whole batch: none of it may be acknowledged.
         if (isStorageFailure(error)) throw error;
@@ -37,12 +48,12 @@ export function createGroupCommit<T>(client: Database.Database, options: GroupCo
     }
   }).immediate;
 
-  let queue: Pending<T>[] = [];
+  let queue: Pending[] = [];
   const flush = () => {
     const batch = queue;
     queue = [];
     try {
-      options.guard(() => commitBatch(batch));
+      guard(() => commitBatch(batch));
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return;
@@ -53,10 +64,10 @@ export function createGroupCommit<T>(client: Database.Database, options: GroupCo
     }
   };
 
-  return (item) =>
+  return (write) =>
     new Promise<void>((resolve, reject) => {
       // setImmediate rather than a microtask: it runs after every request the current poll phase delivered.
       if (queue.length === 0) setImmediate(flush);
-      queue.push({ item, resolve, reject });
+      queue.push({ write, resolve, reject });
     });
 }

@@ -1,11 +1,12 @@
 // The security log in SQLite. A repeat of an outcome within its coalescing window raises the count of the entry it
-// repeats instead of adding one; the lookup and the write are one IMMEDIATE transaction, so two processes sharing
-// the file coalesce a repeat onto the same entry instead of each adding one.
+// repeats instead of adding one; the lookup and the write are in one transaction holding the write lock, so two
+// processes sharing the file coalesce a repeat onto the same entry instead of each adding one.
 import { createHash } from "node:crypto";
 import { type SQL, and, asc, count, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { SecurityEvent, SecurityEventInput, SecurityEventKind, SecurityLog } from "../domain/security/security-event.js";
 import type { SecurityEventPage, SecurityEventQuery, SecurityLogReader } from "../domain/security/security-log-query.js";
 import type { Db } from "./open-database.js";
+import { groupCommitFor } from "./group-commit.js";
 import { securityEvents } from "./schema.js";
 import { type StorageGuard, unmonitoredStorage } from "./storage-health.js";
 
@@ -24,7 +25,7 @@ export class SqliteSecurityLog implements SecurityLog, SecurityLogReader {
   private readonly countRepeat;
   private readonly insertEvent;
   private readonly deleteOlder;
-  private readonly recordInTransaction;
+  private readonly commit;
 
   constructor(
     private readonly db: Db,
@@ -66,17 +67,18 @@ export class SqliteSecurityLog implements SecurityLog, SecurityLogReader {
       .delete(securityEvents)
       .where(lt(securityEvents.lastAt, sql`${placeholder("before")}`))
       .prepare();
-    this.recordInTransaction = db.$client.transaction((event: SecurityEventInput, at: Date, coalesceMs: number) => {
+    // Committed with the calls' other writes (group-commit.ts), in a transaction that holds the write lock.
+    this.commit = groupCommitFor(db.$client, storage.write);
+  }
+
+  async record(event: SecurityEventInput, at: Date, coalesceMs = defaultCoalesceMs): Promise<void> {
+    await this.commit(() => {
       const columns = columnsOf(event);
       const fingerprint = fingerprintOf(columns);
       const repeat = this.selectRepeat.get({ fingerprint, since: at.getTime() - coalesceMs });
       if (repeat) this.countRepeat.run({ id: repeat.id, at: at.getTime() });
       else this.insertEvent.run({ ...columns, at, fingerprint });
-    }).immediate;
-  }
-
-  async record(event: SecurityEventInput, at: Date, coalesceMs = defaultCoalesceMs): Promise<void> {
-    this.storage.write(() => this.recordInTransaction(event, at, coalesceMs));
+    });
   }
 
   async list(query: SecurityEventQuery): Promise<SecurityEventPage> {

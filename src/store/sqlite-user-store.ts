@@ -5,7 +5,7 @@ import type { EventBody, UserEvent } from "../domain/events.js";
 import { AppendConflict, type NewOutboxMessage, type UserChange, type UserStore } from "../domain/ports.js";
 import { type UserState, apply } from "../domain/user-state.js";
 import type { Db } from "./open-database.js";
-import { createGroupCommit } from "./group-commit.js";
+import { groupCommitFor } from "./group-commit.js";
 import { columnList, quoted } from "./raw-statement.js";
 import { events, outbox, users } from "./schema.js";
 import { isUniqueViolation } from "./sqlite-errors.js";
@@ -84,7 +84,7 @@ export class SqliteUserStore implements UserStore {
         `AND ${quoted(outbox.status)} IN ('pending', 'dead') AND ${quoted(outbox.purpose)} = 'code'`,
     );
     this.limits = new SqliteLimitCounter(db);
-    this.commit = createGroupCommit(client, { write: (change: UserChange) => this.write(change), guard: storage.write });
+    this.commit = groupCommitFor(client, storage.write);
   }
 
   async load(userId: string): Promise<UserState | undefined> {
@@ -93,7 +93,7 @@ export class SqliteUserStore implements UserStore {
 
   async append(change: UserChange): Promise<void> {
     try {
-      await this.commit(change);
+      await this.commit(() => this.write(change));
     } catch (error) {
       // Behind the check in write(), the primary key of events is the last guard of the sequence.
       if (isUniqueViolation(error, "events.aggregate_id")) {
