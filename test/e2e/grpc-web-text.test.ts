@@ -11,9 +11,8 @@ import {
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { VerifyPhoneRequestSchema, VerifyPhoneResponseSchema } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
-import { uniqueMobile } from "../helpers/api-session.js";
+import { userWithPhoneCode } from "../helpers/api-session.js";
 import { decodePaddedBase64, grpcFrame, parseGrpcWebBody } from "../helpers/grpc-frames.js";
-import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
 let server: TestServer;
@@ -25,16 +24,6 @@ afterAll(async () => {
 });
 
 const verifyPhonePath = "/zitadel.user.v2.UserService/VerifyPhone";
-
-async function userWithPhoneCode() {
-  const added = expectOk(
-    await protocolClient("connect-json", server.url, server.adminToken).call("addHumanUser", {
-      profile: { givenName: "Ada", familyName: "Lovelace" },
-      phone: { phone: uniqueMobile(), returnCode: {} },
-    }),
-  );
-  return { userId: added.userId as string, code: added.phoneCode as string };
-}
 
 function verifyPhoneFrame(userId: string, verificationCode: string): Buffer {
   return grpcFrame(toBinary(VerifyPhoneRequestSchema, create(VerifyPhoneRequestSchema, { userId, verificationCode })));
@@ -64,7 +53,7 @@ describe("gRPC-Web text mode", () => {
   it.each(["application/grpc-web-text", "application/grpc-web-text+proto"])(
     "verifies a phone with %s, from base64 in padded segments laid end to end",
     async (contentType) => {
-      const { userId, code } = await userWithPhoneCode();
+      const { userId, code } = await userWithPhoneCode(server);
       const frame = verifyPhoneFrame(userId, code);
       // Split where neither half is a multiple of 3 bytes, so both segments carry padding.
       const cut = frame.length % 3 === 1 ? 4 : 5;
@@ -83,7 +72,7 @@ describe("gRPC-Web text mode", () => {
   );
 
   it("answers a wrong code with InvalidArgument, its message and its ErrorInfo in grpc-status-details-bin", async () => {
-    const { userId, code } = await userWithPhoneCode();
+    const { userId, code } = await userWithPhoneCode(server);
     const wrong = code === "000000" ? "111111" : "000000";
     const response = await textCall(verifyPhonePath, verifyPhoneFrame(userId, wrong).toString("base64"));
     expect(response.status).toBe(200);

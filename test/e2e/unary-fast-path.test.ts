@@ -8,7 +8,7 @@ import zlib from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerifyPhoneRequestSchema, VerifyPhoneResponseSchema } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
-import { uniqueMobile } from "../helpers/api-session.js";
+import { userWithPhoneCode } from "../helpers/api-session.js";
 import { grpcFrame, parseGrpcWebBody } from "../helpers/grpc-frames.js";
 import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
@@ -23,16 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-async function userWithPhoneCode() {
-  const added = expectOk(
-    await protocolClient("connect-json", server.url, server.adminToken).call("addHumanUser", {
-      profile: { givenName: "Ada", familyName: "Lovelace" },
-      phone: { phone: uniqueMobile(), returnCode: {} },
-    }),
-  );
-  return { userId: added.userId as string, code: added.phoneCode as string };
-}
 
 async function isPhoneVerified(userId: string): Promise<boolean> {
   const user = expectOk(await protocolClient("connect-json", server.url, server.adminToken).call("getUserByID", { userId }));
@@ -93,7 +83,7 @@ function split(bytes: Buffer, size: number): Buffer[] {
 
 describe("unary gRPC calls written by hand", () => {
   it("verifies with a body in one DATA frame, answering details in one message and grpc-status 0 in the trailers", async () => {
-    const { userId, code } = await userWithPhoneCode();
+    const { userId, code } = await userWithPhoneCode(server);
     const answer = await grpcCall([grpcFrame(verifyPhoneMessage(userId, code))]);
 
     expect(answer.headers[":status"]).toBe(200);
@@ -107,14 +97,14 @@ describe("unary gRPC calls written by hand", () => {
   });
 
   it("verifies with a body cut into DATA frames of 3 bytes, the envelope's header split too", async () => {
-    const { userId, code } = await userWithPhoneCode();
+    const { userId, code } = await userWithPhoneCode(server);
     const answer = await grpcCall(split(grpcFrame(verifyPhoneMessage(userId, code)), 3));
     expect(answer.status["grpc-status"]).toBe("0");
     expect(await isPhoneVerified(userId)).toBe(true);
   });
 
   it("verifies a gzip-compressed message, and answers a wrong code with grpc-status 3 and its details", async () => {
-    const { userId, code } = await userWithPhoneCode();
+    const { userId, code } = await userWithPhoneCode(server);
     const wrong = await grpcCall([grpcFrame(zlib.gzipSync(verifyPhoneMessage(userId, "000000")), 1)], { "grpc-encoding": "gzip" });
     expect(wrong.status["grpc-status"]).toBe("3");
     expect(wrong.status["grpc-status-details-bin"]).toBeTruthy();
@@ -125,7 +115,7 @@ describe("unary gRPC calls written by hand", () => {
   });
 
   it("verifies within a grpc-timeout, and refuses a malformed grpc-timeout without verifying", async () => {
-    const first = await userWithPhoneCode();
+    const first = await userWithPhoneCode(server);
     const malformed = await grpcCall([grpcFrame(verifyPhoneMessage(first.userId, first.code))], { "grpc-timeout": "soon" });
     expect(malformed.status["grpc-status"]).not.toBe("0");
     expect(await isPhoneVerified(first.userId)).toBe(false);
@@ -142,7 +132,7 @@ describe("unary gRPC calls written by hand", () => {
     ["a message declared larger than --max-body-bytes", () => [Buffer.from([0, 0, 0, 0x20, 0])], "8"],
     ["a message that is not protobuf", () => [grpcFrame(Buffer.from([0xff, 0xff, 0xff]))], "3"],
   ])("answers %s with grpc-status %s and verifies nothing", async (_name, body, status) => {
-    const { userId, code } = await userWithPhoneCode();
+    const { userId, code } = await userWithPhoneCode(server);
     const answer = await grpcCall(body(verifyPhoneMessage(userId, code)));
     expect(answer.headers[":status"]).toBe(200);
     expect(answer.status["grpc-status"]).toBe(status);
@@ -179,7 +169,7 @@ describe("unary gRPC-Web calls written by hand, over HTTP/1.1", () => {
   const grpcWeb = { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" };
 
   it("verifies, answering one message and a trailer frame with grpc-status 0", async () => {
-    const { userId, code } = await userWithPhoneCode();
+    const { userId, code } = await userWithPhoneCode(server);
     const answer = await http1Call(grpcWeb, grpcFrame(verifyPhoneMessage(userId, code)));
     expect(answer.status).toBe(200);
     expect(answer.headers["content-type"]).toBe("application/grpc-web+proto");
@@ -191,7 +181,7 @@ describe("unary gRPC-Web calls written by hand, over HTTP/1.1", () => {
   });
 
   it("answers a wrong code with only a trailer frame: grpc-status 3, the message and the details", async () => {
-    const { userId } = await userWithPhoneCode();
+    const { userId } = await userWithPhoneCode(server);
     const answer = await http1Call(grpcWeb, grpcFrame(verifyPhoneMessage(userId, "000000")));
     const { messages, trailer } = parseGrpcWebBody(answer.body);
     expect(messages).toHaveLength(0);
@@ -206,7 +196,7 @@ describe("unary Connect calls in binary protobuf written by hand", () => {
   const connectProto = { "content-type": "application/proto", "connect-protocol-version": "1" };
 
   it("verifies, answering the message itself with 200", async () => {
-    const { userId, code } = await userWithPhoneCode();
+    const { userId, code } = await userWithPhoneCode(server);
     const answer = await http1Call(connectProto, Buffer.from(verifyPhoneMessage(userId, code)));
     expect(answer.status).toBe(200);
     expect(answer.headers["content-type"]).toBe("application/proto");
@@ -216,7 +206,7 @@ describe("unary Connect calls in binary protobuf written by hand", () => {
   });
 
   it("answers a wrong code with 400 and Connect's error JSON with its details", async () => {
-    const { userId } = await userWithPhoneCode();
+    const { userId } = await userWithPhoneCode(server);
     const answer = await http1Call(connectProto, Buffer.from(verifyPhoneMessage(userId, "000000")));
     expect(answer.status).toBe(400);
     expect(answer.headers["content-type"]).toBe("application/json");
@@ -227,7 +217,7 @@ describe("unary Connect calls in binary protobuf written by hand", () => {
   });
 
   it("verifies a gzip-compressed body, and refuses a body over --max-body-bytes with resource_exhausted", async () => {
-    const { userId, code } = await userWithPhoneCode();
+    const { userId, code } = await userWithPhoneCode(server);
     const tooLarge = await http1Call(connectProto, Buffer.concat([Buffer.from(verifyPhoneMessage(userId, code)), Buffer.alloc(5000)]));
     expect(JSON.parse(tooLarge.body.toString("utf8"))).toMatchObject({ code: "resource_exhausted" });
     expect(await isPhoneVerified(userId)).toBe(false);

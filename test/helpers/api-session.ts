@@ -7,7 +7,7 @@ import { ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
 import { InternalPermissionService } from "../../src/gen/zitadel/internal_permission/v2beta/internal_permission_service_pb.js";
 import { OrganizationService } from "../../src/gen/zitadel/org/v2/org_service_pb.js";
 import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
-import { bearer } from "./protocol-clients.js";
+import { bearer, expectOk, protocolClient } from "./protocol-clients.js";
 
 export type RpcProtocol = "connect" | "grpc" | "grpc-web";
 export const rpcProtocols: RpcProtocol[] = ["connect", "grpc", "grpc-web"];
@@ -176,4 +176,15 @@ export function fixtures(baseUrl: string, adminToken: string) {
       return first.id;
     },
   };
+}
+
+/** A person added by the administrator with a mobile number of its own, and the code verifyd returned for it. */
+export async function userWithPhoneCode(server: { url: string; adminToken: string }): Promise<{ userId: string; code: string }> {
+  const added = expectOk(
+    await protocolClient("connect-json", server.url, server.adminToken).call("addHumanUser", {
+      profile: { givenName: "Ada", familyName: "Lovelace" },
+      phone: { phone: uniqueMobile(), returnCode: {} },
+    }),
+  );
+  return { userId: added.userId as string, code: added.phoneCode as string };
 }
