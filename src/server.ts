@@ -204,7 +204,7 @@ async function startOn(
     recordSecurityEvent,
     logger,
   });
-  const authenticator = createBearerAuthenticator({ tokens, users, members, clock, hashToken: hashAccessToken });
+  const authenticator = createBearerAuthenticator({ tokens, members, clock, hashToken: hashAccessToken });
 
   let closing = false;
   const logins = new SqliteLoginStore(database.db, storage);

@@ -28,6 +28,7 @@ import {
 import * as connect from "@connectrpc/connect/protocol-connect";
 import * as grpc from "@connectrpc/connect/protocol-grpc";
 import * as grpcWeb from "@connectrpc/connect/protocol-grpc-web";
+import { requestContextKey } from "../api/request-context.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { nodeHeaders } from "./call-context.js";
 
@@ -234,7 +235,8 @@ async function answer(
     protocolName: wire.protocolName,
     timeoutMs,
     requestSignal: clientGone.signal,
-    requestHeader: nodeHeaders(req),
+    // The headers the call's context already holds (call-context.ts), not a second copy.
+    requestHeader: contextValues.get(requestContextKey)?.headers ?? nodeHeaders(req),
     url: `http://${req.headers[":authority"] ?? req.headers.host ?? ""}${req.url}`,
     responseHeader: wire.responseHeader,
     responseTrailer: wire.responseTrailer,

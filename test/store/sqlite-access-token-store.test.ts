@@ -26,7 +26,12 @@ describe("access tokens in SQLite", () => {
     expect(tokenHash).toBe(hashAccessToken(token));
     await tokens.add({ id: "t1", userId: "u1", kind: "personal", createdAt: at(0), expiresAt: at(30), tokenHash });
 
-    expect(await tokens.findValid(tokenHash, at(29))).toMatchObject({ id: "t1", userId: "u1", kind: "personal" });
+    expect(await tokens.findValid(tokenHash, at(29))).toMatchObject({
+      id: "t1",
+      userId: "u1",
+      kind: "personal",
+      holder: { status: "active", organizationId: "org-1" },
+    });
     expect(await tokens.findValid(tokenHash, at(30))).toBeUndefined();
     expect(await tokens.findValid(hashAccessToken(`${token}x`), at(1))).toBeUndefined();
     const row = database.sqlite.prepare("SELECT * FROM access_tokens").get() as Record<string, unknown>;

@@ -1,6 +1,8 @@
 // Bearer tokens: what a personal access token or a password login hands out. Only a hash is stored; the token itself
 // is shown once.
 
+import type { UserStatus } from "../users/user-status.js";
+
 export type AccessTokenKind = "personal" | "login";
 
 export interface AccessTokenRecord {
@@ -11,6 +13,10 @@ export interface AccessTokenRecord {
   expiresAt: Date;
 }
 
+export interface ValidAccessToken extends AccessTokenRecord {
+  holder: { status: UserStatus; organizationId: string };
+}
+
 /** A freshly made token: the secret for the caller, and the hash that is all the store keeps. */
 export interface IssuedAccessToken {
   token: string;
@@ -19,8 +25,8 @@ export interface IssuedAccessToken {
 
 export interface AccessTokenStore {
   add(record: AccessTokenRecord & { tokenHash: string }): Promise<void>;
-  /** The unexpired token with this hash, or undefined. */
-  findValid(tokenHash: string, now: Date): Promise<AccessTokenRecord | undefined>;
+  /** The unexpired token with this hash and where its holder stands, or undefined (also when the holder is gone). */
+  findValid(tokenHash: string, now: Date): Promise<ValidAccessToken | undefined>;
   /** Removes one of the user's tokens; false when the user has no such token. */
   remove(userId: string, tokenId: string): Promise<boolean>;
   list(userId: string, kind: AccessTokenKind): Promise<AccessTokenRecord[]>;
