@@ -1,8 +1,9 @@
 // Group commit: the writes that calls hand in during one turn of the event loop (a user's change, a security log entry)
 // are committed together, in one SQLite transaction, each in a savepoint of its own so that one write's failure (a
-// lost race, a limit, a taken username) undoes only that write. A commit (the WAL append, now and then a checkpoint) is most of what a small write costs and
-// blocks the event loop while it runs, so under load one commit for many calls is the largest single saving measured
-// in `npm run bench` (see the README's performance section). No call is answered before the commit holding its write.
+// lost race, a limit, a taken username) undoes only that write. A commit (the WAL append, now and then a checkpoint)
+// is most of what a small write costs and blocks the event loop while it runs, so under load one commit for many
+// calls is the largest single saving measured in `npm run bench` (see the README's performance section). No call is
+// answered before the commit holding its write.
 import type Database from "better-sqlite3";
 import { isStorageFailure } from "./sqlite-errors.js";
 

@@ -1,7 +1,8 @@
-// Serves gRPC, gRPC-Web and Connect for the registered services, like connect-node's connectNodeAdapter, with three
-// additions: plain unary calls in binary protobuf on a leaner path (unary-fast-path.ts); gRPC-Web's text mode (application/grpc-web-text,
-// see grpc-web-text.ts), which connect-es refuses; and one correction: a request body that is not valid protobuf is the client's mistake, InvalidArgument (HTTP 400 over
-// Connect) on every protocol, where connect-es says Internal (see malformed-message.ts).
+// Serves gRPC, gRPC-Web and Connect for the registered services, like connect-node's connectNodeAdapter, with two
+// additions: plain unary calls in binary protobuf on a leaner path (unary-fast-path.ts), and gRPC-Web's text mode
+// (application/grpc-web-text, see grpc-web-text.ts), which connect-es refuses; and one correction: a request body
+// that is not valid protobuf is the client's mistake, InvalidArgument (HTTP 400 over Connect) on every protocol, where
+// connect-es says Internal (see malformed-message.ts).
 import {
   Code,
   ConnectError,
@@ -35,7 +36,8 @@ export interface RpcHandlerOptions {
 
 export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
   const acceptCompression = [compressionGzip, compressionBrotli];
-  const router = createConnectRouter({ interceptors: options.interceptors, readMaxBytes: options.readMaxBytes, acceptCompression });
+  const { interceptors, readMaxBytes } = options;
+  const router = createConnectRouter({ interceptors, readMaxBytes, acceptCompression });
   for (const service of options.services) {
     // Each spec pairs a method with its implementation; through the union of kinds TypeScript cannot see that.
     for (const spec of Object.values(service.methods)) router.rpc(spec.method, spec.impl as never);
@@ -48,7 +50,7 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
         .map((spec) => [`/${spec.method.parent.typeName}/${spec.method.name}`, spec] as const),
     ),
   );
-  const unaryOptions = { interceptors: options.interceptors, readMaxBytes: options.readMaxBytes, acceptCompression };
+  const unaryOptions = { interceptors, readMaxBytes, acceptCompression };
   return (req, res) => {
     const path = (req.url ?? "").split("?", 1)[0] ?? "";
     const handler = handlers.get(path);

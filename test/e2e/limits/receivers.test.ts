@@ -46,7 +46,8 @@ describe("a verified phone number or address belongs to one user per organizatio
     const shown = expectOk(await client.call("getUserByID", { userId: second.userId }));
     expect((shown.user as JsonObject).human).toMatchObject({ phone: { phone } });
     expect(((shown.user as JsonObject).human as JsonObject).phone).not.toHaveProperty("isVerified");
-    expect((await reader.types(second.userId)).at(-1)).toBe("phone.verification.failed");
+    // The delivery of the second user's code may be recorded at any moment, so only the calls' events are looked at.
+    expect((await reader.appended(second.userId)).at(-1)).toBe("phone.verification.failed");
 
     // Declaring it verified for another user of the organization is refused too, and creates nobody.
     const preset = expectFailure(
