@@ -1,6 +1,7 @@
-// One run of one row: a fresh server process (so its peak RSS is the row's own), a load generator of its own, a
-// warm-up, the saturation phase (throughput, latency under full load, CPU per call) and a fixed-rate phase at half the
-// throughput just measured (latency as a service sees it in normal operation).
+// One run of one row: fresh server processes (so their peak RSS is the row's own), a load generator of its own, a
+// warm-up, the saturation phase (throughput, latency under full load, CPU per call: the servers', and on PostgreSQL
+// its backends') and a fixed-rate phase at half the throughput just measured (latency as a service sees it in normal
+// operation).
 import { startLoadGenerator } from "./load/generator-process.js";
 import type { Pacing, PhaseResult } from "./load/load-job.js";
 import type { BenchOptions } from "./options.js";
@@ -14,7 +15,10 @@ export interface RowRun {
   saturation: PhaseResult;
   /** The fixed-rate phase and the rate it was asked to hold. */
   fixedRate: PhaseResult & { rate: number };
+  /** Summed over the row's server processes. */
   serverCpuUsPerCall: number;
+  /** PostgreSQL's backends serving the bench's database; absent for rows on SQLite, whose work is the server's. */
+  databaseCpuUsPerCall?: number;
   peakRssMiB: number;
   /** Calls in any phase, warm-up included, that did not end as the row's calls must. */
   errors: number;
@@ -30,7 +34,7 @@ export interface RowContext {
 export async function measureRow(row: Row, repeat: number, { options, targets, pools }: RowContext): Promise<RowRun> {
   targets.sink.hold();
   const server = await targets.start(row.target, `${row.id}-${repeat}`);
-  const generator = startLoadGenerator({ url: server.url, protocol: row.protocol, rpc: row.rpc, workload: row.workload, token: targets.token });
+  const generator = startLoadGenerator({ urls: server.urls, protocol: row.protocol, rpc: row.rpc, workload: row.workload, token: server.token });
   const expected = expectedOutcome(row);
   const unexpected: Record<string, number> = {};
   const run = async (pacing: Pacing, seconds: number, maxCalls = Number.POSITIVE_INFINITY): Promise<PhaseResult> => {
@@ -44,10 +48,12 @@ export async function measureRow(row: Row, repeat: number, { options, targets, p
     return result;
   };
   try {
-    if (options.warmupCalls > 0) await run({ mode: "closed" }, options.warmupSeconds, options.warmupCalls);
-    const cpuBefore = server.cpuSeconds();
+    // As much warm-up for each process as for one alone: each JIT warms on the calls it serves, half of them with two.
+    const processes = server.urls.length;
+    if (options.warmupCalls > 0) await run({ mode: "closed" }, options.warmupSeconds * processes, options.warmupCalls * processes);
+    const cpuSoFar = await server.countCpu();
     const saturation = await run({ mode: "closed" }, options.saturationSeconds);
-    const serverCpuSeconds = server.cpuSeconds() - cpuBefore;
+    const cpu = await cpuSoFar();
     const rate = saturation.count / saturation.seconds / 2;
     const fixedRate = await run({ mode: "open", rate }, options.fixedRateSeconds);
     return {
@@ -55,7 +61,8 @@ export async function measureRow(row: Row, repeat: number, { options, targets, p
       repeat,
       saturation,
       fixedRate: { ...fixedRate, rate },
-      serverCpuUsPerCall: (serverCpuSeconds * 1e6) / saturation.count,
+      serverCpuUsPerCall: (cpu.serverSeconds * 1e6) / saturation.count,
+      ...(cpu.databaseSeconds === undefined ? {} : { databaseCpuUsPerCall: (cpu.databaseSeconds * 1e6) / saturation.count }),
       peakRssMiB: server.peakRssMiB(),
       errors: Object.values(unexpected).reduce((sum, count) => sum + count, 0),
       unexpected,
@@ -63,7 +70,7 @@ export async function measureRow(row: Row, repeat: number, { options, targets, p
   } finally {
     // Deliveries held during the row must not hold up the server's shutdown.
     targets.sink.release();
-    // Server first: its graceful close ends the generator's HTTP/2 sessions with GOAWAY, where closing the client
+    // Servers first: a graceful close ends the generator's HTTP/2 sessions with GOAWAY, where closing the client
     // first would reset streams and make the server log connection errors.
     await server.stop();
     await generator.close();

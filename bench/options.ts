@@ -1,11 +1,12 @@
-// The bench's knobs: `--quick` (what the README shows first, under two minutes) or the full run, and flags that
-// override either, e.g. `npm run bench -- --quick --repeats 3`.
+// The bench's knobs: `--quick` (what the README shows first, under three minutes with the PostgreSQL rows) or the full
+// run, and flags that override either, e.g. `npm run bench -- --quick --repeats 3`.
 import { parseArgs } from "node:util";
+import { isPostgresUrl } from "../src/store/database-url.js";
 import { rows } from "./rows.js";
 
 export interface BenchOptions {
   quick: boolean;
-  /** Users seeded into each database (verifyd's, the peers'), with their codes pending. */
+  /** Users seeded into each database (verifyd's SQLite and PostgreSQL, the peers'), with their codes pending. */
   users: number;
   /** Untimed calls on each fresh server process first, so that the JIT has settled... */
   warmupCalls: number;
@@ -21,11 +22,16 @@ export interface BenchOptions {
   profile: boolean;
   /** `--rows verifyd-grpc,grpc-js-peer`: only these rows (ids in rows.ts), and only the ratios they make; all by default. */
   rows?: string[];
+  /** `--postgres URL`: the database the PostgreSQL rows run on, dropped and created anew at every run. */
+  postgres: string;
 }
 
-// Measured phases last a fixed time, not a number of calls, so that a slow row cannot stretch the quick run beyond two
-// minutes. The warm-up counts calls, since that is what the JIT needs: verifyd's CPU per call still falls by half
-// over its first 3,000 calls, and a warm-up of a fixed time would leave a slow server the least warm.
+/** A database of its own on the local server (trust authentication), so that replacing it harms nothing else. */
+const defaultPostgres = "postgres://postgres@127.0.0.1:5432/verifyd_bench";
+
+// Measured phases last a fixed time, not a number of calls, so that a slow row cannot stretch the quick run beyond
+// three minutes. The warm-up counts calls, since that is what the JIT needs: verifyd's CPU per call still falls by
+// half over its first 3,000 calls, and a warm-up of a fixed time would leave a slow server the least warm.
 const presets = {
   quick: { users: 60_000, warmupCalls: 3000, warmupSeconds: 5, saturationSeconds: 2, fixedRateSeconds: 1.5, repeats: 1 },
   full: { users: 1_000_000, warmupCalls: 10_000, warmupSeconds: 20, saturationSeconds: 10, fixedRateSeconds: 5, repeats: 3 },
@@ -47,6 +53,7 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
       quick: { type: "boolean" },
       profile: { type: "boolean" },
       rows: { type: "string" },
+      postgres: { type: "string" },
       ...(Object.fromEntries(Object.values(numeric).map((flag) => [flag, { type: "string" }])) as Record<(typeof numeric)[keyof typeof numeric], { type: "string" }>),
     },
     strict: true,
@@ -65,10 +72,13 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
   const rowIds = values.rows?.split(",").map((id) => id.trim());
   const unknown = rowIds?.filter((id) => !rows.some((row) => row.id === id));
   if (unknown && unknown.length > 0) throw new Error(`--rows: no row ${unknown.join(", ")} (rows: ${rows.map((row) => row.id).join(", ")})`);
+  const postgres = values.postgres ?? defaultPostgres;
+  if (!isPostgresUrl(postgres)) throw new Error(`--postgres must be a postgres:// URL (got "${postgres}")`);
   return {
     quick,
     profile: values.profile ?? false,
     ...(rowIds ? { rows: rowIds } : {}),
+    postgres,
     users: read("users"),
     warmupCalls: read("warmupCalls"),
     warmupSeconds: read("warmupSeconds"),

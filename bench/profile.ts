@@ -16,10 +16,10 @@ export async function runProfile(options: BenchOptions): Promise<void> {
   const profileDir = join(benchDir, "profile");
   rmSync(profileDir, { recursive: true, force: true });
   mkdirSync(profileDir, { recursive: true });
-  const targets = await prepareTargets(options.users, false);
+  const targets = await prepareTargets({ users: options.users, peers: false });
   // A finer interval than the default 1 ms: a VerifyPhone call is well under a millisecond of CPU.
   const server = await targets.start("verifyd", "profile", ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-interval", "250"]);
-  const generator = startLoadGenerator({ url: server.url, protocol: "grpc", rpc: "verify-phone", workload: "success", token: targets.token });
+  const generator = startLoadGenerator({ urls: server.urls, protocol: "grpc", rpc: "verify-phone", workload: "success", token: server.token });
   try {
     const warmup = await generator.run({ mode: "closed", seconds: options.warmupSeconds, first: 0, limit: Math.min(options.users, options.warmupCalls) });
     const result = await generator.run({ mode: "closed", seconds: options.saturationSeconds, first: warmup.count, limit: options.users - warmup.count });
@@ -28,7 +28,7 @@ export async function runProfile(options: BenchOptions): Promise<void> {
     targets.sink.release();
     await server.stop();
     await generator.close();
-    await targets.sink.close();
+    await targets.close();
   }
   const [file] = readdirSync(profileDir).filter((name) => name.endsWith(".cpuprofile"));
   if (!file) throw new Error(`no .cpuprofile in ${profileDir}: did verifyd exit gracefully?`);

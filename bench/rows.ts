@@ -1,8 +1,20 @@
-// The rows of the bench's table: verifyd over each protocol, its wrong-code and AddHumanUser paths, and the peers
-// written by hand that the issue measures it against.
+// The rows of the bench's table: verifyd over each protocol, its wrong-code and AddHumanUser paths, the peers
+// written by hand that the issue measures it against, and verifyd on PostgreSQL, in one process and in two.
 import type { Protocol, Rpc, Workload } from "./load/load-job.js";
 
-export type Target = "verifyd" | "grpc-js peer" | "Fastify peer";
+/** "verifyd" runs on SQLite; "×2": two processes on one database, called in turn. */
+export type Target = "verifyd" | "verifyd PostgreSQL" | "verifyd PostgreSQL ×2" | "grpc-js peer" | "Fastify peer";
+
+export type Database = "verifyd's SQLite" | "verifyd's PostgreSQL" | "the peers'";
+
+/** Where each target's users are: runs on one database never share a user (user-pools.ts). */
+export const databaseOf: Record<Target, Database> = {
+  verifyd: "verifyd's SQLite",
+  "verifyd PostgreSQL": "verifyd's PostgreSQL",
+  "verifyd PostgreSQL ×2": "verifyd's PostgreSQL",
+  "grpc-js peer": "the peers'",
+  "Fastify peer": "the peers'",
+};
 
 export interface Row {
   /** Unique; what the ratios refer to. */
@@ -25,6 +37,10 @@ export const rows: readonly Row[] = [
   { id: "verifyd-rest-add", target: "verifyd", protocol: "rest", rpc: "add-human-user", workload: "success" },
   { id: "grpc-js-peer-add", target: "grpc-js peer", protocol: "grpc", rpc: "add-human-user", workload: "success" },
   { id: "fastify-peer-add", target: "Fastify peer", protocol: "rest", rpc: "add-human-user", workload: "success" },
+  { id: "verifyd-postgres-grpc", target: "verifyd PostgreSQL", protocol: "grpc", rpc: "verify-phone", workload: "success" },
+  { id: "verifyd-postgres-rest", target: "verifyd PostgreSQL", protocol: "rest", rpc: "verify-phone", workload: "success" },
+  { id: "verifyd-postgres-x2-grpc", target: "verifyd PostgreSQL ×2", protocol: "grpc", rpc: "verify-phone", workload: "success" },
+  { id: "verifyd-postgres-x2-rest", target: "verifyd PostgreSQL ×2", protocol: "rest", rpc: "verify-phone", workload: "success" },
 ];
 
 const protocolNames: Record<Protocol, string> = { grpc: "gRPC", "grpc-web": "gRPC-Web", connect: "Connect", rest: "REST" };

@@ -1,15 +1,17 @@
 // `npm run bench [-- --quick]`: verifyd's VerifyPhone over gRPC, Connect, gRPC-Web and REST, its wrong-code path and
-// AddHumanUser with send_code, against peers written by hand (@grpc/grpc-js, Fastify) doing the same work, every
-// server in its own process and the load generator in another; prints the table and the issue's ratios. Options:
-// see options.ts; --profile: see profile.ts.
+// AddHumanUser with send_code, against peers written by hand (@grpc/grpc-js, Fastify) doing the same work, and
+// VerifyPhone on PostgreSQL with one verifyd process and with two; every server in its own process and the load
+// generator in another; prints the table, the issue's ratios and what bounds them. Options: see options.ts;
+// --profile: see profile.ts.
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { type RowRun, measureRow } from "./measure-row.js";
 import { readBenchOptions } from "./options.js";
+import { describePostgres } from "./postgres.js";
 import { runProfile } from "./profile.js";
-import { environment, formatRatios, formatTable, ratios, summarize } from "./report.js";
-import { describeRow, rows } from "./rows.js";
+import { bounds, environment, formatRatios, formatTable, ratios, summarize } from "./report.js";
+import { databaseOf, describeRow, rows } from "./rows.js";
 import { prepareTargets } from "./targets.js";
 import { UserPools } from "./user-pools.js";
 import { benchDir } from "./verifyd.js";
@@ -27,6 +29,8 @@ if (options.profile) {
   process.exit();
 }
 
+const chosen = rows.filter((row) => !options.rows || options.rows.includes(row.id));
+const onPostgres = chosen.some((row) => databaseOf[row.target] === "verifyd's PostgreSQL");
 const env = environment();
 const started = Date.now();
 console.log(`${env.date}, commit ${env.commit}; ${env.cpus} × ${env.cpuModel}; Node ${env.node}; ${env.platform}`);
@@ -36,15 +40,22 @@ console.log(
     `${options.saturationSeconds} s at saturation, ${options.fixedRateSeconds} s at half that rate; median of ${options.repeats} run(s); ` +
     `load average (1 min) at start ${env.loadAverage1m.toFixed(2)}`,
 );
+if (onPostgres) {
+  console.log(`${await describePostgres(options.postgres)}: the same users in ${new URL(options.postgres).pathname.slice(1)}, replaced by this run`);
+}
 
-const targets = await prepareTargets(options.users);
-const pools = new UserPools(options.users);
+const targets = await prepareTargets({
+  users: options.users,
+  peers: chosen.some((row) => databaseOf[row.target] === "the peers'"),
+  ...(onPostgres ? { postgres: { url: options.postgres, users: options.users } } : {}),
+});
+const pools = new UserPools(() => options.users);
 
 const runs: RowRun[] = [];
 try {
   // Repeats outermost, so a slow phase of the machine spreads over all rows instead of hitting one.
   for (let repeat = 1; repeat <= options.repeats; repeat++) {
-    for (const row of rows.filter((row) => !options.rows || options.rows.includes(row.id))) {
+    for (const row of chosen) {
       const run = await measureRow(row, repeat, { options, targets, pools });
       runs.push(run);
       const unexpected = run.errors > 0 ? `  UNEXPECTED ${JSON.stringify(run.unexpected)}` : "";
@@ -55,14 +66,15 @@ try {
     }
   }
 } finally {
-  await targets.sink.close();
+  await targets.close();
 }
 
 const summaries = summarize(runs);
 const ratioList = ratios(summaries, options.users);
-console.log(`\n${formatTable(summaries)}\n\n${formatRatios(ratioList)}\n`);
+const bounding = bounds(summaries, env.cpus);
+console.log(`\n${formatTable(summaries)}\n\n${formatRatios(ratioList)}\n${bounding.length > 0 ? `\n${bounding.join("\n")}\n` : ""}`);
 const resultsFile = join(benchDir, "results.json");
-writeFileSync(resultsFile, `${JSON.stringify({ environment: env, options, summaries, ratios: ratioList, runs }, null, 2)}\n`);
+writeFileSync(resultsFile, `${JSON.stringify({ environment: env, options, summaries, ratios: ratioList, bounds: bounding, runs }, null, 2)}\n`);
 const took = ((Date.now() - started) / 1000).toFixed(0);
 console.log(`took ${took} s; load average (1 min) now ${os.loadavg()[0]?.toFixed(2)}; results in ${resultsFile}`);
 if (summaries.some((summary) => summary.errors > 0)) process.exitCode = 1;

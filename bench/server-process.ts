@@ -53,11 +53,9 @@ export async function startServerProcess(spec: ServerSpec): Promise<ServerProces
     pid,
     peakRssMiB: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024,
     cpuSeconds: () => {
-      // Fields after the command name, which is in parentheses and may itself contain spaces.
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      // utime and stime (fields 14 and 15 of the whole line) in USER_HZ ticks, which Linux fixes at 100 per second.
-      return (Number(fields[11]) + Number(fields[12])) / 100;
+      const seconds = processCpuSeconds(pid);
+      if (seconds === undefined) throw new Error(`server process ${pid} has ended`);
+      return seconds;
     },
     async stop(killAfterMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -67,6 +65,20 @@ export async function startServerProcess(spec: ServerSpec): Promise<ServerProces
       clearTimeout(timer);
     },
   };
+}
+
+/** User + system CPU time process `pid` has used so far, from /proc; undefined once it has ended. */
+export function processCpuSeconds(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name, which is in parentheses and may itself contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime (fields 14 and 15 of the whole line) in USER_HZ ticks, which Linux fixes at 100 per second.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** The kernel picks a free port; the race until the child binds it is harmless on a bench machine. */

@@ -1,43 +1,70 @@
 // Everything the servers under test need before the first row: verifyd built, the peers compiled, the secrets, the
-// webhook sink, both databases seeded with the same users; then a start function per target.
+// webhook sink, the databases seeded with the same users (verifyd's SQLite file always, whose administrator token the
+// peers accept too; the peers' and verifyd's PostgreSQL database when a chosen row runs on them); then a start
+// function per target.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { compilePeers } from "./compile-peers.js";
 import { peerSecretVariable } from "./peers/peer-keys.js";
-import type { Target } from "./rows.js";
+import { type BackendCpu, backendCpuSecondsBetween, openBackendCpuMeter } from "./postgres.js";
+import { type Target, databaseOf } from "./rows.js";
 import { seedPeer } from "./seed-peer.js";
 import { seedVerifyd } from "./seed-verifyd.js";
 import { type ServerProcess, repoRoot, startServerProcess } from "./server-process.js";
-import { type VerifydSecrets, benchDir, buildVerifyd, startVerifyd, verifydBuildIsCurrent } from "./verifyd.js";
+import { type VerifydOptions, type VerifydSecrets, benchDir, buildVerifyd, startVerifyd, verifydBuildIsCurrent } from "./verifyd.js";
 import { type WebhookSink, startWebhookSink } from "./webhook-sink.js";
 
 export const logDir = join(benchDir, "logs");
 
-export interface Targets {
-  /** The administrator's bearer token, valid on every target. */
+/** One target's server processes: one, or two on one database that the load generator calls in turn. */
+export interface Servers {
+  urls: string[];
+  /** The administrator's bearer token, valid on these servers. */
   token: string;
-  sink: WebhookSink;
-  /** Starts a fresh process of the target; its output goes to .bench/logs/<logName>.log. */
-  start(target: Target, logName: string, nodeFlags?: string[]): Promise<ServerProcess>;
+  /** The highest VmHWM among the processes: what one process needs. */
+  peakRssMiB(): number;
+  /**
+   * Starts counting CPU time; the returned function tells the servers' total so far and, on PostgreSQL, that of the
+   * backends serving the bench's database, whose work is as much part of each call.
+   */
+  countCpu(): Promise<() => Promise<{ serverSeconds: number; databaseSeconds?: number }>>;
+  /** A graceful stop of every process (SIGTERM, which also writes a --cpu-prof profile). */
+  stop(): Promise<void>;
 }
 
-/** Prepares verifyd and, unless `withPeers` is false, the peers, each with `users` seeded users. */
-export async function prepareTargets(users: number, withPeers = true): Promise<Targets> {
+export interface Targets {
+  sink: WebhookSink;
+  /** Starts fresh processes of the target; their output goes to .bench/logs/<logName>[-<n>].log. */
+  start(target: Target, logName: string, nodeFlags?: string[]): Promise<Servers>;
+  close(): Promise<void>;
+}
+
+export interface TargetNeeds {
+  /** Users seeded into verifyd's SQLite file and the peers' database. */
+  users: number;
+  /** Compile and seed the peers. */
+  peers: boolean;
+  /** Seed a PostgreSQL database for verifyd (replacing it) with this many users. */
+  postgres?: { url: string; users: number };
+}
+
+/** Prepares verifyd and what `needs` asks for. */
+export async function prepareTargets(needs: TargetNeeds): Promise<Targets> {
+  const { users, postgres } = needs;
   mkdirSync(logDir, { recursive: true });
   const secrets: VerifydSecrets = {
     keys: `bench:${randomBytes(32).toString("base64")}`,
     webhookSecret: `whsec_${randomBytes(32).toString("base64")}`,
   };
   const peerSecret = randomBytes(32);
-  const verifydData = join(benchDir, "verifyd-data");
   const peerDatabase = join(benchDir, "peer-data", "peer.sqlite");
   const peersBuildDir = join(benchDir, "peers");
 
   if (verifydBuildIsCurrent()) process.stderr.write("verifyd's build is up to date (no source changed since)\n");
   else await step("npm run build (verifyd's production build)", buildVerifyd);
-  if (withPeers) {
+  if (needs.peers) {
     await step("compiling the peers", () => compilePeers(peersBuildDir));
     // The grpc-js peer reads the contract's .proto files, which import these.
     if (!existsSync(join(repoRoot, "third_party", "google", "api", "annotations.proto"))) {
@@ -45,24 +72,76 @@ export async function prepareTargets(users: number, withPeers = true): Promise<T
     }
   }
   const sink = await startWebhookSink();
-  const verifydOptions = (logName: string) => ({ dataDir: verifydData, secrets, webhookUrl: sink.url, logFile: join(logDir, `${logName}.log`) });
-  const token = await step(`seeding verifyd with ${users.toLocaleString("en")} users`, () => seedVerifyd(verifydOptions("seed-verifyd"), users));
-  if (withPeers) {
+  const verifydOptions = (database: "sqlite" | "postgres", logName: string): VerifydOptions => ({
+    dataDir: join(benchDir, database === "sqlite" ? "verifyd-data" : "verifyd-postgres-data"),
+    ...(database === "postgres" && postgres ? { postgresUrl: postgres.url } : {}),
+    secrets,
+    webhookUrl: sink.url,
+    logFile: join(logDir, `${logName}.log`),
+  });
+  const token = await step(`seeding verifyd's SQLite with ${users.toLocaleString("en")} users`, () =>
+    seedVerifyd(verifydOptions("sqlite", "seed-verifyd"), users),
+  );
+  if (needs.peers) {
     mkdirSync(join(benchDir, "peer-data"), { recursive: true });
     await step(`seeding the peers' database with ${users.toLocaleString("en")} users`, () => seedPeer(peerDatabase, users, peerSecret, token));
   }
-  const peerScript: Record<Exclude<Target, "verifyd">, string> = { "grpc-js peer": "grpc-js-peer.js", "Fastify peer": "fastify-peer.js" };
+  const postgresToken =
+    postgres &&
+    (await step(`seeding verifyd's PostgreSQL with ${postgres.users.toLocaleString("en")} users`, () =>
+      seedVerifyd(verifydOptions("postgres", "seed-verifyd-postgres"), postgres.users),
+    ));
+  const backendCpu = postgres && (await openBackendCpuMeter(postgres.url));
+
+  const peerScript: Record<"grpc-js peer" | "Fastify peer", string> = { "grpc-js peer": "grpc-js-peer.js", "Fastify peer": "fastify-peer.js" };
+  const startOne = (target: Target, logName: string, nodeFlags: string[] | undefined): Promise<ServerProcess> => {
+    const flags = nodeFlags ? { nodeFlags } : {};
+    if (target === "verifyd") return startVerifyd({ ...verifydOptions("sqlite", logName), ...flags });
+    if (target === "verifyd PostgreSQL" || target === "verifyd PostgreSQL ×2") return startVerifyd({ ...verifydOptions("postgres", logName), ...flags });
+    return startServerProcess({
+      args: [join(peersBuildDir, peerScript[target]), "--port", "{port}", "--database", peerDatabase],
+      env: { ...process.env, [peerSecretVariable]: peerSecret.toString("base64") },
+      logFile: join(logDir, `${logName}.log`),
+      ...flags,
+    });
+  };
   return {
-    token,
     sink,
-    start(target, logName, nodeFlags) {
-      if (target === "verifyd") return startVerifyd({ ...verifydOptions(logName), ...(nodeFlags ? { nodeFlags } : {}) });
-      return startServerProcess({
-        args: [join(peersBuildDir, peerScript[target]), "--port", "{port}", "--database", peerDatabase],
-        env: { ...process.env, [peerSecretVariable]: peerSecret.toString("base64") },
-        logFile: join(logDir, `${logName}.log`),
-        ...(nodeFlags ? { nodeFlags } : {}),
-      });
+    async start(target, logName, nodeFlags) {
+      const onPostgres = databaseOf[target] === "verifyd's PostgreSQL";
+      if (onPostgres && !(backendCpu && postgresToken)) throw new Error(`${target}: no PostgreSQL database was prepared`);
+      const count = target === "verifyd PostgreSQL ×2" ? 2 : 1;
+      const processes: ServerProcess[] = [];
+      try {
+        for (let index = 1; index <= count; index++) processes.push(await startOne(target, count === 1 ? logName : `${logName}-${index}`, nodeFlags));
+      } catch (error) {
+        for (const started of processes) await started.stop();
+        throw error;
+      }
+      const serverCpuSeconds = () => processes.reduce((sum, server) => sum + server.cpuSeconds(), 0);
+      const sampleBackends = async (): Promise<BackendCpu | undefined> => (onPostgres ? backendCpu?.sample() : undefined);
+      return {
+        urls: processes.map((server) => server.url),
+        token: onPostgres ? (postgresToken as string) : token,
+        peakRssMiB: () => Math.max(...processes.map((server) => server.peakRssMiB())),
+        async countCpu() {
+          const [serverBefore, backendsBefore] = [serverCpuSeconds(), await sampleBackends()];
+          return async () => {
+            const [serverAfter, backendsAfter] = [serverCpuSeconds(), await sampleBackends()];
+            return {
+              serverSeconds: serverAfter - serverBefore,
+              ...(backendsBefore && backendsAfter ? { databaseSeconds: backendCpuSecondsBetween(backendsBefore, backendsAfter) } : {}),
+            };
+          };
+        },
+        async stop() {
+          await Promise.all(processes.map((server) => server.stop()));
+        },
+      };
+    },
+    async close() {
+      await sink.close();
+      await backendCpu?.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 // verifyd as the bench runs it: the production start (`npm run build`, then `node <build>/main.js --production`), every
-// call with a bearer token, SMS and email through signed webhooks to the bench's sink, keys from VERIFYD_KEYS.
+// call with a bearer token, SMS and email through signed webhooks to the bench's sink, keys from VERIFYD_KEYS (which
+// PostgreSQL requires: every process on the database must hash and seal with the same keys).
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,8 +20,10 @@ export interface VerifydSecrets {
 }
 
 export interface VerifydOptions {
-  /** Holds verifyd.sqlite and the admin-token file the first start writes. */
+  /** Holds the admin-token file the first start writes and, unless `postgresUrl` is given, verifyd.sqlite. */
   dataDir: string;
+  /** The PostgreSQL database to run on instead of SQLite. */
+  postgresUrl?: string;
   secrets: VerifydSecrets;
   webhookUrl: string;
   logFile: string;
@@ -67,7 +70,9 @@ export function startVerifyd(options: VerifydOptions): Promise<ServerProcess> {
   return startServerProcess({
     args: [
       join(verifydBuildDir, "main.js"),
-      ...["--production", "--port", "{port}", "--database", join(options.dataDir, "verifyd.sqlite")],
+      ...["--production", "--port", "{port}", "--database", options.postgresUrl ?? join(options.dataDir, "verifyd.sqlite")],
+      // Beside a SQLite file by default, but in ./data with PostgreSQL: named, so that it is the same for both.
+      ...["--admin-token-file", join(options.dataDir, "admin-token")],
       // No load balancer to wait for between runs; a database of a million users is not scanned at every start.
       ...["--shutdown-delay", "0s", "--skip-integrity-check"],
       // Each AddHumanUser call sends a code at the one caller's request: the default hourly caps would stop a run.

@@ -15,6 +15,8 @@ rmSync(outDir, { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json"), "--outDir", outDir], {
   stdio: "inherit",
 });
-cpSync(join(root, "src/store/migrations"), join(outDir, "store/migrations"), { recursive: true });
+for (const dialect of ["sqlite", "postgres"]) {
+  cpSync(join(root, `src/store/${dialect}/migrations`), join(outDir, `store/${dialect}/migrations`), { recursive: true });
+}
 chmodSync(join(outDir, "main.js"), 0o755);
 console.log(`built ${outDir}`);

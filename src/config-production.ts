@@ -34,6 +34,9 @@ export function developmentOnly(values: Values, fromFlags: ReadonlySet<SettingNa
   if (values.failureLockout < minimumLockoutMs) {
     found.push("--failure-lockout / VERIFYD_FAILURE_LOCKOUT: under 1m turns the ceiling on wrong codes into a mere rate");
   }
+  if (fromFlags.has("database") && URL.canParse(values.database) && new URL(values.database).password !== "") {
+    found.push("--database: a password on the command line is visible to every user of the machine (ps); use DATABASE_URL");
+  }
   if (fromFlags.has("keys")) {
     found.push("--keys: key material on the command line is visible to every user of the machine (ps); use VERIFYD_KEYS");
   }

@@ -10,6 +10,7 @@ import type { LogLevel } from "./logger.js";
 import type { ListenerLimits } from "./transport/listener-limits.js";
 import { deliveryProblems } from "./config-delivery.js";
 import { developmentOnly, productionRequirements } from "./config-production.js";
+import { isPostgresUrl } from "./store/database-url.js";
 import type { Channel } from "./domain/errors.js";
 import { type SmtpSettings, parseEmailSender, parseSmtpUrl } from "./delivery/smtp/smtp-settings.js";
 import {
@@ -26,8 +27,10 @@ import type { MessageSettings } from "./domain/messages/message-catalog.js";
 export interface Config {
   host: string;
   port: number;
-  /** Path of the SQLite file. */
+  /** Path of the SQLite file, or a postgres:// URL. */
   database: string;
+  /** For PostgreSQL: connections per process, and how long a connection and a statement may take. */
+  postgres: { poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number };
   /** PEM contents, read at start so a missing file is a configuration error. */
   tls?: { cert: string; key: string };
   /** From --keys; when absent, a keyring file next to the database is used. */
@@ -191,13 +194,36 @@ export const settings = {
     env: "DATABASE_URL",
     default: "./data/verifyd.sqlite",
     parse: text,
-    description: "SQLite file path (its directory also holds the generated keyring).",
+    description:
+      "SQLite file path (its directory also holds the generated keyring), or postgres://user:password@host:port/database to share one PostgreSQL database between several processes.",
+  },
+  databasePoolSize: {
+    flag: "database-pool-size",
+    env: "VERIFYD_DATABASE_POOL_SIZE",
+    default: "10",
+    parse: integer(1, 1000),
+    description: "PostgreSQL: connections each process keeps at most.",
+  },
+  databaseConnectTimeout: {
+    flag: "database-connect-timeout",
+    env: "VERIFYD_DATABASE_CONNECT_TIMEOUT",
+    default: "5s",
+    parse: duration,
+    description: "PostgreSQL: how long a call waits for a connection before it fails with Unavailable (gRPC 14, HTTP 503).",
+  },
+  databaseStatementTimeout: {
+    flag: "database-statement-timeout",
+    env: "VERIFYD_DATABASE_STATEMENT_TIMEOUT",
+    default: "10s",
+    parse: duration,
+    description: "PostgreSQL: the server cancels a statement running longer; the call fails with Unavailable.",
   },
   adminTokenFile: {
     flag: "admin-token-file",
     env: "ADMIN_TOKEN_FILE",
     parse: text,
-    description: "Where the first start writes the token of the IAM_OWNER service account it creates (owner-only); default: <database dir>/admin-token.",
+    description:
+      "Where the first start writes the token of the IAM_OWNER service account it creates (owner-only); default: <database dir>/admin-token, or ./data/admin-token with PostgreSQL.",
   },
   loginTokenTtl: {
     flag: "login-token-ttl",
@@ -626,9 +652,9 @@ export function readSettings<K extends SettingName>(
   return { values: values as Pick<Values, K>, fromFlags, problems };
 }
 
-/** The admin token file: as given, or beside the database. */
+/** The admin token file: as given, or beside the database (a PostgreSQL database has no directory: ./data). */
 export function adminTokenFileOf(values: Pick<Values, "adminTokenFile" | "database">): string {
-  return values.adminTokenFile ?? join(dirname(values.database), "admin-token");
+  return values.adminTokenFile ?? join(isPostgresUrl(values.database) ? "data" : dirname(values.database), "admin-token");
 }
 
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
@@ -654,10 +680,19 @@ function crossCheck(values: Values): string[] {
   if (values.production && values.devPrintCodes) {
     problems.push("--dev-print-codes prints secrets and is refused with --production");
   }
-  if (/^postgres(ql)?:\/\//.test(values.database)) {
-    problems.push("--database: PostgreSQL is not supported yet; give a SQLite file path");
+  if (isPostgresUrl(values.database)) {
+    if (!URL.canParse(values.database)) {
+      problems.push("--database / DATABASE_URL: not a valid URL; e.g. postgres://verifyd:password@db.example:5432/verifyd");
+    } else if (values.keys === undefined) {
+      // A keyring generated beside a file has no place here, and each process would generate its own.
+      problems.push(
+        "--database / DATABASE_URL: with PostgreSQL every process must use the same keys; give them in VERIFYD_KEYS (make them with `verifyd keys generate`)",
+      );
+    }
   } else if (/^[a-z][a-z0-9+.-]*:/i.test(values.database)) {
-    problems.push("--database / DATABASE_URL: give the SQLite file as a plain path, e.g. ./data/verifyd.sqlite");
+    problems.push(
+      "--database / DATABASE_URL: give the SQLite file as a plain path, e.g. ./data/verifyd.sqlite, or a postgres:// URL",
+    );
   }
   const webhookUrls = values.smsWebhookUrl !== undefined || values.emailWebhookUrl !== undefined;
   if (webhookUrls && values.webhookSecret === undefined) {
@@ -683,6 +718,11 @@ function toConfig(values: Values, warnings: string[]): Config {
     host: values.host,
     port: values.port,
     database: values.database,
+    postgres: {
+      poolSize: values.databasePoolSize,
+      connectTimeoutMs: values.databaseConnectTimeout,
+      statementTimeoutMs: values.databaseStatementTimeout,
+    },
     ...(values.tlsCert && values.tlsKey ? { tls: { cert: values.tlsCert, key: values.tlsKey } } : {}),
     ...(values.keys ? { keys: values.keys } : {}),
     production: values.production,

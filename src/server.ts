@@ -25,7 +25,7 @@ import { hashAccessToken, issueAccessToken } from "./crypto/access-token-secret.
 import { randomApplicationId } from "./crypto/application-id.js";
 import { createCodeHasher } from "./crypto/code-hmac.js";
 import { loadKeyringFile } from "./crypto/keyring-file.js";
-import { checkKeyring } from "./crypto/keyring-guard.js";
+import { type KeyRecords, checkKeyring } from "./crypto/keyring-guard.js";
 import type { Keyring } from "./crypto/keyring.js";
 import { createMessageSealer } from "./crypto/message-sealer.js";
 import { createPasswordHasher } from "./crypto/password-hasher.js";
@@ -54,19 +54,8 @@ import { buildOpenApiDocument } from "./openapi/openapi-document.js";
 import { openApiJson } from "./openapi/openapi-json.js";
 import { readinessChecks } from "./readiness.js";
 import { StartupError } from "./startup-error.js";
-import { type DatabaseHandle, openDatabase } from "./store/open-database.js";
-import { SqliteAccessTokenStore } from "./store/sqlite-access-token-store.js";
-import { SqliteApplicationStore } from "./store/sqlite-application-store.js";
-import { SqliteInstanceStore } from "./store/sqlite-instance-store.js";
-import { SqliteKeyStore } from "./store/sqlite-key-store.js";
-import { SqliteLoginStore } from "./store/sqlite-login-store.js";
-import { SqliteMemberStore } from "./store/sqlite-member-store.js";
-import { SqliteOrganizationStore } from "./store/sqlite-organization-store.js";
-import { SqliteOrganizationSettingsStore } from "./store/sqlite-organization-settings-store.js";
-import { SqliteOutboxStore } from "./store/sqlite-outbox-store.js";
-import { SqliteSecurityLog } from "./store/sqlite-security-log.js";
-import { SqliteUserQuery } from "./store/sqlite-user-query.js";
-import { SqliteUserStore } from "./store/sqlite-user-store.js";
+import { openStore } from "./store/open-store.js";
+import type { DatabaseConnection } from "./store/stores.js";
 import { createStorageHealth } from "./store/storage-health.js";
 import { withAccessLog } from "./transport/access-log.js";
 import { withAuthentication, withPrincipal } from "./transport/authentication.js";
@@ -131,36 +120,33 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   for (const setting of config.warnings) logger.warn("development-only setting", { setting });
-  const database = openDatabase(config.database, { integrityCheck: config.integrityCheck });
+  const database = await openStore(config.database, { integrityCheck: config.integrityCheck, postgres: config.postgres, logger });
   try {
     return await startOn(database, config, logger, clock, overrides);
   } catch (error) {
-    database.close();
+    await database.close();
     throw error;
   }
 }
 
 async function startOn(
-  database: DatabaseHandle,
+  database: DatabaseConnection,
   config: Config,
   logger: Logger,
   clock: Clock,
   overrides: ServerOverrides,
 ): Promise<RunningServer> {
   const storage = createStorageHealth({ logger, probeRead: database.probeRead, probeWrite: database.probeWrite });
-  const keyring = openKeyring(config, new SqliteKeyStore(database.db, storage), logger, clock);
   const newId = createIdGenerator(() => clock.now(), randomInt);
+  // A claimed batch is delivered within the delivery timeout; the margin covers recording the outcomes, so that no
+  // other worker claims a message whose delivery is still under way.
+  const outboxLeaseMs = config.delivery.timeoutMs + outboxLeaseMarginMs;
+  const stores = database.stores({ storage, newId, outboxLeaseMs });
+  const { users, userQuery, organizations, organizationSettings, members, tokens, applications, logins, securityLog, instance } = stores;
+  const keyring = await openKeyring(config, stores.keys, logger, clock);
   const sealer = createMessageSealer(keyring);
-  const organizations = new SqliteOrganizationStore(database.db, newId, storage);
   await organizations.defaultOrganization();
-
-  const users = new SqliteUserStore(database.db, storage);
-  const organizationSettings = new SqliteOrganizationSettingsStore(database.db, storage);
   await announceTestContacts(organizationSettings, config.testContacts, logger);
-  const members = new SqliteMemberStore(database.db, storage);
-  const tokens = new SqliteAccessTokenStore(database.db, storage);
-  const applications = new SqliteApplicationStore(database.db, storage);
-  const securityLog = new SqliteSecurityLog(database.db, storage);
   const recordSecurityEvent = createSecurityRecorder({ log: securityLog, clock, logger });
   // One hasher for creating and checking passwords: its dummy hash makes a login for nobody cost the same.
   const passwords = createPasswordHasher();
@@ -191,7 +177,7 @@ async function startOn(
 
   // Before the outbox worker and the listener: the bootstrap holds the database's write lock on this connection.
   await bootstrapInstance({
-    instance: new SqliteInstanceStore(database.db),
+    instance,
     createAdministrator: async (account) => (await commands.createMachineUser(account)).userId,
     members,
     tokens,
@@ -207,11 +193,10 @@ async function startOn(
   const authenticator = createBearerAuthenticator({ tokens, members, clock, hashToken: hashAccessToken });
 
   let closing = false;
-  const logins = new SqliteLoginStore(database.db, storage);
   const userService = createUserServiceHandler({
     commands,
     defaultOrganization: () => organizations.defaultOrganization(),
-    userQuery: new SqliteUserQuery(database.db, storage),
+    userQuery,
     tokens,
     members,
     users,
@@ -266,10 +251,7 @@ async function startOn(
       }),
     ),
   );
-  // A claimed batch is delivered within the delivery timeout; the margin covers recording the outcomes, so that no
-  // other worker claims a message whose delivery is still under way.
-  const outboxStore = new SqliteOutboxStore(database.db, { storage, leaseMs: config.delivery.timeoutMs + outboxLeaseMarginMs });
-  const metrics = createServerMetrics({ outbox: outboxStore, clock });
+  const metrics = createServerMetrics({ outbox: stores.outbox, clock });
   const interceptors: Interceptor[] = [
     createCallMetricsInterceptor(metrics.calls),
     createCallRecordInterceptor(),
@@ -309,7 +291,7 @@ async function startOn(
     );
   }
   const outbox = startOutboxWorker({
-    outbox: outboxStore,
+    outbox: stores.outbox,
     sealer,
     ...(provider ? { provider, providerNames: delivery.names, onDelivery: metrics.deliveries } : {}),
     clock,
@@ -412,7 +394,7 @@ async function startOn(
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${config.tls ? "https" : "http"}://${host}:${port}`;
   const metricsAt = metricsListener ? `${metricsListener.url}/metrics` : metricsOnMainPort ? `${url}/metrics` : "off";
-  logger.info("verifyd listening", { url, database: config.database, deliversMessages: provider !== undefined, metrics: metricsAt });
+  logger.info("verifyd listening", { url, database: database.location, deliversMessages: provider !== undefined, metrics: metricsAt });
 
   return {
     url,
@@ -436,17 +418,17 @@ async function startOn(
       delivery.close();
       await purge.stop();
       logger.info("shutdown: outbox worker and maintenance stopped");
-      database.close();
+      await database.close();
       logger.info("shutdown: database closed");
     },
   };
 }
 
 /** The configured keyring, or the one in the data directory; refused if it cannot open what the database holds. */
-function openKeyring(config: Config, records: SqliteKeyStore, logger: Logger, clock: Clock): Keyring {
+async function openKeyring(config: Config, records: KeyRecords, logger: Logger, clock: Clock): Promise<Keyring> {
   const path = join(dirname(config.database), "keyring.json");
-  const keyring = config.keys ?? loadKeyringFile(path, { mayCreate: !records.holdsData() });
-  const { retiredIds } = checkKeyring(keyring, config.keys ? "VERIFYD_KEYS / --keys" : path, records, clock.now());
+  const keyring = config.keys ?? loadKeyringFile(path, { mayCreate: !(await records.holdsData()) });
+  const { retiredIds } = await checkKeyring(keyring, config.keys ? "VERIFYD_KEYS / --keys" : path, records, clock.now());
   if (retiredIds.length > 0) {
     logger.warn("the keyring has none of the keys this database was used with: codes and messages made with those count as expired", {
       keyIds: keyring.ids,

@@ -3,12 +3,13 @@
 import type { GeneratorConfig, Phase, PhaseResult } from "./load-job.js";
 import { connectionShape } from "./load-job.js";
 import { closedLoop, openLoop } from "./schedules.js";
-import { http1Transport, http2Transport } from "./transports.js";
+import { http1Transport, http2Transport, roundRobin } from "./transports.js";
 import { outcomeOf, wireCall } from "./wire-calls.js";
 
 const config = JSON.parse(process.argv[2] as string) as GeneratorConfig;
 const { connections, callsPerConnection } = connectionShape(config.protocol);
-const transport = (config.protocol === "rest" ? http1Transport : http2Transport)(config.url, connections, config.token);
+const connect = config.protocol === "rest" ? http1Transport : http2Transport;
+const transport = roundRobin(config.urls.map((url) => connect(url, Math.ceil(connections / config.urls.length), config.token)));
 const slots = connections * callsPerConnection;
 
 function run(phase: Phase): Promise<PhaseResult> {

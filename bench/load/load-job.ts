@@ -8,7 +8,8 @@ export type Rpc = "verify-phone" | "add-human-user";
 export type Workload = "success" | "wrong-code";
 
 export interface GeneratorConfig {
-  url: string;
+  /** Several: processes on one database, which the generator's calls take turns at, as a round-robin balancer sends them. */
+  urls: string[];
   protocol: Protocol;
   rpc: Rpc;
   workload: Workload;
@@ -41,7 +42,8 @@ export interface PhaseResult {
 
 /**
  * How a client of each protocol holds its calls, as the issue measured it: HTTP/2 carries 16 streams on each of 8
- * connections, HTTP/1.1 one call at a time on each of 32 kept-alive connections.
+ * connections, HTTP/1.1 one call at a time on each of 32 kept-alive connections. With several URLs these are shared
+ * out between them, so that the calls in flight are as many as with one.
  */
 export function connectionShape(protocol: Protocol): { connections: number; callsPerConnection: number } {
   return protocol === "rest" ? { connections: 32, callsPerConnection: 1 } : { connections: 8, callsPerConnection: 16 };

@@ -1,5 +1,5 @@
 // The load generator's connections, with nothing but node:http2 and node:http: HTTP/2 sessions carrying many streams
-// each, or kept-alive HTTP/1.1 connections carrying one call at a time.
+// each, or kept-alive HTTP/1.1 connections carrying one call at a time; several servers taking turns at the calls.
 import http from "node:http";
 import http2 from "node:http2";
 import type { WireCall, WireResponse } from "./wire-calls.js";
@@ -81,5 +81,19 @@ export function http1Transport(url: string, connections: number, token: string):
       });
     },
     close: () => agent.destroy(),
+  };
+}
+
+/** Several servers behind one client: each call goes to the next in turn, however busy it still is. */
+export function roundRobin(transports: readonly Transport[]): Transport {
+  let next = 0;
+  return {
+    send(slot, call) {
+      const transport = transports[next++ % transports.length] as Transport;
+      return transport.send(slot, call);
+    },
+    close() {
+      for (const transport of transports) transport.close();
+    },
   };
 }

@@ -6,12 +6,18 @@ import type { AccessTokenStore, IssuedAccessToken } from "../domain/credentials/
 import type { Clock } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
 
+/** The record that the instance was bootstrapped, and the lock under which it is done once across processes. */
+export interface InstanceStore {
+  /** Runs `work` while no other process (or command) can run its own `exclusively`. */
+  exclusively<T>(work: () => Promise<T>): Promise<T>;
+  isBootstrapped(): Promise<boolean>;
+  /** The IAM_OWNER service account the first start created; undefined before it. */
+  administratorId(): Promise<string | undefined>;
+  markBootstrapped(adminUserId: string, at: Date): Promise<void>;
+}
+
 export interface BootstrapDeps {
-  instance: {
-    exclusively<T>(work: () => Promise<T>): Promise<T>;
-    isBootstrapped(): boolean;
-    markBootstrapped(adminUserId: string, at: Date): void;
-  };
+  instance: InstanceStore;
   /** Creates the administrator's machine user in the default organization; its id. */
   createAdministrator(account: { username: string; name: string; description: string }): Promise<string>;
   members: Pick<MemberStore, "add">;
@@ -35,12 +41,12 @@ export const administratorAccount = {
 export async function bootstrapInstance(deps: BootstrapDeps): Promise<void> {
   // The token file is written before COMMIT: a failure leaves no administrator whose token nobody has.
   const bootstrapped = await deps.instance.exclusively(async () => {
-    if (deps.instance.isBootstrapped()) return undefined;
+    if (await deps.instance.isBootstrapped()) return undefined;
     const now = deps.clock.now();
     const userId = await deps.createAdministrator(administratorAccount);
     await deps.members.add({ userId, organizationId: instanceResource, roles: ["IAM_OWNER"], createdAt: now, changedAt: now });
     const { tokenId, token } = await issueAdministratorToken(deps, userId, now);
-    deps.instance.markBootstrapped(userId, now);
+    await deps.instance.markBootstrapped(userId, now);
     deps.writeTokenFile(deps.tokenFile, `${token}\n`);
     return { userId, tokenId };
   });

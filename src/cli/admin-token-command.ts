@@ -11,15 +11,11 @@ import { adminTokenFileOf } from "../config.js";
 import { issueAccessToken } from "../crypto/access-token-secret.js";
 import { createIdGenerator } from "../domain/ids.js";
 import { createLogger } from "../logger.js";
-import { SqliteAccessTokenStore } from "../store/sqlite-access-token-store.js";
-import { SqliteInstanceStore } from "../store/sqlite-instance-store.js";
-import { SqliteMemberStore } from "../store/sqlite-member-store.js";
-import { SqliteSecurityLog } from "../store/sqlite-security-log.js";
-import { SqliteUserStore } from "../store/sqlite-user-store.js";
+import type { Stores } from "../store/stores.js";
 import type { CommandDefinition } from "./command.js";
 import { CommandFailure } from "./command-failure.js";
 import { parseCommandLine } from "./command-line.js";
-import { openExistingDatabase } from "./open-existing-database.js";
+import { withExistingStores } from "./open-existing-database.js";
 import { UsageError } from "./usage-error.js";
 
 export const adminTokenCommand: CommandDefinition<"database" | "adminTokenFile" | "personalTokenTtl"> = {
@@ -46,25 +42,22 @@ export const adminTokenCommand: CommandDefinition<"database" | "adminTokenFile" 
     if (!print && existsSync(file) && flags.force !== true) {
       throw new UsageError(`${file} exists; give another file, or --force to replace it`);
     }
-    const database = openExistingDatabase(settings.database);
-    try {
-      const clock = { now: () => new Date() };
-      const instance = new SqliteInstanceStore(database.db);
+    const clock = { now: () => new Date() };
+    const { userId, tokenId, token, expiresAt } = await withExistingStores(settings.database, async (stores) => {
+      const { instance } = stores;
       const deps = {
-        tokens: new SqliteAccessTokenStore(database.db),
+        tokens: stores.tokens,
         issueToken: issueAccessToken,
         newId: createIdGenerator(clock.now, randomInt),
         personalTokenTtlMs: settings.personalTokenTtl,
       };
-      const users = new SqliteUserStore(database.db);
-      const members = new SqliteMemberStore(database.db);
-      // Under the write lock: the administrator cannot change between the check and the token.
-      const { userId, tokenId, token, expiresAt } = await instance.exclusively(async () => {
-        const userId = instance.administratorId();
+      // Under the instance lock: the administrator cannot change between the check and the token.
+      const issued = await instance.exclusively(async () => {
+        const userId = await instance.administratorId();
         if (userId === undefined) {
           throw new CommandFailure(`${settings.database} has no administrator yet: the server's first start creates it and writes its token`);
         }
-        const unusable = await whyUnusable(userId, users, members);
+        const unusable = await whyUnusable(userId, stores);
         if (unusable) {
           throw new CommandFailure(`the administrator ${userId} the first start created is ${unusable}; use the token of another IAM_OWNER`);
         }
@@ -72,24 +65,23 @@ export const adminTokenCommand: CommandDefinition<"database" | "adminTokenFile" 
         if (!print) writeAdminTokenFile(file, `${issued.token}\n`);
         return { userId, ...issued };
       });
-      const recordSecurityEvent = createSecurityRecorder({ log: new SqliteSecurityLog(database.db), clock, logger: createLogger("warn") });
-      await recordSecurityEvent({ kind: "token.created", userId, detail: { tokenId, kind: "personal", origin: "cli" } });
-      const issued = `token ${tokenId} for the administrator ${userId}, valid until ${expiresAt.toISOString()}`;
-      if (print) {
-        process.stdout.write(`${token}\n`);
-        process.stderr.write(`issued ${issued}\n`);
-      } else {
-        process.stdout.write(`issued ${issued}, written to ${file} (owner-only)\n`);
-      }
-      return 0;
-    } finally {
-      database.close();
+      const recordSecurityEvent = createSecurityRecorder({ log: stores.securityLog, clock, logger: createLogger("warn") });
+      await recordSecurityEvent({ kind: "token.created", userId: issued.userId, detail: { tokenId: issued.tokenId, kind: "personal", origin: "cli" } });
+      return issued;
+    });
+    const issued = `token ${tokenId} for the administrator ${userId}, valid until ${expiresAt.toISOString()}`;
+    if (print) {
+      process.stdout.write(`${token}\n`);
+      process.stderr.write(`issued ${issued}\n`);
+    } else {
+      process.stdout.write(`issued ${issued}, written to ${file} (owner-only)\n`);
     }
+    return 0;
   },
 };
 
 /** Why a token for the administrator could not administer the instance; undefined when it could. */
-async function whyUnusable(userId: string, users: SqliteUserStore, members: SqliteMemberStore): Promise<string | undefined> {
+async function whyUnusable(userId: string, { users, members }: Pick<Stores, "users" | "members">): Promise<string | undefined> {
   const state = await users.load(userId);
   if (state === undefined) return "gone";
   if (state.status === "locked") return "locked";

@@ -5,7 +5,8 @@ import { existsSync, linkSync, realpathSync, renameSync, rmSync, statSync } from
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { temporaryNameFor, writeNewOwnerOnlyFile } from "../crypto/owner-only-file.js";
-import { openConnection } from "../store/open-database.js";
+import { isPostgresUrl } from "../store/database-url.js";
+import { openConnection } from "../store/sqlite/open-database.js";
 import type { CommandDefinition } from "./command.js";
 import { CommandFailure } from "./command-failure.js";
 import { parseCommandLine } from "./command-line.js";
@@ -28,6 +29,9 @@ export const backupCommand: CommandDefinition<"database"> = {
   settings: ["database"],
   async run(args, env) {
     const { settings, flags, positionals } = parseCommandLine(backupCommand, args, env);
+    if (isPostgresUrl(settings.database)) {
+      throw new UsageError("verifyd backup copies a SQLite file; back up a PostgreSQL database with pg_dump (or your provider's backups)");
+    }
     const target = resolve(positionals[0]!);
     refuseTarget(target, settings.database, flags.force === true);
     const source = openConnection(settings.database, { create: false });

@@ -1,7 +1,11 @@
 // `verifyd migrate`: brings the database's schema up to this version, as a server's start would, and says what it
 // applied; with --check, changes nothing and exits 1 while migrations are pending (for a deployment to decide on).
-import { createPendingMigrations } from "../store/migration-status.js";
-import { openConnection, openDatabase } from "../store/open-database.js";
+import { isPostgresUrl, redactedUrl } from "../store/database-url.js";
+import type { Migration } from "../store/migration-journal.js";
+import { openStore } from "../store/open-store.js";
+import { pendingPostgresMigrations } from "../store/postgres/open-postgres.js";
+import { createPendingMigrations } from "../store/sqlite/migration-status.js";
+import { openConnection } from "../store/sqlite/open-database.js";
 import type { CommandDefinition } from "./command.js";
 import { parseCommandLine } from "./command-line.js";
 
@@ -20,24 +24,29 @@ export const migrateCommand: CommandDefinition<"database" | "skipIntegrityCheck"
   async run(args, env) {
     const { settings, flags } = parseCommandLine(migrateCommand, args, env);
     if (flags.check) return check(settings.database);
-    const database = openDatabase(settings.database, { integrityCheck: !settings.skipIntegrityCheck });
+    const database = await openStore(settings.database, { integrityCheck: !settings.skipIntegrityCheck });
     const migrations = database.appliedMigrations;
-    database.close();
+    await database.close();
     for (const tag of migrations) process.stdout.write(`applied ${tag}\n`);
-    process.stdout.write(`${settings.database} is up to date${migrations.length === 0 ? "; nothing to apply" : ""}\n`);
+    process.stdout.write(`${database.location} is up to date${migrations.length === 0 ? "; nothing to apply" : ""}\n`);
     return 0;
   },
 };
 
-function check(path: string): number {
+async function check(database: string): Promise<number> {
+  const pending = isPostgresUrl(database) ? await pendingPostgresMigrations(database) : pendingSqliteMigrations(database);
+  const where = isPostgresUrl(database) ? redactedUrl(database) : database;
+  for (const migration of pending) process.stdout.write(`pending ${migration.tag}\n`);
+  process.stdout.write(
+    pending.length === 0 ? `${where} is up to date\n` : `${where} lacks ${pending.length} migration(s); apply them with verifyd migrate\n`,
+  );
+  return pending.length === 0 ? 0 : 1;
+}
+
+function pendingSqliteMigrations(path: string): Migration[] {
   const sqlite = openConnection(path, { create: false });
   try {
-    const pending = createPendingMigrations(sqlite)();
-    for (const migration of pending) process.stdout.write(`pending ${migration.tag}\n`);
-    process.stdout.write(
-      pending.length === 0 ? `${path} is up to date\n` : `${path} lacks ${pending.length} migration(s); apply them with verifyd migrate\n`,
-    );
-    return pending.length === 0 ? 0 : 1;
+    return createPendingMigrations(sqlite)();
   } finally {
     sqlite.close();
   }

@@ -1,10 +1,9 @@
 // `verifyd outbox list-dead`: the messages delivery gave up on (retries ran out, or the provider refused them for
 // good) whose code has not expired yet, so an operator can judge whether to retry them. Never their text or address.
 import type { DeadMessage } from "../domain/ports.js";
-import { SqliteOutboxStore } from "../store/sqlite-outbox-store.js";
 import type { CommandDefinition } from "./command.js";
 import { parseCommandLine } from "./command-line.js";
-import { openExistingDatabase } from "./open-existing-database.js";
+import { withExistingStores } from "./open-existing-database.js";
 import { textTable } from "./text-table.js";
 
 export const outboxListDeadCommand: CommandDefinition<"database"> = {
@@ -23,13 +22,7 @@ export const outboxListDeadCommand: CommandDefinition<"database"> = {
   settings: ["database"],
   async run(args, env) {
     const { settings, flags } = parseCommandLine(outboxListDeadCommand, args, env);
-    const database = openExistingDatabase(settings.database);
-    let dead: DeadMessage[];
-    try {
-      dead = await new SqliteOutboxStore(database.db).listDead(new Date());
-    } finally {
-      database.close();
-    }
+    const dead = await withExistingStores(settings.database, (stores) => stores.outbox.listDead(new Date()));
     if (flags.json) process.stdout.write(`${JSON.stringify(dead)}\n`);
     else if (dead.length === 0) process.stdout.write("no dead messages\n");
     else process.stdout.write(`${table(dead)}\n`);

@@ -1,11 +1,10 @@
 // `verifyd outbox retry`: makes dead messages due again with their attempts reset; the outbox worker of any server
 // on the database sends them on its next round (or the next server to start does). A message whose code expired
 // meanwhile is not retried: it could only deliver a code that no longer verifies.
-import { SqliteOutboxStore } from "../store/sqlite-outbox-store.js";
 import type { CommandDefinition } from "./command.js";
 import { CommandFailure } from "./command-failure.js";
 import { parseCommandLine } from "./command-line.js";
-import { openExistingDatabase } from "./open-existing-database.js";
+import { withExistingStores } from "./open-existing-database.js";
 import { UsageError } from "./usage-error.js";
 
 export const outboxRetryCommand: CommandDefinition<"database"> = {
@@ -24,13 +23,7 @@ export const outboxRetryCommand: CommandDefinition<"database"> = {
     const { settings, flags, positionals } = parseCommandLine(outboxRetryCommand, args, env);
     if ((flags.all === true) === (positionals.length > 0)) throw new UsageError("give the ids of dead messages, or --all");
     const ids = [...new Set(positionals)];
-    const database = openExistingDatabase(settings.database);
-    let retried: number;
-    try {
-      retried = await new SqliteOutboxStore(database.db).retryDead(flags.all ? "all" : ids, new Date());
-    } finally {
-      database.close();
-    }
+    const retried = await withExistingStores(settings.database, (stores) => stores.outbox.retryDead(flags.all ? "all" : ids, new Date()));
     process.stdout.write(flags.json ? `${JSON.stringify({ retried })}\n` : `retried ${retried} message(s)\n`);
     if (!flags.all && retried < ids.length) {
       throw new CommandFailure(`${ids.length - retried} of the ${ids.length} given messages are not dead, or their code expired; see verifyd outbox list-dead`);

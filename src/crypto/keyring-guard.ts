@@ -7,9 +7,11 @@ import type { Keyring } from "./keyring.js";
 
 /** The keys a database has been used with, as fingerprints by key id. */
 export interface KeyRecords {
-  fingerprints(): ReadonlyMap<string, string>;
+  fingerprints(): Promise<ReadonlyMap<string, string>>;
   /** Records the fingerprints of ids not recorded yet; a recorded id keeps its fingerprint. */
-  record(fingerprints: ReadonlyMap<string, string>, at: Date): void;
+  record(fingerprints: ReadonlyMap<string, string>, at: Date): Promise<void>;
+  /** Whether anything here was made with some keyring: recorded keys, or users from before keys were recorded. */
+  holdsData(): Promise<boolean>;
 }
 
 export interface KeyringCheck {
@@ -28,12 +30,12 @@ export function keyFingerprint(keyring: Keyring, keyId: string): string {
 }
 
 /** Records the keyring's keys and refuses it if one of its ids was recorded with another key. */
-export function checkKeyring(keyring: Keyring, source: string, records: KeyRecords, now: Date): KeyringCheck {
-  const before = records.fingerprints();
+export async function checkKeyring(keyring: Keyring, source: string, records: KeyRecords, now: Date): Promise<KeyringCheck> {
+  const before = await records.fingerprints();
   const own = new Map(keyring.ids.map((id) => [id, keyFingerprint(keyring, id)]));
-  records.record(own, now);
+  await records.record(own, now);
   // Read again: a process starting at the same time may have recorded another key under one of these ids first.
-  const recorded = records.fingerprints();
+  const recorded = await records.fingerprints();
   const mismatched = keyring.ids.find((id) => recorded.get(id) !== own.get(id));
   if (mismatched !== undefined) {
     throw new StartupError(

@@ -3,10 +3,11 @@
 // write succeeds (one info line). Only the probe ends an episode: on a nearly full disk small writes may succeed
 // between failing large ones, which would otherwise start an episode (and a log line) per call. While an episode
 // lasts, health checks and successful writes try the probe at most once per probe interval, so the server recovers
-// by itself once the disk has room again.
+// by itself once the disk has room again. Operations and probes may be synchronous (SQLite) or return a promise
+// (PostgreSQL); a probe's answer that arrives later counts for the next check.
 import { errors } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
-import { type SqliteFailure, isStorageFailure } from "./sqlite-errors.js";
+import { type StorageFailure, isStorageFailure, storageFailureSummary } from "./storage-failure.js";
 
 export interface StorageGuard {
   /** Runs a store operation; a failure of the storage becomes Unavailable. */
@@ -23,9 +24,9 @@ export interface StorageHealth extends StorageGuard {
 export interface StorageHealthOptions {
   logger: Logger;
   /** A cheap read, for checks while storage is healthy. */
-  probeRead(): void;
+  probeRead(): void | Promise<void>;
   /** A write as large as a large call's, for checks while it is not. */
-  probeWrite(): void;
+  probeWrite(): void | Promise<void>;
   probeIntervalMs?: number;
   /** Milliseconds from a monotonic clock. */
   now?: () => number;
@@ -44,10 +45,10 @@ export function createStorageHealth(options: StorageHealthOptions): StorageHealt
   let failingSince: number | undefined;
   let lastProbeAt = Number.NEGATIVE_INFINITY;
 
-  const fail = (error: SqliteFailure) => {
+  const fail = (error: StorageFailure) => {
     if (failingSince !== undefined) return;
     failingSince = now();
-    logger.error("storage failing: calls answer Unavailable until writes work again", { code: error.code, error: error.message });
+    logger.error("storage failing: calls answer Unavailable until writes work again", storageFailureSummary(error));
   };
   const recovered = () => {
     if (failingSince === undefined) return;
@@ -58,12 +59,7 @@ export function createStorageHealth(options: StorageHealthOptions): StorageHealt
   const probe = () => {
     if (now() - lastProbeAt < probeIntervalMs) return;
     lastProbeAt = now();
-    try {
-      use(probeWrite);
-      recovered();
-    } catch {
-      // Still failing: the episode goes on.
-    }
+    settle(() => use(probeWrite), recovered);
   };
 
   return {
@@ -75,24 +71,40 @@ export function createStorageHealth(options: StorageHealthOptions): StorageHealt
     },
     isHealthy() {
       if (failingSince !== undefined) probe();
-      else {
-        try {
-          use(probeRead);
-        } catch {
-          // The failure started an episode; the answer below says so.
-        }
-      }
+      // A failure starts an episode; the answer below says so (at once when the read is synchronous).
+      else settle(() => use(probeRead), () => undefined);
       return failingSince === undefined;
     },
   };
 }
 
-function classified<T>(operation: () => T, onStorageFailure: (error: SqliteFailure) => void): T {
-  try {
-    return operation();
-  } catch (error) {
+function classified<T>(operation: () => T, onStorageFailure: (error: StorageFailure) => void): T {
+  const rethrow = (error: unknown): never => {
     if (!isStorageFailure(error)) throw error;
     onStorageFailure(error);
     throw errors.storageUnavailable();
+  };
+  let result: T;
+  try {
+    result = operation();
+  } catch (error) {
+    return rethrow(error);
   }
+  // Drizzle's queries are thenables, not Promises.
+  return isThenable(result) ? (Promise.resolve(result).catch(rethrow) as T) : result;
+}
+
+/** Runs a probe and calls `onSuccess` when it succeeds, now or later; a failure was already classified by `use`. */
+function settle(probe: () => void | Promise<void>, onSuccess: () => void): void {
+  try {
+    const result = probe();
+    if (isThenable(result)) Promise.resolve(result).then(onSuccess, () => undefined);
+    else onSuccess();
+  } catch {
+    // Still failing: the episode goes on.
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
 }

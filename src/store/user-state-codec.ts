@@ -1,5 +1,4 @@
-// UserState as JSON text. JSON has no dates, so the Date fields travel as ISO strings and are revived by name.
-import { customType } from "drizzle-orm/sqlite-core";
+// UserState as JSON. JSON has no dates, so the Date fields travel as ISO strings and are revived by name.
 import type { ContactState, HumanUserState, UserState } from "../domain/user-state.js";
 
 type Json<T> = T extends Date ? string : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
@@ -13,7 +12,12 @@ export function serializeUserState(state: UserState): string {
 }
 
 export function deserializeUserState(text: string): UserState {
-  const raw = JSON.parse(text) as StoredState;
+  return reviveUserState(JSON.parse(text));
+}
+
+/** A state parsed from JSON (PostgreSQL's jsonb arrives parsed), with its dates revived. */
+export function reviveUserState(parsed: unknown): UserState {
+  const raw = parsed as StoredState;
   const dates = { createdAt: new Date(raw.createdAt), changedAt: new Date(raw.changedAt) };
   if (raw.kind === "machine") return { ...raw, ...dates };
   return {
@@ -34,9 +38,3 @@ function reviveContact(raw: Json<ContactState>): ContactState {
     ...(lastFailureAt === undefined ? {} : { lastFailureAt: new Date(lastFailureAt) }),
   };
 }
-
-export const userStateColumn = customType<{ data: UserState; driverData: string }>({
-  dataType: () => "text",
-  toDriver: serializeUserState,
-  fromDriver: deserializeUserState,
-});

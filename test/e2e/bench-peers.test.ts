@@ -44,10 +44,10 @@ afterAll(async () => {
   rmSync(build, { recursive: true, force: true });
 });
 
-/** Runs one closed-loop phase of `limit` calls from user `first` on; returns the outcomes. */
-async function outcomes(protocol: Protocol, rpc: Rpc, workload: Workload, first: number, limit: number, withToken = token) {
+/** Runs one closed-loop phase of `limit` calls from user `first` on, against the peer and any `moreUrls` in turn; returns the outcomes. */
+async function outcomes(protocol: Protocol, rpc: Rpc, workload: Workload, first: number, limit: number, withToken = token, moreUrls: string[] = []) {
   const server = peers[protocol === "rest" ? "rest" : "grpc"].server as ServerProcess;
-  const generator: LoadGenerator = startLoadGenerator({ url: server.url, protocol, rpc, workload, token: withToken });
+  const generator: LoadGenerator = startLoadGenerator({ urls: [server.url, ...moreUrls], protocol, rpc, workload, token: withToken });
   try {
     return (await generator.run({ mode: "closed", seconds: 10, first, limit })).outcomes;
   } finally {
@@ -72,5 +72,12 @@ describe.each([
 
   it("refuses a call without a valid bearer token", async () => {
     expect(await outcomes(protocol, "verify-phone", "success", first + 10, 5, "not-the-token")).toEqual({ "code 16": 5 });
+  });
+
+  it("sends calls to several URLs in turn", async () => {
+    // Port 1 refuses connections: every other call fails there, whichever answers first.
+    const counted = await outcomes(protocol, "verify-phone", "success", first + 15, 4, token, ["http://127.0.0.1:1"]);
+    const failures = Object.entries(counted).filter(([outcome]) => outcome.startsWith("network: "));
+    expect({ ok: counted.ok, network: failures.reduce((sum, [, times]) => sum + times, 0) }).toEqual({ ok: 2, network: 2 });
   });
 });

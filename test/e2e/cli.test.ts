@@ -15,7 +15,7 @@ import { type ServerProcess, childEnv, serverProcessDirectories, startServerProc
 import { startWebhookReceiver } from "../helpers/webhook-receiver.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
-const migrationsFolder = join(repoRoot, "src", "store", "migrations");
+const migrationsFolder = join(repoRoot, "src", "store", "sqlite", "migrations");
 const tempDirectory = serverProcessDirectories("verifyd-cli-");
 const tempDatabase = () => join(tempDirectory(), "verifyd.sqlite");
 /** Given to every server of a test that restores or reuses a database elsewhere, so that its codes stay readable. */

@@ -8,9 +8,9 @@ import { hashAccessToken, issueAccessToken } from "../../src/crypto/access-token
 import { PasswordLogin } from "../../src/domain/credentials/password-login.js";
 import { createIdGenerator } from "../../src/domain/ids.js";
 import { createLogger } from "../../src/logger.js";
-import { SqliteAccessTokenStore } from "../../src/store/sqlite-access-token-store.js";
-import { SqliteLoginStore } from "../../src/store/sqlite-login-store.js";
-import { SqliteOrganizationStore } from "../../src/store/sqlite-organization-store.js";
+import { SqliteAccessTokenStore } from "../../src/store/sqlite/sqlite-access-token-store.js";
+import { SqliteLoginStore } from "../../src/store/sqlite/sqlite-login-store.js";
+import { SqliteOrganizationStore } from "../../src/store/sqlite/sqlite-organization-store.js";
 import { createTokenEndpoint } from "../../src/transport/oauth/token-endpoint.js";
 import { actor, passwordHasher, phonePolicy, userCommandsOn } from "../helpers/user-commands-harness.js";
 import { openTemp } from "../store/support/temp-database.js";

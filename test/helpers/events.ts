@@ -2,8 +2,8 @@
 // lets it read while the server writes), so tests can check what each call appended.
 import type { UserEvent } from "../../src/domain/events.js";
 import type { UserState } from "../../src/domain/user-state.js";
-import { openDatabase } from "../../src/store/open-database.js";
-import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
+import { openDatabase } from "../../src/store/sqlite/open-database.js";
+import { SqliteUserStore } from "../../src/store/sqlite/sqlite-user-store.js";
 import { expect } from "vitest";
 
 export interface EventReader {

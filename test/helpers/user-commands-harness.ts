@@ -8,10 +8,10 @@ import { createPasswordHasher } from "../../src/crypto/password-hasher.js";
 import { loadMessageTemplates } from "../../src/delivery/templates/template-directory.js";
 import type { Clock, UserStore } from "../../src/domain/ports.js";
 import { type Actor, UserCommands } from "../../src/domain/user-commands.js";
-import type { Db } from "../../src/store/open-database.js";
-import { SqliteOrganizationSettingsStore } from "../../src/store/sqlite-organization-settings-store.js";
-import { SqliteOrganizationStore } from "../../src/store/sqlite-organization-store.js";
-import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
+import type { Db } from "../../src/store/sqlite/open-database.js";
+import { SqliteOrganizationSettingsStore } from "../../src/store/sqlite/sqlite-organization-settings-store.js";
+import { SqliteOrganizationStore } from "../../src/store/sqlite/sqlite-organization-store.js";
+import { SqliteUserStore } from "../../src/store/sqlite/sqlite-user-store.js";
 
 export const passwordHasher = createPasswordHasher();
 

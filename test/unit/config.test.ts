@@ -20,6 +20,31 @@ describe("configuration", () => {
     expect(config.tls).toBeUndefined();
   });
 
+  it("takes a PostgreSQL URL with the keys all processes share, and its pool settings", () => {
+    const keys = productionKeys;
+    const config = loadConfig(["--database-pool-size", "4", "--database-connect-timeout", "2s"], {
+      DATABASE_URL: "postgresql://verifyd:secret@db.example:5432/verifyd",
+      VERIFYD_KEYS: keys,
+    });
+    expect(config).toMatchObject({
+      database: "postgresql://verifyd:secret@db.example:5432/verifyd",
+      postgres: { poolSize: 4, connectTimeoutMs: 2_000, statementTimeoutMs: 10_000 },
+      adminTokenFile: join("data", "admin-token"),
+    });
+    expect(() => loadConfig(["--database", "postgres://db/verifyd"], {})).toThrow(
+      /with PostgreSQL every process must use the same keys; give them in VERIFYD_KEYS/,
+    );
+    expect(() => loadConfig(["--database", "mysql://db/verifyd"], {})).toThrow(/give the SQLite file as a plain path.*or a postgres:\/\/ URL/);
+  });
+
+  it("refuses a database password on the command line in production, where ps shows it", () => {
+    const url = "postgres://verifyd:secret@db.example/verifyd";
+    expect(() => loadConfig([...productionFlags, "--database", url], productionEnv)).toThrow(
+      /--database: a password on the command line is visible to every user of the machine \(ps\); use DATABASE_URL/,
+    );
+    expect(loadConfig(productionFlags, { ...productionEnv, DATABASE_URL: url }).database).toBe(url);
+  });
+
   it("reads the environment and lets flags win", () => {
     const config = loadConfig(["--port", "9000", "--code-ttl", "5m"], { PORT: "7000", HOST: "0.0.0.0", VERIFYD_CODE_LENGTH: "8" });
     expect(config).toMatchObject({ port: 9000, host: "0.0.0.0", code: { length: 8, ttlMs: 300_000 } });
@@ -37,7 +62,6 @@ describe("configuration", () => {
     writeFileSync(certFile, "-----BEGIN CERTIFICATE-----\n");
     expect(() => loadConfig(["--tls-cert", certFile], {})).toThrow(/--tls-cert and --tls-key go together/);
     expect(() => loadConfig(["--tls-cert", "/nonexistent/cert.pem"], {})).toThrow(/--tls-cert \/ TLS_CERT: cannot read/);
-    expect(() => loadConfig(["--database", "postgres://db/verifyd"], {})).toThrow(/PostgreSQL is not supported yet/);
     expect(() => loadConfig([], { DATABASE_URL: "sqlite:///tmp/v.db" })).toThrow(/plain path/);
     expect(() => loadConfig(["--default-region", "XX"], {})).toThrow(/numbering plan/);
   });

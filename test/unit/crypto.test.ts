@@ -92,10 +92,11 @@ describe("keyring check against the database's records", () => {
   function records(initial: Record<string, string> = {}): KeyRecords {
     const stored = new Map(Object.entries(initial));
     return {
-      fingerprints: () => new Map(stored),
-      record(fingerprints) {
+      fingerprints: async () => new Map(stored),
+      async record(fingerprints) {
         for (const [id, fingerprint] of fingerprints) if (!stored.has(id)) stored.set(id, fingerprint);
       },
+      holdsData: async () => stored.size > 0,
     };
   }
   const now = new Date();
@@ -109,22 +110,22 @@ describe("keyring check against the database's records", () => {
     expect(fingerprint).not.toContain(Buffer.from(secret, "base64").toString("base64url").slice(0, 8));
   });
 
-  it("records new keys, accepts them again, and refuses another key under a recorded id, naming id and source", () => {
+  it("records new keys, accepts them again, and refuses another key under a recorded id, naming id and source", async () => {
     const known = records();
     const keyring = parseKeyList(`1:${key()}`);
-    expect(checkKeyring(keyring, "keyring.json", known, now)).toEqual({ retiredIds: [] });
-    expect(checkKeyring(keyring, "keyring.json", known, now)).toEqual({ retiredIds: [] });
-    expect(() => checkKeyring(parseKeyList(`1:${key()}`), "VERIFYD_KEYS / --keys", known, now)).toThrow(
+    expect(await checkKeyring(keyring, "keyring.json", known, now)).toEqual({ retiredIds: [] });
+    expect(await checkKeyring(keyring, "keyring.json", known, now)).toEqual({ retiredIds: [] });
+    await expect(checkKeyring(parseKeyList(`1:${key()}`), "VERIFYD_KEYS / --keys", known, now)).rejects.toThrow(
       /key "1" of the keyring in VERIFYD_KEYS \/ --keys is not the key "1"/,
     );
   });
 
-  it("names the retired keys on a full rotation, but not on a rotation that keeps an old key", () => {
+  it("names the retired keys on a full rotation, but not on a rotation that keeps an old key", async () => {
     const [oldKey, newKey] = [key(), key()];
     const known = records();
-    checkKeyring(parseKeyList(`1:${oldKey}`), "keyring.json", known, now);
-    expect(checkKeyring(parseKeyList(`2:${newKey},1:${oldKey}`), "env", known, now)).toEqual({ retiredIds: [] });
-    expect(checkKeyring(parseKeyList(`3:${key()}`), "env", known, now)).toEqual({ retiredIds: ["1", "2"] });
+    await checkKeyring(parseKeyList(`1:${oldKey}`), "keyring.json", known, now);
+    expect(await checkKeyring(parseKeyList(`2:${newKey},1:${oldKey}`), "env", known, now)).toEqual({ retiredIds: [] });
+    expect(await checkKeyring(parseKeyList(`3:${key()}`), "env", known, now)).toEqual({ retiredIds: ["1", "2"] });
   });
 });
 

@@ -10,8 +10,8 @@ import { errors } from "../../src/domain/errors.js";
 import type { OutgoingMessage } from "../../src/domain/outgoing-message.js";
 import type { OutboxStore } from "../../src/domain/ports.js";
 import { createLogger } from "../../src/logger.js";
-import { SqliteOutboxStore } from "../../src/store/sqlite-outbox-store.js";
-import { SqliteUserStore } from "../../src/store/sqlite-user-store.js";
+import { SqliteOutboxStore } from "../../src/store/sqlite/sqlite-outbox-store.js";
+import { SqliteUserStore } from "../../src/store/sqlite/sqlite-user-store.js";
 import { openTemp } from "../store/support/temp-database.js";
 import { at, changeUser, phoneCodeAdded, userAdded } from "../store/support/user-changes.js";
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onTestFinished } from "vitest";
-import { type DatabaseHandle, openDatabase } from "../../../src/store/open-database.js";
+import { type DatabaseHandle, openDatabase } from "../../../src/store/sqlite/open-database.js";
 
 export function tempDatabasePath(): string {
   const dir = mkdtempSync(join(tmpdir(), "verifyd-store-"));

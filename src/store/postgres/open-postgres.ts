@@ -1,0 +1,152 @@
+// Connects to the PostgreSQL database that several verifyd processes share, and brings its schema up to date under
+// an advisory lock, so that processes starting at the same moment apply each migration once. Anything that keeps the
+// database from opening is a StartupError naming the server (never its password) and what to do.
+import { join } from "node:path";
+import { type NodePgDatabase, drizzle } from "drizzle-orm/node-postgres";
+import { migrate } from "drizzle-orm/node-postgres/migrator";
+import pg from "pg";
+import type { Logger } from "../../logger.js";
+import { StartupError } from "../../startup-error.js";
+import { redactedUrl } from "../database-url.js";
+import { type Migration, buildMigrations, pendingAfter } from "../migration-journal.js";
+import { isPostgresFailure } from "./postgres-errors.js";
+
+export type PgDb = NodePgDatabase & { $client: pg.Pool };
+
+export const migrationsFolder = join(import.meta.dirname, "migrations");
+
+export interface PostgresOptions {
+  /** Connections this process keeps at most. */
+  poolSize?: number;
+  /** How long a call waits for a connection (new or from the pool) before it fails as Unavailable. */
+  connectTimeoutMs?: number;
+  /** The server cancels a statement running longer (statement_timeout). */
+  statementTimeoutMs?: number;
+  /** As for SQLite: "apply" brings the schema up to date, "refuse" refuses a database that lacks migrations. */
+  migrations?: "apply" | "refuse";
+  logger?: Logger;
+}
+
+export interface PostgresHandle {
+  db: PgDb;
+  /** A cheap read, for health checks. */
+  probeRead(): Promise<void>;
+  /** A write the size of a large call, for health checks while writes fail. */
+  probeWrite(): Promise<void>;
+  /** This build's migrations the database lacks, as last seen (refreshed in the background at most once a second). */
+  pendingMigrations(): number;
+  /** The migrations the database lacked and now has, oldest first. */
+  appliedMigrations: string[];
+  close(): Promise<void>;
+}
+
+const probeBytes = Buffer.alloc(64 * 1024);
+// pg_advisory_lock's key for migrations: any fixed number other code does not lock ("vfyd" in ASCII).
+const migrationLockKey = 0x76667964;
+const migrationsTable = { migrationsSchema: "drizzle", migrationsTable: "__drizzle_migrations" };
+
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<PostgresHandle> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    application_name: "verifyd",
+  });
+  // An idle connection that the server drops (a restart) is reported here; without a listener it would end the process.
+  pool.on("error", (error) => options.logger?.warn("PostgreSQL dropped an idle connection", { error: error.message }));
+  const db = drizzle({ client: pool });
+  try {
+    const carried = buildMigrations(migrationsFolder);
+    const newestApplied = () => newestAppliedMigration(pool);
+    const missing = pendingAfter(carried, await newestApplied()).map((migration) => migration.tag);
+    if (missing.length > 0) {
+      if (options.migrations === "refuse") {
+        throw new StartupError(
+          `the database ${redactedUrl(url)} lacks migrations of this version (${missing.join(", ")}); apply them first with \`verifyd migrate\``,
+        );
+      }
+      await migrateUnderLock(pool, db);
+    }
+    let pending = 0;
+    let checkedAt = Number.NEGATIVE_INFINITY;
+    return {
+      db,
+      probeRead: async () => void (await pool.query("SELECT 1")),
+      probeWrite: async () =>
+        void (await pool.query(
+          "INSERT INTO storage_probe (id, written_at, room) VALUES (1, now(), $1) ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at, room = excluded.room",
+          [probeBytes],
+        )),
+      pendingMigrations() {
+        if (performance.now() - checkedAt >= 1_000) {
+          checkedAt = performance.now();
+          newestApplied().then(
+            (newest) => void (pending = pendingAfter(carried, newest).length),
+            () => undefined, // The storage check reports an unreachable database.
+          );
+        }
+        return pending;
+      },
+      appliedMigrations: missing,
+      close: () => pool.end(),
+    };
+  } catch (error) {
+    await pool.end();
+    throw isPostgresFailure(error) || isConnectionRefusal(error) ? explainOpenFailure(error as Error, url) : error;
+  }
+}
+
+/** This build's migrations the database lacks, without changing anything (for `verifyd migrate --check`). */
+export async function pendingPostgresMigrations(url: string): Promise<Migration[]> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    return pendingAfter(buildMigrations(migrationsFolder), await newestAppliedMigration(pool));
+  } catch (error) {
+    throw isPostgresFailure(error) || isConnectionRefusal(error) ? explainOpenFailure(error as Error, url) : error;
+  } finally {
+    await pool.end();
+  }
+}
+
+async function newestAppliedMigration(pool: pg.Pool): Promise<number | undefined> {
+  const exists = await pool.query<{ present: string | null }>("SELECT to_regclass('drizzle.__drizzle_migrations') AS present");
+  if (exists.rows[0]?.present === null) return undefined;
+  const { rows } = await pool.query<{ newest: string | null }>("SELECT max(created_at) AS newest FROM drizzle.__drizzle_migrations");
+  const newest = rows[0]?.newest;
+  return newest === null || newest === undefined ? undefined : Number(newest);
+}
+
+/**
+ * Drizzle's migrator applies what is missing in one transaction, but two processes starting at once would both find
+ * the same migrations missing; the session lock makes the second wait and then find nothing left to do.
+ */
+async function migrateUnderLock(pool: pg.Pool, db: PgDb): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [migrationLockKey]);
+    try {
+      await migrate(db, { migrationsFolder, ...migrationsTable });
+    } finally {
+      await client.query("SELECT pg_advisory_unlock($1)", [migrationLockKey]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** Authentication, a missing database or role: the server answered, and refused. */
+function isConnectionRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "28P01" || code === "28000" || code === "3D000";
+}
+
+function explainOpenFailure(error: Error, url: string): StartupError {
+  const code = (error as { code?: string }).code;
+  const where = redactedUrl(url);
+  if (code === "3D000") return new StartupError(`the database in ${where} does not exist (${error.message}); create it first (createdb)`);
+  if (code === "28P01" || code === "28000") {
+    return new StartupError(`PostgreSQL refused the login in ${where} (${error.message}); check the user and password in DATABASE_URL`);
+  }
+  return new StartupError(`cannot reach PostgreSQL at ${where} (${code ?? error.message}); check that it runs and DATABASE_URL names it`);
+}

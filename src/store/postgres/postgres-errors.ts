@@ -1,0 +1,35 @@
+// Recognizing PostgreSQL failures: node-postgres reports the server's SQLSTATE in `code`, a socket's failure with
+// Node's errno code, and its own pool and connection timeouts by message alone. Drizzle wraps each of them in a
+// DrizzleQueryError naming the query; the driver's error is its cause.
+import { DrizzleQueryError } from "drizzle-orm";
+import { DatabaseError } from "pg";
+
+/** The driver's error behind drizzle's wrapping. */
+export function driverError(error: unknown): unknown {
+  return error instanceof DrizzleQueryError ? error.cause : error;
+}
+
+/** A UNIQUE or PRIMARY KEY violation of the named constraint or index. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const cause = driverError(error);
+  return cause instanceof DatabaseError && cause.code === "23505" && cause.constraint === constraint;
+}
+
+// SQLSTATE classes and codes that say the server or the connection failed, not the statement: connection exceptions
+// (08), insufficient resources such as a full disk (53), operator intervention such as a restart or a cancelled
+// statement_timeout (57), system errors (58) and internal errors such as data corruption (XX).
+const serverFailure = /^(08|53|57|58|XX)/;
+const socketFailures = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+const clientFailure = /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Query read timeout|Client was closed/i;
+
+/** The server unreachable, restarting, out of room or broken, or a statement past its timeout. */
+export function isPostgresFailure(wrapped: unknown): wrapped is Error & { code?: string } {
+  const error = driverError(wrapped);
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") {
+    if (error instanceof DatabaseError) return serverFailure.test(code);
+    if (socketFailures.has(code)) return true;
+  }
+  return clientFailure.test(error.message);
+}

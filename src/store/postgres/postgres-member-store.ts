@@ -1,0 +1,67 @@
+// Administrators in PostgreSQL: one row per user and resource (organization id, or "" for the instance) with its roles.
+import { and, asc, eq, inArray } from "drizzle-orm";
+import { type Grants, type Member, type MemberStore, grantsFrom } from "../../domain/access/member.js";
+import type { Role } from "../../domain/access/principal.js";
+import { errors } from "../../domain/errors.js";
+import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
+import type { PgDb } from "./open-postgres.js";
+import { isUniqueViolation } from "./postgres-errors.js";
+import { members } from "./schema.js";
+
+export class PostgresMemberStore implements MemberStore {
+  constructor(
+    private readonly db: PgDb,
+    private readonly storage: StorageGuard = unmonitoredStorage,
+  ) {}
+
+  async grantsOf(userId: string): Promise<Grants> {
+    const rows = await this.storage.use(() =>
+      this.db.select({ organizationId: members.organizationId, roles: members.roles }).from(members).where(eq(members.userId, userId)),
+    );
+    return grantsFrom(rows.map(asMember));
+  }
+
+  async add(member: Member): Promise<void> {
+    const { userId, organizationId, roles, createdAt, changedAt } = member;
+    try {
+      await this.storage.write(() => this.db.insert(members).values({ userId, organizationId, roles, createdAt, changedAt }));
+    } catch (error) {
+      if (isUniqueViolation(error, "members_pkey")) throw errors.administratorExists();
+      throw error;
+    }
+  }
+
+  async update(userId: string, organizationId: string, roles: Role[], at: Date): Promise<boolean> {
+    const result = await this.storage.write(() =>
+      this.db
+        .update(members)
+        .set({ roles, changedAt: at })
+        .where(and(eq(members.userId, userId), eq(members.organizationId, organizationId))),
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async remove(userId: string, organizationId: string): Promise<boolean> {
+    const result = await this.storage.write(() =>
+      this.db.delete(members).where(and(eq(members.userId, userId), eq(members.organizationId, organizationId))),
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async list(organizationIds?: readonly string[]): Promise<Member[]> {
+    if (organizationIds?.length === 0) return [];
+    const rows = await this.storage.use(() =>
+      this.db
+        .select()
+        .from(members)
+        .where(organizationIds && inArray(members.organizationId, [...organizationIds]))
+        .orderBy(asc(members.createdAt), asc(members.userId), asc(members.organizationId)),
+    );
+    return rows.map(asMember);
+  }
+}
+
+// The column holds what this store wrote: role names.
+function asMember<T extends { roles: string[] }>(row: T): T & { roles: Role[] } {
+  return row as T & { roles: Role[] };
+}

@@ -1,0 +1,153 @@
+// Opens the one SQLite file the service keeps everything in, checks it, and brings its schema up to date. Anything
+// that keeps the file from opening is a StartupError naming the file and what to do.
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import Database, { SqliteError } from "better-sqlite3";
+import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { StartupError } from "../../startup-error.js";
+import { createPendingMigrations, migrationsFolder } from "./migration-status.js";
+import { refuseSharedVerifiedContacts } from "./shared-verified-contacts.js";
+import type { SqliteFailure } from "./sqlite-errors.js";
+
+export type Db = BetterSQLite3Database & { $client: Database.Database };
+
+export interface DatabaseHandle {
+  db: Db;
+  sqlite: Database.Database;
+  /** A cheap read, for health checks. */
+  probeRead(): void;
+  /** A write transaction the size of a large call, for health checks while writes fail. */
+  probeWrite(): void;
+  /** This build's migrations that the database has not applied (none after a successful open), for readiness. */
+  pendingMigrations(): number;
+  /** The migrations the file lacked and now has, oldest first, by their drizzle-kit tags. */
+  appliedMigrations: string[];
+  close(): void;
+}
+
+export interface OpenDatabaseOptions {
+  /** SQLite's quick_check before anything else reads the file; on by default. */
+  integrityCheck?: boolean;
+  /** Creates a missing file (and its directory), as the server's start does; on by default. */
+  create?: boolean;
+  /**
+   * "apply" (the default) brings the schema up to date; "refuse" changes nothing and refuses a file that lacks any of
+   * this build's migrations, for commands that must not change the schema under a server of another version.
+   */
+  migrations?: "apply" | "refuse";
+}
+
+/** Comfortably more than one call writes (a few pages), so a probe that fits means calls fit too. */
+const probeBytes = 64 * 1024;
+
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): DatabaseHandle {
+  const sqlite = openConnection(path, options);
+  try {
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("synchronous = NORMAL");
+    sqlite.pragma("foreign_keys = ON");
+    if (options.integrityCheck ?? true) checkIntegrity(sqlite, path);
+    refuseSharedVerifiedContacts(sqlite, path);
+    const db = drizzle(sqlite);
+    const missing = createPendingMigrations(sqlite)().map((migration) => migration.tag);
+    if (missing.length > 0) {
+      if (options.migrations === "refuse") {
+        throw new StartupError(
+          `the database ${path} lacks migrations of this version (${missing.join(", ")}); apply them first with \`verifyd migrate\``,
+        );
+      }
+      migrateConcurrently(db);
+    }
+    const pending = createPendingMigrations(sqlite);
+    const read = sqlite.prepare("SELECT count(*) FROM organizations");
+    const write = sqlite.prepare("INSERT OR REPLACE INTO storage_probe (id, written_at, room) VALUES (1, ?, zeroblob(?))");
+    return {
+      db,
+      sqlite,
+      probeRead: () => void read.get(),
+      probeWrite: () => void write.run(Date.now(), probeBytes),
+      pendingMigrations: () => pending().length,
+      appliedMigrations: missing,
+      close: () => sqlite.close(),
+    };
+  } catch (error) {
+    sqlite.close();
+    throw error instanceof SqliteError ? explainOpenFailure(error, path) : error;
+  }
+}
+
+/**
+ * A connection to the file that has written nothing to it yet: no check, no migration, not even the switch to WAL,
+ * for commands that copy the file or only look at it.
+ */
+export function openConnection(path: string, options: Pick<OpenDatabaseOptions, "create"> = {}): Database.Database {
+  if (options.create ?? true) createOwnerOnly(path);
+  else if (!existsSync(path)) {
+    throw new StartupError(`there is no database ${path}; give verifyd's database file with --database / DATABASE_URL`);
+  }
+  let sqlite: Database.Database | undefined;
+  try {
+    sqlite = new Database(path);
+    // First, so that a second process on the file waits for locks, even for the switch to WAL, instead of failing.
+    sqlite.pragma("busy_timeout = 5000");
+    // Reads the header, so that a file that is not a database is refused here, explained.
+    sqlite.pragma("schema_version");
+    return sqlite;
+  } catch (error) {
+    sqlite?.close();
+    throw error instanceof SqliteError ? explainOpenFailure(error, path) : error;
+  }
+}
+
+function createOwnerOnly(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // The file holds names, phone numbers and emails: owner-only. SQLite gives its -wal and -shm files the same mode.
+    closeSync(openSync(path, "a", 0o600));
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new StartupError(
+      `cannot create or open the database ${path} (${code ?? message}); check that its directory exists and is writable by this user, or choose another file with --database / DATABASE_URL`,
+    );
+  }
+}
+
+function checkIntegrity(sqlite: Database.Database, path: string): void {
+  const problems = (sqlite.pragma("quick_check") as { quick_check: string }[]).map((row) => row.quick_check);
+  if (problems.length === 1 && problems[0] === "ok") return;
+  throw new StartupError(
+    `the database ${path} is damaged (quick_check: ${problems[0]}); restore it from a backup (--skip-integrity-check starts anyway and serves what is readable)`,
+  );
+}
+
+function explainOpenFailure(error: SqliteFailure, path: string): StartupError {
+  if (error.code === "SQLITE_NOTADB") {
+    return new StartupError(`${path} is not a SQLite database; give verifyd's database file with --database / DATABASE_URL`);
+  }
+  if (error.code.startsWith("SQLITE_CORRUPT")) {
+    return new StartupError(`the database ${path} is damaged (${error.message}); restore it from a backup`);
+  }
+  if (error.code.startsWith("SQLITE_CANTOPEN") || error.code.startsWith("SQLITE_READONLY")) {
+    return new StartupError(
+      `cannot write the database ${path} or its -wal and -shm files next to it (${error.code}); make its directory writable by this user`,
+    );
+  }
+  return new StartupError(`cannot open the database ${path}: ${error.message} (${error.code})`);
+}
+
+/**
+ * Drizzle's migrator reads which migrations are applied before it opens its transaction, so when two processes
+ * start at once both may set out to apply the same ones. The loser fails (a table already exists, or its snapshot
+ * went stale) and rolls back; by then the winner has committed, so running again finds nothing left to do.
+ */
+function migrateConcurrently(db: Db, attempts = 3): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      migrate(db, { migrationsFolder });
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+  }
+}

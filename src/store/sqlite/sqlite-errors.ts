@@ -1,0 +1,25 @@
+// Recognizing SQLite failures, which better-sqlite3 reports only as an error code and a message.
+import { SqliteError } from "better-sqlite3";
+
+/** A UNIQUE or PRIMARY KEY violation whose message names `what`, e.g. "events" or "users.username". */
+export function isUniqueViolation(error: unknown, what: string): boolean {
+  return (
+    error instanceof SqliteError &&
+    (error.code === "SQLITE_CONSTRAINT_UNIQUE" || error.code === "SQLITE_CONSTRAINT_PRIMARYKEY") &&
+    error.message.includes(what)
+  );
+}
+
+export type SqliteFailure = InstanceType<typeof SqliteError>;
+
+// Primary result codes; extended codes (SQLITE_IOERR_WRITE, SQLITE_CORRUPT_INDEX, ...) start with one of them.
+// SQLITE_BUSY reaches us only once busy_timeout has run out.
+const storageFailures = ["SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_BUSY"];
+
+/** A failure of the storage under the database (full disk, I/O error, damage, permissions, a lock held too long), not of the request. */
+export function isSqliteFailure(error: unknown): error is SqliteFailure {
+  return (
+    error instanceof SqliteError &&
+    storageFailures.some((code) => error.code === code || error.code.startsWith(`${code}_`))
+  );
+}

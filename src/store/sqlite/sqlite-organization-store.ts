@@ -1,0 +1,103 @@
+// Organizations in SQLite: the default one, created on first start, and those added through the API.
+import { type SQL, and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import { errors } from "../../domain/errors.js";
+import type {
+  ListedOrganization,
+  OrganizationFilter,
+  OrganizationPage,
+  OrganizationQuery,
+} from "../../domain/organizations/organization-query.js";
+import type { Organization, OrganizationStore } from "../../domain/ports.js";
+import type { Db } from "./open-database.js";
+import { organizations } from "./schema.js";
+import { isUniqueViolation } from "./sqlite-errors.js";
+import { textCondition } from "../text-condition.js";
+import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
+
+const columns = { id: organizations.id, name: organizations.name, createdAt: organizations.createdAt };
+
+export class SqliteOrganizationStore implements OrganizationStore {
+  private readonly selectById;
+  private readonly selectDefault;
+  private readonly insertDefault;
+
+  constructor(
+    private readonly db: Db,
+    private readonly newId: () => string,
+    private readonly storage: StorageGuard = unmonitoredStorage,
+  ) {
+    this.selectById = db
+      .select(columns)
+      .from(organizations)
+      .where(eq(organizations.id, sql.placeholder("id")))
+      .prepare();
+    this.selectDefault = db.select(columns).from(organizations).where(eq(organizations.isDefault, true)).prepare();
+    // When two processes start at once, the unique marker lets only the first insert win.
+    this.insertDefault = db
+      .insert(organizations)
+      .values({ id: sql.placeholder("id"), name: "Default", createdAt: sql.placeholder("createdAt"), isDefault: true })
+      .onConflictDoNothing({ target: organizations.isDefault })
+      .prepare();
+  }
+
+  async defaultOrganization(): Promise<Organization> {
+    return this.storage.use(() => this.findOrCreateDefault());
+  }
+
+  async find(id: string): Promise<Organization | undefined> {
+    return this.storage.use(() => this.selectById.get({ id }));
+  }
+
+  async add(organization: Organization): Promise<void> {
+    try {
+      this.storage.write(() => this.db.insert(organizations).values(organization).run());
+    } catch (error) {
+      if (isUniqueViolation(error, "organizations.")) throw errors.organizationNameTaken();
+      throw error;
+    }
+  }
+
+  async list(query: OrganizationQuery): Promise<OrganizationPage> {
+    if (query.within?.length === 0) return { total: 0, organizations: [] };
+    const conditions = [
+      ...query.filters.map(filterCondition),
+      ...(query.within ? [inArray(organizations.id, [...query.within])] : []),
+    ];
+    const where = and(...conditions);
+    const order = query.sortBy === "name" ? organizations.name : organizations.createdAt;
+    return this.storage.use(() => {
+      const total = this.db.select({ total: count() }).from(organizations).where(where).get()?.total ?? 0;
+      const rows = this.db
+        .select({ ...columns, isDefault: organizations.isDefault })
+        .from(organizations)
+        .where(where)
+        .orderBy(query.ascending ? asc(order) : desc(order), asc(organizations.id))
+        .limit(query.limit)
+        .offset(query.offset)
+        .all();
+      return { total, organizations: rows.map((row): ListedOrganization => ({ ...row, isDefault: row.isDefault === true })) };
+    });
+  }
+
+  private findOrCreateDefault(): Organization {
+    const existing = this.selectDefault.get();
+    if (existing) return existing;
+    this.insertDefault.run({ id: this.newId(), createdAt: new Date() });
+    const created = this.selectDefault.get();
+    if (!created) throw new Error("the default organization vanished right after it was created");
+    return created;
+  }
+}
+
+function filterCondition(filter: OrganizationFilter): SQL | undefined {
+  switch (filter.kind) {
+    case "id":
+      return eq(organizations.id, filter.id);
+    case "default":
+      return eq(organizations.isDefault, true);
+    case "name":
+      return textCondition(organizations.name, filter.match, filter.name);
+    case "state":
+      return filter.state === "active" ? sql`1` : sql`0`;
+  }
+}

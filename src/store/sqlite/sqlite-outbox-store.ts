@@ -1,0 +1,216 @@
+// The outbox in SQLite. Workers lease messages, so several of them (in one or more processes) never send one twice
+// at the same time; a crashed worker's lease simply runs out. What ends a pending message (delivered, dead) is
+// conditional on its still being pending and is written with the event that records it on the user's stream, in
+// one transaction: of two workers that both sent a message (one's lease ran out), one records it, once.
+import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, sql } from "drizzle-orm";
+import type { EventBody } from "../../domain/events.js";
+import type { ClaimedMessage, DeadMessage, OutboxStore } from "../../domain/ports.js";
+import type { Db } from "./open-database.js";
+import { outbox } from "./schema.js";
+import { SqliteUserStore } from "./sqlite-user-store.js";
+import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
+
+export interface SqliteOutboxStoreOptions {
+  /** How long a claimed message is left to its worker before another may claim it. */
+  leaseMs?: number;
+  storage?: StorageGuard;
+}
+
+// Conditions and SET clauses bind a placeholder's value as it is, without the column's encoding, so timestamps are
+// passed in as milliseconds.
+const param = (name: string) => sql`${sql.placeholder(name)}`;
+
+export class SqliteOutboxStore implements OutboxStore {
+  private readonly leaseMs: number;
+  private readonly storage: StorageGuard;
+  private readonly claim;
+  private readonly deliver;
+  private readonly fail;
+  private readonly kill;
+  private readonly expireDue;
+  private readonly discardOne;
+  private readonly deleteFinished;
+  private readonly pendingCount;
+  private readonly deadCount;
+  private readonly selectDead;
+  private readonly reviveOne;
+  private readonly reviveAll;
+  private readonly settleInTransaction;
+  private readonly reviveInTransaction;
+
+  constructor(db: Db, options: SqliteOutboxStoreOptions = {}) {
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.storage = options.storage ?? unmonitoredStorage;
+    const due = db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(
+        and(
+          eq(outbox.status, "pending"),
+          gt(outbox.expiresAt, param("now")),
+          or(isNull(outbox.claimedUntil), lte(outbox.claimedUntil, param("now"))),
+        ),
+      )
+      .orderBy(asc(outbox.createdAt))
+      .limit(sql.placeholder("limit"));
+    // One statement selects and leases, so two workers cannot both see a message as free.
+    this.claim = db
+      .update(outbox)
+      .set({ claimedUntil: param("claimedUntil"), attempts: sql`${outbox.attempts} + 1` })
+      .where(inArray(outbox.id, due))
+      .returning({
+        id: outbox.id,
+        userId: outbox.userId,
+        channel: outbox.channel,
+        keyId: outbox.keyId,
+        sealed: outbox.sealed,
+        createdAt: outbox.createdAt,
+        expiresAt: outbox.expiresAt,
+        attempts: outbox.attempts,
+      })
+      .prepare();
+    const pendingOne = and(eq(outbox.id, sql.placeholder("id")), eq(outbox.status, "pending"));
+    this.deliver = db
+      .update(outbox)
+      .set({ status: "delivered", deliveredAt: param("at"), sealed: null, claimedUntil: null })
+      .where(pendingOne)
+      .returning({ userId: outbox.userId })
+      .prepare();
+    // The lease becomes a back-off: 1 s after the first failure, doubling up to 5 minutes.
+    this.fail = db
+      .update(outbox)
+      .set({
+        lastError: param("error"),
+        lastFailureAt: param("at"),
+        claimedUntil: sql`${param("at")} + min(300000, 1000 * (1 << min(${outbox.attempts} - 1, 9)))`,
+      })
+      .where(pendingOne)
+      .prepare();
+    // The body stays: an operator may fix the receiver and retry while the code is valid.
+    this.kill = db
+      .update(outbox)
+      .set({ status: "dead", lastError: param("error"), lastFailureAt: param("at"), claimedUntil: null })
+      .where(pendingOne)
+      .returning({ userId: outbox.userId })
+      .prepare();
+    this.discardOne = db
+      .update(outbox)
+      .set({ status: "expired", sealed: null, claimedUntil: null })
+      .where(eq(outbox.id, sql.placeholder("id")))
+      .prepare();
+    this.expireDue = db
+      .update(outbox)
+      .set({ status: "expired", sealed: null, claimedUntil: null })
+      .where(and(inArray(outbox.status, ["pending", "dead"]), lte(outbox.expiresAt, param("now"))))
+      .prepare();
+    // Found through outbox_due (status, expires_at); pending and dead messages are never deleted here.
+    this.deleteFinished = db
+      .delete(outbox)
+      .where(and(inArray(outbox.status, ["delivered", "expired"]), lte(outbox.expiresAt, param("before"))))
+      .prepare();
+    // Ranges of outbox_due (status, expires_at): they visit only the waiting and dead messages, which live no longer
+    // than a code, so a scrape costs the same however many delivered rows the retention keeps.
+    this.pendingCount = db
+      .select({ messages: count(), oldestCreatedAt: min(outbox.createdAt) })
+      .from(outbox)
+      .where(and(eq(outbox.status, "pending"), gt(outbox.expiresAt, param("now"))))
+      .prepare();
+    const deadAndValid = and(eq(outbox.status, "dead"), gt(outbox.expiresAt, param("now")));
+    this.deadCount = db.select({ messages: count() }).from(outbox).where(deadAndValid).prepare();
+    this.selectDead = db
+      .select({
+        id: outbox.id,
+        userId: outbox.userId,
+        channel: outbox.channel,
+        attempts: outbox.attempts,
+        lastError: outbox.lastError,
+        createdAt: outbox.createdAt,
+        lastFailureAt: outbox.lastFailureAt,
+        expiresAt: outbox.expiresAt,
+      })
+      .from(outbox)
+      .where(deadAndValid)
+      .orderBy(asc(outbox.createdAt))
+      .prepare();
+    const revived = { status: "pending", attempts: 0, claimedUntil: null } as const;
+    this.reviveOne = db.update(outbox).set(revived).where(and(eq(outbox.id, sql.placeholder("id")), deadAndValid)).prepare();
+    this.reviveAll = db.update(outbox).set(revived).where(deadAndValid).prepare();
+
+    const users = new SqliteUserStore(db);
+    this.settleInTransaction = db.$client.transaction(
+      (settle: () => { userId: string } | undefined, event: EventBody | undefined, at: Date): boolean => {
+        const settled = settle();
+        if (settled && event) users.appendFact(settled.userId, event, at);
+        return settled !== undefined;
+      },
+    ).immediate;
+    this.reviveInTransaction = db.$client.transaction((ids: readonly string[], now: number) =>
+      ids.reduce((revivedCount, id) => revivedCount + this.reviveOne.run({ id, now }).changes, 0),
+    );
+  }
+
+  async claimDue(now: Date, limit: number): Promise<ClaimedMessage[]> {
+    const rows = this.storage.use(() =>
+      this.claim.all({ now: now.getTime(), limit, claimedUntil: now.getTime() + this.leaseMs }),
+    );
+    return rows
+      // A pending message always has its body; only delivery and expiry wipe it.
+      .map(({ sealed, ...row }) => ({ ...row, sealed: new Uint8Array(sealed as Buffer) }))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  async markDelivered(id: string, at: Date, event?: EventBody): Promise<boolean> {
+    return this.storage.write(() => this.settleInTransaction(() => this.deliver.get({ id, at: at.getTime() }), event, at));
+  }
+
+  /** The message stays due, after a back-off that grows with its attempts. */
+  async markFailed(id: string, at: Date, error: string): Promise<void> {
+    this.storage.use(() => this.fail.run({ id, at: at.getTime(), error }));
+  }
+
+  async markDead(id: string, at: Date, error: string, event?: EventBody): Promise<boolean> {
+    return this.storage.write(() =>
+      this.settleInTransaction(() => this.kill.get({ id, at: at.getTime(), error }), event, at),
+    );
+  }
+
+  /** Wipes a message that can never be delivered, e.g. sealed with a key no longer in the keyring. */
+  async discard(id: string): Promise<void> {
+    this.storage.use(() => this.discardOne.run({ id }));
+  }
+
+  async expire(now: Date): Promise<number> {
+    return this.storage.use(() => this.expireDue.run({ now: now.getTime() }).changes);
+  }
+
+  /** Messages waiting (due or backing off) and dead ones whose code is still valid; when the oldest waiting was made. */
+  async backlog(now: Date): Promise<{ pending: number; oldestPendingCreatedAt?: Date; dead: number }> {
+    return this.storage.use(() => {
+      const pending = this.pendingCount.get({ now: now.getTime() });
+      return {
+        pending: pending?.messages ?? 0,
+        ...(pending?.oldestCreatedAt ? { oldestPendingCreatedAt: pending.oldestCreatedAt } : {}),
+        dead: this.deadCount.get({ now: now.getTime() })?.messages ?? 0,
+      };
+    });
+  }
+
+  async purge(before: Date): Promise<number> {
+    return this.storage.use(() => this.deleteFinished.run({ before: before.getTime() }).changes);
+  }
+
+  async listDead(now: Date): Promise<DeadMessage[]> {
+    const rows = this.storage.use(() => this.selectDead.all({ now: now.getTime() }));
+    return rows.map(({ lastError, lastFailureAt, ...row }) => ({
+      ...row,
+      ...(lastError === null ? {} : { lastError }),
+      ...(lastFailureAt === null ? {} : { lastFailureAt }),
+    }));
+  }
+
+  async retryDead(ids: readonly string[] | "all", now: Date): Promise<number> {
+    return this.storage.write(() =>
+      ids === "all" ? this.reviveAll.run({ now: now.getTime() }).changes : this.reviveInTransaction(ids, now.getTime()),
+    );
+  }
+}

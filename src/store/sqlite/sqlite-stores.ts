@@ -1,0 +1,45 @@
+// The SQLite file as the store contract (src/store/stores.ts) sees it.
+import type { DatabaseConnection, StoreOptions, Stores } from "../stores.js";
+import type { DatabaseHandle } from "./open-database.js";
+import { SqliteAccessTokenStore } from "./sqlite-access-token-store.js";
+import { SqliteApplicationStore } from "./sqlite-application-store.js";
+import { SqliteInstanceStore } from "./sqlite-instance-store.js";
+import { SqliteKeyStore } from "./sqlite-key-store.js";
+import { SqliteLoginStore } from "./sqlite-login-store.js";
+import { SqliteMemberStore } from "./sqlite-member-store.js";
+import { SqliteOrganizationSettingsStore } from "./sqlite-organization-settings-store.js";
+import { SqliteOrganizationStore } from "./sqlite-organization-store.js";
+import { SqliteOutboxStore } from "./sqlite-outbox-store.js";
+import { SqliteSecurityLog } from "./sqlite-security-log.js";
+import { SqliteUserQuery } from "./sqlite-user-query.js";
+import { SqliteUserStore } from "./sqlite-user-store.js";
+
+export function sqliteConnection(handle: DatabaseHandle, path: string): DatabaseConnection {
+  return {
+    dialect: "sqlite",
+    location: path,
+    stores: (options) => sqliteStores(handle, options),
+    probeRead: handle.probeRead,
+    probeWrite: handle.probeWrite,
+    pendingMigrations: handle.pendingMigrations,
+    appliedMigrations: handle.appliedMigrations,
+    close: async () => handle.close(),
+  };
+}
+
+function sqliteStores({ db }: DatabaseHandle, { storage, newId, outboxLeaseMs }: StoreOptions): Stores {
+  return {
+    users: new SqliteUserStore(db, storage),
+    userQuery: new SqliteUserQuery(db, storage),
+    organizations: new SqliteOrganizationStore(db, newId, storage),
+    organizationSettings: new SqliteOrganizationSettingsStore(db, storage),
+    members: new SqliteMemberStore(db, storage),
+    tokens: new SqliteAccessTokenStore(db, storage),
+    applications: new SqliteApplicationStore(db, storage),
+    logins: new SqliteLoginStore(db, storage),
+    securityLog: new SqliteSecurityLog(db, storage),
+    outbox: new SqliteOutboxStore(db, { ...(storage ? { storage } : {}), ...(outboxLeaseMs ? { leaseMs: outboxLeaseMs } : {}) }),
+    instance: new SqliteInstanceStore(db),
+    keys: new SqliteKeyStore(db, storage),
+  };
+}

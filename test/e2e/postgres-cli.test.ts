@@ -1,0 +1,72 @@
+// The command line and the start on PostgreSQL as an operator meets them: `verifyd migrate` and `--check` on a new
+// database, `verifyd admin token` and the outbox commands against it, and a start that cannot reach the server or
+// finds no database: one line naming the server (never the password) and what to do.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
+import { createPostgresDatabase, postgresServerUrl } from "../helpers/postgres-database.js";
+import { runCommand } from "../helpers/run-command.js";
+import { childEnv, runServerProcessToExit, startServerProcess, stopAllServerProcesses } from "../helpers/server-process.js";
+
+const repoRoot = join(import.meta.dirname, "..", "..");
+const keys = `1:${Buffer.alloc(32, 5).toString("base64")}`;
+const directory = mkdtempSync(join(tmpdir(), "verifyd-postgres-cli-"));
+
+afterAll(async () => {
+  await stopAllServerProcesses();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+function verifyd(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCommand(process.execPath, ["--import", "tsx", "src/main.ts", ...args], { cwd: repoRoot, env: childEnv(env), timeoutMs: 60_000 });
+}
+
+describe("verifyd on PostgreSQL from the command line", () => {
+  it("migrates a new database once, and --check tells whether anything is pending", async () => {
+    const database = await createPostgresDatabase();
+    const before = await verifyd(["migrate", "--check"], { DATABASE_URL: database });
+    expect(before.exitCode).toBe(1);
+    expect(before.stdout).toMatch(/^pending 0000_init$/m);
+    const first = await verifyd(["migrate"], { DATABASE_URL: database });
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^applied 0000_init$/m);
+    const again = await verifyd(["migrate"], { DATABASE_URL: database });
+    expect(again.stdout).toMatch(/is up to date; nothing to apply/);
+    expect((await verifyd(["migrate", "--check"], { DATABASE_URL: database })).exitCode).toBe(0);
+  });
+
+  it("issues a working administrator token and lists dead messages on a database a server bootstrapped", async () => {
+    const database = await createPostgresDatabase();
+    const tokenFile = join(directory, "first-token");
+    const server = await startServerProcess(database, { args: ["--admin-token-file", tokenFile], env: { VERIFYD_KEYS: keys } });
+    const issued = await verifyd(["admin", "token", "--print"], { DATABASE_URL: database });
+    expect(issued.exitCode, issued.stderr).toBe(0);
+    const token = issued.stdout.trim();
+    expect(token).not.toBe(readFileSync(tokenFile, "utf8").trim());
+    expect(expectOk(await protocolClient("rest", server.url, token).call("listUsers", {})).details).toBeDefined();
+    const dead = await verifyd(["outbox", "list-dead"], { DATABASE_URL: database });
+    expect(dead.stdout).toBe("no dead messages\n");
+  });
+
+  it("refuses to start without the shared keys, naming the setting", async () => {
+    const database = await createPostgresDatabase();
+    const run = await runServerProcessToExit(database, []);
+    expect(run.code).toBe(2);
+    expect(run.stderr.join("\n")).toMatch(/with PostgreSQL every process must use the same keys; give them in VERIFYD_KEYS/);
+  });
+
+  it("explains a server it cannot reach and a database that does not exist, without the password", async () => {
+    const unreachable = "postgres://verifyd:hunter2@127.0.0.1:1/verifyd";
+    const refused = await runServerProcessToExit(unreachable, [], { env: { VERIFYD_KEYS: keys } });
+    expect(refused.code).not.toBe(0);
+    const said = refused.stderr.join("\n");
+    expect(said).toMatch(/cannot reach PostgreSQL at postgres:\/\/verifyd:\*\*\*@127\.0\.0\.1:1\/verifyd \(ECONNREFUSED\)/);
+    expect(said).not.toContain("hunter2");
+    const missing = new URL(postgresServerUrl);
+    missing.pathname = "/verifyd_no_such_database";
+    const absent = await runServerProcessToExit(missing.toString(), [], { env: { VERIFYD_KEYS: keys } });
+    expect(absent.stderr.join("\n")).toMatch(/does not exist .*; create it first/);
+  });
+});

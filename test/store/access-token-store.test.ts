@@ -1,0 +1,51 @@
+// Bearer tokens against each dialect: found by their hash only until they expire, with their holder's status and
+// organization; listed per user and kind; removed at once.
+import { describe, expect, it } from "vitest";
+import { hashAccessToken, issueAccessToken } from "../../src/crypto/access-token-secret.js";
+import { dialects, openStoreHarness } from "./support/store-harness.js";
+import { userAdded } from "./support/user-changes.js";
+
+const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute));
+
+async function tokensOfUser(dialect: (typeof dialects)[number]) {
+  const harness = await openStoreHarness(dialect);
+  await harness.stores.users.append(userAdded("u1", "ada"));
+  return { ...harness, tokens: harness.stores.tokens };
+}
+
+describe.each(dialects)("%s access tokens", (dialect) => {
+  it("finds a token by its hash only, and only until it expires", async () => {
+    const { tokens, rows } = await tokensOfUser(dialect);
+    const { token, tokenHash } = issueAccessToken();
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(tokenHash).toBe(hashAccessToken(token));
+    await tokens.add({ id: "t1", userId: "u1", kind: "personal", createdAt: at(0), expiresAt: at(30), tokenHash });
+
+    expect(await tokens.findValid(tokenHash, at(29))).toEqual({
+      id: "t1",
+      userId: "u1",
+      kind: "personal",
+      createdAt: at(0),
+      expiresAt: at(30),
+      holder: { status: "active", organizationId: "org-1" },
+    });
+    expect(await tokens.findValid(tokenHash, at(30))).toBeUndefined();
+    expect(await tokens.findValid(hashAccessToken(`${token}x`), at(1))).toBeUndefined();
+    expect(JSON.stringify(await rows("SELECT * FROM access_tokens"))).not.toContain(token);
+  });
+
+  it("lists a user's tokens of one kind and removes one, which stops it at once", async () => {
+    const { tokens } = await tokensOfUser(dialect);
+    const second = issueAccessToken();
+    await tokens.add({ id: "t2", userId: "u1", kind: "personal", createdAt: at(1), expiresAt: at(90), tokenHash: second.tokenHash });
+    await tokens.add({ id: "t1", userId: "u1", kind: "personal", createdAt: at(0), expiresAt: at(30), tokenHash: issueAccessToken().tokenHash });
+    await tokens.add({ id: "t3", userId: "u1", kind: "login", createdAt: at(2), expiresAt: at(90), tokenHash: issueAccessToken().tokenHash });
+    expect((await tokens.list("u1", "personal")).map((token) => token.id)).toEqual(["t1", "t2"]);
+    expect((await tokens.list("u1", "personal"))[0]).toEqual({ id: "t1", userId: "u1", kind: "personal", createdAt: at(0), expiresAt: at(30) });
+
+    expect(await tokens.remove("someone-else", "t2")).toBe(false);
+    expect(await tokens.remove("u1", "t2")).toBe(true);
+    expect(await tokens.findValid(second.tokenHash, at(3))).toBeUndefined();
+    expect(await tokens.remove("u1", "t2")).toBe(false);
+  });
+});
