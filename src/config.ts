@@ -201,7 +201,8 @@ export const settings = {
     flag: "database-pool-size",
     env: "VERIFYD_DATABASE_POOL_SIZE",
     default: "10",
-    parse: integer(1, 1000),
+    // Two at least: the start's bootstrap holds a lock on one connection while its writes take another.
+    parse: integer(2, 1000),
     description: "PostgreSQL: connections each process keeps at most.",
   },
   databaseConnectTimeout: {

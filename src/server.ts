@@ -34,6 +34,7 @@ import { withDeliveryLog } from "./delivery/logged-delivery.js";
 import type { DeliveryProvider } from "./delivery/delivery-provider.js";
 import { type OutboxWorker, startOutboxWorker } from "./delivery/outbox-worker.js";
 import { loadMessageTemplates } from "./delivery/templates/template-directory.js";
+import { parseLoginName } from "./domain/credentials/login-name.js";
 import { PasswordLogin } from "./domain/credentials/password-login.js";
 import { createIdGenerator } from "./domain/ids.js";
 import type { Clock } from "./domain/ports.js";
@@ -179,6 +180,10 @@ async function startOn(
   await bootstrapInstance({
     instance,
     createAdministrator: async (account) => (await commands.createMachineUser(account)).userId,
+    findAdministrator: async (username) => {
+      const named = await logins.findByLoginName(parseLoginName(username, phonePolicy), (await organizations.defaultOrganization()).id);
+      return named.find((user) => user.kind === "machine")?.id;
+    },
     members,
     tokens,
     issueToken: issueAccessToken,

@@ -20,7 +20,9 @@ export interface BootstrapDeps {
   instance: InstanceStore;
   /** Creates the administrator's machine user in the default organization; its id. */
   createAdministrator(account: { username: string; name: string; description: string }): Promise<string>;
-  members: Pick<MemberStore, "add">;
+  /** The id of a machine user of the default organization with this username, if there is one. */
+  findAdministrator(username: string): Promise<string | undefined>;
+  members: Pick<MemberStore, "add" | "grantsOf">;
   tokens: Pick<AccessTokenStore, "add">;
   issueToken(): IssuedAccessToken;
   newId(): string;
@@ -43,11 +45,17 @@ export async function bootstrapInstance(deps: BootstrapDeps): Promise<void> {
   const bootstrapped = await deps.instance.exclusively(async () => {
     if (await deps.instance.isBootstrapped()) return undefined;
     const now = deps.clock.now();
-    const userId = await deps.createAdministrator(administratorAccount);
-    await deps.members.add({ userId, organizationId: instanceResource, roles: ["IAM_OWNER"], createdAt: now, changedAt: now });
+    // On PostgreSQL these writes are not one transaction: a start that failed half-way left its administrator
+    // behind, and this one carries on with it (on SQLite the failed start's transaction left nothing).
+    const userId =
+      (await deps.findAdministrator(administratorAccount.username)) ?? (await deps.createAdministrator(administratorAccount));
+    if (!(await deps.members.grantsOf(userId)).instanceRoles.includes("IAM_OWNER")) {
+      await deps.members.add({ userId, organizationId: instanceResource, roles: ["IAM_OWNER"], createdAt: now, changedAt: now });
+    }
     const { tokenId, token } = await issueAdministratorToken(deps, userId, now);
-    await deps.instance.markBootstrapped(userId, now);
+    // Before the mark: a start that cannot write the file has not bootstrapped, and the next one tries again.
     deps.writeTokenFile(deps.tokenFile, `${token}\n`);
+    await deps.instance.markBootstrapped(userId, now);
     return { userId, tokenId };
   });
   if (bootstrapped) {

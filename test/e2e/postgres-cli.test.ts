@@ -1,9 +1,10 @@
 // The command line and the start on PostgreSQL as an operator meets them: `verifyd migrate` and `--check` on a new
 // database, `verifyd admin token` and the outbox commands against it, and a start that cannot reach the server or
 // finds no database: one line naming the server (never the password) and what to do.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { createPostgresDatabase, postgresServerUrl } from "../helpers/postgres-database.js";
@@ -48,6 +49,26 @@ describe("verifyd on PostgreSQL from the command line", () => {
     expect(expectOk(await protocolClient("rest", server.url, token).call("listUsers", {})).details).toBeDefined();
     const dead = await verifyd(["outbox", "list-dead"], { DATABASE_URL: database });
     expect(dead.stdout).toBe("no dead messages\n");
+  });
+
+  it("finishes on the next start a bootstrap that failed half-way, with one administrator", async () => {
+    const database = await createPostgresDatabase();
+    const blocked = join(directory, "not-a-directory");
+    writeFileSync(blocked, "");
+    const failed = await runServerProcessToExit(database, ["--admin-token-file", join(blocked, "admin-token")], { env: { VERIFYD_KEYS: keys } });
+    expect(failed.code).not.toBe(0);
+    const server = await startServerProcess(database, {
+      args: ["--admin-token-file", join(directory, "second-token")],
+      env: { VERIFYD_KEYS: keys },
+    });
+    expect(expectOk(await protocolClient("rest", server.url, server.adminToken).call("listUsers", {})).details).toBeDefined();
+    const pool = new pg.Pool({ connectionString: database });
+    try {
+      const { rows } = await pool.query("SELECT (SELECT count(*) FROM users WHERE username = 'admin') AS admins, (SELECT count(*) FROM instance) AS marks");
+      expect(rows[0]).toEqual({ admins: "1", marks: "1" });
+    } finally {
+      await pool.end();
+    }
   });
 
   it("refuses to start without the shared keys, naming the setting", async () => {

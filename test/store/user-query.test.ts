@@ -51,7 +51,7 @@ describe.each(dialects)("%s user query", (dialect) => {
 
   it("matches text literally, folding ASCII letters only, as matchesText does", async () => {
     const { stores } = await openStoreHarness(dialect);
-    for (const [id, username] of [["e1", "Émile"], ["e2", "émile"], ["e3", "EMILE"], ["w1", "a_b%c"], ["w2", "axbyc"]]) {
+    for (const [id, username] of [["e1", "Émile"], ["e2", "émile"], ["e3", "EMILE"], ["w1", "a_b%c"], ["w2", "axbyc"], ["m1", "😀ada"]]) {
       await stores.users.append(userAdded(id!, username!));
     }
     const named = async (username: string, match: TextMatch) =>
@@ -64,7 +64,10 @@ describe.each(dialects)("%s user query", (dialect) => {
     expect(await named("B%C", "endsWithIgnoreCase")).toEqual(["w1"]);
     expect(await named("_", "contains")).toEqual(["w1"]);
     expect(await named("%", "containsIgnoreCase")).toEqual(["w1"]);
-    expect(await named("", "endsWith")).toEqual(["e1", "e2", "e3", "w1", "w2"]);
+    // Beyond the Basic Multilingual Plane: one character, two UTF-16 units.
+    expect(await named("😀a", "startsWith")).toEqual(["m1"]);
+    expect(await named("😀ADA", "endsWithIgnoreCase")).toEqual(["m1"]);
+    expect(await named("", "endsWith")).toEqual(["e1", "e2", "e3", "m1", "w1", "w2"]);
     expect(await named("", "equals")).toEqual([]);
   });
 

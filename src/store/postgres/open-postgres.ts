@@ -10,6 +10,7 @@ import { StartupError } from "../../startup-error.js";
 import { redactedUrl } from "../database-url.js";
 import { type Migration, buildMigrations, pendingAfter } from "../migration-journal.js";
 import { isPostgresFailure } from "./postgres-errors.js";
+import { withSessionLock } from "./session-lock.js";
 
 export type PgDb = NodePgDatabase & { $client: pg.Pool };
 
@@ -122,17 +123,7 @@ async function newestAppliedMigration(pool: pg.Pool): Promise<number | undefined
  * the same migrations missing; the session lock makes the second wait and then find nothing left to do.
  */
 async function migrateUnderLock(pool: pg.Pool, db: PgDb): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("SELECT pg_advisory_lock($1)", [migrationLockKey]);
-    try {
-      await migrate(db, { migrationsFolder, ...migrationsTable });
-    } finally {
-      await client.query("SELECT pg_advisory_unlock($1)", [migrationLockKey]);
-    }
-  } finally {
-    client.release();
-  }
+  await withSessionLock(pool, migrationLockKey, () => migrate(db, { migrationsFolder, ...migrationsTable }));
 }
 
 /** Authentication, a missing database or role: the server answered, and refused. */

@@ -2,6 +2,7 @@
 // by whichever of the processes sharing the database gets there first.
 import type { InstanceStore } from "../../bootstrap/bootstrap-instance.js";
 import type { PgDb } from "./open-postgres.js";
+import { withSessionLock } from "./session-lock.js";
 import { instance } from "./schema.js";
 
 const instanceRowId = 1;
@@ -12,26 +13,9 @@ const bootstrapLockKey = 0x76667962;
 export class PostgresInstanceStore implements InstanceStore {
   constructor(private readonly db: PgDb) {}
 
-  /**
-   * Runs `work` holding a session advisory lock, so another process's `exclusively` waits and then sees what this one
-   * wrote. The stores `work` calls take connections of their own from the pool, so the lock lives on a connection
-   * kept aside for it (a transaction there would not cover their writes): the pool needs room for both.
-   */
+  /** Runs `work` while no other process's `exclusively` runs: a second one waits, then sees what this one wrote. */
   async exclusively<T>(work: () => Promise<T>): Promise<T> {
-    const client = await this.db.$client.connect();
-    let unlocked = false;
-    try {
-      await client.query("SELECT pg_advisory_lock($1)", [bootstrapLockKey]);
-      try {
-        return await work();
-      } finally {
-        await client.query("SELECT pg_advisory_unlock($1)", [bootstrapLockKey]);
-        unlocked = true;
-      }
-    } finally {
-      // A connection whose lock state is unknown is closed, not pooled: closing it releases whatever it holds.
-      client.release(!unlocked);
-    }
+    return withSessionLock(this.db.$client, bootstrapLockKey, work);
   }
 
   async isBootstrapped(): Promise<boolean> {

@@ -4,21 +4,12 @@
 import { type SQL, and, desc, eq, gt, lt, sql } from "drizzle-orm";
 import type { NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
 import type { PgDatabase } from "drizzle-orm/pg-core";
-import { LimitReached, type LimitKey, type LimitRule, type LimitedAction, waitForRule } from "../../domain/limits/counted-action.js";
+import { LimitReached, type LimitRule, type LimitedAction, waitForRule } from "../../domain/limits/counted-action.js";
+import { assertCountable, keyValues, sendsOnly } from "../limit-keys.js";
 import { countedActions as actions } from "./schema.js";
 
 /** The pool or a transaction: the locks, checks and records run in the transaction of the change they count. */
 export type PgQueries = PgDatabase<NodePgQueryResultHKT>;
-
-// Sends are counted by every key, verifications only per user; the destination, organization and caller indexes hold
-// sends alone (schema.ts).
-const sendsOnly: Record<LimitKey["by"], boolean> = {
-  "user-channel": false,
-  user: false,
-  destination: true,
-  organization: true,
-  caller: true,
-};
 
 export class PostgresLimitCounter {
   /**
@@ -73,28 +64,10 @@ function lockName({ key }: LimitRule): string {
   return JSON.stringify([key.by, ...keyValues(key)]);
 }
 
-function keyValues(key: LimitKey): string[] {
-  switch (key.by) {
-    case "user-channel":
-      return [key.userId, key.channel];
-    case "user":
-      return [key.userId];
-    case "destination":
-      return [key.destination];
-    case "organization":
-      return [key.organizationId];
-    case "caller":
-      return [key.callerId];
-  }
-}
-
 /** The key's columns and the action; for sends-only keys the action is a literal, which the partial indexes need. */
 function keyConditions(rule: LimitRule): SQL[] {
   const { key, action } = rule;
-  if (sendsOnly[key.by] && action !== "send") {
-    // Only sends are indexed by this key: counting anything else by it needs an index for it.
-    throw new Error(`limits count ${key.by} for sends only, not for ${action}`);
-  }
+  assertCountable(rule);
   const actionCondition = sendsOnly[key.by] ? sql`${actions.action} = 'send'` : eq(actions.action, action);
   switch (key.by) {
     case "user-channel":

@@ -1,25 +1,16 @@
 // Organizations' verification settings in PostgreSQL: one jsonb document per organization that set any, in the shape
 // the SQLite store keeps, so a test contact's fixed code is stored sealed (base64), as messages waiting for delivery are.
 import { asc, eq } from "drizzle-orm";
-import type { Channel } from "../../domain/errors.js";
-import type { Limits } from "../../domain/limits/limits.js";
 import {
   type OrganizationSettingsStore,
-  type PhoneCountries,
   type TestContact,
   type VerificationSettings,
   defaultVerificationSettings,
 } from "../../domain/organizations/verification-settings.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
+import { decodeVerificationSettings, encodeVerificationSettings } from "../verification-settings-codec.js";
 import type { PgDb } from "./open-postgres.js";
 import { organizationSettings } from "./schema.js";
-
-/** The jsonb column's shape: the domain's, with the sealed codes as base64. */
-interface StoredVerificationSettings {
-  limits: Partial<Limits>;
-  phoneCountries: PhoneCountries;
-  testContacts: { channel: Channel; value: string; keyId: string; sealedCode: string }[];
-}
 
 export class PostgresOrganizationSettingsStore implements OrganizationSettingsStore {
   constructor(
@@ -34,11 +25,11 @@ export class PostgresOrganizationSettingsStore implements OrganizationSettingsSt
         .from(organizationSettings)
         .where(eq(organizationSettings.organizationId, organizationId)),
     );
-    return row === undefined ? defaultVerificationSettings : fromStored(row.verification as StoredVerificationSettings);
+    return row === undefined ? defaultVerificationSettings : decodeVerificationSettings(row.verification);
   }
 
   async setVerificationSettings(organizationId: string, settings: VerificationSettings, at: Date): Promise<void> {
-    const verification = toStored(settings);
+    const verification = encodeVerificationSettings(settings);
     await this.storage.write(() =>
       this.db
         .insert(organizationSettings)
@@ -55,32 +46,7 @@ export class PostgresOrganizationSettingsStore implements OrganizationSettingsSt
         .orderBy(asc(organizationSettings.organizationId)),
     );
     return rows
-      .map((row) => ({ organizationId: row.organizationId, testContacts: fromStored(row.verification as StoredVerificationSettings).testContacts }))
+      .map((row) => ({ organizationId: row.organizationId, testContacts: decodeVerificationSettings(row.verification).testContacts }))
       .filter((organization) => organization.testContacts.length > 0);
   }
-}
-
-function toStored(settings: VerificationSettings): StoredVerificationSettings {
-  return {
-    limits: settings.limits,
-    phoneCountries: settings.phoneCountries,
-    testContacts: settings.testContacts.map((contact) => ({
-      channel: contact.channel,
-      value: contact.value,
-      keyId: contact.sealedCode.keyId,
-      sealedCode: Buffer.from(contact.sealedCode.sealed).toString("base64"),
-    })),
-  };
-}
-
-function fromStored(stored: StoredVerificationSettings): VerificationSettings {
-  return {
-    limits: stored.limits,
-    phoneCountries: stored.phoneCountries,
-    testContacts: stored.testContacts.map((contact) => ({
-      channel: contact.channel,
-      value: contact.value,
-      sealedCode: { keyId: contact.keyId, sealed: new Uint8Array(Buffer.from(contact.sealedCode, "base64")) },
-    })),
-  };
 }

@@ -1,21 +1,18 @@
 // Organizations in PostgreSQL: the default one, created on first start by whichever process gets there first, and
 // those added through the API.
-import { type SQL, type SQLWrapper, and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import { type SQL, type SQLWrapper, asc, count, desc, eq, sql } from "drizzle-orm";
 import { errors } from "../../domain/errors.js";
-import type {
-  ListedOrganization,
-  OrganizationFilter,
-  OrganizationPage,
-  OrganizationQuery,
-} from "../../domain/organizations/organization-query.js";
+import type { OrganizationPage, OrganizationQuery } from "../../domain/organizations/organization-query.js";
 import type { Organization, OrganizationStore } from "../../domain/ports.js";
-import type { TextMatch } from "../../domain/text-match.js";
+import { listedOrganization, organizationListCondition } from "../organization-list.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import type { PgDb } from "./open-postgres.js";
 import { isUniqueViolation } from "./postgres-errors.js";
+import { postgresConditions } from "./postgres-text-condition.js";
 import { organizations } from "./schema.js";
 
 const columns = { id: organizations.id, name: organizations.name, createdAt: organizations.createdAt };
+const listCondition = organizationListCondition(organizations, postgresConditions);
 
 export class PostgresOrganizationStore implements OrganizationStore {
   constructor(
@@ -60,11 +57,7 @@ export class PostgresOrganizationStore implements OrganizationStore {
 
   async list(query: OrganizationQuery): Promise<OrganizationPage> {
     if (query.within?.length === 0) return { total: 0, organizations: [] };
-    const conditions = [
-      ...query.filters.map(filterCondition),
-      ...(query.within ? [inArray(organizations.id, [...query.within])] : []),
-    ];
-    const where = and(...conditions);
+    const where = listCondition(query);
     // Names in code point order, as SQLite sorts them, whatever the database's collation.
     const order = query.sortBy === "name" ? bytewise(organizations.name) : organizations.createdAt;
     return this.storage.use(async () => {
@@ -78,7 +71,7 @@ export class PostgresOrganizationStore implements OrganizationStore {
         .offset(query.offset);
       return {
         total: counted?.total ?? 0,
-        organizations: rows.map((row): ListedOrganization => ({ ...row, isDefault: row.isDefault === true })),
+        organizations: rows.map(listedOrganization),
       };
     });
   }
@@ -89,44 +82,6 @@ export class PostgresOrganizationStore implements OrganizationStore {
   }
 }
 
-function filterCondition(filter: OrganizationFilter): SQL | undefined {
-  switch (filter.kind) {
-    case "id":
-      return eq(organizations.id, filter.id);
-    case "default":
-      return eq(organizations.isDefault, true);
-    case "name":
-      return textCondition(organizations.name, filter.match, filter.name);
-    case "state":
-      return filter.state === "active" ? sql`true` : sql`false`;
-  }
-}
-
 function bytewise(column: SQLWrapper): SQL {
   return sql`${column} COLLATE "C"`;
-}
-
-/**
- * A text filter with the meaning of src/store/text-condition.ts (SQLite) and matchesText: plain string functions, not
- * LIKE, whose % and _ a value may hold, and "ignoring case" folding ASCII letters only, which lower() does under the
- * "C" collation.
- */
-function textCondition(column: SQLWrapper, match: TextMatch, value: string): SQL {
-  const ignoreCase = match.endsWith("IgnoreCase");
-  const text = ignoreCase ? sql`lower(${bytewise(column)})` : sql`${column}`;
-  const wanted = ignoreCase ? value.replace(/[A-Z]/g, (letter) => letter.toLowerCase()) : value;
-  const method = match.replace("IgnoreCase", "");
-  // Every text starts with, ends with and contains the empty string.
-  if (wanted === "" && method !== "equals") return sql`true`;
-  switch (method) {
-    case "startsWith":
-      return sql`starts_with(${text}, ${wanted})`;
-    case "endsWith":
-      // right() counts characters: code points.
-      return sql`right(${text}, ${[...wanted].length}) = ${wanted}`;
-    case "contains":
-      return sql`strpos(${text}, ${wanted}) > 0`;
-    default:
-      return sql`${text} = ${wanted}`;
-  }
 }

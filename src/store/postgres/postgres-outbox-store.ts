@@ -6,6 +6,8 @@
 import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, sql } from "drizzle-orm";
 import type { EventBody } from "../../domain/events.js";
 import type { ClaimedMessage, DeadMessage, OutboxStore } from "../../domain/ports.js";
+import { failureBackOffMs } from "../outbox-back-off.js";
+import { claimedColumns, claimedMessages, deadColumns, deadMessage } from "../outbox-rows.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import type { PgDb } from "./open-postgres.js";
 import type { PgQueries } from "./postgres-limit-counter.js";
@@ -54,21 +56,9 @@ export class PostgresOutboxStore implements OutboxStore {
         .update(outbox)
         .set({ claimedUntil: new Date(now.getTime() + this.leaseMs), attempts: sql`${outbox.attempts} + 1` })
         .where(inArray(outbox.id, due))
-        .returning({
-          id: outbox.id,
-          userId: outbox.userId,
-          channel: outbox.channel,
-          keyId: outbox.keyId,
-          sealed: outbox.sealed,
-          createdAt: outbox.createdAt,
-          expiresAt: outbox.expiresAt,
-          attempts: outbox.attempts,
-        }),
+        .returning(claimedColumns(outbox)),
     );
-    return rows
-      // A pending message always has its body; only delivery and expiry wipe it.
-      .map(({ sealed, ...row }) => ({ ...row, sealed: new Uint8Array(sealed as Buffer) }))
-      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    return claimedMessages(rows);
   }
 
   async markDelivered(id: string, at: Date, event?: EventBody): Promise<boolean> {
@@ -83,10 +73,9 @@ export class PostgresOutboxStore implements OutboxStore {
     );
   }
 
-  /** The message stays due, after a back-off that grows with its attempts: 1 s after the first failure, doubling up to 5 minutes. */
+  /** The message stays due, after a back-off that grows with its attempts (outbox-back-off.ts). */
   async markFailed(id: string, at: Date, error: string): Promise<void> {
-    // A message failed unclaimed (no attempt yet) is due again at once, as in SQLite.
-    const backOffMs = sql`CASE WHEN ${outbox.attempts} < 1 THEN 0 ELSE least(300000, 1000 * (1 << least(${outbox.attempts} - 1, 9))) END`;
+    const backOffMs = failureBackOffMs(outbox.attempts, "least");
     await this.storage.use(() =>
       this.db
         .update(outbox)
@@ -158,25 +147,12 @@ export class PostgresOutboxStore implements OutboxStore {
   async listDead(now: Date): Promise<DeadMessage[]> {
     const rows = await this.storage.use(() =>
       this.db
-        .select({
-          id: outbox.id,
-          userId: outbox.userId,
-          channel: outbox.channel,
-          attempts: outbox.attempts,
-          lastError: outbox.lastError,
-          createdAt: outbox.createdAt,
-          lastFailureAt: outbox.lastFailureAt,
-          expiresAt: outbox.expiresAt,
-        })
+        .select(deadColumns(outbox))
         .from(outbox)
         .where(deadAndValid(now))
         .orderBy(asc(outbox.createdAt)),
     );
-    return rows.map(({ lastError, lastFailureAt, ...row }) => ({
-      ...row,
-      ...(lastError === null ? {} : { lastError }),
-      ...(lastFailureAt === null ? {} : { lastFailureAt }),
-    }));
+    return rows.map(deadMessage);
   }
 
   async retryDead(ids: readonly string[] | "all", now: Date): Promise<number> {

@@ -6,18 +6,18 @@ import type { Statement } from "better-sqlite3";
 import { LimitReached, type LimitKey, type LimitRule, type LimitedAction, waitForRule } from "../../domain/limits/counted-action.js";
 import type { Db } from "./open-database.js";
 import { columnList, quoted } from "../raw-statement.js";
+import { assertCountable, keyValues, sendsOnly } from "../limit-keys.js";
 import { countedActions as actions } from "./schema.js";
 
 type KeyKind = LimitKey["by"];
 
-// The columns each kind of key matches, besides the window; sends are counted by every key, verifications only per
-// user, and the destination, organization and caller indexes hold sends alone (schema.ts).
-const keyColumns: Record<KeyKind, { columns: string[]; sendsOnly: boolean }> = {
-  "user-channel": { columns: [quoted(actions.userId), quoted(actions.channel)], sendsOnly: false },
-  user: { columns: [quoted(actions.userId)], sendsOnly: false },
-  destination: { columns: [quoted(actions.destination)], sendsOnly: true },
-  organization: { columns: [quoted(actions.organizationId)], sendsOnly: true },
-  caller: { columns: [quoted(actions.callerId)], sendsOnly: true },
+// The columns each kind of key matches, besides the window, in the order of keyValues (limit-keys.ts).
+const keyColumns: Record<KeyKind, string[]> = {
+  "user-channel": [quoted(actions.userId), quoted(actions.channel)],
+  user: [quoted(actions.userId)],
+  destination: [quoted(actions.destination)],
+  organization: [quoted(actions.organizationId)],
+  caller: [quoted(actions.callerId)],
 };
 
 const recordedColumns = [actions.action, actions.at, actions.userId, actions.channel, actions.destination, actions.organizationId, actions.callerId];
@@ -30,21 +30,21 @@ export class SqliteLimitCounter {
   constructor(db: Db) {
     const client = db.$client;
     // The `max`-th most recent action of the key inside the window, if any, is the one the next action waits for.
-    const newestFirst = ({ columns, sendsOnly }: (typeof keyColumns)[KeyKind]) =>
+    const newestFirst = (by: KeyKind) =>
       client
         .prepare(
-          `SELECT ${quoted(actions.at)} FROM ${quoted(actions)} WHERE ${columns.map((column) => `${column} = ?`).join(" AND ")} ` +
+          `SELECT ${quoted(actions.at)} FROM ${quoted(actions)} WHERE ${keyColumns[by].map((column) => `${column} = ?`).join(" AND ")} ` +
             // A literal, not a parameter: only then can SQLite use an index that holds sends alone.
-            `AND ${quoted(actions.action)} = ${sendsOnly ? "'send'" : "?"} AND ${quoted(actions.at)} > ? ` +
+            `AND ${quoted(actions.action)} = ${sendsOnly[by] ? "'send'" : "?"} AND ${quoted(actions.at)} > ? ` +
             `ORDER BY ${quoted(actions.at)} DESC LIMIT 1 OFFSET ?`,
         )
         .pluck() as Statement<unknown[], number>;
     this.maxthRecent = {
-      "user-channel": newestFirst(keyColumns["user-channel"]),
-      user: newestFirst(keyColumns.user),
-      destination: newestFirst(keyColumns.destination),
-      organization: newestFirst(keyColumns.organization),
-      caller: newestFirst(keyColumns.caller),
+      "user-channel": newestFirst("user-channel"),
+      user: newestFirst("user"),
+      destination: newestFirst("destination"),
+      organization: newestFirst("organization"),
+      caller: newestFirst("caller"),
     };
     this.insertAction = client.prepare<unknown[]>(
       `INSERT INTO ${quoted(actions)} (${columnList(recordedColumns)}) VALUES (${recordedColumns.map(() => "?").join(", ")})`,
@@ -82,21 +82,6 @@ export class SqliteLimitCounter {
 
 /** The key's values in the order of its columns, then the action where the statement takes it as a parameter. */
 function parameters(rule: LimitRule): unknown[] {
-  const { key, action } = rule;
-  if (keyColumns[key.by].sendsOnly && action !== "send") {
-    // The statement counts sends alone: counting anything else by this key needs an index and a statement for it.
-    throw new Error(`limits count ${key.by} for sends only, not for ${action}`);
-  }
-  switch (key.by) {
-    case "user-channel":
-      return [key.userId, key.channel, action];
-    case "user":
-      return [key.userId, action];
-    case "destination":
-      return [key.destination];
-    case "organization":
-      return [key.organizationId];
-    case "caller":
-      return [key.callerId];
-  }
+  assertCountable(rule);
+  return sendsOnly[rule.key.by] ? keyValues(rule.key) : [...keyValues(rule.key), rule.action];
 }

@@ -1,11 +1,8 @@
 // Organizations' verification settings in SQLite: one JSON document per organization that set any. A test contact's
 // fixed code is stored sealed (base64 in the JSON), as messages waiting for delivery are.
 import type { Statement } from "better-sqlite3";
-import type { Channel } from "../../domain/errors.js";
-import type { Limits } from "../../domain/limits/limits.js";
 import {
   type OrganizationSettingsStore,
-  type PhoneCountries,
   type TestContact,
   type VerificationSettings,
   defaultVerificationSettings,
@@ -14,13 +11,7 @@ import type { Db } from "./open-database.js";
 import { quoted } from "../raw-statement.js";
 import { organizationSettings } from "./schema.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
-
-/** The JSON column's shape: the domain's, with the sealed codes as base64. */
-interface StoredVerificationSettings {
-  limits: Partial<Limits>;
-  phoneCountries: PhoneCountries;
-  testContacts: { channel: Channel; value: string; keyId: string; sealedCode: string }[];
-}
+import { decodeVerificationSettings, encodeVerificationSettings } from "../verification-settings-codec.js";
 
 export class SqliteOrganizationSettingsStore implements OrganizationSettingsStore {
   private readonly selectOne;
@@ -46,11 +37,11 @@ export class SqliteOrganizationSettingsStore implements OrganizationSettingsStor
 
   async verificationSettings(organizationId: string): Promise<VerificationSettings> {
     const text = this.storage.use(() => this.selectOne.get(organizationId));
-    return text === undefined ? defaultVerificationSettings : fromStored(JSON.parse(text) as StoredVerificationSettings);
+    return text === undefined ? defaultVerificationSettings : decodeVerificationSettings(JSON.parse(text));
   }
 
   async setVerificationSettings(organizationId: string, settings: VerificationSettings, at: Date): Promise<void> {
-    const verification = toStored(settings);
+    const verification = encodeVerificationSettings(settings);
     this.storage.write(() =>
       this.db
         .insert(organizationSettings)
@@ -63,32 +54,7 @@ export class SqliteOrganizationSettingsStore implements OrganizationSettingsStor
   async organizationsWithTestContacts(): Promise<{ organizationId: string; testContacts: readonly TestContact[] }[]> {
     const rows = this.storage.use(() => this.selectAll.all());
     return rows
-      .map((row) => ({ organizationId: row.organizationId, testContacts: fromStored(row.verification as StoredVerificationSettings).testContacts }))
+      .map((row) => ({ organizationId: row.organizationId, testContacts: decodeVerificationSettings(row.verification).testContacts }))
       .filter((organization) => organization.testContacts.length > 0);
   }
-}
-
-function toStored(settings: VerificationSettings): StoredVerificationSettings {
-  return {
-    limits: settings.limits,
-    phoneCountries: settings.phoneCountries,
-    testContacts: settings.testContacts.map((contact) => ({
-      channel: contact.channel,
-      value: contact.value,
-      keyId: contact.sealedCode.keyId,
-      sealedCode: Buffer.from(contact.sealedCode.sealed).toString("base64"),
-    })),
-  };
-}
-
-function fromStored(stored: StoredVerificationSettings): VerificationSettings {
-  return {
-    limits: stored.limits,
-    phoneCountries: stored.phoneCountries,
-    testContacts: stored.testContacts.map((contact) => ({
-      channel: contact.channel,
-      value: contact.value,
-      sealedCode: { keyId: contact.keyId, sealed: new Uint8Array(Buffer.from(contact.sealedCode, "base64")) },
-    })),
-  };
 }

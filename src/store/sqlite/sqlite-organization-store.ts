@@ -1,20 +1,17 @@
 // Organizations in SQLite: the default one, created on first start, and those added through the API.
-import { type SQL, and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import { asc, count, desc, eq, sql } from "drizzle-orm";
 import { errors } from "../../domain/errors.js";
-import type {
-  ListedOrganization,
-  OrganizationFilter,
-  OrganizationPage,
-  OrganizationQuery,
-} from "../../domain/organizations/organization-query.js";
+import type { OrganizationPage, OrganizationQuery } from "../../domain/organizations/organization-query.js";
 import type { Organization, OrganizationStore } from "../../domain/ports.js";
 import type { Db } from "./open-database.js";
 import { organizations } from "./schema.js";
 import { isUniqueViolation } from "./sqlite-errors.js";
-import { textCondition } from "../text-condition.js";
+import { listedOrganization, organizationListCondition } from "../organization-list.js";
+import { sqliteConditions } from "./sqlite-text-condition.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 
 const columns = { id: organizations.id, name: organizations.name, createdAt: organizations.createdAt };
+const listCondition = organizationListCondition(organizations, sqliteConditions);
 
 export class SqliteOrganizationStore implements OrganizationStore {
   private readonly selectById;
@@ -59,11 +56,7 @@ export class SqliteOrganizationStore implements OrganizationStore {
 
   async list(query: OrganizationQuery): Promise<OrganizationPage> {
     if (query.within?.length === 0) return { total: 0, organizations: [] };
-    const conditions = [
-      ...query.filters.map(filterCondition),
-      ...(query.within ? [inArray(organizations.id, [...query.within])] : []),
-    ];
-    const where = and(...conditions);
+    const where = listCondition(query);
     const order = query.sortBy === "name" ? organizations.name : organizations.createdAt;
     return this.storage.use(() => {
       const total = this.db.select({ total: count() }).from(organizations).where(where).get()?.total ?? 0;
@@ -75,7 +68,7 @@ export class SqliteOrganizationStore implements OrganizationStore {
         .limit(query.limit)
         .offset(query.offset)
         .all();
-      return { total, organizations: rows.map((row): ListedOrganization => ({ ...row, isDefault: row.isDefault === true })) };
+      return { total, organizations: rows.map(listedOrganization) };
     });
   }
 
@@ -86,18 +79,5 @@ export class SqliteOrganizationStore implements OrganizationStore {
     const created = this.selectDefault.get();
     if (!created) throw new Error("the default organization vanished right after it was created");
     return created;
-  }
-}
-
-function filterCondition(filter: OrganizationFilter): SQL | undefined {
-  switch (filter.kind) {
-    case "id":
-      return eq(organizations.id, filter.id);
-    case "default":
-      return eq(organizations.isDefault, true);
-    case "name":
-      return textCondition(organizations.name, filter.match, filter.name);
-    case "state":
-      return filter.state === "active" ? sql`1` : sql`0`;
   }
 }

@@ -8,6 +8,8 @@ import type { ClaimedMessage, DeadMessage, OutboxStore } from "../../domain/port
 import type { Db } from "./open-database.js";
 import { outbox } from "./schema.js";
 import { SqliteUserStore } from "./sqlite-user-store.js";
+import { failureBackOffMs } from "../outbox-back-off.js";
+import { claimedColumns, claimedMessages, deadColumns, deadMessage } from "../outbox-rows.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 
 export interface SqliteOutboxStoreOptions {
@@ -58,16 +60,7 @@ export class SqliteOutboxStore implements OutboxStore {
       .update(outbox)
       .set({ claimedUntil: param("claimedUntil"), attempts: sql`${outbox.attempts} + 1` })
       .where(inArray(outbox.id, due))
-      .returning({
-        id: outbox.id,
-        userId: outbox.userId,
-        channel: outbox.channel,
-        keyId: outbox.keyId,
-        sealed: outbox.sealed,
-        createdAt: outbox.createdAt,
-        expiresAt: outbox.expiresAt,
-        attempts: outbox.attempts,
-      })
+      .returning(claimedColumns(outbox))
       .prepare();
     const pendingOne = and(eq(outbox.id, sql.placeholder("id")), eq(outbox.status, "pending"));
     this.deliver = db
@@ -76,13 +69,13 @@ export class SqliteOutboxStore implements OutboxStore {
       .where(pendingOne)
       .returning({ userId: outbox.userId })
       .prepare();
-    // The lease becomes a back-off: 1 s after the first failure, doubling up to 5 minutes.
+    // The lease becomes a back-off that grows with the attempts (outbox-back-off.ts).
     this.fail = db
       .update(outbox)
       .set({
         lastError: param("error"),
         lastFailureAt: param("at"),
-        claimedUntil: sql`${param("at")} + min(300000, 1000 * (1 << min(${outbox.attempts} - 1, 9)))`,
+        claimedUntil: sql`${param("at")} + ${failureBackOffMs(outbox.attempts, "min")}`,
       })
       .where(pendingOne)
       .prepare();
@@ -118,16 +111,7 @@ export class SqliteOutboxStore implements OutboxStore {
     const deadAndValid = and(eq(outbox.status, "dead"), gt(outbox.expiresAt, param("now")));
     this.deadCount = db.select({ messages: count() }).from(outbox).where(deadAndValid).prepare();
     this.selectDead = db
-      .select({
-        id: outbox.id,
-        userId: outbox.userId,
-        channel: outbox.channel,
-        attempts: outbox.attempts,
-        lastError: outbox.lastError,
-        createdAt: outbox.createdAt,
-        lastFailureAt: outbox.lastFailureAt,
-        expiresAt: outbox.expiresAt,
-      })
+      .select(deadColumns(outbox))
       .from(outbox)
       .where(deadAndValid)
       .orderBy(asc(outbox.createdAt))
@@ -153,10 +137,7 @@ export class SqliteOutboxStore implements OutboxStore {
     const rows = this.storage.use(() =>
       this.claim.all({ now: now.getTime(), limit, claimedUntil: now.getTime() + this.leaseMs }),
     );
-    return rows
-      // A pending message always has its body; only delivery and expiry wipe it.
-      .map(({ sealed, ...row }) => ({ ...row, sealed: new Uint8Array(sealed as Buffer) }))
-      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    return claimedMessages(rows);
   }
 
   async markDelivered(id: string, at: Date, event?: EventBody): Promise<boolean> {
@@ -201,11 +182,7 @@ export class SqliteOutboxStore implements OutboxStore {
 
   async listDead(now: Date): Promise<DeadMessage[]> {
     const rows = this.storage.use(() => this.selectDead.all({ now: now.getTime() }));
-    return rows.map(({ lastError, lastFailureAt, ...row }) => ({
-      ...row,
-      ...(lastError === null ? {} : { lastError }),
-      ...(lastFailureAt === null ? {} : { lastFailureAt }),
-    }));
+    return rows.map(deadMessage);
   }
 
   async retryDead(ids: readonly string[] | "all", now: Date): Promise<number> {

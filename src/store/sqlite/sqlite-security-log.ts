@@ -1,24 +1,17 @@
 // The security log in SQLite. A repeat of an outcome within its coalescing window raises the count of the entry it
 // repeats instead of adding one; the lookup and the write are in one transaction holding the write lock, so two
 // processes sharing the file coalesce a repeat onto the same entry instead of each adding one.
-import { createHash } from "node:crypto";
-import { type SQL, and, asc, count, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
-import type { SecurityEvent, SecurityEventInput, SecurityEventKind, SecurityLog } from "../../domain/security/security-event.js";
+import { and, asc, count, desc, eq, gte, lt, sql } from "drizzle-orm";
+import type { SecurityEventInput, SecurityLog } from "../../domain/security/security-event.js";
 import type { SecurityEventPage, SecurityEventQuery, SecurityLogReader } from "../../domain/security/security-log-query.js";
 import type { Db } from "./open-database.js";
 import { groupCommitFor } from "./group-commit.js";
 import { securityEvents } from "./schema.js";
+import { defaultCoalesceMs, securityEventColumns, securityEventFingerprint, securityEventOf } from "../security-event-row.js";
+import { securityLogCondition } from "../security-log-condition.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 
 const placeholder = sql.placeholder;
-
-const defaultCoalesceMs = 60_000;
-
-/**
- * Values beyond this many characters are cut: a login name or the organization id a login names is whatever a client
- * sent, and a flood of distinct 64 KiB names must not cost 64 KiB a row. Ids are at most 200 characters anyway.
- */
-const maxValueLength = 200;
 
 export class SqliteSecurityLog implements SecurityLog, SecurityLogReader {
   private readonly selectRepeat;
@@ -73,8 +66,8 @@ export class SqliteSecurityLog implements SecurityLog, SecurityLogReader {
 
   async record(event: SecurityEventInput, at: Date, coalesceMs = defaultCoalesceMs): Promise<void> {
     await this.commit(() => {
-      const columns = columnsOf(event);
-      const fingerprint = fingerprintOf(columns);
+      const columns = securityEventColumns(event);
+      const fingerprint = securityEventFingerprint(columns);
       const repeat = this.selectRepeat.get({ fingerprint, since: at.getTime() - coalesceMs });
       if (repeat) this.countRepeat.run({ id: repeat.id, at: at.getTime() });
       else this.insertEvent.run({ ...columns, at, fingerprint });
@@ -82,11 +75,7 @@ export class SqliteSecurityLog implements SecurityLog, SecurityLogReader {
   }
 
   async list(query: SecurityEventQuery): Promise<SecurityEventPage> {
-    const conditions: (SQL | undefined)[] = [
-      query.userId === undefined ? undefined : eq(securityEvents.userId, query.userId),
-      query.kinds?.length ? inArray(securityEvents.kind, [...query.kinds]) : undefined,
-    ];
-    const where = and(...conditions);
+    const where = securityLogCondition(securityEvents, query);
     const order = query.ascending ? asc : desc;
     return this.storage.use(() => {
       const total = this.db.select({ total: count() }).from(securityEvents).where(where).get()?.total ?? 0;
@@ -98,7 +87,7 @@ export class SqliteSecurityLog implements SecurityLog, SecurityLogReader {
         .limit(query.limit)
         .offset(query.offset)
         .all();
-      return { total, events: rows.map(toEvent) };
+      return { total, events: rows.map(securityEventOf) };
     });
   }
 
@@ -106,48 +95,4 @@ export class SqliteSecurityLog implements SecurityLog, SecurityLogReader {
   async purge(before: Date): Promise<number> {
     return this.storage.write(() => this.deleteOlder.run({ before: before.getTime() }).changes);
   }
-}
-
-/** The columns an outcome is stored in, each value bounded. */
-function columnsOf(event: SecurityEventInput) {
-  const column = (value: string | undefined) => (value === undefined ? null : bounded(value));
-  return {
-    kind: event.kind,
-    actorId: column(event.actorId),
-    clientAddress: column(event.clientAddress),
-    userId: column(event.userId),
-    organizationId: column(event.organizationId),
-    detail: Object.fromEntries(Object.entries(event.detail).map(([key, value]) => [key, bounded(value)])),
-  };
-}
-
-/** What makes two outcomes the same: everything recorded about them but the time. */
-function fingerprintOf(columns: ReturnType<typeof columnsOf>): string {
-  const { kind, actorId, clientAddress, userId, organizationId } = columns;
-  const detail = Object.entries(columns.detail).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return createHash("sha256").update(JSON.stringify([kind, actorId, clientAddress, userId, organizationId, detail])).digest("base64url");
-}
-
-/** Cut between code points, never inside a surrogate pair. */
-function bounded(value: string): string {
-  const codePoints = [...value];
-  return codePoints.length > maxValueLength ? `${codePoints.slice(0, maxValueLength).join("")}…` : value;
-}
-
-type Row = typeof securityEvents.$inferSelect;
-
-function toEvent(row: Row): SecurityEvent {
-  return {
-    id: String(row.id),
-    // The column holds what record() wrote: a known kind.
-    kind: row.kind as SecurityEventKind,
-    at: row.at,
-    lastAt: row.lastAt,
-    count: row.count,
-    ...(row.actorId === null ? {} : { actorId: row.actorId }),
-    ...(row.clientAddress === null ? {} : { clientAddress: row.clientAddress }),
-    ...(row.userId === null ? {} : { userId: row.userId }),
-    ...(row.organizationId === null ? {} : { organizationId: row.organizationId }),
-    detail: row.detail,
-  };
 }

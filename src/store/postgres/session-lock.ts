@@ -1,0 +1,17 @@
+// Work that processes sharing the database must do one at a time (migrating, bootstrapping), under a session advisory
+// lock. The stores the work uses take connections of their own from the pool, so the lock lives on a connection kept
+// aside for it (a transaction there would not cover their writes): the pool needs room for both.
+import type pg from "pg";
+
+export async function withSessionLock<T>(pool: pg.Pool, key: number, work: () => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    // The wait for the lock is no statement to cut short: another process may be migrating a large database.
+    await client.query("SET statement_timeout = 0");
+    await client.query("SELECT pg_advisory_lock($1)", [key]);
+    return await work();
+  } finally {
+    // Closed rather than pooled: closing releases the lock and the session setting whatever happened above.
+    client.release(true);
+  }
+}
