@@ -54,8 +54,13 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     application_name: "verifyd",
   });
-  // An idle connection that the server drops (a restart) is reported here; without a listener it would end the process.
-  pool.on("error", (error) => options.logger?.warn("PostgreSQL dropped an idle connection", { error: error.message }));
+  // A connection the server drops (a restart, a failover) emits "error": the pool listens on idle ones only, and an
+  // unheard "error" ends the process. One in use between two statements of a transaction would go unheard, so every
+  // connection gets a listener of its own; the statements using it fail on their own and answer Unavailable.
+  // The pool passes an idle one's on as its own "error", which must be heard too (the connection's listener logged it).
+  const dropped = (error: Error) => options.logger?.warn("PostgreSQL dropped a connection", { error: error.message });
+  pool.on("connect", (client) => client.on("error", dropped));
+  pool.on("error", () => undefined);
   const db = drizzle({ client: pool });
   try {
     const carried = buildMigrations(migrationsFolder);
