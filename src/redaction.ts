@@ -67,6 +67,8 @@ const textRules: [RegExp, (match: string, ...groups: string[]) => string][] = [
   [/([?&;][^=&\s#?]*?(?:token|key|secret|passw|code|sig|auth)[^=&\s#]*=)[^&\s#"']*/gi, (_match, name) => `${name}${redacted}`],
   // Also percent-encoded in a path ("EMAIL:ada%40example.com").
   [/[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/gi, (match) => maskEmail(match.replace(/%40/i, "@"))],
+  // The parameters drizzle quotes in a failed query's message: token hashes, states, sealed messages, numbers.
+  [/^params: .*$/gm, () => `params: ${redacted}`],
   // E.164 as stored, as typed ("+41 (0)79 123 45 67") and percent-encoded in a path ("%2B41791234567").
   [/(?:\+|%2b)\d(?:[ .\/-]?\(\d{1,4}\)|[ .\/-]?\d)+/gi, (match) => (digitsOf(match).length >= minPhoneDigits ? maskPhone(match) : match)],
 ];

@@ -1,5 +1,6 @@
 // What a log line may show: secrets by field name at any depth, phone numbers and email addresses masked by field
 // name and wherever a text quotes them, everything else as it was.
+import { DrizzleQueryError } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { maskEmail, maskPhone, redactFields, redactText } from "../../src/redaction.js";
 
@@ -45,6 +46,16 @@ describe("redacting fields", () => {
     for (const value of Object.values(secrets)) expect(JSON.stringify(redacted)).not.toContain(value);
     expect(redacted.password).toBe("[redacted]");
     expect((redacted.nested as { deeper: Record<string, unknown>[] }).deeper[0]?.token).toBe("[redacted]");
+  });
+
+  it("removes the parameters drizzle quotes in a failed query, keeping the query and the cause", () => {
+    const tokenHash = "757eebe65a5e6b356956bb55fed4a5839ef98d22404160dc238006fb0e1002a0";
+    const failed = new DrizzleQueryError("select id from access_tokens where token_hash = $1", [tokenHash], new Error("connect ECONNREFUSED"));
+    const line = JSON.stringify(redactFields({ error: failed }));
+    expect(line).not.toContain(tokenHash);
+    expect(line).toContain("select id from access_tokens where token_hash = $1");
+    expect(line).toContain("params: [redacted]");
+    expect(line).toContain("connect ECONNREFUSED");
   });
 
   it("leaves ids, counts and status codes alone", () => {
