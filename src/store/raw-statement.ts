@@ -11,3 +11,8 @@ export function quoted(item: Table | Column): string {
 export function columnList(columns: readonly Column[]): string {
   return columns.map(quoted).join(", ");
 }
+
+/** A column's name qualified by its table's, for statements that join. */
+export function qualified(column: Column): string {
+  return `${quoted(column.table)}.${quoted(column)}`;
+}

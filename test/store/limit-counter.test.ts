@@ -7,6 +7,7 @@ import type { Limits } from "../../src/domain/limits/limits.js";
 import type { UserChange } from "../../src/domain/ports.js";
 import { openPostgres } from "../../src/store/postgres/open-postgres.js";
 import { PostgresLimitCounter } from "../../src/store/postgres/postgres-limit-counter.js";
+import { inTransaction } from "../../src/store/postgres/pool-transaction.js";
 import { SqliteLimitCounter } from "../../src/store/sqlite/sqlite-limit-counter.js";
 import type { Dialect } from "../../src/store/stores.js";
 import { dialects, openStoreHarness } from "./support/store-harness.js";
@@ -69,14 +70,12 @@ async function counter(dialect: Dialect): Promise<Counter> {
   const counter = new PostgresLimitCounter();
   return {
     act: (counted, at) =>
-      handle.db
-        .transaction(async (tx) => {
-          const action = actionAt(counted, at);
-          await counter.lock(tx, [action]);
-          await counter.check(tx, action);
-          await counter.record(tx, action);
-        })
-        .then(() => undefined, refusal),
+      inTransaction(handle.db.$client, async (tx) => {
+        const action = actionAt(counted, at);
+        await counter.lock(tx, [action]);
+        await counter.check(tx, action);
+        await counter.record(tx, action);
+      }).then(() => undefined, refusal),
     purge: (before) => counter.purge(handle.db, before),
   };
 }

@@ -1,8 +1,10 @@
 // Bearer tokens in PostgreSQL, by the hash of the token. Removing the row revokes the token from the next call on,
 // in every process sharing the database.
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { AccessTokenKind, AccessTokenRecord, AccessTokenStore, ValidAccessToken } from "../../domain/credentials/access-token.js";
+import { qualified, quoted } from "../raw-statement.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
+import { namedStatement, rowsOf } from "./named-statement.js";
 import type { PgDb } from "./open-postgres.js";
 import { accessTokens, users } from "./schema.js";
 
@@ -13,6 +15,34 @@ const record = {
   createdAt: accessTokens.createdAt,
   expiresAt: accessTokens.expiresAt,
 };
+
+// Every authenticated call finds its token: a statement sent by name (named-statement.ts). The holder's status and
+// organization come with the token (columns of the users projection), so that authentication reads once instead of
+// loading the holder's whole state.
+const validColumns = [
+  accessTokens.id,
+  accessTokens.userId,
+  accessTokens.kind,
+  accessTokens.createdAt,
+  accessTokens.expiresAt,
+  users.status,
+  users.resourceOwner,
+];
+type ValidRow = [
+  id: string,
+  userId: string,
+  kind: AccessTokenKind,
+  createdAt: Date,
+  expiresAt: Date,
+  status: ValidAccessToken["holder"]["status"],
+  organizationId: string,
+];
+const selectValid = namedStatement(
+  "access_tokens_valid",
+  `SELECT ${validColumns.map(qualified).join(", ")} FROM ${quoted(accessTokens)} ` +
+    `JOIN ${quoted(users)} ON ${qualified(users.id)} = ${qualified(accessTokens.userId)} ` +
+    `WHERE ${qualified(accessTokens.tokenHash)} = $1 AND ${qualified(accessTokens.expiresAt)} > $2`,
+);
 
 export class PostgresAccessTokenStore implements AccessTokenStore {
   constructor(
@@ -26,18 +56,10 @@ export class PostgresAccessTokenStore implements AccessTokenStore {
   }
 
   async findValid(tokenHash: string, now: Date): Promise<ValidAccessToken | undefined> {
-    // The holder's status and organization come with the token (columns of the users projection), so that
-    // authentication reads once instead of loading the holder's whole state.
-    const [row] = await this.storage.use(() =>
-      this.db
-        .select({ ...record, status: users.status, organizationId: users.resourceOwner })
-        .from(accessTokens)
-        .innerJoin(users, eq(users.id, accessTokens.userId))
-        .where(and(eq(accessTokens.tokenHash, tokenHash), gt(accessTokens.expiresAt, now))),
-    );
+    const [row] = await this.storage.use(() => rowsOf<ValidRow>(this.db.$client, selectValid, [tokenHash, now]));
     if (row === undefined) return undefined;
-    const { status, organizationId, ...token } = row;
-    return { ...token, holder: { status, organizationId } };
+    const [id, userId, kind, createdAt, expiresAt, status, organizationId] = row;
+    return { id, userId, kind, createdAt, expiresAt, holder: { status, organizationId } };
   }
 
   async remove(userId: string, tokenId: string): Promise<boolean> {

@@ -3,10 +3,18 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import { type Grants, type Member, type MemberStore, grantsFrom } from "../../domain/access/member.js";
 import type { Role } from "../../domain/access/principal.js";
 import { errors } from "../../domain/errors.js";
+import { columnList, quoted } from "../raw-statement.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
+import { namedStatement, rowsOf } from "./named-statement.js";
 import type { PgDb } from "./open-postgres.js";
 import { isUniqueViolation } from "./postgres-errors.js";
 import { members } from "./schema.js";
+
+// Every authenticated call reads the caller's grants: a statement sent by name (named-statement.ts).
+const selectGrants = namedStatement(
+  "members_grants",
+  `SELECT ${columnList([members.organizationId, members.roles])} FROM ${quoted(members)} WHERE ${quoted(members.userId)} = $1`,
+);
 
 export class PostgresMemberStore implements MemberStore {
   constructor(
@@ -15,10 +23,8 @@ export class PostgresMemberStore implements MemberStore {
   ) {}
 
   async grantsOf(userId: string): Promise<Grants> {
-    const rows = await this.storage.use(() =>
-      this.db.select({ organizationId: members.organizationId, roles: members.roles }).from(members).where(eq(members.userId, userId)),
-    );
-    return grantsFrom(rows.map(asMember));
+    const rows = await this.storage.use(() => rowsOf<[string, string[]]>(this.db.$client, selectGrants, [userId]));
+    return grantsFrom(rows.map(([organizationId, roles]) => asMember({ organizationId, roles })));
   }
 
   async add(member: Member): Promise<void> {

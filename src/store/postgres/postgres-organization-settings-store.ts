@@ -1,16 +1,25 @@
 // Organizations' verification settings in PostgreSQL: one jsonb document per organization that set any, in the shape
 // the SQLite store keeps, so a test contact's fixed code is stored sealed (base64), as messages waiting for delivery are.
-import { asc, eq } from "drizzle-orm";
+import { asc } from "drizzle-orm";
 import {
   type OrganizationSettingsStore,
   type TestContact,
   type VerificationSettings,
   defaultVerificationSettings,
 } from "../../domain/organizations/verification-settings.js";
+import { quoted } from "../raw-statement.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { decodeVerificationSettings, encodeVerificationSettings } from "../verification-settings-codec.js";
+import { namedStatement, rowsOf } from "./named-statement.js";
 import type { PgDb } from "./open-postgres.js";
 import { organizationSettings } from "./schema.js";
+
+// Every verification reads its organization's settings: a statement sent by name (named-statement.ts).
+const selectVerification = namedStatement(
+  "organization_settings_verification",
+  `SELECT ${quoted(organizationSettings.verification)} FROM ${quoted(organizationSettings)} ` +
+    `WHERE ${quoted(organizationSettings.organizationId)} = $1`,
+);
 
 export class PostgresOrganizationSettingsStore implements OrganizationSettingsStore {
   constructor(
@@ -19,13 +28,8 @@ export class PostgresOrganizationSettingsStore implements OrganizationSettingsSt
   ) {}
 
   async verificationSettings(organizationId: string): Promise<VerificationSettings> {
-    const [row] = await this.storage.use(() =>
-      this.db
-        .select({ verification: organizationSettings.verification })
-        .from(organizationSettings)
-        .where(eq(organizationSettings.organizationId, organizationId)),
-    );
-    return row === undefined ? defaultVerificationSettings : decodeVerificationSettings(row.verification);
+    const [row] = await this.storage.use(() => rowsOf<[unknown]>(this.db.$client, selectVerification, [organizationId]));
+    return row === undefined ? defaultVerificationSettings : decodeVerificationSettings(row[0]);
   }
 
   async setVerificationSettings(organizationId: string, settings: VerificationSettings, at: Date): Promise<void> {

@@ -4,6 +4,7 @@
 // being pending and is written with the event that records it on the user's stream, in one transaction: of two
 // workers that both sent a message (one's lease ran out), one records it, once.
 import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/node-postgres";
 import type { EventBody } from "../../domain/events.js";
 import type { ClaimedMessage, DeadMessage, OutboxStore } from "../../domain/ports.js";
 import { failureBackOffMs } from "../outbox-back-off.js";
@@ -12,6 +13,7 @@ import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import type { PgDb } from "./open-postgres.js";
 import type { PgQueries } from "./postgres-limit-counter.js";
 import { PostgresUserStore } from "./postgres-user-store.js";
+import { inTransaction } from "./pool-transaction.js";
 import { outbox, users } from "./schema.js";
 
 export interface PostgresOutboxStoreOptions {
@@ -175,14 +177,16 @@ export class PostgresOutboxStore implements OutboxStore {
     at: Date,
     settle: (tx: PgQueries) => Promise<{ userId: string }[]>,
   ): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
+    // On a connection of its own, which the user store's appendFact sends its statements on in the same transaction.
+    return inTransaction(this.db.$client, async (client) => {
+      const tx = drizzle({ client });
       if (event) {
         const [message] = await tx.select({ userId: outbox.userId }).from(outbox).where(eq(outbox.id, id));
         if (!message) return false;
         await tx.select({ id: users.id }).from(users).where(eq(users.id, message.userId)).for("update");
       }
       const [settled] = await settle(tx);
-      if (settled && event) await this.users.appendFact(tx, settled.userId, event, at);
+      if (settled && event) await this.users.appendFact(client, settled.userId, event, at);
       return settled !== undefined;
     });
   }

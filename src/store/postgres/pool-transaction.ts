@@ -1,0 +1,19 @@
+// A transaction on one connection of the pool, for statements sent by name (named-statement.ts). A connection that
+// cannot even roll back failed mid-transaction: it is closed rather than returned to the pool for the next call.
+import type pg from "pg";
+
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch((rollbackFailure: Error) => void (broken = rollbackFailure));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
