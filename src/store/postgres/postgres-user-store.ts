@@ -3,11 +3,12 @@
 // user, which has no row to lock, the primary keys of events and users stop the second of two creators.
 import { eq } from "drizzle-orm";
 import type { EventBody, UserEvent } from "../../domain/events.js";
-import { AppendConflict, type NewOutboxMessage, type UserChange, type UserStore } from "../../domain/ports.js";
+import { AppendConflict, type UserChange, type UserStore } from "../../domain/ports.js";
 import { type UserState, apply } from "../../domain/user-state.js";
 import { columnList, quoted } from "../raw-statement.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
-import { reviveUserState, serializeUserState } from "../user-state-codec.js";
+import { eventParameters, messageParameters, userParameters } from "../user-change-rows.js";
+import { reviveUserState } from "../user-state-codec.js";
 import { type Queryable, namedStatement, rowsOf, run } from "./named-statement.js";
 import type { PgDb } from "./open-postgres.js";
 import { isUniqueViolation } from "./postgres-errors.js";
@@ -16,7 +17,7 @@ import { inTransaction } from "./pool-transaction.js";
 import { events, outbox, users } from "./schema.js";
 
 // The statements every command runs (load, and the append's) are sent by name (named-statement.ts), with parameters
-// mapped by the small functions at the end of this file: drizzle's per-call query building was a measurable share of
+// mapped by user-change-rows.ts: drizzle's per-call query building was a measurable share of
 // a VerifyPhone call. jsonb parameters are JSON text: node-postgres would send a JS array as a PostgreSQL array.
 const eventColumns = [events.aggregateId, events.sequence, events.type, events.payload, events.resourceOwner, events.createdAt];
 const userColumns = [
@@ -135,8 +136,8 @@ export class PostgresUserStore implements UserStore {
     if (!row) throw new Error(`no user ${userId} to record ${body.type} for`);
     const state = reviveUserState(row[0]);
     const event = { ...body, aggregateId: userId, sequence: state.sequence + 1, resourceOwner: state.resourceOwner, createdAt: at } as UserEvent;
-    await run(tx, insertEvent, eventRow(event));
-    await run(tx, updateUser, changedUserRow(apply(state, event)));
+    await run(tx, insertEvent, eventParameters(event, asDate));
+    await run(tx, updateUser, changedUserParameters(apply(state, event)));
   }
 
   private async write(tx: Queryable, change: UserChange): Promise<void> {
@@ -154,67 +155,18 @@ export class PostgresUserStore implements UserStore {
       await this.limits.check(tx, action);
       await this.limits.record(tx, action);
     }
-    for (const event of change.events) await run(tx, insertEvent, eventRow(event));
-    if (current === undefined) await run(tx, insertUser, userRow(change.next));
-    else await run(tx, updateUser, changedUserRow(change.next));
+    for (const event of change.events) await run(tx, insertEvent, eventParameters(event, asDate));
+    if (current === undefined) await run(tx, insertUser, userParameters(change.next, asDate));
+    else await run(tx, updateUser, changedUserParameters(change.next));
     if (change.supersededChannels.length > 0) await run(tx, supersedeMessages, [change.userId, [...change.supersededChannels]]);
-    for (const message of change.outbox) await run(tx, insertMessage, messageRow(message));
+    for (const message of change.outbox) await run(tx, insertMessage, messageParameters(message, asDate));
   }
 }
 
-// Parameters in the order of eventColumns, userColumns, changingUserColumns (after the id) and messageColumns above.
+const asDate = (at: Date) => at;
 
-function eventRow(event: UserEvent): unknown[] {
-  return [event.aggregateId, event.sequence, event.type, JSON.stringify(event.payload), event.resourceOwner, event.createdAt];
-}
-
-function userRow(state: UserState): unknown[] {
-  const contacts = loginContacts(state);
-  return [
-    state.id,
-    state.resourceOwner,
-    state.username,
-    state.sequence,
-    state.createdAt,
-    state.changedAt,
-    serializeUserState(state),
-    state.kind,
-    state.status,
-    contacts.verifiedPhone,
-    contacts.verifiedEmail,
-  ];
-}
-
-function changedUserRow(state: UserState): unknown[] {
-  const contacts = loginContacts(state);
-  return [
-    state.id,
-    state.username,
-    state.sequence,
-    state.changedAt,
-    serializeUserState(state),
-    state.kind,
-    state.status,
-    contacts.verifiedPhone,
-    contacts.verifiedEmail,
-  ];
-}
-
-function messageRow(message: NewOutboxMessage): unknown[] {
-  return [
-    message.id,
-    message.userId,
-    message.channel,
-    message.purpose,
-    message.keyId,
-    Buffer.from(message.sealed),
-    message.createdAt,
-    message.expiresAt,
-  ];
-}
-
-/** A pending change is not a login name until it is verified; the verified address it replaces stays one until then. */
-function loginContacts(state: UserState): { verifiedPhone: string | null; verifiedEmail: string | null } {
-  if (state.kind !== "human") return { verifiedPhone: null, verifiedEmail: null };
-  return { verifiedPhone: state.phone.verified ?? null, verifiedEmail: state.email.verified ?? null };
+/** The parameters of updateUser: the id, then changingUserColumns. */
+function changedUserParameters(state: UserState): unknown[] {
+  const [id, , username, sequence, , changedAt, ...rest] = userParameters(state, asDate);
+  return [id, username, sequence, changedAt, ...rest];
 }

@@ -2,7 +2,7 @@
 import type { Statement } from "better-sqlite3";
 import { eq, sql } from "drizzle-orm";
 import type { EventBody, UserEvent } from "../../domain/events.js";
-import { AppendConflict, type NewOutboxMessage, type UserChange, type UserStore } from "../../domain/ports.js";
+import { AppendConflict, type UserChange, type UserStore } from "../../domain/ports.js";
 import { type UserState, apply } from "../../domain/user-state.js";
 import type { Db } from "./open-database.js";
 import { groupCommitFor } from "./group-commit.js";
@@ -11,6 +11,7 @@ import { events, outbox, users } from "./schema.js";
 import { isUniqueViolation } from "./sqlite-errors.js";
 import { SqliteLimitCounter } from "./sqlite-limit-counter.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
+import { eventParameters, loginContacts, messageParameters, userParameters } from "../user-change-rows.js";
 import { deserializeUserState, serializeUserState } from "../user-state-codec.js";
 
 const placeholder = sql.placeholder;
@@ -132,7 +133,7 @@ export class SqliteUserStore implements UserStore {
     const state = this.loadState(userId);
     if (!state) throw new Error(`no user ${userId} to record ${body.type} for`);
     const event = { ...body, aggregateId: userId, sequence: state.sequence + 1, resourceOwner: state.resourceOwner, createdAt: at } as UserEvent;
-    this.insertEvent.run(eventRow(event));
+    this.insertEvent.run(eventParameters(event, milliseconds));
     this.writeUser(apply(state, event), this.selectCurrent.get(userId));
   }
 
@@ -155,14 +156,14 @@ export class SqliteUserStore implements UserStore {
       this.limits.check(action);
       this.limits.record(action);
     }
-    for (const event of change.events) this.insertEvent.run(eventRow(event));
+    for (const event of change.events) this.insertEvent.run(eventParameters(event, milliseconds));
     this.writeUser(change.next, current);
     for (const channel of change.supersededChannels) this.supersedeMessages.run(change.userId, channel);
-    for (const message of change.outbox) this.insertMessage.run(messageRow(message));
+    for (const message of change.outbox) this.insertMessage.run(messageParameters(message, milliseconds));
   }
 
   private writeUser(next: UserState, current: CurrentRow | undefined): void {
-    if (current === undefined) this.insertUser.run(userRow(next));
+    if (current === undefined) this.insertUser.run(userParameters(next, milliseconds));
     else this.userUpdates.run(next, current);
   }
 }
@@ -208,44 +209,4 @@ class UserUpdates {
   }
 }
 
-// Parameters in the order of eventColumns, userColumns and messageColumns above.
-
-function eventRow(event: UserEvent): unknown[] {
-  return [event.aggregateId, event.sequence, event.type, JSON.stringify(event.payload), event.resourceOwner, event.createdAt.getTime()];
-}
-
-function userRow(state: UserState): unknown[] {
-  const contacts = loginContacts(state);
-  return [
-    state.id,
-    state.resourceOwner,
-    state.username,
-    state.sequence,
-    state.createdAt.getTime(),
-    state.changedAt.getTime(),
-    serializeUserState(state),
-    state.kind,
-    state.status,
-    contacts.verifiedPhone,
-    contacts.verifiedEmail,
-  ];
-}
-
-function messageRow(message: NewOutboxMessage): unknown[] {
-  return [
-    message.id,
-    message.userId,
-    message.channel,
-    message.purpose,
-    message.keyId,
-    Buffer.from(message.sealed),
-    message.createdAt.getTime(),
-    message.expiresAt.getTime(),
-  ];
-}
-
-/** A pending change is not a login name until it is verified; the verified address it replaces stays one until then. */
-function loginContacts(state: UserState): { verifiedPhone: string | null; verifiedEmail: string | null } {
-  if (state.kind !== "human") return { verifiedPhone: null, verifiedEmail: null };
-  return { verifiedPhone: state.phone.verified ?? null, verifiedEmail: state.email.verified ?? null };
-}
+const milliseconds = (at: Date) => at.getTime();
