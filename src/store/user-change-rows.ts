@@ -1,6 +1,6 @@
-// The parameters of the user store's hand-written writes (an event, a user's row, an outbox message), for both
-// dialects, in the order of the column lists each store declares from its schema. Only a timestamp's form differs:
-// SQLite stores milliseconds, PostgreSQL takes the Date.
+// The columns and parameters of the user store's hand-written writes (an event, a user's row, an outbox message), for
+// both dialects: each store takes the columns of these names from its own schema, in this order. Only a timestamp's
+// form differs: SQLite stores milliseconds, PostgreSQL takes the Date.
 import type { UserEvent } from "../domain/events.js";
 import type { NewOutboxMessage } from "../domain/ports.js";
 import type { UserState } from "../domain/user-state.js";
@@ -8,12 +8,28 @@ import { serializeUserState } from "./user-state-codec.js";
 
 export type TimeParameter = (at: Date) => unknown;
 
-/** aggregate_id, sequence, type, payload, resource_owner, created_at */
+export const eventColumnKeys = ["aggregateId", "sequence", "type", "payload", "resourceOwner", "createdAt"] as const;
+export const userColumnKeys = [
+  "id",
+  "resourceOwner",
+  "username",
+  "sequence",
+  "createdAt",
+  "changedAt",
+  "state",
+  "kind",
+  "status",
+  "verifiedPhone",
+  "verifiedEmail",
+] as const;
+export const messageColumnKeys = ["id", "userId", "channel", "purpose", "keyId", "sealed", "createdAt", "expiresAt"] as const;
+
+/** In the order of eventColumnKeys. */
 export function eventParameters(event: UserEvent, time: TimeParameter): unknown[] {
   return [event.aggregateId, event.sequence, event.type, JSON.stringify(event.payload), event.resourceOwner, time(event.createdAt)];
 }
 
-/** id, resource_owner, username, sequence, created_at, changed_at, state, kind, status, verified_phone, verified_email */
+/** In the order of userColumnKeys. */
 export function userParameters(state: UserState, time: TimeParameter): unknown[] {
   const contacts = loginContacts(state);
   return [
@@ -31,7 +47,7 @@ export function userParameters(state: UserState, time: TimeParameter): unknown[]
   ];
 }
 
-/** id, user_id, channel, purpose, key_id, sealed, created_at, expires_at */
+/** In the order of messageColumnKeys. */
 export function messageParameters(message: NewOutboxMessage, time: TimeParameter): unknown[] {
   return [
     message.id,

@@ -7,7 +7,7 @@ import { AppendConflict, type UserChange, type UserStore } from "../../domain/po
 import { type UserState, apply } from "../../domain/user-state.js";
 import { columnList, quoted } from "../raw-statement.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
-import { eventParameters, messageParameters, userParameters } from "../user-change-rows.js";
+import { eventColumnKeys, eventParameters, messageColumnKeys, messageParameters, userColumnKeys, userParameters } from "../user-change-rows.js";
 import { reviveUserState } from "../user-state-codec.js";
 import { type Queryable, namedStatement, rowsOf, run } from "./named-statement.js";
 import type { PgDb } from "./open-postgres.js";
@@ -17,34 +17,14 @@ import { inTransaction } from "./pool-transaction.js";
 import { events, outbox, users } from "./schema.js";
 
 // The statements every command runs (load, and the append's) are sent by name (named-statement.ts), with parameters
-// mapped by user-change-rows.ts: drizzle's per-call query building was a measurable share of
-// a VerifyPhone call. jsonb parameters are JSON text: node-postgres would send a JS array as a PostgreSQL array.
-const eventColumns = [events.aggregateId, events.sequence, events.type, events.payload, events.resourceOwner, events.createdAt];
-const userColumns = [
-  users.id,
-  users.resourceOwner,
-  users.username,
-  users.sequence,
-  users.createdAt,
-  users.changedAt,
-  users.state,
-  users.kind,
-  users.status,
-  users.verifiedPhone,
-  users.verifiedEmail,
-];
+// from user-change-rows.ts: drizzle's per-call query building was a measurable share of a VerifyPhone call. jsonb
+// parameters are JSON text: node-postgres would send a JS array as a PostgreSQL array.
+const eventColumns = eventColumnKeys.map((key) => events[key]);
+const userColumns = userColumnKeys.map((key) => users[key]);
+const messageColumns = messageColumnKeys.map((key) => outbox[key]);
 // A user's id, organization and creation time never change.
-const changingUserColumns = [
-  users.username,
-  users.sequence,
-  users.changedAt,
-  users.state,
-  users.kind,
-  users.status,
-  users.verifiedPhone,
-  users.verifiedEmail,
-];
-const messageColumns = [outbox.id, outbox.userId, outbox.channel, outbox.purpose, outbox.keyId, outbox.sealed, outbox.createdAt, outbox.expiresAt];
+const unchanging: readonly (typeof userColumns)[number][] = [users.id, users.resourceOwner, users.createdAt];
+const changingUserColumns = userColumns.filter((column) => !unchanging.includes(column));
 const parameters = (count: number) => Array.from({ length: count }, (_, index) => `$${index + 1}`).join(", ");
 const byId = `FROM ${quoted(users)} WHERE ${quoted(users.id)} = $1`;
 

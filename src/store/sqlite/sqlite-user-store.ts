@@ -11,30 +11,18 @@ import { events, outbox, users } from "./schema.js";
 import { isUniqueViolation } from "./sqlite-errors.js";
 import { SqliteLimitCounter } from "./sqlite-limit-counter.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
-import { eventParameters, loginContacts, messageParameters, userParameters } from "../user-change-rows.js";
+import { eventColumnKeys, eventParameters, messageColumnKeys, loginContacts, messageParameters, userColumnKeys, userParameters } from "../user-change-rows.js";
 import { deserializeUserState, serializeUserState } from "../user-state-codec.js";
 
 const placeholder = sql.placeholder;
 
 // The statements every command runs (load, and the append's check and writes) are better-sqlite3 statements prepared
-// once, with rows and parameters mapped by the small functions at the end of this file: drizzle's per-call mapping
+// once, with parameters from user-change-rows.ts and rows mapped by small functions here: drizzle's per-call mapping
 // around them was a measurable share of a VerifyPhone call in `npm run bench -- --profile`. Names come from schema.ts.
 // Timestamps are integer milliseconds, as the schema's timestamp columns store them.
-const eventColumns = [events.aggregateId, events.sequence, events.type, events.payload, events.resourceOwner, events.createdAt];
-const userColumns = [
-  users.id,
-  users.resourceOwner,
-  users.username,
-  users.sequence,
-  users.createdAt,
-  users.changedAt,
-  users.state,
-  users.kind,
-  users.status,
-  users.verifiedPhone,
-  users.verifiedEmail,
-];
-const messageColumns = [outbox.id, outbox.userId, outbox.channel, outbox.purpose, outbox.keyId, outbox.sealed, outbox.createdAt, outbox.expiresAt];
+const eventColumns = eventColumnKeys.map((key) => events[key]);
+const userColumns = userColumnKeys.map((key) => users[key]);
+const messageColumns = messageColumnKeys.map((key) => outbox[key]);
 const parameters = (count: number) => Array(count).fill("?").join(", ");
 
 export class SqliteUserStore implements UserStore {
