@@ -15,13 +15,25 @@ const columns = { id: organizations.id, name: organizations.name, createdAt: org
 const listCondition = organizationListCondition(organizations, postgresConditions);
 
 export class PostgresOrganizationStore implements OrganizationStore {
+  private knownDefault: Promise<Organization> | undefined;
+
   constructor(
     private readonly db: PgDb,
     private readonly newId: () => string,
     private readonly storage: StorageGuard = unmonitoredStorage,
   ) {}
 
+  /** Read once: organizations are neither renamed nor removed, so the default one never changes once it exists. */
   async defaultOrganization(): Promise<Organization> {
+    if (!this.knownDefault) {
+      this.knownDefault = this.findOrCreateDefault();
+      // A failed read is not kept: the next call tries again.
+      this.knownDefault.catch(() => (this.knownDefault = undefined));
+    }
+    return this.knownDefault;
+  }
+
+  private findOrCreateDefault(): Promise<Organization> {
     return this.storage.use(async () => {
       const existing = await this.findDefault();
       if (existing) return existing;

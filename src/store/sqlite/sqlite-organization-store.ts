@@ -17,6 +17,7 @@ export class SqliteOrganizationStore implements OrganizationStore {
   private readonly selectById;
   private readonly selectDefault;
   private readonly insertDefault;
+  private knownDefault: Organization | undefined;
 
   constructor(
     private readonly db: Db,
@@ -37,8 +38,10 @@ export class SqliteOrganizationStore implements OrganizationStore {
       .prepare();
   }
 
+  /** Read once: organizations are neither renamed nor removed, so the default one never changes once it exists. */
   async defaultOrganization(): Promise<Organization> {
-    return this.storage.use(() => this.findOrCreateDefault());
+    this.knownDefault ??= this.storage.use(() => this.findOrCreateDefault());
+    return this.knownDefault;
   }
 
   async find(id: string): Promise<Organization | undefined> {

@@ -61,6 +61,14 @@ function nestedMessages(reflected: ReflectMessage, field: DescField): [string, R
   }
 }
 
+// Reading an option decodes the field's options anew each time: once per field descriptor is enough.
+const unsupportedFields = new WeakMap<DescField, boolean>();
+
 function isUnsupported(field: DescField): boolean {
-  return getOption(field, unsupported);
+  let marked = unsupportedFields.get(field);
+  if (marked === undefined) {
+    marked = getOption(field, unsupported);
+    unsupportedFields.set(field, marked);
+  }
+  return marked;
 }
