@@ -195,7 +195,7 @@ async function startOn(
     recordSecurityEvent,
     logger,
   });
-  const authenticator = createBearerAuthenticator({ tokens, members, clock, hashToken: hashAccessToken });
+  const authenticator = createBearerAuthenticator({ tokens, clock, hashToken: hashAccessToken });
 
   let closing = false;
   const userService = createUserServiceHandler({

@@ -1,13 +1,11 @@
 // Resolves a bearer token to the caller, afresh on every call: a removed token, a changed role or a disabled user
 // counts from the next call on, since nothing is cached.
-import type { MemberStore } from "../domain/access/member.js";
 import type { Principal } from "../domain/access/principal.js";
 import type { AccessTokenStore } from "../domain/credentials/access-token.js";
 import type { Authenticator, Clock } from "../domain/ports.js";
 
 export interface BearerAuthenticatorDeps {
   tokens: Pick<AccessTokenStore, "findValid">;
-  members: Pick<MemberStore, "grantsOf">;
   clock: Clock;
   hashToken(token: string): string;
 }
@@ -18,8 +16,8 @@ export function createBearerAuthenticator(deps: BearerAuthenticatorDeps): Authen
       const record = await deps.tokens.findValid(deps.hashToken(token), deps.clock.now());
       // Tokens of a deactivated or locked user are refused while it is so, not deleted.
       if (record?.holder.status !== "active") return undefined;
-      const grants = await deps.members.grantsOf(record.userId);
-      const principal: Principal = { userId: record.userId, organizationId: record.holder.organizationId, ...grants };
+      const { organizationId, grants } = record.holder;
+      const principal: Principal = { userId: record.userId, organizationId, ...grants };
       return principal;
     },
   };

@@ -1,5 +1,5 @@
-// Bearer tokens against each dialect: found by their hash only until they expire, with their holder's status and
-// organization; listed per user and kind; removed at once.
+// Bearer tokens against each dialect: found by their hash only until they expire, with their holder's status,
+// organization and roles; listed per user and kind; removed at once.
 import { describe, expect, it } from "vitest";
 import { hashAccessToken, issueAccessToken } from "../../src/crypto/access-token-secret.js";
 import { dialects, openStoreHarness } from "./support/store-harness.js";
@@ -27,11 +27,29 @@ describe.each(dialects)("%s access tokens", (dialect) => {
       kind: "personal",
       createdAt: at(0),
       expiresAt: at(30),
-      holder: { status: "active", organizationId: "org-1" },
+      holder: { status: "active", organizationId: "org-1", grants: { instanceRoles: [], organizationRoles: new Map() } },
     });
     expect(await tokens.findValid(tokenHash, at(30))).toBeUndefined();
     expect(await tokens.findValid(hashAccessToken(`${token}x`), at(1))).toBeUndefined();
     expect(JSON.stringify(await rows("SELECT * FROM access_tokens"))).not.toContain(token);
+  });
+
+  it("reads the holder's roles with the token, as they stand at each lookup", async () => {
+    const { tokens, stores } = await tokensOfUser(dialect);
+    const { tokenHash } = issueAccessToken();
+    await tokens.add({ id: "t1", userId: "u1", kind: "personal", createdAt: at(0), expiresAt: at(30), tokenHash });
+    await stores.members.add({ userId: "u1", organizationId: "", roles: ["IAM_OWNER"], createdAt: at(0), changedAt: at(0) });
+    await stores.members.add({ userId: "u1", organizationId: "org-2", roles: ["ORG_OWNER", "ORG_USER_MANAGER"], createdAt: at(0), changedAt: at(0) });
+    expect((await tokens.findValid(tokenHash, at(1)))?.holder.grants).toEqual({
+      instanceRoles: ["IAM_OWNER"],
+      organizationRoles: new Map([["org-2", ["ORG_OWNER", "ORG_USER_MANAGER"]]]),
+    });
+    await stores.members.update("u1", "org-2", ["ORG_USER_MANAGER"], at(2));
+    await stores.members.remove("u1", "");
+    expect((await tokens.findValid(tokenHash, at(3)))?.holder.grants).toEqual({
+      instanceRoles: [],
+      organizationRoles: new Map([["org-2", ["ORG_USER_MANAGER"]]]),
+    });
   });
 
   it("lists a user's tokens of one kind and removes one, which stops it at once", async () => {

@@ -1,6 +1,7 @@
 // Bearer tokens: what a personal access token or a password login hands out. Only a hash is stored; the token itself
 // is shown once.
 
+import type { Grants } from "../access/member.js";
 import type { UserStatus } from "../users/user-status.js";
 
 export type AccessTokenKind = "personal" | "login";
@@ -14,7 +15,8 @@ export interface AccessTokenRecord {
 }
 
 export interface ValidAccessToken extends AccessTokenRecord {
-  holder: { status: UserStatus; organizationId: string };
+  /** Read with the token, so that authentication is one read: the holder's status, organization and roles. */
+  holder: { status: UserStatus; organizationId: string; grants: Grants };
 }
 
 /** A freshly made token: the secret for the caller, and the hash that is all the store keeps. */

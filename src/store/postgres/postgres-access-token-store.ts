@@ -6,7 +6,8 @@ import { qualified, quoted } from "../raw-statement.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { namedStatement, rowsOf } from "./named-statement.js";
 import type { PgDb } from "./open-postgres.js";
-import { accessTokens, users } from "./schema.js";
+import { type MembershipPairs, holderGrants } from "../holder-grants.js";
+import { accessTokens, members, users } from "./schema.js";
 
 const record = {
   id: accessTokens.id,
@@ -36,10 +37,15 @@ type ValidRow = [
   expiresAt: Date,
   status: ValidAccessToken["holder"]["status"],
   organizationId: string,
+  roles: MembershipPairs,
 ];
+// The holder's roles as one JSON array, which node-postgres parses.
+const roles =
+  `(SELECT coalesce(json_agg(json_build_array(m.${quoted(members.organizationId)}, m.${quoted(members.roles)})), '[]'::json) ` +
+  `FROM ${quoted(members)} m WHERE m.${quoted(members.userId)} = ${qualified(accessTokens.userId)})`;
 const selectValid = namedStatement(
   "access_tokens_valid",
-  `SELECT ${validColumns.map(qualified).join(", ")} FROM ${quoted(accessTokens)} ` +
+  `SELECT ${validColumns.map(qualified).join(", ")}, ${roles} FROM ${quoted(accessTokens)} ` +
     `JOIN ${quoted(users)} ON ${qualified(users.id)} = ${qualified(accessTokens.userId)} ` +
     `WHERE ${qualified(accessTokens.tokenHash)} = $1 AND ${qualified(accessTokens.expiresAt)} > $2`,
 );
@@ -58,8 +64,8 @@ export class PostgresAccessTokenStore implements AccessTokenStore {
   async findValid(tokenHash: string, now: Date): Promise<ValidAccessToken | undefined> {
     const [row] = await this.storage.use(() => rowsOf<ValidRow>(this.db.$client, selectValid, [tokenHash, now]));
     if (row === undefined) return undefined;
-    const [id, userId, kind, createdAt, expiresAt, status, organizationId] = row;
-    return { id, userId, kind, createdAt, expiresAt, holder: { status, organizationId } };
+    const [id, userId, kind, createdAt, expiresAt, status, organizationId, pairs] = row;
+    return { id, userId, kind, createdAt, expiresAt, holder: { status, organizationId, grants: holderGrants(pairs) } };
   }
 
   async remove(userId: string, tokenId: string): Promise<boolean> {

@@ -5,7 +5,8 @@ import type { AccessTokenKind, AccessTokenRecord, AccessTokenStore, ValidAccessT
 import type { UserStatus } from "../../domain/users/user-status.js";
 import type { Db } from "./open-database.js";
 import { quoted } from "../raw-statement.js";
-import { accessTokens, users } from "./schema.js";
+import { holderGrants } from "../holder-grants.js";
+import { accessTokens, members, users } from "./schema.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 
 const record = {
@@ -39,11 +40,14 @@ export class SqliteAccessTokenStore implements AccessTokenStore {
       .prepare();
     // Every authenticated call looks its token up: a better-sqlite3 statement prepared once, its row mapped by hand,
     // since drizzle's per-call mapping showed in `npm run bench -- --profile`. Names come from schema.ts.
-    // The token's holder comes with it (its status and organization are columns of the users projection), so that
-    // authentication reads once instead of loading the holder's whole state.
+    // The token's holder comes with it (its status and organization are columns of the users projection, its roles
+    // one JSON array), so that authentication reads once instead of loading the holder's state and roles.
+    const roles =
+      `(SELECT json_group_array(json_array(m.${quoted(members.organizationId)}, json(m.${quoted(members.roles)}))) ` +
+      `FROM ${quoted(members)} m WHERE m.${quoted(members.userId)} = t.${quoted(accessTokens.userId)})`;
     this.selectValid = db.$client
       .prepare(
-        `SELECT ${Object.values(record).map((column) => `t.${quoted(column)}`).join(", ")}, u.${quoted(users.status)}, u.${quoted(users.resourceOwner)} ` +
+        `SELECT ${Object.values(record).map((column) => `t.${quoted(column)}`).join(", ")}, u.${quoted(users.status)}, u.${quoted(users.resourceOwner)}, ${roles} ` +
           `FROM ${quoted(accessTokens)} t JOIN ${quoted(users)} u ON u.${quoted(users.id)} = t.${quoted(accessTokens.userId)} ` +
           `WHERE t.${quoted(accessTokens.tokenHash)} = ? AND t.${quoted(accessTokens.expiresAt)} > ?`,
       )
@@ -80,9 +84,19 @@ export class SqliteAccessTokenStore implements AccessTokenStore {
   }
 }
 
-/** A row of selectValid, in the order of `record`, then the holder's; times are integer milliseconds. */
-type TokenRow = [id: string, userId: string, kind: AccessTokenKind, createdAt: number, expiresAt: number, status: UserStatus, organizationId: string];
+/** A row of selectValid, in the order of `record`, then the holder's (roles as JSON text); times are integer milliseconds. */
+type TokenRow = [
+  id: string,
+  userId: string,
+  kind: AccessTokenKind,
+  createdAt: number,
+  expiresAt: number,
+  status: UserStatus,
+  organizationId: string,
+  roles: string,
+];
 
-function tokenRecord([id, userId, kind, createdAt, expiresAt, status, organizationId]: TokenRow): ValidAccessToken {
-  return { id, userId, kind, createdAt: new Date(createdAt), expiresAt: new Date(expiresAt), holder: { status, organizationId } };
+function tokenRecord([id, userId, kind, createdAt, expiresAt, status, organizationId, roles]: TokenRow): ValidAccessToken {
+  const grants = holderGrants(JSON.parse(roles));
+  return { id, userId, kind, createdAt: new Date(createdAt), expiresAt: new Date(expiresAt), holder: { status, organizationId, grants } };
 }
