@@ -1,6 +1,6 @@
 // What both dialects' limit counters know about a limit's key: which keys count sends alone (their indexes hold sends
-// only, schema.ts), the key's values in the order of its columns, and the refusal to count anything else by such a
-// key. The statements that count are each dialect's own.
+// only, schema.ts), the columns each key matches and its values in their order, and the refusal to count anything
+// else by such a key. The statements that count are each dialect's own.
 import type { LimitKey, LimitRule } from "../domain/limits/counted-action.js";
 
 /** Sends are counted by every key, verifications only per user. */
@@ -10,6 +10,15 @@ export const sendsOnly: Record<LimitKey["by"], boolean> = {
   destination: true,
   organization: true,
   caller: true,
+};
+
+/** The counted_actions columns (by schema property) each kind of key matches, besides the window, in keyValues' order. */
+export const keyColumnNames: Record<LimitKey["by"], readonly ("userId" | "channel" | "destination" | "organizationId" | "callerId")[]> = {
+  "user-channel": ["userId", "channel"],
+  user: ["userId"],
+  destination: ["destination"],
+  organization: ["organizationId"],
+  caller: ["callerId"],
 };
 
 /** The key's values in the order of its columns. */

@@ -7,7 +7,7 @@ import { lt } from "drizzle-orm";
 import type { NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
 import type { PgDatabase } from "drizzle-orm/pg-core";
 import { LimitReached, type LimitKey, type LimitRule, type LimitedAction, waitForRule } from "../../domain/limits/counted-action.js";
-import { assertCountable, keyValues, sendsOnly } from "../limit-keys.js";
+import { assertCountable, keyColumnNames, keyValues, sendsOnly } from "../limit-keys.js";
 import { columnList, quoted } from "../raw-statement.js";
 import { type NamedStatement, type Queryable, namedStatement, rowsOf, run } from "./named-statement.js";
 import { countedActions as actions } from "./schema.js";
@@ -28,18 +28,11 @@ const lockKeys = namedStatement(
     "(SELECT DISTINCT hashtextextended(name, 0) AS lock FROM unnest($1::text[]) AS name) AS locks ORDER BY lock",
 );
 
-// The columns each kind of key matches, besides the window, in the order of keyValues (limit-keys.ts).
-const keyColumns: Record<KeyKind, string[]> = {
-  "user-channel": [quoted(actions.userId), quoted(actions.channel)],
-  user: [quoted(actions.userId)],
-  destination: [quoted(actions.destination)],
-  organization: [quoted(actions.organizationId)],
-  caller: [quoted(actions.callerId)],
-};
+const keyColumns = (by: KeyKind): string[] => keyColumnNames[by].map((name) => quoted(actions[name]));
 
 // The `max`-th most recent action of the key inside the window, if any, is the one the next action waits for.
 const maxthRecent = (by: KeyKind) => {
-  const keys = keyColumns[by].map((column, index) => `${column} = $${index + 1}`);
+  const keys = keyColumns(by).map((column, index) => `${column} = $${index + 1}`);
   let next = keys.length + 1;
   // A literal, not a parameter, for sends-only keys: only then can PostgreSQL use the partial indexes of sends.
   const action = sendsOnly[by] ? "'send'" : `$${next++}`;

@@ -6,19 +6,12 @@ import type { Statement } from "better-sqlite3";
 import { LimitReached, type LimitKey, type LimitRule, type LimitedAction, waitForRule } from "../../domain/limits/counted-action.js";
 import type { Db } from "./open-database.js";
 import { columnList, quoted } from "../raw-statement.js";
-import { assertCountable, keyValues, sendsOnly } from "../limit-keys.js";
+import { assertCountable, keyColumnNames, keyValues, sendsOnly } from "../limit-keys.js";
 import { countedActions as actions } from "./schema.js";
 
 type KeyKind = LimitKey["by"];
 
-// The columns each kind of key matches, besides the window, in the order of keyValues (limit-keys.ts).
-const keyColumns: Record<KeyKind, string[]> = {
-  "user-channel": [quoted(actions.userId), quoted(actions.channel)],
-  user: [quoted(actions.userId)],
-  destination: [quoted(actions.destination)],
-  organization: [quoted(actions.organizationId)],
-  caller: [quoted(actions.callerId)],
-};
+const keyColumns = (by: KeyKind): string[] => keyColumnNames[by].map((name) => quoted(actions[name]));
 
 const recordedColumns = [actions.action, actions.at, actions.userId, actions.channel, actions.destination, actions.organizationId, actions.callerId];
 
@@ -33,7 +26,7 @@ export class SqliteLimitCounter {
     const newestFirst = (by: KeyKind) =>
       client
         .prepare(
-          `SELECT ${quoted(actions.at)} FROM ${quoted(actions)} WHERE ${keyColumns[by].map((column) => `${column} = ?`).join(" AND ")} ` +
+          `SELECT ${quoted(actions.at)} FROM ${quoted(actions)} WHERE ${keyColumns(by).map((column) => `${column} = ?`).join(" AND ")} ` +
             // A literal, not a parameter: only then can SQLite use an index that holds sends alone.
             `AND ${quoted(actions.action)} = ${sendsOnly[by] ? "'send'" : "?"} AND ${quoted(actions.at)} > ? ` +
             `ORDER BY ${quoted(actions.at)} DESC LIMIT 1 OFFSET ?`,
