@@ -5,7 +5,7 @@
 import { create } from "@bufbuild/protobuf";
 import { type Duration, DurationSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { DomainError, ErrorKind } from "../domain/errors.js";
+import { type DomainError, type ErrorKind, withoutStackTrace } from "../domain/errors.js";
 import { ErrorInfoSchema, RetryInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { ErrorDetailSchema } from "../gen/zitadel/v1/error_detail_pb.js";
 
@@ -23,7 +23,12 @@ const codeOfKind: Record<ErrorKind, Code> = {
   PermissionDenied: Code.PermissionDenied,
 };
 
+/** Without a stack trace, as the domain error it reports (see DomainError). */
 export function toConnectError(error: DomainError): ConnectError {
+  return withoutStackTrace(() => wireErrorOf(error));
+}
+
+function wireErrorOf(error: DomainError): ConnectError {
   const details: ConstructorParameters<typeof ConnectError>[3] = [
     { desc: ErrorDetailSchema, value: { id: error.id, message: error.text } },
     { desc: ErrorInfoSchema, value: { reason: error.reason, domain: errorDomain, metadata: { ...error.metadata } } },

@@ -13,10 +13,8 @@ import {
   Code,
   ConnectError,
   type ContextValues,
-  type HandlerContext,
   type Interceptor,
   type MethodImplSpec,
-  createHandlerContext,
 } from "@connectrpc/connect";
 import {
   type Compression,
@@ -31,6 +29,7 @@ import * as grpcWeb from "@connectrpc/connect/protocol-grpc-web";
 import { requestContextKey } from "../api/request-context.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { nodeHeaders } from "./call-context.js";
+import { UnaryHandlerContext } from "./unary-handler-context.js";
 
 export type UnaryMethodSpec = Extract<MethodImplSpec, { kind: "unary" }>;
 
@@ -57,7 +56,7 @@ interface Wire {
   acceptEncodingHeaderName: string;
   responseHeader: Record<string, string>;
   responseTrailer: Record<string, string>;
-  answer(res: NodeResponse, context: HandlerContext, outcome: Outcome, compression: Compression | null): Promise<void>;
+  answer(res: NodeResponse, context: UnaryHandlerContext, outcome: Outcome, compression: Compression | null): Promise<void>;
 }
 
 const grpcWire: Wire = {
@@ -71,9 +70,9 @@ const grpcWire: Wire = {
   async answer(res, context, outcome, compression) {
     const body = "output" in outcome ? await envelope(0, outcome.output, compression) : undefined;
     if ("error" in outcome) grpc.setTrailerStatus(context.responseTrailer, outcome.error);
-    res.writeHead(200, Object.fromEntries(context.responseHeader));
+    res.writeHead(200, context.responseHeaderRecord());
     if (body) res.write(body);
-    res.addTrailers(Object.fromEntries(context.responseTrailer));
+    res.addTrailers(context.responseTrailerRecord());
     res.end();
   },
 };
@@ -87,7 +86,7 @@ const grpcWebWire: Wire = {
     if ("error" in outcome) grpcWeb.setTrailerStatus(context.responseTrailer, outcome.error);
     // gRPC-Web's trailers travel in the body, as a last frame of their own.
     const trailer = await envelope(grpcWeb.trailerFlag, grpcWeb.trailerSerialize(context.responseTrailer), compression);
-    res.writeHead(200, Object.fromEntries(context.responseHeader));
+    res.writeHead(200, context.responseHeaderRecord());
     res.end(Buffer.concat([message, trailer]));
   },
 };
@@ -117,9 +116,10 @@ const connectWire: Wire = {
       context.responseHeader.set(connect.headerUnaryEncoding, compression.name);
     }
     // Connect's unary trailers travel as headers with a prefix.
-    const header = connect.trailerMux(context.responseHeader, context.responseTrailer);
-    header.set(connect.headerUnaryContentLength, String(body.byteLength));
-    res.writeHead(status, Object.fromEntries(header));
+    const header = context.responseHeaderRecord();
+    for (const [name, value] of Object.entries(context.responseTrailerRecord())) header[`trailer-${name}`] = value;
+    header[connect.headerUnaryContentLength] = String(body.byteLength);
+    res.writeHead(status, header);
     res.end(body);
   },
 };
@@ -223,24 +223,18 @@ async function answer(
   timeoutMs: number | undefined,
   responseCompression: Compression | null,
 ): Promise<void> {
-  // Aborted only when the client leaves before the answer, not after every call.
-  const clientGone = new AbortController();
-  res.once("close", () => {
-    if (!res.writableFinished) clientGone.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-  });
-  const context = createHandlerContext({
-    ...spec,
-    service: spec.method.parent,
-    requestMethod: "POST",
+  const requestContext = contextValues.get(requestContextKey);
+  const context = new UnaryHandlerContext({
+    method: spec.method,
     protocolName: wire.protocolName,
     timeoutMs,
-    requestSignal: clientGone.signal,
-    // The headers the call's context already holds (call-context.ts), not a second copy.
-    requestHeader: contextValues.get(requestContextKey)?.headers ?? nodeHeaders(req),
-    url: `http://${req.headers[":authority"] ?? req.headers.host ?? ""}${req.url}`,
+    url: () => `http://${req.headers[":authority"] ?? req.headers.host ?? ""}${req.url}`,
+    // The headers the call's context holds (call-context.ts), not a second copy.
+    requestHeader: () => requestContext?.headers ?? nodeHeaders(req),
     responseHeader: wire.responseHeader,
     responseTrailer: wire.responseTrailer,
-    contextValues,
+    values: contextValues,
+    res,
   });
   if (responseCompression && wire.enveloped) context.responseHeader.set(grpc.headerEncoding, responseCompression.name);
   let outcome: Outcome;
@@ -249,8 +243,7 @@ async function answer(
   } catch (error) {
     outcome = { error: error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal, undefined, undefined, error) };
   } finally {
-    // A deadline's timer ends with the call.
-    if (timeoutMs !== undefined) context.abort(new ConnectError("the call ended", Code.Canceled));
+    context.end();
   }
   if (res.destroyed) return;
   await wire.answer(res, context, outcome, responseCompression);
