@@ -20,7 +20,8 @@ import {
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
 import type { Logger } from "../logger.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./call-context.js";
-import { type UnaryMethodSpec, serveUnary } from "./unary-fast-path.js";
+import { type UnaryMethodSpec, unaryInvoker } from "./unary-call.js";
+import { type UnaryMethod, serveUnary } from "./unary-fast-path.js";
 import { fromGrpcWebText, isGrpcWebText, toGrpcWebText } from "./grpc-web-text.js";
 import { correctMalformedMessage } from "./malformed-message.js";
 
@@ -43,14 +44,14 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
     for (const spec of Object.values(service.methods)) router.rpc(spec.method, spec.impl as never);
   }
   const handlers = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
-  const unaryMethods = new Map<string, UnaryMethodSpec>(
+  const unaryMethods = new Map<string, UnaryMethod>(
     options.services.flatMap((service) =>
       Object.values(service.methods)
         .filter((spec): spec is UnaryMethodSpec => spec.kind === "unary")
-        .map((spec) => [`/${spec.method.parent.typeName}/${spec.method.name}`, spec] as const),
+        .map((spec) => [`/${spec.method.parent.typeName}/${spec.method.name}`, { spec, invoke: unaryInvoker(spec, interceptors) }] as const),
     ),
   );
-  const unaryOptions = { interceptors, readMaxBytes, acceptCompression };
+  const unaryOptions = { readMaxBytes, acceptCompression };
   return (req, res) => {
     const path = (req.url ?? "").split("?", 1)[0] ?? "";
     const handler = handlers.get(path);

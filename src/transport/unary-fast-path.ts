@@ -3,25 +3,22 @@
 // after every call of any protocol (Node builds a DOMException with a stack for each): in `npm run bench -- --profile`
 // that made a gRPC call cost about 40% more server CPU than the same call over Connect, and every protocol paid for the
 // aborts. Here a well-formed call (one uncompressed message of at most readMaxBytes) is read into one buffer, decoded,
-// run through the same interceptors by connect-es's own invokeUnaryImplementation, and answered with connect-es's own
-// status trailers, error JSON and trailer framing. Anything else (JSON, GET, a compressed or malformed message, a bad
+// run through the same interceptors (unary-call.ts), and answered with connect-es's own status trailers, error JSON
+// and trailer framing. Anything else (JSON, GET, a compressed or malformed message, a bad
 // timeout header, more than one message, gRPC-Web's text mode) goes to connect-es's handler with the bytes read so far,
 // so every edge keeps connect-es's answer.
 import { AsyncResource } from "node:async_hooks";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { type DescMessage, type MessageShape, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
   type ContextValues,
-  type Interceptor,
-  type MethodImplSpec,
 } from "@connectrpc/connect";
 import {
   type Compression,
   compressionNegotiate,
   encodeEnvelope,
   envelopeCompress,
-  invokeUnaryImplementation,
 } from "@connectrpc/connect/protocol";
 import * as connect from "@connectrpc/connect/protocol-connect";
 import * as grpc from "@connectrpc/connect/protocol-grpc";
@@ -29,12 +26,15 @@ import * as grpcWeb from "@connectrpc/connect/protocol-grpc-web";
 import { requestContextKey } from "../api/request-context.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { nodeHeaders } from "./call-context.js";
-import { UnaryHandlerContext } from "./unary-handler-context.js";
+import { UnaryCall, type UnaryInvoker, type UnaryMethodSpec } from "./unary-call.js";
 
-export type UnaryMethodSpec = Extract<MethodImplSpec, { kind: "unary" }>;
+/** A unary method and its interceptor chain, built once. */
+export interface UnaryMethod {
+  spec: UnaryMethodSpec;
+  invoke: UnaryInvoker;
+}
 
 export interface UnaryFastPathOptions {
-  interceptors: Interceptor[];
   readMaxBytes: number;
   acceptCompression: Compression[];
 }
@@ -56,7 +56,7 @@ interface Wire {
   acceptEncodingHeaderName: string;
   responseHeader: Record<string, string>;
   responseTrailer: Record<string, string>;
-  answer(res: NodeResponse, context: UnaryHandlerContext, outcome: Outcome, compression: Compression | null): Promise<void>;
+  answer(res: NodeResponse, call: UnaryCall, outcome: Outcome, compression: Compression | null): Promise<void>;
 }
 
 const grpcWire: Wire = {
@@ -67,12 +67,12 @@ const grpcWire: Wire = {
   acceptEncodingHeaderName: grpc.headerAcceptEncoding,
   responseHeader: { [grpc.headerContentType]: grpc.contentTypeProto },
   responseTrailer: { [grpc.headerGrpcStatus]: grpc.grpcStatusOk },
-  async answer(res, context, outcome, compression) {
+  async answer(res, call, outcome, compression) {
     const body = "output" in outcome ? await envelope(0, outcome.output, compression) : undefined;
-    if ("error" in outcome) grpc.setTrailerStatus(context.responseTrailer, outcome.error);
-    res.writeHead(200, context.responseHeaderRecord());
+    if ("error" in outcome) grpc.setTrailerStatus(call.responseTrailer, outcome.error);
+    res.writeHead(200, call.responseHeaderRecord());
     if (body) res.write(body);
-    res.addTrailers(context.responseTrailerRecord());
+    res.addTrailers(call.responseTrailerRecord());
     res.end();
   },
 };
@@ -81,12 +81,12 @@ const grpcWebWire: Wire = {
   ...grpcWire,
   protocolName: "grpc-web",
   responseHeader: { [grpcWeb.headerContentType]: grpcWeb.contentTypeProto },
-  async answer(res, context, outcome, compression) {
+  async answer(res, call, outcome, compression) {
     const message = "output" in outcome ? await envelope(0, outcome.output, compression) : new Uint8Array(0);
-    if ("error" in outcome) grpcWeb.setTrailerStatus(context.responseTrailer, outcome.error);
+    if ("error" in outcome) grpcWeb.setTrailerStatus(call.responseTrailer, outcome.error);
     // gRPC-Web's trailers travel in the body, as a last frame of their own.
-    const trailer = await envelope(grpcWeb.trailerFlag, grpcWeb.trailerSerialize(context.responseTrailer), compression);
-    res.writeHead(200, context.responseHeaderRecord());
+    const trailer = await envelope(grpcWeb.trailerFlag, grpcWeb.trailerSerialize(call.responseTrailer), compression);
+    res.writeHead(200, call.responseHeaderRecord());
     res.end(Buffer.concat([message, trailer]));
   },
 };
@@ -99,7 +99,7 @@ const connectWire: Wire = {
   acceptEncodingHeaderName: connect.headerUnaryAcceptEncoding,
   responseHeader: { [connect.headerContentType]: connect.contentTypeUnaryProto },
   responseTrailer: {},
-  async answer(res, context, outcome, compression) {
+  async answer(res, call, outcome, compression) {
     let status = 200;
     let body: Uint8Array;
     if ("output" in outcome) {
@@ -107,17 +107,17 @@ const connectWire: Wire = {
     } else {
       // As connect-es answers a unary error: the HTTP status of the code, the error's metadata as headers, JSON.
       status = connect.codeToHttpStatus(outcome.error.code);
-      context.responseHeader.set(connect.headerContentType, connect.contentTypeUnaryJson);
-      outcome.error.metadata.forEach((value, key) => context.responseHeader.set(key, value));
+      call.responseHeader.set(connect.headerContentType, connect.contentTypeUnaryJson);
+      outcome.error.metadata.forEach((value, key) => call.responseHeader.set(key, value));
       body = connect.errorToJsonBytes(outcome.error, undefined);
     }
     if (compression && body.byteLength >= compressMinBytes) {
       body = await compression.compress(body);
-      context.responseHeader.set(connect.headerUnaryEncoding, compression.name);
+      call.responseHeader.set(connect.headerUnaryEncoding, compression.name);
     }
     // Connect's unary trailers travel as headers with a prefix.
-    const header = context.responseHeaderRecord();
-    for (const [name, value] of Object.entries(context.responseTrailerRecord())) header[`trailer-${name}`] = value;
+    const header = call.responseHeaderRecord();
+    for (const [name, value] of Object.entries(call.responseTrailerRecord())) header[`trailer-${name}`] = value;
     header[connect.headerUnaryContentLength] = String(body.byteLength);
     res.writeHead(status, header);
     res.end(body);
@@ -147,7 +147,7 @@ function wireOf(req: NodeRequest): Wire | undefined {
  * still unread on the request.
  */
 export function serveUnary(
-  spec: UnaryMethodSpec,
+  method: UnaryMethod,
   req: NodeRequest,
   res: NodeResponse,
   contextValues: ContextValues,
@@ -200,11 +200,11 @@ export function serveUnary(
     const bytes = Buffer.concat(chunks, length).subarray(wire.enveloped ? envelopeHeaderBytes : 0);
     let input;
     try {
-      input = fromBinary(spec.method.input, bytes);
+      input = fromBinary(method.spec.method.input, bytes);
     } catch {
       return handOver(chunks);
     }
-    void answer(wire, spec, input, req, res, contextValues, options.interceptors, timeout.timeoutMs, compression.response);
+    void answer(wire, method, input, req, res, contextValues, timeout.timeoutMs, compression.response);
   };
   const onEnd = () => call.runInAsyncScope(finishReading);
   req.on("data", onData);
@@ -214,18 +214,16 @@ export function serveUnary(
 
 async function answer(
   wire: Wire,
-  spec: UnaryMethodSpec,
-  input: Parameters<typeof invokeUnaryImplementation>[2],
+  method: UnaryMethod,
+  input: MessageShape<DescMessage>,
   req: NodeRequest,
   res: NodeResponse,
   contextValues: ContextValues,
-  interceptors: Interceptor[],
   timeoutMs: number | undefined,
   responseCompression: Compression | null,
 ): Promise<void> {
   const requestContext = contextValues.get(requestContextKey);
-  const context = new UnaryHandlerContext({
-    method: spec.method,
+  const call = new UnaryCall({
     protocolName: wire.protocolName,
     timeoutMs,
     url: () => `http://${req.headers[":authority"] ?? req.headers.host ?? ""}${req.url}`,
@@ -236,17 +234,17 @@ async function answer(
     values: contextValues,
     res,
   });
-  if (responseCompression && wire.enveloped) context.responseHeader.set(grpc.headerEncoding, responseCompression.name);
+  if (responseCompression && wire.enveloped) call.responseHeader.set(grpc.headerEncoding, responseCompression.name);
   let outcome: Outcome;
   try {
-    outcome = { output: toBinary(spec.method.output, await invokeUnaryImplementation(spec, context, input, interceptors)) };
+    outcome = { output: toBinary(method.spec.method.output, await method.invoke(call, input)) };
   } catch (error) {
     outcome = { error: error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal, undefined, undefined, error) };
   } finally {
-    context.end();
+    call.end();
   }
   if (res.destroyed) return;
-  await wire.answer(res, context, outcome, responseCompression);
+  await wire.answer(res, call, outcome, responseCompression);
 }
 
 async function envelope(flags: number, data: Uint8Array, compression: Compression | null): Promise<Uint8Array> {

@@ -1,0 +1,210 @@
+// A call on the unary fast path (unary-fast-path.ts) as the interceptors and the implementation see it, built as they
+// read it. connect-es's createHandlerContext and invokeUnaryImplementation make three abort controllers, copy three
+// header sets, read every field of the context and wrap every interceptor anew for every call, though a VerifyPhone
+// reads none of those fields. Here the signal (with its deadline timer and the client's departure) starts when first
+// read, the headers exist once something reads or sets them, and each method's interceptor chain is built once.
+import { type DescMessage, type MessageShape, create } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  type HandlerContext,
+  type Interceptor,
+  type MethodImplSpec,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import type { NodeResponse } from "./call-context.js";
+
+export type UnaryMethodSpec = Extract<MethodImplSpec, { kind: "unary" }>;
+
+export interface UnaryCallInit {
+  protocolName: string;
+  /** From the call's timeout header; absent without one. */
+  timeoutMs: number | undefined;
+  url: () => string;
+  requestHeader: () => Headers;
+  /** The protocol's fixed response headers and trailers, copied only when something reads or changes them. */
+  responseHeader: Readonly<Record<string, string>>;
+  responseTrailer: Readonly<Record<string, string>>;
+  values: ContextValues;
+  res: NodeResponse;
+}
+
+/** Runs one unary call through the interceptors and the implementation: a chain built once per method. */
+export type UnaryInvoker = (call: UnaryCall, input: MessageShape<DescMessage>) => Promise<MessageShape<DescMessage>>;
+
+// Interceptors that pass a request of their own ({ ...req, … }) pass this key along with the rest.
+const callKey = Symbol("verifyd.unaryCall");
+type KeyedRequest = UnaryRequest & { [callKey]?: UnaryCall };
+
+export function unaryInvoker(spec: UnaryMethodSpec, interceptors: readonly Interceptor[]): UnaryInvoker {
+  const implementation = async (req: UnaryRequest | { stream: true }): Promise<UnaryResponse> => {
+    const request = req as KeyedRequest;
+    const call = request[callKey];
+    if (!call) throw new ConnectError("an interceptor dropped the call from its request", Code.Internal);
+    const output = await spec.impl(request.message, call.contextFor(request));
+    return call.response(spec.method, create(spec.method.output, output));
+  };
+  const chain = interceptors.reduceRight((next, interceptor) => interceptor(next), implementation as Parameters<Interceptor>[0]);
+  return async (call, input) => {
+    const response = await chain(call.request(spec, input));
+    if (response.stream) throw new ConnectError("a unary call answered with a stream", Code.Internal);
+    call.adoptHeaders(response);
+    return response.message;
+  };
+}
+
+export class UnaryCall {
+  private readonly deadline: number | undefined;
+  private controller: AbortController | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private header: Headers | undefined;
+  private trailer: Headers | undefined;
+  private requestHeaders: Headers | undefined;
+  private answer: UnaryResponse | undefined;
+  private ended = false;
+
+  constructor(private readonly init: UnaryCallInit) {
+    this.deadline = init.timeoutMs === undefined ? undefined : Date.now() + init.timeoutMs;
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= this.startSignal();
+    return this.controller.signal;
+  }
+
+  get requestHeader(): Headers {
+    this.requestHeaders ??= this.init.requestHeader();
+    return this.requestHeaders;
+  }
+
+  get responseHeader(): Headers {
+    this.header ??= new Headers(this.init.responseHeader);
+    return this.header;
+  }
+
+  get responseTrailer(): Headers {
+    this.trailer ??= new Headers(this.init.responseTrailer);
+    return this.trailer;
+  }
+
+  /** The response headers as Node writes them: the protocol's own unless something changed them. */
+  responseHeaderRecord(): Record<string, string> {
+    return this.header ? Object.fromEntries(this.header) : { ...this.init.responseHeader };
+  }
+
+  responseTrailerRecord(): Record<string, string> {
+    return this.trailer ? Object.fromEntries(this.trailer) : { ...this.init.responseTrailer };
+  }
+
+  /** The call is answered: its deadline no longer runs, and a signal read later is already aborted. */
+  end(): void {
+    this.ended = true;
+    clearTimeout(this.deadlineTimer);
+    this.controller?.abort(new ConnectError("the call ended", Code.Canceled));
+  }
+
+  /** The request the first interceptor gets. Object literals with getters, so that `{ ...req }` keeps every field. */
+  request(spec: UnaryMethodSpec, input: MessageShape<DescMessage>): KeyedRequest {
+    const call = this;
+    return {
+      stream: false,
+      service: spec.method.parent,
+      method: spec.method,
+      requestMethod: "POST",
+      message: input,
+      contextValues: this.init.values,
+      get url() {
+        return call.init.url();
+      },
+      get signal() {
+        return call.signal;
+      },
+      get header() {
+        return call.requestHeader;
+      },
+      [callKey]: this,
+    };
+  }
+
+  /** The implementation's context: the request's fields as the last interceptor passed them on. */
+  contextFor(req: UnaryRequest): HandlerContext {
+    const call = this;
+    return {
+      method: req.method,
+      service: req.service,
+      requestMethod: req.requestMethod,
+      protocolName: this.init.protocolName,
+      values: req.contextValues,
+      timeoutMs: () => (call.deadline === undefined ? undefined : call.deadline - Date.now()),
+      get url() {
+        return req.url;
+      },
+      get signal() {
+        return req.signal;
+      },
+      get requestHeader() {
+        return req.header;
+      },
+      get responseHeader() {
+        return call.responseHeader;
+      },
+      get responseTrailer() {
+        return call.responseTrailer;
+      },
+    };
+  }
+
+  response(method: UnaryResponse["method"], message: MessageShape<DescMessage>): UnaryResponse {
+    const call = this;
+    this.answer = {
+      stream: false,
+      service: method.parent,
+      method,
+      message,
+      get header() {
+        return call.responseHeader;
+      },
+      get trailer() {
+        return call.responseTrailer;
+      },
+    };
+    return this.answer;
+  }
+
+  /** An interceptor may answer with headers of its own; those are the call's then. */
+  adoptHeaders(response: UnaryResponse): void {
+    if (response === this.answer) return;
+    copyHeaders(response.header, this.responseHeader);
+    copyHeaders(response.trailer, this.responseTrailer);
+  }
+
+  private startSignal(): AbortController {
+    const controller = new AbortController();
+    const { res } = this.init;
+    const clientGone = () => controller.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+    if (this.ended) {
+      controller.abort(new ConnectError("the call ended", Code.Canceled));
+    } else if (res.destroyed && !res.writableFinished) {
+      clientGone();
+    } else {
+      res.once("close", () => {
+        if (!res.writableFinished) clientGone();
+      });
+      const left = this.deadline === undefined ? undefined : this.deadline - Date.now();
+      if (left !== undefined) {
+        const timedOut = () => controller.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+        if (left <= 0) timedOut();
+        else this.deadlineTimer = setTimeout(timedOut, left);
+      }
+    }
+    return controller;
+  }
+}
+
+function copyHeaders(from: Headers, to: Headers): void {
+  if (from === to) return;
+  for (const name of [...to.keys()]) to.delete(name);
+  from.forEach((value, name) => to.set(name, value));
+}
