@@ -311,7 +311,7 @@ async function startOn(
     clock,
     logger,
     tasks: [
-      { name: "counted actions", run: (now) => users.purgeCountedActions(new Date(now.getTime() - longestLimitWindowMs)) },
+      { name: "limit entries", run: (now) => users.purgeLimitEntries(new Date(now.getTime() - longestLimitWindowMs)) },
       { name: "login failures", run: (now) => logins.purgeIdle(new Date(now.getTime() - loginFailureRetentionMs)) },
       { name: "security log", run: (now) => securityLog.purge(new Date(now.getTime() - config.securityLogRetentionMs)) },
     ],

@@ -1,4 +1,4 @@
-// Deletes what no rule needs any more (counted actions past every limit's window, old security log entries, login
+// Deletes what no rule needs any more (limit entries past every limit's window, old security log entries, login
 // failure counts long idle), so tables that refusals and floods write to stay bounded. One run at a time, in the
 // background; a failure is logged and the next tick tries again.
 import { DomainError } from "../domain/errors.js";

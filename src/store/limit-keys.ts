@@ -1,44 +1,28 @@
-// What both dialects' limit counters know about a limit's key: which keys count sends alone (their indexes hold sends
-// only, schema.ts), the columns each key matches and its values in their order, and the refusal to count anything
-// else by such a key. The statements that count are each dialect's own.
-import type { LimitKey, LimitRule } from "../domain/limits/counted-action.js";
+// How both dialects name what a limit rule counts: a series, the actions of one kind sharing one key (the sends of one
+// caller, the verifications of one user). Each dialect keeps one numbered row per action and series (schema.ts), and
+// its migration from the earlier table of actions builds these names in SQL: keep the two in step.
+import type { LimitRule } from "../domain/limits/counted-action.js";
 
-/** Sends are counted by every key, verifications only per user. */
-export const sendsOnly: Record<LimitKey["by"], boolean> = {
-  "user-channel": false,
-  user: false,
-  destination: true,
-  organization: true,
-  caller: true,
-};
-
-/** The counted_actions columns (by schema property) each kind of key matches, besides the window, in keyValues' order. */
-export const keyColumnNames: Record<LimitKey["by"], readonly ("userId" | "channel" | "destination" | "organizationId" | "callerId")[]> = {
-  "user-channel": ["userId", "channel"],
-  user: ["userId"],
-  destination: ["destination"],
-  organization: ["organizationId"],
-  caller: ["callerId"],
-};
-
-/** The key's values in the order of its columns. */
-export function keyValues(key: LimitKey): string[] {
+/**
+ * The action, the kind of key, then the key's values with the free-form one (an id or a destination) last, so that
+ * no two keys share a name.
+ */
+export function seriesOf({ action, key }: Pick<LimitRule, "action" | "key">): string {
   switch (key.by) {
     case "user-channel":
-      return [key.userId, key.channel];
+      return `${action}/user-channel/${key.channel}/${key.userId}`;
     case "user":
-      return [key.userId];
+      return `${action}/user/${key.userId}`;
     case "destination":
-      return [key.destination];
+      return `${action}/destination/${key.destination}`;
     case "organization":
-      return [key.organizationId];
+      return `${action}/organization/${key.organizationId}`;
     case "caller":
-      return [key.callerId];
+      return `${action}/caller/${key.callerId}`;
   }
 }
 
-/** Throws for a rule that counts other actions than sends by a key whose index holds sends alone. */
-export function assertCountable({ key, action }: LimitRule): void {
-  // Counting anything else by this key needs an index (and in SQLite a statement) for it.
-  if (sendsOnly[key.by] && action !== "send") throw new Error(`limits count ${key.by} for sends only, not for ${action}`);
+/** Each series the rules count, once: a destination's short and daily limits count the same series. */
+export function distinctSeries(rules: readonly LimitRule[]): string[] {
+  return [...new Set(rules.map(seriesOf))];
 }

@@ -23,7 +23,7 @@ export interface Purgeable {
 }
 
 export interface Stores {
-  users: UserStore & { purgeCountedActions(before: Date): Promise<number> };
+  users: UserStore & { purgeLimitEntries(before: Date): Promise<number> };
   userQuery: UserQueryStore;
   organizations: OrganizationStore;
   organizationSettings: OrganizationSettingsStore;

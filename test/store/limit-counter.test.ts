@@ -1,17 +1,23 @@
 // The counts behind the limits, against SQLite and PostgreSQL: the `max`-th most recent action in the window decides,
 // its age gives the exact wait, and each kind of key counts only its own actions. Then PostgreSQL's processes racing
 // for the last free place of a limit, through the user store that checks and records in its transaction.
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import pg from "pg";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { type CountedAction, LimitReached, type LimitedAction, rulesFor } from "../../src/domain/limits/counted-action.js";
 import type { Limits } from "../../src/domain/limits/limits.js";
 import type { UserChange } from "../../src/domain/ports.js";
-import { openPostgres } from "../../src/store/postgres/open-postgres.js";
+import { migrationsFolder as postgresMigrations, openPostgres } from "../../src/store/postgres/open-postgres.js";
 import { PostgresLimitCounter } from "../../src/store/postgres/postgres-limit-counter.js";
 import { inTransaction } from "../../src/store/postgres/pool-transaction.js";
 import { SqliteLimitCounter } from "../../src/store/sqlite/sqlite-limit-counter.js";
 import type { Dialect } from "../../src/store/stores.js";
 import { dialects, openStoreHarness } from "./support/store-harness.js";
-import { openTemp } from "./support/temp-database.js";
+import { openTemp, tempDatabasePath } from "./support/temp-database.js";
+import { createPostgresDatabase } from "../helpers/postgres-database.js";
 import { at, changeUser, phoneCodeAdded, userAdded } from "./support/user-changes.js";
 
 const limits: Limits = {
@@ -31,6 +37,7 @@ const send = (userId: string, destination: string): CountedAction => ({
   callerId: "caller",
 });
 const t0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+const sqliteMigrations = join(import.meta.dirname, "..", "..", "src", "store", "sqlite", "migrations");
 
 interface Counter {
   /** Checks and records, as the user store does in its transaction; the refusal, if any. */
@@ -38,14 +45,14 @@ interface Counter {
   purge(before: Date): Promise<number>;
 }
 
-/** The dialect's counter on a new database, in a transaction per action as the user store runs it. */
-async function counter(dialect: Dialect): Promise<Counter> {
-  const { database } = await openStoreHarness(dialect);
+/** The dialect's counter under these limits on a new database (or the one given), in a transaction per action as the user store runs it. */
+async function counter(dialect: Dialect, { database, applied = limits }: { database?: string; applied?: Limits } = {}): Promise<Counter> {
+  database ??= (await openStoreHarness(dialect)).database;
   const refusal = (error: unknown) => {
     if (error instanceof LimitReached) return error;
     throw error;
   };
-  const actionAt = (counted: CountedAction, at: number): LimitedAction => ({ counted, rules: rulesFor(counted, limits), at: new Date(at) });
+  const actionAt = (counted: CountedAction, at: number): LimitedAction => ({ counted, rules: rulesFor(counted, applied), at: new Date(at) });
   if (dialect === "sqlite") {
     const { db, sqlite } = openTemp(database);
     const counter = new SqliteLimitCounter(db);
@@ -105,11 +112,43 @@ describe.each(dialects)("%s limit counter", (dialect) => {
     expect(await act(verify, t0 + 4000)).toMatchObject({ rule: { name: "verifications_per_user_hour" }, retryAfterMs: 3_600_000 - 2000 });
   });
 
+  it("finds the max-th most recent action however long its series, and after a purge", async () => {
+    const { act, purge } = await counter(dialect, { applied: { ...limits, sendsPerCallerHour: 5 } });
+    // Five per hour, one every 12 minutes: the window always holds four, so every send passes, fifty times over.
+    const fivePerHour = (i: number) => ({ ...send(`u${i}`, `+4179000${String(i).padStart(4, "0")}`), callerId: "busy" });
+    const minute = 60_000;
+    for (let i = 0; i < 50; i++) expect(await act(fivePerHour(i), t0 + i * 12 * minute), `send ${i}`).toBeUndefined();
+    const last = t0 + 49 * 12 * minute;
+    // Six minutes after the last, the window holds five: the fifth most recent, 48 minutes before the last, decides.
+    expect(await act(fivePerHour(50), last + 6 * minute)).toMatchObject({ rule: { name: "sends_per_caller_hour" }, retryAfterMs: 6 * minute });
+    // The purge leaves the series with a gap below: the 45 sends more than 50 minutes before the last, each in four series.
+    expect(await purge(new Date(last - 50 * minute))).toBe(45 * 4);
+    expect(await act(fivePerHour(50), last + 12 * minute - 1)).toMatchObject({ retryAfterMs: 1 });
+    expect(await act(fivePerHour(50), last + 12 * minute)).toBeUndefined();
+  });
+
+  it("carries the counted actions of a database from before the series into the same refusals", async () => {
+    const now = t0 + 3_600_000;
+    const database = await previousVersion(dialect, [
+      // Two sends to one number and two verifications of one user, recorded by the version before.
+      { action: "send", at: now - 30_000, userId: "a", destination: "+41790000001" },
+      { action: "send", at: now - 20_000, userId: "b", destination: "+41790000001" },
+      { action: "verify", at: now - 120_000, userId: "v" },
+      { action: "verify", at: now - 60_000, userId: "v" },
+    ]);
+    const { act } = await counter(dialect, { database });
+    expect(await act(send("c", "+41790000001"), now)).toMatchObject({ rule: { name: "sends_per_destination_10m" }, retryAfterMs: 10 * 60_000 - 30_000 });
+    expect(await act(send("a", "+41790000002"), now)).toMatchObject({ rule: { name: "send_cooldown" }, retryAfterMs: 30_000 });
+    const verify: CountedAction = { action: "verify", userId: "v", channel: "phone", organizationId: "org", callerId: "caller" };
+    expect(await act(verify, now)).toMatchObject({ rule: { name: "verifications_per_user_hour" }, retryAfterMs: 3_600_000 - 120_000 });
+    expect(await act(send("d", "+41790000003"), now)).toBeUndefined();
+  });
+
   it("purges what is older than the given time, and nothing newer", async () => {
     const { act, purge } = await counter(dialect);
     await act(send("a", "+41790000001"), t0);
     await act(send("b", "+41790000002"), t0 + 5000);
-    expect(await purge(new Date(t0 + 1))).toBe(1);
+    expect(await purge(new Date(t0 + 1)), "the first send in its four series").toBe(4);
     expect((await act(send("b", "+41790000002"), t0 + 6000))?.rule.name).toBe("send_cooldown");
   });
 
@@ -128,9 +167,9 @@ describe.each(dialects)("%s limit counter", (dialect) => {
 
     expect(refused).toBeInstanceOf(LimitReached);
     expect((refused as LimitReached).rule.name).toBe("send_cooldown");
-    expect(await harness.count("counted_actions")).toBe(1);
+    expect(await harness.count("limit_entries"), "its caller, organization, destination, user and channel").toBe(4);
     expect(await store.events("u1")).toHaveLength(2);
-    expect(await store.purgeCountedActions(at(2))).toBe(1);
+    expect(await store.purgeLimitEntries(at(2))).toBe(4);
   });
 });
 
@@ -165,7 +204,54 @@ describe("PostgreSQL limit counter only: processes racing for the last free plac
       states.ada = (await one.stores.users.load("ada"))!;
       states.bob = (await one.stores.users.load("bob"))!;
     }
-    expect(await one.count("counted_actions")).toBe(10);
+    expect(await one.count("limit_entries")).toBe(10 * 4);
     expect(await one.count("events")).toBe(12);
   });
 });
+
+interface RecordedAction {
+  action: "send" | "verify";
+  at: number;
+  userId: string;
+  destination?: string;
+}
+
+/**
+ * A database as the version before the series left it (every migration up to the one that replaced counted_actions),
+ * holding these actions of organization "org" and caller "caller", each on the phone.
+ */
+async function previousVersion(dialect: Dialect, recorded: readonly RecordedAction[]): Promise<string> {
+  const insert =
+    "INSERT INTO counted_actions (action, at, user_id, channel, destination, organization_id, caller_id) VALUES ($1, $2, $3, 'phone', $4, 'org', 'caller')";
+  const values = ({ action, at, userId, destination }: RecordedAction) => [action, at, userId, destination ?? null];
+  if (dialect === "sqlite") {
+    const path = tempDatabasePath();
+    mkdirSync(dirname(path), { recursive: true });
+    const previous = new Database(path);
+    previous.exec('CREATE TABLE "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)');
+    for (const migration of readMigrationFiles({ migrationsFolder: sqliteMigrations }).slice(0, 8)) {
+      for (const statement of migration.sql) previous.exec(statement);
+      previous.prepare('INSERT INTO "__drizzle_migrations" (hash, created_at) VALUES (?, ?)').run(migration.hash, migration.folderMillis);
+    }
+    for (const action of recorded) previous.prepare(insert.replace(/\$\d/g, "?")).run(...values(action));
+    previous.close();
+    return path;
+  }
+  const url = await createPostgresDatabase();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('CREATE SCHEMA drizzle; CREATE TABLE drizzle."__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)');
+    for (const migration of readMigrationFiles({ migrationsFolder: postgresMigrations }).slice(0, 1)) {
+      for (const statement of migration.sql) await client.query(statement);
+      await client.query('INSERT INTO drizzle."__drizzle_migrations" (hash, created_at) VALUES ($1, $2)', [migration.hash, migration.folderMillis]);
+    }
+    for (const action of recorded) {
+      const [kind, at, ...rest] = values(action);
+      await client.query(insert, [kind, new Date(at as number), ...rest]);
+    }
+  } finally {
+    await client.end();
+  }
+  return url;
+}

@@ -60,9 +60,9 @@ export function rulesFor(counted: CountedAction, limits: Limits): LimitRule[] {
       rule("sends_per_destination_10m", { by: "destination", destination: counted.destination }, limits.sendsPerDestinationShort),
     );
   }
-  if (limits.sendCooldownMs > 0) {
-    rules.push(rule("send_cooldown", { by: "user-channel", userId: counted.userId, channel: counted.channel }, 1));
-  }
+  // Even without a cooldown (a window of 0, which refuses nothing): every send is counted, so that a cooldown switched
+  // on later already knows the last one.
+  rules.push(rule("send_cooldown", { by: "user-channel", userId: counted.userId, channel: counted.channel }, 1));
   return rules;
 }
 

@@ -1,106 +1,81 @@
 // The counts behind every limit, in PostgreSQL. Several processes write at once and READ COMMITTED lets two
-// transactions count the same rows, so each change first takes a transaction-scoped advisory lock per limit key it
+// transactions count the same rows, so each change first takes a transaction-scoped advisory lock per series it
 // counts: the second of two racing changes counts only after the first committed, and cannot pass the last free place.
-// Like the user store's, the lock, checks and record run in every counted call and are statements sent by name
-// (named-statement.ts), on the connection of the change's transaction.
+// Like the user store's, the lock, check and record run in every counted call and are statements sent by name
+// (named-statement.ts), on the connection of the change's transaction: one round trip each, whatever the rules.
 import { lt } from "drizzle-orm";
 import type { NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
 import type { PgDatabase } from "drizzle-orm/pg-core";
-import { LimitReached, type LimitKey, type LimitRule, type LimitedAction, waitForRule } from "../../domain/limits/counted-action.js";
-import { assertCountable, keyColumnNames, keyValues, sendsOnly } from "../limit-keys.js";
-import { columnList, quoted } from "../raw-statement.js";
-import { type NamedStatement, type Queryable, namedStatement, rowsOf, run } from "./named-statement.js";
-import { countedActions as actions } from "./schema.js";
+import { LimitReached, type LimitedAction, waitForRule } from "../../domain/limits/counted-action.js";
+import { distinctSeries, seriesOf } from "../limit-keys.js";
+import { quoted } from "../raw-statement.js";
+import { namedStatement, rowsOf, run, type Queryable } from "./named-statement.js";
+import { limitEntries as entries } from "./schema.js";
 
 /** The pool or a transaction, for what drizzle still builds. */
 export type PgQueries = PgDatabase<NodePgQueryResultHKT>;
 
-type KeyKind = LimitKey["by"];
+const [table, series, ordinal, at] = [quoted(entries), quoted(entries.series), quoted(entries.ordinal), quoted(entries.at)];
 
 /**
- * Locks every key the actions' rules count, until the transaction ends. In one statement and ordered by the lock's
- * own number (PostgreSQL evaluates a volatile select list after ORDER BY), so that two changes sharing keys take
- * them in the same order and never wait for each other in a cycle.
+ * Locks every series until the transaction ends. In one statement and ordered by the lock's own number (PostgreSQL
+ * evaluates a volatile select list after ORDER BY), so that two changes sharing series take them in the same order
+ * and never wait for each other in a cycle.
  */
-const lockKeys = namedStatement(
+const lockSeries = namedStatement(
   "limits_lock",
   "SELECT pg_advisory_xact_lock(lock) FROM " +
     "(SELECT DISTINCT hashtextextended(name, 0) AS lock FROM unnest($1::text[]) AS name) AS locks ORDER BY lock",
 );
 
-const keyColumns = (by: KeyKind): string[] => keyColumnNames[by].map((name) => quoted(actions[name]));
+/**
+ * The first rule (numbered from 1) whose `max`-th most recent entry is inside its window, and that entry's time: the
+ * one the next action waits for. That entry is `max - 1` ordinals below the newest of its series, so each rule costs
+ * two lookups in the primary key, however many entries the series holds.
+ */
+const firstReached = namedStatement(
+  "limits_first_reached",
+  `SELECT rule.number, entry.${at} FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) WITH ORDINALITY AS rule(series, max, since, number) ` +
+    `JOIN ${table} AS entry ON entry.${series} = rule.series AND entry.${at} > rule.since AND entry.${ordinal} = ` +
+    `(SELECT max(newest.${ordinal}) FROM ${table} AS newest WHERE newest.${series} = rule.series) + 1 - rule.max ` +
+    "ORDER BY rule.number LIMIT 1",
+);
 
-// The `max`-th most recent action of the key inside the window, if any, is the one the next action waits for.
-const maxthRecent = (by: KeyKind) => {
-  const keys = keyColumns(by).map((column, index) => `${column} = $${index + 1}`);
-  let next = keys.length + 1;
-  // A literal, not a parameter, for sends-only keys: only then can PostgreSQL use the partial indexes of sends.
-  const action = sendsOnly[by] ? "'send'" : `$${next++}`;
-  return namedStatement(
-    `limits_maxth_recent_${by}`,
-    `SELECT ${quoted(actions.at)} FROM ${quoted(actions)} WHERE ${keys.join(" AND ")} AND ${quoted(actions.action)} = ${action} ` +
-      `AND ${quoted(actions.at)} > $${next} ORDER BY ${quoted(actions.at)} DESC LIMIT 1 OFFSET $${next + 1}`,
-  );
-};
-const maxthRecentOf: Record<KeyKind, NamedStatement> = {
-  "user-channel": maxthRecent("user-channel"),
-  user: maxthRecent("user"),
-  destination: maxthRecent("destination"),
-  organization: maxthRecent("organization"),
-  caller: maxthRecent("caller"),
-};
-
-const recordedColumns = [actions.action, actions.at, actions.userId, actions.channel, actions.destination, actions.organizationId, actions.callerId];
-const insertAction = namedStatement(
+const append = namedStatement(
   "limits_record",
-  `INSERT INTO ${quoted(actions)} (${columnList(recordedColumns)}) VALUES (${recordedColumns.map((_, index) => `$${index + 1}`).join(", ")})`,
+  `INSERT INTO ${table} (${series}, ${ordinal}, ${at}) SELECT name, ` +
+    `coalesce((SELECT max(${ordinal}) FROM ${table} WHERE ${series} = name), 0) + 1, $2::timestamptz FROM unnest($1::text[]) AS name`,
 );
 
 export class PostgresLimitCounter {
-  /** Locks the keys of the actions' rules until the transaction on `tx` ends; see lockKeys. */
+  /** Locks the series of the actions' rules until the transaction on `tx` ends; see lockSeries. */
   async lock(tx: Queryable, limited: readonly LimitedAction[]): Promise<void> {
-    const keys = [...new Set(limited.flatMap(({ rules }) => rules.map(lockName)))];
-    if (keys.length === 0) return;
-    await run(tx, lockKeys, [keys]);
+    const names = distinctSeries(limited.flatMap(({ rules }) => rules));
+    if (names.length === 0) return;
+    await run(tx, lockSeries, [names]);
   }
 
   /** Throws LimitReached for the first rule the action would break; call inside the transaction, after `lock`. */
   async check(tx: Queryable, { rules, at }: LimitedAction): Promise<void> {
-    for (const rule of rules) {
-      const since = new Date(at.getTime() - rule.windowMs);
-      // As SQLite reads a negative offset.
-      const offset = Math.max(0, rule.max - 1);
-      const [found] = await rowsOf<[Date]>(tx, maxthRecentOf[rule.key.by], [...parameters(rule), since, offset]);
-      const wait = waitForRule(rule, found?.[0], at);
-      if (wait > 0) throw new LimitReached(rule, wait);
-    }
-  }
-
-  async record(tx: Queryable, { counted, at }: LimitedAction): Promise<void> {
-    await run(tx, insertAction, [
-      counted.action,
-      at,
-      counted.userId,
-      counted.channel,
-      counted.destination ?? null,
-      counted.organizationId,
-      counted.callerId,
+    if (rules.length === 0) return;
+    const [reached] = await rowsOf<[string, Date]>(tx, firstReached, [
+      rules.map(seriesOf),
+      rules.map((rule) => rule.max),
+      rules.map((rule) => new Date(at.getTime() - rule.windowMs)),
     ]);
+    if (reached === undefined) return;
+    const rule = rules[Number(reached[0]) - 1]!;
+    throw new LimitReached(rule, waitForRule(rule, reached[1], at));
   }
 
-  /** Deletes actions no limit counts any more; returns how many. */
+  /** Adds the action at the end of each series its rules count. */
+  async record(tx: Queryable, { rules, at }: LimitedAction): Promise<void> {
+    if (rules.length === 0) return;
+    await run(tx, append, [distinctSeries(rules), at]);
+  }
+
+  /** Deletes entries no limit counts any more; returns how many. */
   async purge(db: PgQueries, before: Date): Promise<number> {
-    return (await db.delete(actions).where(lt(actions.at, before))).rowCount ?? 0;
+    return (await db.delete(entries).where(lt(entries.at, before))).rowCount ?? 0;
   }
-}
-
-/** One lock per set of counted actions a rule looks at; sends and verifications of a user share theirs. */
-function lockName({ key }: LimitRule): string {
-  return JSON.stringify([key.by, ...keyValues(key)]);
-}
-
-/** The key's values in the order of its columns, then the action where the statement takes it as a parameter. */
-function parameters(rule: LimitRule): unknown[] {
-  assertCountable(rule);
-  return sendsOnly[rule.key.by] ? keyValues(rule.key) : [...keyValues(rule.key), rule.action];
 }

@@ -93,8 +93,8 @@ export class PostgresUserStore implements UserStore {
     });
   }
 
-  /** Deletes counted actions older than every limit's window; returns how many. */
-  async purgeCountedActions(before: Date): Promise<number> {
+  /** Deletes the limit entries older than every limit's window; returns how many. */
+  async purgeLimitEntries(before: Date): Promise<number> {
     return this.storage.write(() => this.limits.purge(this.db, before));
   }
 

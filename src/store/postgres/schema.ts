@@ -1,6 +1,5 @@
 // The PostgreSQL schema: the SQLite schema's tables, columns and indexes under the same names, in PostgreSQL's own
 // types (timestamptz, jsonb, bytea, identity columns). Each dialect's migrations are generated from its own schema.
-import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
@@ -167,25 +166,20 @@ export const storageProbe = pgTable("storage_probe", {
   room: bytea("room").notNull(),
 });
 
-export const countedActions = pgTable(
-  "counted_actions",
+/**
+ * What the limits count: one row per counted action and series, a series being the actions of one kind sharing a key
+ * (the sends of one caller, the verifications of one user; limit-keys.ts names them). Ordinals count up from 1 within
+ * a series in the order the actions were committed, so a limit's check finds the `max`-th most recent action of its
+ * series by number, in the primary key, however many the series holds. Rows older than the longest window are deleted.
+ */
+export const limitEntries = pgTable(
+  "limit_entries",
   {
-    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-    action: text("action", { enum: ["send", "verify"] }).notNull(),
+    series: text("series").notNull(),
+    ordinal: bigint("ordinal", { mode: "number" }).notNull(),
     at: timestamp("at").notNull(),
-    userId: text("user_id").notNull(),
-    channel: text("channel", { enum: ["phone", "email"] }).notNull(),
-    destination: text("destination"),
-    organizationId: text("organization_id").notNull(),
-    callerId: text("caller_id").notNull(),
   },
-  (table) => [
-    index("counted_actions_by_user").on(table.userId, table.action, table.at),
-    index("counted_actions_by_destination").on(table.destination, table.at).where(sql`${table.destination} IS NOT NULL`),
-    index("counted_actions_by_organization").on(table.organizationId, table.at).where(sql`${table.action} = 'send'`),
-    index("counted_actions_by_caller").on(table.callerId, table.at).where(sql`${table.action} = 'send'`),
-    index("counted_actions_by_time").on(table.at),
-  ],
+  (table) => [primaryKey({ name: "limit_entries_pkey", columns: [table.series, table.ordinal] }), index("limit_entries_by_time").on(table.at)],
 );
 
 export const organizationSettings = pgTable("organization_settings", {

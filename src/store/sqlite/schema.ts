@@ -1,5 +1,4 @@
 // The SQLite schema. Timestamps are integer milliseconds since the epoch throughout.
-import { sql } from "drizzle-orm";
 import { blob, customType, index, integer, primaryKey, sqliteTable, text, unique, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { UserState } from "../../domain/user-state.js";
 import { deserializeUserState, serializeUserState } from "../user-state-codec.js";
@@ -179,31 +178,19 @@ export const storageProbe = sqliteTable("storage_probe", {
 });
 
 /**
- * One row per action a limit counts: a code sent, or a code judged. Each limit is a count of rows sharing a key within
- * a window, checked and written in the transaction of the change; rows older than the longest window are deleted.
+ * What the limits count: one row per counted action and series, a series being the actions of one kind sharing a key
+ * (the sends of one caller, the verifications of one user; limit-keys.ts names them). Ordinals count up from 1 within
+ * a series in the order the actions were committed, so a limit's check finds the `max`-th most recent action of its
+ * series by number, in the primary key, however many the series holds. Rows older than the longest window are deleted.
  */
-export const countedActions = sqliteTable(
-  "counted_actions",
+export const limitEntries = sqliteTable(
+  "limit_entries",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    action: text("action", { enum: ["send", "verify"] }).notNull(),
+    series: text("series").notNull(),
+    ordinal: integer("ordinal").notNull(),
     at: timestamp("at").notNull(),
-    userId: text("user_id").notNull(),
-    channel: text("channel", { enum: ["phone", "email"] }).notNull(),
-    /** Where a code was sent; NULL for a verification. */
-    destination: text("destination"),
-    organizationId: text("organization_id").notNull(),
-    callerId: text("caller_id").notNull(),
   },
-  // Sends are limited per destination, caller and organization; verifications only per user. Those three indexes
-  // hold sends alone, so that a verification (one row per judged code) updates two indexes instead of five.
-  (table) => [
-    index("counted_actions_by_user").on(table.userId, table.action, table.at),
-    index("counted_actions_by_destination").on(table.destination, table.at).where(sql`${table.destination} IS NOT NULL`),
-    index("counted_actions_by_organization").on(table.organizationId, table.at).where(sql`${table.action} = 'send'`),
-    index("counted_actions_by_caller").on(table.callerId, table.at).where(sql`${table.action} = 'send'`),
-    index("counted_actions_by_time").on(table.at),
-  ],
+  (table) => [primaryKey({ columns: [table.series, table.ordinal] }), index("limit_entries_by_time").on(table.at)],
 );
 
 /** An organization's own verification settings (limits, SMS countries, test contacts) over the instance's defaults. */

@@ -59,7 +59,7 @@ function footprintOf(database: Database.Database) {
   return {
     rows: database
       .prepare(
-        "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM counted_actions) + (SELECT count(*) FROM security_events) + (SELECT count(*) FROM outbox) + (SELECT count(*) FROM users) AS rows",
+        "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM limit_entries) + (SELECT count(*) FROM security_events) + (SELECT count(*) FROM outbox) + (SELECT count(*) FROM users) AS rows",
       )
       .pluck()
       .get() as number,
@@ -113,7 +113,7 @@ describe("what one caller can add in an hour through sends", () => {
       const sent = footprintOf(database);
       for (let i = 0; i < 100; i++) expect(expectFailure(await add()).errorInfo?.metadata.limit).toBe("sends_per_caller_hour");
       const after = footprintOf(database);
-      expect(sent.rows - before.rows, "6 rows a send: the user, three events, a message, a counted send").toBeLessThanOrEqual(500 * 6);
+      expect(sent.rows - before.rows, "9 rows a send: the user, three events, a message, four limit entries (its caller, organization, destination, user and channel)").toBeLessThanOrEqual(500 * 9);
       expect(after.rows - sent.rows, "refusals: one security log entry").toBeLessThanOrEqual(1);
       console.log(`500 sends by one caller: ${sent.rows - before.rows} rows, ${sent.bytes - before.bytes} bytes; 100 refusals after: ${after.rows - sent.rows} rows`);
     } finally {
