@@ -37,11 +37,14 @@ export async function measureRow(row: Row, repeat: number, { options, targets, p
   const generator = startLoadGenerator({ urls: server.urls, protocol: row.protocol, rpc: row.rpc, workload: row.workload, token: server.token });
   const expected = expectedOutcome(row);
   const unexpected: Record<string, number> = {};
-  const run = async (pacing: Pacing, seconds: number, maxCalls = Number.POSITIVE_INFINITY): Promise<PhaseResult> => {
-    const { first, limit } = pools.free(row);
-    const result = await generator.run({ ...pacing, seconds, first, limit: Math.min(limit, maxCalls) });
-    pools.take(row, result.count);
-    if (result.count === limit) process.stderr.write(`warning: ${row.id} ran out of users; its phase is shorter: give a larger --users\n`);
+  const users = pools.claim(row);
+  const run = async (pacing: Pacing, seconds: number, maxCalls: number): Promise<PhaseResult> => {
+    const { first, limit } = users.next(maxCalls);
+    const result = await generator.run({ ...pacing, seconds, first, limit });
+    users.take(result.count);
+    if (result.count === limit && limit < maxCalls) {
+      process.stderr.write(`warning: ${row.id} ran out of users; its phase is shorter: give a larger --users\n`);
+    }
     for (const [outcome, times] of Object.entries(result.outcomes)) {
       if (outcome !== expected) unexpected[outcome] = (unexpected[outcome] ?? 0) + times;
     }
@@ -50,12 +53,16 @@ export async function measureRow(row: Row, repeat: number, { options, targets, p
   try {
     // As much warm-up for each process as for one alone: each JIT warms on the calls it serves, half of them with two.
     const processes = server.urls.length;
-    if (options.warmupCalls > 0) await run({ mode: "closed" }, options.warmupSeconds * processes, options.warmupCalls * processes);
+    // The warm-up leaves at least three quarters of the run's users to the measured phases...
+    const warmupCalls = Math.min(options.warmupCalls * processes, Math.floor(users.left / 4));
+    if (warmupCalls > 0) await run({ mode: "closed" }, options.warmupSeconds * processes, warmupCalls);
     const cpuSoFar = await server.countCpu();
-    const saturation = await run({ mode: "closed" }, options.saturationSeconds);
+    // ...and saturation leaves the fixed-rate phase what it needs at half its rate.
+    const saturationShare = options.saturationSeconds / (options.saturationSeconds + options.fixedRateSeconds / 2);
+    const saturation = await run({ mode: "closed" }, options.saturationSeconds, Math.floor(users.left * saturationShare));
     const cpu = await cpuSoFar();
     const rate = saturation.count / saturation.seconds / 2;
-    const fixedRate = await run({ mode: "open", rate }, options.fixedRateSeconds);
+    const fixedRate = await run({ mode: "open", rate }, options.fixedRateSeconds, users.left);
     return {
       rowId: row.id,
       repeat,

@@ -49,7 +49,7 @@ const targets = await prepareTargets({
   peers: chosen.some((row) => databaseOf[row.target] === "the peers'"),
   ...(onPostgres ? { postgres: { url: options.postgres, users: options.users } } : {}),
 });
-const pools = new UserPools(() => options.users);
+const pools = new UserPools(() => options.users, chosen, options.repeats);
 
 const runs: RowRun[] = [];
 try {
