@@ -1,5 +1,5 @@
-// A call on the unary fast path (unary-fast-path.ts) as the interceptors and the implementation see it, built as they
-// read it. connect-es's createHandlerContext and invokeUnaryImplementation make three abort controllers, copy three
+// A unary call (on the RPC protocols' fast path, unary-fast-path.ts, and through the REST gateway) as the interceptors
+// and the implementation see it, built as they read it. connect-es's createHandlerContext and invokeUnaryImplementation make three abort controllers, copy three
 // header sets, read every field of the context and wrap every interceptor anew for every call, though a VerifyPhone
 // reads none of those fields. Here the signal (with its deadline timer and the client's departure) starts when first
 // read, the headers exist once something reads or sets them, and each method's interceptor chain is built once.
@@ -20,6 +20,8 @@ export type UnaryMethodSpec = Extract<MethodImplSpec, { kind: "unary" }>;
 
 export interface UnaryCallInit {
   protocolName: string;
+  /** The HTTP method: POST on the RPC protocols, the route's on REST. */
+  requestMethod: string;
   /** From the call's timeout header; absent without one. */
   timeoutMs: number | undefined;
   url: () => string;
@@ -98,6 +100,12 @@ export class UnaryCall {
     return this.trailer ? Object.fromEntries(this.trailer) : { ...this.init.responseTrailer };
   }
 
+  /** The response headers, then trailers, that something read or set (each value apart, as Headers iterate). */
+  *touchedResponseHeaders(): Generator<[string, string]> {
+    if (this.header) yield* this.header;
+    if (this.trailer) yield* this.trailer;
+  }
+
   /** The call is answered: its deadline no longer runs, and a signal read later is already aborted. */
   end(): void {
     this.ended = true;
@@ -112,7 +120,7 @@ export class UnaryCall {
       stream: false,
       service: spec.method.parent,
       method: spec.method,
-      requestMethod: "POST",
+      requestMethod: this.init.requestMethod,
       message: input,
       contextValues: this.init.values,
       get url() {

@@ -225,6 +225,7 @@ async function answer(
   const requestContext = contextValues.get(requestContextKey);
   const call = new UnaryCall({
     protocolName: wire.protocolName,
+    requestMethod: "POST",
     timeoutMs,
     url: () => `http://${req.headers[":authority"] ?? req.headers.host ?? ""}${req.url}`,
     // The headers the call's context holds (call-context.ts), not a second copy.

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { matchPathTemplate, parsePathTemplate } from "../../src/transport/rest/http-rule-template.js";
+import { RequestPath, matchPathTemplate, parsePathTemplate } from "../../src/transport/rest/http-rule-template.js";
 
 const match = (template: string, path: string) => {
-  const bindings = matchPathTemplate(parsePathTemplate(template), path);
+  const bindings = matchPathTemplate(parsePathTemplate(template), new RequestPath(path));
   return bindings && Object.fromEntries(bindings);
 };
 
@@ -111,5 +111,16 @@ describe("matchPathTemplate", () => {
 
   it("does not match malformed percent-encoding", () => {
     expect(match("/v1/users/{id}", "/v1/users/%E0%A4%A")).toBeUndefined();
+  });
+
+  it("matches one request path against templates in turn, with and without a verb, as a route lookup does", () => {
+    const path = new RequestPath("/v1/users/a%20b:archive");
+    const templates = ["/v1/users/{id}:archive", "/v1/users/{id}", "/v1/{name=users/*}:archive", "/v1/groups/{id}:archive"];
+    expect(templates.map((template) => matchPathTemplate(parsePathTemplate(template), path))).toEqual([
+      new Map([["id", "a b"]]),
+      new Map([["id", "a b:archive"]]),
+      new Map([["name", "users/a b"]]),
+      undefined,
+    ]);
   });
 });

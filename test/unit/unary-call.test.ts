@@ -32,6 +32,7 @@ class FakeResponse extends EventEmitter {
 function newCall(res = new FakeResponse(), timeoutMs?: number): UnaryCall {
   return new UnaryCall({
     protocolName: "grpc",
+    requestMethod: "POST",
     timeoutMs,
     url: () => "http://verifyd.test/grpc.health.v1.Health/Check",
     requestHeader: () => new Headers({ authorization: "Bearer x" }),

@@ -110,50 +110,79 @@ export function parsePathTemplate(source: string): PathTemplate {
 }
 
 /**
- * Matches a request path (no query string, still percent-encoded) and returns the variable bindings,
- * field path → value, or undefined when the path does not match.
+ * A request path (without the query string, still percent-encoded), split and decoded once for all the templates a
+ * lookup tries: a route table tries most of its routes before it finds the one a path belongs to.
  */
-export function matchPathTemplate(template: PathTemplate, path: string): Map<string, string> | undefined {
-  if (!path.startsWith("/")) return undefined;
-  let segmentText = path.slice(1);
-  if (template.verb !== undefined) {
-    const suffix = `:${template.verb}`;
-    if (!segmentText.endsWith(suffix)) return undefined;
-    segmentText = segmentText.slice(0, -suffix.length);
+export class RequestPath {
+  private readonly partsByVerb = new Map<string | undefined, string[] | undefined>();
+  private readonly decodedParts = new Map<string | undefined, (string | undefined)[]>();
+
+  constructor(readonly text: string) {}
+
+  /** The path's segments once the verb's suffix (`:verb`) is cut off; undefined when it lacks that suffix. */
+  parts(verb: string | undefined): string[] | undefined {
+    if (this.partsByVerb.has(verb)) return this.partsByVerb.get(verb);
+    let parts: string[] | undefined;
+    if (this.text.startsWith("/")) {
+      const segmentText = this.text.slice(1);
+      const suffix = verb === undefined ? "" : `:${verb}`;
+      if (segmentText.endsWith(suffix)) parts = segmentText.slice(0, segmentText.length - suffix.length).split("/");
+    }
+    this.partsByVerb.set(verb, parts);
+    return parts;
   }
-  const parts = segmentText.split("/");
+
+  /** The i-th segment, percent-decoded; undefined when its encoding is malformed. */
+  decoded(verb: string | undefined, parts: readonly string[], index: number): string | undefined {
+    let decoded = this.decodedParts.get(verb);
+    if (!decoded) this.decodedParts.set(verb, (decoded = []));
+    if (index in decoded) return decoded[index];
+    try {
+      decoded[index] = decodeURIComponent(parts[index]!);
+    } catch {
+      decoded[index] = undefined;
+    }
+    return decoded[index];
+  }
+}
+
+/** The template's variable bindings if the path matches it; a path with malformed percent-encoding matches nothing. */
+export function matchPathTemplate(template: PathTemplate, path: RequestPath): Map<string, string> | undefined {
+  const parts = path.parts(template.verb);
+  if (parts === undefined) return undefined;
   const { segments } = template;
   const endsDeep = segments.at(-1)?.kind === "deep-wildcard";
   const fixedCount = endsDeep ? segments.length - 1 : segments.length;
   if (endsDeep ? parts.length < fixedCount : parts.length !== fixedCount) return undefined;
 
-  try {
-    for (let i = 0; i < fixedCount; i++) {
-      const segment = segments[i]!;
-      const part = parts[i]!;
-      if (segment.kind === "literal" ? decodeURIComponent(part) !== segment.value : part === "") return undefined;
-    }
-    const bindings = new Map<string, string>();
-    for (const variable of template.variables) {
-      const capturesRest = endsDeep && variable.end === segments.length;
-      const captured = parts.slice(variable.start, capturesRest ? parts.length : variable.end);
-      const singleSegment = !capturesRest && variable.end - variable.start === 1;
-      bindings.set(
-        variable.fieldPath,
-        singleSegment ? decodeURIComponent(captured[0]!) : decodeKeepingSlashes(captured.join("/")),
-      );
-    }
-    return bindings;
-  } catch {
-    // Malformed percent-encoding: no route can claim the path.
-    return undefined;
+  for (let i = 0; i < fixedCount; i++) {
+    const segment = segments[i]!;
+    if (segment.kind === "literal" ? path.decoded(template.verb, parts, i) !== segment.value : parts[i] === "") return undefined;
   }
+  const bindings = new Map<string, string>();
+  for (const variable of template.variables) {
+    const capturesRest = endsDeep && variable.end === segments.length;
+    const singleSegment = !capturesRest && variable.end - variable.start === 1;
+    const value = singleSegment
+      ? path.decoded(template.verb, parts, variable.start)
+      : decodeKeepingSlashes(parts.slice(variable.start, capturesRest ? parts.length : variable.end).join("/"));
+    if (value === undefined) return undefined;
+    bindings.set(variable.fieldPath, value);
+  }
+  return bindings;
 }
 
-/** http.proto: a multi-segment variable is decoded except for "%2F", so an encoded slash stays distinguishable. */
-function decodeKeepingSlashes(text: string): string {
-  return text
-    .split(/(%2F)/i)
-    .map((piece, index) => (index % 2 === 1 ? piece : decodeURIComponent(piece)))
-    .join("");
+/**
+ * http.proto: a multi-segment variable is decoded except for "%2F", so an encoded slash stays distinguishable;
+ * undefined when the encoding is malformed.
+ */
+function decodeKeepingSlashes(text: string): string | undefined {
+  try {
+    return text
+      .split(/(%2F)/i)
+      .map((piece, index) => (index % 2 === 1 ? piece : decodeURIComponent(piece)))
+      .join("");
+  } catch {
+    return undefined;
+  }
 }

@@ -16,6 +16,7 @@ import { noteCall } from "../../call-scope.js";
 import { type NodeHandler, type NodeRequest, type NodeResponse, requestContextOf } from "../call-context.js";
 import { requestContextKey } from "../../api/request-context.js";
 import type { Logger } from "../../logger.js";
+import { UnaryCall } from "../unary-call.js";
 import { createInProcessClient } from "./in-process-client.js";
 import { decodeContent } from "./content-encoding.js";
 import { readBodyWithin } from "./request-body.js";
@@ -59,7 +60,7 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
     return response;
   };
 
-  const serve = async (req: NodeRequest, signal: AbortSignal): Promise<RestResponse> => {
+  const serve = async (req: NodeRequest, res: NodeResponse): Promise<RestResponse> => {
     const { path, query } = splitUrl(req.url ?? "/");
     const lookup = table.lookup(req.method ?? "", path);
     // Status messages as grpc-gateway's routing errors word them.
@@ -87,32 +88,40 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
     const request = buildRequestMessage(route, { bindings, query, body }, options.jsonOptions);
     const context = requestContextOf(req, "rest");
     const contextValues = (options.contextValues?.(req) ?? createContextValues()).set(requestContextKey, context);
-    const header = new Headers();
-    appendCallHeaders(context.headers, header);
-    const response = await client.unary(route.method, request, {
+    const call = new UnaryCall({
+      protocolName: "rest",
       requestMethod: req.method ?? "",
-      url: req.url ?? "",
-      header,
-      contextValues,
-      signal,
+      timeoutMs: undefined,
+      url: () => req.url ?? "",
+      requestHeader: () => {
+        const header = new Headers();
+        appendCallHeaders(context.headers, header);
+        return header;
+      },
+      responseHeader: {},
+      responseTrailer: {},
+      values: contextValues,
+      res,
     });
+    let message;
+    try {
+      message = await client.unary(route.method, request, call);
+    } finally {
+      call.end();
+    }
 
     const headers = new Headers({ "content-type": "application/json" });
-    appendCallHeaders(response.header, headers);
-    appendCallHeaders(response.trailer, headers);
-    return { status: 200, headers, body: toJsonString(route.method.output, response.message, options.jsonOptions) };
+    // REST has no headers of its own for the call to start from: what the call holds, something put there.
+    appendCallHeaders(call.touchedResponseHeaders(), headers);
+    return { status: 200, headers, body: toJsonString(route.method.output, message, options.jsonOptions) };
   };
 
   return (req, res) => {
-    const clientGone = new AbortController();
-    // Only a client that leaves before the answer is written aborts the call; aborting is not free.
-    res.once("close", () => {
-      if (!res.writableFinished) clientGone.abort();
-    });
-    serve(req, clientGone.signal)
+    // A client that leaves before the answer aborts the call's signal (unary-call.ts), and gets no answer.
+    serve(req, res)
       .catch((reason: unknown) => errorResponse(asConnectError(reason, logger)))
       .then((response) => {
-        if (!clientGone.signal.aborted) send(res, response);
+        if (!res.destroyed) send(res, response);
       })
       .catch((reason: unknown) => {
         logger.error("REST gateway could not answer", { error: reason });
@@ -152,10 +161,10 @@ const exchangeHeaders = new Set([
   "upgrade",
 ]);
 
-function appendCallHeaders(from: Headers, to: Headers): void {
-  from.forEach((value, name) => {
+function appendCallHeaders(from: Iterable<[string, string]>, to: Headers): void {
+  for (const [name, value] of from) {
     if (!exchangeHeaders.has(name) && !name.startsWith("connect-")) to.append(name, value);
-  });
+  }
 }
 
 function send(res: NodeResponse, response: RestResponse): void {

@@ -10,7 +10,7 @@ import {
 import { http } from "../../gen/google/api/annotations_pb.js";
 import type { HttpRule } from "../../gen/google/api/http_pb.js";
 import { acceptsParameter, resolveFieldPath } from "./field-path.js";
-import { matchPathTemplate, parsePathTemplate, type PathTemplate, type TemplateSegment } from "./http-rule-template.js";
+import { RequestPath, matchPathTemplate, parsePathTemplate, type PathTemplate, type TemplateSegment } from "./http-rule-template.js";
 
 /** Where the HTTP body goes: nowhere (`body` unset), the whole request (`body: "*"`), or one top-level field. */
 export type RouteBody = { kind: "none" } | { kind: "request" } | { kind: "field"; field: DescField };
@@ -59,8 +59,9 @@ export function createRestRouteTable(services: Iterable<DescService>): RestRoute
     routes,
     lookup(httpMethod, path) {
       const allowedMethods = new Set<string>();
+      const requestPath = new RequestPath(path);
       for (const route of routes) {
-        const bindings = matchPathTemplate(route.template, path);
+        const bindings = matchPathTemplate(route.template, requestPath);
         if (bindings === undefined) continue;
         if (route.httpMethod === httpMethod) return { kind: "found", route, bindings };
         allowedMethods.add(route.httpMethod);
