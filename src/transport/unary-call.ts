@@ -1,8 +1,9 @@
 // A unary call (on the RPC protocols' fast path, unary-fast-path.ts, and through the REST gateway) as the interceptors
 // and the implementation see it, built as they read it. connect-es's createHandlerContext and
 // invokeUnaryImplementation make three abort controllers, copy three header sets, read every field of the context and
-// wrap every interceptor anew for every call, though a VerifyPhone reads none of those fields. Here the signal (with its deadline timer and the client's departure) starts when first
-// read, the headers exist once something reads or sets them, and each method's interceptor chain is built once.
+// wrap every interceptor anew for every call, though a VerifyPhone reads none of those fields. Here the signal (with
+// its deadline timer and the client's departure) starts when first read, the headers exist once something reads or
+// sets them, and each method's interceptor chain is built once.
 import { type DescMessage, type MessageShape, create } from "@bufbuild/protobuf";
 import {
   Code,
