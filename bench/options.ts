@@ -24,6 +24,10 @@ export interface BenchOptions {
   rows?: string[];
   /** `--postgres URL`: the database the PostgreSQL rows run on, dropped and created anew at every run. */
   postgres: string;
+  /** `--compare-flags "<node flags>"`, repeatable: compare verifyd's start with these flags instead (compare-flags.ts). */
+  compareFlags: string[];
+  /** Interleaved bursts of each contender in a comparison, each as long as a saturation phase. */
+  rounds: number;
 }
 
 /** A database of its own on the local server (trust authentication), so that replacing it harms nothing else. */
@@ -33,8 +37,8 @@ const defaultPostgres = "postgres://postgres@127.0.0.1:5432/verifyd_bench";
 // three minutes. The warm-up counts calls, since that is what the JIT needs: verifyd's CPU per call still falls by
 // half over its first 3,000 calls, and a warm-up of a fixed time would leave a slow server the least warm.
 const presets = {
-  quick: { users: 60_000, warmupCalls: 3000, warmupSeconds: 5, saturationSeconds: 2, fixedRateSeconds: 1.5, repeats: 1 },
-  full: { users: 1_000_000, warmupCalls: 10_000, warmupSeconds: 20, saturationSeconds: 10, fixedRateSeconds: 5, repeats: 3 },
+  quick: { users: 60_000, warmupCalls: 3000, warmupSeconds: 5, saturationSeconds: 2, fixedRateSeconds: 1.5, repeats: 1, rounds: 10 },
+  full: { users: 1_000_000, warmupCalls: 10_000, warmupSeconds: 20, saturationSeconds: 10, fixedRateSeconds: 5, repeats: 3, rounds: 10 },
 } as const;
 
 const numeric = {
@@ -44,6 +48,7 @@ const numeric = {
   saturationSeconds: "saturation-seconds",
   fixedRateSeconds: "fixed-rate-seconds",
   repeats: "repeats",
+  rounds: "rounds",
 } as const;
 
 export function readBenchOptions(argv: readonly string[]): BenchOptions {
@@ -54,6 +59,7 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
       profile: { type: "boolean" },
       rows: { type: "string" },
       postgres: { type: "string" },
+      "compare-flags": { type: "string", multiple: true },
       ...(Object.fromEntries(Object.values(numeric).map((flag) => [flag, { type: "string" }])) as Record<(typeof numeric)[keyof typeof numeric], { type: "string" }>),
     },
     strict: true,
@@ -64,7 +70,7 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
     const raw = values[numeric[name]];
     if (raw === undefined) return preset[name];
     const value = Number(raw);
-    const counted = name === "users" || name === "repeats" || name === "warmupCalls";
+    const counted = name === "users" || name === "repeats" || name === "rounds" || name === "warmupCalls";
     const valid = counted ? Number.isInteger(value) && value >= (name === "warmupCalls" ? 0 : 1) : value >= (name === "warmupSeconds" ? 0 : 0.1);
     if (!valid) throw new Error(`--${numeric[name]} must be ${counted ? "a whole number" : "a number of seconds"} (got "${raw}")`);
     return value;
@@ -85,5 +91,7 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
     saturationSeconds: read("saturationSeconds"),
     fixedRateSeconds: read("fixedRateSeconds"),
     repeats: read("repeats"),
+    compareFlags: values["compare-flags"] ?? [],
+    rounds: read("rounds"),
   };
 }
