@@ -24,7 +24,9 @@ export interface BenchOptions {
   rows?: string[];
   /** `--postgres URL`: the database the PostgreSQL rows run on, dropped and created anew at every run. */
   postgres: string;
-  /** `--compare-flags "<node flags>"`, repeatable: compare verifyd's start with these flags instead (compare-flags.ts). */
+  /** `--compare-commit=<ref>`, repeatable: compare this tree's verifyd with that commit's instead (compare.ts). */
+  compareCommits: string[];
+  /** `--compare-flags=<node flags>`, repeatable: compare this tree's verifyd with itself started with these flags. */
   compareFlags: string[];
   /** Interleaved bursts of each contender in a comparison, each as long as a saturation phase. */
   rounds: number;
@@ -59,6 +61,7 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
       profile: { type: "boolean" },
       rows: { type: "string" },
       postgres: { type: "string" },
+      "compare-commit": { type: "string", multiple: true },
       "compare-flags": { type: "string", multiple: true },
       ...(Object.fromEntries(Object.values(numeric).map((flag) => [flag, { type: "string" }])) as Record<(typeof numeric)[keyof typeof numeric], { type: "string" }>),
     },
@@ -91,6 +94,7 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
     saturationSeconds: read("saturationSeconds"),
     fixedRateSeconds: read("fixedRateSeconds"),
     repeats: read("repeats"),
+    compareCommits: values["compare-commit"] ?? [],
     compareFlags: values["compare-flags"] ?? [],
     rounds: read("rounds"),
   };

@@ -18,7 +18,7 @@ export async function runProfile(options: BenchOptions): Promise<void> {
   mkdirSync(profileDir, { recursive: true });
   const targets = await prepareTargets({ users: options.users, peers: false });
   // A finer interval than the default 1 ms: a VerifyPhone call is well under a millisecond of CPU.
-  const server = await targets.start("verifyd", "profile", ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-interval", "250"]);
+  const server = await targets.start("verifyd", "profile", { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-interval", "250"] });
   const generator = startLoadGenerator({ urls: server.urls, protocol: "grpc", rpc: "verify-phone", workload: "success", token: server.token });
   try {
     const warmup = await generator.run({ mode: "closed", seconds: options.warmupSeconds, first: 0, limit: Math.min(options.users, options.warmupCalls) });

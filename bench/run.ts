@@ -2,14 +2,14 @@
 // AddHumanUser with send_code, against peers written by hand (@grpc/grpc-js, Fastify) doing the same work, and
 // VerifyPhone on PostgreSQL with one verifyd process and with two; every server in its own process and the load
 // generator in another; prints the table, the ratios and what bounds them. Options: see options.ts;
-// --profile: see profile.ts; --compare-flags: see compare-flags.ts.
+// --profile: see profile.ts; --compare-commit and --compare-flags: see compare.ts.
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { type RowRun, measureRow } from "./measure-row.js";
 import { readBenchOptions } from "./options.js";
 import { describePostgres } from "./postgres.js";
-import { runFlagComparison } from "./compare-flags.js";
+import { runComparison } from "./compare.js";
 import { runProfile } from "./profile.js";
 import { bounds, environment, formatRatios, formatTable, ratios, summarize } from "./report.js";
 import { databaseOf, describeRow, rows } from "./rows.js";
@@ -29,8 +29,8 @@ if (options.profile) {
   await runProfile(options);
   process.exit();
 }
-if (options.compareFlags.length > 0) {
-  await runFlagComparison(options, options.compareFlags);
+if (options.compareCommits.length > 0 || options.compareFlags.length > 0) {
+  await runComparison(options);
   process.exit();
 }
 

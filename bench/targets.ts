@@ -36,9 +36,17 @@ export interface Servers {
 
 export interface Targets {
   sink: WebhookSink;
-  /** Starts fresh processes of the target; their output goes to .bench/logs/<logName>[-<n>].log. */
-  start(target: Target, logName: string, nodeFlags?: string[]): Promise<Servers>;
+  /**
+   * Starts fresh processes of the target; their output goes to .bench/logs/<logName>[-<n>].log. `variant` starts
+   * verifyd with Node flags, or from another build (compare.ts).
+   */
+  start(target: Target, logName: string, variant?: StartVariant): Promise<Servers>;
   close(): Promise<void>;
+}
+
+export interface StartVariant {
+  nodeFlags?: string[];
+  buildDir?: string;
 }
 
 export interface TargetNeeds {
@@ -94,10 +102,10 @@ export async function prepareTargets(needs: TargetNeeds): Promise<Targets> {
   const backendCpu = postgres && (await openBackendCpuMeter(postgres.url));
 
   const peerScript: Record<"grpc-js peer" | "Fastify peer", string> = { "grpc-js peer": "grpc-js-peer.js", "Fastify peer": "fastify-peer.js" };
-  const startOne = (target: Target, logName: string, nodeFlags: string[] | undefined): Promise<ServerProcess> => {
-    const flags = nodeFlags ? { nodeFlags } : {};
-    if (target === "verifyd") return startVerifyd({ ...verifydOptions("sqlite", logName), ...flags });
-    if (target === "verifyd PostgreSQL" || target === "verifyd PostgreSQL ×2") return startVerifyd({ ...verifydOptions("postgres", logName), ...flags });
+  const startOne = (target: Target, logName: string, variant: StartVariant): Promise<ServerProcess> => {
+    const flags = variant.nodeFlags ? { nodeFlags: variant.nodeFlags } : {};
+    if (target === "verifyd") return startVerifyd({ ...verifydOptions("sqlite", logName), ...variant });
+    if (target === "verifyd PostgreSQL" || target === "verifyd PostgreSQL ×2") return startVerifyd({ ...verifydOptions("postgres", logName), ...variant });
     return startServerProcess({
       args: [join(peersBuildDir, peerScript[target]), "--port", "{port}", "--database", peerDatabase],
       env: { ...process.env, [peerSecretVariable]: peerSecret.toString("base64") },
@@ -107,13 +115,13 @@ export async function prepareTargets(needs: TargetNeeds): Promise<Targets> {
   };
   return {
     sink,
-    async start(target, logName, nodeFlags) {
+    async start(target, logName, variant = {}) {
       const onPostgres = databaseOf[target] === "verifyd's PostgreSQL";
       if (onPostgres && !(backendCpu && postgresToken)) throw new Error(`${target}: no PostgreSQL database was prepared`);
       const count = target === "verifyd PostgreSQL ×2" ? 2 : 1;
       const processes: ServerProcess[] = [];
       try {
-        for (let index = 1; index <= count; index++) processes.push(await startOne(target, count === 1 ? logName : `${logName}-${index}`, nodeFlags));
+        for (let index = 1; index <= count; index++) processes.push(await startOne(target, count === 1 ? logName : `${logName}-${index}`, variant));
       } catch (error) {
         for (const started of processes) await started.stop();
         throw error;

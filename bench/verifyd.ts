@@ -29,6 +29,8 @@ export interface VerifydOptions {
   logFile: string;
   nodeFlags?: string[];
   args?: string[];
+  /** Another build of verifyd to start instead of verifydBuildDir's (compare.ts). */
+  buildDir?: string;
 }
 
 /** When the last build started, in ms since the epoch: a source changed after it was not in the build. */
@@ -69,7 +71,7 @@ function filesUnder(dir: string): string[] {
 export function startVerifyd(options: VerifydOptions): Promise<ServerProcess> {
   return startServerProcess({
     args: [
-      join(verifydBuildDir, "main.js"),
+      join(options.buildDir ?? verifydBuildDir, "main.js"),
       ...["--production", "--port", "{port}", "--database", options.postgresUrl ?? join(options.dataDir, "verifyd.sqlite")],
       // Beside a SQLite file by default, but in ./data with PostgreSQL: named, so that it is the same for both.
       ...["--admin-token-file", join(options.dataDir, "admin-token")],

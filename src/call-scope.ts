@@ -1,8 +1,8 @@
-// The call that code runs for, carried through every await and callback by AsyncLocalStorage instead of being passed
-// by hand through every layer: each log line written on a call's behalf carries its request id (logger.ts), and the
-// layers that learn what a call is (its RPC, its caller, its outcome) note it for the call's access line
-// (transport/access-log.ts).
-import { AsyncLocalStorage } from "node:async_hooks";
+// The call a request is for: what its access line (transport/access-log.ts) says, noted by the layers that learn it
+// (its RPC, its caller, its outcome). Kept beside the request object and passed by hand, not in an
+// AsyncLocalStorage: on Node 20 an AsyncLocalStorage in use makes every promise of the process run a hook, which
+// cost about a tenth of a VerifyPhone's CPU (see the README's performance section). So a log line written on behalf
+// of a call names its `requestId` itself.
 
 export interface CallRecord {
   requestId: string;
@@ -16,18 +16,19 @@ export interface CallRecord {
   callerId?: string;
 }
 
-const calls = new AsyncLocalStorage<CallRecord>();
+const calls = new WeakMap<object, CallRecord>();
 
-export function runInCall<T>(call: CallRecord, run: () => T): T {
-  return calls.run(call, run);
+/** `request` (Node's request object) is for `call` from now on. */
+export function beginCall(request: object, call: CallRecord): void {
+  calls.set(request, call);
 }
 
-export function currentCall(): CallRecord | undefined {
-  return calls.getStore();
+export function callOf(request: object): CallRecord | undefined {
+  return calls.get(request);
 }
 
-/** Adds what a layer learned about the current call; outside of a call (background work) it does nothing. */
-export function noteCall(facts: Partial<Omit<CallRecord, "requestId">>): void {
-  const call = calls.getStore();
+/** Adds what a layer learned about the request's call; for a request outside of the access log, nothing. */
+export function noteCall(request: object, facts: Partial<Omit<CallRecord, "requestId">>): void {
+  const call = calls.get(request);
   if (call) Object.assign(call, facts);
 }

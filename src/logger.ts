@@ -1,8 +1,8 @@
 // Structured JSON lines through pino, on stderr: `time` (ISO 8601), `level` (its name), the fields, `message`.
 // Every line passes the redaction (redaction.ts) on its way out, fields and message alike, so that a call site cannot
-// leak a secret or a full phone number; a line written on behalf of a call carries the call's `requestId`.
+// leak a secret or a full phone number. A line written on behalf of a call names the call's `requestId` among its
+// fields (call-scope.ts says why it is not added by itself).
 import pino, { type DestinationStream } from "pino";
-import { currentCall } from "./call-scope.js";
 import { redactFields, redactText } from "./redaction.js";
 
 export interface Logger {
@@ -25,10 +25,6 @@ export function createLogger(level: LogLevel, write?: (line: string) => void): L
       messageKey: "message",
       timestamp: () => `,"time":"${new Date().toISOString()}"`,
       formatters: { level: (label) => ({ level: label }), log: redactFields },
-      mixin: () => {
-        const call = currentCall();
-        return call ? { requestId: call.requestId } : {};
-      },
     },
     destination,
   );

@@ -1,5 +1,6 @@
 // What every handler and interceptor may know about the HTTP request behind a call, whichever protocol carried it.
-import { createContextKey } from "@connectrpc/connect";
+import { type ContextValues, createContextKey } from "@connectrpc/connect";
+import type { CallRecord } from "../call-scope.js";
 import type { Principal } from "../domain/access/principal.js";
 
 export type WireProtocol = "grpc" | "grpc-web" | "connect" | "rest";
@@ -11,6 +12,13 @@ export interface RequestContext {
   peer: { address: string; port: number };
   /** The HTTP request headers as received (for REST, the REST request's headers). */
   headers: Headers;
+  /** What the call's access line will say, for the layers that learn it; absent outside of the access log. */
+  call?: CallRecord;
+}
+
+/** The request id of the call whose context values these are, for its log lines. */
+export function requestIdOf(values: { get: ContextValues["get"] }): string | undefined {
+  return values.get(requestContextKey)?.requestId;
 }
 
 export const requestContextKey = createContextKey<RequestContext | undefined>(undefined, {

@@ -14,7 +14,8 @@ export function createSecurityOutcomeInterceptor(record: SecurityRecorder): Inte
       return await next(req);
     } catch (error) {
       if (error instanceof DomainError) {
-        for (const event of securityOutcomesOf(error, failedCallOf(req))) await record(event);
+        const requestId = req.contextValues.get(requestContextKey)?.requestId;
+        for (const event of securityOutcomesOf(error, failedCallOf(req))) await record(event, requestId);
       }
       throw error;
     }

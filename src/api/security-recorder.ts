@@ -6,8 +6,8 @@ import type { Clock } from "../domain/ports.js";
 import type { SecurityEventInput, SecurityEventKind, SecurityLog } from "../domain/security/security-event.js";
 import type { Logger } from "../logger.js";
 
-/** Never rejects. */
-export type SecurityRecorder = (event: SecurityEventInput) => Promise<void>;
+/** Never rejects. `requestId`: the call the event happened in, for its log line. */
+export type SecurityRecorder = (event: SecurityEventInput, requestId?: string) => Promise<void>;
 
 export interface SecurityRecorderDeps {
   log: SecurityLog;
@@ -25,13 +25,14 @@ const warnings: ReadonlySet<SecurityEventKind> = new Set([
 ]);
 
 export function createSecurityRecorder(deps: SecurityRecorderDeps): SecurityRecorder {
-  return async (event) => {
+  return async (event, requestId) => {
     const level = warnings.has(event.kind) ? "warn" : "info";
-    deps.logger[level]("security event", { ...event });
+    const call = requestId === undefined ? {} : { requestId };
+    deps.logger[level]("security event", { ...event, ...call });
     try {
       await deps.log.record(event, deps.clock.now());
     } catch (error) {
-      deps.logger.warn("security event not recorded", { kind: event.kind, error });
+      deps.logger.warn("security event not recorded", { kind: event.kind, ...call, error });
     }
   };
 }

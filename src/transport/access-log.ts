@@ -3,7 +3,7 @@
 // metrics scrapes, which go to debug: a probe every second must not bury the calls. It wraps every request the port
 // serves, so calls refused before any handler (no token, an unknown path) have their line too; the layers behind it
 // note what they learn (call-scope.ts). At debug, each request's headers are logged as well, without their secrets.
-import { type CallRecord, runInCall } from "../call-scope.js";
+import { type CallRecord, beginCall } from "../call-scope.js";
 import type { Logger } from "../logger.js";
 import { type NodeHandler, type NodeRequest, type NodeResponse, protocolOf } from "./call-context.js";
 import { framingOf } from "./error-answer.js";
@@ -23,10 +23,9 @@ export function withAccessLog(logger: Logger, handler: NodeHandler): NodeHandler
     const level = isHealthCheck(req) || isMetricsRequest(req) ? "debug" : "info";
     res.setHeader("x-request-id", call.requestId);
     res.once("close", () => logger[level]("call", accessFields(call, request, res, performance.now() - started)));
-    runInCall(call, () => {
-      logger.debug("request", { ...request, headers: req.headers });
-      handler(req, res);
-    });
+    beginCall(req, call);
+    logger.debug("request", { requestId: call.requestId, ...request, headers: req.headers });
+    handler(req, res);
   };
 }
 

@@ -4,6 +4,7 @@
 // The caller found travels into the call through its context values.
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import { toConnectError } from "../api/connect-errors.js";
+import { callOf } from "../call-scope.js";
 import { principalKey } from "../api/request-context.js";
 import type { Principal } from "../domain/access/principal.js";
 import { DomainError, errors } from "../domain/errors.js";
@@ -34,7 +35,7 @@ export function withAuthentication(authenticator: Authenticator, logger: Logger,
       },
       (error: unknown) => {
         if (error instanceof DomainError) return answerError(req, res, toConnectError(error));
-        logger.error("authentication failed", { error });
+        logger.error("authentication failed", { requestId: callOf(req)?.requestId, error });
         answerError(req, res, new ConnectError("internal error", Code.Internal));
       },
     );

@@ -3,7 +3,7 @@ import { createContextValues } from "@connectrpc/connect";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import type { RequestContext, WireProtocol } from "../api/request-context.js";
 import { requestContextKey } from "../api/request-context.js";
-import { currentCall } from "../call-scope.js";
+import { callOf } from "../call-scope.js";
 import { requestIdOf } from "./request-id.js";
 
 /** connect-node's handler signature: Node's http or http2 request and response. */
@@ -28,9 +28,11 @@ export function nodeHeaders(req: NodeRequest): Headers {
 
 export function requestContextOf(req: NodeRequest, protocol: WireProtocol): RequestContext {
   let headers: Headers | undefined;
+  const call = callOf(req);
   return {
     // The id the access log gave the request (outside of it, in tests of the handlers alone, one of its own).
-    requestId: currentCall()?.requestId ?? requestIdOf(req),
+    requestId: call?.requestId ?? requestIdOf(req),
+    ...(call ? { call } : {}),
     protocol,
     peer: { address: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 },
     // Built when first read, as few calls read it: a WHATWG Headers per call showed in `npm run bench -- --profile`.

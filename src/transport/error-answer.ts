@@ -32,7 +32,7 @@ export interface ErrorAnswerOptions {
 
 export function answerError(req: NodeRequest, res: NodeResponse, error: ConnectError, options: ErrorAnswerOptions = {}): void {
   const headers = new Headers(options.headers);
-  noteCall({ code: codeToString(error.code) });
+  noteCall(req, { code: codeToString(error.code) });
   discardUpload(req);
   switch (framingOf(req)) {
     case "grpc":

@@ -18,6 +18,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import { callOf } from "../call-scope.js";
 import type { Logger } from "../logger.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./call-context.js";
 import { type UnaryMethodSpec, unaryInvoker } from "./unary-call.js";
@@ -63,21 +64,21 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
     const viaConnect = (alreadyRead: Buffer[] = []) => {
       const request = universalRequestFromNodeRequest(req, res, undefined, contextValues);
       if (alreadyRead.length > 0) request.body = prefixed(alreadyRead, request.body);
-      serveViaConnect(handler, request, res);
+      serveViaConnect(handler, request, req, res);
     };
     const unary = unaryMethods.get(path);
     if (unary && serveUnary(unary, req, res, contextValues, unaryOptions, viaConnect)) return;
     viaConnect();
   };
 
-  function serveViaConnect(handler: UniversalHandler, request: UniversalServerRequest, res: NodeResponse): void {
+  function serveViaConnect(handler: UniversalHandler, request: UniversalServerRequest, req: NodeRequest, res: NodeResponse): void {
     const isText = isGrpcWebText(request.header.get("content-type"));
     handler(isText ? fromGrpcWebText(request) : request)
       .then(correctMalformedMessage)
       .then((response) => universalResponseToNodeResponse(isText ? toGrpcWebText(response) : response, res))
       .catch((reason: unknown) => {
         if (ConnectError.from(reason).code !== Code.Aborted) {
-          options.logger.error("rpc handler failed", { procedure: handler.requestPath, error: reason });
+          options.logger.error("rpc handler failed", { requestId: callOf(req)?.requestId, procedure: handler.requestPath, error: reason });
         }
       });
   }

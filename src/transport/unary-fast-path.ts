@@ -7,7 +7,6 @@
 // and trailer framing. Anything else (JSON, GET, a compressed or malformed message, a bad
 // timeout header, more than one message, gRPC-Web's text mode) goes to connect-es's handler with the bytes read so far,
 // so every edge keeps connect-es's answer.
-import { AsyncResource } from "node:async_hooks";
 import { type DescMessage, type MessageShape, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   Code,
@@ -167,20 +166,18 @@ export function serveUnary(
   // A bad timeout or encoding, or a compressed Connect body: connect-es's to refuse or decompress.
   if (timeout.error || compression.error || (!wire.enveloped && compression.request)) return false;
 
-  // The body's events come from the connection, not from this call: its log context (call-scope.ts) is carried over.
-  const call = new AsyncResource("verifyd.UnaryCall");
   const chunks: Buffer[] = [];
   let length = 0;
   // The whole body's length: an envelope's once its header is in; Connect's is known only at its end.
   let expected: number | undefined;
   const stopReading = () => {
     req.off("data", onData);
-    req.off("end", onEnd);
+    req.off("end", finishReading);
   };
   const giveUp = () => {
     stopReading();
     req.pause();
-    call.runInAsyncScope(handOver, undefined, chunks);
+    handOver(chunks);
   };
   const onData = (chunk: Buffer) => {
     chunks.push(chunk);
@@ -206,9 +203,8 @@ export function serveUnary(
     }
     void answer(wire, method, input, req, res, contextValues, timeout.timeoutMs, compression.response);
   };
-  const onEnd = () => call.runInAsyncScope(finishReading);
   req.on("data", onData);
-  req.once("end", onEnd);
+  req.once("end", finishReading);
   return true;
 }
 

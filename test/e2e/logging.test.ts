@@ -283,6 +283,14 @@ describe("the log at info", () => {
     expect(succeeded).toMatchObject({ level: "info", userId: flow.userId, requestId: "logging-token" });
   });
 
+  it("names in each security event the request id of the call it happened in", () => {
+    // The instance's bootstrap at the first start is no call.
+    const events = lines.filter((line) => line.message === "security event" && (line.detail as { origin?: string }).origin !== "bootstrap");
+    const callIds = new Set(lines.filter((line) => line.message === "call").map((line) => line.requestId));
+    expect(events.length).toBeGreaterThan(2);
+    for (const event of events) expect(callIds, JSON.stringify(event)).toContain(event.requestId);
+  });
+
   it("leaves probes and scrapes out", () => {
     expect(lines.filter((line) => line.http === "GET /healthz" || line.http === "GET /metrics")).toEqual([]);
   });

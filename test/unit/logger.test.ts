@@ -1,7 +1,5 @@
-// The log line's shape (the fields tests and operators parse), its levels, the redaction on the way out, and the
-// request id of the call a line is written for.
+// The log line's shape (the fields tests and operators parse), its levels and the redaction on the way out.
 import { describe, expect, it } from "vitest";
-import { runInCall } from "../../src/call-scope.js";
 import { type LogLevel, createLogger } from "../../src/logger.js";
 
 function capture(level: LogLevel) {
@@ -39,16 +37,5 @@ describe("the logger", () => {
     const { logger, parsed } = capture("info");
     logger.warn("no user +41791234567 (100%s)", { password: "correct horse", phone: "+41791234567" });
     expect(parsed()[0]).toMatchObject({ message: "no user +******67 (100%s)", password: "[redacted]", phone: "+******67" });
-  });
-
-  it("adds the request id to every line written for a call, across awaits", async () => {
-    const { logger, parsed } = capture("info");
-    await runInCall({ requestId: "req-7", protocol: "rest" }, async () => {
-      logger.info("before");
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      logger.error("after");
-    });
-    logger.info("outside");
-    expect(parsed().map((line) => line.requestId)).toEqual(["req-7", "req-7", undefined]);
   });
 });

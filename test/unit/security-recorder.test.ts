@@ -46,6 +46,13 @@ describe("the security recorder", () => {
     expect(lines.join("")).not.toContain("791234567");
   });
 
+  it("names the request id of the call the event happened in, in both of its lines", async () => {
+    const lines: string[] = [];
+    const record = createSecurityRecorder({ log: failingLog, clock, logger: createLogger("info", (line) => lines.push(line)) });
+    await record({ kind: "code.failed", userId: "u1", detail: {} }, "req-7");
+    expect(lines.map((line) => JSON.parse(line).requestId)).toEqual(["req-7", "req-7"]);
+  });
+
   it("turns a failed write into a warning naming the kind only, and never rejects", async () => {
     const lines: string[] = [];
     const record = createSecurityRecorder({ log: failingLog, clock, logger: createLogger("warn", (line) => lines.push(line)) });

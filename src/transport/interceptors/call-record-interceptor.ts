@@ -3,18 +3,20 @@
 // it sees the code the client gets, Internal included.
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { principalKey } from "../../api/request-context.js";
-import { noteCall } from "../../call-scope.js";
+import { principalKey, requestContextKey } from "../../api/request-context.js";
 
 export function createCallRecordInterceptor(): Interceptor {
   return (next) => async (req) => {
-    noteCall({ rpc: `${req.service.typeName}/${req.method.name}`, callerId: req.contextValues.get(principalKey)?.userId });
+    const call = req.contextValues.get(requestContextKey)?.call;
+    if (!call) return next(req);
+    call.rpc = `${req.service.typeName}/${req.method.name}`;
+    call.callerId = req.contextValues.get(principalKey)?.userId;
     try {
       const res = await next(req);
-      noteCall({ code: "ok" });
+      call.code = "ok";
       return res;
     } catch (error) {
-      noteCall({ code: codeToString(ConnectError.from(error).code) });
+      call.code = codeToString(ConnectError.from(error).code);
       throw error;
     }
   };

@@ -22,8 +22,9 @@ import { type KiiRegistrationDeps, registerKiiUser } from "../../api/kii/kii-reg
 import type { KiiBody } from "../../api/kii/kii-request-fields.js";
 import { type KiiUserReadingDeps, readKiiUser } from "../../api/kii/kii-user-reading.js";
 import { type KiiUserUpdateDeps, updateKiiUser } from "../../api/kii/kii-user-update.js";
-import { noteCall } from "../../call-scope.js";
+import { callOf, noteCall } from "../../call-scope.js";
 import { DomainError } from "../../domain/errors.js";
+import type { SecurityEventInput } from "../../domain/security/security-event.js";
 import type { Logger } from "../../logger.js";
 import type { CallMetrics } from "../../metrics/call-metrics.js";
 import type { NodeRequest, NodeResponse } from "../call-context.js";
@@ -52,7 +53,7 @@ export function createKiiEndpoint(deps: KiiEndpointDeps): (req: NodeRequest, res
     const path = (req.url ?? "").split("?", 1)[0] ?? "";
     if (!path.startsWith(kiiPathPrefix)) return false;
     const match = matchKiiRoute(req.method ?? "", path);
-    observeCall(res, kiiMethodNameOf(match), deps.calls);
+    observeCall(req, res, kiiMethodNameOf(match), deps.calls);
     if (match.kind !== "route") {
       answerUnmatched(req, res, match);
       return true;
@@ -61,7 +62,7 @@ export function createKiiEndpoint(deps: KiiEndpointDeps): (req: NodeRequest, res
       if (error instanceof KiiError) return sendKiiError(req, res, error);
       if (error instanceof DomainError) return sendKiiError(req, res, kiiErrorOf(error, { appId: match.appId }));
       // A client that hung up mid-body is routine; the answer then goes nowhere.
-      if (ConnectError.from(error).code !== Code.Canceled) deps.logger.error("Kii call failed", { error });
+      if (ConnectError.from(error).code !== Code.Canceled) deps.logger.error("Kii call failed", { requestId: callOf(req)?.requestId, error });
       const internal = new KiiError(500, "InternalServerErrorException", "INTERNAL_SERVER_ERROR", "Internal error", "INTERNAL");
       sendKiiError(req, res, internal);
     });
@@ -70,8 +71,8 @@ export function createKiiEndpoint(deps: KiiEndpointDeps): (req: NodeRequest, res
 }
 
 /** Counted when the answer is sent, by its HTTP status: Kii's errors are statuses, and the set of them is small. */
-function observeCall(res: NodeResponse, method: string, calls: CallMetrics): void {
-  noteCall({ rpc: `Kii/${method}` });
+function observeCall(req: NodeRequest, res: NodeResponse, method: string, calls: CallMetrics): void {
+  noteCall(req, { rpc: `Kii/${method}` });
   const started = performance.now();
   res.once("close", () => {
     const code = res.headersSent ? String(res.statusCode) : "canceled";
@@ -92,9 +93,12 @@ async function serveRoute(
     return serveTokenRequest(req, res, deps.token, app.organizationId);
   }
   const caller = await authenticateKiiCaller(deps.callers, appId, credentials);
-  noteCall({ callerId: kiiActorOf(caller).callerId });
+  noteCall(req, { callerId: kiiActorOf(caller).callerId });
   const body = req.method === "GET" ? {} : await readKiiBody(req, deps.maxBodyBytes);
-  sendKiiAnswer(res, await answer(route, caller, body, deps.users));
+  // The security events of this request's use case name its request id in their log lines.
+  const requestId = callOf(req)?.requestId;
+  const users = { ...deps.users, recordSecurityEvent: (event: SecurityEventInput) => deps.users.recordSecurityEvent(event, requestId) };
+  sendKiiAnswer(res, await answer(route, caller, body, users));
 }
 
 async function answer(

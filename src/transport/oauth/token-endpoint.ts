@@ -4,6 +4,7 @@
 // login name and the client's address.
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SecurityRecorder } from "../../api/security-recorder.js";
+import { callOf } from "../../call-scope.js";
 import type { LoginResult, PasswordLogin } from "../../domain/credentials/password-login.js";
 import type { SecurityEventInput } from "../../domain/security/security-event.js";
 import { DomainError } from "../../domain/errors.js";
@@ -57,7 +58,7 @@ export function serveTokenRequest(req: NodeRequest, res: NodeResponse, deps: Tok
         return { status: 503, body: { error: "temporarily_unavailable", error_description: error.text } };
       }
       // A client that hung up mid-body is routine; the answer then goes nowhere.
-      if (ConnectError.from(error).code !== Code.Canceled) deps.logger.error("token endpoint failed", { error });
+      if (ConnectError.from(error).code !== Code.Canceled) deps.logger.error("token endpoint failed", { requestId: callOf(req)?.requestId, error });
       return { status: 500, body: { error: "server_error" } };
     })
     .then((reply) => send(res, reply));
@@ -88,6 +89,7 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps, fixedOrganizati
   const result = await deps.login.login(username, password, organizationId);
   await deps.recordSecurityEvent(
     securityEventOf(result, { loginName: username, clientAddress: req.socket.remoteAddress, organizationId }),
+    callOf(req)?.requestId,
   );
   switch (result.outcome) {
     case "granted":

@@ -12,7 +12,7 @@ import {
   createContextValues,
 } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { noteCall } from "../../call-scope.js";
+import { callOf, noteCall } from "../../call-scope.js";
 import { type NodeHandler, type NodeRequest, type NodeResponse, requestContextOf } from "../call-context.js";
 import { requestContextKey } from "../../api/request-context.js";
 import type { Logger } from "../../logger.js";
@@ -52,9 +52,9 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
   const registry = options.registry ?? errorDetailRegistry;
   const logger = options.logger ?? { error: (message, fields) => console.error(message, fields) };
 
-  const errorResponse = (error: ConnectError, httpStatus?: number): RestResponse => {
+  const errorResponse = (req: NodeRequest, error: ConnectError, httpStatus?: number): RestResponse => {
     // Also for refusals before any interceptor runs (no route, wrong media type, too large), for the access log.
-    noteCall({ code: codeToString(error.code) });
+    noteCall(req, { code: codeToString(error.code) });
     const response = restErrorResponse(error, { registry, httpStatus });
     appendCallHeaders(error.metadata, response.headers);
     return response;
@@ -64,22 +64,22 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
     const { path, query } = splitUrl(req.url ?? "/");
     const lookup = table.lookup(req.method ?? "", path);
     // Status messages as grpc-gateway's routing errors word them.
-    if (lookup.kind === "not-found") return errorResponse(new ConnectError("Not Found", Code.NotFound));
+    if (lookup.kind === "not-found") return errorResponse(req, new ConnectError("Not Found", Code.NotFound));
     if (lookup.kind === "method-not-allowed") {
-      const response = errorResponse(new ConnectError("Method Not Allowed", Code.Unimplemented), 405);
+      const response = errorResponse(req, new ConnectError("Method Not Allowed", Code.Unimplemented), 405);
       response.headers.set("allow", lookup.allowedMethods.join(", "));
       return response;
     }
 
     const { route, bindings } = lookup;
     const unsupported = unsupportedMediaError(route, req.headers["content-type"], req.headers["content-encoding"]);
-    if (unsupported) return errorResponse(unsupported, 415);
+    if (unsupported) return errorResponse(req, unsupported, 415);
 
     const received = await readBodyWithin(req, req.headers["content-length"], maxBodyBytes);
     const body = received && (await decodeContent(received, req.headers["content-encoding"], maxBodyBytes));
     if (body === undefined) {
       const tooLarge = new ConnectError(`request body larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted);
-      const response = errorResponse(tooLarge, 413);
+      const response = errorResponse(req, tooLarge, 413);
       // The rest of the upload is left unread; closing the connection is cheaper than draining it.
       if (received === undefined && req.httpVersionMajor === 1) response.headers.set("connection", "close");
       return response;
@@ -119,12 +119,12 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
   return (req, res) => {
     // A client that leaves before the answer aborts the call's signal (unary-call.ts), and gets no answer.
     serve(req, res)
-      .catch((reason: unknown) => errorResponse(asConnectError(reason, logger)))
+      .catch((reason: unknown) => errorResponse(req, asConnectError(reason, req, logger)))
       .then((response) => {
         if (!res.destroyed) send(res, response);
       })
       .catch((reason: unknown) => {
-        logger.error("REST gateway could not answer", { error: reason });
+        logger.error("REST gateway could not answer", { requestId: callOf(req)?.requestId, error: reason });
         res.destroy();
       });
   };
@@ -137,10 +137,10 @@ function splitUrl(url: string): { path: string; query: URLSearchParams } {
     : { path: url.slice(0, queryStart), query: new URLSearchParams(url.slice(queryStart + 1)) };
 }
 
-function asConnectError(reason: unknown, logger: Pick<Logger, "error">): ConnectError {
+function asConnectError(reason: unknown, req: NodeRequest, logger: Pick<Logger, "error">): ConnectError {
   if (reason instanceof ConnectError) return reason;
   // Not the handler's error (the interceptors deliver those as ConnectError): a fault of the gateway itself.
-  logger.error("REST gateway failed", { error: reason });
+  logger.error("REST gateway failed", { requestId: callOf(req)?.requestId, error: reason });
   return new ConnectError("internal error", Code.Internal, undefined, undefined, reason);
 }
 

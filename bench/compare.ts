@@ -1,11 +1,17 @@
-// `npm run bench -- --compare-flags "--max-semi-space-size=32" [--compare-flags …]`: verifyd's gRPC VerifyPhone started
-// as in production and started with each set of Node flags given, with the grpc-js peer beside them, all running at
-// once and loaded in turn, in short bursts, the order reversed every round. On a shared machine whose speed drifts by
-// tens of percent within minutes, two rows measured a minute apart cannot show a 5% difference; bursts interleaved
-// within seconds of each other meet the same drift, and the per-round ratios show how much is left.
+// `npm run bench -- --compare-commit=<ref>` and `--compare-flags=<node flags>` (each repeatable): verifyd's gRPC
+// VerifyPhone as this tree builds it, against the build of another commit and against this build started with other
+// Node flags, with the grpc-js peer beside them: all running at once and loaded in turn, in short bursts, the order
+// reversed every round. On a shared machine whose speed drifts by tens of percent within minutes, two rows measured a
+// minute apart cannot show a 5% difference; bursts interleaved within seconds of each other meet the same drift, and
+// the per-round ratios show how much is left.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { startLoadGenerator } from "./load/generator-process.js";
 import type { BenchOptions } from "./options.js";
-import { type Servers, prepareTargets } from "./targets.js";
+import { repoRoot } from "./server-process.js";
+import { type Servers, type StartVariant, prepareTargets } from "./targets.js";
+import { benchDir } from "./verifyd.js";
 
 interface Contender {
   name: string;
@@ -21,21 +27,24 @@ interface Contender {
   peakRssMiB?: number;
 }
 
-export async function runFlagComparison(options: BenchOptions, flagSets: string[]): Promise<void> {
+export async function runComparison(options: BenchOptions): Promise<void> {
+  const variants: [string, StartVariant][] = [
+    ...options.compareCommits.map((ref): [string, StartVariant] => [`verifyd at ${ref}`, { buildDir: buildCommit(ref) }]),
+    ...options.compareFlags.map((flags): [string, StartVariant] => [`verifyd ${flags}`, { nodeFlags: flags.split(" ").filter(Boolean) }]),
+  ];
   const targets = await prepareTargets({ users: options.users, peers: true });
   const contenders: Contender[] = [];
   // verifyd's starts share one database and each uses a block of its users; the peer has a database of its own.
-  const block = Math.floor(options.users / (flagSets.length + 1));
+  const block = Math.floor(options.users / (variants.length + 1));
   const enter = async (name: string, start: Promise<Servers>, first: number, end: number) => {
     const servers = await start;
     const generator = startLoadGenerator({ urls: servers.urls, protocol: "grpc", rpc: "verify-phone", workload: "success", token: servers.token });
     contenders.push({ name, servers, generator, next: first, end, cpuSeconds: 0, calls: 0, perRound: [] });
   };
   try {
-    await enter("verifyd", targets.start("verifyd", "compare-default"), 0, block);
-    for (const [index, flags] of flagSets.entries()) {
-      const nodeFlags = flags.split(" ").filter(Boolean);
-      await enter(`verifyd ${flags}`, targets.start("verifyd", `compare-${index + 1}`, nodeFlags), (index + 1) * block, (index + 2) * block);
+    await enter("verifyd (this tree)", targets.start("verifyd", "compare-0"), 0, block);
+    for (const [index, [name, variant]] of variants.entries()) {
+      await enter(name, targets.start("verifyd", `compare-${index + 1}`, variant), (index + 1) * block, (index + 2) * block);
     }
     await enter("grpc-js peer", targets.start("grpc-js peer", "compare-peer"), 0, options.users);
     for (const contender of contenders) {
@@ -70,10 +79,34 @@ export async function runFlagComparison(options: BenchOptions, flagSets: string[
     console.log(
       `${contender.name.padEnd(40)} ${((contender.cpuSeconds * 1e6) / contender.calls).toFixed(0).padStart(5)} µs per call, ` +
         `${contender.calls} calls, peak RSS ${contender.peakRssMiB?.toFixed(0)} MiB; ` +
-        `to the production start ${((contender.cpuSeconds / contender.calls) / (baseline.cpuSeconds / baseline.calls)).toFixed(3)} ` +
+        `to this tree's ${((contender.cpuSeconds / contender.calls) / (baseline.cpuSeconds / baseline.calls)).toFixed(3)} ` +
         `(per round: median ${median(ratios).toFixed(3)}, ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
     );
   }
+}
+
+/**
+ * Builds `ref` as `npm run build` does (from its own sources, with this tree's node_modules) into .bench/compare/, once
+ * per commit. Its verifyd runs on the database this tree's seeds, so the two must agree on the schema.
+ */
+function buildCommit(ref: string): string {
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: repoRoot, encoding: "utf8" }).trim();
+  const commit = git("rev-parse", "--verify", `${ref}^{commit}`);
+  if (git("diff", "--name-only", commit, "--", "src/store/sqlite/migrations") !== "") {
+    throw new Error(`--compare-commit=${ref}: its SQLite migrations differ from this tree's; compare by separate runs instead`);
+  }
+  const dir = join(benchDir, "compare", commit);
+  const buildDir = join(dir, "build");
+  if (existsSync(join(buildDir, "main.js"))) return buildDir;
+  const sourceDir = join(dir, "source");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(sourceDir, { recursive: true });
+  execFileSync("sh", ["-c", `git archive ${commit} | tar -x -C "${sourceDir}"`], { cwd: repoRoot });
+  symlinkSync(join(repoRoot, "node_modules"), join(sourceDir, "node_modules"));
+  process.stderr.write(`building ${ref} (${commit.slice(0, 7)})...\n`);
+  execFileSync(join(repoRoot, "node_modules", ".bin", "tsx"), [join(sourceDir, "scripts", "build.ts"), "--out-dir", buildDir], { cwd: sourceDir, stdio: "pipe" });
+  rmSync(sourceDir, { recursive: true, force: true });
+  return buildDir;
 }
 
 function median(values: number[]): number {
