@@ -10,7 +10,7 @@ import type { Clock, OrganizationStore } from "../domain/ports.js";
 import type { ApplicationSchema, ApplicationService } from "../gen/verifyd/apps/v1/application_service_pb.js";
 import { authorizeInOrganization, authorizeOnApplication, callerOf } from "./authorization.js";
 import type { SecurityRecorder } from "./security-recorder.js";
-import { requestIdOf } from "./request-context.js";
+import { requestIdIn } from "./request-context.js";
 
 export interface ApplicationServiceDeps {
   applications: ApplicationStore;
@@ -48,7 +48,7 @@ export function createApplicationServiceHandler(deps: ApplicationServiceDeps): S
       actorId: callerOf(ctx).userId,
       organizationId: application.organizationId,
       detail: { appId: application.id, organizationId: application.organizationId },
-    }, requestIdOf(ctx.values));
+    }, requestIdIn(ctx.values));
 
   return {
     async createApplication(req, ctx) {

@@ -19,7 +19,7 @@ import { authorizeAdministrators, callerOf } from "./authorization.js";
 import { keepAnotherActiveInstanceOwner } from "./instance-owners.js";
 import { toPage } from "./list-mapping.js";
 import type { SecurityRecorder } from "./security-recorder.js";
-import { requestIdOf } from "./request-context.js";
+import { requestIdIn } from "./request-context.js";
 
 export interface InternalPermissionServiceDeps {
   members: MemberStore;
@@ -55,7 +55,7 @@ export function createInternalPermissionServiceHandler(
       userId,
       ...(organizationId === instanceResource ? {} : { organizationId }),
       detail: { change, organizationId, roles: roles.join(",") },
-    }, requestIdOf(ctx.values));
+    }, requestIdIn(ctx.values));
 
   /** Revoking or narrowing an IAM_OWNER's role on the instance must leave another one who can act. */
   const keepAnInstanceOwner = async (userId: string, organizationId: string, roles: readonly Role[] = []) => {

@@ -17,7 +17,7 @@ export interface RequestContext {
 }
 
 /** The request id of the call whose context values these are, for its log lines. */
-export function requestIdOf(values: { get: ContextValues["get"] }): string | undefined {
+export function requestIdIn(values: { get: ContextValues["get"] }): string | undefined {
   return values.get(requestContextKey)?.requestId;
 }
 

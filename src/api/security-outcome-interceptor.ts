@@ -4,7 +4,7 @@
 // the recording worked.
 import type { Interceptor, StreamRequest, UnaryRequest } from "@connectrpc/connect";
 import { DomainError } from "../domain/errors.js";
-import { principalKey, requestContextKey } from "./request-context.js";
+import { principalKey, requestContextKey, requestIdIn } from "./request-context.js";
 import type { SecurityRecorder } from "./security-recorder.js";
 import { type FailedCall, securityOutcomesOf } from "./security-outcomes.js";
 
@@ -14,7 +14,7 @@ export function createSecurityOutcomeInterceptor(record: SecurityRecorder): Inte
       return await next(req);
     } catch (error) {
       if (error instanceof DomainError) {
-        const requestId = req.contextValues.get(requestContextKey)?.requestId;
+        const requestId = requestIdIn(req.contextValues);
         for (const event of securityOutcomesOf(error, failedCallOf(req))) await record(event, requestId);
       }
       throw error;

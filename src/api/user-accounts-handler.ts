@@ -22,7 +22,7 @@ import { toDetails, toNewContact, toNewPassword, toProfile, toUser } from "./pro
 import { keepAnotherActiveInstanceOwner } from "./instance-owners.js";
 import type { SecurityRecorder } from "./security-recorder.js";
 import { authorizedUser } from "./target-user.js";
-import { requestIdOf } from "./request-context.js";
+import { requestIdIn } from "./request-context.js";
 
 export interface UserAccountsDeps {
   commands: UserCommands;
@@ -168,7 +168,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
         userId: req.userId,
         organizationId: owner.resourceOwner,
         detail: { tokenId, kind: "personal" },
-      }, requestIdOf(ctx.values));
+      }, requestIdIn(ctx.values));
       return { tokenId, token, creationDate: timestampFromDate(now) };
     },
 
@@ -181,7 +181,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
         userId: req.userId,
         organizationId: owner.resourceOwner,
         detail: { tokenId: req.tokenId, kind: "personal" },
-      }, requestIdOf(ctx.values));
+      }, requestIdIn(ctx.values));
       return { deletionDate: timestampFromDate(deps.clock.now()) };
     },
 
