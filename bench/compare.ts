@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { startLoadGenerator } from "./load/generator-process.js";
 import type { BenchOptions } from "./options.js";
 import { repoRoot } from "./server-process.js";
+import { median } from "./stats.js";
 import { type Servers, type StartVariant, prepareTargets } from "./targets.js";
 import { benchDir } from "./verifyd.js";
 
@@ -107,9 +108,4 @@ function buildCommit(ref: string): string {
   execFileSync(join(repoRoot, "node_modules", ".bin", "tsx"), [join(sourceDir, "scripts", "build.ts"), "--out-dir", buildDir], { cwd: sourceDir, stdio: "pipe" });
   rmSync(sourceDir, { recursive: true, force: true });
   return buildDir;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
 }
