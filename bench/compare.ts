@@ -3,15 +3,16 @@
 // Node flags, with the grpc-js peer beside them: all running at once and loaded in turn, in short bursts, the order
 // reversed every round. On a shared machine whose speed drifts by tens of percent within minutes, two rows measured a
 // minute apart cannot show a 5% difference; bursts interleaved within seconds of each other meet the same drift, and
-// the per-round ratios show how much is left.
+// the per-round ratios show how much is left. Each verifyd runs on its own copy of the seeded file: on one file, each
+// would see the other's commits as another process's, and pay for what that costs (its remembered settings dropped).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { startLoadGenerator } from "./load/generator-process.js";
 import type { BenchOptions } from "./options.js";
 import { repoRoot } from "./server-process.js";
 import { median } from "./stats.js";
-import { type Servers, type StartVariant, prepareTargets } from "./targets.js";
+import { type Servers, type StartVariant, prepareTargets, sqliteDataDir } from "./targets.js";
 import { benchDir } from "./verifyd.js";
 
 interface Contender {
@@ -35,7 +36,13 @@ export async function runComparison(options: BenchOptions): Promise<void> {
   ];
   const targets = await prepareTargets({ users: options.users, peers: true });
   const contenders: Contender[] = [];
-  // verifyd's starts share one database and each uses a block of its users; the peer has a database of its own.
+  const copyOfSeeded = (index: number) => {
+    const dataDir = join(benchDir, "compare-data", String(index));
+    rmSync(dataDir, { recursive: true, force: true });
+    cpSync(sqliteDataDir, dataDir, { recursive: true });
+    return dataDir;
+  };
+  // Each of verifyd's starts uses a block of the seeded users, on its own copy of the file.
   const block = Math.floor(options.users / (variants.length + 1));
   const enter = async (name: string, start: Promise<Servers>, first: number, end: number) => {
     const servers = await start;
@@ -43,9 +50,10 @@ export async function runComparison(options: BenchOptions): Promise<void> {
     contenders.push({ name, servers, generator, next: first, end, cpuSeconds: 0, calls: 0, perRound: [] });
   };
   try {
-    await enter("verifyd (this tree)", targets.start("verifyd", "compare-0"), 0, block);
+    await enter("verifyd (this tree)", targets.start("verifyd", "compare-0", { dataDir: copyOfSeeded(0) }), 0, block);
     for (const [index, [name, variant]] of variants.entries()) {
-      await enter(name, targets.start("verifyd", `compare-${index + 1}`, variant), (index + 1) * block, (index + 2) * block);
+      const start = targets.start("verifyd", `compare-${index + 1}`, { ...variant, dataDir: copyOfSeeded(index + 1) });
+      await enter(name, start, (index + 1) * block, (index + 2) * block);
     }
     await enter("grpc-js peer", targets.start("grpc-js peer", "compare-peer"), 0, options.users);
     for (const contender of contenders) {
@@ -72,6 +80,7 @@ export async function runComparison(options: BenchOptions): Promise<void> {
       await contender.generator.close();
     }
     await targets.close();
+    rmSync(join(benchDir, "compare-data"), { recursive: true, force: true });
   }
   const [baseline] = contenders as [Contender];
   console.log(`\n${options.rounds} rounds of ${options.saturationSeconds} s bursts each; server CPU per gRPC VerifyPhone call:`);
@@ -88,7 +97,7 @@ export async function runComparison(options: BenchOptions): Promise<void> {
 
 /**
  * Builds `ref` as `npm run build` does (from its own sources, with this tree's node_modules) into .bench/compare/, once
- * per commit. Its verifyd runs on the database this tree's seeds, so the two must agree on the schema.
+ * per commit. Its verifyd runs on a copy of the database this tree seeds, so the two must agree on the schema.
  */
 function buildCommit(ref: string): string {
   const git = (...args: string[]) => execFileSync("git", args, { cwd: repoRoot, encoding: "utf8" }).trim();

@@ -47,7 +47,12 @@ export interface Targets {
 export interface StartVariant {
   nodeFlags?: string[];
   buildDir?: string;
+  /** A copy of the seeded SQLite directory (`sqliteDataDir`) to run on instead of it. */
+  dataDir?: string;
 }
+
+/** Where verifyd's SQLite file is seeded, with the administrator's token file. */
+export const sqliteDataDir = join(benchDir, "verifyd-data");
 
 export interface TargetNeeds {
   /** Users seeded into verifyd's SQLite file and the peers' database. */
@@ -81,7 +86,7 @@ export async function prepareTargets(needs: TargetNeeds): Promise<Targets> {
   }
   const sink = await startWebhookSink();
   const verifydOptions = (database: "sqlite" | "postgres", logName: string): VerifydOptions => ({
-    dataDir: join(benchDir, database === "sqlite" ? "verifyd-data" : "verifyd-postgres-data"),
+    dataDir: database === "sqlite" ? sqliteDataDir : join(benchDir, "verifyd-postgres-data"),
     ...(database === "postgres" && postgres ? { postgresUrl: postgres.url } : {}),
     secrets,
     webhookUrl: sink.url,

@@ -58,7 +58,7 @@ export interface VerificationPolicy {
 export interface UserCommandsDeps {
   users: UserStore;
   organizations: OrganizationStore;
-  settings: Pick<OrganizationSettingsStore, "verificationSettings">;
+  settings: Pick<OrganizationSettingsStore, "verificationSettings" | "loadedUsersSettings">;
   clock: Clock;
   newId: IdGenerator;
   randomIndex: RandomIndex;
@@ -527,10 +527,11 @@ export class UserCommands {
     for (let attempt = 0; attempt < maxRaceRetries; attempt++) {
       // A state loaded earlier in the call is used once: if it is stale, the append conflicts and the next attempt loads.
       const state = attempt === 0 && loaded ? loaded : await this.deps.users.load(userId);
-      const organizationId = state?.resourceOwner ?? ownerOfNewUser;
-      const settings = organizationId
-        ? await this.deps.settings.verificationSettings(organizationId)
-        : defaultVerificationSettings;
+      const settings = state
+        ? await this.deps.settings.loadedUsersSettings(state.resourceOwner)
+        : ownerOfNewUser
+          ? await this.deps.settings.verificationSettings(ownerOfNewUser)
+          : defaultVerificationSettings;
       const now = this.deps.clock.now();
       const decision = decide(state, { now, settings });
       if (decision.events.length === 0 && "error" in decision) throw decision.error;

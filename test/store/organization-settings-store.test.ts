@@ -7,6 +7,7 @@ import {
 } from "../../src/domain/organizations/verification-settings.js";
 import type { Dialect } from "../../src/store/stores.js";
 import { dialects, openStoreHarness } from "./support/store-harness.js";
+import { userAdded } from "./support/user-changes.js";
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute));
 
@@ -75,5 +76,23 @@ describe.each(dialects)("%s organization settings store", (dialect) => {
   it("refuses settings for an organization that does not exist", async () => {
     const { store } = await storeWithOrganizations(dialect);
     await expect(store.setVerificationSettings("nobody", settings, at(1))).rejects.toSatisfy(violatesForeignKey);
+  });
+
+  it("gives a user's organization's settings as the user's load saw them: another process's change from the next load, its own at once", async () => {
+    const { stores, reopen } = await storeWithOrganizations(dialect, "acme");
+    await stores.users.append(userAdded("ada", "ada", "acme"));
+    const decide = async () => {
+      await stores.users.load("ada");
+      return stores.organizationSettings.loadedUsersSettings("acme");
+    };
+    expect(await decide()).toEqual(defaultVerificationSettings);
+
+    const otherProcess = await reopen();
+    await otherProcess.stores.organizationSettings.setVerificationSettings("acme", settings, at(4));
+    expect(await decide()).toEqual(settings);
+
+    const replaced: VerificationSettings = { limits: { sendsPerDestinationShort: 1 }, phoneCountries: { mode: "all" }, testContacts: [] };
+    await stores.organizationSettings.setVerificationSettings("acme", replaced, at(5));
+    expect(await stores.organizationSettings.loadedUsersSettings("acme")).toEqual(replaced);
   });
 });

@@ -33,6 +33,11 @@ export const defaultVerificationSettings: VerificationSettings = {
 export interface OrganizationSettingsStore {
   /** The organization's settings; the defaults when it never set any. */
   verificationSettings(organizationId: string): Promise<VerificationSettings>;
+  /**
+   * The settings of the organization of a user this call has loaded (UserStore.load), at least as current as that
+   * load: a store may answer with what its loads read along with the user, instead of reading them again.
+   */
+  loadedUsersSettings(organizationId: string): Promise<VerificationSettings>;
   setVerificationSettings(organizationId: string, settings: VerificationSettings, at: Date): Promise<void>;
   /** Every organization that has test contacts, for the start-up log. */
   organizationsWithTestContacts(): Promise<{ organizationId: string; testContacts: readonly TestContact[] }[]>;

@@ -32,6 +32,11 @@ export class PostgresOrganizationSettingsStore implements OrganizationSettingsSt
     return row === undefined ? defaultVerificationSettings : decodeVerificationSettings(row[0]);
   }
 
+  /** Read again: several processes share the server, and none can tell cheaply that another changed them. */
+  loadedUsersSettings(organizationId: string): Promise<VerificationSettings> {
+    return this.verificationSettings(organizationId);
+  }
+
   async setVerificationSettings(organizationId: string, settings: VerificationSettings, at: Date): Promise<void> {
     const verification = encodeVerificationSettings(settings);
     await this.storage.write(() =>

@@ -13,9 +13,19 @@ import { organizationSettings } from "./schema.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { decodeVerificationSettings, encodeVerificationSettings } from "../verification-settings-codec.js";
 
+/** How many organizations' settings, as user loads saw them, a process keeps; beyond it, the first kept are forgotten. */
+const keptOrganizations = 10_000;
+
+interface SeenAtLoad {
+  /** The stored JSON, null for the defaults: a load that reads the same text changes nothing. */
+  text: string | null;
+  settings: VerificationSettings;
+}
+
 export class SqliteOrganizationSettingsStore implements OrganizationSettingsStore {
   private readonly selectOne;
   private readonly selectAll;
+  private readonly seenAtLoad = new Map<string, SeenAtLoad>();
 
   constructor(
     private readonly db: Db,
@@ -40,6 +50,26 @@ export class SqliteOrganizationSettingsStore implements OrganizationSettingsStor
     return text === undefined ? defaultVerificationSettings : decodeVerificationSettings(JSON.parse(text));
   }
 
+  /**
+   * What the latest load of one of the organization's users read along with the user (SqliteUserStore): at least as
+   * current as the caller's own load of a user of it. Without a read transaction of its own, which cost about a
+   * fifteenth of a VerifyPhone call's CPU (see the README's performance section).
+   */
+  async loadedUsersSettings(organizationId: string): Promise<VerificationSettings> {
+    return this.seenAtLoad.get(organizationId)?.settings ?? this.verificationSettings(organizationId);
+  }
+
+  /** Called by the user store's loads, in the read that loaded the user. */
+  seenWithUser(organizationId: string, text: string | null): void {
+    if (this.seenAtLoad.get(organizationId)?.text === text) return;
+    this.seenAtLoad.delete(organizationId);
+    if (this.seenAtLoad.size >= keptOrganizations) {
+      const first = this.seenAtLoad.keys().next();
+      if (!first.done) this.seenAtLoad.delete(first.value);
+    }
+    this.seenAtLoad.set(organizationId, { text, settings: text === null ? defaultVerificationSettings : decodeVerificationSettings(JSON.parse(text)) });
+  }
+
   async setVerificationSettings(organizationId: string, settings: VerificationSettings, at: Date): Promise<void> {
     const verification = encodeVerificationSettings(settings);
     this.storage.write(() =>
@@ -49,6 +79,8 @@ export class SqliteOrganizationSettingsStore implements OrganizationSettingsStor
         .onConflictDoUpdate({ target: organizationSettings.organizationId, set: { verification, changedAt: at } })
         .run(),
     );
+    // A user loaded before this change must not be decided on the settings read with it.
+    this.seenAtLoad.delete(organizationId);
   }
 
   async organizationsWithTestContacts(): Promise<{ organizationId: string; testContacts: readonly TestContact[] }[]> {

@@ -28,11 +28,12 @@ export function sqliteConnection(handle: DatabaseHandle, path: string): Database
 }
 
 function sqliteStores({ db }: DatabaseHandle, { storage, newId, outboxLeaseMs }: StoreOptions): Stores {
+  const organizationSettings = new SqliteOrganizationSettingsStore(db, storage);
   return {
-    users: new SqliteUserStore(db, storage),
+    users: new SqliteUserStore(db, storage, (organizationId, text) => organizationSettings.seenWithUser(organizationId, text)),
     userQuery: new SqliteUserQuery(db, storage),
     organizations: new SqliteOrganizationStore(db, newId, storage),
-    organizationSettings: new SqliteOrganizationSettingsStore(db, storage),
+    organizationSettings,
     members: new SqliteMemberStore(db, storage),
     tokens: new SqliteAccessTokenStore(db, storage),
     applications: new SqliteApplicationStore(db, storage),

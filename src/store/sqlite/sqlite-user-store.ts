@@ -7,7 +7,7 @@ import { type UserState, apply } from "../../domain/user-state.js";
 import type { Db } from "./open-database.js";
 import { groupCommitFor } from "./group-commit.js";
 import { columnList, quoted } from "../raw-statement.js";
-import { events, outbox, users } from "./schema.js";
+import { events, organizationSettings, outbox, users } from "./schema.js";
 import { isUniqueViolation } from "./sqlite-errors.js";
 import { SqliteLimitCounter } from "./sqlite-limit-counter.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
@@ -40,11 +40,19 @@ export class SqliteUserStore implements UserStore {
   constructor(
     db: Db,
     private readonly storage: StorageGuard = unmonitoredStorage,
+    /** Told the settings of the loaded user's organization, as the load read them (loadedUsersSettings). */
+    private readonly seenWithUser: (organizationId: string, settingsText: string | null) => void = () => {},
   ) {
     const client = db.$client;
+    // The user's organization's settings in the same read: a command decides on both, and one read transaction
+    // costs less than two.
     this.selectState = client
-      .prepare(`SELECT ${quoted(users.state)} FROM ${quoted(users)} WHERE ${quoted(users.id)} = ?`)
-      .pluck() as Statement<[string], string>;
+      .prepare(
+        `SELECT u.${quoted(users.state)}, u.${quoted(users.resourceOwner)}, s.${quoted(organizationSettings.verification)} ` +
+          `FROM ${quoted(users)} u LEFT JOIN ${quoted(organizationSettings)} s ` +
+          `ON s.${quoted(organizationSettings.organizationId)} = u.${quoted(users.resourceOwner)} WHERE u.${quoted(users.id)} = ?`,
+      )
+      .raw() as Statement<[string], [state: string, resourceOwner: string, settings: string | null]>;
     // The row's sequence is the stream's: both are written in every append's transaction.
     this.selectCurrent = client
       .prepare(`SELECT ${columnList(currentColumns)} FROM ${quoted(users)} WHERE ${quoted(users.id)} = ?`)
@@ -126,8 +134,11 @@ export class SqliteUserStore implements UserStore {
   }
 
   private loadState(userId: string): UserState | undefined {
-    const text = this.selectState.get(userId);
-    return text === undefined ? undefined : deserializeUserState(text);
+    const row = this.selectState.get(userId);
+    if (row === undefined) return undefined;
+    const [state, resourceOwner, settings] = row;
+    this.seenWithUser(resourceOwner, settings);
+    return deserializeUserState(state);
   }
 
   private write(change: UserChange): void {
