@@ -52,8 +52,8 @@ export class SqliteOrganizationSettingsStore implements OrganizationSettingsStor
 
   /**
    * What the latest load of one of the organization's users read along with the user (SqliteUserStore): at least as
-   * current as the caller's own load of a user of it. Without a read transaction of its own, which cost about a
-   * fifteenth of a VerifyPhone call's CPU (see the README's performance section).
+   * current as the caller's own load of a user of it. Without a read transaction of its own, which cost a few percent
+   * of a VerifyPhone call's CPU (step 15 in the README's performance section).
    */
   async loadedUsersSettings(organizationId: string): Promise<VerificationSettings> {
     return this.seenAtLoad.get(organizationId)?.settings ?? this.verificationSettings(organizationId);
