@@ -58,7 +58,7 @@ export interface VerificationPolicy {
 export interface UserCommandsDeps {
   users: UserStore;
   organizations: OrganizationStore;
-  settings: Pick<OrganizationSettingsStore, "verificationSettings" | "loadedUsersSettings">;
+  settings: Pick<OrganizationSettingsStore, "verificationSettings" | "settingsReadWith">;
   clock: Clock;
   newId: IdGenerator;
   randomIndex: RandomIndex;
@@ -528,7 +528,7 @@ export class UserCommands {
       // A state loaded earlier in the call is used once: if it is stale, the append conflicts and the next attempt loads.
       const state = attempt === 0 && loaded ? loaded : await this.deps.users.load(userId);
       const settings = state
-        ? await this.deps.settings.loadedUsersSettings(state.resourceOwner)
+        ? await this.deps.settings.settingsReadWith(state)
         : ownerOfNewUser
           ? await this.deps.settings.verificationSettings(ownerOfNewUser)
           : defaultVerificationSettings;

@@ -78,21 +78,25 @@ describe.each(dialects)("%s organization settings store", (dialect) => {
     await expect(store.setVerificationSettings("nobody", settings, at(1))).rejects.toSatisfy(violatesForeignKey);
   });
 
-  it("gives a user's organization's settings as the user's load saw them: another process's change from the next load, its own at once", async () => {
+  it("gives a user's organization's settings as of the read that loaded the user, and reads them for any other state", async () => {
     const { stores, reopen } = await storeWithOrganizations(dialect, "acme");
     await stores.users.append(userAdded("ada", "ada", "acme"));
-    const decide = async () => {
-      await stores.users.load("ada");
-      return stores.organizationSettings.loadedUsersSettings("acme");
-    };
-    expect(await decide()).toEqual(defaultVerificationSettings);
+    const settingsOf = stores.organizationSettings;
+    const loaded = async () => (await stores.users.load("ada"))!;
+
+    const before = await loaded();
+    expect(await settingsOf.settingsReadWith(before)).toEqual(defaultVerificationSettings);
 
     const otherProcess = await reopen();
     await otherProcess.stores.organizationSettings.setVerificationSettings("acme", settings, at(4));
-    expect(await decide()).toEqual(settings);
+    const after = await loaded();
+    expect(await settingsOf.settingsReadWith(after)).toEqual(settings);
+    // The state loaded before the change keeps the settings read with it: a decision on it is decided as of that read.
+    expect(await settingsOf.settingsReadWith(before)).toEqual(defaultVerificationSettings);
 
     const replaced: VerificationSettings = { limits: { sendsPerDestinationShort: 1 }, phoneCountries: { mode: "all" }, testContacts: [] };
-    await stores.organizationSettings.setVerificationSettings("acme", replaced, at(5));
-    expect(await stores.organizationSettings.loadedUsersSettings("acme")).toEqual(replaced);
+    await settingsOf.setVerificationSettings("acme", replaced, at(5));
+    expect(await settingsOf.settingsReadWith(await loaded())).toEqual(replaced);
+    expect(await settingsOf.settingsReadWith({ ...before })).toEqual(replaced);
   });
 });

@@ -1,6 +1,7 @@
 // What an organization may set for its own users' verification, over the instance's defaults: its limits, the
 // countries its SMS may go to, and test contacts with a fixed code (for app store reviewers and end-to-end tests).
 import type { Channel } from "../errors.js";
+import type { UserState } from "../user-state.js";
 import type { Limits } from "../limits/limits.js";
 
 /** Country calling codes ("1", "41", …) SMS may go to, or may not; "all" leaves every mobile number allowed. */
@@ -34,10 +35,10 @@ export interface OrganizationSettingsStore {
   /** The organization's settings; the defaults when it never set any. */
   verificationSettings(organizationId: string): Promise<VerificationSettings>;
   /**
-   * The settings of the organization of a user this call has loaded (UserStore.load), at least as current as that
-   * load: a store may answer with what its loads read along with the user, instead of reading them again.
+   * The settings of the organization of a user as UserStore.load returned it, as of that load: the store reads them
+   * along with the user, so that a decision on the user needs no read of its own. Read now for any other state.
    */
-  loadedUsersSettings(organizationId: string): Promise<VerificationSettings>;
+  settingsReadWith(user: UserState): Promise<VerificationSettings>;
   setVerificationSettings(organizationId: string, settings: VerificationSettings, at: Date): Promise<void>;
   /** Every organization that has test contacts, for the start-up log. */
   organizationsWithTestContacts(): Promise<{ organizationId: string; testContacts: readonly TestContact[] }[]>;

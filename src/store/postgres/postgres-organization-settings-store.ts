@@ -8,6 +8,8 @@ import {
   defaultVerificationSettings,
 } from "../../domain/organizations/verification-settings.js";
 import { quoted } from "../raw-statement.js";
+import type { UserState } from "../../domain/user-state.js";
+import { SettingsReadWithUsers } from "../settings-read-with-users.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { decodeVerificationSettings, encodeVerificationSettings } from "../verification-settings-codec.js";
 import { namedStatement, rowsOf } from "./named-statement.js";
@@ -25,6 +27,8 @@ export class PostgresOrganizationSettingsStore implements OrganizationSettingsSt
   constructor(
     private readonly db: PgDb,
     private readonly storage: StorageGuard = unmonitoredStorage,
+    /** Filled by the user store's loads. */
+    private readonly readWithUsers = new SettingsReadWithUsers(),
   ) {}
 
   async verificationSettings(organizationId: string): Promise<VerificationSettings> {
@@ -32,9 +36,8 @@ export class PostgresOrganizationSettingsStore implements OrganizationSettingsSt
     return row === undefined ? defaultVerificationSettings : decodeVerificationSettings(row[0]);
   }
 
-  /** Read again: several processes share the server, and none can tell cheaply that another changed them. */
-  loadedUsersSettings(organizationId: string): Promise<VerificationSettings> {
-    return this.verificationSettings(organizationId);
+  async settingsReadWith(user: UserState): Promise<VerificationSettings> {
+    return this.readWithUsers.of(user) ?? this.verificationSettings(user.resourceOwner);
   }
 
   async setVerificationSettings(organizationId: string, settings: VerificationSettings, at: Date): Promise<void> {

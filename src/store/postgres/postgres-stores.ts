@@ -1,4 +1,5 @@
 // The PostgreSQL database as the store contract (src/store/stores.ts) sees it.
+import { SettingsReadWithUsers } from "../settings-read-with-users.js";
 import type { DatabaseConnection, StoreOptions, Stores } from "../stores.js";
 import { redactedUrl } from "../database-url.js";
 import type { PostgresHandle } from "./open-postgres.js";
@@ -29,11 +30,12 @@ export function postgresConnection(handle: PostgresHandle, url: string): Databas
 }
 
 function postgresStores({ db }: PostgresHandle, { storage, newId, outboxLeaseMs }: StoreOptions): Stores {
+  const settingsReadWithUsers = new SettingsReadWithUsers();
   return {
-    users: new PostgresUserStore(db, storage),
+    users: new PostgresUserStore(db, storage, settingsReadWithUsers),
     userQuery: new PostgresUserQuery(db, storage),
     organizations: new PostgresOrganizationStore(db, newId, storage),
-    organizationSettings: new PostgresOrganizationSettingsStore(db, storage),
+    organizationSettings: new PostgresOrganizationSettingsStore(db, storage, settingsReadWithUsers),
     members: new PostgresMemberStore(db, storage),
     tokens: new PostgresAccessTokenStore(db, storage),
     applications: new PostgresApplicationStore(db, storage),

@@ -8,13 +8,14 @@ import { type UserState, apply } from "../../domain/user-state.js";
 import { columnList, quoted } from "../raw-statement.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { eventColumnKeys, eventParameters, messageColumnKeys, messageParameters, userColumnKeys, userParameters } from "../user-change-rows.js";
+import { SettingsReadWithUsers } from "../settings-read-with-users.js";
 import { reviveUserState } from "../user-state-codec.js";
 import { type Queryable, namedStatement, rowsOf, run } from "./named-statement.js";
 import type { PgDb } from "./open-postgres.js";
 import { isUniqueViolation } from "./postgres-errors.js";
 import { PostgresLimitCounter } from "./postgres-limit-counter.js";
 import { inTransaction } from "./pool-transaction.js";
-import { events, outbox, users } from "./schema.js";
+import { events, organizationSettings, outbox, users } from "./schema.js";
 
 // The statements every command runs (load, and the append's) are sent by name (named-statement.ts), with parameters
 // from user-change-rows.ts: drizzle's per-call query building was a measurable share of a VerifyPhone call. jsonb
@@ -28,7 +29,13 @@ const changingUserColumns = userColumns.filter((column) => !unchanging.includes(
 const parameters = (count: number) => Array.from({ length: count }, (_, index) => `$${index + 1}`).join(", ");
 const byId = `FROM ${quoted(users)} WHERE ${quoted(users.id)} = $1`;
 
-const selectState = namedStatement("users_state", `SELECT ${quoted(users.state)} ${byId}`);
+// With the user's organization's settings, in the same round trip (settings-read-with-users.ts).
+const selectState = namedStatement(
+  "users_state_with_settings",
+  `SELECT u.${quoted(users.state)}, s.${quoted(organizationSettings.verification)}::text ` +
+    `FROM ${quoted(users)} u LEFT JOIN ${quoted(organizationSettings)} s ` +
+    `ON s.${quoted(organizationSettings.organizationId)} = u.${quoted(users.resourceOwner)} WHERE u.${quoted(users.id)} = $1`,
+);
 const selectStateForUpdate = namedStatement("users_state_for_update", `SELECT ${quoted(users.state)} ${byId} FOR UPDATE`);
 const selectSequenceForUpdate = namedStatement("users_sequence_for_update", `SELECT ${quoted(users.sequence)} ${byId} FOR UPDATE`);
 const insertEvent = namedStatement(
@@ -72,12 +79,17 @@ export class PostgresUserStore implements UserStore {
   constructor(
     private readonly db: PgDb,
     private readonly storage: StorageGuard = unmonitoredStorage,
+    /** Given the settings of each loaded user's organization, as the load read them (settingsReadWith). */
+    private readonly settingsReadWithUsers = new SettingsReadWithUsers(),
   ) {}
 
   async load(userId: string): Promise<UserState | undefined> {
     return this.storage.use(async () => {
-      const [row] = await rowsOf<[unknown]>(this.db.$client, selectState, [userId]);
-      return row === undefined ? undefined : reviveUserState(row[0]);
+      const [row] = await rowsOf<[unknown, string | null]>(this.db.$client, selectState, [userId]);
+      if (row === undefined) return undefined;
+      const state = reviveUserState(row[0]);
+      this.settingsReadWithUsers.remember(state, row[1]);
+      return state;
     });
   }
 

@@ -10,26 +10,20 @@ import {
 import type { Db } from "./open-database.js";
 import { quoted } from "../raw-statement.js";
 import { organizationSettings } from "./schema.js";
+import type { UserState } from "../../domain/user-state.js";
+import { SettingsReadWithUsers } from "../settings-read-with-users.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { decodeVerificationSettings, encodeVerificationSettings } from "../verification-settings-codec.js";
-
-/** How many organizations' settings, as user loads saw them, a process keeps; beyond it, the first kept are forgotten. */
-const keptOrganizations = 10_000;
-
-interface SeenAtLoad {
-  /** The stored JSON, null for the defaults: a load that reads the same text changes nothing. */
-  text: string | null;
-  settings: VerificationSettings;
-}
 
 export class SqliteOrganizationSettingsStore implements OrganizationSettingsStore {
   private readonly selectOne;
   private readonly selectAll;
-  private readonly seenAtLoad = new Map<string, SeenAtLoad>();
 
   constructor(
     private readonly db: Db,
     private readonly storage: StorageGuard = unmonitoredStorage,
+    /** Filled by the user store's loads. */
+    private readonly readWithUsers = new SettingsReadWithUsers(),
   ) {
     // Read by every command: a statement prepared once, without drizzle's per-call mapping (see sqlite-user-store.ts).
     this.selectOne = db.$client
@@ -50,24 +44,8 @@ export class SqliteOrganizationSettingsStore implements OrganizationSettingsStor
     return text === undefined ? defaultVerificationSettings : decodeVerificationSettings(JSON.parse(text));
   }
 
-  /**
-   * What the latest load of one of the organization's users read along with the user (SqliteUserStore): at least as
-   * current as the caller's own load of a user of it. Without a read transaction of its own, which cost a few percent
-   * of a VerifyPhone call's CPU (step 15 in the README's performance section).
-   */
-  async loadedUsersSettings(organizationId: string): Promise<VerificationSettings> {
-    return this.seenAtLoad.get(organizationId)?.settings ?? this.verificationSettings(organizationId);
-  }
-
-  /** Called by the user store's loads, in the read that loaded the user. */
-  seenWithUser(organizationId: string, text: string | null): void {
-    if (this.seenAtLoad.get(organizationId)?.text === text) return;
-    this.seenAtLoad.delete(organizationId);
-    if (this.seenAtLoad.size >= keptOrganizations) {
-      const first = this.seenAtLoad.keys().next();
-      if (!first.done) this.seenAtLoad.delete(first.value);
-    }
-    this.seenAtLoad.set(organizationId, { text, settings: text === null ? defaultVerificationSettings : decodeVerificationSettings(JSON.parse(text)) });
+  async settingsReadWith(user: UserState): Promise<VerificationSettings> {
+    return this.readWithUsers.of(user) ?? this.verificationSettings(user.resourceOwner);
   }
 
   async setVerificationSettings(organizationId: string, settings: VerificationSettings, at: Date): Promise<void> {
@@ -79,8 +57,6 @@ export class SqliteOrganizationSettingsStore implements OrganizationSettingsStor
         .onConflictDoUpdate({ target: organizationSettings.organizationId, set: { verification, changedAt: at } })
         .run(),
     );
-    // A user loaded before this change must not be decided on the settings read with it.
-    this.seenAtLoad.delete(organizationId);
   }
 
   async organizationsWithTestContacts(): Promise<{ organizationId: string; testContacts: readonly TestContact[] }[]> {

@@ -1,4 +1,5 @@
 // The SQLite file as the store contract (src/store/stores.ts) sees it.
+import { SettingsReadWithUsers } from "../settings-read-with-users.js";
 import type { DatabaseConnection, StoreOptions, Stores } from "../stores.js";
 import type { DatabaseHandle } from "./open-database.js";
 import { SqliteAccessTokenStore } from "./sqlite-access-token-store.js";
@@ -28,12 +29,12 @@ export function sqliteConnection(handle: DatabaseHandle, path: string): Database
 }
 
 function sqliteStores({ db }: DatabaseHandle, { storage, newId, outboxLeaseMs }: StoreOptions): Stores {
-  const organizationSettings = new SqliteOrganizationSettingsStore(db, storage);
+  const settingsReadWithUsers = new SettingsReadWithUsers();
   return {
-    users: new SqliteUserStore(db, storage, (organizationId, text) => organizationSettings.seenWithUser(organizationId, text)),
+    users: new SqliteUserStore(db, storage, settingsReadWithUsers),
     userQuery: new SqliteUserQuery(db, storage),
     organizations: new SqliteOrganizationStore(db, newId, storage),
-    organizationSettings,
+    organizationSettings: new SqliteOrganizationSettingsStore(db, storage, settingsReadWithUsers),
     members: new SqliteMemberStore(db, storage),
     tokens: new SqliteAccessTokenStore(db, storage),
     applications: new SqliteApplicationStore(db, storage),

@@ -10,6 +10,7 @@ import { columnList, quoted } from "../raw-statement.js";
 import { events, organizationSettings, outbox, users } from "./schema.js";
 import { isUniqueViolation } from "./sqlite-errors.js";
 import { SqliteLimitCounter } from "./sqlite-limit-counter.js";
+import { SettingsReadWithUsers } from "../settings-read-with-users.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { eventColumnKeys, eventParameters, messageColumnKeys, loginContacts, messageParameters, userColumnKeys, userParameters } from "../user-change-rows.js";
 import { deserializeUserState, serializeUserState } from "../user-state-codec.js";
@@ -40,19 +41,19 @@ export class SqliteUserStore implements UserStore {
   constructor(
     db: Db,
     private readonly storage: StorageGuard = unmonitoredStorage,
-    /** Told the settings of the loaded user's organization, as the load read them (loadedUsersSettings). */
-    private readonly seenWithUser: (organizationId: string, settingsText: string | null) => void = () => {},
+    /** Given the settings of each loaded user's organization, as the load read them (settingsReadWith). */
+    private readonly settingsReadWithUsers = new SettingsReadWithUsers(),
   ) {
     const client = db.$client;
     // The user's organization's settings in the same read: a command decides on both, and one read transaction
     // costs less than two.
     this.selectState = client
       .prepare(
-        `SELECT u.${quoted(users.state)}, u.${quoted(users.resourceOwner)}, s.${quoted(organizationSettings.verification)} ` +
+        `SELECT u.${quoted(users.state)}, s.${quoted(organizationSettings.verification)} ` +
           `FROM ${quoted(users)} u LEFT JOIN ${quoted(organizationSettings)} s ` +
           `ON s.${quoted(organizationSettings.organizationId)} = u.${quoted(users.resourceOwner)} WHERE u.${quoted(users.id)} = ?`,
       )
-      .raw() as Statement<[string], [state: string, resourceOwner: string, settings: string | null]>;
+      .raw() as Statement<[string], [state: string, settings: string | null]>;
     // The row's sequence is the stream's: both are written in every append's transaction.
     this.selectCurrent = client
       .prepare(`SELECT ${columnList(currentColumns)} FROM ${quoted(users)} WHERE ${quoted(users.id)} = ?`)
@@ -136,9 +137,10 @@ export class SqliteUserStore implements UserStore {
   private loadState(userId: string): UserState | undefined {
     const row = this.selectState.get(userId);
     if (row === undefined) return undefined;
-    const [state, resourceOwner, settings] = row;
-    this.seenWithUser(resourceOwner, settings);
-    return deserializeUserState(state);
+    const [text, settings] = row;
+    const state = deserializeUserState(text);
+    this.settingsReadWithUsers.remember(state, settings);
+    return state;
   }
 
   private write(change: UserChange): void {
