@@ -2,10 +2,9 @@
 // load), kept beside the state that load returned: a decision on that state takes its organization's settings from
 // here (`settingsReadWith`), as of the same read as the user, instead of reading them in a statement of its own (on
 // SQLite a read transaction of its own, on PostgreSQL a round trip).
-import type { VerificationSettings } from "../domain/organizations/verification-settings.js";
+import { type VerificationSettings, defaultVerificationSettings } from "../domain/organizations/verification-settings.js";
 import type { UserState } from "../domain/user-state.js";
 import { decodeVerificationSettings } from "./verification-settings-codec.js";
-import { defaultVerificationSettings } from "../domain/organizations/verification-settings.js";
 
 export class SettingsReadWithUsers {
   private readonly byState = new WeakMap<UserState, VerificationSettings>();
