@@ -134,6 +134,9 @@ export function ratios(summaries: readonly RowSummary[], users: number): Ratio[]
     ...measured(() => atLeast("AddHumanUser+send_code gRPC: verifyd / grpc-js peer, req/s", throughput("verifyd-grpc-add", "grpc-js-peer-add"), 1.0)),
     ...measured(() => atLeast("AddHumanUser+send_code REST: verifyd / Fastify peer, req/s", throughput("verifyd-rest-add", "fastify-peer-add"), 1.0)),
     ...measured(() => atMost(`verifyd's peak RSS, MiB, highest of its rows, ${users.toLocaleString("en")} users`, verifydRss(), 150, " MiB")),
+    // What a second process on the same SQLite file buys, on cores the load generator shares (README, "How the figures scale").
+    ...measured(() => ({ name: "VerifyPhone gRPC: SQLite ×2 / ×1, req/s", value: throughput("verifyd-x2-grpc", "verifyd-grpc") })),
+    ...measured(() => ({ name: "VerifyPhone REST: SQLite ×2 / ×1, req/s", value: throughput("verifyd-x2-rest", "verifyd-rest") })),
     // PostgreSQL has no goal beyond not slowing SQLite down: these say what it costs, and what a second process buys.
     ...measured(() => ({ name: "VerifyPhone gRPC: PostgreSQL / SQLite, req/s", value: throughput("verifyd-postgres-grpc", "verifyd-grpc") })),
     ...measured(() => ({ name: "VerifyPhone REST: PostgreSQL / SQLite, req/s", value: throughput("verifyd-postgres-rest", "verifyd-rest") })),
@@ -144,20 +147,21 @@ export function ratios(summaries: readonly RowSummary[], users: number): Ratio[]
   ];
 }
 
-/** The rows whose ratios have no goal but need a reason, and the SQLite rows they are compared with. */
+/** The SQLite rows that the rows whose ratios have no goal but need a reason are compared with. */
+const comparedRows = ["verifyd-grpc", "verifyd-rest"];
 const boundedRows = [
-  ...["verifyd-grpc", "verifyd-rest"],
-  ...["verifyd-postgres-grpc", "verifyd-postgres-rest", "verifyd-postgres-x2-grpc", "verifyd-postgres-x2-rest"],
+  ...comparedRows,
+  ...["verifyd-x2-grpc", "verifyd-x2-rest", "verifyd-postgres-grpc", "verifyd-postgres-rest", "verifyd-postgres-x2-grpc", "verifyd-postgres-x2-rest"],
 ];
 
 /**
  * What bounds each of those rows: all the CPU a call costs on this machine (the servers', PostgreSQL's backends', the
  * load generator's) against the cores they share. Near 100%, the cores bound the row, and a second process can only
  * add its own overhead; well below, the row waits on something else (commits flushed to disk, the connection pool,
- * or other work on the machine, which the load average shows). Empty when PostgreSQL rows were not measured.
+ * or other work on the machine, which the load average shows). Empty when only the compared rows were measured.
  */
 export function bounds(summaries: readonly RowSummary[], cores: number): string[] {
-  if (!summaries.some((s) => s.databaseCpuUsPerCall !== undefined)) return [];
+  if (!summaries.some((s) => boundedRows.includes(s.rowId) && !comparedRows.includes(s.rowId))) return [];
   const lines = summaries
     .filter((s) => boundedRows.includes(s.rowId))
     .map((s) => {

@@ -1,15 +1,17 @@
 // The rows of the bench's table: verifyd over each protocol, its wrong-code and AddHumanUser paths, the peers
-// written by hand that the issue measures it against, and verifyd on PostgreSQL, in one process and in two.
+// written by hand that the issue measures it against, and verifyd in two processes on one SQLite file, and on
+// PostgreSQL in one process and in two.
 import type { Protocol, Rpc, Workload } from "./load/load-job.js";
 
 /** "verifyd" runs on SQLite; "×2": two processes on one database, called in turn. */
-export type Target = "verifyd" | "verifyd PostgreSQL" | "verifyd PostgreSQL ×2" | "grpc-js peer" | "Fastify peer";
+export type Target = "verifyd" | "verifyd ×2" | "verifyd PostgreSQL" | "verifyd PostgreSQL ×2" | "grpc-js peer" | "Fastify peer";
 
 export type Database = "verifyd's SQLite" | "verifyd's PostgreSQL" | "the peers'";
 
 /** Where each target's users are: runs on one database never share a user (user-pools.ts). */
 export const databaseOf: Record<Target, Database> = {
   verifyd: "verifyd's SQLite",
+  "verifyd ×2": "verifyd's SQLite",
   "verifyd PostgreSQL": "verifyd's PostgreSQL",
   "verifyd PostgreSQL ×2": "verifyd's PostgreSQL",
   "grpc-js peer": "the peers'",
@@ -39,6 +41,8 @@ export const rows: readonly Row[] = [
   { id: "grpc-js-peer-add", target: "grpc-js peer", protocol: "grpc", rpc: "add-human-user", workload: "success" },
   { id: "verifyd-rest-add", target: "verifyd", protocol: "rest", rpc: "add-human-user", workload: "success" },
   { id: "fastify-peer-add", target: "Fastify peer", protocol: "rest", rpc: "add-human-user", workload: "success" },
+  { id: "verifyd-x2-grpc", target: "verifyd ×2", protocol: "grpc", rpc: "verify-phone", workload: "success" },
+  { id: "verifyd-x2-rest", target: "verifyd ×2", protocol: "rest", rpc: "verify-phone", workload: "success" },
   { id: "verifyd-postgres-grpc", target: "verifyd PostgreSQL", protocol: "grpc", rpc: "verify-phone", workload: "success" },
   { id: "verifyd-postgres-rest", target: "verifyd PostgreSQL", protocol: "rest", rpc: "verify-phone", workload: "success" },
   { id: "verifyd-postgres-x2-grpc", target: "verifyd PostgreSQL ×2", protocol: "grpc", rpc: "verify-phone", workload: "success" },

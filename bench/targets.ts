@@ -109,7 +109,7 @@ export async function prepareTargets(needs: TargetNeeds): Promise<Targets> {
   const peerScript: Record<"grpc-js peer" | "Fastify peer", string> = { "grpc-js peer": "grpc-js-peer.js", "Fastify peer": "fastify-peer.js" };
   const startOne = (target: Target, logName: string, variant: StartVariant): Promise<ServerProcess> => {
     const flags = variant.nodeFlags ? { nodeFlags: variant.nodeFlags } : {};
-    if (target === "verifyd") return startVerifyd({ ...verifydOptions("sqlite", logName), ...variant });
+    if (target === "verifyd" || target === "verifyd ×2") return startVerifyd({ ...verifydOptions("sqlite", logName), ...variant });
     if (target === "verifyd PostgreSQL" || target === "verifyd PostgreSQL ×2") return startVerifyd({ ...verifydOptions("postgres", logName), ...variant });
     return startServerProcess({
       args: [join(peersBuildDir, peerScript[target]), "--port", "{port}", "--database", peerDatabase],
@@ -123,7 +123,7 @@ export async function prepareTargets(needs: TargetNeeds): Promise<Targets> {
     async start(target, logName, variant = {}) {
       const onPostgres = databaseOf[target] === "verifyd's PostgreSQL";
       if (onPostgres && !(backendCpu && postgresToken)) throw new Error(`${target}: no PostgreSQL database was prepared`);
-      const count = target === "verifyd PostgreSQL ×2" ? 2 : 1;
+      const count = target === "verifyd ×2" || target === "verifyd PostgreSQL ×2" ? 2 : 1;
       const processes: ServerProcess[] = [];
       try {
         for (let index = 1; index <= count; index++) processes.push(await startOne(target, count === 1 ? logName : `${logName}-${index}`, variant));
