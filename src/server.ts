@@ -418,7 +418,7 @@ async function startOn(
       await metricsListener?.close();
       // A delivery under way may wait on its provider for up to --delivery-timeout; the shutdown does not: an
       // unfinished one keeps its lease and is sent again, under the same id, by the next worker on the database.
-      const settled = await Promise.race([outbox.stop().then(() => true), sleep(outboxSettleMs).then(() => false)]);
+      const settled = await settlesWithin(outbox.stop(), outboxSettleMs);
       if (!settled) logger.warn("shutdown: a delivery still under way is left to a retry under the same id", { waitedMs: outboxSettleMs });
       delivery.close();
       await purge.stop();
@@ -427,6 +427,16 @@ async function startOn(
       logger.info("shutdown: database closed");
     },
   };
+}
+
+/** Whether `work` settles within `ms`. The wait ends when the work does: a timer left running would hold the process. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  const done = new AbortController();
+  try {
+    return await Promise.race([work.then(() => true), sleep(ms, false, { signal: done.signal })]);
+  } finally {
+    done.abort();
+  }
 }
 
 /** The configured keyring, or the one in the data directory; refused if it cannot open what the database holds. */

@@ -162,3 +162,27 @@ describe("kill -9 between the commit of a code and its delivery", () => {
     expectOk(await clientOf(second).call("verifyPhone", { userId, verificationCode: lastCodeFor(phone) }));
   }, 60_000);
 });
+
+describe("SIGTERM while a delivery is under way", () => {
+  it("waits for it a moment, then exits 0 and leaves it to the next server, which sends it under the same id, once", async () => {
+    receiver.answers.push("hang");
+    // Longer than the shutdown waits for a delivery (2 s), so that this one is still under way when it gives up.
+    const first = await startServer(5_000);
+    const phone = uniqueMobile();
+    const userId = await addUserSendingCode(clientOf(first), phone);
+    await receiver.waitForRequests(1);
+
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(first.stderr.join("\n")).toContain("shutdown: a delivery still under way is left to a retry under the same id");
+    expect(outboxRows()).toEqual([expect.objectContaining({ status: "pending" })]);
+
+    const second = await startServer(longDeliveryTimeoutMs);
+    await receiver.waitForRequests(2);
+    await eventually(allDelivered(1), "the message delivered");
+    expect(receiver.webhookIds()).toHaveLength(1);
+    expect(await sentEvents(userId)).toEqual(receiver.webhookIds());
+    expectOk(await clientOf(second).call("verifyPhone", { userId, verificationCode: lastCodeFor(phone) }));
+    await second.stop();
+  }, 60_000);
+});

@@ -68,6 +68,20 @@ describe.each([
   });
 });
 
+describe("the end of a shutdown", () => {
+  // A wait for a delivery under way, still pending after the outbox stopped, kept every process alive for 2 s more.
+  it("exits as soon as it has stopped: no wait of the shutdown outlives it", async () => {
+    const server = await startServerProcess(join(newDirectory(), "verifyd.sqlite"), { command: [process.execPath, join(build, "dist/main.js")] });
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    const exitedAt = Date.now();
+    const stopped = server.stderr.map((line) => JSON.parse(line) as { message: string; time: string }).find((line) => line.message === "verifyd stopped");
+    expect(stopped).toBeDefined();
+    // Far below the 2 s that wait held it, and far above what ending the process takes.
+    expect(exitedAt - Date.parse(stopped?.time as string)).toBeLessThan(1_000);
+  });
+});
+
 describe("a second signal", () => {
   it("exits at once with code 1 instead of waiting out the delay", async () => {
     const server = await startServerProcess(join(newDirectory(), "verifyd.sqlite"), { args: ["--shutdown-delay", "60s"] });
