@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick]`: verifyd's VerifyPhone over gRPC, Connect, gRPC-Web and REST, its wrong-code path and
 // AddHumanUser with send_code, against peers written by hand (@grpc/grpc-js, Fastify) doing the same work, and
-// VerifyPhone on PostgreSQL with one verifyd process and with two; every server in its own process and the load
+// VerifyPhone with two verifyd processes on one SQLite file, and on PostgreSQL with one and with two (the rows of two
+// processes in the full run only, or named with --rows); every server in its own process and the load
 // generator in another; prints the table, the issue's ratios and what bounds them. Options: see options.ts;
 // --profile: see profile.ts; --compare-commit and --compare-flags: see compare.ts.
 import { writeFileSync } from "node:fs";
@@ -34,7 +35,7 @@ if (options.compareCommits.length > 0 || options.compareFlags.length > 0) {
   process.exit();
 }
 
-const chosen = rows.filter((row) => !options.rows || options.rows.includes(row.id));
+const chosen = rows.filter((row) => (options.rows ? options.rows.includes(row.id) : !(options.quick && row.fullRunOnly)));
 const onPostgres = chosen.some((row) => databaseOf[row.target] === "verifyd's PostgreSQL");
 const env = environment();
 const started = Date.now();
