@@ -147,8 +147,9 @@ export function ratios(summaries: readonly RowSummary[], users: number): Ratio[]
   ];
 }
 
-/** The SQLite rows that the rows whose ratios have no goal but need a reason are compared with. */
+/** One process on SQLite: what the rows of two processes and of PostgreSQL are compared with. */
 const comparedRows = ["verifyd-grpc", "verifyd-rest"];
+/** The rows whose ratios have no goal but need a reason, and the rows they are compared with. */
 const boundedRows = [
   ...comparedRows,
   ...["verifyd-x2-grpc", "verifyd-x2-rest", "verifyd-postgres-grpc", "verifyd-postgres-rest", "verifyd-postgres-x2-grpc", "verifyd-postgres-x2-rest"],

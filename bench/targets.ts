@@ -123,7 +123,7 @@ export async function prepareTargets(needs: TargetNeeds): Promise<Targets> {
     async start(target, logName, variant = {}) {
       const onPostgres = databaseOf[target] === "verifyd's PostgreSQL";
       if (onPostgres && !(backendCpu && postgresToken)) throw new Error(`${target}: no PostgreSQL database was prepared`);
-      const count = target === "verifyd ×2" || target === "verifyd PostgreSQL ×2" ? 2 : 1;
+      const count = target.endsWith("×2") ? 2 : 1;
       const processes: ServerProcess[] = [];
       try {
         for (let index = 1; index <= count; index++) processes.push(await startOne(target, count === 1 ? logName : `${logName}-${index}`, variant));
