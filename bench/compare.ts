@@ -1,6 +1,6 @@
-// `npm run bench -- --compare-commit=<ref>` and `--compare-flags=<node flags>` (each repeatable): verifyd's gRPC
-// VerifyPhone as this tree builds it, against the build of another commit and against this build started with other
-// Node flags, with the grpc-js peer beside them: all running at once and loaded in turn, in short bursts, the order
+// `npm run bench -- --compare-commit=<ref>`, `--compare-flags=<node flags>` and `--compare-workload=wrong-code` (each
+// repeatable): verifyd's gRPC VerifyPhone as this tree builds it, against the build of another commit, against this
+// build started with other Node flags, and against this build answering wrong codes, with the grpc-js peer beside them: all running at once and loaded in turn, in short bursts, the order
 // reversed every round. On a shared machine whose speed drifts by tens of percent within minutes, two rows measured a
 // minute apart cannot show a 5% difference; bursts interleaved within seconds of each other meet the same drift, and
 // the per-round ratios show how much is left. Each verifyd runs on its own copy of the seeded file: on one file, each
@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { startLoadGenerator } from "./load/generator-process.js";
+import type { Workload } from "./load/load-job.js";
 import type { BenchOptions } from "./options.js";
 import { repoRoot } from "./server-process.js";
 import { median } from "./stats.js";
@@ -30,9 +31,10 @@ interface Contender {
 }
 
 export async function runComparison(options: BenchOptions): Promise<void> {
-  const variants: [string, StartVariant][] = [
-    ...options.compareCommits.map((ref): [string, StartVariant] => [`verifyd at ${ref}`, { buildDir: buildCommit(ref) }]),
-    ...options.compareFlags.map((flags): [string, StartVariant] => [`verifyd ${flags}`, { nodeFlags: flags.split(" ").filter(Boolean) }]),
+  const variants: [string, StartVariant, Workload][] = [
+    ...options.compareCommits.map((ref): [string, StartVariant, Workload] => [`verifyd at ${ref}`, { buildDir: buildCommit(ref) }, "success"]),
+    ...options.compareFlags.map((flags): [string, StartVariant, Workload] => [`verifyd ${flags}`, { nodeFlags: flags.split(" ").filter(Boolean) }, "success"]),
+    ...options.compareWorkloads.map((workload): [string, StartVariant, Workload] => [`verifyd, ${workload}`, {}, workload]),
   ];
   const targets = await prepareTargets({ users: options.users, peers: true });
   const contenders: Contender[] = [];
@@ -44,16 +46,16 @@ export async function runComparison(options: BenchOptions): Promise<void> {
   };
   // Each of verifyd's starts uses a block of the seeded users, on its own copy of the file.
   const block = Math.floor(options.users / (variants.length + 1));
-  const enter = async (name: string, start: Promise<Servers>, first: number, end: number) => {
+  const enter = async (name: string, start: Promise<Servers>, first: number, end: number, workload: Workload = "success") => {
     const servers = await start;
-    const generator = startLoadGenerator({ urls: servers.urls, protocol: "grpc", rpc: "verify-phone", workload: "success", token: servers.token });
+    const generator = startLoadGenerator({ urls: servers.urls, protocol: "grpc", rpc: "verify-phone", workload, token: servers.token });
     contenders.push({ name, servers, generator, next: first, end, cpuSeconds: 0, calls: 0, perRound: [] });
   };
   try {
     await enter("verifyd (this tree)", targets.start("verifyd", "compare-0", { dataDir: copyOfSeeded(0) }), 0, block);
-    for (const [index, [name, variant]] of variants.entries()) {
+    for (const [index, [name, variant, workload]] of variants.entries()) {
       const start = targets.start("verifyd", `compare-${index + 1}`, { ...variant, dataDir: copyOfSeeded(index + 1) });
-      await enter(name, start, (index + 1) * block, (index + 2) * block);
+      await enter(name, start, (index + 1) * block, (index + 2) * block, workload);
     }
     await enter("grpc-js peer", targets.start("grpc-js peer", "compare-peer"), 0, options.users);
     for (const contender of contenders) {

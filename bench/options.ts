@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { isPostgresUrl } from "../src/store/database-url.js";
 import { rows } from "./rows.js";
+import type { Workload } from "./load/load-job.js";
 
 export interface BenchOptions {
   quick: boolean;
@@ -28,6 +29,8 @@ export interface BenchOptions {
   compareCommits: string[];
   /** `--compare-flags=<node flags>`, repeatable: compare this tree's verifyd with itself started with these flags. */
   compareFlags: string[];
+  /** `--compare-workload=wrong-code`: compare this tree's verifyd with itself answering that workload's calls. */
+  compareWorkloads: Workload[];
   /** Interleaved bursts of each contender in a comparison, each as long as a saturation phase. */
   rounds: number;
 }
@@ -63,6 +66,7 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
       postgres: { type: "string" },
       "compare-commit": { type: "string", multiple: true },
       "compare-flags": { type: "string", multiple: true },
+      "compare-workload": { type: "string", multiple: true },
       ...(Object.fromEntries(Object.values(numeric).map((flag) => [flag, { type: "string" }])) as Record<(typeof numeric)[keyof typeof numeric], { type: "string" }>),
     },
     strict: true,
@@ -81,6 +85,10 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
   const rowIds = values.rows?.split(",").map((id) => id.trim());
   const unknown = rowIds?.filter((id) => !rows.some((row) => row.id === id));
   if (unknown && unknown.length > 0) throw new Error(`--rows: no row ${unknown.join(", ")} (rows: ${rows.map((row) => row.id).join(", ")})`);
+  const compareWorkloads = (values["compare-workload"] ?? []).map((workload): Workload => {
+    if (workload !== "wrong-code") throw new Error(`--compare-workload must be wrong-code, which is compared with the success (got "${workload}")`);
+    return workload;
+  });
   const postgres = values.postgres ?? defaultPostgres;
   if (!isPostgresUrl(postgres)) throw new Error(`--postgres must be a postgres:// URL (got "${postgres}")`);
   return {
@@ -96,6 +104,7 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
     repeats: read("repeats"),
     compareCommits: values["compare-commit"] ?? [],
     compareFlags: values["compare-flags"] ?? [],
+    compareWorkloads,
     rounds: read("rounds"),
   };
 }

@@ -3,7 +3,7 @@
 // VerifyPhone with two verifyd processes on one SQLite file, and on PostgreSQL with one and with two (the rows of two
 // processes in the full run only, or named with --rows); every server in its own process and the load
 // generator in another; prints the table, the ratios and what bounds them. Options: see options.ts;
-// --profile: see profile.ts; --compare-commit and --compare-flags: see compare.ts.
+// --profile: see profile.ts; --compare-commit, --compare-flags and --compare-workload: see compare.ts.
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -30,7 +30,7 @@ if (options.profile) {
   await runProfile(options);
   process.exit();
 }
-if (options.compareCommits.length > 0 || options.compareFlags.length > 0) {
+if (options.compareCommits.length > 0 || options.compareFlags.length > 0 || options.compareWorkloads.length > 0) {
   await runComparison(options);
   process.exit();
 }
