@@ -75,7 +75,7 @@ describe("the end of a shutdown", () => {
     server.child.kill("SIGTERM");
     expect(await server.exited).toEqual({ code: 0, signal: null });
     const exitedAt = Date.now();
-    const stopped = server.stderr.map((line) => JSON.parse(line) as { message: string; time: string }).find((line) => line.message === "verifyd stopped");
+    const stopped = logLines(server).find((line) => line.message === "verifyd stopped");
     expect(stopped).toBeDefined();
     // Far below the 2 s that wait held it, and far above what ending the process takes.
     expect(exitedAt - Date.parse(stopped?.time as string)).toBeLessThan(1_000);
@@ -136,14 +136,19 @@ function startSlowCall(server: ServerProcess, path: string, body: string) {
   return { headersSent, response, finish: () => request.end(bytes.subarray(half)) };
 }
 
-function logMessages(server: ServerProcess): string[] {
+/** The JSON lines on stderr; anything else there (a warning of node's) is not verifyd's log. */
+function logLines(server: ServerProcess): { message: string; time: string }[] {
   return server.stderr.flatMap((line) => {
     try {
-      return [(JSON.parse(line) as { message: string }).message];
+      return [JSON.parse(line) as { message: string; time: string }];
     } catch {
       return [];
     }
   });
+}
+
+function logMessages(server: ServerProcess): string[] {
+  return logLines(server).map((line) => line.message);
 }
 
 async function logged(server: ServerProcess, message: string, timeoutMs = 5_000): Promise<void> {
