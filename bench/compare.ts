@@ -1,6 +1,7 @@
-// `npm run bench -- --compare-commit=<ref>`, `--compare-flags=<node flags>` and `--compare-workload=wrong-code` (each
-// repeatable): verifyd's gRPC VerifyPhone as this tree builds it, against the build of another commit, against this
-// build started with other Node flags, and against this build answering wrong codes, with the grpc-js peer beside them: all running at once and loaded in turn, in short bursts, the order
+// `npm run bench -- --compare-commit=<ref>` and `--compare-flags=<node flags>` (each repeatable), and
+// `--compare-workload=wrong-code`: verifyd's gRPC VerifyPhone as this tree builds it, against the build of another
+// commit, against this build started with other Node flags, and against this build answering wrong codes, with the
+// grpc-js peer beside them: all running at once and loaded in turn, in short bursts, the order
 // reversed every round. On a shared machine whose speed drifts by tens of percent within minutes, two rows measured a
 // minute apart cannot show a 5% difference; bursts interleaved within seconds of each other meet the same drift, and
 // the per-round ratios show how much is left. Each verifyd runs on its own copy of the seeded file: on one file, each

@@ -85,7 +85,8 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
   const rowIds = values.rows?.split(",").map((id) => id.trim());
   const unknown = rowIds?.filter((id) => !rows.some((row) => row.id === id));
   if (unknown && unknown.length > 0) throw new Error(`--rows: no row ${unknown.join(", ")} (rows: ${rows.map((row) => row.id).join(", ")})`);
-  const compareWorkloads = (values["compare-workload"] ?? []).map((workload): Workload => {
+  // Given twice, it would only start a second, identical contender.
+  const compareWorkloads = [...new Set(values["compare-workload"] ?? [])].map((workload): Workload => {
     if (workload !== "wrong-code") throw new Error(`--compare-workload must be wrong-code, which is compared with the success (got "${workload}")`);
     return workload;
   });
