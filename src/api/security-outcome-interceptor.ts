@@ -1,12 +1,13 @@
 // Records the security outcomes that RPCs end in with a domain error (security-outcomes.ts decides which). One
 // interceptor sees every such error of every RPC on every protocol, so no handler can forget one. It sits inside the
 // error interceptor, which then turns the error into its wire form; the caller gets the same answer whether or not
-// the recording worked.
+// the recording worked. A wrong code's outcomes are already in the security log, committed with its failed attempt
+// (the handler hands the domain securityOutcomesOf for that): for those it writes the log lines only.
 import type { Interceptor, StreamRequest, UnaryRequest } from "@connectrpc/connect";
 import { DomainError } from "../domain/errors.js";
-import { principalKey, requestContextKey, requestIdIn } from "./request-context.js";
+import { requestIdIn } from "./request-context.js";
 import type { SecurityRecorder } from "./security-recorder.js";
-import { type FailedCall, securityOutcomesOf } from "./security-outcomes.js";
+import { failedCallOf, securityOutcomesOf } from "./security-outcomes.js";
 
 export function createSecurityOutcomeInterceptor(record: SecurityRecorder): Interceptor {
   return (next) => async (req) => {
@@ -15,29 +16,17 @@ export function createSecurityOutcomeInterceptor(record: SecurityRecorder): Inte
     } catch (error) {
       if (error instanceof DomainError) {
         const requestId = requestIdIn(req.contextValues);
-        for (const event of securityOutcomesOf(error, failedCallOf(req))) await record(event, requestId);
+        const call = failedCallOf(req.service, req.method, req.contextValues, targetUserOf(req));
+        for (const event of securityOutcomesOf(error, call)) await record(event, requestId, error.securityLogged);
       }
       throw error;
     }
   };
 }
 
-function failedCallOf(req: UnaryRequest | StreamRequest): FailedCall {
-  const userId = targetUserOf(req);
-  return { method: `${req.service.name}/${req.method.name}`, caller: callerOf(req), ...(userId ? { userId } : {}) };
-}
-
-/** The user behind the call's token; without one, where the call came from. */
-function callerOf(req: UnaryRequest | StreamRequest): FailedCall["caller"] {
-  const principal = req.contextValues.get(principalKey);
-  if (principal) return { actorId: principal.userId };
-  const address = req.contextValues.get(requestContextKey)?.peer.address;
-  return address ? { clientAddress: address } : {};
-}
-
 /** The user a request is about, when it names one. */
 function targetUserOf(req: UnaryRequest | StreamRequest): string | undefined {
   if (req.stream) return undefined;
   const { userId } = req.message as { userId?: unknown };
-  return typeof userId === "string" && userId !== "" ? userId : undefined;
+  return typeof userId === "string" ? userId : undefined;
 }

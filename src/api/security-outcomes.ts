@@ -1,8 +1,11 @@
 // Which security outcomes a call that failed with a domain error is: refusals for lack of permission, limits hit,
 // wrong codes and the lockouts they start, wrong current passwords. One decision for every API (the RPC interceptor
 // and Kii's REST surface), so the log tells the same story whichever API a caller used.
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import type { ContextValues } from "@connectrpc/connect";
 import type { DomainError } from "../domain/errors.js";
 import type { SecurityEventInput } from "../domain/security/security-event.js";
+import { principalKey, requestContextKey } from "./request-context.js";
 
 /** The facts of a failed call the log records. */
 export interface FailedCall {
@@ -12,6 +15,19 @@ export interface FailedCall {
   caller: { actorId?: string; clientAddress?: string };
   /** The user the call is about, when it names one. */
   userId?: string;
+}
+
+/** The facts of an RPC that fails; `userId`: the user the request names, if any. */
+export function failedCallOf(service: DescService, method: DescMethod, values: ContextValues, userId: string | undefined): FailedCall {
+  return { method: `${service.name}/${method.name}`, caller: callerOf(values), ...(userId ? { userId } : {}) };
+}
+
+/** The user behind the call's token; without one, where the call came from. */
+function callerOf(values: ContextValues): FailedCall["caller"] {
+  const principal = values.get(principalKey);
+  if (principal) return { actorId: principal.userId };
+  const address = values.get(requestContextKey)?.peer.address;
+  return address ? { clientAddress: address } : {};
 }
 
 /** Reasons that say a limit or throttle refused the call. */

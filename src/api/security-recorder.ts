@@ -6,8 +6,11 @@ import type { Clock } from "../domain/ports.js";
 import type { SecurityEventInput, SecurityEventKind, SecurityLog } from "../domain/security/security-event.js";
 import type { Logger } from "../logger.js";
 
-/** Never rejects. `requestId`: the call the event happened in, for its log line. */
-export type SecurityRecorder = (event: SecurityEventInput, requestId?: string) => Promise<void>;
+/**
+ * Never rejects. `requestId`: the call the event happened in, for its log line. `stored`: the event is in the security
+ * log already, committed with the change that refused the call (DomainError.securityLogged); only its line is written.
+ */
+export type SecurityRecorder = (event: SecurityEventInput, requestId?: string, stored?: boolean) => Promise<void>;
 
 export interface SecurityRecorderDeps {
   log: SecurityLog;
@@ -25,10 +28,11 @@ const warnings: ReadonlySet<SecurityEventKind> = new Set([
 ]);
 
 export function createSecurityRecorder(deps: SecurityRecorderDeps): SecurityRecorder {
-  return async (event, requestId) => {
+  return async (event, requestId, stored = false) => {
     const level = warnings.has(event.kind) ? "warn" : "info";
     const call = requestId === undefined ? {} : { requestId };
     deps.logger[level]("security event", { ...event, ...call });
+    if (stored) return;
     try {
       await deps.log.record(event, deps.clock.now());
     } catch (error) {

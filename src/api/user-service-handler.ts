@@ -20,6 +20,7 @@ import {
   toVerification,
   type WireVerification,
 } from "./proto-mapping.js";
+import { failedCallOf, securityOutcomesOf } from "./security-outcomes.js";
 import { authorizedUser as authorizedUserOf } from "./target-user.js";
 import { type UserAccountsDeps, createUserAccountsHandler } from "./user-accounts-handler.js";
 
@@ -77,7 +78,7 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
 
     async verifyPhone(req, ctx) {
       const state = await authorizedUser(ctx, req.userId);
-      return { details: toDetails(await commands.verify(req.userId, "phone", req.verificationCode, actorOf(ctx), state)) };
+      return { details: toDetails(await commands.verify(req.userId, "phone", req.verificationCode, verifierOf(ctx, req.userId), state)) };
     },
 
     async removePhone(req, ctx) {
@@ -99,7 +100,7 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
 
     async verifyEmail(req, ctx) {
       const state = await authorizedUser(ctx, req.userId);
-      return { details: toDetails(await commands.verify(req.userId, "email", req.verificationCode, actorOf(ctx), state)) };
+      return { details: toDetails(await commands.verify(req.userId, "email", req.verificationCode, verifierOf(ctx, req.userId), state)) };
     },
   };
 }
@@ -107,6 +108,14 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
 /** The caller, as the limits count it. */
 function actorOf(ctx: HandlerContext): Actor {
   return { callerId: callerOf(ctx).userId };
+}
+
+/** The caller submitting a code, and what the security log records if the code is wrong (security-outcomes.ts). */
+function verifierOf(ctx: HandlerContext, userId: string): Actor {
+  return {
+    ...actorOf(ctx),
+    securityOutcomesOf: (refusal) => securityOutcomesOf(refusal, failedCallOf(ctx.service, ctx.method, ctx.values, userId)),
+  };
 }
 
 function codeFacts(verification: WireVerification): RequestFacts {

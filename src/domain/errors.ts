@@ -34,6 +34,11 @@ export class DomainError extends Error {
   readonly metadata: Readonly<Record<string, string>>;
   /** How long until the same call may succeed: a google.rpc.RetryInfo on every protocol, Retry-After on REST. */
   readonly retryAfterMs: number | undefined;
+  /**
+   * Set once the security log's entries for this refusal are committed with the change that records it (a wrong
+   * code's failed attempt): what reports the refusal then writes their log lines only.
+   */
+  securityLogged = false;
 
   constructor(
     kind: ErrorKind,

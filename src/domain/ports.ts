@@ -4,6 +4,7 @@ import type { Channel } from "./errors.js";
 import type { LimitedAction } from "./limits/counted-action.js";
 import type { MessagePurpose } from "./outgoing-message.js";
 import type { OrganizationPage, OrganizationQuery } from "./organizations/organization-query.js";
+import type { SecurityEventInput } from "./security/security-event.js";
 import type { EventBody, UserEvent } from "./events.js";
 import type { UserState } from "./user-state.js";
 
@@ -64,6 +65,8 @@ export interface UserChange {
   outbox: readonly NewOutboxMessage[];
   /** Sends and verifications the limits count: checked (LimitReached) and recorded with the change. */
   limited: readonly LimitedAction[];
+  /** The security log's entries for the refusal the change records (a wrong code): written with it, or not at all. */
+  securityEvents?: readonly { event: SecurityEventInput; at: Date }[];
 }
 
 /** Thrown by append when the change lost a race; the caller reloads and decides again. */

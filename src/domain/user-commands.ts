@@ -34,6 +34,7 @@ import {
 import type { MessageTemplates } from "./messages/message-catalog.js";
 import { type MessageSealer, type OutgoingMessage, composeChangeNotice, composeCodeMessage } from "./outgoing-message.js";
 import { type PhonePolicy, normalizePhoneNumber, phoneCallingCode } from "./phone-number.js";
+import type { SecurityEventInput } from "./security/security-event.js";
 import { AppendConflict, type Clock, type NewOutboxMessage, type OrganizationStore, type UserStore } from "./ports.js";
 import { checkUrlTemplate } from "./url-template.js";
 import { requireActiveHuman, requireHuman } from "./users/user-guards.js";
@@ -75,10 +76,15 @@ export interface ChangeDetails {
   resourceOwner: string;
 }
 
-/** Who asks for a change: the limits count sends per caller. */
+/** Who asks for a change: the limits count sends per caller, and the security log records the refusals they get. */
 export interface Actor {
   /** The user behind the caller's credentials. */
   callerId: string;
+  /**
+   * The security log's entries for a refusal that a change records (a wrong code's failed attempt), decided by the
+   * API layer that knows the call; written in the change's own transaction, so that both are committed together.
+   */
+  securityOutcomesOf?: (refusal: DomainError) => readonly SecurityEventInput[];
 }
 
 export interface NewContact {
@@ -136,7 +142,7 @@ type Outgoing = Omit<NewOutboxMessage, "createdAt">;
  */
 type Decision<T> = { events: EventBody[]; outbox?: Outgoing[]; counted?: CountedAction[] } & (
   | { result: (details: ChangeDetails) => T }
-  | { error: DomainError }
+  | { error: DomainError; securityEvents?: readonly SecurityEventInput[] }
 );
 
 /** The part of a decision that issues a code: its event, the code or the message that carries it, and the send. */
@@ -312,7 +318,7 @@ export class UserCommands {
         const counted: CountedAction[] = [
           { action: "verify", userId, channel, organizationId: human.resourceOwner, callerId: actor.callerId },
         ];
-        if (error) return { events: [event], counted, error };
+        if (error) return { events: [event], counted, error, securityEvents: actor.securityOutcomesOf?.(error) ?? [] };
         if (takenByAnother) return { events: [spentEvent(channel)], counted, error: errors.contactInUse(channel) };
         return { events: [event], counted, result: (details) => details };
       }, takenByAnother ? undefined : loaded);
@@ -538,6 +544,7 @@ export class UserCommands {
       const limits = effectiveLimits(this.deps.policy.limits, settings);
       const events = stamp(userId, state?.resourceOwner ?? ownerOfNewUser, state?.sequence ?? 0, decision.events, now);
       const next = events.reduce<UserState | undefined>((current, event) => apply(current, event), state);
+      const securityEvents = "error" in decision ? (decision.securityEvents ?? []) : [];
       if (!next) throw new Error("a change must produce the user state");
       try {
         await this.deps.users.append({
@@ -548,12 +555,16 @@ export class UserCommands {
           supersededChannels: supersededChannels(events),
           outbox: (decision.outbox ?? []).map((message) => ({ ...message, createdAt: now })),
           limited: (decision.counted ?? []).map((counted) => ({ counted, rules: rulesFor(counted, limits), at: now })),
+          securityEvents: securityEvents.map((event) => ({ event, at: now })),
         });
       } catch (error) {
         if (error instanceof AppendConflict && error.conflict === "sequence") continue;
         throw error;
       }
-      if ("error" in decision) throw decision.error;
+      if ("error" in decision) {
+        if (securityEvents.length > 0) decision.error.securityLogged = true;
+        throw decision.error;
+      }
       return decision.result({ sequence: next.sequence, changeDate: next.changedAt, resourceOwner: next.resourceOwner });
     }
     throw errors.concurrentUpdate();

@@ -3,6 +3,7 @@
 // coalesce and show outcomes alike; only the statements around them are the dialects' own.
 import { createHash } from "node:crypto";
 import type { SecurityEvent, SecurityEventInput, SecurityEventKind } from "../domain/security/security-event.js";
+import type { TimeParameter } from "./user-change-rows.js";
 
 /** How long a repeat of an outcome raises the count of the entry it repeats instead of adding one. */
 export const defaultCoalesceMs = 60_000;
@@ -33,6 +34,26 @@ export function securityEventFingerprint(columns: SecurityEventColumns): string 
   const { kind, actorId, clientAddress, userId, organizationId } = columns;
   const detail = Object.entries(columns.detail).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return createHash("sha256").update(JSON.stringify([kind, actorId, clientAddress, userId, organizationId, detail])).digest("base64url");
+}
+
+/** The columns a new entry is inserted with, in the order of newEntryParameters. */
+export const newEntryColumnKeys = [
+  "at",
+  "lastAt",
+  "count",
+  "kind",
+  "actorId",
+  "clientAddress",
+  "userId",
+  "organizationId",
+  "detail",
+  "fingerprint",
+] as const;
+
+/** A new entry's values, in the order of newEntryColumnKeys; `time` gives a dialect's value of a time. */
+export function newEntryParameters(columns: SecurityEventColumns, fingerprint: string, at: Date, time: TimeParameter): unknown[] {
+  const { kind, actorId, clientAddress, userId, organizationId, detail } = columns;
+  return [time(at), time(at), 1, kind, actorId, clientAddress, userId, organizationId, JSON.stringify(detail), fingerprint];
 }
 
 /** Cut between code points, never inside a surrogate pair. */

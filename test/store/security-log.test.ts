@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { SecurityEventInput } from "../../src/domain/security/security-event.js";
 import type { Dialect } from "../../src/store/stores.js";
 import { type StoreHarness, dialects, openStoreHarness } from "./support/store-harness.js";
+import { openTemp } from "./support/temp-database.js";
 import { at } from "./support/user-changes.js";
 
 const seconds = (minute: number, second: number) => new Date(at(minute).getTime() + second * 1000);
@@ -151,6 +152,26 @@ describe.each(dialects)("%s security log: recording", (dialect) => {
       "SELECT count(*) AS entries, sum(count) AS outcomes FROM security_events",
     );
     expect({ entries: Number(totals?.entries), outcomes: Number(totals?.outcomes) }).toEqual({ entries: 1000, outcomes: 2000 });
+  });
+});
+
+describe("SQLite security log only: query plans", () => {
+  it("finds a repeat through the user's entries, or those about no user, in one index", async () => {
+    const { database } = await openStoreHarness("sqlite");
+    const sqlite = openTemp(database).sqlite;
+    const planOf = (userCondition: string) =>
+      (
+        sqlite
+          .prepare(
+            `EXPLAIN QUERY PLAN SELECT id FROM security_events WHERE ${userCondition} AND fingerprint = 'f' AND last_at >= 0 ` +
+              "ORDER BY last_at DESC, id DESC LIMIT 1",
+          )
+          .all() as { detail: string }[]
+      )
+        .map((step) => step.detail)
+        .join("\n");
+    expect(planOf("user_id IS 'u1'")).toContain("USING COVERING INDEX security_events_by_user (user_id=? AND fingerprint=?");
+    expect(planOf("user_id IS NULL")).toContain("USING COVERING INDEX security_events_by_user (user_id=? AND fingerprint=?");
   });
 });
 

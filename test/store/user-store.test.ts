@@ -2,7 +2,7 @@
 // commit, and PostgreSQL's writers in several processes (a second pool stands for another process).
 import { describe, expect, it } from "vitest";
 import { AppendConflict } from "../../src/domain/ports.js";
-import type { HumanUserState } from "../../src/domain/user-state.js";
+import type { HumanUserState, UserState } from "../../src/domain/user-state.js";
 import { SqliteUserStore } from "../../src/store/sqlite/sqlite-user-store.js";
 import { type StoreHarness, dialects, openStoreHarness } from "./support/store-harness.js";
 import { openTemp } from "./support/temp-database.js";
@@ -117,6 +117,27 @@ describe.each(dialects)("%s user store", (dialect) => {
     expect(await store.load("u1")).toEqual(added.next);
     expect(await store.events("u1")).toEqual(added.events);
     expect(await counts(harness)).toEqual({ events: 1, users: 1, outbox: 1 });
+  });
+
+  it("writes a refusal's security outcomes with the change that records it, coalescing a repeat, and neither when it conflicts", async () => {
+    const harness = await openStoreHarness(dialect);
+    const { users: store, securityLog } = harness.stores;
+    const added = userAdded("u1", "ada");
+    await store.append(added);
+    const wrongCode = { kind: "code.failed", actorId: "admin", userId: "u1", detail: { channel: "phone" } } as const;
+    const failedAttempt = (state: UserState, minute: number) => ({
+      ...changeUser(state, [{ type: "user.human.phone.verification.failed", payload: { reason: "INVALID_VERIFICATION_CODE" } }]),
+      securityEvents: [{ event: wrongCode, at: at(minute) }],
+    });
+    const first = failedAttempt(added.next, 1);
+    await store.append(first);
+    await store.append(failedAttempt(first.next, 1));
+    // Decided on a stale state: neither the attempt nor its outcome is written.
+    expect(await conflictOf(store.append(failedAttempt(first.next, 1)))).toBe("sequence");
+
+    expect(await store.events("u1")).toHaveLength(3);
+    const { events } = await securityLog.list({ offset: 0, limit: 10 });
+    expect(events).toEqual([expect.objectContaining({ ...wrongCode, at: at(1), lastAt: at(1), count: 2 })]);
   });
 
   it("shares one database between two connections: each sees the other's appends and stale changes conflict", async () => {

@@ -53,6 +53,18 @@ describe("the security recorder", () => {
     expect(lines.map((line) => JSON.parse(line).requestId)).toEqual(["req-7", "req-7"]);
   });
 
+  it("writes only the log line of an event committed already with the change that refused the call", async () => {
+    const recorded: SecurityEventInput[] = [];
+    const lines: string[] = [];
+    const log = { record: async (event: SecurityEventInput) => void recorded.push(event) };
+    const record = createSecurityRecorder({ log, clock, logger: createLogger("info", (line) => lines.push(line)) });
+    await record({ kind: "code.failed", userId: "u1", detail: { channel: "phone" } }, "req-8", true);
+    expect(recorded).toEqual([]);
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ level: "warn", message: "security event", kind: "code.failed", requestId: "req-8" }),
+    ]);
+  });
+
   it("turns a failed write into a warning naming the kind only, and never rejects", async () => {
     const lines: string[] = [];
     const record = createSecurityRecorder({ log: failingLog, clock, logger: createLogger("warn", (line) => lines.push(line)) });

@@ -26,9 +26,9 @@ export async function verifyKiiAddress(
   body: KiiBody,
 ): Promise<{ verificationStatus: "VERIFIED" }> {
   const code = requiredField(readKiiFields(body, verificationFields).verificationCode, "verificationCode");
-  return runKiiCall(deps, `Verify${contactNames[channel]}`, caller, async (context) => {
+  return runKiiCall(deps, `Verify${contactNames[channel]}`, caller, async (context, actor) => {
     const userId = await authorizedAddressOwner(deps, caller, ref, { kind: "verify", channel }, context);
-    await deps.commands.verify(userId, channel, code, kiiActorOf(caller));
+    await deps.commands.verify(userId, channel, code, actor);
     return { verificationStatus: "VERIFIED" };
   });
 }

@@ -2,9 +2,10 @@
 // ZITADEL RPC's, under a method name such as "Kii/VerifyPhone") go to the security log first. Its outcome is
 // reported like an RPC's, under the same method name ("VerifyPhone").
 import { DomainError } from "../../domain/errors.js";
+import type { Actor } from "../../domain/user-commands.js";
 import type { CallOutcomeObserver } from "../call-outcomes.js";
 import type { SecurityRecorder } from "../security-recorder.js";
-import { securityOutcomesOf } from "../security-outcomes.js";
+import { type FailedCall, securityOutcomesOf } from "../security-outcomes.js";
 import { type KiiCaller, kiiActorOf } from "./kii-caller.js";
 import { type KiiErrorContext, kiiErrorOf } from "./kii-error-mapping.js";
 
@@ -17,8 +18,11 @@ export async function runKiiCall<T>(
   deps: KiiCallDeps,
   method: string,
   caller: KiiCaller,
-  /** Fills in what it learns as it goes (the user, the address), for the fields of an error answer. */
-  useCase: (context: KiiErrorContext) => Promise<T>,
+  /**
+   * Fills in what it learns as it goes (the user, the address), for the fields of an error answer. `actor`: the caller
+   * for the domain's commands, with the security outcomes of a refusal to commit with the change that records it.
+   */
+  useCase: (context: KiiErrorContext, actor: Actor) => Promise<T>,
 ): Promise<T> {
   const context: KiiErrorContext = {
     appId: caller.app.id,
@@ -27,19 +31,23 @@ export async function runKiiCall<T>(
       ...(caller.kind === "user" ? { principalId: caller.principal.userId } : {}),
     },
   };
+  const { callerId } = kiiActorOf(caller);
+  const failedCall = (): FailedCall => ({
+    method: `Kii/${method}`,
+    caller: { actorId: callerId },
+    ...(context.userId ? { userId: context.userId } : {}),
+  });
+  const actor: Actor = { callerId, securityOutcomesOf: (refusal) => securityOutcomesOf(refusal, failedCall()) };
   try {
-    const result = await useCase(context);
+    const result = await useCase(context, actor);
     deps.observeOutcome(method);
     return result;
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     deps.observeOutcome(method, error);
-    const call = {
-      method: `Kii/${method}`,
-      caller: { actorId: kiiActorOf(caller).callerId },
-      ...(context.userId ? { userId: context.userId } : {}),
-    };
-    for (const event of securityOutcomesOf(error, call)) await deps.recordSecurityEvent(event);
+    for (const event of securityOutcomesOf(error, failedCall())) {
+      await deps.recordSecurityEvent(event, undefined, error.securityLogged);
+    }
     throw kiiErrorOf(error, context);
   }
 }

@@ -31,8 +31,9 @@ export function postgresConnection(handle: PostgresHandle, url: string): Databas
 
 function postgresStores({ db }: PostgresHandle, { storage, newId, outboxLeaseMs }: StoreOptions): Stores {
   const settingsReadWithUsers = new SettingsReadWithUsers();
+  const securityLog = new PostgresSecurityLog(db, storage);
   return {
-    users: new PostgresUserStore(db, storage, settingsReadWithUsers),
+    users: new PostgresUserStore(db, storage, settingsReadWithUsers, securityLog),
     userQuery: new PostgresUserQuery(db, storage),
     organizations: new PostgresOrganizationStore(db, newId, storage),
     organizationSettings: new PostgresOrganizationSettingsStore(db, storage, settingsReadWithUsers),
@@ -40,7 +41,7 @@ function postgresStores({ db }: PostgresHandle, { storage, newId, outboxLeaseMs 
     tokens: new PostgresAccessTokenStore(db, storage),
     applications: new PostgresApplicationStore(db, storage),
     logins: new PostgresLoginStore(db, storage),
-    securityLog: new PostgresSecurityLog(db, storage),
+    securityLog,
     outbox: new PostgresOutboxStore(db, { ...(storage ? { storage } : {}), ...(outboxLeaseMs ? { leaseMs: outboxLeaseMs } : {}) }),
     instance: new PostgresInstanceStore(db),
     keys: new PostgresKeyStore(db, storage),

@@ -14,6 +14,7 @@ import { type Queryable, namedStatement, rowsOf, run } from "./named-statement.j
 import type { PgDb } from "./open-postgres.js";
 import { isUniqueViolation } from "./postgres-errors.js";
 import { PostgresLimitCounter } from "./postgres-limit-counter.js";
+import { PostgresSecurityLog } from "./postgres-security-log.js";
 import { inTransaction } from "./pool-transaction.js";
 import { events, organizationSettings, outbox, users } from "./schema.js";
 
@@ -81,6 +82,8 @@ export class PostgresUserStore implements UserStore {
     private readonly storage: StorageGuard = unmonitoredStorage,
     /** Given the settings of each loaded user's organization, as the load read them (settingsReadWith). */
     private readonly settingsReadWithUsers = new SettingsReadWithUsers(),
+    /** Where a change writes the security outcomes of the refusal it records. */
+    private readonly securityLog: Pick<PostgresSecurityLog, "write"> = new PostgresSecurityLog(db, storage),
   ) {}
 
   async load(userId: string): Promise<UserState | undefined> {
@@ -152,6 +155,7 @@ export class PostgresUserStore implements UserStore {
     else await run(tx, updateUser, changedUserParameters(change.next));
     if (change.supersededChannels.length > 0) await run(tx, supersedeMessages, [change.userId, [...change.supersededChannels]]);
     for (const message of change.outbox) await run(tx, insertMessage, messageParameters(message, asDate));
+    for (const { event, at } of change.securityEvents ?? []) await this.securityLog.write(tx, event, at);
   }
 }
 

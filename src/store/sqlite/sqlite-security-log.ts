@@ -9,22 +9,11 @@ import type { Db } from "./open-database.js";
 import { groupCommitFor } from "./group-commit.js";
 import { securityEvents } from "./schema.js";
 import { columnList, quoted } from "../raw-statement.js";
-import { defaultCoalesceMs, securityEventColumns, securityEventFingerprint, securityEventOf } from "../security-event-row.js";
+import { defaultCoalesceMs, newEntryColumnKeys, newEntryParameters, securityEventColumns, securityEventFingerprint, securityEventOf } from "../security-event-row.js";
 import { securityLogCondition } from "../security-log-condition.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 
-const insertedColumns = [
-  securityEvents.at,
-  securityEvents.lastAt,
-  securityEvents.count,
-  securityEvents.kind,
-  securityEvents.actorId,
-  securityEvents.clientAddress,
-  securityEvents.userId,
-  securityEvents.organizationId,
-  securityEvents.detail,
-  securityEvents.fingerprint,
-];
+const insertedColumns = newEntryColumnKeys.map((key) => securityEvents[key]);
 
 export class SqliteSecurityLog implements SecurityLog, SecurityLogReader {
   private readonly selectRepeat;
@@ -43,9 +32,13 @@ export class SqliteSecurityLog implements SecurityLog, SecurityLogReader {
     const client = db.$client;
     const events = quoted(securityEvents);
     const [id, lastAt, fingerprint] = [securityEvents.id, securityEvents.lastAt, securityEvents.fingerprint].map(quoted);
+    // `IS`: the entries about no user too, through the same index (security_events_by_user).
     this.selectRepeat = client
-      .prepare(`SELECT ${id} FROM ${events} WHERE ${fingerprint} = ? AND ${lastAt} >= ? ORDER BY ${lastAt} DESC, ${id} DESC LIMIT 1`)
-      .pluck() as Statement<[string, number], number>;
+      .prepare(
+        `SELECT ${id} FROM ${events} WHERE ${quoted(securityEvents.userId)} IS ? AND ${fingerprint} = ? AND ${lastAt} >= ? ` +
+          `ORDER BY ${lastAt} DESC, ${id} DESC LIMIT 1`,
+      )
+      .pluck() as Statement<[string | null, string, number], number>;
     // A clock set back must not move an entry's last occurrence back.
     this.countRepeat = client.prepare<[number, number]>(
       `UPDATE ${events} SET ${quoted(securityEvents.count)} = ${quoted(securityEvents.count)} + 1, ${lastAt} = max(${lastAt}, ?) WHERE ${id} = ?`,
@@ -62,16 +55,16 @@ export class SqliteSecurityLog implements SecurityLog, SecurityLogReader {
   }
 
   async record(event: SecurityEventInput, at: Date, coalesceMs = defaultCoalesceMs): Promise<void> {
-    await this.commit(() => {
-      const columns = securityEventColumns(event);
-      const fingerprint = securityEventFingerprint(columns);
-      const repeat = this.selectRepeat.get(fingerprint, at.getTime() - coalesceMs);
-      if (repeat !== undefined) this.countRepeat.run(at.getTime(), repeat);
-      else {
-        const { kind, actorId, clientAddress, userId, organizationId, detail } = columns;
-        this.insertEvent.run(at.getTime(), at.getTime(), 1, kind, actorId, clientAddress, userId, organizationId, JSON.stringify(detail), fingerprint);
-      }
-    });
+    await this.commit(() => this.write(event, at, coalesceMs));
+  }
+
+  /** Records an outcome in the transaction under way: a user's change writes the outcome of its refusal with it. */
+  write(event: SecurityEventInput, at: Date, coalesceMs = defaultCoalesceMs): void {
+    const columns = securityEventColumns(event);
+    const fingerprint = securityEventFingerprint(columns);
+    const repeat = this.selectRepeat.get(columns.userId, fingerprint, at.getTime() - coalesceMs);
+    if (repeat !== undefined) this.countRepeat.run(at.getTime(), repeat);
+    else this.insertEvent.run(newEntryParameters(columns, fingerprint, at, (time) => time.getTime()));
   }
 
   async list(query: SecurityEventQuery): Promise<SecurityEventPage> {

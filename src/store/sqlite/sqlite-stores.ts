@@ -30,8 +30,9 @@ export function sqliteConnection(handle: DatabaseHandle, path: string): Database
 
 function sqliteStores({ db }: DatabaseHandle, { storage, newId, outboxLeaseMs }: StoreOptions): Stores {
   const settingsReadWithUsers = new SettingsReadWithUsers();
+  const securityLog = new SqliteSecurityLog(db, storage);
   return {
-    users: new SqliteUserStore(db, storage, settingsReadWithUsers),
+    users: new SqliteUserStore(db, storage, settingsReadWithUsers, securityLog),
     userQuery: new SqliteUserQuery(db, storage),
     organizations: new SqliteOrganizationStore(db, newId, storage),
     organizationSettings: new SqliteOrganizationSettingsStore(db, storage, settingsReadWithUsers),
@@ -39,7 +40,7 @@ function sqliteStores({ db }: DatabaseHandle, { storage, newId, outboxLeaseMs }:
     tokens: new SqliteAccessTokenStore(db, storage),
     applications: new SqliteApplicationStore(db, storage),
     logins: new SqliteLoginStore(db, storage),
-    securityLog: new SqliteSecurityLog(db, storage),
+    securityLog,
     outbox: new SqliteOutboxStore(db, { ...(storage ? { storage } : {}), ...(outboxLeaseMs ? { leaseMs: outboxLeaseMs } : {}) }),
     instance: new SqliteInstanceStore(db),
     keys: new SqliteKeyStore(db, storage),

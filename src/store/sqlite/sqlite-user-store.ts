@@ -10,6 +10,7 @@ import { columnList, quoted } from "../raw-statement.js";
 import { events, organizationSettings, outbox, users } from "./schema.js";
 import { isUniqueViolation } from "./sqlite-errors.js";
 import { SqliteLimitCounter } from "./sqlite-limit-counter.js";
+import { SqliteSecurityLog } from "./sqlite-security-log.js";
 import { SettingsReadWithUsers } from "../settings-read-with-users.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { eventColumnKeys, eventParameters, messageColumnKeys, loginContacts, messageParameters, userColumnKeys, userParameters } from "../user-change-rows.js";
@@ -43,6 +44,8 @@ export class SqliteUserStore implements UserStore {
     private readonly storage: StorageGuard = unmonitoredStorage,
     /** Given the settings of each loaded user's organization, as the load read them (settingsReadWith). */
     private readonly settingsReadWithUsers = new SettingsReadWithUsers(),
+    /** Where a change writes the security outcomes of the refusal it records. */
+    private readonly securityLog: Pick<SqliteSecurityLog, "write"> = new SqliteSecurityLog(db, storage),
   ) {
     const client = db.$client;
     // The user's organization's settings in the same read: a command decides on both, and one read transaction
@@ -161,6 +164,7 @@ export class SqliteUserStore implements UserStore {
     this.writeUser(change.next, current);
     for (const channel of change.supersededChannels) this.supersedeMessages.run(change.userId, channel);
     for (const message of change.outbox) this.insertMessage.run(messageParameters(message, milliseconds));
+    for (const { event, at } of change.securityEvents ?? []) this.securityLog.write(event, at);
   }
 
   private writeUser(next: UserState, current: CurrentRow | undefined): void {
