@@ -163,25 +163,27 @@ const boundedRows = [
  */
 export function bounds(summaries: readonly RowSummary[], cores: number): string[] {
   if (!summaries.some((s) => boundedRows.includes(s.rowId) && !comparedRows.includes(s.rowId))) return [];
-  const lines = summaries
-    .filter((s) => boundedRows.includes(s.rowId))
-    .map((s) => {
-      const database = s.databaseCpuUsPerCall ?? 0;
-      const total = s.serverCpuUsPerCall + database + s.generatorCpuUsPerCall;
-      const ceiling = (cores * 1e6) / total;
-      const postgres = s.databaseCpuUsPerCall === undefined ? "" : ` + ${database.toFixed(0)} PostgreSQL`;
-      const parts = `${s.serverCpuUsPerCall.toFixed(0)} verifyd${postgres} + ${s.generatorCpuUsPerCall.toFixed(0)} generator`;
-      return (
-        `- ${s.description}: ${parts} = ${total.toFixed(0)} µs of CPU per call; ${cores} cores allow ${ceiling.toFixed(0)} req/s, ` +
-        `measured ${s.reqPerSec.toFixed(0)} (${((s.reqPerSec / ceiling) * 100).toFixed(0)}%)`
-      );
-    });
+  const bounded = summaries.filter((s) => boundedRows.includes(s.rowId));
+  const lines = bounded.map((s) => {
+    const database = s.databaseCpuUsPerCall ?? 0;
+    const total = s.serverCpuUsPerCall + database + s.generatorCpuUsPerCall;
+    const ceiling = (cores * 1e6) / total;
+    const postgres = s.databaseCpuUsPerCall === undefined ? "" : ` + ${database.toFixed(0)} PostgreSQL`;
+    const parts = `${s.serverCpuUsPerCall.toFixed(0)} verifyd${postgres} + ${s.generatorCpuUsPerCall.toFixed(0)} generator`;
+    return (
+      `- ${s.description}: ${parts} = ${total.toFixed(0)} µs of CPU per call; ${cores} cores allow ${ceiling.toFixed(0)} req/s, ` +
+      `measured ${s.reqPerSec.toFixed(0)} (${((s.reqPerSec / ceiling) * 100).toFixed(0)}%)`
+    );
+  });
+  const postgres = bounded.some((s) => s.databaseCpuUsPerCall !== undefined);
   return [
-    `What bounds them: one machine's ${cores} cores run the servers, PostgreSQL and the load generator, so each call's CPU`,
-    "(PostgreSQL's: its backends serving the bench's database, from /proc; not the WAL writer) caps the throughput:",
+    `What bounds them: one machine's ${cores} cores run the servers${postgres ? ", PostgreSQL" : ""} and the load generator, so each call's CPU`,
+    postgres ? "(PostgreSQL's: its backends serving the bench's database, from /proc; not the WAL writer) caps the throughput:" : "caps the throughput:",
     ...lines,
     "Near 100%, the cores bound the row and a second process only adds its own overhead; well below, calls wait",
-    "(PostgreSQL's commit flushes, a pool of 10 connections per process, other work on the machine: see the load average).",
+    postgres
+      ? "(PostgreSQL's commit flushes, a pool of 10 connections per process, other work on the machine: see the load average)."
+      : "(SQLite's commits, other work on the machine: see the load average).",
   ];
 }
 

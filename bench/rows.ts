@@ -18,6 +18,16 @@ export const databaseOf: Record<Target, Database> = {
   "Fastify peer": "the peers'",
 };
 
+/** How many server processes a target runs, each called in turn. */
+export const processesOf: Record<Target, number> = {
+  verifyd: 1,
+  "verifyd ×2": 2,
+  "verifyd PostgreSQL": 1,
+  "verifyd PostgreSQL ×2": 2,
+  "grpc-js peer": 1,
+  "Fastify peer": 1,
+};
+
 export interface Row {
   /** Unique; what the ratios refer to. */
   id: string;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { compilePeers } from "./compile-peers.js";
 import { peerSecretVariable } from "./peers/peer-keys.js";
 import { type BackendCpu, backendCpuSecondsBetween, openBackendCpuMeter } from "./postgres.js";
-import { type Target, databaseOf } from "./rows.js";
+import { type Target, databaseOf, processesOf } from "./rows.js";
 import { seedPeer } from "./seed-peer.js";
 import { seedVerifyd } from "./seed-verifyd.js";
 import { type ServerProcess, repoRoot, startServerProcess } from "./server-process.js";
@@ -123,7 +123,7 @@ export async function prepareTargets(needs: TargetNeeds): Promise<Targets> {
     async start(target, logName, variant = {}) {
       const onPostgres = databaseOf[target] === "verifyd's PostgreSQL";
       if (onPostgres && !(backendCpu && postgresToken)) throw new Error(`${target}: no PostgreSQL database was prepared`);
-      const count = target.endsWith("×2") ? 2 : 1;
+      const count = processesOf[target];
       const processes: ServerProcess[] = [];
       try {
         for (let index = 1; index <= count; index++) processes.push(await startOne(target, count === 1 ? logName : `${logName}-${index}`, variant));
