@@ -36,7 +36,8 @@ export class DomainError extends Error {
   readonly retryAfterMs: number | undefined;
   /**
    * Set once the security log's entries for this refusal are committed with the change that records it (a wrong
-   * code's failed attempt): what reports the refusal then writes their log lines only.
+   * code's failed attempt): what reports the refusal then writes their log lines only. Not a constructor argument:
+   * the refusal is decided before the store's commit that settles it.
    */
   securityLogged = false;
 

@@ -5,7 +5,7 @@ import type { Channel } from "../../domain/errors.js";
 import type { UserCommands } from "../../domain/user-commands.js";
 import type { KiiUserOperation } from "./kii-access.js";
 import { type KiiCallDeps, runKiiCall } from "./kii-call.js";
-import { type KiiCaller, kiiActorOf } from "./kii-caller.js";
+import type { KiiCaller } from "./kii-caller.js";
 import type { KiiErrorContext } from "./kii-error-mapping.js";
 import { type KiiBody, readKiiFields, requiredField } from "./kii-request-fields.js";
 import { type KiiTargetUserDeps, type KiiUserRef, authorizedKiiUser, userIdOf } from "./kii-target-user.js";
@@ -42,9 +42,9 @@ export async function resendKiiVerification(
   body: KiiBody,
 ): Promise<void> {
   readKiiFields(body, {});
-  await runKiiCall(deps, `Resend${contactNames[channel]}Code`, caller, async (context) => {
+  await runKiiCall(deps, `Resend${contactNames[channel]}Code`, caller, async (context, actor) => {
     const userId = await authorizedAddressOwner(deps, caller, ref, { kind: "resend", channel }, context);
-    await deps.commands.issueNewCode(userId, channel, { kind: "send" }, kiiActorOf(caller));
+    await deps.commands.issueNewCode(userId, channel, { kind: "send" }, actor);
   });
 }
 
@@ -57,9 +57,9 @@ export async function resetKiiVerificationCode(
   body: KiiBody,
 ): Promise<{ verificationCode: string }> {
   readKiiFields(body, {});
-  return runKiiCall(deps, `Reset${contactNames[channel]}Code`, caller, async (context) => {
+  return runKiiCall(deps, `Reset${contactNames[channel]}Code`, caller, async (context, actor) => {
     const userId = await authorizedAddressOwner(deps, caller, ref, { kind: "reset-code", channel }, context);
-    const { code } = await deps.commands.issueNewCode(userId, channel, { kind: "return" }, kiiActorOf(caller));
+    const { code } = await deps.commands.issueNewCode(userId, channel, { kind: "return" }, actor);
     if (code === undefined) throw new Error("a code asked to be returned was not");
     return { verificationCode: code };
   });

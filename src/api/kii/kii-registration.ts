@@ -7,7 +7,7 @@ import type { UserCommands } from "../../domain/user-commands.js";
 import { requireHuman } from "../../domain/users/user-guards.js";
 import { kiiRegistrationAccessError } from "./kii-access.js";
 import { type KiiCallDeps, runKiiCall } from "./kii-call.js";
-import { type KiiCaller, kiiActorOf } from "./kii-caller.js";
+import type { KiiCaller } from "./kii-caller.js";
 import { kiiInvalidInput } from "./kii-error.js";
 import { kiiPhoneNumber, refuseCountryWithoutPhoneNumber } from "./kii-phone-number.js";
 import { type KiiBody, readKiiFields, requiredField } from "./kii-request-fields.js";
@@ -50,7 +50,7 @@ export async function registerKiiUser(deps: KiiRegistrationDeps, caller: KiiCall
   }
   refuseCountryWithoutPhoneNumber(country, phoneNumber);
   const verification = (verified: boolean | undefined): Verification => (verified ? { kind: "verified" } : { kind: "send" });
-  return runKiiCall(deps, "RegisterUser", caller, async (context) => {
+  return runKiiCall(deps, "RegisterUser", caller, async (context, actor) => {
     const presetVerified = fields.phoneNumberVerified === true || fields.emailAddressVerified === true;
     const refusal = kiiRegistrationAccessError(caller, presetVerified);
     if (refusal) throw refusal;
@@ -77,7 +77,7 @@ export async function registerKiiUser(deps: KiiRegistrationDeps, caller: KiiCall
           : { email: { value: emailAddress, verification: verification(fields.emailAddressVerified) } }),
         password: { kind: "plain", password },
       },
-      kiiActorOf(caller),
+      actor,
     );
     context.userId = userId;
     return kiiUserOf(requireHuman(await deps.commands.getUser(userId)));

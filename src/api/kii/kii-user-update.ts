@@ -7,7 +7,7 @@ import type { PhonePolicy } from "../../domain/phone-number.js";
 import type { UserCommands } from "../../domain/user-commands.js";
 import type { KiiUserOperation } from "./kii-access.js";
 import { type KiiCallDeps, runKiiCall } from "./kii-call.js";
-import { type KiiCaller, kiiActorOf } from "./kii-caller.js";
+import type { KiiCaller } from "./kii-caller.js";
 import { kiiPhoneNumber, refuseCountryWithoutPhoneNumber } from "./kii-phone-number.js";
 import { type KiiBody, readKiiFields } from "./kii-request-fields.js";
 import { type KiiTargetUserDeps, type KiiUserRef, authorizedKiiUser, userIdOf } from "./kii-target-user.js";
@@ -42,7 +42,7 @@ export async function updateKiiUser(
 ): Promise<{ modifiedAt: number }> {
   const { phoneNumber, emailAddress, country } = readKiiFields(body, updateFields, unchangeable);
   refuseCountryWithoutPhoneNumber(country, phoneNumber);
-  return runKiiCall(deps, "UpdateUser", caller, async (context) => {
+  return runKiiCall(deps, "UpdateUser", caller, async (context, actor) => {
     const userId = userIdOf(caller, ref);
     context.userId = userId;
     const phone = phoneNumber === undefined ? undefined : kiiPhoneNumber(phoneNumber, country, deps.phonePolicy);
@@ -57,7 +57,7 @@ export async function updateKiiUser(
       context.channel = channel;
       try {
         const contact = { value, verification: { kind: "send" } } as const;
-        const { details } = await deps.commands.setContact(userId, channel, contact, kiiActorOf(caller));
+        const { details } = await deps.commands.setContact(userId, channel, contact, actor);
         modifiedAt = details.changeDate;
       } catch (error) {
         if (!(error instanceof DomainError && error.reason === "NOT_CHANGED")) throw error;

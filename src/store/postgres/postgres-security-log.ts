@@ -63,10 +63,11 @@ export class PostgresSecurityLog implements SecurityLog, SecurityLogReader {
     const print = securityEventFingerprint(columns);
     await run(tx, lockFingerprint, [print]);
     const since = new Date(at.getTime() - coalesceMs);
+    // node-postgres returns a bigint as a string, which goes back as one.
     const [repeat] =
       columns.userId === null
-        ? await rowsOf<[number]>(tx, selectUserlessRepeat, [print, since])
-        : await rowsOf<[number]>(tx, selectUserRepeat, [columns.userId, print, since]);
+        ? await rowsOf<[string]>(tx, selectUserlessRepeat, [print, since])
+        : await rowsOf<[string]>(tx, selectUserRepeat, [columns.userId, print, since]);
     if (repeat) {
       await run(tx, countRepeat, [at, repeat[0]]);
       return;

@@ -22,9 +22,9 @@ import { type KiiRegistrationDeps, registerKiiUser } from "../../api/kii/kii-reg
 import type { KiiBody } from "../../api/kii/kii-request-fields.js";
 import { type KiiUserReadingDeps, readKiiUser } from "../../api/kii/kii-user-reading.js";
 import { type KiiUserUpdateDeps, updateKiiUser } from "../../api/kii/kii-user-update.js";
+import type { SecurityRecorder } from "../../api/security-recorder.js";
 import { callOf, noteCall } from "../../call-scope.js";
 import { DomainError } from "../../domain/errors.js";
-import type { SecurityEventInput } from "../../domain/security/security-event.js";
 import type { Logger } from "../../logger.js";
 import type { CallMetrics } from "../../metrics/call-metrics.js";
 import type { NodeRequest, NodeResponse } from "../call-context.js";
@@ -97,7 +97,8 @@ async function serveRoute(
   const body = req.method === "GET" ? {} : await readKiiBody(req, deps.maxBodyBytes);
   // The security events of this request's use case name its request id in their log lines.
   const requestId = callOf(req)?.requestId;
-  const users = { ...deps.users, recordSecurityEvent: (event: SecurityEventInput) => deps.users.recordSecurityEvent(event, requestId) };
+  const recordSecurityEvent: SecurityRecorder = (event, _requestId, stored) => deps.users.recordSecurityEvent(event, requestId, stored);
+  const users = { ...deps.users, recordSecurityEvent };
   sendKiiAnswer(res, await answer(route, caller, body, users));
 }
 
