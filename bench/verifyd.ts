@@ -1,5 +1,5 @@
-// verifyd as the bench runs it: the production start (`npm run build`, then `node <flags> <build>/main.js --production`
-// with the flags of main.js's shebang), every call with a bearer token, SMS and email through signed webhooks to the
+// verifyd as the bench runs it: the production start (`npm run build`, then `node --max-semi-space-size=8
+// <build>/main.js --production`), every call with a bearer token, SMS and email through signed webhooks to the
 // bench's sink, keys from VERIFYD_KEYS (which PostgreSQL requires: every process on the database must hash and seal
 // with the same keys).
 import { execFileSync } from "node:child_process";
@@ -69,20 +69,13 @@ function filesUnder(dir: string): string[] {
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
-/**
- * The Node flags of the production start: those of the build's `main.js` shebang (`#!/usr/bin/env -S node …`), which
- * the README's production start and Dockerfile repeat. A build of a commit from before them has none.
- */
-export function productionNodeFlags(buildDir: string): string[] {
-  const [shebang = ""] = readFileSync(join(buildDir, "main.js"), "utf8").split("\n", 1);
-  return /^#!\/usr\/bin\/env -S node (.+)$/.exec(shebang)?.[1]?.split(" ").filter(Boolean) ?? [];
-}
+/** The Node flags of the production start, as the README's "Running in production" and its Dockerfile give them. */
+export const productionNodeFlags = ["--max-semi-space-size=8"];
 
 export function startVerifyd(options: VerifydOptions): Promise<ServerProcess> {
-  const buildDir = options.buildDir ?? verifydBuildDir;
   return startServerProcess({
     args: [
-      join(buildDir, "main.js"),
+      join(options.buildDir ?? verifydBuildDir, "main.js"),
       ...["--production", "--port", "{port}", "--database", options.postgresUrl ?? join(options.dataDir, "verifyd.sqlite")],
       // Beside a SQLite file by default, but in ./data with PostgreSQL: named, so that it is the same for both.
       ...["--admin-token-file", join(options.dataDir, "admin-token")],
@@ -101,7 +94,7 @@ export function startVerifyd(options: VerifydOptions): Promise<ServerProcess> {
     },
     logFile: options.logFile,
     // Flags of a comparison (compare.ts) or the profiler come after, so that they win over the production start's.
-    nodeFlags: [...productionNodeFlags(buildDir), ...(options.nodeFlags ?? [])],
+    nodeFlags: [...productionNodeFlags, ...(options.nodeFlags ?? [])],
   });
 }
 

@@ -1,6 +1,6 @@
 // `npm run build`: compiles src/ to dist/ (or `--out-dir`) for `node dist/main.js`, with the files the code reads
 // beside itself at run time (the SQL migrations), so that the output needs only package.json and node_modules.
-// dist/main.js keeps src/main.ts's `#!/usr/bin/env -S node …` line and is made executable: package.json's `verifyd` bin.
+// dist/main.js keeps src/main.ts's `#!/usr/bin/env node` line and is made executable: package.json's `verifyd` bin.
 import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";

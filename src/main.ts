@@ -1,8 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env node
 // `verifyd`, `npm start` and `node --max-semi-space-size=8 dist/main.js`: the command line (src/cli/), `serve` when no
 // command is named. The flag caps V8's young generation at 16 MiB instead of 32 MiB: about 15 MiB less resident memory
-// under load at the same CPU per call (`npm run bench -- --compare-flags`, README: Performance). V8 takes it only when
-// node starts, so the shebang, `npm start` and the Dockerfile's command give it.
+// under load at the same CPU per call (README: Performance). V8 takes it only when node starts, so the production
+// start, `npm start` and the Dockerfile's command give it; not this line, since BusyBox's env (Alpine) has no -S.
 import { runCli } from "./cli/run-cli.js";
 import { limitHeapGrowth } from "./heap-growth.js";
 
