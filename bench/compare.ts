@@ -19,6 +19,10 @@ import { benchDir } from "./verifyd.js";
 
 interface Contender {
   name: string;
+  /** The build it runs: this tree's, or another commit's directory. */
+  build: string;
+  /** The contender of the same build answering successes, that a workload's calls are compared with as well. */
+  successOfBuild?: Contender;
   servers: Servers;
   generator: ReturnType<typeof startLoadGenerator>;
   /** The next unused user of its database, and the end of its block. */
@@ -32,8 +36,15 @@ interface Contender {
 }
 
 export async function runComparison(options: BenchOptions): Promise<void> {
+  // Each other commit answers the compared workloads too, so that a change to a wrong code's path is measured on it.
   const variants: [string, StartVariant, Workload][] = [
-    ...options.compareCommits.map((ref): [string, StartVariant, Workload] => [`verifyd at ${ref}`, { buildDir: buildCommit(ref) }, "success"]),
+    ...options.compareCommits.flatMap((ref) => {
+      const variant = { buildDir: buildCommit(ref) };
+      return [
+        [`verifyd at ${ref}`, variant, "success"],
+        ...options.compareWorkloads.map((workload) => [`verifyd at ${ref}, ${workload}`, variant, workload]),
+      ] as [string, StartVariant, Workload][];
+    }),
     ...options.compareFlags.map((flags): [string, StartVariant, Workload] => [`verifyd ${flags}`, { nodeFlags: flags.split(" ").filter(Boolean) }, "success"]),
     ...options.compareWorkloads.map((workload): [string, StartVariant, Workload] => [`verifyd, ${workload}`, {}, workload]),
   ];
@@ -47,16 +58,17 @@ export async function runComparison(options: BenchOptions): Promise<void> {
   };
   // Each of verifyd's starts uses a block of the seeded users, on its own copy of the file.
   const block = Math.floor(options.users / (variants.length + 1));
-  const enter = async (name: string, start: Promise<Servers>, first: number, end: number, workload: Workload = "success") => {
+  const enter = async (name: string, start: Promise<Servers>, first: number, end: number, workload: Workload = "success", build = "") => {
     const servers = await start;
     const generator = startLoadGenerator({ urls: servers.urls, protocol: "grpc", rpc: "verify-phone", workload, token: servers.token });
-    contenders.push({ name, servers, generator, next: first, end, cpuSeconds: 0, calls: 0, perRound: [] });
+    const successOfBuild = workload === "success" ? undefined : contenders.find((other) => other.build === build && !other.successOfBuild);
+    contenders.push({ name, build, servers, generator, next: first, end, cpuSeconds: 0, calls: 0, perRound: [], ...(successOfBuild ? { successOfBuild } : {}) });
   };
   try {
     await enter("verifyd (this tree)", targets.start("verifyd", "compare-0", { dataDir: copyOfSeeded(0) }), 0, block);
     for (const [index, [name, variant, workload]] of variants.entries()) {
       const start = targets.start("verifyd", `compare-${index + 1}`, { ...variant, dataDir: copyOfSeeded(index + 1) });
-      await enter(name, start, (index + 1) * block, (index + 2) * block, workload);
+      await enter(name, start, (index + 1) * block, (index + 2) * block, workload, variant.buildDir);
     }
     await enter("grpc-js peer", targets.start("grpc-js peer", "compare-peer"), 0, options.users);
     for (const contender of contenders) {
@@ -88,14 +100,23 @@ export async function runComparison(options: BenchOptions): Promise<void> {
   const [baseline] = contenders as [Contender];
   console.log(`\n${options.rounds} rounds of ${options.saturationSeconds} s bursts each; server CPU per gRPC VerifyPhone call:`);
   for (const contender of contenders) {
-    const ratios = contender.perRound.map((micros, round) => micros / (baseline.perRound[round] as number));
+    const { successOfBuild } = contender;
+    const toItsSuccess = successOfBuild && successOfBuild !== baseline ? `; to its success's ${ratioOf(contender, successOfBuild)}` : "";
     console.log(
       `${contender.name.padEnd(40)} ${((contender.cpuSeconds * 1e6) / contender.calls).toFixed(0).padStart(5)} µs per call, ` +
         `${contender.calls} calls, peak RSS ${contender.peakRssMiB?.toFixed(0)} MiB; ` +
-        `to this tree's ${((contender.cpuSeconds / contender.calls) / (baseline.cpuSeconds / baseline.calls)).toFixed(3)} ` +
-        `(per round: median ${median(ratios).toFixed(3)}, ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+        `to this tree's ${ratioOf(contender, baseline)}${toItsSuccess}`,
     );
   }
+}
+
+/** Over all rounds, then the median and range of the per-round ratios. */
+function ratioOf(contender: Contender, base: Contender): string {
+  const ratios = contender.perRound.map((micros, round) => micros / (base.perRound[round] as number));
+  return (
+    `${((contender.cpuSeconds / contender.calls) / (base.cpuSeconds / base.calls)).toFixed(3)} ` +
+    `(per round: median ${median(ratios).toFixed(3)}, ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`
+  );
 }
 
 /**
