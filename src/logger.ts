@@ -23,7 +23,7 @@ export function createLogger(level: LogLevel, write?: (line: string) => void): L
       level,
       base: undefined,
       messageKey: "message",
-      timestamp: () => `,"time":"${new Date().toISOString()}"`,
+      timestamp: timeField(),
       formatters: { level: (label) => ({ level: label }), log: redactFields },
     },
     destination,
@@ -35,4 +35,18 @@ export function createLogger(level: LogLevel, write?: (line: string) => void): L
       if (log.isLevelEnabled(name)) log[name](fields, redactText(message));
     };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** pino's `time` field, formatted once per millisecond: a loaded server writes several lines in each. */
+function timeField(): () => string {
+  let formattedAt = Number.NaN;
+  let field = "";
+  return () => {
+    const now = Date.now();
+    if (now !== formattedAt) {
+      formattedAt = now;
+      field = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return field;
+  };
 }

@@ -2,7 +2,8 @@
 // interceptor sees every such error of every RPC on every protocol, so no handler can forget one. It sits inside the
 // error interceptor, which then turns the error into its wire form; the caller gets the same answer whether or not
 // the recording worked. A wrong code's outcomes are already in the security log, committed with its failed attempt
-// (the handler hands the domain securityOutcomesOf for that): for those it writes the log lines only.
+// (the handler hands the domain securityOutcomesOf for that): for those it writes the log lines of the entries the
+// error carries.
 import type { Interceptor, StreamRequest, UnaryRequest } from "@connectrpc/connect";
 import { DomainError } from "../domain/errors.js";
 import { requestIdIn } from "./request-context.js";
@@ -16,8 +17,9 @@ export function createSecurityOutcomeInterceptor(record: SecurityRecorder): Inte
     } catch (error) {
       if (error instanceof DomainError) {
         const requestId = requestIdIn(req.contextValues);
-        const call = failedCallOf(req.service, req.method, req.contextValues, targetUserOf(req));
-        for (const event of securityOutcomesOf(error, call)) await record(event, requestId, error.securityLogged);
+        const stored = error.loggedSecurityEvents;
+        const events = stored ?? securityOutcomesOf(error, failedCallOf(req.service, req.method, req.contextValues, targetUserOf(req)));
+        for (const event of events) await record(event, requestId, stored !== undefined);
       }
       throw error;
     }

@@ -8,7 +8,7 @@ import type { Logger } from "../logger.js";
 
 /**
  * Never rejects. `requestId`: the call the event happened in, for its log line. `stored`: the event is in the security
- * log already, committed with the change that refused the call (DomainError.securityLogged); only its line is written.
+ * log already, committed with the change that refused the call (DomainError.loggedSecurityEvents); only its line is written.
  */
 export type SecurityRecorder = (event: SecurityEventInput, requestId?: string, stored?: boolean) => Promise<void>;
 

@@ -1,5 +1,6 @@
 // Domain errors carry everything every protocol needs to report them the same way: a gRPC-style kind, ZITADEL's
 // error id and text ("<text> (<id>)" on the wire), a stable upper-case reason and machine-readable metadata.
+import type { SecurityEventInput } from "./security/security-event.js";
 
 export type ErrorKind =
   | "InvalidArgument"
@@ -35,11 +36,11 @@ export class DomainError extends Error {
   /** How long until the same call may succeed: a google.rpc.RetryInfo on every protocol, Retry-After on REST. */
   readonly retryAfterMs: number | undefined;
   /**
-   * Set once the security log's entries for this refusal are committed with the change that records it (a wrong
-   * code's failed attempt): what reports the refusal then writes their log lines only. Not a constructor argument:
-   * the refusal is decided before the store's commit that settles it.
+   * The security log's entries for this refusal, set once they are committed with the change that records it (a wrong
+   * code's failed attempt): what reports the refusal then writes their log lines only, without deciding them again.
+   * Not a constructor argument: the refusal is decided before the store's commit that settles it.
    */
-  securityLogged = false;
+  loggedSecurityEvents: readonly SecurityEventInput[] | undefined;
 
   constructor(
     kind: ErrorKind,

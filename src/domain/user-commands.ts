@@ -562,7 +562,7 @@ export class UserCommands {
         throw error;
       }
       if ("error" in decision) {
-        if (securityEvents.length > 0) decision.error.securityLogged = true;
+        if (securityEvents.length > 0) decision.error.loggedSecurityEvents = securityEvents;
         throw decision.error;
       }
       return decision.result({ sequence: next.sequence, changeDate: next.changedAt, resourceOwner: next.resourceOwner });

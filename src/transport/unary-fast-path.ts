@@ -25,6 +25,7 @@ import * as grpcWeb from "@connectrpc/connect/protocol-grpc-web";
 import { requestContextKey } from "../api/request-context.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { nodeHeaders } from "./call-context.js";
+import { withErrorStatus } from "./grpc-status-trailer.js";
 import { UnaryCall, type UnaryInvoker, type UnaryMethodSpec } from "./unary-call.js";
 
 /** A unary method and its interceptor chain, built once. */
@@ -68,10 +69,9 @@ const grpcWire: Wire = {
   responseTrailer: { [grpc.headerGrpcStatus]: grpc.grpcStatusOk },
   async answer(res, call, outcome, compression) {
     const body = "output" in outcome ? await envelope(0, outcome.output, compression) : undefined;
-    if ("error" in outcome) grpc.setTrailerStatus(call.responseTrailer, outcome.error);
     res.writeHead(200, call.responseHeaderRecord());
     if (body) res.write(body);
-    res.addTrailers(call.responseTrailerRecord());
+    res.addTrailers(trailerOf(call, outcome));
     res.end();
   },
 };
@@ -82,9 +82,9 @@ const grpcWebWire: Wire = {
   responseHeader: { [grpcWeb.headerContentType]: grpcWeb.contentTypeProto },
   async answer(res, call, outcome, compression) {
     const message = "output" in outcome ? await envelope(0, outcome.output, compression) : new Uint8Array(0);
-    if ("error" in outcome) grpcWeb.setTrailerStatus(call.responseTrailer, outcome.error);
-    // gRPC-Web's trailers travel in the body, as a last frame of their own.
-    const trailer = await envelope(grpcWeb.trailerFlag, grpcWeb.trailerSerialize(call.responseTrailer), compression);
+    // gRPC-Web's trailers travel in the body, as a last frame of their own, one `name: value` line each.
+    const lines = Object.entries(trailerOf(call, outcome)).map(([name, value]) => `${name}: ${value}\r\n`);
+    const trailer = await envelope(grpcWeb.trailerFlag, Buffer.from(lines.join("")), compression);
     res.writeHead(200, call.responseHeaderRecord());
     res.end(Buffer.concat([message, trailer]));
   },
@@ -122,6 +122,12 @@ const connectWire: Wire = {
     res.end(body);
   },
 };
+
+/** gRPC's and gRPC-Web's trailers: the call's own, and the status of its error if it failed. */
+function trailerOf(call: UnaryCall, outcome: Outcome): Record<string, string> {
+  const trailer = call.responseTrailerRecord();
+  return "error" in outcome ? withErrorStatus(trailer, outcome.error) : trailer;
+}
 
 function wireOf(req: NodeRequest): Wire | undefined {
   if (req.method !== "POST") return undefined;

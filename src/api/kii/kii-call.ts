@@ -45,8 +45,9 @@ export async function runKiiCall<T>(
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     deps.observeOutcome(method, error);
-    for (const event of securityOutcomesOf(error, failedCall())) {
-      await deps.recordSecurityEvent(event, undefined, error.securityLogged);
+    const stored = error.loggedSecurityEvents;
+    for (const event of stored ?? securityOutcomesOf(error, failedCall())) {
+      await deps.recordSecurityEvent(event, undefined, stored !== undefined);
     }
     throw kiiErrorOf(error, context);
   }
