@@ -1,6 +1,6 @@
 // Pure decisions for one contact channel (phone or email): given the user's state, what happens next.
 // Both channels share this one state machine; only addresses and message texts differ.
-import { type Channel, type DomainError, errors } from "./errors.js";
+import { type Channel, type DomainError, contactInUseReason, errors } from "./errors.js";
 import type { EventBody } from "./events.js";
 import type { ContactState } from "./user-state.js";
 import type { CodeHasher, CodePolicy } from "./verification-code.js";
@@ -59,7 +59,7 @@ export function failedEvent(channel: Channel, reason: string): EventBody {
 
 /** A right code for an address another user of the organization verified first: the code is used up, nothing verified. */
 export function spentEvent(channel: Channel): EventBody {
-  return failedEvent(channel, errors.contactInUse(channel).reason);
+  return failedEvent(channel, contactInUseReason(channel));
 }
 
 /** The address currently awaiting (or, without a pending change, holding) verification. */

@@ -66,6 +66,11 @@ export class DomainError extends Error {
   }
 }
 
+/** The reason of errors.contactInUse, for telling that error apart without building one. */
+export function contactInUseReason(channel: Channel): string {
+  return channel === "phone" ? "PHONE_ALREADY_IN_USE" : "EMAIL_ALREADY_IN_USE";
+}
+
 export const errors = {
   userNotFound: () => new DomainError("NotFound", "QUERY-Dfbg2", "User could not be found", "USER_NOT_FOUND"),
   userAlreadyExists: () =>
@@ -174,7 +179,7 @@ export const errors = {
       "AlreadyExists",
       channel === "phone" ? "COMMAND-pH0nU" : "COMMAND-eM4iU",
       `${label(channel)} is already verified by another user of this organization`,
-      channel === "phone" ? "PHONE_ALREADY_IN_USE" : "EMAIL_ALREADY_IN_USE",
+      contactInUseReason(channel),
     ),
   phoneCountryNotAllowed: (callingCode: string) =>
     new DomainError(

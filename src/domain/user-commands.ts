@@ -17,7 +17,7 @@ import {
 } from "./contact-decisions.js";
 import { type NewPassword, type PasswordHasher, encodeNewPassword } from "./credentials/password.js";
 import { normalizeEmailAddress } from "./email-address.js";
-import { type Channel, DomainError, errors } from "./errors.js";
+import { type Channel, DomainError, contactInUseReason, errors } from "./errors.js";
 import { type EventBody, type Profile, type UserEvent, parseContactEventType } from "./events.js";
 import type { IdGenerator } from "./ids.js";
 import { KeyedSerializer } from "./keyed-serializer.js";
@@ -325,7 +325,7 @@ export class UserCommands {
     try {
       return await attempt(false);
     } catch (error) {
-      if (!(error instanceof DomainError && error.reason === errors.contactInUse(channel).reason)) throw error;
+      if (!(error instanceof DomainError && error.reason === contactInUseReason(channel))) throw error;
       return attempt(true);
     }
   }

@@ -58,6 +58,8 @@ export function newEntryParameters(columns: SecurityEventColumns, fingerprint: s
 
 /** Cut between code points, never inside a surrogate pair. */
 function bounded(value: string): string {
+  // A string has at least as many UTF-16 units as code points: most values need no cut, and no split to tell.
+  if (value.length <= maxValueLength) return value;
   const codePoints = [...value];
   return codePoints.length > maxValueLength ? `${codePoints.slice(0, maxValueLength).join("")}…` : value;
 }
