@@ -1,7 +1,7 @@
 // A failed call's status as gRPC and gRPC-Web trailers: the fields connect-es's setTrailerStatus sets, written into
 // the record Node sends instead of through a fetch API Headers object. On a wrong code's VerifyPhone the Headers
 // round trip (WebIDL checks on every set, then a copy back into a record) and protobuf-es's JavaScript base64 were
-// about 3% of the call's CPU in `npm run bench -- --profile`.
+// about 2.5% of the call's CPU in `npm run bench -- --profile`.
 import { create, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import type { ConnectError } from "@connectrpc/connect";

@@ -3,10 +3,10 @@
 // after every call of any protocol (Node builds a DOMException with a stack for each): in `npm run bench -- --profile`
 // that made a gRPC call cost about 40% more server CPU than the same call over Connect, and every protocol paid for the
 // aborts. Here a well-formed call (one uncompressed message of at most readMaxBytes) is read into one buffer, decoded,
-// run through the same interceptors (unary-call.ts), and answered with connect-es's own status trailers, error JSON
-// and trailer framing. Anything else (JSON, GET, a compressed or malformed message, a bad
-// timeout header, more than one message, gRPC-Web's text mode) goes to connect-es's handler with the bytes read so far,
-// so every edge keeps connect-es's answer.
+// run through the same interceptors (unary-call.ts), and answered with the status trailers connect-es writes
+// (grpc-status-trailer.ts), connect-es's own error JSON and its envelopes. Anything else (JSON, GET, a compressed or
+// malformed message, a bad timeout header, more than one message, gRPC-Web's text mode) goes to connect-es's handler
+// with the bytes read so far, so every edge keeps connect-es's answer.
 import { type DescMessage, type MessageShape, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   Code,
