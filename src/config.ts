@@ -307,7 +307,7 @@ export const settings = {
     env: "VERIFYD_FIRST_BYTES_TIMEOUT",
     default: "10s",
     parse: duration,
-    description: "A new connection must send its first bytes within this time.",
+    description: "A new connection must send its first bytes within this time (on HTTP/2, its SETTINGS frame too, within as long again).",
   },
   headersTimeout: { flag: "headers-timeout", env: "VERIFYD_HEADERS_TIMEOUT", default: "10s", parse: duration, description: "Time to send request headers." },
   requestTimeout: { flag: "request-timeout", env: "VERIFYD_REQUEST_TIMEOUT", default: "30s", parse: duration, description: "Time to send a whole request." },

@@ -1,7 +1,8 @@
 // An HTTP/2 session holds a connection slot for as long as it lives, and neither Node nor the client has to end it:
 // a client can leave it without streams, keep its flow-control window shut so answers never leave, or ignore the
 // GOAWAY that asks it to go. This ends sessions that make no progress, and only those: a stream that is merely
-// quiet (grpc.health.v1.Health/Watch sends only on change) is progress waiting for news, and stays.
+// quiet (grpc.health.v1.Health/Watch sends only on change) is progress waiting for news, and stays. A session whose
+// client never completes its preface is ended too: see settingsTimeoutMs.
 import http2 from "node:http2";
 import tls from "node:tls";
 import type { Duplex } from "node:stream";
@@ -9,6 +10,13 @@ import type { Duplex } from "node:stream";
 type Http2AnyServer = http2.Http2Server | http2.Http2SecureServer;
 
 export interface ProgressLimits {
+  /**
+   * A session whose client has not sent its SETTINGS frame (the end of the client's preface, RFC 9113 §3.4) this long
+   * after the session began loses its connection. That is a client that sent the 24 bytes of the preface and
+   * nothing after them, or one whose first frame was refused: nghttp2 answers a first SETTINGS frame longer than
+   * allowed with GOAWAY and then waits for the client to hang up, where §5.4.1 says the server must close.
+   */
+  settingsTimeoutMs: number;
   /** A session without open streams for this long is sent GOAWAY. */
   idleTimeoutMs: number;
   /**
@@ -47,6 +55,10 @@ function watch(session: http2.ServerHttp2Session, socket: Duplex, limits: Progre
   let quietSince = Date.now();
   let closingSince: number | undefined;
 
+  const noSettings = setTimeout(() => socket.destroy(), limits.settingsTimeoutMs);
+  noSettings.unref();
+  session.once("remoteSettings", () => clearTimeout(noSettings));
+
   session.on("stream", (stream) => {
     open.add(stream);
     stream.once("close", () => {
@@ -69,7 +81,10 @@ function watch(session: http2.ServerHttp2Session, socket: Duplex, limits: Progre
   };
   const timer = setInterval(check, checkEvery(limits));
   timer.unref();
-  session.once("close", () => clearInterval(timer));
+  session.once("close", () => {
+    clearInterval(timer);
+    clearTimeout(noSettings);
+  });
 }
 
 // bufferSize counts the answer's bytes written and not yet out; PINGs, SETTINGS and their ACKs never touch it, so a

@@ -2,7 +2,10 @@
 import type http2 from "node:http2";
 
 export interface ListenerLimits {
-  /** A connection that has not shown its protocol by then (cleartext: 24 bytes; TLS: handshake) is closed. */
+  /**
+   * A connection that has not shown its protocol by then (cleartext: 24 bytes; TLS: handshake) is closed; so is an
+   * HTTP/2 session whose client has not sent its SETTINGS frame this long after that.
+   */
   firstBytesTimeoutMs: number;
   /** Time a client has to send complete request headers (HTTP/1.1). */
   headersTimeoutMs: number;

@@ -52,6 +52,8 @@ export function createListener(options: ListenerOptions): Listener {
   limitHttp2RequestTime(http2Server, options.limits.requestTimeoutMs);
   // An answer the client does not take is the mirror of a request it does not finish: the same time bounds both.
   endStalledHttp2Sessions(http2Server, {
+    // The client's SETTINGS frame is the rest of the bytes that show its protocol.
+    settingsTimeoutMs: options.limits.firstBytesTimeoutMs,
     idleTimeoutMs: options.limits.idleTimeoutMs,
     stallTimeoutMs: options.limits.requestTimeoutMs,
   });

@@ -5,6 +5,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import zlib from "node:zlib";
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
@@ -501,6 +502,29 @@ describe("abuse of the connection itself", () => {
     const after = await userWithPhoneCode();
     expectOk(await protocolClient("grpc", server.url, server.adminToken).call("verifyPhone", { userId: after.userId, verificationCode: after.code }));
     expectOk(await protocolClient("rest", server.url, server.adminToken).call("verifyPhone", { userId: before.userId, verificationCode: before.code }));
+  });
+
+  it("hangs up on an HTTP/2 client that never sends its SETTINGS frame, or whose first frame is refused, and keeps serving", async () => {
+    const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+    // A first SETTINGS frame announcing 5 MiB, beyond the 16 KiB HTTP/2 allows: nghttp2 answers GOAWAY
+    // (FRAME_SIZE_ERROR), and left at that the connection stayed open until the idle timeout (60 s here).
+    const oversizedSettings = Buffer.concat([preface, Buffer.from("5184d2" + "04" + "00" + "00000000", "hex"), Buffer.alloc(16)]);
+    const hangUps = await Promise.all(
+      [preface, oversizedSettings].map(async (bytes) => {
+        const socket = await connect();
+        socket.resume();
+        const closed = new Promise<"closed">((resolve) => socket.once("close", () => resolve("closed")));
+        socket.write(bytes);
+        // The suite's first-bytes timeout is 500 ms; the client's SETTINGS must come within as long again.
+        const outcome = await Promise.race([closed, sleep(5_000).then(() => "still open" as const)]);
+        socket.destroy();
+        return outcome;
+      }),
+    );
+    expect(hangUps).toEqual(["closed", "closed"]);
+
+    const after = await userWithPhoneCode();
+    expectOk(await protocolClient("grpc", server.url, server.adminToken).call("verifyPhone", { userId: after.userId, verificationCode: after.code }));
   });
 
   it("closes 20 slowloris connections and answers normal calls meanwhile, losing nothing", async () => {
