@@ -42,6 +42,19 @@ describe("openDatabase", () => {
     close();
   });
 
+  it("gives a new file 2 KiB pages, and keeps an existing file's own page size and data", async () => {
+    expect(openTemp().sqlite.pragma("page_size", { simple: true })).toBe(2048);
+
+    // A file written before: SQLite's default 4 KiB pages, and a user in it.
+    const older = openTemp();
+    older.sqlite.exec("PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM");
+    await new SqliteUserStore(older.db).append(userAdded("u1", "ada"));
+    older.close();
+    const reopened = openTemp(older.path);
+    expect(reopened.sqlite.pragma("page_size", { simple: true })).toBe(4096);
+    expect(await new SqliteUserStore(reopened.db).load("u1")).toMatchObject({ username: "ada" });
+  });
+
   it("counts the migrations the file lacks: none after opening, the newest once its record is gone", () => {
     const { sqlite, pendingMigrations } = openTemp();
     expect(pendingMigrations()).toBe(0);
