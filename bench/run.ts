@@ -15,6 +15,7 @@ import { runProfile } from "./profile.js";
 import { bounds, environment, formatRatios, formatTable, ratios, summarize } from "./report.js";
 import { databaseOf, describeRow, rows } from "./rows.js";
 import { prepareTargets } from "./targets.js";
+import { waitForQuietMachine } from "./quiet-machine.js";
 import { UserPools } from "./user-pools.js";
 import { benchDir } from "./verifyd.js";
 
@@ -62,6 +63,8 @@ try {
   // Repeats outermost, so a slow phase of the machine spreads over all rows instead of hitting one.
   for (let repeat = 1; repeat <= options.repeats; repeat++) {
     for (const row of chosen) {
+      const waited = await waitForQuietMachine();
+      if (waited >= 2) process.stderr.write(`waited ${waited.toFixed(1)} s for the cores to go quiet before ${describeRow(row)}\n`);
       const run = await measureRow(row, repeat, { options, targets, pools });
       runs.push(run);
       const unexpected = run.errors > 0 ? `  UNEXPECTED ${JSON.stringify(run.unexpected)}` : "";
