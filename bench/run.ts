@@ -79,7 +79,7 @@ try {
 }
 
 const summaries = summarize(runs);
-const ratioList = ratios(summaries, options.users);
+const ratioList = ratios(runs, summaries, options.users);
 const bounding = bounds(summaries, env.cpus);
 console.log(`\n${formatTable(summaries)}\n\n${formatRatios(ratioList)}\n${bounding.length > 0 ? `\n${bounding.join("\n")}\n` : ""}`);
 const resultsFile = join(benchDir, "results.json");
