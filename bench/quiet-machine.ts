@@ -13,7 +13,7 @@ export interface QuietOptions {
   maxSeconds: number;
 }
 
-const defaults: QuietOptions = { maxBusy: 0.1, sampleMs: 500, maxSeconds: 30 };
+const defaults: QuietOptions = { maxBusy: 0.1, sampleMs: 250, maxSeconds: 30 };
 
 /** Waits until one sample finds the cores quiet, or `maxSeconds` passed; returns the seconds waited. */
 export async function waitForQuietMachine(options: Partial<QuietOptions> = {}): Promise<number> {
