@@ -1,23 +1,17 @@
-// Before each row, a wait until the machine's cores are idle. The rows before may leave work running after their load
-// stops (PostgreSQL's checkpoint and autovacuum after its rows, a server's last writes), and a row that starts under it
-// pays for it in throughput: the Connect row, the first of each repeat, ran right after the PostgreSQL rows of the
-// repeat before.
+// Before each row, a wait until the machine's cores are idle. A row may leave work running after its load stops
+// (PostgreSQL's checkpoint and autovacuum after its rows, a server's last writes, the machine's other tenants), and the
+// row after it would pay for that in throughput.
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
-export interface QuietOptions {
-  /** The share of the cores' time that may be busy over one sample and still count as quiet. */
-  maxBusy: number;
-  sampleMs: number;
-  /** Gives up after this long: a machine that never quiets down is measured as it is. */
-  maxSeconds: number;
-}
-
-const defaults: QuietOptions = { maxBusy: 0.1, sampleMs: 250, maxSeconds: 30 };
+/** The share of the cores' time that may be busy over one sample and still count as quiet. */
+const maxBusy = 0.1;
+const sampleMs = 250;
+/** A machine that never quiets down is measured as it is. */
+const maxSeconds = 30;
 
 /** Waits until one sample finds the cores quiet, or `maxSeconds` passed; returns the seconds waited. */
-export async function waitForQuietMachine(options: Partial<QuietOptions> = {}): Promise<number> {
-  const { maxBusy, sampleMs, maxSeconds } = { ...defaults, ...options };
+export async function waitForQuietMachine(): Promise<number> {
   const started = performance.now();
   let before = cpuTimes();
   if (before === undefined) return 0;

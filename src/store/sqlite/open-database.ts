@@ -48,8 +48,8 @@ const pageCacheKiB = 4096;
 /**
  * The page size of a new file, half of SQLite's 4 KiB: a call changes a few rows at random places (its user, its event,
  * its limit entry, a wrong code's security log entry), and every page it changes is copied whole into the WAL at the
- * commit and again into the file at the checkpoint. A user's row still fits one page. `npm run bench -- --compare`
- * (README, step 20): 0.95 of the CPU per successful VerifyPhone, 0.86 per wrong code. SQLite sets it only on a file
+ * commit and again into the file at the checkpoint. A user's row still fits one page. Interleaved in the bench (README,
+ * step 20): 0.95–0.98 of the CPU per successful VerifyPhone, 0.85–0.86 per wrong code. SQLite sets it only on a file
  * that has no pages yet; an existing file keeps its own.
  */
 const newFilePageBytes = 2048;
