@@ -146,6 +146,14 @@ describe("message sealing", () => {
     expect(sealer.open(keyId, sealed)).toEqual(message);
   });
 
+  it("gives every message a nonce of its own, across the batches nonces are drawn in", () => {
+    const sealer = createMessageSealer(parseKeyList(`1:${key()}`));
+    const sealedMessages = Array.from({ length: 600 }, () => sealer.seal(message));
+    const nonces = new Set(sealedMessages.map(({ sealed }) => Buffer.from(sealed).subarray(0, 12).toString("hex")));
+    expect(nonces.size).toBe(600);
+    for (const { keyId, sealed } of sealedMessages) expect(sealer.open(keyId, sealed)).toEqual(message);
+  });
+
   it("refuses a tampered message", () => {
     const sealer = createMessageSealer(parseKeyList(`1:${key()}`));
     const { keyId, sealed } = sealer.seal(message);
