@@ -203,6 +203,29 @@ describe.each(dialects)("%s user store", (dialect) => {
     await harness.rows("UPDATE users SET state = $1 RETURNING id", [JSON.stringify(before)]);
     expect(await store.load("u1")).toEqual(added.next);
   });
+
+  it("writes a state's dates as milliseconds, and reads the ISO strings of states written before as the same dates", async () => {
+    const harness = await openStoreHarness(dialect);
+    const store = harness.stores.users;
+    const added = userAdded("u1", "ada");
+    await store.append(added);
+    const failed = changeUser(added.next, [
+      phoneCodeAdded(at(30)),
+      { type: "user.human.phone.verification.failed", payload: { reason: "INVALID_VERIFICATION_CODE" } },
+    ]);
+    await store.append(failed);
+    const [{ state }] = (await harness.rows<{ state: unknown }>("SELECT state FROM users")) as [{ state: unknown }];
+    const stored = (typeof state === "string" ? JSON.parse(state) : state) as Record<string, unknown>;
+    const next = failed.next as HumanUserState;
+    expect(stored).toMatchObject({
+      createdAt: next.createdAt.getTime(),
+      changedAt: next.changedAt.getTime(),
+      phone: { code: { expiresAt: at(30).getTime() }, lastFailureAt: next.phone.lastFailureAt?.getTime() },
+    });
+    // As JSON.stringify wrote it until 2026-11-27: Date#toJSON's ISO strings.
+    await harness.rows("UPDATE users SET state = $1 RETURNING id", [JSON.stringify(next)]);
+    expect(await store.load("u1")).toEqual(next);
+  });
 });
 
 describe("SQLite user store only: group commit", () => {
