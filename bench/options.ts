@@ -1,4 +1,4 @@
-// The bench's knobs: `--quick` (what the README shows first, under three minutes with the PostgreSQL rows) or the full
+// The bench's knobs: `--quick` (what the README shows first, under two minutes: the issue's goals only) or the full
 // run, and flags that override either, e.g. `npm run bench -- --quick --repeats 3`.
 import { parseArgs } from "node:util";
 import { isPostgresUrl } from "../src/store/database-url.js";
