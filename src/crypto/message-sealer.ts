@@ -7,18 +7,19 @@ const purpose = "outbox-aes-gcm-v1";
 const nonceBytes = 12;
 const tagBytes = 16;
 const associatedData = Buffer.from("verifyd outbox message v1");
+const noncesPerBatch = 256;
 
 /**
  * Nonces drawn from the CSPRNG a batch at a time and each handed out once: OpenSSL's RAND_bytes costs several
  * microseconds however few bytes it gives (a third of a seal, measured), and a batch costs about one call. Node pools
  * `randomUUID` and `randomInt` the same way. Each batch is a new buffer, so a nonce handed out never changes.
  */
-function createNonceSource(perBatch = 256): () => Buffer {
+function createNonceSource(): () => Buffer {
   let batch = Buffer.alloc(0);
   let offset = 0;
   return () => {
     if (offset === batch.length) {
-      batch = randomBytes(nonceBytes * perBatch);
+      batch = randomBytes(nonceBytes * noncesPerBatch);
       offset = 0;
     }
     offset += nonceBytes;
