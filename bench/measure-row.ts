@@ -1,7 +1,7 @@
 // One run of one row: fresh server processes (so their peak RSS is the row's own), a load generator of its own, a
 // warm-up, the saturation phase (throughput, latency under full load, CPU per call: the servers', and on PostgreSQL
 // its backends') and a fixed-rate phase at half the throughput just measured (latency as a service sees it in normal
-// operation).
+// operation), and for a peer, a second fixed-rate phase at the rate verifyd's row was held at.
 import { startLoadGenerator } from "./load/generator-process.js";
 import type { Pacing, PhaseResult } from "./load/load-job.js";
 import type { BenchOptions } from "./options.js";
@@ -15,6 +15,8 @@ export interface RowRun {
   saturation: PhaseResult;
   /** The fixed-rate phase and the rate it was asked to hold. */
   fixedRate: PhaseResult & { rate: number };
+  /** A peer's phase at its verifyd row's fixed rate (Row.sameRateAs), when that row ran in the same repeat. */
+  sameRate?: PhaseResult & { rate: number };
   /** Summed over the row's server processes. */
   serverCpuUsPerCall: number;
   /** PostgreSQL's backends serving the bench's database; absent for rows on SQLite, whose work is the server's. */
@@ -31,7 +33,8 @@ export interface RowContext {
   pools: UserPools;
 }
 
-export async function measureRow(row: Row, repeat: number, { options, targets, pools }: RowContext): Promise<RowRun> {
+/** `sameRate`: the fixed rate of the row named by row.sameRateAs in this repeat, if it ran. */
+export async function measureRow(row: Row, repeat: number, { options, targets, pools }: RowContext, sameRate?: number): Promise<RowRun> {
   targets.sink.hold();
   const server = await targets.start(row.target, `${row.id}-${repeat}`);
   const generator = startLoadGenerator({ urls: server.urls, protocol: row.protocol, rpc: row.rpc, workload: row.workload, token: server.token });
@@ -57,17 +60,21 @@ export async function measureRow(row: Row, repeat: number, { options, targets, p
     const warmupCalls = Math.min(options.warmupCalls * processes, Math.floor(users.left / 4));
     if (warmupCalls > 0) await run({ mode: "closed" }, options.warmupSeconds * processes, warmupCalls);
     const cpuSoFar = await server.countCpu();
-    // ...and saturation leaves the fixed-rate phase what it needs at half its rate.
-    const saturationShare = options.saturationSeconds / (options.saturationSeconds + options.fixedRateSeconds / 2);
+    // ...and saturation leaves the fixed-rate phases what they need at half its rate (a peer's phase at verifyd's rate
+    // needs no more: verifyd's half peak is below the peer's).
+    const fixedRatePhases = sameRate === undefined ? 1 : 2;
+    const saturationShare = options.saturationSeconds / (options.saturationSeconds + (fixedRatePhases * options.fixedRateSeconds) / 2);
     const saturation = await run({ mode: "closed" }, options.saturationSeconds, Math.floor(users.left * saturationShare));
     const cpu = await cpuSoFar();
     const rate = saturation.count / saturation.seconds / 2;
-    const fixedRate = await run({ mode: "open", rate }, options.fixedRateSeconds, users.left);
+    const fixedRate = await run({ mode: "open", rate }, options.fixedRateSeconds, Math.floor(users.left / fixedRatePhases));
+    const atSameRate = sameRate === undefined ? undefined : await run({ mode: "open", rate: sameRate }, options.fixedRateSeconds, users.left);
     return {
       rowId: row.id,
       repeat,
       saturation,
       fixedRate: { ...fixedRate, rate },
+      ...(atSameRate && sameRate !== undefined ? { sameRate: { ...atSameRate, rate: sameRate } } : {}),
       serverCpuUsPerCall: (cpu.serverSeconds * 1e6) / saturation.count,
       ...(cpu.databaseSeconds === undefined ? {} : { databaseCpuUsPerCall: (cpu.databaseSeconds * 1e6) / saturation.count }),
       peakRssMiB: server.peakRssMiB(),

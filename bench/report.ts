@@ -17,6 +17,8 @@ export interface RowSummary {
   fixedRate: number;
   fixedRateP50Ms: number;
   fixedRateP99Ms: number;
+  /** A peer's p99 at its verifyd row's fixed rate (Row.sameRateAs), in the repeats where both ran. */
+  sameRateP99Ms?: number;
   serverCpuUsPerCall: number;
   /** PostgreSQL's backends, for the rows on PostgreSQL. */
   databaseCpuUsPerCall?: number;
@@ -49,6 +51,7 @@ export function summarize(runs: readonly RowRun[]): RowSummary[] {
     if (own.length === 0) return [];
     const of = (pick: (run: RowRun) => number) => median(own.map(pick));
     const databaseCpu = own.flatMap((run) => (run.databaseCpuUsPerCall === undefined ? [] : [run.databaseCpuUsPerCall]));
+    const sameRateP99 = own.flatMap((run) => (run.sameRate === undefined ? [] : [run.sameRate.p99Ms]));
     return [
       {
         rowId: row.id,
@@ -60,6 +63,7 @@ export function summarize(runs: readonly RowRun[]): RowSummary[] {
         fixedRate: of((run) => run.fixedRate.rate),
         fixedRateP50Ms: of((run) => run.fixedRate.p50Ms),
         fixedRateP99Ms: of((run) => run.fixedRate.p99Ms),
+        ...(sameRateP99.length > 0 ? { sameRateP99Ms: median(sameRateP99) } : {}),
         serverCpuUsPerCall: of((run) => run.serverCpuUsPerCall),
         ...(databaseCpu.length > 0 ? { databaseCpuUsPerCall: median(databaseCpu) } : {}),
         generatorCpuUsPerCall: of((run) => (run.saturation.cpuSeconds * 1e6) / run.saturation.count),
@@ -125,6 +129,11 @@ export function ratios(runs: readonly RowRun[], summaries: readonly RowSummary[]
   const atLeast = (name: string, value: number, goal: number, unit = ""): Ratio => ({ name, value, goal: `≥ ${goal}${unit}`, met: value >= goal });
   const atMost = (name: string, value: number, goal: number, unit = ""): Ratio => ({ name, value, goal: `≤ ${goal}${unit}`, met: value <= goal });
   const throughput = (id: Row["id"], of: Row["id"]) => paired(id, of, (run) => run.saturation.count / run.saturation.seconds);
+  const sameRateP99 = (id: Row["id"]) => {
+    const value = get(id).sameRateP99Ms;
+    if (value === undefined) throw new RowNotMeasured();
+    return value;
+  };
   const verifydRss = () => {
     const verifydRows = summaries.filter((s) => s.rowId.startsWith("verifyd"));
     if (verifydRows.length === 0) throw new RowNotMeasured();
@@ -145,6 +154,10 @@ export function ratios(runs: readonly RowRun[], summaries: readonly RowSummary[]
     ...measured(() => ({ name: "VerifyPhone: gRPC-Web / gRPC, req/s", value: throughput("verifyd-grpc-web", "verifyd-grpc") })),
     ...measured(() => atMost("VerifyPhone gRPC: wrong code / success, server CPU per call", paired("verifyd-grpc-wrong", "verifyd-grpc", (run) => run.serverCpuUsPerCall), 1.15)),
     ...measured(() => atMost("VerifyPhone gRPC: p99 at half of verifyd's peak, ms", get("verifyd-grpc").fixedRateP99Ms, 10, " ms")),
+    // The same rate's p99 with the peers serving it: what the machine (two cores shared with the load generator) allows.
+    ...measured(() => ({ name: "VerifyPhone gRPC: the grpc-js peer's p99 at that rate, ms", value: sameRateP99("grpc-js-peer") })),
+    ...measured(() => ({ name: "VerifyPhone REST: p99 at half of verifyd's peak, ms", value: get("verifyd-rest").fixedRateP99Ms })),
+    ...measured(() => ({ name: "VerifyPhone REST: the Fastify peer's p99 at that rate, ms", value: sameRateP99("fastify-peer") })),
     ...measured(() => atLeast("AddHumanUser+send_code gRPC: verifyd / grpc-js peer, req/s", throughput("verifyd-grpc-add", "grpc-js-peer-add"), 1.0)),
     ...measured(() => atLeast("AddHumanUser+send_code REST: verifyd / Fastify peer, req/s", throughput("verifyd-rest-add", "fastify-peer-add"), 1.0)),
     ...measured(() => atMost(`verifyd's peak RSS, MiB, highest of its rows, ${users.toLocaleString("en")} users`, verifydRss(), 150, " MiB")),

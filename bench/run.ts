@@ -65,12 +65,14 @@ try {
     for (const row of chosen) {
       const waited = await waitForQuietMachine();
       if (waited >= 2) process.stderr.write(`waited ${waited.toFixed(1)} s for the cores to go quiet before ${describeRow(row)}\n`);
-      const run = await measureRow(row, repeat, { options, targets, pools });
+      const sameRate = runs.find((done) => done.rowId === row.sameRateAs && done.repeat === repeat)?.fixedRate.rate;
+      const run = await measureRow(row, repeat, { options, targets, pools }, sameRate);
       runs.push(run);
       const unexpected = run.errors > 0 ? `  UNEXPECTED ${JSON.stringify(run.unexpected)}` : "";
       process.stderr.write(
         `[${repeat}/${options.repeats}] ${describeRow(row)}: ${(run.saturation.count / run.saturation.seconds).toFixed(0)} req/s, ` +
-          `p99 ${run.saturation.p99Ms.toFixed(1)} ms; at ${run.fixedRate.rate.toFixed(0)}/s p99 ${run.fixedRate.p99Ms.toFixed(1)} ms${unexpected}\n`,
+          `p99 ${run.saturation.p99Ms.toFixed(1)} ms; at ${run.fixedRate.rate.toFixed(0)}/s p99 ${run.fixedRate.p99Ms.toFixed(1)} ms` +
+          `${run.sameRate ? `; at ${run.sameRate.rate.toFixed(0)}/s p99 ${run.sameRate.p99Ms.toFixed(1)} ms` : ""}${unexpected}\n`,
       );
     }
   }

@@ -39,5 +39,13 @@ describe("the bench's ratios", () => {
 
   it("leaves out the ratios of rows that were not measured", () => {
     expect(ratioNamed(runs, "VerifyPhone REST")).toBeUndefined();
+    expect(ratioNamed(runs, "VerifyPhone gRPC: the grpc-js peer's p99 at that rate")).toBeUndefined();
+  });
+
+  it("shows the peer's p99 at verifyd's fixed rate beside verifyd's own, the median of the repeats that held it", () => {
+    const atVerifydsRate = (each: RowRun, p99Ms: number): RowRun => ({ ...each, sameRate: { ...each.fixedRate, rate: 750, p99Ms } });
+    const withPeerAtSameRate = runs.map((each) => (each.rowId === "grpc-js-peer" ? atVerifydsRate(each, 4 * each.repeat) : each));
+    expect(ratioNamed(withPeerAtSameRate, "VerifyPhone gRPC: p99 at half of verifyd's peak")).toBe(2);
+    expect(ratioNamed(withPeerAtSameRate, "VerifyPhone gRPC: the grpc-js peer's p99 at that rate")).toBe(8);
   });
 });
