@@ -16,19 +16,23 @@ export interface CallRecord {
   callerId?: string;
 }
 
-const calls = new WeakMap<object, CallRecord>();
+// On the request object itself rather than in a WeakMap keyed by it: V8's scavenges keep the values of a WeakMap that
+// lives in the old generation alive, so every call's record outlived the call and was promoted, to be freed only by a
+// full collection (README, performance, step 23).
+const callKey = Symbol("verifyd call");
+type WithCall = { [callKey]?: CallRecord };
 
 /** `request` (Node's request object) is for `call` from now on. */
 export function beginCall(request: object, call: CallRecord): void {
-  calls.set(request, call);
+  (request as WithCall)[callKey] = call;
 }
 
 export function callOf(request: object): CallRecord | undefined {
-  return calls.get(request);
+  return (request as WithCall)[callKey];
 }
 
 /** Adds what a layer learned about the request's call; for a request outside of the access log, nothing. */
 export function noteCall(request: object, facts: Partial<Omit<CallRecord, "requestId">>): void {
-  const call = calls.get(request);
+  const call = callOf(request);
   if (call) Object.assign(call, facts);
 }

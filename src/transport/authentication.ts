@@ -18,7 +18,9 @@ import { isReflectionCall } from "./reflection-request.js";
 // RFC 6750's b64token after the case-insensitive scheme.
 const bearerCredentials = /^bearer +([\w\-.~+/]+=*) *$/i;
 
-const principals = new WeakMap<NodeRequest, Principal>();
+// On the request rather than in a WeakMap keyed by it, which would have every principal promoted (call-scope.ts).
+const principalOfRequest = Symbol("verifyd principal");
+type WithPrincipal = NodeRequest & { [principalOfRequest]?: Principal };
 
 /** Lets requests with a valid token through to `handler`; answers all others Unauthenticated, with WWW-Authenticate. */
 export function withAuthentication(authenticator: Authenticator, logger: Logger, handler: NodeHandler): NodeHandler {
@@ -30,7 +32,7 @@ export function withAuthentication(authenticator: Authenticator, logger: Logger,
     authenticator.authenticate(token).then(
       (principal) => {
         if (!principal) return refuse(toConnectError(errors.unauthenticated()));
-        principals.set(req, principal);
+        (req as WithPrincipal)[principalOfRequest] = principal;
         handler(req, res);
       },
       (error: unknown) => {
@@ -44,7 +46,7 @@ export function withAuthentication(authenticator: Authenticator, logger: Logger,
 
 /** The context values of a call, with the caller the request was authenticated as (none for health, reflection and login). */
 export function withPrincipal(req: NodeRequest, values: ContextValues): ContextValues {
-  return values.set(principalKey, principals.get(req));
+  return values.set(principalKey, (req as WithPrincipal)[principalOfRequest]);
 }
 
 function bearerTokenOf(authorization: string | undefined): string | undefined {

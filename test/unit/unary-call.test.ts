@@ -2,11 +2,12 @@
 // connect-es's request and handler context is there when read, what an interceptor changes reaches the
 // implementation, and the signal aborts for a deadline or a departed client even though it starts only when read.
 import { EventEmitter } from "node:events";
+import v8 from "node:v8";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type Interceptor, type ServiceImpl, createContextKey, createContextValues, createServiceImplSpec } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { Health, HealthCheckRequestSchema, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.js";
-import type { NodeResponse } from "../../src/transport/call-context.js";
+import { type NodeRequest, type NodeResponse, requestContextOf } from "../../src/transport/call-context.js";
 import { UnaryCall, type UnaryMethodSpec, unaryInvoker } from "../../src/transport/unary-call.js";
 
 const tenant = createContextKey("none");
@@ -44,6 +45,10 @@ function newCall(res = new FakeResponse(), timeoutMs?: number): UnaryCall {
 }
 
 const input = create(HealthCheckRequestSchema, { service: "" });
+
+// V8's intrinsic, for the one property of these objects that no behaviour shows (the last test says why it matters).
+v8.setFlagsFromString("--allow-natives-syntax");
+const hasFastProperties = new Function("object", "return %HasFastProperties(object)") as (object: object) => boolean;
 
 describe("a unary call on the fast path", () => {
   it("gives the implementation every field of its context, and keeps the headers it sets", async () => {
@@ -93,5 +98,29 @@ describe("a unary call on the fast path", () => {
     const ended = newCall();
     ended.end();
     expect(ended.signal.aborted).toBe(true);
+  });
+
+  // A getter written in a per-call object literal turns the object into a dictionary whose accessor pair V8 allocates
+  // in the old generation; that pair kept the call's closure, and everything it reached (the request, the response,
+  // the stream), alive through every young-generation collection until the next full one. In the bench that was 6 KB
+  // of each call promoted and a full collection every few hundred milliseconds (README, performance, step 23).
+  it("hands out a request, context, response and request context with fast properties, so no finished call stays reachable", async () => {
+    let request: object | undefined;
+    let response: object | undefined;
+    let context: HandlerContext | undefined;
+    const capture: Interceptor = (next) => async (req) => {
+      request = req;
+      response = await next(req);
+      return response as Awaited<ReturnType<typeof next>>;
+    };
+    await unaryInvoker(checkSpec((seen) => (context = seen)), [capture])(newCall(), input);
+    const node = { headers: { "content-type": "application/grpc" }, socket: { remoteAddress: "127.0.0.1", remotePort: 50000 } };
+    const requestContext = requestContextOf(node as unknown as NodeRequest, "grpc");
+
+    expect(hasFastProperties(request as object)).toBe(true);
+    expect(hasFastProperties(context as object)).toBe(true);
+    expect(hasFastProperties(response as object)).toBe(true);
+    expect(hasFastProperties(requestContext)).toBe(true);
+    expect(requestContext.headers.get("content-type")).toBe("application/grpc");
   });
 });
