@@ -31,9 +31,9 @@ export function requestContextOf(req: NodeRequest, protocol: WireProtocol): Requ
 }
 
 /**
- * A class rather than an object literal with a getter: a getter written in a per-call literal gives each call's object
- * a hidden class of its own in the old generation, which kept the call's request alive until a full collection
- * (README, performance, step 23).
+ * A class rather than an object literal with a getter: a getter written in a per-call literal turns each call's object
+ * into a dictionary with an accessor pair in the old generation, which kept the call's request alive until a full
+ * collection (README, performance, step 23).
  */
 class NodeRequestContext implements RequestContext {
   readonly requestId: string;

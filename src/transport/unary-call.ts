@@ -45,9 +45,9 @@ type KeyedResponse = UnaryResponse & { [callKey]: UnaryCall };
 /**
  * The fields of a request and of a response that are made when first read, as own enumerable accessors (so that
  * `{ ...req }` keeps them) whose getters are the same functions for every call. A getter written in a per-call object
- * literal is a new function each time, and V8 then gives each such object a hidden class of its own, allocated in the
- * old generation and pointing at that call's closure: every call's objects outlived it, were promoted, and waited for
- * a full collection (README, performance, step 23).
+ * literal is a new function each time, so V8 turns each such object into a dictionary, with an accessor pair it
+ * allocates in the old generation; that pair pointed at the call's closure, and every call's objects outlived it,
+ * were promoted, and waited for a full collection (README, performance, step 23).
  */
 const lazyRequestFields: Record<"url" | "signal" | "header", PropertyDescriptor> = {
   url: { enumerable: true, get: lazily((call) => call.url) },
@@ -68,7 +68,7 @@ function lazily<T>(read: (call: UnaryCall) => T): (this: KeyedRequest | KeyedRes
 
 function callIn(request: KeyedRequest | KeyedResponse): UnaryCall {
   const call = request[callKey];
-  if (!call) throw new ConnectError("an interceptor dropped the call from its request", Code.Internal);
+  if (!call) throw new ConnectError("an interceptor dropped the call from its request or response", Code.Internal);
   return call;
 }
 
