@@ -27,8 +27,20 @@ const exactContactNames = new Set(["to", "login", "contact"]);
 
 type Rule = "secret" | "contact" | "text";
 
+// Lines name the same few fields again and again (every access line names nine), so each name's rule is worked out
+// once. Bounded, since names logged at debug (a request's headers) come from clients.
+const rulesByName = new Map<string, Rule>();
+const maxRememberedNames = 1024;
+
 function ruleFor(key: string): Rule {
-  const name = key.toLowerCase().replace(/[^a-z0-9]/g, "");
+  const remembered = rulesByName.get(key);
+  if (remembered !== undefined) return remembered;
+  const rule = ruleForName(key.toLowerCase().replace(/[^a-z0-9]/g, ""));
+  if (rulesByName.size < maxRememberedNames) rulesByName.set(key, rule);
+  return rule;
+}
+
+function ruleForName(name: string): Rule {
   if (secretName.test(name) || contentNames.has(name)) return "secret";
   if (contactName.test(name) || exactContactNames.has(name)) return "contact";
   return "text";
@@ -93,8 +105,20 @@ const maxDepth = 8;
 
 /** A copy of a line's fields that is safe to write: the rules above applied at every depth. */
 export function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
-  return redactEntries(Object.entries(fields), 0, new WeakSet());
+  // Most lines hold only strings and numbers (every access line does): the set of objects seen is made for the
+  // first object, not per line.
+  const result: Record<string, unknown> = {};
+  let seen: WeakSet<object> | undefined;
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    const isObject = typeof value === "object" && value !== null;
+    result[key] = redactEntry(key, value, 0, isObject ? (seen ??= new WeakSet()) : nothingSeen);
+  }
+  return result;
 }
+
+/** Passed along with a primitive value, which never adds to the set. */
+const nothingSeen = new WeakSet<object>();
 
 function redactEntries(entries: [string, unknown][], depth: number, seen: WeakSet<object>): Record<string, unknown> {
   const result: Record<string, unknown> = {};
