@@ -5,8 +5,10 @@
 // start, `npm start` and the Dockerfile's command give it; not this line, since BusyBox's env (Alpine) has no -S.
 import { runCli } from "./cli/run-cli.js";
 import { limitHeapGrowth } from "./heap-growth.js";
+import { startProtobufWritersInHeap } from "./protobuf-writer-start.js";
 
 limitHeapGrowth(process.execArgv, process.env.NODE_OPTIONS);
+startProtobufWritersInHeap();
 
 // exitCode rather than exit(): output still being written to a pipe is not cut off.
 process.exitCode = await runCli(process.argv.slice(2), process.env);
