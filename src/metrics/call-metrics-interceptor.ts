@@ -1,6 +1,7 @@
 // Counts and times every RPC on every protocol (gRPC, gRPC-Web, Connect and the REST gateway all pass the same
 // interceptors). It sits outside the error interceptor, so it sees each call's final wire code, Internal included.
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { codeName } from "../api/code-names.js";
 import { requestContextKey } from "../api/request-context.js";
 import type { CallMetrics } from "./call-metrics.js";
 
@@ -22,9 +23,4 @@ export function createCallMetricsInterceptor(metrics: CallMetrics): Interceptor 
       throw error;
     }
   };
-}
-
-/** gRPC's code names as Connect spells them: Code.InvalidArgument → "invalid_argument". */
-function codeName(code: Code): string {
-  return Code[code].replace(/[A-Z]/g, (letter, index: number) => (index === 0 ? "" : "_") + letter.toLowerCase());
 }

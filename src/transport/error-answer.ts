@@ -2,7 +2,8 @@
 // framing the caller speaks: gRPC and gRPC-Web as trailers-only, Connect as its JSON error, anything else as REST's
 // google.rpc.Status. connect-es's own serializers write each, so details travel exactly as a handler's error would.
 import type { ConnectError } from "@connectrpc/connect";
-import { codeToHttpStatus, codeToString, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { codeName } from "../api/code-names.js";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { noteCall } from "../call-scope.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
@@ -32,7 +33,7 @@ export interface ErrorAnswerOptions {
 
 export function answerError(req: NodeRequest, res: NodeResponse, error: ConnectError, options: ErrorAnswerOptions = {}): void {
   const headers = new Headers(options.headers);
-  noteCall(req, { code: codeToString(error.code) });
+  noteCall(req, { code: codeName(error.code) });
   discardUpload(req);
   switch (framingOf(req)) {
     case "grpc":

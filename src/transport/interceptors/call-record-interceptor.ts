@@ -2,7 +2,7 @@
 // on every protocol (the REST gateway passes the same interceptors). Outermost, like the metrics interceptor, so that
 // it sees the code the client gets, Internal included.
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { codeName } from "../../api/code-names.js";
 import { principalKey, requestContextKey } from "../../api/request-context.js";
 
 export function createCallRecordInterceptor(): Interceptor {
@@ -16,7 +16,7 @@ export function createCallRecordInterceptor(): Interceptor {
       call.code = "ok";
       return res;
     } catch (error) {
-      call.code = codeToString(ConnectError.from(error).code);
+      call.code = codeName(ConnectError.from(error).code);
       throw error;
     }
   };

@@ -11,9 +11,9 @@ import {
   type Interceptor,
   createContextValues,
 } from "@connectrpc/connect";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { callOf, noteCall } from "../../call-scope.js";
 import { type NodeHandler, type NodeRequest, type NodeResponse, requestContextOf } from "../call-context.js";
+import { codeName } from "../../api/code-names.js";
 import { requestContextKey } from "../../api/request-context.js";
 import type { Logger } from "../../logger.js";
 import { UnaryCall } from "../unary-call.js";
@@ -54,7 +54,7 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
 
   const errorResponse = (req: NodeRequest, error: ConnectError, httpStatus?: number): RestResponse => {
     // Also for refusals before any interceptor runs (no route, wrong media type, too large), for the access log.
-    noteCall(req, { code: codeToString(error.code) });
+    noteCall(req, { code: codeName(error.code) });
     const response = restErrorResponse(error, { registry, httpStatus });
     appendCallHeaders(error.metadata, response.headers);
     return response;
