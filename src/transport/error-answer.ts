@@ -3,8 +3,8 @@
 // google.rpc.Status. connect-es's own serializers write each, so details travel exactly as a handler's error would.
 import type { ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
-import { codeName } from "../api/code-names.js";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { codeName } from "../api/code-names.js";
 import { noteCall } from "../call-scope.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { restErrorResponse } from "./rest/status-json.js";
