@@ -14,7 +14,9 @@ import type { Workload } from "./load/load-job.js";
 import type { BenchOptions } from "./options.js";
 import { repoRoot } from "./server-process.js";
 import { median } from "./stats.js";
-import { type Servers, type StartVariant, prepareTargets, sqliteDataDir } from "./targets.js";
+import type { HeapTotals } from "./in-server/heap-meter.js";
+import { heapPerCall } from "./measure-row.js";
+import { type Servers, type StartVariant, addHeapTotals, noHeapTotals, prepareTargets, sqliteDataDir } from "./targets.js";
 import { benchDir } from "./verifyd.js";
 
 interface Contender {
@@ -29,6 +31,7 @@ interface Contender {
   next: number;
   end: number;
   cpuSeconds: number;
+  heap: HeapTotals;
   calls: number;
   perRound: number[];
   /** Read at the end of the rounds, while the process still runs. */
@@ -62,7 +65,7 @@ export async function runComparison(options: BenchOptions): Promise<void> {
     const servers = await start;
     const generator = startLoadGenerator({ urls: servers.urls, protocol: "grpc", rpc: "verify-phone", workload, token: servers.token });
     const successOfBuild = workload === "success" ? undefined : contenders.find((other) => other.build === build && !other.successOfBuild);
-    contenders.push({ name, build, servers, generator, next: first, end, cpuSeconds: 0, calls: 0, perRound: [], ...(successOfBuild ? { successOfBuild } : {}) });
+    contenders.push({ name, build, servers, generator, next: first, end, cpuSeconds: 0, heap: noHeapTotals, calls: 0, perRound: [], ...(successOfBuild ? { successOfBuild } : {}) });
   };
   try {
     await enter("verifyd (this tree)", targets.start("verifyd", "compare-0", { dataDir: copyOfSeeded(0) }), 0, block);
@@ -77,12 +80,13 @@ export async function runComparison(options: BenchOptions): Promise<void> {
     }
     for (let round = 0; round < options.rounds; round++) {
       for (const contender of round % 2 === 0 ? contenders : [...contenders].reverse()) {
-        const cpu = await contender.servers.countCpu();
+        const counting = await contender.servers.startCounting();
         const burst = await contender.generator.run({ mode: "closed", seconds: options.saturationSeconds, first: contender.next, limit: contender.end - contender.next });
-        const { serverSeconds } = await cpu();
+        const { serverSeconds, heap } = await counting();
         if (burst.count === 0) throw new Error(`${contender.name} ran out of users: give --users more`);
         contender.next += burst.count;
         contender.cpuSeconds += serverSeconds;
+        contender.heap = addHeapTotals(contender.heap, heap);
         contender.calls += burst.count;
         contender.perRound.push((serverSeconds * 1e6) / burst.count);
       }
@@ -101,10 +105,12 @@ export async function runComparison(options: BenchOptions): Promise<void> {
   console.log(`\n${options.rounds} rounds of ${options.saturationSeconds} s bursts each; server CPU per gRPC VerifyPhone call:`);
   for (const contender of contenders) {
     const { successOfBuild } = contender;
+    const heap = heapPerCall(contender.heap, contender.calls);
     const toItsSuccess = successOfBuild && successOfBuild !== baseline ? `; to its success's ${ratioOf(contender, successOfBuild)}` : "";
     console.log(
       `${contender.name.padEnd(40)} ${((contender.cpuSeconds * 1e6) / contender.calls).toFixed(0).padStart(5)} µs per call, ` +
-        `${contender.calls} calls, peak RSS ${contender.peakRssMiB?.toFixed(0)} MiB; ` +
+        `${contender.calls} calls, peak RSS ${contender.peakRssMiB?.toFixed(0)} MiB, ` +
+        `${heap.allocatedKB.toFixed(1)} KB allocated, ${heap.promotedKB.toFixed(2)} KB promoted and ${heap.gcPauseUs.toFixed(0)} µs of GC pauses per call; ` +
         `to this tree's ${ratioOf(contender, baseline)}${toItsSuccess}`,
     );
   }

@@ -6,6 +6,7 @@ import { startLoadGenerator } from "./load/generator-process.js";
 import type { Pacing, PhaseResult } from "./load/load-job.js";
 import type { BenchOptions } from "./options.js";
 import { type Row, expectedOutcome } from "./rows.js";
+import type { HeapTotals } from "./in-server/heap-meter.js";
 import type { Targets } from "./targets.js";
 import type { UserPools } from "./user-pools.js";
 
@@ -21,10 +22,27 @@ export interface RowRun {
   serverCpuUsPerCall: number;
   /** PostgreSQL's backends serving the bench's database; absent for rows on SQLite, whose work is the server's. */
   databaseCpuUsPerCall?: number;
+  /** Over the saturation phase, summed over the row's server processes (bench/in-server/heap-meter.ts). */
+  heapPerCall: HeapPerCall;
   peakRssMiB: number;
   /** Calls in any phase, warm-up included, that did not end as the row's calls must. */
   errors: number;
   unexpected: Record<string, number>;
+}
+
+export interface HeapPerCall {
+  allocatedKB: number;
+  promotedKB: number;
+  /** The main thread's garbage collection pauses. */
+  gcPauseUs: number;
+}
+
+export function heapPerCall(heap: HeapTotals, calls: number): HeapPerCall {
+  return {
+    allocatedKB: heap.allocatedBytes / 1024 / calls,
+    promotedKB: heap.promotedBytes / 1024 / calls,
+    gcPauseUs: (heap.pauseSeconds * 1e6) / calls,
+  };
 }
 
 export interface RowContext {
@@ -59,13 +77,13 @@ export async function measureRow(row: Row, repeat: number, { options, targets, p
     // The warm-up leaves at least three quarters of the run's users to the measured phases...
     const warmupCalls = Math.min(options.warmupCalls * processes, Math.floor(users.left / 4));
     if (warmupCalls > 0) await run({ mode: "closed" }, options.warmupSeconds * processes, warmupCalls);
-    const cpuSoFar = await server.countCpu();
+    const countedSoFar = await server.startCounting();
     // ...and saturation leaves the fixed-rate phases what they need at half its rate (a peer's phase at verifyd's rate
     // needs no more: verifyd's half peak is below the peer's).
     const fixedRatePhases = sameRate === undefined ? 1 : 2;
     const saturationShare = options.saturationSeconds / (options.saturationSeconds + (fixedRatePhases * options.fixedRateSeconds) / 2);
     const saturation = await run({ mode: "closed" }, options.saturationSeconds, Math.floor(users.left * saturationShare));
-    const cpu = await cpuSoFar();
+    const counted = await countedSoFar();
     const rate = saturation.count / saturation.seconds / 2;
     const fixedRate = await run({ mode: "open", rate }, options.fixedRateSeconds, Math.floor(users.left / fixedRatePhases));
     const atSameRate = sameRate === undefined ? undefined : await run({ mode: "open", rate: sameRate }, options.fixedRateSeconds, users.left);
@@ -75,8 +93,9 @@ export async function measureRow(row: Row, repeat: number, { options, targets, p
       saturation,
       fixedRate: { ...fixedRate, rate },
       ...(atSameRate && sameRate !== undefined ? { sameRate: { ...atSameRate, rate: sameRate } } : {}),
-      serverCpuUsPerCall: (cpu.serverSeconds * 1e6) / saturation.count,
-      ...(cpu.databaseSeconds === undefined ? {} : { databaseCpuUsPerCall: (cpu.databaseSeconds * 1e6) / saturation.count }),
+      serverCpuUsPerCall: (counted.serverSeconds * 1e6) / saturation.count,
+      ...(counted.databaseSeconds === undefined ? {} : { databaseCpuUsPerCall: (counted.databaseSeconds * 1e6) / saturation.count }),
+      heapPerCall: heapPerCall(counted.heap, saturation.count),
       peakRssMiB: server.peakRssMiB(),
       errors: Object.values(unexpected).reduce((sum, count) => sum + count, 0),
       unexpected,

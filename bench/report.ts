@@ -2,7 +2,7 @@
 // only asks to see), and what bounds the throughput of the rows whose ratios are measured only.
 import { execFileSync } from "node:child_process";
 import os from "node:os";
-import type { RowRun } from "./measure-row.js";
+import type { HeapPerCall, RowRun } from "./measure-row.js";
 import { type Row, describeRow, rows } from "./rows.js";
 import { repoRoot } from "./server-process.js";
 import { median } from "./stats.js";
@@ -22,6 +22,7 @@ export interface RowSummary {
   serverCpuUsPerCall: number;
   /** PostgreSQL's backends, for the rows on PostgreSQL. */
   databaseCpuUsPerCall?: number;
+  heapPerCall: HeapPerCall;
   generatorCpuUsPerCall: number;
   /** The generator's CPU time over the saturation phase's wall time: near 100%, the generator, not the server, limits. */
   generatorBusy: number;
@@ -66,6 +67,11 @@ export function summarize(runs: readonly RowRun[]): RowSummary[] {
         ...(sameRateP99.length > 0 ? { sameRateP99Ms: median(sameRateP99) } : {}),
         serverCpuUsPerCall: of((run) => run.serverCpuUsPerCall),
         ...(databaseCpu.length > 0 ? { databaseCpuUsPerCall: median(databaseCpu) } : {}),
+        heapPerCall: {
+          allocatedKB: of((run) => run.heapPerCall.allocatedKB),
+          promotedKB: of((run) => run.heapPerCall.promotedKB),
+          gcPauseUs: of((run) => run.heapPerCall.gcPauseUs),
+        },
         generatorCpuUsPerCall: of((run) => (run.saturation.cpuSeconds * 1e6) / run.saturation.count),
         generatorBusy: of((run) => run.saturation.cpuSeconds / run.saturation.seconds),
         peakRssMiB: of((run) => run.peakRssMiB),
@@ -76,7 +82,7 @@ export function summarize(runs: readonly RowRun[]): RowSummary[] {
 }
 
 export function formatTable(summaries: readonly RowSummary[]): string {
-  const header = ["row", "req/s", "p50 ms", "p99 ms", "½ peak req/s", "p50 ms", "p99 ms", "server µs/call", "PG µs/call", "gen µs/call", "gen CPU", "peak RSS MiB", "errors"];
+  const header = ["row", "req/s", "p50 ms", "p99 ms", "½ peak req/s", "p50 ms", "p99 ms", "server µs/call", "PG µs/call", "alloc KB/call", "promoted KB/call", "GC pause µs/call", "gen µs/call", "gen CPU", "peak RSS MiB", "errors"];
   const lines = summaries.map((s) => [
     s.description,
     s.reqPerSec.toFixed(0),
@@ -87,6 +93,9 @@ export function formatTable(summaries: readonly RowSummary[]): string {
     s.fixedRateP99Ms.toFixed(1),
     s.serverCpuUsPerCall.toFixed(0),
     s.databaseCpuUsPerCall?.toFixed(0) ?? "",
+    s.heapPerCall.allocatedKB.toFixed(1),
+    s.heapPerCall.promotedKB.toFixed(2),
+    s.heapPerCall.gcPauseUs.toFixed(0),
     s.generatorCpuUsPerCall.toFixed(0),
     `${(s.generatorBusy * 100).toFixed(0)}%`,
     s.peakRssMiB.toFixed(0),

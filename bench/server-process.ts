@@ -1,10 +1,11 @@
 // A server under test in its own process: started on a port chosen here, ready once it accepts TCP connections,
 // and measured from /proc (peak RSS, CPU time) so the figures are the server's alone, not the load generator's.
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { HeapTotals } from "./in-server/heap-meter.js";
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -15,6 +16,8 @@ export interface ServerProcess {
   peakRssMiB(): number;
   /** User + system CPU time the process has used so far. */
   cpuSeconds(): number;
+  /** What V8's collector has seen in the process so far; only for a process started with `heapMeter`. */
+  heapTotals(): Promise<HeapTotals>;
   /** SIGTERM (a graceful shutdown, which also writes a --cpu-prof profile), SIGKILL after killAfterMs. */
   stop(killAfterMs?: number): Promise<void>;
 }
@@ -28,15 +31,20 @@ export interface ServerSpec {
   env?: NodeJS.ProcessEnv;
   /** Receives the server's stdout and stderr; its end is shown when the server does not come up. */
   logFile: string;
+  /** The compiled bench/in-server/heap-meter.js, to load into the process so that `heapTotals` can ask it. */
+  heapMeter?: string;
 }
 
 export async function startServerProcess(spec: ServerSpec): Promise<ServerProcess> {
   const port = await freePort();
   const args = spec.args.map((arg) => arg.replace("{port}", String(port)));
   const log = openSync(spec.logFile, "w");
-  const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), ...args], {
+  const heapFile = spec.logFile.replace(/\.log$/, "") + ".heap.jsonl";
+  rmSync(heapFile, { force: true });
+  const meter = spec.heapMeter ? { flags: ["--import", spec.heapMeter], env: { BENCH_HEAP_METER_FILE: heapFile } } : { flags: [], env: {} };
+  const child = spawn(process.execPath, [...meter.flags, ...(spec.nodeFlags ?? []), ...args], {
     cwd: repoRoot,
-    env: spec.env ?? process.env,
+    env: { ...(spec.env ?? process.env), ...meter.env },
     stdio: ["ignore", log, log],
   });
   closeSync(log);
@@ -57,6 +65,17 @@ export async function startServerProcess(spec: ServerSpec): Promise<ServerProces
       if (seconds === undefined) throw new Error(`server process ${pid} has ended`);
       return seconds;
     },
+    async heapTotals() {
+      if (!spec.heapMeter) throw new Error(`server process ${pid} was started without the heap meter`);
+      const linesBefore = linesOf(heapFile).length;
+      child.kill("SIGUSR2");
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
+        const answer = linesOf(heapFile)[linesBefore];
+        if (answer) return JSON.parse(answer) as HeapTotals;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      throw new Error(`server process ${pid}: its heap meter did not answer within 5 s`);
+    },
     async stop(killAfterMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
@@ -65,6 +84,10 @@ export async function startServerProcess(spec: ServerSpec): Promise<ServerProces
       clearTimeout(timer);
     },
   };
+}
+
+function linesOf(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
 }
 
 /** User + system CPU time process `pid` has used so far, from /proc; undefined once it has ended. */

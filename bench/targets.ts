@@ -6,7 +6,8 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { compilePeers } from "./compile-peers.js";
+import { compileScripts } from "./compile-scripts.js";
+import type { HeapTotals } from "./in-server/heap-meter.js";
 import { peerSecretVariable } from "./peers/peer-keys.js";
 import { type BackendCpu, backendCpuSecondsBetween, openBackendCpuMeter } from "./postgres.js";
 import { type Target, databaseOf, processesOf } from "./rows.js";
@@ -26,12 +27,19 @@ export interface Servers {
   /** The highest VmHWM among the processes: what one process needs. */
   peakRssMiB(): number;
   /**
-   * Starts counting CPU time; the returned function tells the servers' total so far and, on PostgreSQL, that of the
-   * backends serving the bench's database, whose work is as much part of each call.
+   * Starts counting; the returned function tells what the servers did since: their CPU time, what their garbage
+   * collectors saw, and on PostgreSQL the CPU time of the backends serving the bench's database, whose work is as
+   * much part of each call.
    */
-  countCpu(): Promise<() => Promise<{ serverSeconds: number; databaseSeconds?: number }>>;
+  startCounting(): Promise<() => Promise<Counted>>;
   /** A graceful stop of every process (SIGTERM, which also writes a --cpu-prof profile). */
   stop(): Promise<void>;
+}
+
+export interface Counted {
+  serverSeconds: number;
+  heap: HeapTotals;
+  databaseSeconds?: number;
 }
 
 export interface Targets {
@@ -74,11 +82,12 @@ export async function prepareTargets(needs: TargetNeeds): Promise<Targets> {
   const peerSecret = randomBytes(32);
   const peerDatabase = join(benchDir, "peer-data", "peer.sqlite");
   const peersBuildDir = join(benchDir, "peers");
+  const heapMeter = join(compileScripts("in-server", join(benchDir, "in-server")), "heap-meter.js");
 
   if (verifydBuildIsCurrent()) process.stderr.write("verifyd's build is up to date (no source changed since)\n");
   else await step("npm run build (verifyd's production build)", buildVerifyd);
   if (needs.peers) {
-    await step("compiling the peers", () => compilePeers(peersBuildDir));
+    await step("compiling the peers", () => compileScripts("peers", peersBuildDir));
     // The grpc-js peer reads the contract's .proto files, which import these.
     if (!existsSync(join(repoRoot, "third_party", "google", "api", "annotations.proto"))) {
       await step("npm run protos:deps", () => execFileSync("npm", ["run", "protos:deps"], { cwd: repoRoot, stdio: "pipe" }));
@@ -109,12 +118,13 @@ export async function prepareTargets(needs: TargetNeeds): Promise<Targets> {
   const peerScript: Record<"grpc-js peer" | "Fastify peer", string> = { "grpc-js peer": "grpc-js-peer.js", "Fastify peer": "fastify-peer.js" };
   const startOne = (target: Target, logName: string, variant: StartVariant): Promise<ServerProcess> => {
     const flags = variant.nodeFlags ? { nodeFlags: variant.nodeFlags } : {};
-    if (target === "verifyd" || target === "verifyd ×2") return startVerifyd({ ...verifydOptions("sqlite", logName), ...variant });
-    if (target === "verifyd PostgreSQL" || target === "verifyd PostgreSQL ×2") return startVerifyd({ ...verifydOptions("postgres", logName), ...variant });
+    if (target === "verifyd" || target === "verifyd ×2") return startVerifyd({ ...verifydOptions("sqlite", logName), ...variant, heapMeter });
+    if (target === "verifyd PostgreSQL" || target === "verifyd PostgreSQL ×2") return startVerifyd({ ...verifydOptions("postgres", logName), ...variant, heapMeter });
     return startServerProcess({
       args: [join(peersBuildDir, peerScript[target]), "--port", "{port}", "--database", peerDatabase],
       env: { ...process.env, [peerSecretVariable]: peerSecret.toString("base64") },
       logFile: join(logDir, `${logName}.log`),
+      heapMeter,
       ...flags,
     });
   };
@@ -132,17 +142,20 @@ export async function prepareTargets(needs: TargetNeeds): Promise<Targets> {
         throw error;
       }
       const serverCpuSeconds = () => processes.reduce((sum, server) => sum + server.cpuSeconds(), 0);
+      const heapTotals = async () =>
+        (await Promise.all(processes.map((server) => server.heapTotals()))).reduce((sum, one) => addHeapTotals(sum, one), noHeapTotals);
       const sampleBackends = async (): Promise<BackendCpu | undefined> => (onPostgres ? backendCpu?.sample() : undefined);
       return {
         urls: processes.map((server) => server.url),
         token: onPostgres ? (postgresToken as string) : token,
         peakRssMiB: () => Math.max(...processes.map((server) => server.peakRssMiB())),
-        async countCpu() {
-          const [serverBefore, backendsBefore] = [serverCpuSeconds(), await sampleBackends()];
+        async startCounting() {
+          const [serverBefore, heapBefore, backendsBefore] = [serverCpuSeconds(), await heapTotals(), await sampleBackends()];
           return async () => {
-            const [serverAfter, backendsAfter] = [serverCpuSeconds(), await sampleBackends()];
+            const [serverAfter, heapAfter, backendsAfter] = [serverCpuSeconds(), await heapTotals(), await sampleBackends()];
             return {
               serverSeconds: serverAfter - serverBefore,
+              heap: addHeapTotals(heapAfter, heapBefore, -1),
               ...(backendsBefore && backendsAfter ? { databaseSeconds: backendCpuSecondsBetween(backendsBefore, backendsAfter) } : {}),
             };
           };
@@ -156,6 +169,18 @@ export async function prepareTargets(needs: TargetNeeds): Promise<Targets> {
       await sink.close();
       await backendCpu?.close();
     },
+  };
+}
+
+export const noHeapTotals: HeapTotals = { allocatedBytes: 0, promotedBytes: 0, pauseSeconds: 0, collections: 0 };
+
+/** `a` plus `b`, or with `sign` -1, `a` minus `b`. */
+export function addHeapTotals(a: HeapTotals, b: HeapTotals, sign: 1 | -1 = 1): HeapTotals {
+  return {
+    allocatedBytes: a.allocatedBytes + sign * b.allocatedBytes,
+    promotedBytes: a.promotedBytes + sign * b.promotedBytes,
+    pauseSeconds: a.pauseSeconds + sign * b.pauseSeconds,
+    collections: a.collections + sign * b.collections,
   };
 }
 

@@ -32,6 +32,8 @@ export interface VerifydOptions {
   args?: string[];
   /** Another build of verifyd to start instead of verifydBuildDir's (compare.ts). */
   buildDir?: string;
+  /** See ServerSpec.heapMeter. */
+  heapMeter?: string;
 }
 
 /** When the last build started, in ms since the epoch: a source changed after it was not in the build. */
@@ -93,6 +95,7 @@ export function startVerifyd(options: VerifydOptions): Promise<ServerProcess> {
       VERIFYD_EMAIL_WEBHOOK_URL: options.webhookUrl,
     },
     logFile: options.logFile,
+    ...(options.heapMeter ? { heapMeter: options.heapMeter } : {}),
     // Flags of a comparison (compare.ts) or the profiler come after, so that they win over the production start's.
     nodeFlags: [...productionNodeFlags, ...(options.nodeFlags ?? [])],
   });

@@ -5,7 +5,7 @@ import { ratios, summarize } from "../../bench/report.js";
 
 function run(rowId: string, repeat: number, reqPerSec: number, serverCpuUsPerCall: number): RowRun {
   const phase = { count: reqPerSec * 10, seconds: 10, p50Ms: 1, p99Ms: 2, outcomes: {}, cpuSeconds: 1 };
-  return { rowId, repeat, saturation: phase, fixedRate: { ...phase, rate: reqPerSec / 2 }, serverCpuUsPerCall, peakRssMiB: 100, errors: 0, unexpected: {} };
+  return { rowId, repeat, saturation: phase, fixedRate: { ...phase, rate: reqPerSec / 2 }, serverCpuUsPerCall, heapPerCall: { allocatedKB: 60, promotedKB: 4, gcPauseUs: 30 }, peakRssMiB: 100, errors: 0, unexpected: {} };
 }
 
 function ratioNamed(runs: RowRun[], prefix: string): number | undefined {

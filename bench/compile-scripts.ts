@@ -1,18 +1,18 @@
-// The peers run compiled, like verifyd (`node dist/main.js`): run through tsx instead, each would carry about 45 MiB
-// more resident memory and the loader's start-up. Type checking is `npm run typecheck`'s job; this only strips types,
-// file by file, which takes a fraction of a second.
+// What the bench runs inside the servers' processes (the peers, the heap meter) runs compiled, like verifyd
+// (`node dist/main.js`): run through tsx instead, each peer would carry about 45 MiB more resident memory and the
+// loader's start-up. Type checking is `npm run typecheck`'s job; this only strips types, file by file, which takes a
+// fraction of a second.
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { repoRoot } from "./server-process.js";
 
-const sourceDir = join(repoRoot, "bench", "peers");
-
 /**
- * Writes bench/peers/*.ts as .js into outDir, which must be inside the repository: there the peers find the packages
- * and package.json's "type": "module". Returns outDir.
+ * Writes bench/<dir>/*.ts as .js into outDir, which must be inside the repository: there the scripts find the
+ * packages and package.json's "type": "module". Returns outDir.
  */
-export function compilePeers(outDir: string): string {
+export function compileScripts(dir: "peers" | "in-server", outDir: string): string {
+  const sourceDir = join(repoRoot, "bench", dir);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   for (const file of readdirSync(sourceDir).filter((name) => name.endsWith(".ts"))) {
