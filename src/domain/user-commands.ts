@@ -18,7 +18,7 @@ import {
 import { type NewPassword, type PasswordHasher, encodeNewPassword } from "./credentials/password.js";
 import { normalizeEmailAddress } from "./email-address.js";
 import { type Channel, DomainError, contactInUseReason, errors } from "./errors.js";
-import { type EventBody, type Profile, type UserEvent, parseContactEventType } from "./events.js";
+import { type EventBody, type Profile, type UserEvent, parseContactEventType, stampedEvent } from "./events.js";
 import type { IdGenerator } from "./ids.js";
 import { KeyedSerializer } from "./keyed-serializer.js";
 import { type CountedAction, LimitReached, rulesFor } from "./limits/counted-action.js";
@@ -581,9 +581,7 @@ function passwordChangedEvent(encodedHash: string): EventBody {
 }
 
 function stamp(userId: string, resourceOwner: string, after: number, bodies: EventBody[], now: Date): UserEvent[] {
-  return bodies.map(
-    (body, index) => ({ ...body, aggregateId: userId, sequence: after + index + 1, resourceOwner, createdAt: now }) as UserEvent,
-  );
+  return bodies.map((body, index) => stampedEvent(body, userId, after + index + 1, resourceOwner, now));
 }
 
 /** A new code, a new address, a verification or a removal makes any code still waiting for delivery worthless (notices stay). */

@@ -2,7 +2,7 @@
 // in one transaction. The user's row, locked FOR UPDATE, serializes the writers of one user across processes; for a new
 // user, which has no row to lock, the primary keys of events and users stop the second of two creators.
 import { eq } from "drizzle-orm";
-import type { EventBody, UserEvent } from "../../domain/events.js";
+import { type EventBody, type UserEvent, stampedEvent } from "../../domain/events.js";
 import { AppendConflict, type UserChange, type UserStore } from "../../domain/ports.js";
 import { type UserState, apply } from "../../domain/user-state.js";
 import { columnList, quoted } from "../raw-statement.js";
@@ -130,7 +130,7 @@ export class PostgresUserStore implements UserStore {
     const [row] = await rowsOf<[unknown]>(tx, selectStateForUpdate, [userId]);
     if (!row) throw new Error(`no user ${userId} to record ${body.type} for`);
     const state = reviveUserState(row[0]);
-    const event = { ...body, aggregateId: userId, sequence: state.sequence + 1, resourceOwner: state.resourceOwner, createdAt: at } as UserEvent;
+    const event = stampedEvent(body, userId, state.sequence + 1, state.resourceOwner, at);
     await run(tx, insertEvent, eventParameters(event, asDate));
     await run(tx, updateUser, changedUserParameters(apply(state, event)));
   }

@@ -1,7 +1,7 @@
 // The user aggregate in SQLite: the event stream, the projection and the outbox change together or not at all.
 import type { Statement } from "better-sqlite3";
 import { eq, sql } from "drizzle-orm";
-import type { EventBody, UserEvent } from "../../domain/events.js";
+import { type EventBody, type UserEvent, stampedEvent } from "../../domain/events.js";
 import { AppendConflict, type UserChange, type UserStore } from "../../domain/ports.js";
 import { type UserState, apply } from "../../domain/user-state.js";
 import type { Db } from "./open-database.js";
@@ -132,7 +132,7 @@ export class SqliteUserStore implements UserStore {
   appendFact(userId: string, body: EventBody, at: Date): void {
     const state = this.loadState(userId);
     if (!state) throw new Error(`no user ${userId} to record ${body.type} for`);
-    const event = { ...body, aggregateId: userId, sequence: state.sequence + 1, resourceOwner: state.resourceOwner, createdAt: at } as UserEvent;
+    const event = stampedEvent(body, userId, state.sequence + 1, state.resourceOwner, at);
     this.insertEvent.run(eventParameters(event, milliseconds));
     this.writeUser(apply(state, event), this.selectCurrent.get(userId));
   }
