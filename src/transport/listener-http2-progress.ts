@@ -1,8 +1,11 @@
 // An HTTP/2 session holds a connection slot for as long as it lives, and neither Node nor the client has to end it:
 // a client can leave it without streams, keep its flow-control window shut so answers never leave, or ignore the
-// GOAWAY that asks it to go. This ends sessions that make no progress, and only those: a stream that is merely
-// quiet (grpc.health.v1.Health/Watch sends only on change) is progress waiting for news, and stays. A session whose
-// client never completes its preface is ended too: see settingsTimeoutMs.
+// GOAWAY that asks it to go; and HTTP/2 has no headersTimeout/requestTimeout of its own, so a stream whose request
+// never ends would hold one of maxConcurrentStreams forever. This ends the streams and sessions that make no progress,
+// and only those: a stream that is merely quiet (grpc.health.v1.Health/Watch sends only on change) is progress waiting
+// for news, and stays. A session whose client never completes its preface is ended too: see settingsTimeoutMs.
+// One periodic check per session covers all of it, rather than a timer per stream: a call is then timed by the
+// session's watch it joins, without a timer of its own to set and clear.
 import http2 from "node:http2";
 import tls from "node:tls";
 import type { Duplex } from "node:stream";
@@ -19,6 +22,11 @@ export interface ProgressLimits {
   settingsTimeoutMs: number;
   /** A session without open streams for this long is sent GOAWAY. */
   idleTimeoutMs: number;
+  /**
+   * A stream whose client has not finished sending its request this long after opening it is reset (RST_STREAM
+   * CANCEL); the session stays. A slow handler is not the client's fault: a request sent whole is never reset.
+   */
+  requestTimeoutMs: number;
   /**
    * A stream whose waiting answer has not moved for this long, or a session that has not closed this long after its
    * GOAWAY with nothing left to finish, loses its connection.
@@ -50,7 +58,8 @@ function onSessionWithSocket(server: Http2AnyServer, callback: (session: http2.S
 }
 
 function watch(session: http2.ServerHttp2Session, socket: Duplex, limits: ProgressLimits): void {
-  const open = new Set<http2.ServerHttp2Stream>();
+  /** Each open stream, and when it opened. */
+  const open = new Map<http2.ServerHttp2Stream, number>();
   const waiting = new Map<http2.ServerHttp2Stream, Waiting>();
   let quietSince = Date.now();
   let closingSince: number | undefined;
@@ -60,8 +69,9 @@ function watch(session: http2.ServerHttp2Session, socket: Duplex, limits: Progre
   session.once("remoteSettings", () => clearTimeout(noSettings));
 
   session.on("stream", (stream) => {
-    open.add(stream);
-    stream.once("close", () => {
+    open.set(stream, Date.now());
+    // A stream closes once: `on` spares the wrapper `once` would build per call.
+    stream.on("close", () => {
       open.delete(stream);
       waiting.delete(stream);
       if (open.size === 0) quietSince = Date.now();
@@ -71,7 +81,10 @@ function watch(session: http2.ServerHttp2Session, socket: Duplex, limits: Progre
   const check = () => {
     const now = Date.now();
     if (open.size > 0) {
-      if ([...open].some((stream) => outputStalled(stream, waiting, now, limits.stallTimeoutMs))) socket.destroy();
+      for (const [stream, openedAt] of open) {
+        if (now - openedAt >= limits.requestTimeoutMs && requestUnfinished(stream)) stream.close(http2.constants.NGHTTP2_CANCEL);
+      }
+      if ([...open.keys()].some((stream) => outputStalled(stream, waiting, now, limits.stallTimeoutMs))) socket.destroy();
     } else if (session.closed || session.destroyed) {
       closingSince ??= now;
       if (now - closingSince >= limits.stallTimeoutMs) socket.destroy();
@@ -85,6 +98,11 @@ function watch(session: http2.ServerHttp2Session, socket: Duplex, limits: Progre
     clearInterval(timer);
     clearTimeout(noSettings);
   });
+}
+
+// remoteClose: the client has sent END_STREAM.
+function requestUnfinished(stream: http2.ServerHttp2Stream): boolean {
+  return !stream.destroyed && !stream.closed && !stream.state.remoteClose;
 }
 
 // bufferSize counts the answer's bytes written and not yet out; PINGs, SETTINGS and their ACKs never touch it, so a
@@ -113,7 +131,9 @@ function outputStalled(
   return now - before.since >= stallTimeoutMs;
 }
 
-// Several checks per timeout keep the overshoot small; a few seconds apart at most keeps them cheap.
+// Several checks per timeout keep the overshoot small (a quarter of the shortest); a few seconds apart at most keeps
+// them cheap.
 function checkEvery(limits: ProgressLimits): number {
-  return Math.min(5_000, Math.max(50, Math.round(Math.min(limits.idleTimeoutMs, limits.stallTimeoutMs) / 4)));
+  const shortest = Math.min(limits.idleTimeoutMs, limits.stallTimeoutMs, limits.requestTimeoutMs);
+  return Math.min(5_000, Math.max(50, Math.round(shortest / 4)));
 }

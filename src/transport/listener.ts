@@ -6,7 +6,6 @@ import type { NodeHandler } from "./call-context.js";
 import { sniffConnection } from "./connection-sniffer.js";
 import { answerClientErrors } from "./listener-client-error.js";
 import { endStalledHttp2Sessions } from "./listener-http2-progress.js";
-import { limitHttp2RequestTime } from "./listener-http2-timeouts.js";
 import { trackHttp1Responses } from "./listener-http1-drain.js";
 import { applyHttp1Limits, http2Settings, type ListenerLimits } from "./listener-limits.js";
 import { limitConnectionsPerClient } from "./listener-per-client-limit.js";
@@ -49,12 +48,12 @@ export function createListener(options: ListenerOptions): Listener {
   server.maxConnections = options.limits.maxConnections;
   limitConnectionsPerClient(server, options.limits.maxConnectionsPerClient);
 
-  limitHttp2RequestTime(http2Server, options.limits.requestTimeoutMs);
   // An answer the client does not take is the mirror of a request it does not finish: the same time bounds both.
   endStalledHttp2Sessions(http2Server, {
     // The client's SETTINGS frame is the rest of the bytes that show its protocol.
     settingsTimeoutMs: options.limits.firstBytesTimeoutMs,
     idleTimeoutMs: options.limits.idleTimeoutMs,
+    requestTimeoutMs: options.limits.requestTimeoutMs,
     stallTimeoutMs: options.limits.requestTimeoutMs,
   });
   http2Server.on("sessionError", report);
