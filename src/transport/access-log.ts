@@ -22,7 +22,8 @@ export function withAccessLog(logger: Logger, handler: NodeHandler): NodeHandler
     const request = { http: requestLine(req), clientAddress: req.socket.remoteAddress };
     const level = isHealthCheck(req) || isMetricsRequest(req) ? "debug" : "info";
     res.setHeader("x-request-id", call.requestId);
-    res.once("close", () => logger[level]("call", accessFields(call, request, res, performance.now() - started)));
+    // A response closes once: `on` spares the wrapper `once` would build per call.
+    res.on("close", () => logger[level]("call", accessFields(call, request, res, performance.now() - started)));
     beginCall(req, call);
     logger.debug("request", { requestId: call.requestId, ...request, headers: req.headers });
     handler(req, res);

@@ -19,13 +19,17 @@ export function createUnsupportedFieldsInterceptor(): Interceptor {
 }
 
 /** Skips the walk for messages that cannot contain an unsupported field: the hot path pays one map lookup. */
-function mayHaveUnsupported(desc: DescMessage, cache: Map<string, boolean>, visiting = new Set<string>()): boolean {
+function mayHaveUnsupported(desc: DescMessage, cache: Map<string, boolean>): boolean {
+  return cache.get(desc.typeName) ?? walkForUnsupported(desc, cache, new Set());
+}
+
+function walkForUnsupported(desc: DescMessage, cache: Map<string, boolean>, visiting: Set<string>): boolean {
   const cached = cache.get(desc.typeName);
   if (cached !== undefined) return cached;
   if (visiting.has(desc.typeName)) return false;
   visiting.add(desc.typeName);
   const result = desc.fields.some(
-    (field) => isUnsupported(field) || (field.message !== undefined && mayHaveUnsupported(field.message, cache, visiting)),
+    (field) => isUnsupported(field) || (field.message !== undefined && walkForUnsupported(field.message, cache, visiting)),
   );
   cache.set(desc.typeName, result);
   return result;
