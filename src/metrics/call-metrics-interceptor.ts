@@ -8,12 +8,11 @@ import type { CallMetrics } from "./call-metrics.js";
 export function createCallMetricsInterceptor(metrics: CallMetrics): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
-    const labels = {
-      service: req.service.typeName,
-      method: req.method.name,
-      protocol: req.contextValues.get(requestContextKey)?.protocol ?? "unknown",
-    };
-    const observe = (code: string) => metrics.observe({ ...labels, code }, (performance.now() - started) / 1000);
+    const protocol = req.contextValues.get(requestContextKey)?.protocol ?? "unknown";
+    // The labels built whole at the end, not spread from a partial object: a spread per call cost a copy and a change
+    // of the copy's shape (V8's CloneObjectIC and MigrateToMap in a `perf` profile).
+    const observe = (code: string) =>
+      metrics.observe({ service: req.service.typeName, method: req.method.name, protocol, code }, (performance.now() - started) / 1000);
     try {
       const res = await next(req);
       observe("ok");
