@@ -14,13 +14,25 @@ const hostAndPort = /^(?:\[([0-9a-f:.]+)\]|([^[\]:]+))(?::\d*)?$/i;
 export function withHostCheck(allowedHosts: readonly string[], handler: NodeHandler): NodeHandler {
   if (allowedHosts.includes("*")) return handler;
   const allowed = new Set(allowedHosts.map(hostName));
+  // Clients name the same few hosts call after call, so each name is judged once; up to a bound, since names come
+  // from clients.
+  const verdicts = new Map<string, boolean>();
+  const isAllowed = (authority: string): boolean => {
+    const remembered = verdicts.get(authority);
+    if (remembered !== undefined) return remembered;
+    const host = hostOf(authority);
+    const verdict = host !== undefined && allowed.has(host);
+    if (verdicts.size < maxRememberedAuthorities) verdicts.set(authority, verdict);
+    return verdict;
+  };
   return (req, res) => {
     const authority = authorityOf(req);
-    const host = authority === undefined ? undefined : hostOf(authority);
-    if ((host !== undefined && allowed.has(host)) || isHealthCheck(req)) return handler(req, res);
+    if ((authority !== undefined && isAllowed(authority)) || isHealthCheck(req)) return handler(req, res);
     refuse(res, authority);
   };
 }
+
+const maxRememberedAuthorities = 256;
 
 function authorityOf(req: NodeRequest): string | undefined {
   const authority = req.headers[":authority"] ?? req.headers.host;
