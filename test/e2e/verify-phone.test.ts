@@ -159,6 +159,18 @@ describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
     if (protocol === "rest") expect(failure.httpStatus).toBe(501);
   });
 
+  it("refuses an unsupported field inside a nested message, naming its path", async () => {
+    const failure = expectFailure(
+      await client().call("addHumanUser", {
+        profile,
+        phone: { phone: uniqueMobile(), returnCode: {} },
+        organization: { orgDomain: "acme.example" },
+      }),
+    );
+    expect(failure.code).toBe(12);
+    expect(failure.message).toContain("organization.org_domain");
+  });
+
   it("requires an email or a phone", async () => {
     const failure = expectFailure(await client().call("addHumanUser", { profile }));
     expect(failure.code).toBe(3);

@@ -1,6 +1,6 @@
 // A request that sets a field the contract marks (verifyd.options.v1.unsupported) is refused as Unimplemented,
 // naming the field, so that a caller never believes data was stored when it was dropped.
-import { type DescField, type DescMessage, type Message, getOption } from "@bufbuild/protobuf";
+import { type DescField, type DescMessage, getOption } from "@bufbuild/protobuf";
 import { type ReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { unsupported } from "../../gen/verifyd/options/v1/options_pb.js";
@@ -9,7 +9,7 @@ export function createUnsupportedFieldsInterceptor(): Interceptor {
   const cache = new Map<string, boolean>();
   return (next) => async (req) => {
     if (!req.stream && mayHaveUnsupported(req.method.input, cache)) {
-      const field = findSetUnsupportedField(req.method.input, req.message);
+      const field = findSetUnsupportedField(reflect(req.method.input, req.message), cache);
       if (field) {
         throw new ConnectError(`the field ${field} is not supported yet`, Code.Unimplemented);
       }
@@ -35,14 +35,18 @@ function walkForUnsupported(desc: DescMessage, cache: Map<string, boolean>, visi
   return result;
 }
 
-function findSetUnsupportedField(desc: DescMessage, message: Message, prefix = ""): string | undefined {
-  const reflected = reflect(desc, message);
-  for (const field of desc.fields) {
-    if (!reflected.isSet(field)) continue;
+/**
+ * Looks only where an unsupported field can be: at the marked fields, and into the messages whose type may hold one.
+ * Each message is reflected once, by whoever reaches it (reflecting is an object and a map per message).
+ */
+function findSetUnsupportedField(reflected: ReflectMessage, cache: Map<string, boolean>, prefix = ""): string | undefined {
+  for (const field of reflected.desc.fields) {
+    const leadsToUnsupported = field.message !== undefined && mayHaveUnsupported(field.message, cache);
+    if (!(isUnsupported(field) || leadsToUnsupported) || !reflected.isSet(field)) continue;
     const path = `${prefix}${field.name}`;
     if (isUnsupported(field)) return path;
     for (const [at, nested] of nestedMessages(reflected, field)) {
-      const found = findSetUnsupportedField(nested.desc, nested.message, `${path}${at}.`);
+      const found = findSetUnsupportedField(nested, cache, `${path}${at}.`);
       if (found) return found;
     }
   }
