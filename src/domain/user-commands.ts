@@ -572,6 +572,9 @@ export class UserCommands {
 }
 
 function assertPhoneCountryAllowed(settings: VerificationSettings, phone: string): void {
+  // Most organizations allow every country, and then the number need not be parsed again for its calling code (4 µs
+  // and 5 KB of garbage per send).
+  if (settings.phoneCountries.mode === "all") return;
   const callingCode = phoneCallingCode(phone);
   if (!phoneCountryAllowed(settings.phoneCountries, callingCode)) throw errors.phoneCountryNotAllowed(callingCode);
 }
