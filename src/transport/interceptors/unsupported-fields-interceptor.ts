@@ -20,19 +20,24 @@ export function createUnsupportedFieldsInterceptor(): Interceptor {
 
 /** Skips the walk for messages that cannot contain an unsupported field: the hot path pays one map lookup. */
 function mayHaveUnsupported(desc: DescMessage, cache: Map<string, boolean>): boolean {
-  return cache.get(desc.typeName) ?? walkForUnsupported(desc, cache, new Set());
+  let result = cache.get(desc.typeName);
+  if (result === undefined) {
+    result = reachesUnsupported(desc, new Set());
+    cache.set(desc.typeName, result);
+  }
+  return result;
 }
 
-function walkForUnsupported(desc: DescMessage, cache: Map<string, boolean>, visiting: Set<string>): boolean {
-  const cached = cache.get(desc.typeName);
-  if (cached !== undefined) return cached;
+/**
+ * Whether the type or any type it can hold has a marked field. Only the type asked about is cached: a type met again
+ * along a cycle counts as nothing new, which is right for this walk but not an answer for that type alone.
+ */
+function reachesUnsupported(desc: DescMessage, visiting: Set<string>): boolean {
   if (visiting.has(desc.typeName)) return false;
   visiting.add(desc.typeName);
-  const result = desc.fields.some(
-    (field) => isUnsupported(field) || (field.message !== undefined && walkForUnsupported(field.message, cache, visiting)),
+  return desc.fields.some(
+    (field) => isUnsupported(field) || (field.message !== undefined && reachesUnsupported(field.message, visiting)),
   );
-  cache.set(desc.typeName, result);
-  return result;
 }
 
 /**
