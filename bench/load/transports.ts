@@ -1,7 +1,7 @@
-// The load generator's connections, with nothing but node:http2 and node:http: HTTP/2 sessions carrying many streams
-// each, or kept-alive HTTP/1.1 connections carrying one call at a time; several servers taking turns at the calls.
+// The load generator's connections: HTTP/2 connections carrying many streams each (raw-http2.ts), or kept-alive
+// HTTP/1.1 connections (node:http) carrying one call at a time; several servers taking turns at the calls.
 import http from "node:http";
-import http2 from "node:http2";
+import { RawHttp2Connection, encodeHeaderBlock } from "./raw-http2.js";
 import type { WireCall, WireResponse } from "./wire-calls.js";
 
 export interface Transport {
@@ -11,41 +11,26 @@ export interface Transport {
 }
 
 export function http2Transport(url: string, connections: number, token: string): Transport {
-  const sessions = Array.from({ length: connections }, () => {
-    const session = http2.connect(url);
-    // A session that fails fails its streams, which report it; without a listener the error would end the process.
-    session.on("error", () => undefined);
-    return session;
-  });
+  const { hostname, port, host } = new URL(url);
+  const sessions = Array.from({ length: connections }, () => new RawHttp2Connection(hostname, Number(port)));
   const authorization = `Bearer ${token}`;
+  // A protocol's calls share one headers object (wire-calls.ts) and an RPC's one path: each block is encoded once.
+  const headerBlocks = new WeakMap<WireCall["headers"], Map<string, Buffer>>();
+  const headerBlockOf = ({ headers, path }: WireCall) => {
+    const byPath = headerBlocks.get(headers) ?? new Map<string, Buffer>();
+    headerBlocks.set(headers, byPath);
+    let block = byPath.get(path);
+    if (!block) {
+      block = encodeHeaderBlock({ ":method": "POST", ":scheme": "http", ":authority": host, ":path": path, ...headers, authorization });
+      byPath.set(path, block);
+    }
+    return block;
+  };
   return {
-    send(slot, call) {
-      return new Promise((resolve, reject) => {
-        const session = sessions[slot % connections] as http2.ClientHttp2Session;
-        let stream: http2.ClientHttp2Stream;
-        try {
-          stream = session.request({ ":method": "POST", ":path": call.path, ...call.headers, authorization });
-        } catch (error) {
-          return reject(error);
-        }
-        let status = 0;
-        let headers: WireResponse["headers"] = {};
-        let trailers: WireResponse["trailers"] = {};
-        const chunks: Buffer[] = [];
-        stream.on("response", (received) => {
-          headers = received;
-          status = Number(received[":status"]);
-        });
-        stream.on("trailers", (received) => {
-          trailers = received;
-        });
-        stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-        stream.on("end", () => resolve({ status, headers, trailers, body: Buffer.concat(chunks) }));
-        stream.on("error", reject);
-        // A stream reset before its end has no "end": settle it here (a settled promise ignores this).
-        stream.on("close", () => reject(new Error(`stream closed with code ${stream.rstCode}`)));
-        stream.end(call.body);
-      });
+    async send(slot, call) {
+      const session = sessions[slot % connections] as RawHttp2Connection;
+      const response = await session.request(headerBlockOf(call), call.body);
+      return { status: Number(response.headers[":status"]), headers: response.headers, trailers: response.trailers, body: response.body };
     },
     close() {
       for (const session of sessions) session.close();
