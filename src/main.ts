@@ -4,10 +4,10 @@
 // under load at the same CPU per call (README: Performance). V8 takes it only when node starts, so the production
 // start, `npm start` and the Dockerfile's command give it; not this line, since BusyBox's env (Alpine) has no -S.
 import { runCli } from "./cli/run-cli.js";
-import { limitHeapGrowth } from "./heap-growth.js";
+import { applyGcSettings } from "./gc-settings.js";
 import { startProtobufWritersInHeap } from "./protobuf-writer-start.js";
 
-limitHeapGrowth(process.execArgv, process.env.NODE_OPTIONS);
+applyGcSettings(process.execArgv, process.env.NODE_OPTIONS);
 startProtobufWritersInHeap();
 
 // exitCode rather than exit(): output still being written to a pipe is not cut off.
