@@ -3,7 +3,6 @@ import type { Logger } from "../logger.js";
 import { isPostgresUrl } from "./database-url.js";
 import { openPostgres } from "./postgres/open-postgres.js";
 import { postgresConnection } from "./postgres/postgres-stores.js";
-import { startBackgroundCheckpoints } from "./sqlite/background-checkpoints.js";
 import { type OpenDatabaseOptions, openDatabase } from "./sqlite/open-database.js";
 import { sqliteConnection } from "./sqlite/sqlite-stores.js";
 import type { DatabaseConnection } from "./stores.js";
@@ -11,8 +10,6 @@ import type { DatabaseConnection } from "./stores.js";
 export interface OpenStoreOptions extends OpenDatabaseOptions {
   postgres?: { poolSize?: number; connectTimeoutMs?: number; statementTimeoutMs?: number };
   logger?: Logger;
-  /** SQLite: the WAL's checkpoints in a worker thread, their failures logged here (the server's; see background-checkpoints.ts). */
-  backgroundCheckpoints?: { logger: Logger };
 }
 
 export async function openStore(database: string, options: OpenStoreOptions = {}): Promise<DatabaseConnection> {
@@ -21,7 +18,5 @@ export async function openStore(database: string, options: OpenStoreOptions = {}
     const handle = await openPostgres(database, { ...postgres, ...(logger ? { logger } : {}), ...(migrations ? { migrations } : {}) });
     return postgresConnection(handle, database);
   }
-  const handle = openDatabase(database, options);
-  const checkpoints = options.backgroundCheckpoints && startBackgroundCheckpoints(handle.sqlite, database, options.backgroundCheckpoints.logger);
-  return sqliteConnection(handle, database, checkpoints);
+  return sqliteConnection(openDatabase(database, options), database);
 }

@@ -1,7 +1,6 @@
 // The SQLite file as the store contract (src/store/stores.ts) sees it.
 import { SettingsReadWithUsers } from "../settings-read-with-users.js";
 import type { DatabaseConnection, StoreOptions, Stores } from "../stores.js";
-import type { BackgroundCheckpoints } from "./background-checkpoints.js";
 import type { DatabaseHandle } from "./open-database.js";
 import { SqliteAccessTokenStore } from "./sqlite-access-token-store.js";
 import { SqliteApplicationStore } from "./sqlite-application-store.js";
@@ -16,7 +15,7 @@ import { SqliteSecurityLog } from "./sqlite-security-log.js";
 import { SqliteUserQuery } from "./sqlite-user-query.js";
 import { SqliteUserStore } from "./sqlite-user-store.js";
 
-export function sqliteConnection(handle: DatabaseHandle, path: string, checkpoints?: BackgroundCheckpoints): DatabaseConnection {
+export function sqliteConnection(handle: DatabaseHandle, path: string): DatabaseConnection {
   return {
     dialect: "sqlite",
     location: path,
@@ -25,11 +24,7 @@ export function sqliteConnection(handle: DatabaseHandle, path: string, checkpoin
     probeWrite: handle.probeWrite,
     pendingMigrations: handle.pendingMigrations,
     appliedMigrations: handle.appliedMigrations,
-    close: async () => {
-      // First, so that the server's connection is the last and its close checkpoints the whole WAL into the file.
-      await checkpoints?.stop();
-      handle.close();
-    },
+    close: async () => handle.close(),
   };
 }
 
