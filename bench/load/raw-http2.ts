@@ -3,7 +3,7 @@
 // HTTP/2 client was the generator's first transport, but each of its calls leaves objects that live past young
 // collections and are promoted (about 5 KB per call), so its scavenges took 10–16 ms and held every call in flight
 // for as long: against a server that answers at once, its p99 at 2,000 calls/s was 13–20 ms, above the issue's
-// 10 ms goal before any server work. See the README's "The load generator".
+// 10 ms goal before any server work. See the README's "What runs" (the load generator).
 import { type Socket, connect } from "node:net";
 import hpack from "hpack.js";
 
