@@ -1,6 +1,6 @@
 // Tokens carry 256 random bits, so a plain SHA-256 suffices to store them: no guessing or dictionary can reverse it,
 // and unlike a slow password hash it costs nothing on every authenticated call.
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import type { IssuedAccessToken } from "../domain/credentials/access-token.js";
 
 const tokenBytes = 32;
@@ -11,5 +11,6 @@ export function issueAccessToken(): IssuedAccessToken {
 }
 
 export function hashAccessToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+  // One-shot: a Hash object per call cost twice as much, on every authenticated call.
+  return hash("sha256", token, "hex");
 }

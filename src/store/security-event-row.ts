@@ -1,7 +1,7 @@
 // A security event as both dialects keep it in a row: the bounded columns an outcome is written to, the fingerprint
 // that makes a repeat coalesce onto its entry, and the event read back. Shared so that SQLite and PostgreSQL cut,
 // coalesce and show outcomes alike; only the statements around them are the dialects' own.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { SecurityEvent, SecurityEventInput, SecurityEventKind } from "../domain/security/security-event.js";
 import type { TimeParameter } from "./user-change-rows.js";
 
@@ -33,7 +33,7 @@ export function securityEventColumns(event: SecurityEventInput) {
 export function securityEventFingerprint(columns: SecurityEventColumns): string {
   const { kind, actorId, clientAddress, userId, organizationId } = columns;
   const detail = Object.entries(columns.detail).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return createHash("sha256").update(JSON.stringify([kind, actorId, clientAddress, userId, organizationId, detail])).digest("base64url");
+  return hash("sha256", JSON.stringify([kind, actorId, clientAddress, userId, organizationId, detail]), "base64url");
 }
 
 /** The columns a new entry is inserted with, in the order of newEntryParameters. */

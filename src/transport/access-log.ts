@@ -6,6 +6,7 @@
 import { type CallRecord, beginCall } from "../call-scope.js";
 import type { Logger } from "../logger.js";
 import { type NodeHandler, type NodeRequest, type NodeResponse, protocolOf } from "./call-context.js";
+import { pathOf } from "./request-path.js";
 import { framingOf } from "./error-answer.js";
 import { isHealthCheck } from "./health-check-request.js";
 import { kiiPathPrefix } from "./kii/kii-routes.js";
@@ -38,12 +39,13 @@ function wireProtocolOf(req: NodeRequest): string {
 
 /** `POST /v2/users/913491119095481834/phone/verify`: the method and the decoded path, without the query string. */
 function requestLine(req: NodeRequest): string {
-  const path = (req.url ?? "").split("?", 1)[0] ?? "";
-  return `${req.method} ${decoded(path).slice(0, maxLoggedPathLength)}`;
+  return `${req.method} ${decoded(pathOf(req)).slice(0, maxLoggedPathLength)}`;
 }
 
 /** Decoded, so that the redaction recognises a number or address a path carries (`PHONE:%2B41…`, `ada%40…`). */
 function decoded(path: string): string {
+  // Most paths have nothing to decode, and decodeURIComponent copies them anyway.
+  if (!path.includes("%")) return path;
   try {
     return decodeURIComponent(path);
   } catch {

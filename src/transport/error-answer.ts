@@ -7,6 +7,7 @@ import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { codeName } from "../api/code-names.js";
 import { noteCall } from "../call-scope.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
+import { pathOf, queryOf } from "./request-path.js";
 import { restErrorResponse } from "./rest/status-json.js";
 
 export type Framing = "grpc" | "connect" | "rest";
@@ -18,9 +19,8 @@ export function framingOf(req: NodeRequest): Framing {
   const contentType = req.headers["content-type"] ?? "";
   if (contentType.startsWith("application/grpc")) return "grpc";
   if (req.headers["connect-protocol-version"] !== undefined || contentType.startsWith("application/connect+")) return "connect";
-  const [path = "", query = ""] = (req.url ?? "").split("?", 2);
-  if (!procedurePath.test(path)) return "rest";
-  const isConnectGet = req.method === "GET" && new URLSearchParams(query).get("connect") === "v1";
+  if (!procedurePath.test(pathOf(req))) return "rest";
+  const isConnectGet = req.method === "GET" && new URLSearchParams(queryOf(req)).get("connect") === "v1";
   return isConnectGet || /^application\/(json|proto)/.test(contentType) ? "connect" : "rest";
 }
 

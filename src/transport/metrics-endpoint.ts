@@ -3,6 +3,7 @@
 import type { Registry } from "prom-client";
 import type { Logger } from "../logger.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
+import { pathOf } from "./request-path.js";
 
 /** Answers and returns true for GET or HEAD /metrics. */
 export function createMetricsEndpoint(registry: Registry, logger: Logger): (req: NodeRequest, res: NodeResponse) => boolean {
@@ -26,5 +27,5 @@ export function createMetricsEndpoint(registry: Registry, logger: Logger): (req:
 }
 
 export function isMetricsRequest(req: NodeRequest): boolean {
-  return (req.method === "GET" || req.method === "HEAD") && (req.url ?? "").split("?", 1)[0] === "/metrics";
+  return (req.method === "GET" || req.method === "HEAD") && pathOf(req) === "/metrics";
 }

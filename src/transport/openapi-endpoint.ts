@@ -1,12 +1,13 @@
 // GET /openapi.json: the REST gateway's OpenAPI document. No token, like server reflection: it describes the contract
 // that the .proto files already publish, and tools (Swagger UI, code generators) fetch it without credentials.
 import type { NodeRequest, NodeResponse } from "./call-context.js";
+import { pathOf } from "./request-path.js";
 
 /** Answers and returns true for GET or HEAD /openapi.json. */
 export function createOpenApiEndpoint(documentJson: string): (req: NodeRequest, res: NodeResponse) => boolean {
   const body = Buffer.from(documentJson);
   return (req, res) => {
-    const path = (req.url ?? "").split("?", 1)[0];
+    const path = pathOf(req);
     if (path !== "/openapi.json" || (req.method !== "GET" && req.method !== "HEAD")) return false;
     res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
     if (req.method === "HEAD") res.end();

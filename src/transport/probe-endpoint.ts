@@ -4,6 +4,7 @@
 // replica over a problem they share only adds an outage. gRPC clients have grpc.health.v1.Health for the same.
 import type { Logger } from "../logger.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
+import { pathOf } from "./request-path.js";
 
 /** Named checks; each answers undefined while it passes, else a few words on what is wrong. */
 export type ReadinessChecks = Record<string, () => string | undefined>;
@@ -35,10 +36,6 @@ export function createProbeEndpoint(
 
 export function isProbe(req: NodeRequest): boolean {
   return (req.method === "GET" || req.method === "HEAD") && probePaths.includes(pathOf(req));
-}
-
-function pathOf(req: NodeRequest): string {
-  return (req.url ?? "").split("?", 1)[0] ?? "";
 }
 
 function outcomeOf(name: string, check: () => string | undefined, logger: Logger): string | undefined {

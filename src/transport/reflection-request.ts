@@ -2,10 +2,11 @@
 // .proto files and ours are in this repository. So reflection needs no token, as on gRPC's own servers, and tools
 // can discover the RPCs before anyone has handed them a token. It still answers only the allowed host names.
 import type { NodeRequest } from "./call-context.js";
+import { pathOf } from "./request-path.js";
 
 const reflectionServices = ["/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
 
 export function isReflectionCall(req: NodeRequest): boolean {
-  const path = (req.url ?? "").split("?", 1)[0] ?? "";
+  const path = pathOf(req);
   return reflectionServices.some((service) => path.startsWith(service));
 }

@@ -21,6 +21,7 @@ import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/conne
 import { callOf } from "../call-scope.js";
 import type { Logger } from "../logger.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./call-context.js";
+import { pathOf } from "./request-path.js";
 import { type UnaryMethodSpec, unaryInvoker } from "./unary-call.js";
 import { type UnaryMethod, serveUnary } from "./unary-fast-path.js";
 import { fromGrpcWebText, isGrpcWebText, toGrpcWebText } from "./grpc-web-text.js";
@@ -54,7 +55,7 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
   );
   const unaryOptions = { readMaxBytes, acceptCompression };
   return (req, res) => {
-    const path = (req.url ?? "").split("?", 1)[0] ?? "";
+    const path = pathOf(req);
     const handler = handlers.get(path);
     if (!handler) {
       options.fallback(req, res);

@@ -327,6 +327,24 @@ describe("the log at debug", () => {
   });
 });
 
+describe("the request line", () => {
+  it("is the path without its query string, decoded, so that the redaction masks a number it carries", async () => {
+    const server = await startLoggedServer("info");
+    const paths = ["/v2/users/1?details=full", "/v2/users/PHONE:%2B41791234567", "/v2/users/%E0%A4%A?x=%2B41791234567"];
+    for (const path of paths) {
+      const response = await fetch(`${server.url}${path}`, { headers: { "x-request-id": `path-${paths.indexOf(path)}` } });
+      expect(response.status).toBe(401);
+    }
+    await server.stop();
+    const lines = server.stderr.map((text) => JSON.parse(text) as LogLine);
+    const httpOf = (requestId: string) => lines.find((line) => line.message === "call" && line.requestId === requestId)?.http;
+    expect(httpOf("path-0")).toBe("GET /v2/users/1");
+    expect(httpOf("path-1")).toMatch(/^GET \/v2\/users\/PHONE:\+\*+67$/);
+    // Not valid percent-encoding: logged as it came, and still without the query string.
+    expect(httpOf("path-2")).toBe("GET /v2/users/%E0%A4%A");
+  });
+});
+
 describe("request ids", () => {
   it("replaces one that is too long or not printable with a fresh one, on calls refused without a token too", async () => {
     const server = await startLoggedServer("info");

@@ -34,6 +34,7 @@ import { kiiCredentialsOf } from "./kii-credentials.js";
 import { kiiMethodNameOf } from "./kii-method-name.js";
 import { readKiiBody } from "./kii-request-body.js";
 import { type KiiRoute, type KiiRouteMatch, kiiPathPrefix, matchKiiRoute } from "./kii-routes.js";
+import { pathOf } from "../request-path.js";
 
 export type KiiUsersDeps = KiiRegistrationDeps & KiiUserReadingDeps & KiiUserUpdateDeps & KiiAddressVerificationDeps;
 
@@ -50,7 +51,7 @@ export interface KiiEndpointDeps {
 /** Answers requests under /api/apps/ and returns true; returns false, touching nothing, for every other path. */
 export function createKiiEndpoint(deps: KiiEndpointDeps): (req: NodeRequest, res: NodeResponse) => boolean {
   return (req, res) => {
-    const path = (req.url ?? "").split("?", 1)[0] ?? "";
+    const path = pathOf(req);
     if (!path.startsWith(kiiPathPrefix)) return false;
     const match = matchKiiRoute(req.method ?? "", path);
     observeCall(req, res, kiiMethodNameOf(match), deps.calls);

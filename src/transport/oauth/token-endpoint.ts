@@ -10,6 +10,7 @@ import type { SecurityEventInput } from "../../domain/security/security-event.js
 import { DomainError } from "../../domain/errors.js";
 import type { Logger } from "../../logger.js";
 import type { NodeRequest, NodeResponse } from "../call-context.js";
+import { pathOf } from "../request-path.js";
 import { readBodyWithin } from "../rest/request-body.js";
 import { parseTokenRequest } from "./token-request.js";
 
@@ -41,7 +42,7 @@ const invalidRequest = (description: string, status = 400): TokenAnswer => ({
 /** Answers requests for /oauth2/token and returns true; returns false, touching nothing, for every other path. */
 export function createTokenEndpoint(deps: TokenEndpointDeps): (req: NodeRequest, res: NodeResponse) => boolean {
   return (req, res) => {
-    if ((req.url ?? "").split("?", 1)[0] !== tokenPath) return false;
+    if (pathOf(req) !== tokenPath) return false;
     serveTokenRequest(req, res, deps);
     return true;
   };
