@@ -66,6 +66,15 @@ describe("createRestRouteTable", () => {
     expect(library.lookup("GET", "/v1/nothing/here")).toEqual({ kind: "not-found" });
   });
 
+  it("finds a ** route for paths longer than every template, and nothing for paths of no template's length", () => {
+    const deep = "/v1/buckets/b/v2/" + Array.from({ length: 40 }, (_, index) => `d${index}`).join("/");
+    expect(found("GET", deep)).toEqual({ rpc: "GetFile", bindings: { bucket: "b", path: deep.slice("/v1/buckets/b/v2/".length) } });
+    expect(found("GET", "/v1/buckets/b/v2")).toEqual({ rpc: "GetFile", bindings: { bucket: "b", path: "" } });
+    expect(library.lookup("GET", "/v1/shelves/1/books/2/pages/3/lines/4")).toEqual({ kind: "not-found" });
+    expect(library.lookup("PUT", deep)).toEqual({ kind: "method-not-allowed", allowedMethods: ["GET"] });
+    expect(library.lookup("GET", "")).toEqual({ kind: "not-found" });
+  });
+
   it("prefers literal segments over wildcards when templates overlap", () => {
     expect(found("GET", "/v1/books/featured")).toEqual({ rpc: "GetFeaturedBook", bindings: {} });
     expect(found("GET", "/v1/books/other")).toEqual({ rpc: "GetBook", bindings: { name: "other" } });

@@ -146,6 +146,18 @@ export class RequestPath {
   }
 }
 
+/** Whether a path of `count` segments can match the template: as many as it has, or at least its fixed ones before `**`. */
+export function fitsSegmentCount({ segments }: PathTemplate, count: number): boolean {
+  return segments.at(-1)?.kind === "deep-wildcard" ? count >= segments.length - 1 : count === segments.length;
+}
+
+/** How many segments a path (starting with "/", the verb's suffix inside its last segment) has. */
+export function segmentCountOf(path: string): number {
+  let count = 0;
+  for (let slash = path.indexOf("/"); slash !== -1; slash = path.indexOf("/", slash + 1)) count++;
+  return count;
+}
+
 /** The template's variable bindings if the path matches it; a path with malformed percent-encoding matches nothing. */
 export function matchPathTemplate(template: PathTemplate, path: RequestPath): Map<string, string> | undefined {
   const parts = path.parts(template.verb);
@@ -153,7 +165,7 @@ export function matchPathTemplate(template: PathTemplate, path: RequestPath): Ma
   const { segments } = template;
   const endsDeep = segments.at(-1)?.kind === "deep-wildcard";
   const fixedCount = endsDeep ? segments.length - 1 : segments.length;
-  if (endsDeep ? parts.length < fixedCount : parts.length !== fixedCount) return undefined;
+  if (!fitsSegmentCount(template, parts.length)) return undefined;
 
   for (let i = 0; i < fixedCount; i++) {
     const segment = segments[i]!;

@@ -10,7 +10,15 @@ import {
 import { http } from "../../gen/google/api/annotations_pb.js";
 import type { HttpRule } from "../../gen/google/api/http_pb.js";
 import { acceptsParameter, resolveFieldPath } from "./field-path.js";
-import { RequestPath, matchPathTemplate, parsePathTemplate, type PathTemplate, type TemplateSegment } from "./http-rule-template.js";
+import {
+  RequestPath,
+  fitsSegmentCount,
+  matchPathTemplate,
+  parsePathTemplate,
+  segmentCountOf,
+  type PathTemplate,
+  type TemplateSegment,
+} from "./http-rule-template.js";
 
 /** Where the HTTP body goes: nowhere (`body` unset), the whole request (`body: "*"`), or one top-level field. */
 export type RouteBody = { kind: "none" } | { kind: "request" } | { kind: "field"; field: DescField };
@@ -55,12 +63,27 @@ export function createRestRouteTable(services: Iterable<DescService>): RestRoute
   // When several templates match a path, the one with literals where the others have wildcards wins.
   routes.sort((a, b) => compareSpecificity(a.template, b.template));
 
+  // A path is tried only against the templates that can have as many segments as it has, instead of against most
+  // of the table (README, performance, step 30). Past the longest fixed template, only `**` templates fit, the same
+  // ones for every count, so one list serves all those counts and the lists stay few.
+  const longestFixed = Math.max(0, ...routes.map((route) => route.template.segments.length));
+  const candidatesByCount = new Map<number, RestRoute[]>();
+  const candidatesFor = (path: string): RestRoute[] => {
+    const count = Math.min(segmentCountOf(path), longestFixed + 1);
+    let candidates = candidatesByCount.get(count);
+    if (candidates === undefined) {
+      candidates = routes.filter((route) => fitsSegmentCount(route.template, count));
+      candidatesByCount.set(count, candidates);
+    }
+    return candidates;
+  };
+
   return {
     routes,
     lookup(httpMethod, path) {
       const allowedMethods = new Set<string>();
       const requestPath = new RequestPath(path);
-      for (const route of routes) {
+      for (const route of candidatesFor(path)) {
         const bindings = matchPathTemplate(route.template, requestPath);
         if (bindings === undefined) continue;
         if (route.httpMethod === httpMethod) return { kind: "found", route, bindings };
