@@ -16,6 +16,7 @@ import { type NodeHandler, type NodeRequest, type NodeResponse, requestContextOf
 import { codeName } from "../../api/code-names.js";
 import { requestContextKey } from "../../api/request-context.js";
 import type { Logger } from "../../logger.js";
+import { pathOf, queryOf } from "../request-path.js";
 import { UnaryCall } from "../unary-call.js";
 import { createInProcessClient } from "./in-process-client.js";
 import { decodeContent } from "./content-encoding.js";
@@ -61,8 +62,7 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
   };
 
   const serve = async (req: NodeRequest, res: NodeResponse): Promise<RestResponse> => {
-    const { path, query } = splitUrl(req.url ?? "/");
-    const lookup = table.lookup(req.method ?? "", path);
+    const lookup = table.lookup(req.method ?? "", pathOf(req));
     // Status messages as grpc-gateway's routing errors word them.
     if (lookup.kind === "not-found") return errorResponse(req, new ConnectError("Not Found", Code.NotFound));
     if (lookup.kind === "method-not-allowed") {
@@ -85,7 +85,7 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
       return response;
     }
 
-    const request = buildRequestMessage(route, { bindings, query, body }, options.jsonOptions);
+    const request = buildRequestMessage(route, { bindings, query: new URLSearchParams(queryOf(req)), body }, options.jsonOptions);
     const context = requestContextOf(req, "rest");
     const contextValues = (options.contextValues?.(req) ?? createContextValues()).set(requestContextKey, context);
     const call = new UnaryCall({
@@ -128,13 +128,6 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
         res.destroy();
       });
   };
-}
-
-function splitUrl(url: string): { path: string; query: URLSearchParams } {
-  const queryStart = url.indexOf("?");
-  return queryStart === -1
-    ? { path: url, query: new URLSearchParams() }
-    : { path: url.slice(0, queryStart), query: new URLSearchParams(url.slice(queryStart + 1)) };
 }
 
 function asConnectError(reason: unknown, req: NodeRequest, logger: Pick<Logger, "error">): ConnectError {
