@@ -2,7 +2,7 @@
 // run, and flags that override either, e.g. `npm run bench -- --quick --repeats 3`.
 import { parseArgs } from "node:util";
 import { isPostgresUrl } from "../src/store/database-url.js";
-import { rows } from "./rows.js";
+import { databaseOf, processesOf, rows } from "./rows.js";
 import type { Workload } from "./load/load-job.js";
 
 export interface BenchOptions {
@@ -19,7 +19,7 @@ export interface BenchOptions {
   fixedRateSeconds: number;
   /** Runs of every row; the table shows the medians. */
   repeats: number;
-  /** `--profile`: profile verifyd's gRPC VerifyPhone path instead of the table (profile.ts). */
+  /** `--profile`: profile one row's server instead of the table (profile.ts): `--rows`' one row, or verifyd-grpc. */
   profile: boolean;
   /** `--rows verifyd-grpc,grpc-js-peer`: only these rows (ids in rows.ts), and only the ratios they make; all by default. */
   rows?: string[];
@@ -85,6 +85,10 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
   const rowIds = values.rows?.split(",").map((id) => id.trim());
   const unknown = rowIds?.filter((id) => !rows.some((row) => row.id === id));
   if (unknown && unknown.length > 0) throw new Error(`--rows: no row ${unknown.join(", ")} (rows: ${rows.map((row) => row.id).join(", ")})`);
+  const profile = values.profile ?? false;
+  if (profile && rowIds && !(rowIds.length === 1 && profilable(rowIds[0] as string))) {
+    throw new Error(`--profile takes one row of one server process on SQLite in --rows (got "${values.rows}")`);
+  }
   // Given twice, it would only start a second, identical contender.
   const compareWorkloads = [...new Set(values["compare-workload"] ?? [])].map((workload): Workload => {
     if (workload !== "wrong-code") throw new Error(`--compare-workload must be wrong-code, which is compared with the success (got "${workload}")`);
@@ -94,7 +98,7 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
   if (!isPostgresUrl(postgres)) throw new Error(`--postgres must be a postgres:// URL (got "${postgres}")`);
   return {
     quick,
-    profile: values.profile ?? false,
+    profile,
     ...(rowIds ? { rows: rowIds } : {}),
     postgres,
     users: read("users"),
@@ -108,4 +112,10 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
     compareWorkloads,
     rounds: read("rounds"),
   };
+}
+
+/** Whether `--profile` can run the row: one server process (verifyd or a peer), on a SQLite file. */
+function profilable(rowId: string): boolean {
+  const row = rows.find((candidate) => candidate.id === rowId);
+  return row !== undefined && processesOf[row.target] === 1 && databaseOf[row.target] !== "verifyd's PostgreSQL";
 }
