@@ -1,5 +1,5 @@
-// Resolves a bearer token to the caller, afresh on every call: a removed token, a changed role or a disabled user
-// counts from the next call on, since nothing is cached.
+// Resolves a bearer token to the caller on every call: a removed token, a changed role or a disabled user counts from
+// the next call on (a store that remembers lookups must keep this true; see the SQLite one's token-reads-watch.ts).
 import type { Principal } from "../domain/access/principal.js";
 import type { AccessTokenStore } from "../domain/credentials/access-token.js";
 import type { Authenticator, Clock } from "../domain/ports.js";

@@ -52,6 +52,39 @@ describe.each(dialects)("%s access tokens", (dialect) => {
     });
   });
 
+  // A dialect may remember what it found (SQLite does): whatever changes the token or its holder, through any
+  // connection and any statement, must count from the next lookup.
+  it("sees changes made beside the store, on this connection or another, at the next lookup", async () => {
+    const { tokens, rows, reopen } = await tokensOfUser(dialect);
+    const other = await reopen();
+    const { tokenHash } = issueAccessToken();
+    await tokens.add({ id: "t1", userId: "u1", kind: "personal", createdAt: at(0), expiresAt: at(30), tokenHash });
+    const lookup = () => tokens.findValid(tokenHash, at(1));
+    const holder = async () => (await lookup())?.holder;
+
+    expect((await holder())?.grants.instanceRoles).toEqual([]);
+    await rows("INSERT INTO members (user_id, organization_id, roles, created_at, changed_at) VALUES ($1, '', $2, $3, $4) RETURNING user_id", [
+      "u1",
+      JSON.stringify(["IAM_OWNER"]),
+      ...Array(2).fill(dialect === "sqlite" ? at(0).getTime() : at(0)),
+    ]);
+    expect((await holder())?.grants.instanceRoles).toEqual(["IAM_OWNER"]);
+    await other.rows("UPDATE members SET roles = $1 WHERE user_id = $2 RETURNING user_id", [JSON.stringify(["IAM_OWNER_VIEWER"]), "u1"]);
+    expect((await holder())?.grants.instanceRoles).toEqual(["IAM_OWNER_VIEWER"]);
+
+    await rows("UPDATE users SET status = 'inactive' WHERE id = $1 RETURNING id", ["u1"]);
+    expect((await holder())?.status).toBe("inactive");
+    await other.rows("UPDATE users SET status = 'active', resource_owner = 'org-2' WHERE id = $1 RETURNING id", ["u1"]);
+    expect(await holder()).toMatchObject({ status: "active", organizationId: "org-2" });
+
+    await other.rows("UPDATE access_tokens SET expires_at = $1 WHERE id = 't1' RETURNING id", [dialect === "sqlite" ? at(1).getTime() : at(1)]);
+    expect(await lookup()).toBeUndefined();
+    await rows("UPDATE access_tokens SET expires_at = $1 WHERE id = 't1' RETURNING id", [dialect === "sqlite" ? at(30).getTime() : at(30)]);
+    expect((await lookup())?.expiresAt).toEqual(at(30));
+    await other.rows("DELETE FROM access_tokens WHERE id = 't1' RETURNING id");
+    expect(await lookup()).toBeUndefined();
+  });
+
   it("lists a user's tokens of one kind and removes one, which stops it at once", async () => {
     const { tokens } = await tokensOfUser(dialect);
     const second = issueAccessToken();

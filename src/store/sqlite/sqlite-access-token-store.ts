@@ -8,6 +8,10 @@ import { quoted } from "../raw-statement.js";
 import { holderGrants } from "../holder-grants.js";
 import { accessTokens, members, users } from "./schema.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
+import { type TokenReadsStamp, type TokenReadsWatch, sameStamp, tokenReadsWatchFor } from "./token-reads-watch.js";
+
+/** Tokens remembered at once, at most: a server's callers are a few services and the people logged in. */
+const maxRemembered = 4096;
 
 const record = {
   id: accessTokens.id,
@@ -22,6 +26,10 @@ export class SqliteAccessTokenStore implements AccessTokenStore {
   private readonly selectValid;
   private readonly deleteOne;
   private readonly selectByUser;
+  private readonly watch: TokenReadsWatch;
+  // Lookups found since `rememberedAt`, by token hash; only found ones: an unknown token stays a read each time.
+  private remembered = new Map<string, ValidAccessToken>();
+  private rememberedAt: TokenReadsStamp | undefined;
 
   constructor(
     db: Db,
@@ -62,16 +70,34 @@ export class SqliteAccessTokenStore implements AccessTokenStore {
       .where(and(eq(accessTokens.userId, sql.placeholder("userId")), eq(accessTokens.kind, sql.placeholder("kind"))))
       .orderBy(asc(accessTokens.createdAt), asc(accessTokens.id))
       .prepare();
+    this.watch = tokenReadsWatchFor(db.$client);
   }
 
   async add(token: AccessTokenRecord & { tokenHash: string }): Promise<void> {
     this.storage.write(() => this.insert.run({ ...token }));
   }
 
+  /**
+   * Every authenticated call looks its token up, and under load the read was the largest single cost of a call in
+   * `npm run bench -- --profile`. So a found token is remembered for as long as nothing the read depends on has
+   * changed (token-reads-watch.ts): a removed token, a changed role or a deactivated holder still counts from the
+   * next call on, whichever process or connection made the change.
+   */
   async findValid(tokenHash: string, now: Date): Promise<ValidAccessToken | undefined> {
     return this.storage.use(() => {
+      const stamp = this.watch.stamp();
+      if (!sameStamp(stamp, this.rememberedAt)) {
+        this.remembered = new Map();
+        this.rememberedAt = stamp;
+      }
+      const known = this.remembered.get(tokenHash);
+      if (known) return known.expiresAt.getTime() > now.getTime() ? known : undefined;
       const row = this.selectValid.get(tokenHash, now.getTime());
-      return row === undefined ? undefined : tokenRecord(row);
+      if (row === undefined) return undefined;
+      const found = tokenRecord(row);
+      if (this.remembered.size >= maxRemembered) this.remembered.clear();
+      this.remembered.set(tokenHash, found);
+      return found;
     });
   }
 
