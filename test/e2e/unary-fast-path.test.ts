@@ -7,7 +7,12 @@ import http2 from "node:http2";
 import zlib from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VerifyPhoneRequestSchema, VerifyPhoneResponseSchema } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
+import {
+  ListUsersRequestSchema,
+  ListUsersResponseSchema,
+  VerifyPhoneRequestSchema,
+  VerifyPhoneResponseSchema,
+} from "../../src/gen/zitadel/user/v2/user_service_pb.js";
 import { userWithPhoneCode } from "../helpers/api-session.js";
 import { grpcFrame, parseGrpcWebBody } from "../helpers/grpc-frames.js";
 import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
@@ -141,7 +146,11 @@ describe("unary gRPC calls written by hand", () => {
 });
 
 /** One HTTP/1.1 call by hand, as browsers make gRPC-Web and Connect calls. */
-function http1Call(headers: http.OutgoingHttpHeaders, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function http1Call(
+  headers: http.OutgoingHttpHeaders,
+  body: Buffer,
+  path = verifyPhonePath,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   const url = new URL(server.url);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -149,7 +158,7 @@ function http1Call(headers: http.OutgoingHttpHeaders, body: Buffer): Promise<{ s
         host: url.hostname,
         port: url.port,
         method: "POST",
-        path: verifyPhonePath,
+        path,
         agent: false,
         headers: { authorization: `Bearer ${server.adminToken}`, ...headers },
       },
@@ -189,6 +198,47 @@ describe("unary gRPC-Web calls written by hand, over HTTP/1.1", () => {
     expect(trailer?.["grpc-message"]).toBeTruthy();
     expect(trailer?.["grpc-status-details-bin"]).toBeTruthy();
     expect(await isPhoneVerified(userId)).toBe(false);
+  });
+});
+
+// connect-es's rule: an answer is compressed only when the client accepts the encoding and it is at least 1 KiB.
+describe("answers of 1 KiB or more, to a client that accepts gzip", () => {
+  const listUsersPath = "/zitadel.user.v2.UserService/ListUsers";
+  const listUsers = grpcFrame(toBinary(ListUsersRequestSchema, create(ListUsersRequestSchema, {})));
+  const usersAdded = 10;
+
+  beforeAll(async () => {
+    for (let added = 0; added < usersAdded; added++) await userWithPhoneCode(server);
+  });
+
+  it("are gzip-compressed over gRPC when it says grpc-accept-encoding: gzip, and plain when it does not", async () => {
+    const gzipped = await grpcCall([listUsers], { ":path": listUsersPath, "grpc-accept-encoding": "gzip" });
+    expect(gzipped.status["grpc-status"]).toBe("0");
+    expect(gzipped.headers["grpc-encoding"]).toBe("gzip");
+    expect(gzipped.body.readUInt8(0)).toBe(1);
+    expect(gzipped.body.readUInt32BE(1)).toBe(gzipped.body.length - 5);
+    const unzipped = zlib.gunzipSync(gzipped.body.subarray(5));
+    expect(unzipped.length).toBeGreaterThanOrEqual(1024);
+    const listed = fromBinary(ListUsersResponseSchema, unzipped).result;
+    expect(listed.length).toBeGreaterThanOrEqual(usersAdded);
+
+    const plain = await grpcCall([listUsers], { ":path": listUsersPath });
+    expect(plain.status["grpc-status"]).toBe("0");
+    expect(plain.headers["grpc-encoding"]).toBeUndefined();
+    expect(plain.body.readUInt8(0)).toBe(0);
+    expect(fromBinary(ListUsersResponseSchema, plain.body.subarray(5)).result).toHaveLength(listed.length);
+  });
+
+  it("are gzip-compressed over gRPC-Web, the short trailer frame left plain", async () => {
+    const grpcWeb = { "content-type": "application/grpc-web+proto", "x-grpc-web": "1", "grpc-accept-encoding": "gzip" };
+    const answer = await http1Call(grpcWeb, listUsers, listUsersPath);
+    expect(answer.status).toBe(200);
+    expect(answer.headers["grpc-encoding"]).toBe("gzip");
+    expect(answer.body.readUInt8(0)).toBe(1);
+    const { messages, trailer } = parseGrpcWebBody(answer.body);
+    expect(messages).toHaveLength(1);
+    expect(fromBinary(ListUsersResponseSchema, zlib.gunzipSync(messages[0] as Buffer)).result.length).toBeGreaterThanOrEqual(usersAdded);
+    expect(trailer?.["grpc-status"]).toBe("0");
   });
 });
 
