@@ -250,9 +250,12 @@ async function answer(
   await wire.answer(res, call, outcome, responseCompression);
 }
 
-async function envelope(flags: number, data: Uint8Array, compression: Compression | null): Promise<Uint8Array> {
-  const compressed = await envelopeCompress({ flags, data }, compression, compressMinBytes);
-  return encodeEnvelope(compressed.flags, compressed.data);
+/** Framed at once unless it is to be compressed: envelopeCompress is an async function, a promise for every answer. */
+function envelope(flags: number, data: Uint8Array, compression: Compression | null): Uint8Array | Promise<Uint8Array> {
+  if (!compression || data.byteLength < compressMinBytes) return encodeEnvelope(flags, data);
+  return envelopeCompress({ flags, data }, compression, compressMinBytes).then((compressed) =>
+    encodeEnvelope(compressed.flags, compressed.data),
+  );
 }
 
 function headerValue(value: string | string[] | undefined): string | null {

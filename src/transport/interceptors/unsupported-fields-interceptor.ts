@@ -7,14 +7,14 @@ import { unsupported } from "../../gen/verifyd/options/v1/options_pb.js";
 
 export function createUnsupportedFieldsInterceptor(): Interceptor {
   const cache = new Map<string, boolean>();
-  return (next) => async (req) => {
-    if (!req.stream && mayHaveUnsupported(req.method.input, cache)) {
-      const field = findSetUnsupportedField(reflect(req.method.input, req.message), cache);
-      if (field) {
-        throw new ConnectError(`the field ${field} is not supported yet`, Code.Unimplemented);
-      }
-    }
-    return next(req);
+  // Not an async function, like the validation interceptor: a request without such a field goes on with the next
+  // layer's own promise, and a refusal is still a rejected promise.
+  return (next) => (req) => {
+    const field =
+      !req.stream && mayHaveUnsupported(req.method.input, cache)
+        ? findSetUnsupportedField(reflect(req.method.input, req.message), cache)
+        : undefined;
+    return field ? Promise.reject(new ConnectError(`the field ${field} is not supported yet`, Code.Unimplemented)) : next(req);
   };
 }
 
