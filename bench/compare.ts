@@ -1,17 +1,19 @@
 // `npm run bench -- --compare-commit=<ref>` and `--compare-flags=<node flags>` (each repeatable), and
-// `--compare-workload=wrong-code`: verifyd's gRPC VerifyPhone as this tree builds it, against the build of another
-// commit, against this build started with other Node flags, and against this build answering wrong codes, with the
-// grpc-js peer beside them: all running at once and loaded in turn, in short bursts, the order
-// reversed every round. On a shared machine whose speed drifts by tens of percent within minutes, two rows measured a
-// minute apart cannot show a 5% difference; bursts interleaved within seconds of each other meet the same drift, and
-// the per-round ratios show how much is left. Each verifyd runs on its own copy of the seeded file: on one file, each
-// would see the other's commits as another process's, and pay for what that costs (its remembered settings dropped).
+// `--compare-workload=wrong-code`: verifyd's gRPC VerifyPhone (REST with `--compare-protocol=rest`) as this tree builds
+// it, against the build of another commit, against this build started with other Node flags, and against this build
+// answering wrong codes, with the grpc-js peer (the Fastify peer) beside them: all running at once and loaded in turn,
+// in short bursts, the order reversed every round. On a shared machine whose speed drifts by tens of percent within
+// minutes, two rows measured a minute apart cannot show a 5% difference; bursts interleaved within seconds of each
+// other meet the same drift, and the per-round ratios show how much is left. Each verifyd runs on its own copy of the
+// seeded file: on one file, each would see the other's commits as another process's, and pay for what that costs
+// (its remembered settings dropped).
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { startLoadGenerator } from "./load/generator-process.js";
 import type { Workload } from "./load/load-job.js";
-import type { BenchOptions } from "./options.js";
+import type { BenchOptions, ComparedProtocol } from "./options.js";
+import type { Target } from "./rows.js";
 import { repoRoot } from "./server-process.js";
 import { median } from "./stats.js";
 import type { HeapTotals } from "./in-server/heap-meter.js";
@@ -63,7 +65,7 @@ export async function runComparison(options: BenchOptions): Promise<void> {
   const block = Math.floor(options.users / (variants.length + 1));
   const enter = async (name: string, start: Promise<Servers>, first: number, end: number, workload: Workload = "success", build = "") => {
     const servers = await start;
-    const generator = startLoadGenerator({ urls: servers.urls, protocol: "grpc", rpc: "verify-phone", workload, token: servers.token });
+    const generator = startLoadGenerator({ urls: servers.urls, protocol: options.compareProtocol, rpc: "verify-phone", workload, token: servers.token });
     const successOfBuild = workload === "success" ? undefined : contenders.find((other) => other.build === build && !other.successOfBuild);
     contenders.push({ name, build, servers, generator, next: first, end, cpuSeconds: 0, heap: noHeapTotals, calls: 0, perRound: [], ...(successOfBuild ? { successOfBuild } : {}) });
   };
@@ -73,7 +75,8 @@ export async function runComparison(options: BenchOptions): Promise<void> {
       const start = targets.start("verifyd", `compare-${index + 1}`, { ...variant, dataDir: copyOfSeeded(index + 1) });
       await enter(name, start, (index + 1) * block, (index + 2) * block, workload, variant.buildDir);
     }
-    await enter("grpc-js peer", targets.start("grpc-js peer", "compare-peer"), 0, options.users);
+    const peer = peerOf[options.compareProtocol];
+    await enter(peer, targets.start(peer, "compare-peer"), 0, options.users);
     for (const contender of contenders) {
       const warmup = await contender.generator.run({ mode: "closed", seconds: options.warmupSeconds, first: contender.next, limit: Math.min(options.warmupCalls, contender.end - contender.next) });
       contender.next += warmup.count;
@@ -102,7 +105,7 @@ export async function runComparison(options: BenchOptions): Promise<void> {
     rmSync(join(benchDir, "compare-data"), { recursive: true, force: true });
   }
   const [baseline] = contenders as [Contender];
-  console.log(`\n${options.rounds} rounds of ${options.saturationSeconds} s bursts each; server CPU per gRPC VerifyPhone call:`);
+  console.log(`\n${options.rounds} rounds of ${options.saturationSeconds} s bursts each; server CPU per ${protocolNames[options.compareProtocol]} VerifyPhone call:`);
   for (const contender of contenders) {
     const { successOfBuild } = contender;
     const heap = heapPerCall(contender.heap, contender.calls);
@@ -115,6 +118,9 @@ export async function runComparison(options: BenchOptions): Promise<void> {
     );
   }
 }
+
+const peerOf = { grpc: "grpc-js peer", rest: "Fastify peer" } as const satisfies Record<ComparedProtocol, Target>;
+const protocolNames: Record<ComparedProtocol, string> = { grpc: "gRPC", rest: "REST" };
 
 /** Over all rounds, then the median and range of the per-round ratios. */
 function ratioOf(contender: Contender, base: Contender): string {

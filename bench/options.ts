@@ -31,6 +31,8 @@ export interface BenchOptions {
   compareFlags: string[];
   /** `--compare-workload=wrong-code`: compare this tree's verifyd with itself answering that workload's calls. */
   compareWorkloads: Workload[];
+  /** `--compare-protocol=rest`: a comparison's calls over REST, beside the Fastify peer; gRPC beside the grpc-js peer by default. */
+  compareProtocol: ComparedProtocol;
   /** Interleaved bursts of each contender in a comparison, each as long as a saturation phase. */
   rounds: number;
 }
@@ -67,6 +69,7 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
       "compare-commit": { type: "string", multiple: true },
       "compare-flags": { type: "string", multiple: true },
       "compare-workload": { type: "string", multiple: true },
+      "compare-protocol": { type: "string" },
       ...(Object.fromEntries(Object.values(numeric).map((flag) => [flag, { type: "string" }])) as Record<(typeof numeric)[keyof typeof numeric], { type: "string" }>),
     },
     strict: true,
@@ -94,6 +97,8 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
     if (workload !== "wrong-code") throw new Error(`--compare-workload must be wrong-code, which is compared with the success (got "${workload}")`);
     return workload;
   });
+  const compareProtocol = values["compare-protocol"] ?? "grpc";
+  if (!isComparedProtocol(compareProtocol)) throw new Error(`--compare-protocol must be grpc or rest (got "${compareProtocol}")`);
   const postgres = values.postgres ?? defaultPostgres;
   if (!isPostgresUrl(postgres)) throw new Error(`--postgres must be a postgres:// URL (got "${postgres}")`);
   return {
@@ -110,8 +115,16 @@ export function readBenchOptions(argv: readonly string[]): BenchOptions {
     compareCommits: values["compare-commit"] ?? [],
     compareFlags: values["compare-flags"] ?? [],
     compareWorkloads,
+    compareProtocol,
     rounds: read("rounds"),
   };
+}
+
+/** The protocols a comparison runs over, each beside the peer the issue measures verifyd against on it. */
+export type ComparedProtocol = "grpc" | "rest";
+
+function isComparedProtocol(value: string): value is ComparedProtocol {
+  return value === "grpc" || value === "rest";
 }
 
 /** Whether `--profile` can run the row: one server process (verifyd or a peer), on a SQLite file. */
