@@ -5,6 +5,7 @@ import type { ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { codeName } from "../api/code-names.js";
+import { type AnswerHeaders, answerHeadersOf } from "./answer-headers.js";
 import { noteCall } from "../call-scope.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { pathOf, queryOf } from "./request-path.js";
@@ -41,12 +42,11 @@ export function answerError(req: NodeRequest, res: NodeResponse, error: ConnectE
       return answerTrailersOnly(res, setTrailerStatus(headers, error));
     case "connect": {
       headers.set("content-type", "application/json");
-      return answer(res, options.connectHttpStatus ?? codeToHttpStatus(error.code), headers, errorToJsonBytes(error, {}));
+      return answer(res, options.connectHttpStatus ?? codeToHttpStatus(error.code), answerHeadersOf(headers), errorToJsonBytes(error, {}));
     }
     case "rest": {
       const rest = restErrorResponse(error);
-      headers.forEach((value, name) => rest.headers.set(name, value));
-      return answer(res, rest.status, rest.headers, rest.body);
+      return answer(res, rest.status, { ...rest.headers, ...answerHeadersOf(headers) }, rest.body);
     }
   }
 }
@@ -68,16 +68,12 @@ export function discardUpload(req: NodeRequest): void {
 
 /** The status travels in the one HEADERS frame, which must also end the stream for gRPC clients. */
 function answerTrailersOnly(res: NodeResponse, headers: Headers): void {
-  if (!("stream" in res)) return answer(res, 200, headers, "");
+  if (!("stream" in res)) return answer(res, 200, answerHeadersOf(headers), "");
   // respond() bypasses the response object, so headers set on it earlier (CORS) are copied in.
   res.stream.respond({ ...res.getHeaders(), ":status": 200, ...Object.fromEntries(headers) }, { endStream: true });
 }
 
-function answer(res: NodeResponse, status: number, headers: Headers, body: string | Uint8Array): void {
-  const record: Record<string, string> = { "content-length": String(Buffer.byteLength(body)) };
-  headers.forEach((value, name) => {
-    record[name] = value;
-  });
-  res.writeHead(status, record);
+function answer(res: NodeResponse, status: number, headers: AnswerHeaders, body: string | Uint8Array): void {
+  res.writeHead(status, { ...headers, "content-length": String(Buffer.byteLength(body)) });
   res.end(body);
 }

@@ -61,6 +61,11 @@ const implementations = Object.entries(handlers).map(([name, handle]) => {
   const method = rpc(name);
   return createMethodImplSpec(method, (request: Message, context: HandlerContext) => {
     context.responseHeader.set("x-book-source", "test");
+    if (context.requestHeader.has("x-many-headers")) {
+      context.responseHeader.append("x-book-source", "shelf");
+      context.responseHeader.append("set-cookie", "a=1");
+      context.responseHeader.append("set-cookie", "b=2");
+    }
     return fromJson(method.output, handle(toJson(method.input, request) as JsonObject, method));
   });
 });
@@ -155,6 +160,13 @@ describe("REST gateway", () => {
     expect(context!.headers.get("x-client")).toBe("e2e");
     expect(response.headers.get("x-book-source")).toBe("test");
     expect(response.headers.get("x-request-id")).toBe(context!.requestId);
+  });
+
+  it("joins a header the handler gave twice, and sends each Set-Cookie on a line of its own", async () => {
+    const response = await rest("GET", "/v1/books/7", { headers: { "x-many-headers": "1" } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-book-source")).toBe("test, shelf");
+    expect(response.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
   });
 
   it("lets path variables override the body", async () => {

@@ -42,7 +42,7 @@ describe("restErrorResponse", () => {
   it("writes a google.rpc.Status with the raw message and the table's HTTP status", () => {
     const response = restErrorResponse(new ConnectError("Code is expired", Code.FailedPrecondition, {}, [errorInfo]));
     expect(response.status).toBe(400);
-    expect(response.headers.get("content-type")).toBe("application/json");
+    expect(response.headers["content-type"]).toBe("application/json");
     expect(JSON.parse(response.body)).toEqual({
       code: 9,
       message: "Code is expired",
@@ -92,6 +92,6 @@ describe("restErrorResponse", () => {
   it("challenges with WWW-Authenticate on Unauthenticated, as grpc-gateway does", () => {
     const response = restErrorResponse(new ConnectError("Errors.Token.Invalid (AUTH-7fs1e)", Code.Unauthenticated));
     expect(response.status).toBe(401);
-    expect(response.headers.get("www-authenticate")).toBe("Errors.Token.Invalid (AUTH-7fs1e)");
+    expect(response.headers["www-authenticate"]).toBe("Errors.Token.Invalid (AUTH-7fs1e)");
   });
 });

@@ -137,8 +137,11 @@ export class RequestPath {
     let decoded = this.decodedParts.get(verb);
     if (!decoded) this.decodedParts.set(verb, (decoded = []));
     if (index in decoded) return decoded[index];
+    const part = parts[index]!;
+    // Most segments have nothing to decode, and decodeURIComponent costs more than the look for a `%`.
+    if (!part.includes("%")) return (decoded[index] = part);
     try {
-      decoded[index] = decodeURIComponent(parts[index]!);
+      decoded[index] = decodeURIComponent(part);
     } catch {
       decoded[index] = undefined;
     }

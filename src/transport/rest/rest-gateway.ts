@@ -12,6 +12,7 @@ import {
   createContextValues,
 } from "@connectrpc/connect";
 import { callOf, noteCall } from "../../call-scope.js";
+import { type AnswerHeaders, appendAnswerHeader } from "../answer-headers.js";
 import { type NodeHandler, type NodeRequest, type NodeResponse, requestContextOf } from "../call-context.js";
 import { codeName } from "../../api/code-names.js";
 import { requestContextKey } from "../../api/request-context.js";
@@ -57,7 +58,7 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
     // Also for refusals before any interceptor runs (no route, wrong media type, too large), for the access log.
     noteCall(req, { code: codeName(error.code) });
     const response = restErrorResponse(error, { registry, httpStatus });
-    appendCallHeaders(error.metadata, response.headers);
+    appendCallHeaders(error.metadata, (name, value) => appendAnswerHeader(response.headers, name, value));
     return response;
   };
 
@@ -67,7 +68,7 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
     if (lookup.kind === "not-found") return errorResponse(req, new ConnectError("Not Found", Code.NotFound));
     if (lookup.kind === "method-not-allowed") {
       const response = errorResponse(req, new ConnectError("Method Not Allowed", Code.Unimplemented), 405);
-      response.headers.set("allow", lookup.allowedMethods.join(", "));
+      response.headers.allow = lookup.allowedMethods.join(", ");
       return response;
     }
 
@@ -81,11 +82,13 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
       const tooLarge = new ConnectError(`request body larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted);
       const response = errorResponse(req, tooLarge, 413);
       // The rest of the upload is left unread; closing the connection is cheaper than draining it.
-      if (received === undefined && req.httpVersionMajor === 1) response.headers.set("connection", "close");
+      if (received === undefined && req.httpVersionMajor === 1) response.headers.connection = "close";
       return response;
     }
 
-    const request = buildRequestMessage(route, { bindings, query: new URLSearchParams(queryOf(req)), body }, options.jsonOptions);
+    const queryText = queryOf(req);
+    const query = queryText === "" ? undefined : new URLSearchParams(queryText);
+    const request = buildRequestMessage(route, { bindings, query, body }, options.jsonOptions);
     const context = requestContextOf(req, "rest");
     const contextValues = (options.contextValues?.(req) ?? createContextValues()).set(requestContextKey, context);
     const call = new UnaryCall({
@@ -95,7 +98,7 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
       url: () => req.url ?? "",
       requestHeader: () => {
         const header = new Headers();
-        appendCallHeaders(context.headers, header);
+        appendCallHeaders(context.headers, (name, value) => header.append(name, value));
         return header;
       },
       responseHeader: {},
@@ -110,9 +113,9 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
       call.end();
     }
 
-    const headers = new Headers({ "content-type": "application/json" });
+    const headers: AnswerHeaders = { "content-type": "application/json" };
     // REST has no headers of its own for the call to start from: what the call holds, something put there.
-    appendCallHeaders(call.touchedResponseHeaders(), headers);
+    appendCallHeaders(call.touchedResponseHeaders(), (name, value) => appendAnswerHeader(headers, name, value));
     return { status: 200, headers, body: toJsonString(route.method.output, message, options.jsonOptions) };
   };
 
@@ -154,17 +157,13 @@ const exchangeHeaders = new Set([
   "upgrade",
 ]);
 
-function appendCallHeaders(from: Iterable<[string, string]>, to: Headers): void {
+function appendCallHeaders(from: Iterable<[string, string]>, append: (name: string, value: string) => void): void {
   for (const [name, value] of from) {
-    if (!exchangeHeaders.has(name) && !name.startsWith("connect-")) to.append(name, value);
+    if (!exchangeHeaders.has(name) && !name.startsWith("connect-")) append(name, value);
   }
 }
 
 function send(res: NodeResponse, response: RestResponse): void {
-  const headers: Record<string, string | string[]> = { "content-length": String(Buffer.byteLength(response.body)) };
-  response.headers.forEach((value, name) => {
-    headers[name] = name === "set-cookie" ? response.headers.getSetCookie() : value;
-  });
-  res.writeHead(response.status, headers);
+  res.writeHead(response.status, { ...response.headers, "content-length": String(Buffer.byteLength(response.body)) });
   res.end(response.body);
 }

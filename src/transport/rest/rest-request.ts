@@ -19,7 +19,8 @@ import type { RestRoute } from "./rest-routes.js";
 export interface RestRequest {
   /** Path variable bindings from the template match: field path → value. */
   bindings: ReadonlyMap<string, string>;
-  query: URLSearchParams;
+  /** Undefined for a URL without a query string, the usual case, which then costs no parsing. */
+  query: URLSearchParams | undefined;
   /** Decoded, and labelled application/json when the route takes a body. */
   body: Uint8Array;
 }
@@ -37,7 +38,7 @@ export function buildRequestMessage(
     const fields = route.pathFields.get(fieldPath);
     if (fields) setParameter(input, message, fields, [value], fieldPath, readOptions);
   }
-  if (route.body.kind !== "request") setQueryParameters(route, message, request.query, readOptions);
+  if (route.body.kind !== "request" && request.query) setQueryParameters(route, message, request.query, readOptions);
   return message;
 }
 

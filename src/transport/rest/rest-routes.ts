@@ -81,17 +81,15 @@ export function createRestRouteTable(services: Iterable<DescService>): RestRoute
   return {
     routes,
     lookup(httpMethod, path) {
-      const allowedMethods = new Set<string>();
+      let allowedMethods: Set<string> | undefined;
       const requestPath = new RequestPath(path);
       for (const route of candidatesFor(path)) {
         const bindings = matchPathTemplate(route.template, requestPath);
         if (bindings === undefined) continue;
         if (route.httpMethod === httpMethod) return { kind: "found", route, bindings };
-        allowedMethods.add(route.httpMethod);
+        (allowedMethods ??= new Set()).add(route.httpMethod);
       }
-      return allowedMethods.size > 0
-        ? { kind: "method-not-allowed", allowedMethods: [...allowedMethods] }
-        : { kind: "not-found" };
+      return allowedMethods ? { kind: "method-not-allowed", allowedMethods: [...allowedMethods] } : { kind: "not-found" };
     },
   };
 }

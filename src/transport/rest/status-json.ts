@@ -7,6 +7,7 @@ import { Code, type ConnectError } from "@connectrpc/connect";
 import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
 import { type Status, StatusSchema } from "../../gen/google/rpc/status_pb.js";
 import { file_zitadel_v1_error_detail } from "../../gen/zitadel/v1/error_detail_pb.js";
+import type { AnswerHeaders } from "../answer-headers.js";
 
 /** The error detail types a REST error body can carry: google.rpc.*, zitadel.v1.ErrorDetail, buf.validate.*. */
 export const errorDetailRegistry: Registry = createRegistry(
@@ -50,7 +51,7 @@ export function statusFromError(error: ConnectError, registry: Registry = errorD
 
 export interface RestResponse {
   status: number;
-  headers: Headers;
+  headers: AnswerHeaders;
   body: string;
 }
 
@@ -65,10 +66,10 @@ export function restErrorResponse(
   error: ConnectError,
   options: { registry?: Registry; httpStatus?: number } = {},
 ): RestResponse {
-  const headers = new Headers({ "content-type": "application/json" });
+  const headers: AnswerHeaders = { "content-type": "application/json" };
   // As grpc-gateway's DefaultHTTPErrorHandler does, when the message can be a header value at all.
   if (error.code === Code.Unauthenticated && /^[\x20-\x7e]*$/.test(error.rawMessage)) {
-    headers.set("www-authenticate", error.rawMessage);
+    headers["www-authenticate"] = error.rawMessage;
   }
   let body: string;
   try {
