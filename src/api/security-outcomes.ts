@@ -68,5 +68,10 @@ export function securityOutcomesOf(error: DomainError, call: FailedCall): Securi
 }
 
 function detailOf(entries: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(entries).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const detail: Record<string, string> = {};
+  for (const key in entries) {
+    const value = entries[key];
+    if (value !== undefined) detail[key] = value;
+  }
+  return detail;
 }

@@ -25,8 +25,14 @@ export function securityEventColumns(event: SecurityEventInput) {
     clientAddress: column(event.clientAddress),
     userId: column(event.userId),
     organizationId: column(event.organizationId),
-    detail: Object.fromEntries(Object.entries(event.detail).map(([key, value]) => [key, bounded(value)])),
+    detail: boundedValues(event.detail),
   };
+}
+
+function boundedValues(detail: Readonly<Record<string, string>>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const key in detail) values[key] = bounded(detail[key]!);
+  return values;
 }
 
 /** What makes two outcomes the same: everything recorded about them but the time. */
