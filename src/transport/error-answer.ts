@@ -6,7 +6,6 @@ import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { codeName } from "../api/code-names.js";
 import { type AnswerHeaders, answerHeadersOf } from "./answer-headers.js";
-import { respondTrailersOnly } from "./grpc-status-trailer.js";
 import { noteCall } from "../call-scope.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { pathOf, queryOf } from "./request-path.js";
@@ -70,7 +69,8 @@ export function discardUpload(req: NodeRequest): void {
 /** The status travels in the one HEADERS frame, which must also end the stream for gRPC clients. */
 function answerTrailersOnly(res: NodeResponse, headers: Headers): void {
   if (!("stream" in res)) return answer(res, 200, answerHeadersOf(headers), "");
-  respondTrailersOnly(res, Object.fromEntries(headers));
+  // respond() bypasses the response object, so headers set on it earlier (CORS) are copied in.
+  res.stream.respond({ ...res.getHeaders(), ":status": 200, ...Object.fromEntries(headers) }, { endStream: true });
 }
 
 function answer(res: NodeResponse, status: number, headers: AnswerHeaders, body: string | Uint8Array): void {

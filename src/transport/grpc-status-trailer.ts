@@ -1,22 +1,12 @@
 // A failed call's status as gRPC and gRPC-Web trailers: the fields connect-es's setTrailerStatus sets, written into
-// the record Node sends instead of through a fetch API Headers object, and over gRPC in the answer's only frame. On a wrong code's VerifyPhone the Headers
+// the record Node sends instead of through a fetch API Headers object. On a wrong code's VerifyPhone the Headers
 // round trip (WebIDL checks on every set, then a copy back into a record) and protobuf-es's JavaScript base64 were
 // about 2.5% of the call's CPU in `npm run bench -- --profile`.
-import type { Http2ServerResponse } from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import type { ConnectError } from "@connectrpc/connect";
 import { headerGrpcMessage, headerGrpcStatus, headerStatusDetailsBin } from "@connectrpc/connect/protocol-grpc";
 import { StatusSchema } from "../gen/google/rpc/status_pb.js";
-
-/**
- * Answers with one HEADERS frame that ends the stream, the status in it (gRPC's Trailers-Only): a failed call has no
- * message to send. `respond()` bypasses the response object, so headers set on it earlier (CORS, the request id) are
- * copied in.
- */
-export function respondTrailersOnly(res: Pick<Http2ServerResponse, "stream" | "getHeaders">, headers: Record<string, string>): void {
-  res.stream.respond({ ...res.getHeaders(), ":status": 200, ...headers }, { endStream: true });
-}
 
 /** `trailer` (the call's own) with the error's metadata and status added, as connect-es adds them. */
 export function withErrorStatus(trailer: Record<string, string>, error: ConnectError): Record<string, string> {

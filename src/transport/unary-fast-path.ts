@@ -25,7 +25,7 @@ import * as grpcWeb from "@connectrpc/connect/protocol-grpc-web";
 import { requestContextKey } from "../api/request-context.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { nodeHeaders } from "./call-context.js";
-import { respondTrailersOnly, withErrorStatus } from "./grpc-status-trailer.js";
+import { withErrorStatus } from "./grpc-status-trailer.js";
 import { UnaryCall, type UnaryInvoker, type UnaryMethodSpec } from "./unary-call.js";
 
 /** A unary method and its interceptor chain, built once. */
@@ -68,10 +68,6 @@ const grpcWire: Wire = {
   responseHeader: { [grpc.headerContentType]: grpc.contentTypeProto },
   responseTrailer: { [grpc.headerGrpcStatus]: grpc.grpcStatusOk },
   async answer(res, call, outcome, compression) {
-    // A refusal in one frame, not headers, an empty body and trailers (`wireOf` takes gRPC over HTTP/2 only).
-    if ("error" in outcome && "stream" in res) {
-      return respondTrailersOnly(res, { ...call.responseHeaderRecord(), ...trailerOf(call, outcome) });
-    }
     const body = "output" in outcome ? await envelope(0, outcome.output, compression) : undefined;
     res.writeHead(200, call.responseHeaderRecord());
     if (body) res.write(body);

@@ -40,8 +40,6 @@ function verifyPhoneMessage(userId: string, verificationCode: string): Uint8Arra
 
 interface GrpcAnswer {
   headers: http2.IncomingHttpHeaders;
-  /** Undefined when the status came in the answer's only HEADERS frame (gRPC's Trailers-Only). */
-  trailers: http2.IncomingHttpHeaders | undefined;
   /** grpc-status and friends, from the trailers or, for a trailers-only answer, the headers. */
   status: http2.IncomingHttpHeaders;
   body: Buffer;
@@ -68,7 +66,7 @@ function grpcCall(pieces: Buffer[], headers: http2.OutgoingHttpHeaders = {}): Pr
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
     stream.on("end", () => {
       session.close();
-      resolve({ headers: responseHeaders, trailers, status: trailers ?? responseHeaders, body: Buffer.concat(chunks) });
+      resolve({ headers: responseHeaders, status: trailers ?? responseHeaders, body: Buffer.concat(chunks) });
     });
     stream.on("error", reject);
     const writeNext = (index: number): void => {
@@ -100,24 +98,6 @@ describe("unary gRPC calls written by hand", () => {
     expect(answer.body.readUInt32BE(1)).toBe(answer.body.length - 5);
     const response = fromBinary(VerifyPhoneResponseSchema, answer.body.subarray(5));
     expect(response.details?.resourceOwner).not.toBe("");
-    expect(await isPhoneVerified(userId)).toBe(true);
-  });
-
-  it("answers a wrong code in one HEADERS frame that ends the stream, status, details and request id in it", async () => {
-    const { userId, code } = await userWithPhoneCode(server);
-    const wrong = await grpcCall([grpcFrame(verifyPhoneMessage(userId, "000000"))]);
-
-    expect(wrong.trailers).toBeUndefined();
-    expect(wrong.body.length).toBe(0);
-    expect(wrong.headers[":status"]).toBe(200);
-    expect(wrong.headers["content-type"]).toBe("application/grpc+proto");
-    expect(wrong.headers["grpc-status"]).toBe("3");
-    expect(decodeURIComponent(String(wrong.headers["grpc-message"]))).toContain("COMMAND-eis9R");
-    expect(wrong.headers["grpc-status-details-bin"]).toBeTruthy();
-    expect(wrong.headers["x-request-id"]).toBeTruthy();
-
-    const right = await grpcCall([grpcFrame(verifyPhoneMessage(userId, code))]);
-    expect(right.status["grpc-status"]).toBe("0");
     expect(await isPhoneVerified(userId)).toBe(true);
   });
 
