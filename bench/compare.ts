@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { startLoadGenerator } from "./load/generator-process.js";
 import type { Workload } from "./load/load-job.js";
 import type { BenchOptions, ComparedProtocol } from "./options.js";
-import type { Target } from "./rows.js";
+import { type Target, protocolNames } from "./rows.js";
 import { repoRoot } from "./server-process.js";
 import { median } from "./stats.js";
 import type { HeapTotals } from "./in-server/heap-meter.js";
@@ -120,7 +120,6 @@ export async function runComparison(options: BenchOptions): Promise<void> {
 }
 
 const peerOf = { grpc: "grpc-js peer", rest: "Fastify peer" } as const satisfies Record<ComparedProtocol, Target>;
-const protocolNames: Record<ComparedProtocol, string> = { grpc: "gRPC", rest: "REST" };
 
 /** Over all rounds, then the median and range of the per-round ratios. */
 function ratioOf(contender: Contender, base: Contender): string {

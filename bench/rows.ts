@@ -71,7 +71,7 @@ export const rows: readonly Row[] = [
   { id: "verifyd-postgres-x2-rest", target: "verifyd PostgreSQL ×2", protocol: "rest", rpc: "verify-phone", workload: "success", fullRunOnly: true },
 ];
 
-const protocolNames: Record<Protocol, string> = { grpc: "gRPC", "grpc-web": "gRPC-Web", connect: "Connect", rest: "REST" };
+export const protocolNames: Record<Protocol, string> = { grpc: "gRPC", "grpc-web": "gRPC-Web", connect: "Connect", rest: "REST" };
 
 export function describeRow(row: Row): string {
   const call = row.rpc === "verify-phone" ? `VerifyPhone${row.workload === "wrong-code" ? " wrong code" : ""}` : "AddHumanUser+send_code";
