@@ -23,9 +23,27 @@ const codeOfKind: Record<ErrorKind, Code> = {
   PermissionDenied: Code.PermissionDenied,
 };
 
-/** Without a stack trace, as the domain error it reports (see DomainError). */
+// Refusals repeat: every wrong code for a user with three attempts left is the same answer. One ConnectError per
+// distinct refusal saves building it (an Error, its details) for each repeat, and lets the transport keep what it
+// encodes of it by the error's identity (grpc-status-trailer.ts). Nothing changes a ConnectError after it is built,
+// so calls can share one. Bounded, in entries and in each key's size (a refusal's metadata may quote what a client
+// sent): a table that fills up starts over, and a long key is not kept. A refusal with a wait is not shared, since
+// the wait differs on every repeat.
+const sharedErrors = new Map<string, ConnectError>();
+const maxSharedErrors = 1024;
+const maxKeyLength = 1024;
+
+/** Without a stack trace, as the domain error it reports (see DomainError); one object for the repeats of a refusal. */
 export function toConnectError(error: DomainError): ConnectError {
-  return withoutStackTrace(() => wireErrorOf(error));
+  if (error.retryAfterMs !== undefined) return withoutStackTrace(() => wireErrorOf(error));
+  const key = JSON.stringify([error.kind, error.id, error.text, error.reason, error.metadata]);
+  const known = sharedErrors.get(key);
+  if (known) return known;
+  const built = withoutStackTrace(() => wireErrorOf(error));
+  if (key.length > maxKeyLength) return built;
+  if (sharedErrors.size >= maxSharedErrors) sharedErrors.clear();
+  sharedErrors.set(key, built);
+  return built;
 }
 
 function wireErrorOf(error: DomainError): ConnectError {

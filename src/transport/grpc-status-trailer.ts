@@ -20,46 +20,19 @@ export function withErrorStatus(trailer: Record<string, string>, error: ConnectE
   return trailer;
 }
 
-// Refusals repeat: every wrong code for a user with three attempts left has the same status and details. Encoding
-// one (the details packed in Anys, then the Status, whose bytes outgrow the writer's first buffer) took about 5 µs,
-// keying it about 1.4 µs (README, performance, step 29). Bounded, in entries and in each entry's size (a message
-// may quote what a client sent): a table that fills up starts over, and a long status is not kept.
-const encodedStatuses = new Map<string, string>();
-const maxEncodedStatuses = 1024;
-const maxKeyLength = 1024;
+// Refusals repeat, and the API layer answers the repeats of one with the same ConnectError (api/connect-errors.ts).
+// Encoding its status (the details packed in Anys, then the Status, whose bytes outgrow the writer's first buffer)
+// took about 5 µs (README, performance, step 29), so it is kept for as long as the error lives.
+const encodedStatuses = new WeakMap<ConnectError, string>();
 
 /** The google.rpc.Status with the error's details, in unpadded standard base64 as gRPC's `-bin` headers take it. */
 function statusDetailsBin(error: ConnectError): string {
-  const key = statusKeyOf(error);
-  const known = key === undefined ? undefined : encodedStatuses.get(key);
-  if (known !== undefined) return known;
-  const encoded = encodedStatus(error);
-  if (key === undefined) return encoded;
-  if (encodedStatuses.size >= maxEncodedStatuses) encodedStatuses.clear();
-  encodedStatuses.set(key, encoded);
+  let encoded = encodedStatuses.get(error);
+  if (encoded === undefined) {
+    encoded = encodedStatus(error);
+    encodedStatuses.set(error, encoded);
+  }
   return encoded;
-}
-
-/**
- * Equal for two errors exactly when their encoded statuses are (each detail's type decides how its fields encode);
- * undefined for a status not worth keeping. A wait (a RetryInfo, sent with a Retry-After) makes each refusal's status
- * unique, JSON cannot hold an int64 given as a bigint, and a long one would make the table large.
- */
-function statusKeyOf({ code, rawMessage, details, metadata }: ConnectError): string | undefined {
-  if (metadata.has("retry-after")) return undefined;
-  const typed: unknown[] = [];
-  for (const detail of details) {
-    // Bytes encoded elsewhere: rare, and of any size.
-    if (!("desc" in detail)) return undefined;
-    typed.push([detail.desc.typeName, detail.value]);
-  }
-  let key: string;
-  try {
-    key = JSON.stringify([code, rawMessage, typed]);
-  } catch {
-    return undefined;
-  }
-  return key.length <= maxKeyLength ? key : undefined;
 }
 
 function encodedStatus(error: ConnectError): string {
