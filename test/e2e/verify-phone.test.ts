@@ -69,6 +69,21 @@ describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
     if (protocol === "rest") expect(dead.httpStatus).toBe(429);
   });
 
+  it("answers the interleaved wrong codes of two users each with that user's own attempts left", async () => {
+    // Equal refusals share one wire error (api/connect-errors.ts): the sharing must never hand one user's count to another.
+    const [first, second] = await Promise.all([userWithPhoneCode(), userWithPhoneCode()]);
+    const attemptsLeftOf = async (userId: string) =>
+      expectFailure(await client().call("verifyPhone", { userId, verificationCode: "wrong" })).errorInfo?.metadata.attemptsLeft;
+    const answers = [
+      await attemptsLeftOf(first.userId),
+      await attemptsLeftOf(second.userId),
+      await attemptsLeftOf(second.userId),
+      ...(await Promise.all([attemptsLeftOf(first.userId), attemptsLeftOf(second.userId)])),
+      await attemptsLeftOf(first.userId),
+    ];
+    expect(answers).toEqual(["4", "4", "3", "3", "2", "2"]);
+  });
+
   it("refuses an expired code with FailedPrecondition CODE_EXPIRED", async () => {
     const { userId, code } = await userWithPhoneCode();
     server.clock.advance(10 * 60_000);
