@@ -49,7 +49,8 @@ export function verifydBuildIsCurrent(): boolean {
 export function buildVerifyd(): void {
   const started = Date.now();
   try {
-    execFileSync("npm", ["run", "build", "--", "--out-dir", verifydBuildDir], { cwd: repoRoot, stdio: "pipe" });
+    // The same JavaScript as `npm run build` (scripts/build.ts says why), in a third of the time: `--quick` has two minutes.
+    execFileSync("npm", ["run", "build", "--", "--out-dir", verifydBuildDir, "--skip-typecheck"], { cwd: repoRoot, stdio: "pipe" });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
     throw new Error(`npm run build failed:\n${stdout?.toString() ?? ""}${stderr?.toString() ?? ""}`);
