@@ -25,10 +25,11 @@ const codeOfKind: Record<ErrorKind, Code> = {
 
 // Refusals repeat: every wrong code for a user with three attempts left is the same answer. One ConnectError per
 // distinct refusal saves building it (an Error, its details) for each repeat, and lets the transport keep what it
-// encodes of it by the error's identity (grpc-status-trailer.ts). Nothing changes a ConnectError after it is built,
-// so calls can share one. Bounded, in entries and in each key's size (a refusal's metadata may quote what a client
-// sent): a table that fills up starts over, and a long key is not kept. A refusal with a wait is not shared, since
-// the wait differs on every repeat.
+// encodes of it (grpc-status-trailer.ts). Calls can share one because it cannot change: it is frozen with its details,
+// so that a write meant for one call's answer throws instead of reaching the others' (its metadata, a Headers object
+// that freezing cannot protect, is empty: only a refusal with a wait has headers, and that one is not shared, since
+// the wait differs on every repeat). Bounded, in entries and in each key's size (a refusal's metadata may quote what
+// a client sent): a table that fills up starts over, and a long key is not kept.
 const sharedErrors = new Map<string, ConnectError>();
 const maxSharedErrors = 1024;
 const maxKeyLength = 1024;
@@ -42,8 +43,24 @@ export function toConnectError(error: DomainError): ConnectError {
   const built = withoutStackTrace(() => wireErrorOf(error));
   if (key.length > maxKeyLength) return built;
   if (sharedErrors.size >= maxSharedErrors) sharedErrors.clear();
-  sharedErrors.set(key, built);
+  sharedErrors.set(key, frozen(built));
   return built;
+}
+
+/** The error and its details made read-only; not the details' descriptors, which protobuf-es shares and owns. */
+function frozen(error: ConnectError): ConnectError {
+  for (const detail of error.details) {
+    if ("desc" in detail) deepFreeze(detail.value);
+    Object.freeze(detail);
+  }
+  Object.freeze(error.details);
+  return Object.freeze(error);
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return;
+  for (const inner of Object.values(value)) deepFreeze(inner);
+  Object.freeze(value);
 }
 
 function wireErrorOf(error: DomainError): ConnectError {

@@ -70,7 +70,8 @@ export function securityOutcomesOf(error: DomainError, call: FailedCall): Securi
 
 /**
  * An outcome of the call with who took part in it. Built field by field rather than spread from the call: a wrong
- * code builds one or two, and spreading objects of several shapes took about 2 µs in a microbenchmark.
+ * code builds one or two, and spreading objects of several shapes took about 2 µs in a microbenchmark. So a field
+ * added to FailedCall's caller must be added here too.
  */
 function outcomeOf(kind: SecurityEventKind, call: FailedCall, detail: Record<string, string>): SecurityEventInput {
   const { actorId, clientAddress } = call.caller;
