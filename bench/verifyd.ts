@@ -49,7 +49,8 @@ export function verifydBuildIsCurrent(): boolean {
 export function buildVerifyd(): void {
   const started = Date.now();
   try {
-    // The same JavaScript as `npm run build` (scripts/build.ts says why), in a third of the time: `--quick` has two minutes.
+    // The same JavaScript as `npm run build` (scripts/build.ts says why), in a third of the time: `--quick` has two
+    // minutes.
     execFileSync("npm", ["run", "build", "--", "--out-dir", verifydBuildDir, "--skip-typecheck"], { cwd: repoRoot, stdio: "pipe" });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };

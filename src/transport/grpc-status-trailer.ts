@@ -20,10 +20,10 @@ export function withErrorStatus(trailer: Record<string, string>, error: ConnectE
   return trailer;
 }
 
-// Refusals repeat, and the API layer answers the repeats of one with the same ConnectError, frozen (api/connect-errors.ts).
-// Encoding its status (the details packed in Anys, then the Status, whose bytes outgrow the writer's first buffer)
-// took about 5 µs (README, performance, step 29), so a frozen error's is kept for as long as the error lives; any
-// other error may still change, and is encoded each time.
+// Refusals repeat, and the API layer answers the repeats of one with the same ConnectError, frozen
+// (api/connect-errors.ts). Encoding its status (the details packed in Anys, then the Status, whose bytes outgrow the
+// writer's first buffer) took about 5 µs (README, performance, step 29), so a frozen error's is kept for as long as
+// the error lives; any other error may still change, and is encoded each time.
 const encodedStatuses = new WeakMap<ConnectError, string>();
 
 /** The google.rpc.Status with the error's details, in unpadded standard base64 as gRPC's `-bin` headers take it. */

@@ -70,7 +70,8 @@ describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
   });
 
   it("answers the interleaved wrong codes of two users each with that user's own attempts left", async () => {
-    // Equal refusals share one wire error (api/connect-errors.ts): the sharing must never hand one user's count to another.
+    // Equal refusals share one wire error (api/connect-errors.ts): the sharing must never hand one user's count to
+    // another.
     const [first, second] = await Promise.all([userWithPhoneCode(), userWithPhoneCode()]);
     const attemptsLeftOf = async (userId: string) =>
       expectFailure(await client().call("verifyPhone", { userId, verificationCode: "wrong" })).errorInfo?.metadata.attemptsLeft;

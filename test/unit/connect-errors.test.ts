@@ -22,7 +22,7 @@ describe("toConnectError", () => {
 
   it("refuses a write to a shared error, its details or their values", () => {
     const shared = toConnectError(errors.codeInvalid(1));
-    const info = shared.details[1] as { value: { metadata: Record<string, string> } };
+    const info = shared.details[1] as unknown as { value: { metadata: Record<string, string> } };
     expect(() => {
       (shared as { rawMessage: string }).rawMessage = "changed";
     }).toThrow(TypeError);
