@@ -7,6 +7,7 @@ import { anyPack } from "@bufbuild/protobuf/wkt";
 import type { ConnectError } from "@connectrpc/connect";
 import { headerGrpcMessage, headerGrpcStatus, headerStatusDetailsBin } from "@connectrpc/connect/protocol-grpc";
 import { StatusSchema } from "../gen/google/rpc/status_pb.js";
+import { keptForFrozen } from "./kept-for-frozen.js";
 
 /** `trailer` (the call's own) with the error's metadata and status added, as connect-es adds them. */
 export function withErrorStatus(trailer: Record<string, string>, error: ConnectError): Record<string, string> {
@@ -20,22 +21,12 @@ export function withErrorStatus(trailer: Record<string, string>, error: ConnectE
   return trailer;
 }
 
-// Refusals repeat, and the API layer answers the repeats of one with the same ConnectError, frozen
-// (api/connect-errors.ts). Encoding its status (the details packed in Anys, then the Status, whose bytes outgrow the
-// writer's first buffer) took about 5 µs (README, performance, step 29), so a frozen error's is kept for as long as
-// the error lives; any other error may still change, and is encoded each time.
-const encodedStatuses = new WeakMap<ConnectError, string>();
-
-/** The google.rpc.Status with the error's details, in unpadded standard base64 as gRPC's `-bin` headers take it. */
-function statusDetailsBin(error: ConnectError): string {
-  if (!Object.isFrozen(error)) return encodedStatus(error);
-  let encoded = encodedStatuses.get(error);
-  if (encoded === undefined) {
-    encoded = encodedStatus(error);
-    encodedStatuses.set(error, encoded);
-  }
-  return encoded;
-}
+/**
+ * The google.rpc.Status with the error's details, in unpadded standard base64 as gRPC's `-bin` headers take it. Kept
+ * for a refusal's repeats: encoding it (the details packed in Anys, then the Status, whose bytes outgrow the writer's
+ * first buffer) took about 5 µs (README, performance, step 29).
+ */
+const statusDetailsBin = keptForFrozen(encodedStatus);
 
 function encodedStatus(error: ConnectError): string {
   const details = error.details.map((detail) =>

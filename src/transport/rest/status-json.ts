@@ -8,6 +8,7 @@ import { file_google_rpc_error_details } from "../../gen/google/rpc/error_detail
 import { type Status, StatusSchema } from "../../gen/google/rpc/status_pb.js";
 import { file_zitadel_v1_error_detail } from "../../gen/zitadel/v1/error_detail_pb.js";
 import type { AnswerHeaders } from "../answer-headers.js";
+import { keptForFrozen } from "../kept-for-frozen.js";
 
 /** The error detail types a REST error body can carry: google.rpc.*, zitadel.v1.ErrorDetail, buf.validate.*. */
 export const errorDetailRegistry: Registry = createRegistry(
@@ -58,6 +59,17 @@ export interface RestResponse {
 // Go's protojson cannot fail here either; this mirrors grpc-gateway's last-resort body.
 const unmarshallableStatus = JSON.stringify({ code: Code.Internal, message: "failed to marshal error message" });
 
+function statusBody(error: ConnectError, registry: Registry): string {
+  try {
+    return toJsonString(StatusSchema, statusFromError(error, registry), { registry });
+  } catch {
+    return unmarshallableStatus;
+  }
+}
+
+/** With the default registry, a refusal's body is kept for its repeats, as its gRPC status is. */
+const defaultStatusBody = keptForFrozen((error) => statusBody(error, errorDetailRegistry));
+
 /**
  * `httpStatus` overrides the table for errors the gateway itself raises, such as 405 and 413.
  * The error's metadata is not included; the caller decides which of it to forward.
@@ -71,12 +83,7 @@ export function restErrorResponse(
   if (error.code === Code.Unauthenticated && /^[\x20-\x7e]*$/.test(error.rawMessage)) {
     headers["www-authenticate"] = error.rawMessage;
   }
-  let body: string;
-  try {
-    const registry = options.registry ?? errorDetailRegistry;
-    body = toJsonString(StatusSchema, statusFromError(error, registry), { registry });
-  } catch {
-    body = unmarshallableStatus;
-  }
+  const registry = options.registry ?? errorDetailRegistry;
+  const body = registry === errorDetailRegistry ? defaultStatusBody(error) : statusBody(error, registry);
   return { status: options.httpStatus ?? httpStatusFromCode(error.code), headers, body };
 }
