@@ -26,6 +26,7 @@ import { requestContextKey } from "../api/request-context.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { nodeHeaders } from "./call-context.js";
 import { withErrorStatus } from "./grpc-status-trailer.js";
+import { keptForFrozen } from "./kept-for-frozen.js";
 import { UnaryCall, type UnaryInvoker, type UnaryMethodSpec } from "./unary-call.js";
 
 /** A unary method and its interceptor chain, built once. */
@@ -90,6 +91,9 @@ const grpcWebWire: Wire = {
   },
 };
 
+/** Connect's error body, kept for a refusal's repeats as its gRPC status and REST body are. */
+const connectErrorJson = keptForFrozen((error) => connect.errorToJsonBytes(error, undefined));
+
 const connectWire: Wire = {
   protocolName: "connect",
   enveloped: false,
@@ -108,7 +112,7 @@ const connectWire: Wire = {
       status = connect.codeToHttpStatus(outcome.error.code);
       call.responseHeader.set(connect.headerContentType, connect.contentTypeUnaryJson);
       outcome.error.metadata.forEach((value, key) => call.responseHeader.set(key, value));
-      body = connect.errorToJsonBytes(outcome.error, undefined);
+      body = connectErrorJson(outcome.error);
     }
     if (compression && body.byteLength >= compressMinBytes) {
       body = await compression.compress(body);
