@@ -28,8 +28,8 @@ const codeOfKind: Record<ErrorKind, Code> = {
 // encodes of it (transport/kept-for-frozen.ts). Calls can share one because it cannot change: it is frozen with its
 // details, so that a write meant for one call's answer throws instead of reaching the others' (its metadata, a
 // Headers object that freezing cannot protect, is empty: only a refusal with a wait has headers, and that one is not
-// shared, since the wait differs on every repeat). Bounded, in entries and in each key's size (a refusal's metadata may quote what
-// a client sent): a table that fills up starts over, and a long key is not kept.
+// shared, since the wait differs on every repeat). Bounded, in entries and in each key's size (a refusal's metadata
+// may quote what a client sent): a table that fills up starts over, and a long key is not kept.
 const sharedErrors = new Map<string, ConnectError>();
 const maxSharedErrors = 1024;
 const maxKeyLength = 1024;
