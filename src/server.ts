@@ -6,13 +6,11 @@ import { dirname, join } from "node:path";
 import { type Interceptor, createContextValues, createServiceImplSpec } from "@connectrpc/connect";
 import { createApplicationServiceHandler } from "./api/application-service-handler.js";
 import { createBearerAuthenticator } from "./api/bearer-authenticator.js";
-import { createCallOutcomeInterceptor } from "./api/call-outcomes.js";
-import { createErrorInterceptor } from "./api/error-interceptor.js";
+import { createCallEndInterceptor } from "./api/call-end-interceptor.js";
 import { createHealthHandler } from "./api/health-handler.js";
 import { createInternalPermissionServiceHandler } from "./api/internal-permission-service-handler.js";
 import { createOrganizationServiceHandler } from "./api/organization-service-handler.js";
 import { createSecurityLogHandler } from "./api/security-log-handler.js";
-import { createSecurityOutcomeInterceptor } from "./api/security-outcome-interceptor.js";
 import { createSecurityRecorder } from "./api/security-recorder.js";
 import { createServerReflectionServices } from "./api/server-reflection-handler.js";
 import { createUserServiceHandler } from "./api/user-service-handler.js";
@@ -49,7 +47,6 @@ import { VerificationSettingsService } from "./gen/verifyd/settings/v1/verificat
 import { UserService } from "./gen/zitadel/user/v2/user_service_pb.js";
 import { type Logger, createLogger } from "./logger.js";
 import { startPeriodicPurge } from "./maintenance/periodic-purge.js";
-import { createCallMetricsInterceptor } from "./metrics/call-metrics-interceptor.js";
 import { createServerMetrics } from "./metrics/server-metrics.js";
 import { buildOpenApiDocument } from "./openapi/openapi-document.js";
 import { openApiJson } from "./openapi/openapi-json.js";
@@ -63,7 +60,6 @@ import { withAuthentication, withPrincipal } from "./transport/authentication.js
 import { rpcContextValues } from "./transport/call-context.js";
 import { applyCors } from "./transport/cors.js";
 import { withHostCheck } from "./transport/host-check.js";
-import { createCallRecordInterceptor } from "./transport/interceptors/call-record-interceptor.js";
 import { createUnsupportedFieldsInterceptor } from "./transport/interceptors/unsupported-fields-interceptor.js";
 import { createValidationInterceptor } from "./transport/interceptors/validation-interceptor.js";
 import { createKiiEndpoint } from "./transport/kii/kii-endpoint.js";
@@ -258,11 +254,7 @@ async function startOn(
   );
   const metrics = createServerMetrics({ outbox: stores.outbox, clock });
   const interceptors: Interceptor[] = [
-    createCallMetricsInterceptor(metrics.calls),
-    createCallRecordInterceptor(),
-    createErrorInterceptor(logger),
-    createCallOutcomeInterceptor(metrics.outcomes),
-    createSecurityOutcomeInterceptor(recordSecurityEvent),
+    createCallEndInterceptor({ metrics: metrics.calls, observeOutcome: metrics.outcomes, recordSecurityEvent, logger }),
     createUnsupportedFieldsInterceptor(),
     createValidationInterceptor(),
   ];
