@@ -39,8 +39,8 @@ export function createCallEndInterceptor(deps: CallEndDeps): Interceptor {
     }
     const ended = (code: string) => {
       if (record) record.code = code;
-      const labels = { service: req.service.typeName, method: req.method.name, protocol: context?.protocol ?? "unknown", code };
-      deps.metrics.observe(labels, (performance.now() - started) / 1000);
+      const protocol = context?.protocol ?? "unknown";
+      deps.metrics.observe({ service: req.service.typeName, method: req.method.name, protocol, code }, (performance.now() - started) / 1000);
     };
     try {
       const res = await next(req);
@@ -57,10 +57,16 @@ export function createCallEndInterceptor(deps: CallEndDeps): Interceptor {
   };
 }
 
-async function reportRefusal(error: DomainError, req: UnaryRequest | StreamRequest, requestId: string, deps: CallEndDeps): Promise<void> {
+async function reportRefusal(
+  error: DomainError,
+  req: UnaryRequest | StreamRequest,
+  requestId: string,
+  deps: CallEndDeps,
+): Promise<void> {
   deps.observeOutcome(req.method.name, error);
   const stored = error.loggedSecurityEvents;
-  const events = stored ?? securityOutcomesOf(error, failedCallOf(req.service, req.method, req.contextValues, targetUserOf(req)));
+  const events =
+    stored ?? securityOutcomesOf(error, failedCallOf(req.service, req.method, req.contextValues, targetUserOf(req)));
   for (const event of events) await deps.recordSecurityEvent(event, requestId, stored !== undefined);
 }
 
