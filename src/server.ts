@@ -278,7 +278,7 @@ async function startOn(
 
   const delivery = overrides.deliveryProvider
     ? { provider: overrides.deliveryProvider, names: {}, undelivered: [], close: () => undefined }
-    : configuredDelivery(config);
+    : await configuredDelivery(config);
   const provider = delivery.provider && withDeliveryLog(delivery.provider, logger);
   const unsent = delivery.undelivered.filter((channel) => config.delivery.sendChannels.includes(channel));
   if (unsent.length > 0) {

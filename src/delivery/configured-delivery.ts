@@ -6,7 +6,6 @@ import type { Channel } from "../domain/errors.js";
 import { routeByChannel } from "./channel-router.js";
 import { createConsoleSink } from "./console-sink.js";
 import type { DeliveryProvider } from "./delivery-provider.js";
-import { createSmtpProvider } from "./smtp/smtp-provider.js";
 import { createTwilioProvider } from "./twilio/twilio-provider.js";
 import { createWebhookProvider } from "./webhook/webhook-provider.js";
 
@@ -28,9 +27,12 @@ interface ChannelProvider {
 
 const channels: Channel[] = ["phone", "email"];
 
-export function configuredDelivery(config: Pick<Config, "delivery" | "devPrintCodes">): ConfiguredDelivery {
+export async function configuredDelivery(config: Pick<Config, "delivery" | "devPrintCodes">): Promise<ConfiguredDelivery> {
   const { delivery } = config;
-  const smtp = delivery.smtp ? createSmtpProvider(delivery.smtp, delivery.timeoutMs) : undefined;
+  // Loaded only when SMTP is configured: nodemailer is memory that every other deployment never uses.
+  const smtp = delivery.smtp
+    ? (await import("./smtp/smtp-provider.js")).createSmtpProvider(delivery.smtp, delivery.timeoutMs)
+    : undefined;
   const webhook = (channel: Channel): ChannelProvider | undefined => {
     const url = delivery.webhook?.urls[channel];
     return url && delivery.webhook ? { name: "webhook", provider: createWebhookProvider({ url, key: delivery.webhook.key }) } : undefined;

@@ -1,13 +1,8 @@
 // Recognizing PostgreSQL failures: node-postgres reports the server's SQLSTATE in `code`, a socket's failure with
 // Node's errno code, and its own pool and connection timeouts by message alone. Drizzle wraps each of them in a
 // DrizzleQueryError naming the query; the driver's error is its cause.
-import { DrizzleQueryError } from "drizzle-orm";
 import { DatabaseError } from "pg";
-
-/** The driver's error behind drizzle's wrapping. */
-export function driverError(error: unknown): unknown {
-  return error instanceof DrizzleQueryError ? error.cause : error;
-}
+import { driverError, recognizeStorageFailures } from "../storage-failure.js";
 
 /** A UNIQUE or PRIMARY KEY violation of the named constraint or index. */
 export function isUniqueViolation(error: unknown, constraint: string): boolean {
@@ -34,3 +29,6 @@ export function isPostgresFailure(wrapped: unknown): wrapped is Error & { code?:
   }
   return clientFailure.test(error.message);
 }
+
+// Storage health classifies with it from the moment this dialect is loaded (storage-failure.ts).
+recognizeStorageFailures(isPostgresFailure);
