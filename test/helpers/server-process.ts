@@ -107,10 +107,18 @@ export async function startServerProcess(database: string, options: ServerProces
   });
 
   const adminTokenFile = adminTokenFileOf(database, options);
+  let adminToken: string;
+  try {
+    adminToken = readFileSync(adminTokenFile, "utf8").trim();
+  } catch (error) {
+    // A server that listens but whose token file is elsewhere must not outlive the failed start.
+    await stop();
+    throw error;
+  }
   return {
     url,
     adminTokenFile,
-    adminToken: readFileSync(adminTokenFile, "utf8").trim(),
+    adminToken,
     child,
     stdout,
     stderr,
