@@ -226,6 +226,26 @@ describe.each(dialects)("%s user store", (dialect) => {
     await harness.rows("UPDATE users SET state = $1 RETURNING id", [JSON.stringify(next)]);
     expect(await store.load("u1")).toEqual(next);
   });
+
+  it("keeps the fields of a state that a newer verifyd wrote when it changes and writes that state back", async () => {
+    const harness = await openStoreHarness(dialect);
+    const store = harness.stores.users;
+    await store.append(userAdded("u1", "ada"));
+    const [{ state }] = (await harness.rows<{ state: unknown }>("SELECT state FROM users")) as [{ state: unknown }];
+    const stored = (typeof state === "string" ? JSON.parse(state) : state) as Record<string, Record<string, unknown>>;
+    const newer = { ...stored, passkeys: [{ id: "pk1" }], phone: { ...stored.phone, carrier: "swisscom" } };
+    await harness.rows("UPDATE users SET state = $1 RETURNING id", [JSON.stringify(newer)]);
+
+    const loaded = await store.load("u1");
+    if (!loaded) throw new Error("u1 was not loaded");
+    await store.append(changeUser(loaded, [phoneCodeAdded(at(30))]));
+
+    const [{ state: after }] = (await harness.rows<{ state: unknown }>("SELECT state FROM users")) as [{ state: unknown }];
+    expect(typeof after === "string" ? JSON.parse(after) : after).toMatchObject({
+      passkeys: [{ id: "pk1" }],
+      phone: { carrier: "swisscom", code: { expiresAt: at(30).getTime() } },
+    });
+  });
 });
 
 describe("SQLite user store only: group commit", () => {
