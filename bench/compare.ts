@@ -2,10 +2,10 @@
 // `--compare-workload=wrong-code`: verifyd's gRPC VerifyPhone (REST with `--compare-protocol=rest`) as this tree builds
 // it, against the build of another commit, against this build started with other Node flags, and against this build
 // answering wrong codes, with the grpc-js peer (the Fastify peer) beside them: all running at once and loaded in turn,
-// in short bursts, the order reversed every round. On a shared machine whose speed drifts by tens of percent within
-// minutes, two rows measured a minute apart cannot show a 5% difference; bursts interleaved within seconds of each
-// other meet the same drift, and the per-round ratios show how much is left. Each verifyd runs on its own copy of the
-// seeded file: on one file, each would see the other's commits as another process's, and pay for what that costs
+// in short bursts, each round starting one further along. On a shared machine whose speed drifts by tens of percent
+// within minutes, two rows measured a minute apart cannot show a 5% difference; bursts interleaved within seconds of
+// each other meet the same drift, and the per-round ratios show how much is left. Each verifyd runs on its own copy of
+// the seeded file: on one file, each would see the other's commits as another process's, and pay for what that costs
 // (its remembered settings dropped).
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
@@ -82,7 +82,7 @@ export async function runComparison(options: BenchOptions): Promise<void> {
       contender.next += warmup.count;
     }
     for (let round = 0; round < options.rounds; round++) {
-      for (const contender of round % 2 === 0 ? contenders : [...contenders].reverse()) {
+      for (const contender of rotated(contenders, round)) {
         const counting = await contender.servers.startCounting();
         const burst = await contender.generator.run({ mode: "closed", seconds: options.saturationSeconds, first: contender.next, limit: contender.end - contender.next });
         // What a burst leaves running (V8's concurrent marking and sweeping, a last commit) is its own server's cost:
@@ -123,6 +123,18 @@ export async function runComparison(options: BenchOptions): Promise<void> {
 }
 
 const peerOf = { grpc: "grpc-js peer", rest: "Fastify peer" } as const satisfies Record<ComparedProtocol, Target>;
+
+/**
+ * The contenders in the order of a round: each round starts one further along, so that each takes every place in turn
+ * and none runs two bursts back to back. What a server leaves over from a burst (V8's sweeping, a memory reducer's
+ * collection) falls into its idle time, uncounted, unless its next burst follows at once: with the order reversed
+ * every round, the first and the last ran back to back at every turn, and this tree's build, always first, came out
+ * dearer than itself started twice more (README, performance, "What a comparison can resolve, measured").
+ */
+function rotated<T>(items: readonly T[], round: number): T[] {
+  const start = round % items.length;
+  return [...items.slice(start), ...items.slice(0, start)];
+}
 
 /** Long enough for a full collection's concurrent work after a 2-second burst (tens of milliseconds in V8's trace). */
 const burstTailMs = 300;
