@@ -196,7 +196,6 @@ async function startOn(
   let closing = false;
   const userService = createUserServiceHandler({
     commands,
-    defaultOrganization: () => organizations.defaultOrganization(),
     userQuery,
     tokens,
     members,

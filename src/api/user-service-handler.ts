@@ -3,7 +3,6 @@
 // rules in access-rules.ts, since it depends on the target user's organization.
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Channel } from "../domain/errors.js";
-import type { Organization } from "../domain/ports.js";
 import type { Actor } from "../domain/user-commands.js";
 import type { UserService } from "../gen/zitadel/user/v2/user_service_pb.js";
 import type { RequestFacts } from "./access-rules.js";
@@ -24,13 +23,11 @@ import { failedCallOf, securityOutcomesOf } from "./security-outcomes.js";
 import { authorizedUser as authorizedUserOf } from "./target-user.js";
 import { type UserAccountsDeps, createUserAccountsHandler } from "./user-accounts-handler.js";
 
-export interface UserServiceDeps extends UserAccountsDeps {
-  /** Where AddHumanUser creates a user whose request names no organization. */
-  defaultOrganization(): Promise<Organization>;
-}
+/** The header by which a ZITADEL caller names the organization it acts in, when a request does not name one. */
+const organizationHeader = "x-zitadel-orgid";
 
-export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typeof UserService> {
-  const { commands, defaultOrganization } = deps;
+export function createUserServiceHandler(deps: UserAccountsDeps): ServiceImpl<typeof UserService> {
+  const { commands } = deps;
   const authorizedUser = (ctx: HandlerContext, userId: string, facts?: RequestFacts) =>
     authorizedUserOf(deps, ctx, userId, facts);
 
@@ -45,15 +42,19 @@ export function createUserServiceHandler(deps: UserServiceDeps): ServiceImpl<typ
     ...createUserAccountsHandler(deps),
 
     async addHumanUser(req, ctx) {
-      const orgId = req.organization?.org.case === "orgId" ? req.organization.org.value : undefined;
-      const caller = authorizeInOrganization(ctx, orgId ?? (await defaultOrganization()).id, req.userId);
+      // As ZITADEL picks it: the request's organization, else the header's, else the caller's own.
+      const orgId =
+        (req.organization?.org.case === "orgId" ? req.organization.org.value : undefined) ||
+        ctx.requestHeader.get(organizationHeader) ||
+        callerOf(ctx).organizationId;
+      const caller = authorizeInOrganization(ctx, orgId, req.userId);
       // Validation guarantees a profile; ZITADEL treats an empty phone as no phone.
       const profile = req.profile ? toProfile(req.profile) : { givenName: "", familyName: "" };
       const password = toNewPassword(req.passwordType);
       const result = await commands.addHumanUser({
         ...(req.userId === undefined ? {} : { userId: req.userId }),
         ...(req.username === undefined ? {} : { username: req.username }),
-        ...(orgId === undefined ? {} : { organizationId: orgId }),
+        organizationId: orgId,
         profile,
         ...(req.email ? { email: toNewContact(req.email.email, req.email.verification) } : {}),
         ...(req.phone?.phone ? { phone: toNewContact(req.phone.phone, req.phone.verification) } : {}),

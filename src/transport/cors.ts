@@ -3,7 +3,8 @@ import { cors as connectCors } from "@connectrpc/connect";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 
 const allowedMethods = [...new Set([...connectCors.allowedMethods, "GET", "POST", "PUT", "PATCH", "DELETE"])].join(", ");
-const allowedHeaders = [...connectCors.allowedHeaders, "Authorization", "X-Request-Id"].join(", ");
+// X-Zitadel-Orgid: the organization a ZITADEL client acts in, for the calls that take it from there (AddHumanUser).
+const allowedHeaders = [...connectCors.allowedHeaders, "Authorization", "X-Request-Id", "X-Zitadel-Orgid"].join(", ");
 const exposedHeaders = [...connectCors.exposedHeaders, "X-Request-Id"].join(", ");
 
 /** Adds CORS headers for an allowed origin; answers preflight requests itself (returns true). */

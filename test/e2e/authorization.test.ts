@@ -32,7 +32,7 @@ const permissionDenied = (permission: string) => {
 };
 
 describe.each(allProtocols)("over %s", (protocol) => {
-  const as = (caller: { token: string }) => protocolClient(protocol, server.url, caller.token);
+  const as = (caller: { token: string }, headers?: Record<string, string>) => protocolClient(protocol, server.url, caller.token, headers);
   let unique = 0;
   const mobile = () => `+4179${String(5_000_000 + unique++ + allProtocols.indexOf(protocol) * 1000).slice(-7)}`;
   /** A person in the organization, as a caller with its own (login) token. */
@@ -88,5 +88,19 @@ describe.each(allProtocols)("over %s", (protocol) => {
     expect(await as(stranger).call("addHumanUser", request)).toMatchObject({ ok: false, code: 5, message: notFound.message });
     expect(await as(viewer).call("addHumanUser", request)).toMatchObject(permissionDenied("user.write"));
     expectOk(await as(manager).call("addHumanUser", request));
+  });
+
+  it("adds a user to the organization x-zitadel-orgid names, else to the caller's own, when the request names none", async () => {
+    const organizationOf = async (added: { userId?: unknown }) =>
+      expectOk(await as({ token: server.adminToken }).call("getUserByID", { userId: added.userId as string })).details;
+    const request = () => ({ profile: { givenName: "A", familyName: "B" }, phone: { phone: mobile() } });
+    const insider = await callers.addCaller({ organizationId: organization, roles: { [organization]: ["ORG_USER_MANAGER"] } });
+    expect(await organizationOf(expectOk(await as(insider).call("addHumanUser", request())))).toMatchObject({ resourceOwner: organization });
+
+    // The manager belongs to the default organization and holds its role in the other one.
+    const named = expectOk(await as(manager, { "x-zitadel-orgid": organization }).call("addHumanUser", request()));
+    expect(await organizationOf(named)).toMatchObject({ resourceOwner: organization });
+    expect(await as(manager).call("addHumanUser", request())).toMatchObject({ ok: false, code: 5 });
+    expect(await as(insider, { "x-zitadel-orgid": stranger.organizationId }).call("addHumanUser", request())).toMatchObject({ ok: false, code: 5 });
   });
 });

@@ -687,7 +687,9 @@ describe("CORS", () => {
     const allowedHeaders = String(response.headers["access-control-allow-headers"])
       .toLowerCase()
       .split(/,\s*/);
-    expect(allowedHeaders).toEqual(expect.arrayContaining(["content-type", "connect-protocol-version", "x-grpc-web"]));
+    expect(allowedHeaders).toEqual(
+      expect.arrayContaining(["content-type", "connect-protocol-version", "x-grpc-web", "authorization", "x-zitadel-orgid"]),
+    );
     expect(String(response.headers["access-control-allow-methods"])).toContain("POST");
   });
 

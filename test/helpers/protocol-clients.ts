@@ -152,11 +152,10 @@ export function bearer(token: string): Interceptor {
   };
 }
 
-export function protocolClient(protocol: ProtocolName, baseUrl: string, token?: string): ProtocolClient {
-  const callService =
-    protocol === "rest"
-      ? restCaller(baseUrl, token)
-      : rpcCaller(transportFor(protocol, baseUrl), token === undefined ? {} : { authorization: `Bearer ${token}` });
+/** `headers`: sent with every call besides the token's. */
+export function protocolClient(protocol: ProtocolName, baseUrl: string, token?: string, headers: Record<string, string> = {}): ProtocolClient {
+  const withToken = { ...headers, ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
+  const callService = protocol === "rest" ? restCaller(baseUrl, withToken) : rpcCaller(transportFor(protocol, baseUrl), withToken);
   return {
     protocol,
     call: (method, request) => callService("UserService", method, request),
@@ -206,11 +205,10 @@ function fieldViolation({ field, description, reason }: FieldViolation): FieldVi
   return { field, description, reason };
 }
 
-function restCaller(baseUrl: string, token: string | undefined): ServiceCaller {
-  const authorization: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+function restCaller(baseUrl: string, callHeaders: Record<string, string>): ServiceCaller {
   return async (service, method, request) => {
     const route = (restRoutes[service] as Partial<Record<string, RestRoute>>)[method];
-    if (route === undefined) return connectJsonCall(baseUrl, authorization, service, method, request);
+    if (route === undefined) return connectJsonCall(baseUrl, callHeaders, service, method, request);
     const [httpMethod, template, bodyless] = route;
     const fields: Record<string, JsonValue> = { ...request };
     const path = template.replace(/\{(\w+)\}/g, (_match, name: string) => {
@@ -222,7 +220,7 @@ function restCaller(baseUrl: string, token: string | undefined): ServiceCaller {
     const query = withBody ? "" : queryString(fields);
     const response = await fetch(`${baseUrl}${path}${query}`, {
       method: httpMethod,
-      headers: { ...(withBody ? { "content-type": "application/json" } : {}), ...authorization },
+      headers: { ...(withBody ? { "content-type": "application/json" } : {}), ...callHeaders },
       ...(withBody ? { body: JSON.stringify(fields) } : {}),
     });
     const json = (await response.json()) as JsonObject;
