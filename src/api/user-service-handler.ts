@@ -19,6 +19,7 @@ import {
   toVerification,
   type WireVerification,
 } from "./proto-mapping.js";
+import { requestHeaderOf } from "./request-context.js";
 import { failedCallOf, securityOutcomesOf } from "./security-outcomes.js";
 import { authorizedUser as authorizedUserOf } from "./target-user.js";
 import { type UserAccountsDeps, createUserAccountsHandler } from "./user-accounts-handler.js";
@@ -45,7 +46,7 @@ export function createUserServiceHandler(deps: UserAccountsDeps): ServiceImpl<ty
       // As ZITADEL picks it: the request's organization, else the header's, else the caller's own.
       const orgId =
         (req.organization?.org.case === "orgId" ? req.organization.org.value : undefined) ||
-        ctx.requestHeader.get(organizationHeader) ||
+        requestHeaderOf(ctx, organizationHeader) ||
         callerOf(ctx).organizationId;
       const caller = authorizeInOrganization(ctx, orgId, req.userId);
       // Validation guarantees a profile; ZITADEL treats an empty phone as no phone.

@@ -57,6 +57,11 @@ class NodeRequestContext implements RequestContext {
     this.headersRead ??= nodeHeaders(this.req);
     return this.headersRead;
   }
+
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return Array.isArray(value) ? value.join(", ") : value;
+  }
 }
 
 export function rpcContextValues(req: NodeRequest) {

@@ -26,6 +26,7 @@ function harness(implementation: Partial<ServiceImpl<typeof UserService>>, recor
       protocol: "connect",
       peer: { address: "127.0.0.1", port: 1 },
       headers: new Headers(),
+      header: () => undefined,
       call: record,
     });
     req.contextValues.set(principalKey, { userId: "caller-1", organizationId: "o1", instanceRoles: [], organizationRoles: new Map() });
