@@ -55,7 +55,7 @@ export type AddHumanUserRequest = Message<"zitadel.user.v2.AddHumanUserRequest">
   username?: string | undefined;
 
   /**
-   * The organization the user belongs to; the default organization when absent.
+   * The organization the user belongs to; when absent, the one the x-zitadel-orgid header names, else the caller's own.
    *
    * @generated from field: zitadel.object.v2.Organization organization = 11;
    */
