@@ -53,6 +53,7 @@ import { openApiJson } from "./openapi/openapi-json.js";
 import { readinessChecks } from "./readiness.js";
 import { StartupError } from "./startup-error.js";
 import { openStore } from "./store/open-store.js";
+import { rememberingFoundOrganizations } from "./store/remembered-organizations.js";
 import type { DatabaseConnection } from "./store/stores.js";
 import { createStorageHealth } from "./store/storage-health.js";
 import { withAccessLog } from "./transport/access-log.js";
@@ -139,7 +140,8 @@ async function startOn(
   // other worker claims a message whose delivery is still under way.
   const outboxLeaseMs = config.delivery.timeoutMs + outboxLeaseMarginMs;
   const stores = database.stores({ storage, newId, outboxLeaseMs });
-  const { users, userQuery, organizations, organizationSettings, members, tokens, applications, logins, securityLog, instance } = stores;
+  const { users, userQuery, organizationSettings, members, tokens, applications, logins, securityLog, instance } = stores;
+  const organizations = rememberingFoundOrganizations(stores.organizations);
   const keyring = await openKeyring(config, stores.keys, logger, clock);
   const sealer = createMessageSealer(keyring);
   await organizations.defaultOrganization();
