@@ -87,7 +87,7 @@ export function toUser(state: UserState): User {
     loginNames: [state.username],
     preferredLoginName: state.username,
   };
-  return create(UserSchema, { ...identity, details: toReadDetails(state), type: userType(state, identity) });
+  return create(UserSchema, Object.assign({}, identity, { details: toReadDetails(state), type: userType(state, identity) }));
 }
 
 function userType(state: UserState, identity: object): MessageInitShape<typeof UserSchema>["type"] {
@@ -98,12 +98,11 @@ function userType(state: UserState, identity: object): MessageInitShape<typeof U
   const email = visibleContact(state.email);
   return {
     case: "human",
-    value: {
-      ...identity,
+    value: Object.assign({}, identity, {
       profile: { ...state.profile },
       email: { email: email.value, isVerified: email.isVerified, pendingEmail: email.pending ?? "" },
       phone: { phone: phone.value, isVerified: phone.isVerified, pendingPhone: phone.pending ?? "" },
-    },
+    }),
   };
 }
 

@@ -52,11 +52,13 @@ export function createUserServiceHandler(deps: UserAccountsDeps): ServiceImpl<ty
       // Validation guarantees a profile; ZITADEL treats an empty phone as no phone.
       const profile = req.profile ? toProfile(req.profile) : { givenName: "", familyName: "" };
       const password = toNewPassword(req.passwordType);
+      // The fields every call has first: a literal that starts by spreading a set field was 0.45 µs slower for each
+      // field after it (README, performance, step 41).
       const result = await commands.addHumanUser({
-        ...(req.userId === undefined ? {} : { userId: req.userId }),
-        ...(req.username === undefined ? {} : { username: req.username }),
         organizationId: orgId,
         profile,
+        ...(req.userId === undefined ? {} : { userId: req.userId }),
+        ...(req.username === undefined ? {} : { username: req.username }),
         ...(req.email ? { email: toNewContact(req.email.email, req.email.verification) } : {}),
         ...(req.phone?.phone ? { phone: toNewContact(req.phone.phone, req.phone.verification) } : {}),
         ...(password ? { password } : {}),
@@ -112,10 +114,13 @@ function actorOf(ctx: HandlerContext): Actor {
   return { callerId: callerOf(ctx).userId };
 }
 
-/** The caller submitting a code, and what the security log records if the code is wrong (security-outcomes.ts). */
+/**
+ * The caller submitting a code, and what the security log records if the code is wrong (security-outcomes.ts). Built
+ * field by field rather than as `{ ...actorOf(ctx), securityOutcomesOf }`: see README, performance, step 41.
+ */
 function verifierOf(ctx: HandlerContext, userId: string): Actor {
   return {
-    ...actorOf(ctx),
+    callerId: callerOf(ctx).userId,
     securityOutcomesOf: (refusal) => securityOutcomesOf(refusal, failedCallOf(ctx.service, ctx.method, ctx.values, userId)),
   };
 }

@@ -553,7 +553,7 @@ export class UserCommands {
           events,
           next,
           supersededChannels: supersededChannels(events),
-          outbox: (decision.outbox ?? []).map((message) => ({ ...message, createdAt: now })),
+          outbox: (decision.outbox ?? []).map((message) => Object.assign({}, message, { createdAt: now })),
           limited: (decision.counted ?? []).map((counted) => ({ counted, rules: rulesFor(counted, limits), at: now })),
           securityEvents: securityEvents.map((event) => ({ event, at: now })),
         });

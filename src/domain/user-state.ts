@@ -61,25 +61,27 @@ export function replay(events: readonly UserEvent[]): UserState | undefined {
   return state;
 }
 
+// A state is never changed in place: each event makes a new one. A field that the old state lacks is added with
+// Object.assign onto a new object, never written after a spread (`{ ...state, passwordHash }`): on Node 20, every
+// field written after a spread in an object literal took 0.35–0.6 µs (README, performance, step 41).
 export function apply(state: UserState | undefined, event: UserEvent): UserState {
   const stamp = { sequence: event.sequence, changedAt: event.createdAt };
   if (event.type === "user.human.added" || event.type === "user.machine.added") {
     const base = { id: event.aggregateId, resourceOwner: event.resourceOwner, status: "active" as const, createdAt: event.createdAt, ...stamp };
-    if (event.type === "user.machine.added") return { ...base, kind: "machine", ...event.payload };
+    if (event.type === "user.machine.added") return Object.assign(base, { kind: "machine" as const }, event.payload);
     const { username, profile, email, phone } = event.payload;
-    return {
-      ...base,
-      kind: "human",
+    return Object.assign(base, {
+      kind: "human" as const,
       username,
       profile,
       phone: phone ? { failureStreak: 0, pending: phone } : emptyContact(),
       email: email ? { failureStreak: 0, pending: email } : emptyContact(),
-    };
+    });
   }
   if (!state) throw new Error(`event ${event.type} before the user was added for ${event.aggregateId}`);
   if (isStatusEventType(event.type)) return { ...state, status: statusAfter[event.type], ...stamp };
   if (state.kind !== "human") throw new Error(`event ${event.type} on service account ${event.aggregateId}`);
-  if (event.type === "user.human.password.changed") return { ...state, passwordHash: event.payload.encodedHash, ...stamp };
+  if (event.type === "user.human.password.changed") return Object.assign({}, state, { passwordHash: event.payload.encodedHash }, stamp);
   const contactEvent = parseContactEventType(event.type);
   if (!contactEvent) throw new Error(`unknown event type ${event.type}`);
   const { channel } = contactEvent;
@@ -92,14 +94,14 @@ function applyToContact(contact: ContactState, event: UserEvent): ContactState {
     case "user.human.email.changed": {
       const { code: _dropped, pending: _replaced, ...rest } = contact;
       // Changing back to the verified address just cancels the pending change.
-      return event.payload.value === contact.verified ? rest : { ...rest, pending: event.payload.value };
+      return event.payload.value === contact.verified ? rest : Object.assign({}, rest, { pending: event.payload.value });
     }
     case "user.human.phone.code.added":
     case "user.human.email.code.added": {
       const { hash, keyId, expiresAt } = event.payload;
       // A code is only ever issued for a pending address.
       const code: PendingCode = { hash, keyId, destination: contact.pending ?? "", expiresAt: new Date(expiresAt), failedAttempts: 0 };
-      return { ...contact, code };
+      return Object.assign({}, contact, { code });
     }
     // Whether a code reached the person changes nothing it may do: a code that failed to go out stays valid, since an
     // operator may still retry its message.
@@ -140,12 +142,11 @@ function applyFailure(contact: ContactState, reason: string, at: Date): ContactS
     return rest;
   }
   if (reason !== "INVALID_VERIFICATION_CODE" || !contact.code) return contact;
-  return {
-    ...contact,
+  return Object.assign({}, contact, {
     code: { ...contact.code, failedAttempts: contact.code.failedAttempts + 1 },
     failureStreak: contact.failureStreak + 1,
     lastFailureAt: at,
-  };
+  });
 }
 
 /** What GetUserByID shows: the verified address while a change is pending, so login identity stays put. */

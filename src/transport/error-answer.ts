@@ -74,6 +74,6 @@ function answerTrailersOnly(res: NodeResponse, headers: Headers): void {
 }
 
 function answer(res: NodeResponse, status: number, headers: AnswerHeaders, body: string | Uint8Array): void {
-  res.writeHead(status, { ...headers, "content-length": String(Buffer.byteLength(body)) });
+  res.writeHead(status, Object.assign({}, headers, { "content-length": String(Buffer.byteLength(body)) }));
   res.end(body);
 }

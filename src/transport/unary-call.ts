@@ -135,13 +135,17 @@ export class UnaryCall {
     return this.trailer;
   }
 
-  /** The response headers as Node writes them: the protocol's own unless something changed them. */
+  /**
+   * The response headers as Node writes them: the protocol's own unless something changed them. A copy made with
+   * Object.assign, not a spread: the protocols add to it (Connect's content length, a failed call's status), and
+   * every field added to a spread copy took 0.35–0.6 µs on Node 20 (README, performance, step 41).
+   */
   responseHeaderRecord(): Record<string, string> {
-    return this.header ? Object.fromEntries(this.header) : { ...this.init.responseHeader };
+    return this.header ? Object.fromEntries(this.header) : Object.assign({}, this.init.responseHeader);
   }
 
   responseTrailerRecord(): Record<string, string> {
-    return this.trailer ? Object.fromEntries(this.trailer) : { ...this.init.responseTrailer };
+    return this.trailer ? Object.fromEntries(this.trailer) : Object.assign({}, this.init.responseTrailer);
   }
 
   /** The response headers, then trailers, that something read or set (each value apart, as Headers iterate). */

@@ -164,6 +164,7 @@ function appendCallHeaders(from: Iterable<[string, string]>, append: (name: stri
 }
 
 function send(res: NodeResponse, response: RestResponse): void {
-  res.writeHead(response.status, { ...response.headers, "content-length": String(Buffer.byteLength(response.body)) });
+  // Object.assign rather than a spread with a field after it, which took 0.35 µs more (README, performance, step 41).
+  res.writeHead(response.status, Object.assign({}, response.headers, { "content-length": String(Buffer.byteLength(response.body)) }));
   res.end(response.body);
 }
