@@ -83,8 +83,10 @@ const grpcWebWire: Wire = {
   responseHeader: { [grpcWeb.headerContentType]: grpcWeb.contentTypeProto },
   async answer(res, call, outcome, compression) {
     const message = "output" in outcome ? await envelope(0, outcome.output, compression) : new Uint8Array(0);
-    // gRPC-Web's trailers travel in the body, as a last frame of their own, one `name: value` line each.
-    const lines = Object.entries(trailerOf(call, outcome)).map(([name, value]) => `${name}: ${value}\r\n`);
+    // gRPC-Web's trailers travel in the body, as a last frame of their own, one `name: value` line each, the names in
+    // lower case as the protocol asks (connect-es's names are capitalised; Google's grpc-web client looks up
+    // "grpc-status" as written, and would take an error for a success).
+    const lines = Object.entries(trailerOf(call, outcome)).map(([name, value]) => `${name.toLowerCase()}: ${value}\r\n`);
     const trailer = await envelope(grpcWeb.trailerFlag, Buffer.from(lines.join("")), compression);
     res.writeHead(200, call.responseHeaderRecord());
     res.end(Buffer.concat([message, trailer]));

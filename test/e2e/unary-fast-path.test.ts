@@ -14,7 +14,7 @@ import {
   VerifyPhoneResponseSchema,
 } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
 import { userWithPhoneCode } from "../helpers/api-session.js";
-import { grpcFrame, parseGrpcWebBody } from "../helpers/grpc-frames.js";
+import { grpcFrame, grpcWebTrailerNames, parseGrpcWebBody } from "../helpers/grpc-frames.js";
 import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
@@ -198,6 +198,20 @@ describe("unary gRPC-Web calls written by hand, over HTTP/1.1", () => {
     expect(trailer?.["grpc-message"]).toBeTruthy();
     expect(trailer?.["grpc-status-details-bin"]).toBeTruthy();
     expect(await isPhoneVerified(userId)).toBe(false);
+  });
+
+  // PROTOCOL-WEB.md: trailer names in lower case. Google's grpc-web client reads "grpc-status" as written, so a
+  // capitalised "Grpc-Status: 3" would reach its callers as a success without a message.
+  it("writes the trailer frame's names in lower case, on a success and on a refusal", async () => {
+    const { userId, code } = await userWithPhoneCode(server);
+    const refused = await http1Call(grpcWeb, grpcFrame(verifyPhoneMessage(userId, "000000")));
+    const verified = await http1Call(grpcWeb, grpcFrame(verifyPhoneMessage(userId, code)));
+
+    expect(grpcWebTrailerNames(refused.body)).toEqual(expect.arrayContaining(["grpc-status", "grpc-message", "grpc-status-details-bin"]));
+    expect(grpcWebTrailerNames(verified.body)).toContain("grpc-status");
+    for (const name of [...grpcWebTrailerNames(refused.body), ...grpcWebTrailerNames(verified.body)]) {
+      expect(name).toBe(name.toLowerCase());
+    }
   });
 });
 

@@ -34,6 +34,22 @@ export function parseGrpcWebBody(body: Buffer): GrpcWebBody {
   return { messages, trailer };
 }
 
+/** The names of a gRPC-Web body's trailer frame, as written. */
+export function grpcWebTrailerNames(body: Buffer): string[] {
+  const names: string[] = [];
+  for (let offset = 0; offset + 5 <= body.length; ) {
+    const length = body.readUInt32BE(offset + 1);
+    if (body.readUInt8(offset) & trailerFlag) {
+      for (const line of body.subarray(offset + 5, offset + 5 + length).toString("latin1").split("\r\n")) {
+        const colon = line.indexOf(":");
+        if (colon > 0) names.push(line.slice(0, colon));
+      }
+    }
+    offset += 5 + length;
+  }
+  return names;
+}
+
 function parseTrailer(payload: Buffer): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const line of payload.toString("latin1").split("\r\n")) {
