@@ -1,8 +1,11 @@
 // DNS rebinding: a web page can make its own name resolve to this server's address and then read the answers as
 // its own origin, which CORS cannot stop since the browser sees no cross-origin request. The browser still sends
 // the page's name as Host (:authority in HTTP/2), so answering only the names this server goes by closes that door.
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./call-context.js";
+import { framingOf } from "./error-answer.js";
 import { isHealthCheck } from "./health-check-request.js";
+import { restErrorResponse } from "./rest/status-json.js";
 
 // A name or an IPv4 address, or an IPv6 address in brackets; then an optional port.
 const hostAndPort = /^(?:\[([0-9a-f:.]+)\]|([^[\]:]+))(?::\d*)?$/i;
@@ -28,7 +31,7 @@ export function withHostCheck(allowedHosts: readonly string[], handler: NodeHand
   return (req, res) => {
     const authority = authorityOf(req);
     if ((authority !== undefined && isAllowed(authority)) || isHealthCheck(req)) return handler(req, res);
-    refuse(res, authority);
+    refuse(req, res, authority);
   };
 }
 
@@ -54,13 +57,17 @@ function hostName(host: string): string {
     .replace(/\.$/, "");
 }
 
-function refuse(res: NodeResponse, authority: string | undefined): void {
+/**
+ * 421 on every protocol, the body in the shape the caller reads errors in: REST's google.rpc.Status (a numeric code),
+ * else Connect's error JSON, which gRPC clients show as the answer's text.
+ */
+function refuse(req: NodeRequest, res: NodeResponse, authority: string | undefined): void {
   const named = authority === undefined ? "requests without Host or :authority" : `host ${JSON.stringify(authority)}`;
+  const message = `this server does not answer for ${named}; list the names clients use with --allowed-hosts (VERIFYD_ALLOWED_HOSTS)`;
+  const body =
+    framingOf(req) === "rest"
+      ? restErrorResponse(new ConnectError(message, Code.PermissionDenied)).body
+      : JSON.stringify({ code: "permission_denied", message });
   res.writeHead(421, { "content-type": "application/json" });
-  res.end(
-    JSON.stringify({
-      code: "permission_denied",
-      message: `this server does not answer for ${named}; list the names clients use with --allowed-hosts (VERIFYD_ALLOWED_HOSTS)`,
-    }),
-  );
+  res.end(body);
 }

@@ -74,10 +74,11 @@ function grpcTransportFor(server: TestServer, name: string) {
   });
 }
 
-function expectMisdirected(answer: Answer, host: string): void {
+/** 421, with the error in the body's shape for the path: REST's google.rpc.Status (code 7), or Connect's JSON. */
+function expectMisdirected(answer: Answer, host: string, shape: "rest" | "connect" = "rest"): void {
   expect(answer.status).toBe(421);
-  const body = JSON.parse(answer.body) as { code: string; message: string };
-  expect(body.code).toBe("permission_denied");
+  const body = JSON.parse(answer.body) as { code: string | number; message: string };
+  expect(body.code).toBe(shape === "rest" ? Code.PermissionDenied : "permission_denied");
   expect(body.message).toContain(host);
   expect(body.message).toContain("--allowed-hosts");
 }
@@ -100,7 +101,12 @@ describe("with the default allowed hosts", () => {
   it("answers 421 to a request that names no host at all", async () => {
     const answer = await http10WithoutHost(server);
     expect(answer.status).toBe(421);
-    expect(JSON.parse(answer.body)).toMatchObject({ code: "permission_denied" });
+    expect(JSON.parse(answer.body)).toMatchObject({ code: Code.PermissionDenied });
+  });
+
+  it("answers 421 to a Connect call for another host, with Connect's error JSON", async () => {
+    const connectGet = "/zitadel.user.v2.UserService/GetUserByID?connect=v1&encoding=json&message=%7B%7D";
+    expectMisdirected(await http1(server, "rebound.example", connectGet), "rebound.example", "connect");
   });
 
   it("fails a gRPC call made under another name", async () => {
