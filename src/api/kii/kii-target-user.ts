@@ -5,7 +5,6 @@ import type { MemberStore } from "../../domain/access/member.js";
 import { type DomainError, errors } from "../../domain/errors.js";
 import type { UserCommands } from "../../domain/user-commands.js";
 import type { HumanUserState } from "../../domain/user-state.js";
-import { requireHuman } from "../../domain/users/user-guards.js";
 import { type KiiUserOperation, kiiChangesAnotherUser, kiiUserAccessError } from "./kii-access.js";
 import type { KiiCaller } from "./kii-caller.js";
 
@@ -36,8 +35,10 @@ export async function authorizedKiiUser(
   if (caller.kind === "user" && operations.some((operation) => kiiChangesAnotherUser(caller, target, operation))) {
     throwIf(takeoverError(caller.principal, await deps.members.grantsOf(userId)));
   }
-  // Only once the caller may know the user: Kii's users are people, and a service account is none of them.
-  return requireHuman(state);
+  // Kii's users are people: to Kii's API a service account is no user at all, answered as a missing one, so that an
+  // app cannot tell which ids are service accounts.
+  if (state.kind !== "human") throw errors.userNotFound();
+  return state;
 }
 
 function throwIf(error: DomainError | undefined): void {

@@ -147,6 +147,23 @@ describe("an app's own credentials", () => {
     expect(resend.status).toBe(404);
   });
 
+  it("reach no service account of the app's own organization: the same 404 USER_NOT_FOUND as a missing user", async () => {
+    const account = await callers.addCaller({ organizationId, roles: {} });
+    const missing = `${account.userId}0`;
+    for (const userId of [account.userId, missing]) {
+      const answer = await verifyPhone(userId, "123456");
+      expect(answer.status).toBe(404);
+      expect(answer.body).toEqual({
+        errorCode: "USER_NOT_FOUND",
+        message: "User could not be found (QUERY-Dfbg2)",
+        reason: "USER_NOT_FOUND",
+        field: "userID",
+        value: userId,
+        appID: app.appId,
+      });
+    }
+  });
+
   it("are recorded in the security log when refused, as the app", async () => {
     const user = await person();
     await resetCode(`/users/${user.userId}`, app.basic);
