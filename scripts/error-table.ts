@@ -14,6 +14,8 @@ const sampleArguments: Partial<Record<keyof typeof errors, unknown[]>> = {
   verifyLimitReached: ["verifications_per_user_hour", 60_000],
   phoneCountryNotAllowed: ["1"],
   limitRaiseDenied: [["sends_per_caller_hour"]],
+  userStateNotChanged: ["inactive"],
+  roleInvalid: ["FOO"],
 };
 for (const [name, make] of Object.entries(errors)) {
   const args = sampleArguments[name as keyof typeof errors] ?? ["phone"];

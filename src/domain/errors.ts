@@ -124,7 +124,10 @@ export const errors = {
     new DomainError("FailedPrecondition", "USER-d1sab", "User is deactivated or locked", "USER_DISABLED"),
   userNotMachine: () =>
     new DomainError("FailedPrecondition", "COMMAND-Sdqc4", "User is not a service account", "USER_NOT_MACHINE"),
-  userNotHuman: () => new DomainError("FailedPrecondition", "COMMAND-3M0fs", "User is not a person", "USER_NOT_HUMAN"),
+  userNotHuman: () => new DomainError("FailedPrecondition", "USER-n0tHm", "User is not a person", "USER_NOT_HUMAN"),
+  /** A phone or email call on a service account, which has neither: ZITADEL's NotFound for it, with our reason. */
+  contactOfServiceAccount: (channel: Channel) =>
+    new DomainError("NotFound", "COMMAND-ieJ2e", `${label(channel)} not found`, "USER_NOT_HUMAN"),
   userStateNotChanged: (state: string) =>
     new DomainError("FailedPrecondition", "COMMAND-2M0sd", `User is already ${state}`, "USER_STATE_NOT_CHANGED"),
   organizationNameTaken: () =>

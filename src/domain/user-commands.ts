@@ -37,7 +37,7 @@ import { type PhonePolicy, normalizePhoneNumber, phoneCallingCode } from "./phon
 import type { SecurityEventInput } from "./security/security-event.js";
 import { AppendConflict, type Clock, type NewOutboxMessage, type OrganizationStore, type UserStore } from "./ports.js";
 import { checkUrlTemplate } from "./url-template.js";
-import { requireActiveHuman, requireHuman } from "./users/user-guards.js";
+import { contactOf, requireActiveHuman, requireHuman } from "./users/user-guards.js";
 import { type StatusChange, statusChangeEvent } from "./users/user-status.js";
 import { type HumanUserState, type UserState, apply } from "./user-state.js";
 import { type CodeHasher, type CodePolicy, type RandomIndex, generateCode } from "./verification-code.js";
@@ -272,7 +272,7 @@ export class UserCommands {
   async setContact(userId: string, channel: Channel, contact: NewContact, actor: Actor): Promise<CodeResult> {
     const { value, verification } = this.checkedContact(channel, contact);
     return this.changeExisting(userId, (user, context): Decision<CodeResult> => {
-      const state = requireActiveHuman(user);
+      const state = requireActiveHuman(user, contactOf(channel));
       assertAddressDiffers(state[channel], channel, value);
       const events = [changedEvent(channel, value)];
       // Back to the verified address: the pending change is cancelled and there is nothing to verify.
@@ -290,7 +290,7 @@ export class UserCommands {
   async issueNewCode(userId: string, channel: Channel, request: CodeRequest, actor: Actor): Promise<CodeResult> {
     if (request.kind === "send" && request.urlTemplate) checkUrlTemplate(request.urlTemplate);
     return this.changeExisting(userId, (user, context) => {
-      const state = requireActiveHuman(user);
+      const state = requireActiveHuman(user, contactOf(channel));
       const address = pendingAddressForNewCode(state[channel], channel);
       // The organization may have stopped sending to the number's country since it was set.
       if (channel === "phone" && request.kind === "send") assertPhoneCountryAllowed(context.settings, address);
@@ -306,7 +306,7 @@ export class UserCommands {
   async verify(userId: string, channel: Channel, code: string, actor: Actor, loaded?: UserState): Promise<ChangeDetails> {
     const attempt = (takenByAnother: boolean) =>
       this.changeExisting(userId, (state, { now }): Decision<ChangeDetails> => {
-        const human = requireActiveHuman(state);
+        const human = requireActiveHuman(state, contactOf(channel));
         const { event, error } = decideVerification(
           human[channel],
           { userId, channel, code, now },
@@ -333,7 +333,7 @@ export class UserCommands {
   /** RemovePhone. Allowed while the user is disabled: removing an address never proves anything. */
   async removeContact(userId: string, channel: Channel): Promise<ChangeDetails> {
     return this.changeExisting(userId, (state, context): Decision<ChangeDetails> => {
-      const human = requireHuman(state);
+      const human = requireHuman(state, contactOf(channel));
       assertRemovable(human[channel], channel);
       return { events: [removedEvent(channel)], outbox: this.changeNotice(human, channel, context), result: (details) => details };
     });

@@ -33,6 +33,29 @@ async function works(token: string, userId: string, protocol: (typeof rpcProtoco
   }
 }
 
+// ZITADEL answers a phone or email call about a service account as about a user without that contact: NotFound
+// "Phone not found (COMMAND-ieJ2e)". A client written against ZITADEL must get the same code from verifyd.
+describe("phone and email calls about a service account", () => {
+  it.each(rpcProtocols)("are NotFound, \"Phone not found\" or \"Email not found\" as ZITADEL says, over %s", async (protocol) => {
+    const { userId } = await setup.machine(organization);
+    const { users } = api(server.url, server.adminToken, protocol);
+    const phoneNotFound = { code: 5, message: "Phone not found (COMMAND-ieJ2e)", reason: "USER_NOT_HUMAN" };
+    const emailNotFound = { code: 5, message: "Email not found (COMMAND-ieJ2e)", reason: "USER_NOT_HUMAN" };
+    expect(await failure(users.verifyPhone({ userId, verificationCode: "123456" }))).toMatchObject(phoneNotFound);
+    expect(await failure(users.setPhone({ userId, phone: "+41791234567", verification: { case: "returnCode", value: {} } }))).toMatchObject(phoneNotFound);
+    expect(await failure(users.resendPhoneCode({ userId, verification: { case: "returnCode", value: {} } }))).toMatchObject(phoneNotFound);
+    expect(await failure(users.removePhone({ userId }))).toMatchObject(phoneNotFound);
+    expect(await failure(users.verifyEmail({ userId, verificationCode: "123456" }))).toMatchObject(emailNotFound);
+  });
+
+  it("are 404 over REST", async () => {
+    const { userId } = await setup.machine(organization);
+    const answer = await rest(server.url, server.adminToken, "POST", `/v2/users/${userId}/phone/verify`, { verificationCode: "123456" });
+    expect(answer.status).toBe(404);
+    expect(answer.body).toMatchObject({ code: 5, message: "Phone not found (COMMAND-ieJ2e)" });
+  });
+});
+
 describe("CreateUser with machine", () => {
   it.each(rpcProtocols)("creates a service account over %s that GetUserByID shows as machine {name, description}", async (protocol) => {
     const { users } = api(server.url, server.adminToken, protocol);
