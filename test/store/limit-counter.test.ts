@@ -171,6 +171,22 @@ describe.each(dialects)("%s limit counter", (dialect) => {
     expect(await store.events("u1")).toHaveLength(2);
     expect(await store.purgeLimitEntries(at(2))).toBe(4);
   });
+
+  it("writes nothing of a change whose second send is refused once its first is counted", async () => {
+    const harness = await openStoreHarness(dialect);
+    const store = harness.stores.users;
+    const added = userAdded("u1", "ada");
+    await store.append(added);
+    const counted = send("u1", "+41791234567");
+    const twice = { ...changeUser(added.next, [phoneCodeAdded(at(30))]), limited: [counted, counted].map((action) => ({ counted: action, rules: rulesFor(action, limits), at: at(1) })) };
+
+    const refused = await store.append(twice).then(() => undefined, (error: unknown) => error);
+
+    expect((refused as LimitReached).rule.name).toBe("send_cooldown");
+    expect(await harness.count("limit_entries")).toBe(0);
+    expect(await store.events("u1")).toEqual(added.events);
+    expect(await store.load("u1")).toEqual(added.next);
+  });
 });
 
 describe("PostgreSQL limit counter only: processes racing for the last free place", () => {

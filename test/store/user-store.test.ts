@@ -276,6 +276,26 @@ describe("SQLite user store only: group commit", () => {
     expect(await counts(harness)).toEqual({ events: 4, users: 2, outbox: 1 });
   });
 
+  it("undoes alone an append that fails after it wrote, and commits the others handed in with it", async () => {
+    const harness = await openStoreHarness("sqlite");
+    const store = harness.stores.users;
+    const bob = userAdded("u2", "bob");
+    await store.append(bob);
+    const ada = { ...userAdded("u1", "ada"), outbox: [message("m1", "u1", at(1), at(30))] };
+    // Its outbox id is taken by the append before it: it fails only after its row and event were written.
+    const cy = { ...userAdded("u3", "cy"), outbox: [message("m1", "u3", at(1), at(30))] };
+    const bobNext = changeUser(bob.next, [phoneCodeAdded(at(30))]);
+
+    const outcomes = await Promise.allSettled([store.append(ada), store.append(cy), store.append(bobNext)]);
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(await store.load("u1")).toEqual(ada.next);
+    expect(await store.load("u3")).toBeUndefined();
+    expect(await store.events("u3")).toEqual([]);
+    expect(await store.load("u2")).toEqual(bobNext.next);
+    expect(await counts(harness)).toEqual({ events: 3, users: 2, outbox: 1 });
+  });
+
   it("acknowledges none of the appends handed in together when their commit fails", async () => {
     const { db, sqlite, path } = openTemp();
     const store = new SqliteUserStore(db);

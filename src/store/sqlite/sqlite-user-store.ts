@@ -155,13 +155,17 @@ export class SqliteUserStore implements UserStore {
         `user ${change.userId} is at sequence ${sequence}, the change expected ${change.expectedSequence}`,
       );
     }
-    // One after the other, so that a change with two sends (a new user's phone and email) sees the first counted.
-    for (const action of change.limited) {
-      this.limits.check(action);
-      this.limits.record(action);
-    }
-    for (const event of change.events) this.insertEvent.run(eventParameters(event, milliseconds));
+    // What may refuse the change runs before its first write, and that write, the user's row with its unique lookup
+    // columns, undoes itself when it fails: a refused change then needs no savepoint of its own (group-commit.ts).
+    for (const action of change.limited) this.limits.check(action);
     this.writeUser(change.next, current);
+    change.limited.forEach((action, index) => {
+      // Again after the actions before it are counted: a change with two sends (a new user's phone and email) may
+      // count both in one series.
+      if (index > 0) this.limits.check(action);
+      this.limits.record(action);
+    });
+    for (const event of change.events) this.insertEvent.run(eventParameters(event, milliseconds));
     for (const channel of change.supersededChannels) this.supersedeMessages.run(change.userId, channel);
     for (const message of change.outbox) this.insertMessage.run(messageParameters(message, milliseconds));
     for (const { event, at } of change.securityEvents ?? []) this.securityLog.write(event, at);
