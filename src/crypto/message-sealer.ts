@@ -35,6 +35,7 @@ export function createMessageSealer(keyring: Keyring): MessageSealer {
     return key;
   };
   return {
+    keyIds: keyring.ids,
     seal(message) {
       const keyId = keyring.currentId;
       const nonce = nextNonce();

@@ -63,7 +63,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     try {
       text = sealer.open(message.keyId, message.sealed);
     } catch (error) {
-      // Sealed with a key no longer in the keyring, or damaged: no retry can deliver it.
+      // Damaged (claims take only messages of this keyring's keys): no retry can deliver it.
       logger.error("undeliverable message discarded", { ...fields, outcome: "discarded", error: (error as Error).message });
       await outbox.discard(message.id);
       return "discarded";
@@ -101,7 +101,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     await outbox.expire(clock.now());
     await outbox.purge(new Date(clock.now().getTime() - retentionMs));
     if (!provider) return 0;
-    const claimed = await outbox.claimDue(clock.now(), batchSize);
+    const claimed = await outbox.claimDue(clock.now(), batchSize, sealer.keyIds);
     // Side by side, so that the whole batch ends within one delivery timeout, inside the lease that covers it; a
     // failure to record one outcome does not cut the others short.
     const results = await Promise.allSettled(claimed.map((message) => deliverOne(provider, message)));

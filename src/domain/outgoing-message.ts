@@ -76,6 +76,8 @@ function compose(
 
 /** Encrypts message bodies waiting for delivery, with a keyring so that older keys still open them. */
 export interface MessageSealer {
+  /** The keys it opens messages of. */
+  keyIds: readonly string[];
   seal(message: OutgoingMessage): { keyId: string; sealed: Uint8Array };
   open(keyId: string, sealed: Uint8Array): OutgoingMessage;
 }

@@ -110,8 +110,12 @@ export interface OrganizationStore {
  * user's stream, so that the two are written together or not at all.
  */
 export interface OutboxStore {
-  /** Claims up to `limit` pending, unexpired messages for delivery, oldest first. */
-  claimDue(now: Date, limit: number): Promise<ClaimedMessage[]>;
+  /**
+   * Claims up to `limit` pending, unexpired messages sealed with one of `keyIds`, oldest first. A message sealed with
+   * a key the worker lacks is left to an instance that has it: during a rotation rolled out one instance at a time,
+   * the instances not yet restarted must not take the new key's messages.
+   */
+  claimDue(now: Date, limit: number, keyIds: readonly string[]): Promise<ClaimedMessage[]>;
   /**
    * Marks a pending message delivered, wipes its body and appends `event` to its user's stream; false, and nothing
    * written, when it was no longer pending (another worker marked it, or a newer code superseded it meanwhile).

@@ -7,6 +7,8 @@ import { type StoreHarness, dialects, openStoreHarness } from "./support/store-h
 import { at, changeUser, message, phoneCodeAdded, userAdded } from "./support/user-changes.js";
 
 const minutes = (n: number) => n * 60_000;
+/** The keys the messages here are sealed with (user-changes.ts). */
+const keys = ["key-1"];
 
 /** A database holding one user with messages m1 (oldest) to m3, all expiring at minute 30. */
 async function withMessages(dialect: StoreHarness["dialect"]) {
@@ -26,9 +28,15 @@ async function withMessages(dialect: StoreHarness["dialect"]) {
 describe.each(dialects)("%s outbox store", (dialect) => {
   it("claims due messages oldest first, with their sealed bodies and attempts", async () => {
     const { stores, messages } = await withMessages(dialect);
-    const claimed = await stores.outbox.claimDue(at(10), 2);
+    const claimed = await stores.outbox.claimDue(at(10), 2, keys);
     const expected = [messages[1], messages[0]].map(({ purpose: _purpose, ...sealed }) => ({ ...sealed, attempts: 1 }));
     expect(claimed).toEqual(expected);
+  });
+
+  it("leaves a message sealed with a key the worker lacks to a worker that has it", async () => {
+    const { stores } = await withMessages(dialect);
+    expect(await stores.outbox.claimDue(at(10), 10, ["key-2"])).toEqual([]);
+    expect((await stores.outbox.claimDue(at(10), 10, ["key-2", "key-1"])).map((m) => m.id)).toEqual(["m1", "m2", "m3"]);
   });
 
   it("does not let a second worker claim a leased message until the lease runs out", async () => {
@@ -36,26 +44,26 @@ describe.each(dialects)("%s outbox store", (dialect) => {
     const first = harness.storesWith({ outboxLeaseMs: minutes(1) }).outbox;
     const second = (await harness.reopen()).storesWith({ outboxLeaseMs: minutes(1) }).outbox;
 
-    expect(await first.claimDue(at(10), 10)).toHaveLength(3);
-    expect(await second.claimDue(at(10), 10)).toEqual([]);
-    expect((await second.claimDue(at(11), 10)).map((m) => m.id)).toEqual(["m1", "m2", "m3"]);
+    expect(await first.claimDue(at(10), 10, keys)).toHaveLength(3);
+    expect(await second.claimDue(at(10), 10, keys)).toEqual([]);
+    expect((await second.claimDue(at(11), 10, keys)).map((m) => m.id)).toEqual(["m1", "m2", "m3"]);
     expect((await harness.row("m1")).attempts).toBe(2);
   });
 
   it("delivers a message once and wipes its body", async () => {
     const { stores, row } = await withMessages(dialect);
     const { outbox } = stores;
-    await outbox.claimDue(at(10), 1);
+    await outbox.claimDue(at(10), 1, keys);
     await outbox.markDelivered("m1", at(10));
 
     expect(await row("m1")).toMatchObject({ status: "delivered", sealed: null });
-    expect((await outbox.claimDue(at(20), 10)).map((m) => m.id)).toEqual(["m2", "m3"]);
+    expect((await outbox.claimDue(at(20), 10, keys)).map((m) => m.id)).toEqual(["m2", "m3"]);
   });
 
   it("records a delivery on the user's stream with it, once: a second worker's mark of the same message writes nothing", async () => {
     const { stores, users } = await withMessages(dialect);
     const { outbox } = stores;
-    await outbox.claimDue(at(10), 1);
+    await outbox.claimDue(at(10), 1, keys);
 
     expect(await outbox.markDelivered("m1", at(10), codeSentEvent("phone", "m1"))).toBe(true);
     expect(await outbox.markDelivered("m1", at(11), codeSentEvent("phone", "m1"))).toBe(false);
@@ -72,14 +80,14 @@ describe.each(dialects)("%s outbox store", (dialect) => {
     const harness = await withMessages(dialect);
     const { users, row } = harness;
     const { outbox } = harness.storesWith({ outboxLeaseMs: minutes(1) });
-    await outbox.claimDue(at(10), 1);
+    await outbox.claimDue(at(10), 1, keys);
     const failed = codeSendFailedEvent("phone", "m1", "webhook at hooks.example.com answered 400");
 
     expect(await outbox.markDead("m1", at(10), "webhook at hooks.example.com answered 400", failed)).toBe(true);
     expect(await row("m1")).toMatchObject({ status: "dead", attempts: 1, last_error: "webhook at hooks.example.com answered 400" });
     expect((await row("m1")).sealed).not.toBeNull();
     expect((await users.events("u1")).at(-1)).toMatchObject({ type: "user.human.phone.code.send.failed", sequence: 2, payload: failed.payload });
-    expect((await outbox.claimDue(at(12), 10)).map((m) => m.id)).toEqual(["m2", "m3"]);
+    expect((await outbox.claimDue(at(12), 10, keys)).map((m) => m.id)).toEqual(["m2", "m3"]);
 
     expect(await outbox.listDead(at(12))).toEqual([
       {
@@ -97,13 +105,13 @@ describe.each(dialects)("%s outbox store", (dialect) => {
 
     expect(await outbox.retryDead(["m1", "m2", "unknown"], at(12))).toBe(1);
     expect(await outbox.listDead(at(12))).toEqual([]);
-    expect(await outbox.claimDue(at(12), 10)).toEqual([expect.objectContaining({ id: "m1", attempts: 1 })]);
+    expect(await outbox.claimDue(at(12), 10, keys)).toEqual([expect.objectContaining({ id: "m1", attempts: 1 })]);
   });
 
   it("retries all dead messages whose code is valid, and none whose code expired; expiry wipes them", async () => {
     const { stores, row } = await withMessages(dialect);
     const { outbox } = stores;
-    await outbox.claimDue(at(10), 10);
+    await outbox.claimDue(at(10), 10, keys);
     for (const id of ["m1", "m2", "m3"]) await outbox.markDead(id, at(10), "refused");
 
     expect(await outbox.retryDead("all", at(30))).toBe(0);
@@ -121,7 +129,7 @@ describe.each(dialects)("%s outbox store", (dialect) => {
     const { stores } = await withMessages(dialect);
     const { outbox } = stores;
     expect(await outbox.backlog(at(10))).toEqual({ pending: 3, oldestPendingCreatedAt: at(1), dead: 0 });
-    await outbox.claimDue(at(10), 1);
+    await outbox.claimDue(at(10), 1, keys);
     await outbox.markDead("m1", at(10), "refused");
     expect(await outbox.backlog(at(10))).toEqual({ pending: 2, oldestPendingCreatedAt: at(2), dead: 1 });
     expect(await outbox.backlog(at(30))).toEqual({ pending: 0, dead: 0 });
@@ -130,7 +138,7 @@ describe.each(dialects)("%s outbox store", (dialect) => {
   it("wipes a dead message when a new code supersedes it", async () => {
     const { stores, users, row } = await withMessages(dialect);
     const { outbox } = stores;
-    await outbox.claimDue(at(10), 1);
+    await outbox.claimDue(at(10), 1, keys);
     await outbox.markDead("m1", at(10), "refused");
     const state = await users.load("u1");
     if (!state) throw new Error("no user");
@@ -143,8 +151,8 @@ describe.each(dialects)("%s outbox store", (dialect) => {
   it("offers a failed message again after a back-off that doubles, and records the error", async () => {
     const { stores, row } = await withMessages(dialect);
     const { outbox } = stores;
-    const claimed = async (ms: number) => (await outbox.claimDue(new Date(at(10).getTime() + ms), 1)).map((m) => m.id);
-    await outbox.claimDue(at(10), 1);
+    const claimed = async (ms: number) => (await outbox.claimDue(new Date(at(10).getTime() + ms), 1, keys)).map((m) => m.id);
+    await outbox.claimDue(at(10), 1, keys);
     await outbox.markFailed("m1", at(10), "provider unavailable");
 
     expect(await row("m1")).toMatchObject({ status: "pending", last_error: "provider unavailable" });
@@ -160,16 +168,16 @@ describe.each(dialects)("%s outbox store", (dialect) => {
     const { outbox } = stores;
     await outbox.discard("m1");
     expect(await row("m1")).toMatchObject({ status: "expired", sealed: null });
-    expect((await outbox.claimDue(at(10), 10)).map((m) => m.id)).not.toContain("m1");
+    expect((await outbox.claimDue(at(10), 10, keys)).map((m) => m.id)).not.toContain("m1");
   });
 
   it("expires undelivered messages past their expiry, wiping their bodies, and never claims them", async () => {
     const { stores, row } = await withMessages(dialect);
     const { outbox } = stores;
-    await outbox.claimDue(at(10), 1);
+    await outbox.claimDue(at(10), 1, keys);
     await outbox.markDelivered("m1", at(10));
 
-    expect(await outbox.claimDue(at(30), 10)).toEqual([]);
+    expect(await outbox.claimDue(at(30), 10, keys)).toEqual([]);
     expect(await outbox.expire(at(29))).toBe(0);
     expect(await outbox.expire(at(30))).toBe(2);
     expect((await row("m1")).status).toBe("delivered");
@@ -182,7 +190,7 @@ describe.each(dialects)("%s outbox store", (dialect) => {
     // m4 expires later and is still pending when the others are long gone.
     await users.append({ ...userAdded("u2", "grace"), outbox: [message("m4", "u2", at(4), at(90))] });
     const { outbox } = stores;
-    await outbox.claimDue(at(10), 1);
+    await outbox.claimDue(at(10), 1, keys);
     await outbox.markDelivered("m1", at(10));
     await outbox.discard("m2");
     const ids = async () => (await rows<{ id: string }>("SELECT id FROM outbox ORDER BY id")).map((r) => r.id);
@@ -217,7 +225,7 @@ describe("PostgreSQL outbox store only: workers in several processes", () => {
 
     const claimed: string[] = [];
     for (let round = 0; round < 10; round++) {
-      const batches = await Promise.all(workers.flatMap((outbox) => [outbox.claimDue(at(10), 2), outbox.claimDue(at(10), 2)]));
+      const batches = await Promise.all(workers.flatMap((outbox) => [outbox.claimDue(at(10), 2, keys), outbox.claimDue(at(10), 2, keys)]));
       claimed.push(...batches.flat().map((m) => m.id));
     }
 

@@ -1,5 +1,5 @@
 // The outbox worker against a real SQLite outbox: delivery and its events, retries and the dead state, a hung
-// provider, and a message no key can open.
+// provider, a message sealed with a key the worker lacks, and one its key cannot open.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { parseKeyList } from "../../src/crypto/keyring.js";
@@ -142,10 +142,27 @@ describe("outbox worker", () => {
     expect(status().sealed).not.toBeNull();
   });
 
-  it("discards a message that no key in the keyring can open", async () => {
-    const { outbox, status } = await outboxWithOneMessage("old");
-    const otherSealer = createMessageSealer(parseKeyList(`new:${randomBytes(32).toString("base64")}`));
-    const worker = startOutboxWorker({ outbox, sealer: otherSealer, clock, logger, retentionMs, provider: { deliver: async () => {} } });
+  it("leaves a message sealed with a key it lacks to a worker that has the key", async () => {
+    const { outbox, sealer, status } = await outboxWithOneMessage("new");
+    // An instance not yet restarted with the new key, during a rotation rolled out one instance at a time.
+    const notRestarted = createMessageSealer(parseKeyList(`old:${randomBytes(32).toString("base64")}`));
+    const delivered: OutgoingMessage[] = [];
+    const provider = { deliver: async (message: OutgoingMessage) => void delivered.push(message) };
+    const lagging = startOutboxWorker({ outbox, sealer: notRestarted, clock, logger, retentionMs, provider });
+    expect(await lagging.runOnce()).toBe(0);
+    await lagging.stop();
+    expect(status().status).toBe("pending");
+
+    const restarted = startOutboxWorker({ outbox, sealer, clock, logger, retentionMs, provider });
+    expect(await restarted.runOnce()).toBe(1);
+    await restarted.stop();
+    expect(delivered).toEqual([text]);
+  });
+
+  it("discards a message its key cannot open: no retry can deliver it", async () => {
+    const { outbox, status } = await outboxWithOneMessage("1");
+    const otherKeyUnderTheSameId = createMessageSealer(parseKeyList(`1:${randomBytes(32).toString("base64")}`));
+    const worker = startOutboxWorker({ outbox, sealer: otherKeyUnderTheSameId, clock, logger, retentionMs, provider: { deliver: async () => {} } });
     expect(await worker.runOnce()).toBe(0);
     await worker.stop();
     expect(status()).toEqual({ status: "expired", sealed: null });
@@ -171,7 +188,7 @@ describe("outbox worker", () => {
     const lines: string[] = [];
     const { outbox } = await outboxWithOneMessage();
     const failing: OutboxStore = {
-      claimDue: (now, limit) => outbox.claimDue(now, limit),
+      claimDue: (now, limit, keyIds) => outbox.claimDue(now, limit, keyIds),
       markDelivered: (id, at, event) => outbox.markDelivered(id, at, event),
       markFailed: (id, at, error) => outbox.markFailed(id, at, error),
       markDead: (id, at, error, event) => outbox.markDead(id, at, error, event),

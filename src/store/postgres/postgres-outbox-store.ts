@@ -39,7 +39,7 @@ export class PostgresOutboxStore implements OutboxStore {
     this.users = new PostgresUserStore(db);
   }
 
-  async claimDue(now: Date, limit: number): Promise<ClaimedMessage[]> {
+  async claimDue(now: Date, limit: number, keyIds: readonly string[]): Promise<ClaimedMessage[]> {
     const due = this.db
       .select({ id: outbox.id })
       .from(outbox)
@@ -47,6 +47,7 @@ export class PostgresOutboxStore implements OutboxStore {
         and(
           eq(outbox.status, "pending"),
           gt(outbox.expiresAt, now),
+          inArray(outbox.keyId, [...keyIds]),
           or(isNull(outbox.claimedUntil), lte(outbox.claimedUntil, now)),
         ),
       )

@@ -51,6 +51,8 @@ export class SqliteOutboxStore implements OutboxStore {
           eq(outbox.status, "pending"),
           gt(outbox.expiresAt, param("now")),
           or(isNull(outbox.claimedUntil), lte(outbox.claimedUntil, param("now"))),
+          // The key ids as a JSON array: a prepared statement binds one value per placeholder.
+          sql`${outbox.keyId} IN (SELECT value FROM json_each(${sql.placeholder("keyIds")}))`,
         ),
       )
       .orderBy(asc(outbox.createdAt))
@@ -133,9 +135,9 @@ export class SqliteOutboxStore implements OutboxStore {
     );
   }
 
-  async claimDue(now: Date, limit: number): Promise<ClaimedMessage[]> {
+  async claimDue(now: Date, limit: number, keyIds: readonly string[]): Promise<ClaimedMessage[]> {
     const rows = this.storage.use(() =>
-      this.claim.all({ now: now.getTime(), limit, claimedUntil: now.getTime() + this.leaseMs }),
+      this.claim.all({ now: now.getTime(), limit, claimedUntil: now.getTime() + this.leaseMs, keyIds: JSON.stringify(keyIds) }),
     );
     return claimedMessages(rows);
   }
