@@ -1,6 +1,7 @@
 // The one typed configuration, read once from flags and environment (flags win), validated with clear messages.
 // Every setting is declared once in `settings`; the README's configuration table lists the same names.
 import { readFileSync } from "node:fs";
+import { createSecureContext } from "node:tls";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { type CountryCode, isSupportedCountry } from "libphonenumber-js/max";
@@ -186,6 +187,18 @@ const region: Parser<CountryCode> = (raw) => {
   return raw;
 };
 
+/** A SQLite file's path or a PostgreSQL URL; any other scheme is refused rather than taken for a file name. */
+const databaseLocation: Parser<string> = (raw) => {
+  if (isPostgresUrl(raw)) {
+    if (!URL.canParse(raw)) throw new Error("not a valid URL; e.g. postgres://verifyd:password@db.example:5432/verifyd");
+    return raw;
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(raw)) {
+    throw new Error("give the SQLite file as a plain path, e.g. ./data/verifyd.sqlite, or a postgres:// URL");
+  }
+  return raw;
+};
+
 export const settings = {
   host: { flag: "host", env: "HOST", default: "127.0.0.1", parse: text, description: "Address to listen on." },
   port: { flag: "port", env: "PORT", default: "8080", parse: integer(0, 65535), description: "TCP port for all four protocols." },
@@ -193,7 +206,7 @@ export const settings = {
     flag: "database",
     env: "DATABASE_URL",
     default: "./data/verifyd.sqlite",
-    parse: text,
+    parse: databaseLocation,
     description:
       "SQLite file path (its directory also holds the generated keyring), or postgres://user:password@host:port/database to share one PostgreSQL database between several processes.",
   },
@@ -224,7 +237,7 @@ export const settings = {
     env: "ADMIN_TOKEN_FILE",
     parse: text,
     description:
-      "Where the first start writes the token of the IAM_OWNER service account it creates (owner-only); default: <database dir>/admin-token, or ./data/admin-token with PostgreSQL.",
+      "Where the first start writes the token of the IAM_OWNER service account it creates (owner-only); never over an existing file; default: <database dir>/admin-token, or ./data/admin-token with PostgreSQL.",
   },
   loginTokenTtl: {
     flag: "login-token-ttl",
@@ -593,6 +606,8 @@ export type Values = { [K in keyof Settings]: Settings[K] extends { default: unk
 
 /** Settings whose values are secrets or may carry one (a receiver's token in a URL): a refusal never repeats them. */
 const secretSettings: ReadonlySet<SettingName> = new Set([
+  // A PostgreSQL URL may carry a password.
+  "database",
   "keys",
   "webhookSecret",
   "twilioAuthToken",
@@ -670,6 +685,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   return toConfig(values as Values, unsafe);
 }
 
+/** What OpenSSL finds wrong with a PEM certificate and key (not PEM, or a key that is not the certificate's). */
+function tlsPairProblem(cert: string, key: string): string | undefined {
+  try {
+    createSecureContext({ cert, key });
+    return undefined;
+  } catch (error) {
+    // "error:0480006C:PEM routines::no start line" → "PEM routines::no start line"
+    return (error as Error).message.replace(/^error:[0-9A-F]+:/, "");
+  }
+}
+
 /** A million codes, as six digits give: with 5 attempts per code, a guess succeeds with p = 5e-6. */
 const minimumCodeSpace = 1_000_000;
 
@@ -677,22 +703,17 @@ function crossCheck(values: Values): string[] {
   const problems: string[] = [];
   if ((values.tlsCert === undefined) !== (values.tlsKey === undefined)) {
     problems.push("--tls-cert and --tls-key go together");
+  } else if (values.tlsCert !== undefined) {
+    const problem = tlsPairProblem(values.tlsCert, values.tlsKey!);
+    if (problem) problems.push(`--tls-cert / --tls-key: not a usable certificate and private key: ${problem}`);
   }
   if (values.production && values.devPrintCodes) {
     problems.push("--dev-print-codes prints secrets and is refused with --production");
   }
-  if (isPostgresUrl(values.database)) {
-    if (!URL.canParse(values.database)) {
-      problems.push("--database / DATABASE_URL: not a valid URL; e.g. postgres://verifyd:password@db.example:5432/verifyd");
-    } else if (values.keys === undefined) {
-      // A keyring generated beside a file has no place here, and each process would generate its own.
-      problems.push(
-        "--database / DATABASE_URL: with PostgreSQL every process must use the same keys; give them in VERIFYD_KEYS (make them with `verifyd keys generate`)",
-      );
-    }
-  } else if (/^[a-z][a-z0-9+.-]*:/i.test(values.database)) {
+  if (isPostgresUrl(values.database) && values.keys === undefined) {
+    // A keyring generated beside a file has no place here, and each process would generate its own.
     problems.push(
-      "--database / DATABASE_URL: give the SQLite file as a plain path, e.g. ./data/verifyd.sqlite, or a postgres:// URL",
+      "--database / DATABASE_URL: with PostgreSQL every process must use the same keys; give them in VERIFYD_KEYS (make them with `verifyd keys generate`)",
     );
   }
   const webhookUrls = values.smsWebhookUrl !== undefined || values.emailWebhookUrl !== undefined;

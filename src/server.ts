@@ -16,7 +16,7 @@ import { createServerReflectionServices } from "./api/server-reflection-handler.
 import { createUserServiceHandler } from "./api/user-service-handler.js";
 import { createVerificationSettingsHandler } from "./api/verification-settings-handler.js";
 import { announceTestContacts } from "./bootstrap/announce-test-contacts.js";
-import { writeAdminTokenFile } from "./bootstrap/admin-token-file.js";
+import { writeNewAdminTokenFile } from "./bootstrap/admin-token-file.js";
 import { bootstrapInstance } from "./bootstrap/bootstrap-instance.js";
 import type { Config } from "./config.js";
 import { hashAccessToken, issueAccessToken } from "./crypto/access-token-secret.js";
@@ -189,7 +189,7 @@ async function startOn(
     clock,
     personalTokenTtlMs: config.tokens.personalTtlMs,
     tokenFile: config.adminTokenFile,
-    writeTokenFile: writeAdminTokenFile,
+    writeTokenFile: writeNewAdminTokenFile,
     recordSecurityEvent,
     logger,
   });

@@ -1,15 +1,43 @@
 // The admin token file holds the bootstrap administrator's token, owner-only. A file that cannot be written is one
 // line naming it and the setting that moves it, for the first start and for `verifyd admin token` alike.
-import { writeOwnerOnlyFile } from "../crypto/owner-only-file.js";
+import { linkSync, rmSync } from "node:fs";
+import { temporaryNameFor, writeOwnerOnlyFile } from "../crypto/owner-only-file.js";
 import { StartupError } from "../startup-error.js";
 
+const elsewhere = "choose another file with --admin-token-file / ADMIN_TOKEN_FILE";
+
+/** Writes the token to `path`, replacing what is there (`verifyd admin token` asks for --force first). */
 export function writeAdminTokenFile(path: string, content: string): void {
   try {
     writeOwnerOnlyFile(path, content);
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    throw new StartupError(
-      `cannot write the admin token file ${path} (${code ?? message}); make its directory writable by this user, or choose another file with --admin-token-file / ADMIN_TOKEN_FILE`,
-    );
+    throw unwritable(path, error);
   }
+}
+
+/**
+ * Writes a first start's token to `path` only if there is no file there: two databases in one directory (or two
+ * PostgreSQL databases started from one directory) would otherwise share the default file, and the second first start
+ * would replace the first database's token without a word.
+ */
+export function writeNewAdminTokenFile(path: string, content: string): void {
+  const temporary = temporaryNameFor(path);
+  try {
+    writeOwnerOnlyFile(temporary, content);
+    linkSync(temporary, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+      throw new StartupError(
+        `the admin token file ${path} exists, though this database has no administrator yet: it holds another database's token, or a failed first start's; move it away, or ${elsewhere}`,
+      );
+    }
+    throw unwritable(path, error);
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+}
+
+function unwritable(path: string, error: unknown): StartupError {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return new StartupError(`cannot write the admin token file ${path} (${code ?? message}); make its directory writable by this user, or ${elsewhere}`);
 }

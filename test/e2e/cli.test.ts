@@ -12,6 +12,7 @@ import { settings } from "../../src/config.js";
 import { rest, unique, uniqueMobile } from "../helpers/api-session.js";
 import { type CommandResult, runCommand } from "../helpers/run-command.js";
 import { type ServerProcess, childEnv, serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
+import { createTestCertificate } from "../helpers/tls-cert.js";
 import { startWebhookReceiver } from "../helpers/webhook-receiver.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
@@ -154,6 +155,54 @@ describe("mistakes on the command line", () => {
     const line = failureLine(await verifyd(["--database", tempDatabase(), "--tls-cert", "/nonexistent/cert.pem", "--tls-key", key]), 2);
     expect(line).toMatch(/^verifyd: --tls-cert \/ TLS_CERT: cannot read \/nonexistent\/cert.pem: ENOENT/);
   });
+
+  it("refuses a certificate and key that are not a usable pair, naming the settings, before it creates anything", async () => {
+    const directory = tempDirectory();
+    const database = join(directory, "verifyd.sqlite");
+    const notPem = join(directory, "hostname");
+    writeFileSync(notPem, "verify.example\n");
+    const one = await createTestCertificate();
+    const other = await createTestCertificate();
+    const [certFile, otherKeyFile] = [join(directory, "cert.pem"), join(directory, "other-key.pem")];
+    writeFileSync(certFile, one.cert);
+    writeFileSync(otherKeyFile, other.key);
+
+    const notPemLine = failureLine(await verifyd(["--database", database, "--tls-cert", notPem, "--tls-key", notPem]), 2);
+    expect(notPemLine).toMatch(/^verifyd: --tls-cert \/ --tls-key: not a usable certificate and private key: .*no start line/);
+    const mismatchLine = failureLine(await verifyd(["--database", database, "--tls-cert", certFile, "--tls-key", otherKeyFile]), 2);
+    expect(mismatchLine).toMatch(/^verifyd: --tls-cert \/ --tls-key: not a usable certificate and private key: .*key values mismatch/);
+    expect(readdirSync(directory).sort()).toEqual(["cert.pem", "hostname", "other-key.pem"]);
+  });
+
+  it("refuses, on a first start, to replace the admin token file another database wrote, and creates nothing", async () => {
+    const directory = tempDirectory();
+    const first = await startServerProcess(join(directory, "one.sqlite"));
+    await first.stop();
+    const second = join(directory, "two.sqlite");
+
+    const line = failureLine(await verifyd(["--database", second, "--port", "0"]), 2);
+
+    expect(line).toBe(
+      `verifyd: the admin token file ${first.adminTokenFile} exists, though this database has no administrator yet: it holds another database's token, or a failed first start's; move it away, or choose another file with --admin-token-file / ADMIN_TOKEN_FILE`,
+    );
+    expect(readFileSync(first.adminTokenFile, "utf8").trim()).toBe(first.adminToken);
+    const sqlite = new Database(second, { readonly: true });
+    expect(sqlite.prepare("SELECT count(*) AS n FROM users").get()).toEqual({ n: 0 });
+    sqlite.close();
+    expect(readdirSync(directory).filter((name) => name.includes("admin-token"))).toEqual(["admin-token"]);
+  });
+
+  it.each([["serve"], ["migrate"], ["backup", "copy.sqlite"], ["admin", "token"], ["outbox", "list-dead"]])(
+    "%s: refuses a database URL of another scheme rather than taking it for a file name",
+    async (...args: string[]) => {
+      const line = failureLine(await verifyd([...args], { DATABASE_URL: "mysql://db.example/verifyd" }), 2);
+      expect(line).toBe("verifyd: --database / DATABASE_URL: give the SQLite file as a plain path, e.g. ./data/verifyd.sqlite, or a postgres:// URL");
+      expect(existsSync(join(repoRoot, "mysql:"))).toBe(false);
+      const malformed = failureLine(await verifyd([...args], { DATABASE_URL: "postgres://verifyd:secret@db.example:notaport/verifyd" }), 2);
+      expect(malformed).toMatch(/^verifyd: --database \/ DATABASE_URL: not a valid URL/);
+      expect(malformed).not.toContain("secret");
+    },
+  );
 
   it("reads only its own settings: a bad variable of the server's does not stop a command", async () => {
     const run = await verifyd(["migrate", "--database", tempDatabase()], { PORT: "http", VERIFYD_CODE_TTL: "soon" });
