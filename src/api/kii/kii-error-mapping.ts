@@ -62,6 +62,12 @@ export function kiiErrorOf(error: DomainError, context: KiiErrorContext): KiiErr
     }
     case "USERNAME_TAKEN":
       return addressInUse(message, reason, "loginName", context.loginName ?? "");
+    case "CODE_DELIVERY_DISABLED": {
+      // Kii has no way to ask for the code instead (ZITADEL's return_code), so the address is what cannot be used.
+      const channel = error.metadata.channel === "phone" ? "phone" : "email";
+      const refusal = `This server does not send codes by ${channel === "phone" ? "SMS" : "email"}`;
+      return kiiInvalidInput({ [addressFields[channel]]: refusal }, reason, refusal);
+    }
     case "USER_DISABLED":
       // Kii spells this one field with a capital U.
       return new KiiError(401, "UserDisabledException", "USER_DISABLED", message, reason, { UserID: userId ?? "", appID: appId });
