@@ -1,6 +1,7 @@
 // --send-channels: a server that sends SMS codes but not email codes (--send-channels phone) refuses send_code for an
 // email address on every call that would send one, ZITADEL's with FailedPrecondition CODE_DELIVERY_DISABLED and Kii's
-// with its invalid-input answer naming the address, nothing written or sent, while return_code keeps working and phone codes are sent.
+// with its invalid-input answer naming the address, nothing written or sent, while return_code keeps working and phone
+// codes are sent.
 import type { JsonObject } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures, unique, uniqueMobile } from "../helpers/api-session.js";
