@@ -2,7 +2,7 @@
 // in interceptors around these functions, the same way for every protocol; who may call what is decided here, by the
 // rules in access-rules.ts, since it depends on the target user's organization.
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { Channel } from "../domain/errors.js";
+import { type Channel, type DomainError, errors } from "../domain/errors.js";
 import type { Actor } from "../domain/user-commands.js";
 import type { UserService } from "../gen/zitadel/user/v2/user_service_pb.js";
 import type { RequestFacts } from "./access-rules.js";
@@ -31,11 +31,13 @@ export function createUserServiceHandler(deps: UserAccountsDeps): ServiceImpl<ty
   const { commands } = deps;
   const authorizedUser = (ctx: HandlerContext, userId: string, facts?: RequestFacts) =>
     authorizedUserOf(deps, ctx, userId, facts);
+  const contactUser = (channel: Channel, ctx: HandlerContext, userId: string, facts?: RequestFacts) =>
+    authorizedUserOf(deps, ctx, userId, facts, unknownUserOf[channel]);
 
   const newCode =
     (channel: Channel) =>
     async (req: { userId: string; verification: WireVerification }, ctx: HandlerContext) => {
-      await authorizedUser(ctx, req.userId, codeFacts(req.verification));
+      await contactUser(channel, ctx, req.userId, codeFacts(req.verification));
       return toCodeResponse(await commands.issueNewCode(req.userId, channel, toCodeRequest(req.verification), actorOf(ctx)));
     };
 
@@ -72,7 +74,7 @@ export function createUserServiceHandler(deps: UserAccountsDeps): ServiceImpl<ty
     },
 
     async setPhone(req, ctx) {
-      await authorizedUser(ctx, req.userId, codeFacts(req.verification));
+      await contactUser("phone", ctx, req.userId, codeFacts(req.verification));
       return toCodeResponse(
         await commands.setContact(req.userId, "phone", toNewContact(req.phone, req.verification), actorOf(ctx)),
       );
@@ -81,17 +83,17 @@ export function createUserServiceHandler(deps: UserAccountsDeps): ServiceImpl<ty
     resendPhoneCode: newCode("phone"),
 
     async verifyPhone(req, ctx) {
-      const state = await authorizedUser(ctx, req.userId);
+      const state = await contactUser("phone", ctx, req.userId);
       return { details: toDetails(await commands.verify(req.userId, "phone", req.verificationCode, verifierOf(ctx, req.userId), state)) };
     },
 
     async removePhone(req, ctx) {
-      await authorizedUser(ctx, req.userId);
+      await contactUser("phone", ctx, req.userId);
       return { details: toDetails(await commands.removeContact(req.userId, "phone")) };
     },
 
     async setEmail(req, ctx) {
-      await authorizedUser(ctx, req.userId, codeFacts(req.verification));
+      await contactUser("email", ctx, req.userId, codeFacts(req.verification));
       return toCodeResponse(
         await commands.setContact(req.userId, "email", toNewContact(req.email, req.verification), actorOf(ctx)),
       );
@@ -103,11 +105,20 @@ export function createUserServiceHandler(deps: UserAccountsDeps): ServiceImpl<ty
     sendEmailCode: newCode("email"),
 
     async verifyEmail(req, ctx) {
-      const state = await authorizedUser(ctx, req.userId);
+      const state = await contactUser("email", ctx, req.userId);
       return { details: toDetails(await commands.verify(req.userId, "email", req.verificationCode, verifierOf(ctx, req.userId), state)) };
     },
   };
 }
+
+/**
+ * What a phone or email call answers for a user that does not exist or that the caller may not see: ZITADEL's NotFound
+ * "Phone not found", so that its clients meet the message they know, with our reason.
+ */
+const unknownUserOf: Record<Channel, () => DomainError> = {
+  phone: () => errors.contactOfUnknownUser("phone"),
+  email: () => errors.contactOfUnknownUser("email"),
+};
 
 /** The caller, as the limits count it. */
 function actorOf(ctx: HandlerContext): Actor {

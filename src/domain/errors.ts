@@ -128,6 +128,9 @@ export const errors = {
   /** A phone or email call on a service account, which has neither: ZITADEL's NotFound for it, with our reason. */
   contactOfServiceAccount: (channel: Channel) =>
     new DomainError("NotFound", "COMMAND-ieJ2e", `${label(channel)} not found`, "USER_NOT_HUMAN"),
+  /** A phone or email call on a user that does not exist, or that the caller may not see: ZITADEL's answer for both. */
+  contactOfUnknownUser: (channel: Channel) =>
+    new DomainError("NotFound", "COMMAND-ieJ2e", `${label(channel)} not found`, "USER_NOT_FOUND"),
   userStateNotChanged: (state: string) =>
     new DomainError("FailedPrecondition", "COMMAND-2M0sd", `User is already ${state}`, "USER_STATE_NOT_CHANGED"),
   organizationNameTaken: () =>

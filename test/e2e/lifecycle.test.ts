@@ -630,21 +630,25 @@ describe.each(["phone", "email"] as const)("%s lifecycle", (ch) => {
   });
 });
 
+// ZITADEL's messages: a phone or email call on a user it does not find says the contact was not found.
 describe("unknown user", () => {
-  it.each<[MethodName, JsonObject]>([
-    ["getUserByID", {}],
-    ["setPhone", { phone: "+41761234567", returnCode: {} }],
-    ["resendPhoneCode", { returnCode: {} }],
-    ["verifyPhone", { verificationCode: "123456" }],
-    ["removePhone", {}],
-    ["setEmail", { email: "nobody@example.com", returnCode: {} }],
-    ["resendEmailCode", { returnCode: {} }],
-    ["sendEmailCode", { returnCode: {} }],
-    ["verifyEmail", { verificationCode: "123456" }],
-  ])("%s: no event, NotFound USER_NOT_FOUND", async (method, request) => {
+  const userNotFound = "User could not be found (QUERY-Dfbg2)";
+  const phoneNotFound = "Phone not found (COMMAND-ieJ2e)";
+  const emailNotFound = "Email not found (COMMAND-ieJ2e)";
+  it.each<[MethodName, JsonObject, string]>([
+    ["getUserByID", {}, userNotFound],
+    ["setPhone", { phone: "+41761234567", returnCode: {} }, phoneNotFound],
+    ["resendPhoneCode", { returnCode: {} }, phoneNotFound],
+    ["verifyPhone", { verificationCode: "123456" }, phoneNotFound],
+    ["removePhone", {}, phoneNotFound],
+    ["setEmail", { email: "nobody@example.com", returnCode: {} }, emailNotFound],
+    ["resendEmailCode", { returnCode: {} }, emailNotFound],
+    ["sendEmailCode", { returnCode: {} }, emailNotFound],
+    ["verifyEmail", { verificationCode: "123456" }, emailNotFound],
+  ])("%s: no event, NotFound USER_NOT_FOUND, with ZITADEL's message", async (method, request, message) => {
     const userId = "987654321";
     const failure = expectFailure(await call(method, { userId, ...request }));
-    expect(failure).toMatchObject({ code: 5, errorInfo: { reason: "USER_NOT_FOUND" } });
+    expect(failure).toMatchObject({ code: 5, message, errorInfo: { reason: "USER_NOT_FOUND" } });
     expect(await reader.events(userId)).toEqual([]);
   });
 });
