@@ -140,6 +140,21 @@ const list: Parser<string[]> = (raw) =>
     .map((item) => item.trim())
     .filter(Boolean);
 
+/**
+ * Browser origins as browsers send them (`https://app.example.com`, with a port only when not the scheme's default),
+ * or `*`: an origin written otherwise (a trailing slash, a path, upper case) would never match one.
+ */
+const originList: Parser<string[]> = (raw) =>
+  list(raw).map((item) => {
+    if (item === "*") return item;
+    const origin = URL.canParse(item) ? new URL(item).origin : "null";
+    if (origin === "null" || !/^https?:/.test(origin)) {
+      throw new Error(`"${item}" is not an http(s) origin; e.g. https://app.example.com, or * for any`);
+    }
+    if (origin !== item) throw new Error(`"${item}" would never match: browsers send it as ${origin}`);
+    return item;
+  });
+
 const oneOf =
   <T extends string>(...values: T[]): Parser<T> =>
   (raw) => {
@@ -360,8 +375,8 @@ export const settings = {
     flag: "cors-origins",
     env: "VERIFYD_CORS_ORIGINS",
     default: "",
-    parse: list,
-    description: "Browser origins allowed to call (comma-separated, `*` for any); none by default.",
+    parse: originList,
+    description: "Browser origins allowed to call (comma-separated, as browsers send them: https://app.example.com; `*` for any); none by default.",
   },
   reflection: {
     flag: "reflection",

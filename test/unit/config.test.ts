@@ -66,6 +66,20 @@ describe("configuration", () => {
     expect(() => loadConfig(["--default-region", "XX"], {})).toThrow(/numbering plan/);
   });
 
+  it("takes browser origins only as browsers send them", () => {
+    expect(loadConfig(["--cors-origins", "https://app.example.com, http://localhost:5173,*"], {}).corsOrigins).toEqual([
+      "https://app.example.com",
+      "http://localhost:5173",
+      "*",
+    ]);
+    expect(() => loadConfig(["--cors-origins", "not a url"], {})).toThrow(/"not a url" is not an http\(s\) origin/);
+    expect(() => loadConfig(["--cors-origins", "ftp://files.example"], {})).toThrow(/is not an http\(s\) origin/);
+    expect(() => loadConfig(["--cors-origins", "https://app.example/"], {})).toThrow(
+      /"https:\/\/app.example\/" would never match: browsers send it as https:\/\/app.example \(got/,
+    );
+    expect(() => loadConfig(["--cors-origins", "https://App.Example:443"], {})).toThrow(/browsers send it as https:\/\/app.example/);
+  });
+
   it("checks keys without echoing them", () => {
     const secretish = "c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LWlzLW5vdC0zMg==";
     expect(() => loadConfig(["--keys", secretish], {})).toThrow(/--keys \/ VERIFYD_KEYS: entry 1 must look like id:base64/);
