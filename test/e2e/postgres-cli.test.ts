@@ -1,6 +1,6 @@
 // The command line and the start on PostgreSQL as an operator meets them: `verifyd migrate` and `--check` on a new
 // database, `verifyd admin token` and the outbox commands against it, and a start that cannot reach the server or
-// finds no database: one line naming the server (never the password) and what to do.
+// finds no database or no TLS it can trust: one line naming the server (never the password) and what to do.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -89,5 +89,16 @@ describe("verifyd on PostgreSQL from the command line", () => {
     missing.pathname = "/verifyd_no_such_database";
     const absent = await runServerProcessToExit(missing.toString(), [], { env: { VERIFYD_KEYS: keys } });
     expect(absent.stderr.join("\n")).toMatch(/does not exist .*; create it first/);
+  });
+
+  it("explains a TLS connection the server cannot give, naming DATABASE_URL's sslmode", async () => {
+    // The server offers no TLS, or one whose certificate this machine does not trust: either fails verify-full.
+    const url = new URL(postgresServerUrl);
+    url.searchParams.set("sslmode", "verify-full");
+    const run = await verifyd(["migrate", "--check"], { DATABASE_URL: url.toString() });
+    expect(run.exitCode, run.stderr).toBe(2);
+    expect(run.stderr.trimEnd().split("\n")).toEqual([
+      expect.stringMatching(/^verifyd: TLS to PostgreSQL at postgres:\/\/.*sslmode=verify-full failed \(.+\); with sslmode in DATABASE_URL the server must offer TLS/),
+    ]);
   });
 });

@@ -99,7 +99,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     };
   } catch (error) {
     await pool.end();
-    throw isPostgresFailure(error) || isConnectionRefusal(error) ? explainOpenFailure(error as Error, url) : error;
+    throw isPostgresFailure(error) || isConnectionRefusal(error) || isTlsFailure(error) ? explainOpenFailure(error as Error, url) : error;
   }
 }
 
@@ -109,7 +109,7 @@ export async function pendingPostgresMigrations(url: string): Promise<Migration[
   try {
     return pendingAfter(buildMigrations(migrationsFolder), await newestAppliedMigration(pool));
   } catch (error) {
-    throw isPostgresFailure(error) || isConnectionRefusal(error) ? explainOpenFailure(error as Error, url) : error;
+    throw isPostgresFailure(error) || isConnectionRefusal(error) || isTlsFailure(error) ? explainOpenFailure(error as Error, url) : error;
   } finally {
     await pool.end();
   }
@@ -137,9 +137,23 @@ function isConnectionRefusal(error: unknown): boolean {
   return code === "28P01" || code === "28000" || code === "3D000";
 }
 
+/**
+ * TLS to the server failed: it offers none ("The server does not support SSL connections"), or its certificate does
+ * not verify.
+ */
+function isTlsFailure(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (typeof message === "string" && /\bSSL\b/.test(message)) || (typeof code === "string" && /CERT|^ERR_TLS|^ERR_SSL/.test(code));
+}
+
 function explainOpenFailure(error: Error, url: string): StartupError {
   const code = (error as { code?: string }).code;
   const where = redactedUrl(url);
+  if (isTlsFailure(error)) {
+    return new StartupError(
+      `TLS to PostgreSQL at ${where} failed (${code ?? error.message}); with sslmode in DATABASE_URL the server must offer TLS with a certificate this machine trusts`,
+    );
+  }
   if (code === "3D000") return new StartupError(`the database in ${where} does not exist (${error.message}); create it first (createdb)`);
   if (code === "28P01" || code === "28000") {
     return new StartupError(`PostgreSQL refused the login in ${where} (${error.message}); check the user and password in DATABASE_URL`);
