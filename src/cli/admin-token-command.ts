@@ -39,11 +39,12 @@ export const adminTokenCommand: CommandDefinition<"database" | "adminTokenFile" 
     const print = flags.print === true;
     if (print && positionals.length > 0) throw new UsageError("give a file or --print, not both");
     const file = resolve(positionals[0] ?? adminTokenFileOf(settings));
-    if (!print && existsSync(file) && flags.force !== true) {
-      throw new UsageError(`${file} exists; give another file, or --force to replace it`);
-    }
     const clock = { now: () => new Date() };
     const { userId, tokenId, token, expiresAt } = await withExistingStores(settings.database, async (stores) => {
+      // Once the database is found: a mistyped database is the first thing to hear about.
+      if (!print && existsSync(file) && flags.force !== true) {
+        throw new UsageError(`${file} exists; give another file, or --force to replace it`);
+      }
       const { instance } = stores;
       const deps = {
         tokens: stores.tokens,

@@ -401,6 +401,27 @@ describe("keys generate", () => {
 });
 
 describe("admin token", () => {
+  it("names a mistyped database before the token file beside it", async () => {
+    const directory = tempDirectory();
+    writeFileSync(join(directory, "admin-token"), "an earlier token\n");
+    const database = join(directory, "typo.sqlite");
+    const line = failureLine(await verifyd(["admin", "token", "--database", database]), 2);
+    expect(line).toContain(database);
+    expect(line).not.toContain("exists; give another file");
+  });
+
+  it("refuses to replace an existing token file without --force, issuing nothing", async () => {
+    const database = tempDatabase();
+    const server = await startServerProcess(database);
+    await server.stop();
+    const line = failureLine(await verifyd(["admin", "token", "--database", database]), 2);
+    expect(line).toBe(`verifyd: ${server.adminTokenFile} exists; give another file, or --force to replace it; see verifyd admin token --help`);
+    expect(readFileSync(server.adminTokenFile, "utf8").trim()).toBe(server.adminToken);
+    const sqlite = new Database(database, { readonly: true });
+    expect(sqlite.prepare("SELECT count(*) AS n FROM access_tokens").get()).toEqual({ n: 1 });
+    sqlite.close();
+  });
+
   it("issues a new IAM_OWNER token into the lost token file, owner-only, never printed, recorded in the security log", async () => {
     const database = tempDatabase();
     const server = await startServerProcess(database);
