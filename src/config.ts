@@ -25,6 +25,8 @@ import { parseWebhookSecret } from "./delivery/webhook/webhook-secret.js";
 import { parseAppName, parseLanguageTag, parseWebOtpHost } from "./delivery/templates/message-settings.js";
 import type { MessageSettings } from "./domain/messages/message-catalog.js";
 
+export type SqliteLocking = "exclusive" | "normal";
+
 export interface Config {
   host: string;
   port: number;
@@ -53,6 +55,8 @@ export interface Config {
   tlsAtProxy: boolean;
   /** SQLite's quick_check at start; skipped for files too large to scan at every start. */
   integrityCheck: boolean;
+  /** "exclusive": the server holds the SQLite file while no other verifyd process has it open; "normal": never. */
+  sqliteLocking: SqliteLocking;
   /** Delivered and expired outbox rows are deleted this long after their code expired. */
   outboxRetentionMs: number;
   /** How long a provider may take to accept a message, and the signed webhook each channel is delivered to (if any). */
@@ -411,6 +415,14 @@ export const settings = {
     default: "20s",
     parse: duration,
     description: "Then in-flight calls may take this long to finish before their connections are closed and the process exits 0.",
+  },
+  sqliteLocking: {
+    flag: "sqlite-locking",
+    env: "VERIFYD_SQLITE_LOCKING",
+    default: "exclusive",
+    parse: oneOf<SqliteLocking>("exclusive", "normal"),
+    description:
+      "SQLite: exclusive holds the file's locks while no other verifyd process has it open (verifyd's commands and servers get in within 250 ms; 14% less CPU per call); normal, for other programs that read the file while verifyd runs (Litestream, the sqlite3 shell).",
   },
   skipIntegrityCheck: {
     flag: "skip-integrity-check",
@@ -784,6 +796,7 @@ function toConfig(values: Values, warnings: string[]): Config {
     metrics: { enabled: values.metrics, ...(values.metricsPort === undefined ? {} : { port: values.metricsPort }) },
     tlsAtProxy: values.tlsAtProxy,
     integrityCheck: !values.skipIntegrityCheck,
+    sqliteLocking: values.sqliteLocking,
     outboxRetentionMs: values.outboxRetention,
     delivery: {
       timeoutMs: values.deliveryTimeout,

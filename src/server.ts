@@ -118,7 +118,12 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   for (const setting of config.warnings) logger.warn("development-only setting", { setting });
-  const database = await openStore(config.database, { integrityCheck: config.integrityCheck, postgres: config.postgres, logger });
+  const database = await openStore(config.database, {
+    integrityCheck: config.integrityCheck,
+    holdExclusively: config.sqliteLocking === "exclusive",
+    postgres: config.postgres,
+    logger,
+  });
   try {
     return await startOn(database, config, logger, clock, overrides);
   } catch (error) {

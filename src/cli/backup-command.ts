@@ -38,7 +38,7 @@ export const backupCommand: CommandDefinition<"database"> = {
     const temporary = temporaryNameFor(target);
     try {
       createOwnerOnly(temporary, target);
-      await source.backup(temporary, { progress: () => allPages });
+      await source.sqlite.backup(temporary, { progress: () => allPages });
       checkCopy(temporary, settings.database);
       placeCopy(temporary, target, flags.force === true);
     } finally {

@@ -44,10 +44,10 @@ async function check(database: string): Promise<number> {
 }
 
 function pendingSqliteMigrations(path: string): Migration[] {
-  const sqlite = openConnection(path, { create: false });
+  const connection = openConnection(path, { create: false });
   try {
-    return createPendingMigrations(sqlite)();
+    return createPendingMigrations(connection.sqlite)();
   } finally {
-    sqlite.close();
+    connection.close();
   }
 }

@@ -5,7 +5,6 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { JsonObject } from "@bufbuild/protobuf";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures, unique } from "../helpers/api-session.js";
 import {
@@ -18,6 +17,7 @@ import {
   protocolClient,
 } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
+import { openLiveDatabase } from "../helpers/live-database.js";
 
 let server: TestServer;
 let setup: ReturnType<typeof fixtures>;
@@ -63,7 +63,7 @@ function shown({ code, message, errorDetail, errorInfo, fieldViolations, httpSta
 }
 
 function storedApplications(): Record<string, unknown>[] {
-  const sqlite = new Database(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
+  const sqlite = openLiveDatabase(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
   try {
     return sqlite.prepare("SELECT * FROM applications").all() as Record<string, unknown>[];
   } finally {

@@ -2,15 +2,15 @@
 // later starts, and starts racing the first, create nothing more. The token never shows in the output.
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
+import { openLiveDatabase } from "../helpers/live-database.js";
 
 const newDirectory = serverProcessDirectories("verifyd-bootstrap-");
 
 function countRows(database: string) {
-  const sqlite = new Database(database, { readonly: true });
+  const sqlite = openLiveDatabase(database, { readonly: true });
   try {
     const count = (sql: string) => (sqlite.prepare(sql).get() as { n: number }).n;
     return {

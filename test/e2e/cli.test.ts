@@ -14,6 +14,7 @@ import { type CommandResult, runCommand } from "../helpers/run-command.js";
 import { type ServerProcess, childEnv, serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
 import { createTestCertificate } from "../helpers/tls-cert.js";
 import { startWebhookReceiver } from "../helpers/webhook-receiver.js";
+import { openLiveDatabase } from "../helpers/live-database.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 const migrationsFolder = join(repoRoot, "src", "store", "sqlite", "migrations");
@@ -186,7 +187,7 @@ describe("mistakes on the command line", () => {
       `verifyd: the admin token file ${first.adminTokenFile} exists, though this database has no administrator yet: it holds another database's token, or a failed first start's; move it away, or choose another file with --admin-token-file / ADMIN_TOKEN_FILE`,
     );
     expect(readFileSync(first.adminTokenFile, "utf8").trim()).toBe(first.adminToken);
-    const sqlite = new Database(second, { readonly: true });
+    const sqlite = openLiveDatabase(second, { readonly: true });
     expect(sqlite.prepare("SELECT count(*) AS n FROM users").get()).toEqual({ n: 0 });
     sqlite.close();
     expect(readdirSync(directory).filter((name) => name.includes("admin-token"))).toEqual(["admin-token"]);
@@ -417,7 +418,7 @@ describe("admin token", () => {
     const line = failureLine(await verifyd(["admin", "token", "--database", database]), 2);
     expect(line).toBe(`verifyd: ${server.adminTokenFile} exists; give another file, or --force to replace it; see verifyd admin token --help`);
     expect(readFileSync(server.adminTokenFile, "utf8").trim()).toBe(server.adminToken);
-    const sqlite = new Database(database, { readonly: true });
+    const sqlite = openLiveDatabase(database, { readonly: true });
     expect(sqlite.prepare("SELECT count(*) AS n FROM access_tokens").get()).toEqual({ n: 1 });
     sqlite.close();
   });
@@ -464,7 +465,7 @@ describe("admin token", () => {
     const file = join(notADirectory, "tokens", "admin-token");
     const line = failureLine(await verifyd(["admin", "token", file, "--database", database]), 2);
     expect(line).toMatch(new RegExp(`^verifyd: cannot write the admin token file ${file} \\(ENOTDIR\\).*--admin-token-file / ADMIN_TOKEN_FILE$`));
-    const tokens = new Database(database, { readonly: true });
+    const tokens = openLiveDatabase(database, { readonly: true });
     expect(tokens.prepare("SELECT count(*) FROM access_tokens").pluck().get()).toBe(1);
     tokens.close();
 

@@ -3,13 +3,13 @@
 // `kill -9` between the commit of a code and its delivery loses nothing, and the message is recorded as sent once
 // (the receiver may see a retry, always under the same webhook-id, its idempotency key).
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { uniqueMobile } from "../helpers/api-session.js";
 import { openEventReader } from "../helpers/events.js";
 import { type ProtocolClient, expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { type ServerProcess, serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
 import { type WebhookReceiver, startWebhookReceiver } from "../helpers/webhook-receiver.js";
+import { openLiveDatabase } from "../helpers/live-database.js";
 
 const tempDirectory = serverProcessDirectories("verifyd-outbox-");
 const profile = { givenName: "Ada", familyName: "Lovelace" };
@@ -55,7 +55,7 @@ interface OutboxRow {
 }
 
 function outboxRows(): OutboxRow[] {
-  const db = new Database(database, { readonly: true });
+  const db = openLiveDatabase(database, { readonly: true });
   try {
     return db.prepare("SELECT id, user_id AS userId, status, attempts FROM outbox ORDER BY created_at").all() as OutboxRow[];
   } finally {

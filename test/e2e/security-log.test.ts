@@ -3,7 +3,6 @@
 // entry. The outcomes are caused through the real API and login endpoint, as callers cause them.
 import { join } from "node:path";
 import { getOption, type JsonObject } from "@bufbuild/protobuf";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { securityEventKinds } from "../../src/domain/security/security-event.js";
 import { field as validateField } from "../../src/gen/buf/validate/validate_pb.js";
@@ -11,6 +10,7 @@ import { ListSecurityEventsRequestSchema } from "../../src/gen/verifyd/security/
 import { failure, fixtures, passwordLogin, unique, uniqueMobile } from "../helpers/api-session.js";
 import { type ProtocolName, allProtocols, expectFailure, expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
+import { openLiveDatabase } from "../helpers/live-database.js";
 
 /** A SecurityEvent in proto3 JSON: empty strings are absent. */
 interface WireEvent {
@@ -240,7 +240,7 @@ describe("never a secret", () => {
     const account = await setup.machine(organizationId);
     secrets.push(loginToken, account.token, "the next password", "taking over the admin");
 
-    const database = new Database(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
+    const database = openLiveDatabase(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
     try {
       const table = JSON.stringify(database.prepare("SELECT * FROM security_events").all());
       expect(table).toContain(person.userId);
@@ -351,7 +351,7 @@ describe("a log that cannot be written", () => {
   it("fails no call: logins, refusals, tokens and roles answer as they always do", async () => {
     const broken = await startTestServer(codeFlags);
     try {
-      const database = new Database(join(broken.dataDir, "verifyd.sqlite"));
+      const database = openLiveDatabase(join(broken.dataDir, "verifyd.sqlite"));
       database.exec("DROP TABLE security_events");
       database.close();
       const brokenSetup = fixtures(broken.url, broken.adminToken);

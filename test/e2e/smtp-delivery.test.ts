@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type EmailMessage, parseEmail } from "../helpers/email-message.js";
 import { protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 import { createTestCertificate } from "../helpers/tls-cert.js";
+import { openLiveDatabase } from "../helpers/live-database.js";
 
 /** One mail transaction as the SMTP server saw it; `raw` once the message was accepted. */
 interface Transaction {
@@ -139,7 +139,7 @@ async function addUserWithEmail(server: TestServer, email: string): Promise<stri
 
 /** The id of the user's message in the outbox, from which the Message-ID is derived. */
 function outboxId(server: TestServer, userId: string): string {
-  const db = new Database(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
+  const db = openLiveDatabase(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
   try {
     return (db.prepare("SELECT id FROM outbox WHERE user_id = ?").get(userId) as { id: string }).id;
   } finally {

@@ -5,13 +5,13 @@ import { randomBytes } from "node:crypto";
 import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import Database from "better-sqlite3";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { type ProtocolClient, expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { runServerProcessToExit, serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
+import { openLiveDatabase } from "../helpers/live-database.js";
 
 const tempDirectory = serverProcessDirectories("verifyd-storage-");
 const tempDatabase = () => join(tempDirectory(), "verifyd.sqlite");
@@ -84,7 +84,7 @@ describe("a damaged database file", () => {
     const pageSize = 4096;
     const pages = statSync(database).size / pageSize;
     const firstDamaged = Math.floor(pages / 2);
-    const inspect = new Database(database, { readonly: true });
+    const inspect = openLiveDatabase(database, { readonly: true });
     const roots = inspect.prepare("SELECT max(rootpage) AS last FROM sqlite_master").get() as { last: number };
     inspect.close();
     expect(roots.last).toBeLessThan(firstDamaged);

@@ -6,10 +6,10 @@
 import { type IncomingHttpHeaders, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
+import { openLiveDatabase } from "../helpers/live-database.js";
 
 interface TwilioRequest {
   method: string;
@@ -89,7 +89,7 @@ async function addUserWithPhone(server: TestServer, phone: string): Promise<stri
 
 /** The ids of the user's messages in the outbox: what the idempotency token must be. */
 function outboxIds(server: TestServer, userId: string): string[] {
-  const db = new Database(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
+  const db = openLiveDatabase(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
   try {
     return (db.prepare("SELECT id FROM outbox WHERE user_id = ?").all(userId) as { id: string }[]).map((row) => row.id);
   } finally {

@@ -3,7 +3,6 @@
 // contacts whose codes go in and never come out.
 import { join } from "node:path";
 import type { JsonObject } from "@bufbuild/protobuf";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadKeyringFile } from "../../src/crypto/keyring-file.js";
 import { createMessageSealer } from "../../src/crypto/message-sealer.js";
@@ -11,6 +10,7 @@ import { fixtures, unique } from "../helpers/api-session.js";
 import { productionEnv, productionFlags } from "../helpers/production-settings.js";
 import { type CallResult, type ProtocolName, allProtocols, expectFailure, expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
+import { openLiveDatabase } from "../helpers/live-database.js";
 
 let server: TestServer;
 let setup: ReturnType<typeof fixtures>;
@@ -101,7 +101,7 @@ describe("test contacts' codes", () => {
       }),
     );
 
-    const sqlite = new Database(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
+    const sqlite = openLiveDatabase(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
     const row = sqlite.prepare("SELECT verification FROM organization_settings WHERE organization_id = ?").get(organizationId) as {
       verification: string;
     };

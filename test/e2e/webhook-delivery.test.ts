@@ -4,7 +4,6 @@
 // message whose attempts run out is dead until an operator retries it; each outcome is an event on the user's stream.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { WebhookVerificationError } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { WebhookPayload } from "../../src/delivery/webhook/webhook-payload.js";
@@ -14,6 +13,7 @@ import { type EventReader, openEventReader } from "../helpers/events.js";
 import { protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 import { type ReceivedRequest, type WebhookReceiver, startWebhookReceiver } from "../helpers/webhook-receiver.js";
+import { openLiveDatabase } from "../helpers/live-database.js";
 
 const deliveryTimeoutMs = 500;
 const deliveryAttempts = 3;
@@ -64,7 +64,7 @@ const codeIn = (payload: WebhookPayload): string => /code is (\w+)/.exec(payload
 const pastBackOff = () => server.clock.advance(60_000);
 
 function outboxRow(id: string): { status: string; sealed: Buffer | null; attempts: number } {
-  const db = new Database(databasePath(), { readonly: true });
+  const db = openLiveDatabase(databasePath(), { readonly: true });
   try {
     return db.prepare("SELECT status, sealed, attempts FROM outbox WHERE id = ?").get(id) as { status: string; sealed: Buffer | null; attempts: number };
   } finally {

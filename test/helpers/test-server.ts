@@ -45,7 +45,11 @@ export interface TestServerOptions {
 
 export async function startTestServer(flags: string[] = [], options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "verifyd-test-"));
-  const config = loadConfig(["--port", "0", "--database", join(dataDir, "verifyd.sqlite"), "--log-level", "silent", ...flags], options.env ?? {});
+  // Never holding the SQLite file: a test in this process that opens it (synchronously, as better-sqlite3 does) would
+  // wait for a lock that only this same, waiting thread could give up. Servers in processes of their own hold it
+  // (test/e2e/sqlite-locking.test.ts).
+  const defaults = ["--port", "0", "--database", join(dataDir, "verifyd.sqlite"), "--log-level", "silent", "--sqlite-locking", "normal"];
+  const config = loadConfig([...defaults, ...flags], options.env ?? {});
   if (options.tls) config.tls = options.tls;
   const clock = new ManualClock();
   const delivered: OutgoingMessage[] = [];

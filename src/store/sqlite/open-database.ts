@@ -8,6 +8,9 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { StartupError } from "../../startup-error.js";
 import { createPendingMigrations, migrationsFolder } from "./migration-status.js";
 import { refuseSharedVerifiedContacts } from "./shared-verified-contacts.js";
+import type { Logger } from "../../logger.js";
+import { holdExclusivelyWhileAlone } from "./exclusive-holding.js";
+import { announcePresence, type Presence } from "./file-presence.js";
 import type { SqliteFailure } from "./sqlite-errors.js";
 
 export type Db = BetterSQLite3Database & { $client: Database.Database };
@@ -27,6 +30,13 @@ export interface DatabaseHandle {
 }
 
 export interface OpenDatabaseOptions {
+  /**
+   * Holds the file exclusively while no other verifyd process has it open (exclusive-holding.ts), as a server does;
+   * off by default, for commands that only pass through.
+   */
+  holdExclusively?: boolean;
+  /** Where holding and sharing the file is logged. */
+  logger?: Logger;
   /** SQLite's quick_check before anything else reads the file; on by default. */
   integrityCheck?: boolean;
   /** Creates a missing file (and its directory), as the server's start does; on by default. */
@@ -54,11 +64,15 @@ const pageCacheKiB = 4096;
  */
 const newFilePageBytes = 2048;
 
+/** How long a statement waits for another process's lock: far longer than a server holding the file takes to let go. */
+const busyTimeoutMs = 5_000;
+
 /** Comfortably more than one call writes (a few pages), so a probe that fits means calls fit too. */
 const probeBytes = 64 * 1024;
 
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): DatabaseHandle {
-  const sqlite = openConnection(path, options);
+  const connection = openConnection(path, options);
+  const { sqlite } = connection;
   try {
     // Before the switch to WAL, which writes the file's first page.
     sqlite.pragma(`page_size = ${newFilePageBytes}`);
@@ -79,6 +93,8 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       migrateConcurrently(db);
     }
     const pending = createPendingMigrations(sqlite);
+    // Only once the file is in WAL mode with its shared-memory index: the exclusive mode can then be left again.
+    const holding = options.holdExclusively ? holdExclusivelyWhileAlone(sqlite, path, connection.presence, options.logger) : undefined;
     const read = sqlite.prepare("SELECT count(*) FROM organizations");
     const write = sqlite.prepare("INSERT OR REPLACE INTO storage_probe (id, written_at, room) VALUES (1, ?, zeroblob(?))");
     return {
@@ -88,33 +104,54 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       probeWrite: () => void write.run(Date.now(), probeBytes),
       pendingMigrations: () => pending().length,
       appliedMigrations: missing,
-      close: () => sqlite.close(),
+      close: () => {
+        holding?.stop();
+        connection.close();
+      },
     };
   } catch (error) {
-    sqlite.close();
+    connection.close();
     throw error instanceof SqliteError ? explainOpenFailure(error, path) : error;
   }
+}
+
+/** A connection to the file, announced to servers that hold it (file-presence.ts) until it is closed. */
+export interface FileConnection {
+  sqlite: Database.Database;
+  presence: Presence;
+  close(): void;
 }
 
 /**
  * A connection to the file that has written nothing to it yet: no check, no migration, not even the switch to WAL,
  * for commands that copy the file or only look at it.
  */
-export function openConnection(path: string, options: Pick<OpenDatabaseOptions, "create"> = {}): Database.Database {
+export function openConnection(path: string, options: Pick<OpenDatabaseOptions, "create"> = {}): FileConnection {
   if (options.create ?? true) createOwnerOnly(path);
   else if (!existsSync(path)) {
     throw new StartupError(`there is no database ${path}; give verifyd's database file with --database / DATABASE_URL`);
   }
+  // Before the first access, so that a server holding the file lets go of it while this connection waits.
+  const presence = announcePresence(path);
   let sqlite: Database.Database | undefined;
   try {
     sqlite = new Database(path);
     // First, so that a second process on the file waits for locks, even for the switch to WAL, instead of failing.
-    sqlite.pragma("busy_timeout = 5000");
+    sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
     // Reads the header, so that a file that is not a database is refused here, explained.
     sqlite.pragma("schema_version");
-    return sqlite;
+    const opened = sqlite;
+    return {
+      sqlite: opened,
+      presence,
+      close() {
+        opened.close();
+        presence.withdraw();
+      },
+    };
   } catch (error) {
     sqlite?.close();
+    presence.withdraw();
     throw error instanceof SqliteError ? explainOpenFailure(error, path) : error;
   }
 }
@@ -150,6 +187,11 @@ function explainOpenFailure(error: SqliteFailure, path: string): StartupError {
   if (error.code.startsWith("SQLITE_CANTOPEN") || error.code.startsWith("SQLITE_READONLY")) {
     return new StartupError(
       `cannot write the database ${path} or its -wal and -shm files next to it (${error.code}); make its directory writable by this user`,
+    );
+  }
+  if (error.code.startsWith("SQLITE_BUSY")) {
+    return new StartupError(
+      `the database ${path} stayed locked for ${busyTimeoutMs / 1000} s (${error.code}): another program holds it, such as a verifyd older than this one (stop it first) or a tool with a transaction open`,
     );
   }
   return new StartupError(`cannot open the database ${path}: ${error.message} (${error.code})`);

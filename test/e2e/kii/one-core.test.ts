@@ -2,12 +2,12 @@
 // event stream, the limits count an app as one caller whichever user it acts for, and the security log tells the
 // same story for both.
 import type { JsonObject } from "@bufbuild/protobuf";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures, rest, unique, uniqueMobile } from "../../helpers/api-session.js";
 import { openEventReader } from "../../helpers/events.js";
 import { type KiiApp, basic, bearerOf, codeSentDuring, createKiiApp, registrationRequestType, verificationRequestType } from "../../helpers/kii-client.js";
 import { type TestServer, startTestServer } from "../../helpers/test-server.js";
+import { openLiveDatabase } from "../../helpers/live-database.js";
 
 const password = "correct horse battery";
 
@@ -127,7 +127,7 @@ describe("one user, two APIs", () => {
     await app.call("POST", `/users/${userId}/phone-number/reset-verification-code`, { authorization: app.basic });
     await app.call("GET", `/users/${userId}`, { authorization: basic(app.appId, "the wrong app key") });
 
-    const database = new Database(server.config.database, { readonly: true });
+    const database = openLiveDatabase(server.config.database, { readonly: true });
     try {
       const table = JSON.stringify(database.prepare("SELECT * FROM security_events").all());
       expect(table).toContain(`app:${app.appId}`);

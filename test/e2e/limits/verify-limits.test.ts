@@ -1,12 +1,13 @@
 // The per-user cap on verification attempts (default 30 an hour, phone and email together) on every protocol, and
 // what a flood of refused attempts costs: once a code is dead, a contact locked or a limit hit, refusals write nothing.
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures, uniqueMobile } from "../../helpers/api-session.js";
 import { type EventReader, openEventReader } from "../../helpers/events.js";
 import { allProtocols, expectFailure, expectOk, protocolClient } from "../../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../../helpers/test-server.js";
 import { expectLimitReached } from "../../helpers/limits.js";
+import type Database from "better-sqlite3";
+import { openLiveDatabase } from "../../helpers/live-database.js";
 
 const profile = { givenName: "Ada", familyName: "Lovelace" };
 const hour = 3_600_000;
@@ -71,7 +72,7 @@ describe("a flood of refused attempts on one user costs bounded storage", () => 
   it("10,000 wrong codes add no more rows than the README states for a user and an hour (62)", async () => {
     const client = protocolClient("connect-h2", server.url, server.adminToken);
     const userId = expectOk(await client.call("addHumanUser", { profile, phone: { phone: uniqueMobile(), returnCode: {} } })).userId as string;
-    const database = new Database(server.config.database, { readonly: true });
+    const database = openLiveDatabase(server.config.database, { readonly: true });
     const footprint = () => footprintOf(database);
     try {
       const before = footprint();
@@ -101,7 +102,7 @@ describe("what one caller can add in an hour through sends", () => {
     const organizationId = await fixtures(server.url, server.adminToken).organization();
     const caller = await fixtures(server.url, server.adminToken).member(organizationId, ["ORG_USER_MANAGER"]);
     const client = protocolClient("connect-h2", server.url, caller.token);
-    const database = new Database(server.config.database, { readonly: true });
+    const database = openLiveDatabase(server.config.database, { readonly: true });
     try {
       const before = footprintOf(database);
       const add = () => client.call("addHumanUser", { profile, organization: { orgId: organizationId }, phone: { phone: uniqueMobile(), sendCode: {} } });

@@ -1,0 +1,152 @@
+// A server holds its SQLite file exclusively while no other verifyd process has it open (--sqlite-locking exclusive,
+// the default), and lets verifyd's commands and other servers in; --sqlite-locking normal leaves the file to anyone.
+// "Another program" here is a plain better-sqlite3 connection that does not announce itself, as the sqlite3 shell.
+import { existsSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { lookEveryMs } from "../../src/store/sqlite/exclusive-holding.js";
+import { announcePresence } from "../../src/store/sqlite/file-presence.js";
+import { unique, uniqueMobile } from "../helpers/api-session.js";
+import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
+import { runCommand } from "../helpers/run-command.js";
+import { type ServerProcess, childEnv, serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
+
+const tempDatabase = (() => {
+  const directory = serverProcessDirectories("verifyd-locking-");
+  return () => join(directory(), "verifyd.sqlite");
+})();
+
+/** What another program gets when it counts the users: their number, or SQLite's error code. */
+function readByAnotherProgram(database: string): number | string {
+  try {
+    const sqlite = new Database(database, { timeout: 200 });
+    try {
+      return sqlite.prepare("SELECT count(*) FROM users").pluck().get() as number;
+    } finally {
+      sqlite.close();
+    }
+  } catch (error) {
+    return (error as { code: string }).code;
+  }
+}
+
+function verifyd(args: string[]) {
+  return runCommand(process.execPath, ["--import", "tsx", "src/main.ts", ...args], { env: childEnv({}), timeoutMs: 60_000 });
+}
+
+async function addUser(server: ServerProcess): Promise<string> {
+  const client = protocolClient("grpc", server.url, server.adminToken);
+  const added = expectOk(
+    await client.call("addHumanUser", { username: unique("lock"), profile: { givenName: "Ada", familyName: "Lovelace" }, phone: { phone: uniqueMobile(), returnCode: {} } }),
+  );
+  return added.userId as string;
+}
+
+describe("--sqlite-locking exclusive (the default)", () => {
+  it("keeps other programs out while the server is alone, and lets verifyd's own commands in", async () => {
+    const database = tempDatabase();
+    const server = await startServerProcess(database);
+    try {
+      await addUser(server);
+      await expect.poll(() => readByAnotherProgram(database)).toBe("SQLITE_BUSY");
+
+      const backup = await verifyd(["backup", join(database, "..", "copy.sqlite"), "--database", database]);
+      expect(backup.stderr).toBe("");
+      expect(backup.stdout).toMatch(/^backed up .* quick_check ok\)\n$/);
+      const listed = await verifyd(["outbox", "list-dead", "--database", database]);
+      expect(listed).toMatchObject({ exitCode: 0, stdout: "no dead messages\n" });
+      expect(readByAnotherProgram(join(database, "..", "copy.sqlite"))).toEqual(expect.any(Number));
+
+      // Taken back once they are gone, and the server still answers.
+      await expect.poll(() => readByAnotherProgram(database)).toBe("SQLITE_BUSY");
+      await addUser(server);
+      expect(server.stderr.join("\n")).toContain('"message":"database: shared with other verifyd processes"');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("serves beside a program that still reads when the other verifyd leaves, and takes the file back after it", async () => {
+    const database = tempDatabase();
+    const server = await startServerProcess(database);
+    try {
+      await addUser(server);
+      // Announced as verifyd's commands do, so the server lets go; then a read transaction held open past the
+      // announcement's end, as a slow tool would.
+      const presence = announcePresence(database);
+      const reader = new Database(database, { timeout: 5_000 });
+      reader.exec("BEGIN");
+      expect(reader.prepare("SELECT count(*) FROM users").pluck().get()).toEqual(expect.any(Number));
+      presence.withdraw();
+
+      // Several of the server's looks: each finds the file busy and leaves it shared. Had one waited on the reader,
+      // it would have held the server's calls for SQLite's busy timeout (5 s).
+      await sleep(3 * lookEveryMs);
+      const started = Date.now();
+      for (let i = 0; i < 5; i++) await addUser(server);
+      expect(Date.now() - started).toBeLessThan(4_000);
+      reader.exec("COMMIT");
+      reader.close();
+
+      await expect.poll(() => readByAnotherProgram(database)).toBe("SQLITE_BUSY");
+      expect(server.stderr.filter((line) => line.includes('"level":"warn"') && line.includes("database"))).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("forgets a presence file that a process which died left behind", async () => {
+    const database = tempDatabase();
+    const first = await startServerProcess(database);
+    await first.stop();
+    const leftover = `${database}-open-0123456789ab`;
+    writeFileSync(leftover, "4242\n");
+    const minuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(leftover, minuteAgo, minuteAgo);
+
+    const server = await startServerProcess(database);
+    try {
+      await expect.poll(() => readByAnotherProgram(database)).toBe("SQLITE_BUSY");
+      expect(existsSync(leftover)).toBe(false);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("lets a second server on the same file in, and both answer", async () => {
+    const database = tempDatabase();
+    const first = await startServerProcess(database);
+    const second = await startServerProcess(database, { args: ["--admin-token-file", first.adminTokenFile] });
+    try {
+      const added = await addUser(first);
+      const client = protocolClient("grpc", second.url, first.adminToken);
+      expect(expectOk(await client.call("getUserByID", { userId: added })).user).toMatchObject({ userId: added });
+      await addUser(second);
+    } finally {
+      await second.stop();
+    }
+    try {
+      // Alone again: it takes the file back.
+      await expect.poll(() => readByAnotherProgram(database)).toBe("SQLITE_BUSY");
+      await addUser(first);
+    } finally {
+      await first.stop();
+    }
+  });
+});
+
+describe("--sqlite-locking normal", () => {
+  it("leaves the file to other programs while the server runs", async () => {
+    const database = tempDatabase();
+    const server = await startServerProcess(database, { args: ["--sqlite-locking", "normal"] });
+    try {
+      await addUser(server);
+      expect(readByAnotherProgram(database)).toEqual(expect.any(Number));
+    } finally {
+      await server.stop();
+    }
+    expect(server.stderr.join("\n")).not.toContain("held exclusively");
+  });
+});
