@@ -40,6 +40,9 @@ export function holdExclusivelyWhileAlone(
         holding = tryToHold(sqlite, logger);
         if (holding) logger?.info("database: held exclusively", { database });
       }
+    } catch (error) {
+      // A look runs from a timer: whatever fails is logged, and the next look tries again.
+      logger?.warn("database: could not look for other verifyd processes", { error: String(error) });
     } finally {
       looking = false;
     }

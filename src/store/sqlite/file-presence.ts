@@ -66,7 +66,8 @@ export async function countOthersPresent(database: string, own: Presence, now = 
     const modified = await stat(file).then((info) => info.mtimeMs, () => undefined);
     if (modified === undefined) continue;
     if (now - modified < staleAfterMs) others++;
-    else await rm(file, { force: true });
+    // Best effort: a file of another user's process may not be ours to remove.
+    else await rm(file, { force: true }).catch(() => undefined);
   }
   return others;
 }
