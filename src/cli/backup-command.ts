@@ -2,6 +2,7 @@
 // keep reading and writing it. The copy holds what the database holds (hashed secrets, sealed messages, personal
 // data), so it is written owner-only, under a temporary name until it is complete and checked.
 import { existsSync, linkSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
+import { constants } from "node:os";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { temporaryNameFor, writeNewOwnerOnlyFile } from "../crypto/owner-only-file.js";
@@ -36,15 +37,26 @@ export const backupCommand: CommandDefinition<"database"> = {
     refuseTarget(target, settings.database, flags.force === true);
     const source = openConnection(settings.database, { create: false });
     const temporary = temporaryNameFor(target);
+    // What a failure or an interruption leaves: the partial copy, and the journal SQLite may have kept beside it.
+    const removeLeftovers = () => {
+      for (const leftover of [temporary, `${temporary}-journal`]) rmSync(leftover, { force: true });
+    };
+    // Ctrl-C or a scheduler's timeout: no partial copy of personal data stays behind (process.exit also withdraws
+    // this process's presence beside the database, so a server takes the file back at once).
+    const interrupted = (signal: NodeJS.Signals) => {
+      removeLeftovers();
+      process.exit(128 + constants.signals[signal]);
+    };
+    process.once("SIGINT", interrupted).once("SIGTERM", interrupted);
     try {
       createOwnerOnly(temporary, target);
       await source.sqlite.backup(temporary, { progress: () => allPages });
       checkCopy(temporary, settings.database);
       placeCopy(temporary, target, flags.force === true);
     } finally {
+      process.off("SIGINT", interrupted).off("SIGTERM", interrupted);
       source.close();
-      // What a failure leaves: the partial copy, and the journal SQLite may have kept beside it.
-      for (const leftover of [temporary, `${temporary}-journal`]) rmSync(leftover, { force: true });
+      removeLeftovers();
     }
     process.stdout.write(`backed up ${settings.database} to ${target} (${size(statSync(target).size)}, owner-only, quick_check ok)\n`);
     return 0;

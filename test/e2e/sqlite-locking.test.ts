@@ -1,7 +1,8 @@
 // A server holds its SQLite file exclusively while no other verifyd process has it open (--sqlite-locking exclusive,
 // the default), and lets verifyd's commands and other servers in; --sqlite-locking normal leaves the file to anyone.
 // "Another program" here is a plain better-sqlite3 connection that does not announce itself, as the sqlite3 shell.
-import { existsSync, utimesSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
@@ -101,7 +102,8 @@ describe("--sqlite-locking exclusive (the default)", () => {
     const database = tempDatabase();
     const first = await startServerProcess(database);
     await first.stop();
-    const leftover = `${database}-open-0123456789ab`;
+    mkdirSync(`${database}-open`, { recursive: true });
+    const leftover = join(`${database}-open`, "0123456789ab");
     writeFileSync(leftover, "4242\n");
     const minuteAgo = new Date(Date.now() - 60_000);
     utimesSync(leftover, minuteAgo, minuteAgo);
@@ -113,6 +115,43 @@ describe("--sqlite-locking exclusive (the default)", () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it("meets a command that names the file through a symbolic link, as SQLite's locks do", async () => {
+    const database = tempDatabase();
+    const server = await startServerProcess(database);
+    try {
+      await addUser(server);
+      const link = join(database, "..", "..", `${Date.now()}-link.sqlite`);
+      symlinkSync(database, link);
+      const listed = await verifyd(["outbox", "list-dead", "--database", link]);
+      rmSync(link);
+      expect(listed).toMatchObject({ exitCode: 0, stdout: "no dead messages\n" });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("leaves neither a partial copy nor its presence behind when a backup is interrupted", async () => {
+    const database = tempDatabase();
+    const server = await startServerProcess(database);
+    await server.stop();
+    // Large enough that the copy is still under way when the signal comes.
+    const sqlite = new Database(database);
+    sqlite.exec(
+      "CREATE TABLE ballast (b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400) INSERT INTO ballast SELECT zeroblob(1048576) FROM n",
+    );
+    sqlite.close();
+    const target = join(database, "..", "backups");
+    mkdirSync(target);
+
+    const backup = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "backup", join(target, "copy.sqlite"), "--database", database], { env: childEnv({}) });
+    const exited = new Promise<number | null>((resolve) => backup.on("exit", (code) => resolve(code)));
+    await expect.poll(() => readdirSync(target).length, { timeout: 20_000, interval: 5 }).toBeGreaterThan(0);
+    backup.kill("SIGTERM");
+    expect(await exited).toBe(143);
+    expect(readdirSync(target)).toEqual([]);
+    expect(readdirSync(`${database}-open`)).toEqual([]);
   });
 
   it("lets a second server on the same file in, and both answer", async () => {

@@ -30,7 +30,7 @@ export function holdExclusivelyWhileAlone(
     if (looking) return;
     looking = true;
     try {
-      const others = await countOthersPresent(database, own);
+      const others = await countOthersPresent(own);
       if (!sqlite.open || sqlite.inTransaction) return;
       if (others > 0 && holding) {
         share(sqlite);

@@ -1,16 +1,19 @@
-// Every verifyd process that opens a SQLite file says so with a small file beside it, `<database>-open-<id>`, kept
-// fresh while the connection is open. A server that holds the database file exclusively (exclusive-holding.ts) looks
-// for them and lets go of the file while any other is there, so that `verifyd backup`, the outbox commands and a
-// second server on the same file get in within a fraction of a second.
+// Every verifyd process that opens a SQLite file says so with a small file in a directory beside it,
+// `<database>-open/<id>`, kept fresh while the connection is open. A server that holds the database file exclusively
+// (exclusive-holding.ts) looks there and lets go of the file while any other is there, so that `verifyd backup`, the
+// outbox commands and a second server on the same file get in within a fraction of a second.
+// - The directory is named after the file's real path, so a symbolic link to the database and the file itself meet
+//   in one place, as they do in SQLite's locks; it holds nothing else, so a look costs the same however full the
+//   database's own directory is.
 // - Freshness is the file's modification time, not a process id: two containers sharing a volume see each other's
 //   files but not each other's processes. A process that died without removing its file is forgotten once the file
-//   is older than staleAfterMs.
-// - Announcing is best effort: where the file cannot be written, the connection still opens; if a server holds the
-//   file then, the open waits for SQLite's lock and fails with a line that says why.
+//   is older than staleAfterMs; one that exits (process.exit included) removes it.
+// - Announcing is best effort: where the file cannot be written, the connection still opens, and the failure is kept
+//   so that an open that then finds the file locked can say why.
 import { randomBytes } from "node:crypto";
+import { mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { readdir, rm, stat, writeFile } from "node:fs/promises";
-import { rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 
 /** How often a presence file is touched. */
 const refreshMs = 5_000;
@@ -20,26 +23,46 @@ export const staleAfterMs = 30_000;
 export interface Presence {
   /** The presence file's path, so that a process can tell its own file from others'. */
   readonly file: string;
+  /** Why the presence file could not be written, if it could not. */
+  readonly failure?: string;
   withdraw(): void;
 }
 
-function presencePrefix(database: string): string {
-  return `${basename(database)}-open-`;
+const announced = new Set<string>();
+process.once("exit", () => {
+  for (const file of announced) rmSync(file, { force: true });
+});
+
+/** Where the presence files of `database` are; the database must exist for its real path to be found. */
+export function presenceDirectory(database: string): string {
+  let real = database;
+  try {
+    real = realpathSync(database);
+  } catch {
+    // Not there yet: the caller's open fails with its own explanation.
+  }
+  return `${real}-open`;
 }
 
 export function announcePresence(database: string): Presence {
-  const file = join(dirname(database), `${presencePrefix(database)}${randomBytes(6).toString("hex")}`);
-  const write = () => writeFile(file, `${process.pid}\n`).catch(() => undefined);
+  const directory = presenceDirectory(database);
+  const file = join(directory, randomBytes(6).toString("hex"));
+  let failure: string | undefined;
   try {
-    writeFileSync(file, `${process.pid}\n`);
-  } catch {
-    // Best effort (above).
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
+    announced.add(file);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    failure = `cannot write ${file} (${code ?? message})`;
   }
-  const refresh = setInterval(write, refreshMs).unref();
+  const refresh = setInterval(() => void writeFile(file, `${process.pid}\n`, { mode: 0o600 }).catch(() => undefined), refreshMs).unref();
   return {
     file,
+    ...(failure === undefined ? {} : { failure }),
     withdraw() {
       clearInterval(refresh);
+      announced.delete(file);
       rmSync(file, { force: true });
     },
   };
@@ -49,9 +72,8 @@ export function announcePresence(database: string): Presence {
  * How many other verifyd connections to `database` are open now, by their fresh presence files. Files gone stale are
  * removed on the way.
  */
-export async function countOthersPresent(database: string, own: Presence, now = Date.now()): Promise<number> {
-  const directory = dirname(database);
-  const prefix = presencePrefix(database);
+export async function countOthersPresent(own: Presence, now = Date.now()): Promise<number> {
+  const directory = join(own.file, "..");
   let names: string[];
   try {
     names = await readdir(directory);
@@ -60,7 +82,6 @@ export async function countOthersPresent(database: string, own: Presence, now = 
   }
   let others = 0;
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
     const file = join(directory, name);
     if (file === own.file) continue;
     const modified = await stat(file).then((info) => info.mtimeMs, () => undefined);

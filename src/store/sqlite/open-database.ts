@@ -152,7 +152,7 @@ export function openConnection(path: string, options: Pick<OpenDatabaseOptions, 
   } catch (error) {
     sqlite?.close();
     presence.withdraw();
-    throw error instanceof SqliteError ? explainOpenFailure(error, path) : error;
+    throw error instanceof SqliteError ? explainOpenFailure(error, path, presence.failure) : error;
   }
 }
 
@@ -177,7 +177,7 @@ function checkIntegrity(sqlite: Database.Database, path: string): void {
   );
 }
 
-function explainOpenFailure(error: SqliteFailure, path: string): StartupError {
+function explainOpenFailure(error: SqliteFailure, path: string, presenceFailure?: string): StartupError {
   if (error.code === "SQLITE_NOTADB") {
     return new StartupError(`${path} is not a SQLite database; give verifyd's database file with --database / DATABASE_URL`);
   }
@@ -187,6 +187,11 @@ function explainOpenFailure(error: SqliteFailure, path: string): StartupError {
   if (error.code.startsWith("SQLITE_CANTOPEN") || error.code.startsWith("SQLITE_READONLY")) {
     return new StartupError(
       `cannot write the database ${path} or its -wal and -shm files next to it (${error.code}); make its directory writable by this user`,
+    );
+  }
+  if (error.code.startsWith("SQLITE_BUSY") && presenceFailure !== undefined) {
+    return new StartupError(
+      `the database ${path} stayed locked for ${busyTimeoutMs / 1000} s (${error.code}), and a server holding it could not be told to let go: ${presenceFailure}; make that directory writable by this user, or run the server with --sqlite-locking normal`,
     );
   }
   if (error.code.startsWith("SQLITE_BUSY")) {
