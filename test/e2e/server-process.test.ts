@@ -345,7 +345,10 @@ describe("secrets", () => {
 
 function expectCodesAbsentFromFiles(database: string, codes: string[]) {
   const directory = dirname(database);
-  const files = readdirSync(directory).filter((name) => name.startsWith("verifyd.sqlite"));
+  // The database, its -wal and -shm, and the presence files in verifyd.sqlite-open/.
+  const files = (readdirSync(directory, { recursive: true }) as string[])
+    .filter((name) => name.startsWith("verifyd.sqlite"))
+    .filter((name) => statSync(join(directory, name)).isFile());
   expect(files).toContain("verifyd.sqlite");
   for (const name of files) {
     const bytes = readFileSync(join(directory, name));
