@@ -18,7 +18,7 @@ import { join } from "node:path";
 /** How often a presence file is touched. */
 const refreshMs = 5_000;
 /** A presence file not touched for this long belongs to a process that is gone (six refreshes missed). */
-export const staleAfterMs = 30_000;
+const staleAfterMs = 30_000;
 
 export interface Presence {
   /** The presence file's path, so that a process can tell its own file from others'. */
@@ -34,7 +34,7 @@ process.once("exit", () => {
 });
 
 /** Where the presence files of `database` are; the database must exist for its real path to be found. */
-export function presenceDirectory(database: string): string {
+function presenceDirectory(database: string): string {
   let real = database;
   try {
     real = realpathSync(database);
@@ -69,8 +69,8 @@ export function announcePresence(database: string): Presence {
 }
 
 /**
- * How many other verifyd connections to `database` are open now, by their fresh presence files. Files gone stale are
- * removed on the way.
+ * How many other verifyd connections to the database `own` announced itself for are open now, by their fresh presence
+ * files. Files gone stale are removed on the way.
  */
 export async function countOthersPresent(own: Presence, now = Date.now()): Promise<number> {
   const directory = join(own.file, "..");

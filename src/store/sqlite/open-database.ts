@@ -5,12 +5,12 @@ import { dirname } from "node:path";
 import Database, { SqliteError } from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import { StartupError } from "../../startup-error.js";
-import { createPendingMigrations, migrationsFolder } from "./migration-status.js";
-import { refuseSharedVerifiedContacts } from "./shared-verified-contacts.js";
 import type { Logger } from "../../logger.js";
+import { StartupError } from "../../startup-error.js";
 import { holdExclusivelyWhileAlone } from "./exclusive-holding.js";
 import { announcePresence, type Presence } from "./file-presence.js";
+import { createPendingMigrations, migrationsFolder } from "./migration-status.js";
+import { refuseSharedVerifiedContacts } from "./shared-verified-contacts.js";
 import type { SqliteFailure } from "./sqlite-errors.js";
 
 export type Db = BetterSQLite3Database & { $client: Database.Database };
