@@ -4,6 +4,7 @@
 import { existsSync, linkSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { constants } from "node:os";
 import { dirname, resolve } from "node:path";
+import { setImmediate } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { temporaryNameFor, writeNewOwnerOnlyFile } from "../crypto/owner-only-file.js";
 import { isPostgresUrl } from "../store/database-url.js";
@@ -13,8 +14,17 @@ import { CommandFailure } from "./command-failure.js";
 import { parseCommandLine } from "./command-line.js";
 import { UsageError } from "./usage-error.js";
 
-/** SQLite's backup step takes a page count; this one copies everything left in one step. */
+/**
+ * SQLite's backup step takes a page count; this one copies everything left in one step, because a copy in several
+ * steps starts over whenever a server writes between them, and a busy server writes all the time.
+ */
 const allPages = 0x7fffffff;
+
+/**
+ * The copy and its check block the event loop, so a signal that comes meanwhile waits. Node reads it in the loop's
+ * poll phase, which comes before the next setImmediate: one turn lets `interrupted` run before the copy is placed.
+ */
+const handleSignalsReceived = () => setImmediate();
 
 export const backupCommand: CommandDefinition<"database"> = {
   arguments: { usage: "<file>", min: 1, max: 1 },
@@ -51,7 +61,9 @@ export const backupCommand: CommandDefinition<"database"> = {
     try {
       createOwnerOnly(temporary, target);
       await source.sqlite.backup(temporary, { progress: () => allPages });
+      await handleSignalsReceived();
       checkCopy(temporary, settings.database);
+      await handleSignalsReceived();
       placeCopy(temporary, target, flags.force === true);
     } finally {
       process.off("SIGINT", interrupted).off("SIGTERM", interrupted);

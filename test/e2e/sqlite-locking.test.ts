@@ -2,7 +2,7 @@
 // the default), and lets verifyd's commands and other servers in; --sqlite-locking normal leaves the file to anyone.
 // "Another program" here is a plain better-sqlite3 connection that does not announce itself, as the sqlite3 shell.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
@@ -147,7 +147,9 @@ describe("--sqlite-locking exclusive (the default)", () => {
 
     const backup = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "backup", join(target, "copy.sqlite"), "--database", database], { env: childEnv({}) });
     const exited = new Promise<number | null>((resolve) => backup.on("exit", (code) => resolve(code)));
-    await expect.poll(() => readdirSync(target).length, { timeout: 20_000, interval: 5 }).toBeGreaterThan(0);
+    // Once the partial copy has grown, SQLite's copy step (one step, so that writers cannot restart it) is under way.
+    const copySize = () => readdirSync(target).reduce((sum, name) => sum + (statSync(join(target, name), { throwIfNoEntry: false })?.size ?? 0), 0);
+    await expect.poll(copySize, { timeout: 20_000, interval: 5 }).toBeGreaterThan(0);
     backup.kill("SIGTERM");
     expect(await exited).toBe(143);
     expect(readdirSync(target)).toEqual([]);
