@@ -191,3 +191,25 @@ describe("--sqlite-locking normal", () => {
     expect(server.stderr.join("\n")).not.toContain("held exclusively");
   });
 });
+
+describe("--database :memory:", () => {
+  it("keeps the database in memory: no file, no presence directory, nothing to hold", async () => {
+    const directory = join(tempDatabase(), "..");
+    mkdirSync(directory, { recursive: true });
+    const keys = `1:${Buffer.alloc(32, 7).toString("base64")}`;
+    const server = await startServerProcess(":memory:", {
+      args: ["--admin-token-file", join(directory, "admin-token")],
+      env: { VERIFYD_KEYS: keys },
+    });
+    // The server's working directory, where a file named after the database would appear.
+    const strayFiles = () => [":memory:", ":memory:-open"].filter((name) => existsSync(name));
+    try {
+      await addUser(server);
+      expect(strayFiles()).toEqual([]);
+    } finally {
+      await server.stop();
+      for (const name of strayFiles()) rmSync(name, { recursive: true });
+    }
+    expect(server.stderr.join("\n")).not.toContain("held exclusively");
+  });
+});

@@ -94,7 +94,9 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     }
     const pending = createPendingMigrations(sqlite);
     // Only once the file is in WAL mode with its shared-memory index: the exclusive mode can then be left again.
-    const holding = options.holdExclusively ? holdExclusivelyWhileAlone(sqlite, path, connection.presence, options.logger) : undefined;
+    const { presence } = connection;
+    const holding =
+      options.holdExclusively && presence ? holdExclusivelyWhileAlone(sqlite, path, presence, options.logger) : undefined;
     const read = sqlite.prepare("SELECT count(*) FROM organizations");
     const write = sqlite.prepare("INSERT OR REPLACE INTO storage_probe (id, written_at, room) VALUES (1, ?, zeroblob(?))");
     return {
@@ -118,8 +120,14 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
 /** A connection to the file, announced to servers that hold it (file-presence.ts) until it is closed. */
 export interface FileConnection {
   sqlite: Database.Database;
-  presence: Presence;
+  /** Undefined for a private database, which no other process can open. */
+  presence: Presence | undefined;
   close(): void;
+}
+
+/** SQLite's names for a database of the connection's own: in memory, or a temporary file it deletes at close. */
+function isPrivate(path: string): boolean {
+  return path === ":memory:" || path === "";
 }
 
 /**
@@ -127,12 +135,15 @@ export interface FileConnection {
  * for commands that copy the file or only look at it.
  */
 export function openConnection(path: string, options: Pick<OpenDatabaseOptions, "create"> = {}): FileConnection {
-  if (options.create ?? true) createOwnerOnly(path);
-  else if (!existsSync(path)) {
+  const shared = !isPrivate(path);
+  const create = options.create ?? true;
+  if (shared && create) createOwnerOnly(path);
+  // A command's own private database would be a new, empty one: there is none to find.
+  else if (!create && (!shared || !existsSync(path))) {
     throw new StartupError(`there is no database ${path}; give verifyd's database file with --database / DATABASE_URL`);
   }
   // Before the first access, so that a server holding the file lets go of it while this connection waits.
-  const presence = announcePresence(path);
+  const presence = shared ? announcePresence(path) : undefined;
   let sqlite: Database.Database | undefined;
   try {
     sqlite = new Database(path);
@@ -146,13 +157,13 @@ export function openConnection(path: string, options: Pick<OpenDatabaseOptions, 
       presence,
       close() {
         opened.close();
-        presence.withdraw();
+        presence?.withdraw();
       },
     };
   } catch (error) {
     sqlite?.close();
-    presence.withdraw();
-    throw error instanceof SqliteError ? explainOpenFailure(error, path, presence.failure) : error;
+    presence?.withdraw();
+    throw error instanceof SqliteError ? explainOpenFailure(error, path, presence?.failure) : error;
   }
 }
 
