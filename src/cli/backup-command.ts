@@ -2,7 +2,6 @@
 // keep reading and writing it. The copy holds what the database holds (hashed secrets, sealed messages, personal
 // data), so it is written owner-only, under a temporary name until it is complete and checked.
 import { existsSync, linkSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
-import { constants } from "node:os";
 import { dirname, resolve } from "node:path";
 import { setImmediate } from "node:timers/promises";
 import Database from "better-sqlite3";
@@ -22,7 +21,7 @@ const allPages = 0x7fffffff;
 
 /**
  * The copy and its check block the event loop, so a signal that comes meanwhile waits. Node reads it in the loop's
- * poll phase, which comes before the next setImmediate: one turn lets `interrupted` run before the copy is placed.
+ * poll phase, which comes before the next setImmediate: one turn lets the command end on it before the copy is placed.
  */
 const handleSignalsReceived = () => setImmediate();
 
@@ -48,16 +47,12 @@ export const backupCommand: CommandDefinition<"database"> = {
     const source = openConnection(settings.database, { create: false });
     const temporary = temporaryNameFor(target);
     // What a failure or an interruption leaves: the partial copy, and the journal SQLite may have kept beside it.
+    // Ctrl-C or a scheduler's timeout ends the command through process.exit (run-cli.ts): no partial copy of personal
+    // data stays behind then either.
     const removeLeftovers = () => {
       for (const leftover of [temporary, `${temporary}-journal`]) rmSync(leftover, { force: true });
     };
-    // Ctrl-C or a scheduler's timeout: no partial copy of personal data stays behind (process.exit also withdraws
-    // this process's presence beside the database, so a server takes the file back at once).
-    const interrupted = (signal: NodeJS.Signals) => {
-      removeLeftovers();
-      process.exit(128 + constants.signals[signal]);
-    };
-    process.once("SIGINT", interrupted).once("SIGTERM", interrupted);
+    process.once("exit", removeLeftovers);
     try {
       createOwnerOnly(temporary, target);
       await source.sqlite.backup(temporary, { progress: () => allPages });
@@ -66,7 +61,7 @@ export const backupCommand: CommandDefinition<"database"> = {
       await handleSignalsReceived();
       placeCopy(temporary, target, flags.force === true);
     } finally {
-      process.off("SIGINT", interrupted).off("SIGTERM", interrupted);
+      process.off("exit", removeLeftovers);
       source.close();
       removeLeftovers();
     }

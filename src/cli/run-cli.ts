@@ -1,6 +1,7 @@
 // The command line: finds the command named by the first words (none: `serve`), shows --help and --version, and
 // turns every error into one line `verifyd: …` on stderr with exit code 2 (could not run as given) or 1 (failed
 // while running), never a stack trace.
+import { constants } from "node:os";
 import { ConfigError } from "../config.js";
 import { StartupError } from "../startup-error.js";
 import { CommandFailure } from "./command-failure.js";
@@ -30,13 +31,27 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
 }
 
 async function runCommand(entry: CommandEntry, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  // The server shuts down on a signal by itself, gracefully; every other command ends through process.exit.
+  const exitsOnSignal = entry !== serve;
+  if (exitsOnSignal) process.once("SIGINT", exitOnSignal).once("SIGTERM", exitOnSignal);
   try {
     const definition = await entry.load();
     if (asksForHelp(args)) return print(commandHelp(entry, definition));
     return await definition.run(args, env);
   } catch (error) {
     return report(error, `verifyd ${entry.name.join(" ")}`);
+  } finally {
+    if (exitsOnSignal) process.off("SIGINT", exitOnSignal).off("SIGTERM", exitOnSignal);
   }
+}
+
+/**
+ * Ctrl-C or a scheduler's SIGTERM: exit as a signal would, but through process.exit, whose exit hooks withdraw the
+ * command's presence beside the database (a server holding the file would share it for 30 s otherwise) and remove
+ * what the command leaves unfinished, such as a backup's partial copy.
+ */
+function exitOnSignal(signal: NodeJS.Signals): void {
+  process.exit(128 + constants.signals[signal]);
 }
 
 /** --help or -h among the flags (not after `--`, where it would be an argument). */

@@ -156,6 +156,27 @@ describe("--sqlite-locking exclusive (the default)", () => {
     expect(readdirSync(`${database}-open`)).toEqual([]);
   });
 
+  it("leaves no presence behind when a command is interrupted, also while it waits for the file", async () => {
+    const database = tempDatabase();
+    const server = await startServerProcess(database);
+    await server.stop();
+    // Another program holds the file, so the command waits in SQLite's busy handler, where a signal cannot run code.
+    const holder = new Database(database);
+    holder.pragma("locking_mode = EXCLUSIVE");
+    holder.exec("BEGIN IMMEDIATE; COMMIT");
+    try {
+      const command = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "outbox", "list-dead", "--database", database], { env: childEnv({}) });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => command.on("exit", (_code, signal) => resolve(signal)));
+      await expect.poll(() => readdirSync(`${database}-open`).length, { timeout: 20_000, interval: 5 }).toBe(1);
+      command.kill("SIGTERM");
+      // Ended by itself, once SQLite let it go, rather than killed with its presence file left for 30 s.
+      expect(await exited).toBeNull();
+      expect(readdirSync(`${database}-open`)).toEqual([]);
+    } finally {
+      holder.close();
+    }
+  });
+
   it("lets a second server on the same file in, and both answer", async () => {
     const database = tempDatabase();
     const first = await startServerProcess(database);
