@@ -1,13 +1,14 @@
-// Unary calls in binary protobuf over gRPC, gRPC-Web and Connect, without connect-es's streaming pipeline. connect-es
+// Unary calls in binary protobuf or JSON over gRPC, gRPC-Web and Connect, without connect-es's streaming pipeline. connect-es
 // serves every gRPC and gRPC-Web call as a stream (a chain of async iterables per call) and aborts an abort controller
 // after every call of any protocol (Node builds a DOMException with a stack for each): in `npm run bench -- --profile`
 // that made a gRPC call cost about 40% more server CPU than the same call over Connect, and every protocol paid for the
 // aborts. Here a well-formed call (one uncompressed message of at most readMaxBytes) is read into one buffer, decoded,
 // run through the same interceptors (unary-call.ts), and answered with the status trailers connect-es writes
-// (grpc-status-trailer.ts), connect-es's own error JSON and its envelopes. Anything else (JSON, GET, a compressed or
-// malformed message, a bad timeout header, more than one message, gRPC-Web's text mode) goes to connect-es's handler
-// with the bytes read so far, so every edge keeps connect-es's answer.
-import { type DescMessage, type MessageShape, fromBinary, toBinary } from "@bufbuild/protobuf";
+// (grpc-status-trailer.ts), connect-es's own error JSON and its envelopes. JSON is read as REST reads it
+// (json-message.ts), so an unknown enum name is refused here as there. Anything else (GET, a compressed or malformed
+// message, a bad timeout header, more than one message, gRPC-Web's text mode) goes to connect-es's handler with the
+// bytes read so far, so every edge keeps connect-es's answer.
+import { type DescMessage, type MessageShape, fromBinary, toBinary, toJsonString } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -22,10 +23,13 @@ import {
 import * as connect from "@connectrpc/connect/protocol-connect";
 import * as grpc from "@connectrpc/connect/protocol-grpc";
 import * as grpcWeb from "@connectrpc/connect/protocol-grpc-web";
+import { codeName } from "../api/code-names.js";
 import { requestContextKey } from "../api/request-context.js";
+import { noteCall } from "../call-scope.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { nodeHeaders } from "./call-context.js";
 import { withErrorStatus } from "./grpc-status-trailer.js";
+import { UnknownEnumName, readJsonMessage } from "./json-message.js";
 import { keptForFrozen } from "./kept-for-frozen.js";
 import { UnaryCall, type UnaryInvoker, type UnaryMethodSpec } from "./unary-call.js";
 
@@ -46,9 +50,42 @@ const envelopeHeaderBytes = 5;
 
 type Outcome = { output: Uint8Array } | { error: ConnectError };
 
+/** How the message is written: binary protobuf, or proto3 JSON. */
+interface Codec {
+  /** Undefined when the body is not a message this path reads; throws a ConnectError for one it refuses. */
+  decode(desc: DescMessage, bytes: Uint8Array): MessageShape<DescMessage> | undefined;
+  encode(desc: DescMessage, message: MessageShape<DescMessage>): Uint8Array;
+}
+
+const binaryCodec: Codec = {
+  decode(desc, bytes) {
+    try {
+      return fromBinary(desc, bytes);
+    } catch {
+      return undefined;
+    }
+  },
+  encode: (desc, message) => toBinary(desc, message),
+};
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+const jsonCodec: Codec = {
+  decode(desc, bytes) {
+    try {
+      return readJsonMessage(desc, utf8.decode(bytes));
+    } catch (error) {
+      if (error instanceof UnknownEnumName) throw new ConnectError(error.message, Code.InvalidArgument);
+      return undefined;
+    }
+  },
+  encode: (desc, message) => Buffer.from(toJsonString(desc, message)),
+};
+
 /** What differs between the three protocols: how the message is framed, and how the answer and its status are sent. */
 interface Wire {
   protocolName: "grpc" | "grpc-web" | "connect";
+  codec: Codec;
   /** gRPC and gRPC-Web frame the message with a 5-byte header; Connect's unary body is the message itself. */
   enveloped: boolean;
   timeout(req: NodeRequest): { timeoutMs?: number; error?: ConnectError };
@@ -62,6 +99,7 @@ interface Wire {
 
 const grpcWire: Wire = {
   protocolName: "grpc",
+  codec: binaryCodec,
   enveloped: true,
   timeout: (req) => grpc.parseTimeout(headerValue(req.headers["grpc-timeout"]), Number.MAX_SAFE_INTEGER),
   encodingHeaders: ["grpc-encoding", "grpc-accept-encoding"],
@@ -98,6 +136,7 @@ const connectErrorJson = keptForFrozen((error) => connect.errorToJsonBytes(error
 
 const connectWire: Wire = {
   protocolName: "connect",
+  codec: binaryCodec,
   enveloped: false,
   timeout: (req) => connect.parseTimeout(headerValue(req.headers["connect-timeout-ms"]), Number.MAX_SAFE_INTEGER),
   encodingHeaders: ["content-encoding", "accept-encoding"],
@@ -129,6 +168,15 @@ const connectWire: Wire = {
   },
 };
 
+/** The same protocol with JSON messages, labelled with the content type the request had. */
+function withJson(wire: Wire, contentType: string): Wire {
+  return { ...wire, codec: jsonCodec, responseHeader: { [connect.headerContentType]: contentType } };
+}
+
+const grpcJsonWire = withJson(grpcWire, grpc.contentTypeJson);
+const grpcWebJsonWire = withJson(grpcWebWire, grpcWeb.contentTypeJson);
+const connectJsonWire = withJson(connectWire, connect.contentTypeUnaryJson);
+
 /** gRPC's and gRPC-Web's trailers: the call's own, and the status of its error if it failed. */
 function trailerOf(call: UnaryCall, outcome: Outcome): Record<string, string> {
   const trailer = call.responseTrailerRecord();
@@ -142,11 +190,18 @@ function wireOf(req: NodeRequest): Wire | undefined {
     case "application/grpc+proto":
       // gRPC needs HTTP/2's trailers.
       return req.httpVersionMajor === 2 ? grpcWire : undefined;
+    case "application/grpc+json":
+      return req.httpVersionMajor === 2 ? grpcJsonWire : undefined;
     case "application/grpc-web":
     case "application/grpc-web+proto":
       return grpcWebWire;
+    case "application/grpc-web+json":
+      return grpcWebJsonWire;
     case "application/proto":
       return connectWire;
+    case "application/json":
+    case "application/json; charset=utf-8":
+      return connectJsonWire;
     default:
       return undefined;
   }
@@ -209,10 +264,11 @@ export function serveUnary(
     const bytes = Buffer.concat(chunks, length).subarray(wire.enveloped ? envelopeHeaderBytes : 0);
     let input;
     try {
-      input = fromBinary(method.spec.method.input, bytes);
-    } catch {
-      return handOver(chunks);
+      input = wire.codec.decode(method.spec.method.input, bytes);
+    } catch (error) {
+      input = error as ConnectError;
     }
+    if (input === undefined) return handOver(chunks);
     void answer(wire, method, input, req, res, contextValues, timeout.timeoutMs, compression.response);
   };
   req.on("data", onData);
@@ -220,10 +276,11 @@ export function serveUnary(
   return true;
 }
 
+/** Runs the call and answers it; a refused message (a ConnectError for its input) is answered without running. */
 async function answer(
   wire: Wire,
   method: UnaryMethod,
-  input: MessageShape<DescMessage>,
+  input: MessageShape<DescMessage> | ConnectError,
   req: NodeRequest,
   res: NodeResponse,
   contextValues: ContextValues,
@@ -246,7 +303,12 @@ async function answer(
   if (responseCompression && wire.enveloped) call.responseHeader.set(grpc.headerEncoding, responseCompression.name);
   let outcome: Outcome;
   try {
-    outcome = { output: toBinary(method.spec.method.output, await method.invoke(call, input)) };
+    if (input instanceof ConnectError) {
+      // Refused before the interceptors, which note every other call's code for the access log.
+      noteCall(req, { code: codeName(input.code) });
+      throw input;
+    }
+    outcome = { output: wire.codec.encode(method.spec.method.output, await method.invoke(call, input)) };
   } catch (error) {
     outcome = { error: error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal, undefined, undefined, error) };
   } finally {

@@ -209,6 +209,46 @@ describe("REST gateway", () => {
     expect(await phoneOf(userId)).toMatchObject({ phone, isVerified: true });
   });
 
+  describe("an enum name the contract does not have (a typo would read as unset: no filter, every user listed)", () => {
+    const listInactive = { queries: [{ stateQuery: { state: "USER_STATE_INACTIV" } }] };
+    const reason = 'queries[0].stateQuery.state: "USER_STATE_INACTIV" is not a value of zitadel.user.v2.UserState';
+
+    it("is refused over REST", async () => {
+      const response = await rest("POST", "/v2/users", listInactive);
+      expect(response.status, response.text).toBe(400);
+      expect(statusBody(response)).toMatchObject({ code: 3, message: `invalid JSON body: ${reason}` });
+    });
+
+    it("is refused over Connect with JSON", async () => {
+      const response = await request("POST", "/zitadel.user.v2.UserService/ListUsers", {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(listInactive),
+      });
+      expect(response.status, response.text).toBe(400);
+      expect(JSON.parse(response.text)).toMatchObject({ code: "invalid_argument", message: reason });
+    });
+
+    it("is refused over gRPC-Web with JSON", async () => {
+      const response = await request("POST", "/zitadel.user.v2.UserService/ListUsers", {
+        headers: { "content-type": "application/grpc-web+json" },
+        body: grpcFrame(Buffer.from(JSON.stringify(listInactive))),
+      });
+      expect(parseGrpcWebBody(response.body).trailer).toMatchObject({ "grpc-status": "3", "grpc-message": encodeURIComponent(reason) });
+    });
+
+    it("is taken when spelled right, over JSON as over binary", async () => {
+      const response = await rest("POST", "/v2/users", { queries: [{ stateQuery: { state: "USER_STATE_INACTIVE" } }] });
+      expect(response.status, response.text).toBe(200);
+      const connect = await request("POST", "/zitadel.user.v2.UserService/ListUsers", {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ queries: [{ stateQuery: { state: "USER_STATE_INACTIVE" } }], unknownField: 1 }),
+      });
+      expect(connect.status, connect.text).toBe(200);
+      expect(connect.headers["content-type"]).toBe("application/json");
+      expect(JSON.parse(connect.text)).toHaveProperty("details");
+    });
+  });
+
   it.each([
     ["an empty JSON body", { headers: { "content-type": "application/json" }, body: "" }],
     ["an empty object", { headers: { "content-type": "application/json" }, body: "{}" }],

@@ -89,6 +89,23 @@ describe.each(allProtocols)("over %s", (protocol) => {
   });
 });
 
+describe("a mistyped mode over REST (JSON clients send it as they please)", () => {
+  it("is refused, and the deny list already set stays in force", async () => {
+    const { organizationId, owner } = await organizationWithOwner();
+    const settings = settingsOf(owner, "rest");
+    const denyList = { mode: "PHONE_COUNTRIES_MODE_DENY_LIST", callingCodes: ["7"] };
+    expectOk(await settings.set(organizationId, { phoneCountries: denyList }));
+
+    const refused = expectFailure(await settings.set(organizationId, { phoneCountries: { mode: "PHONE_COUNTRIES_MODE_DENY_LIST_TYPO" } }));
+    expect(refused).toMatchObject({
+      code: 3,
+      httpStatus: 400,
+      message: 'invalid JSON body: phoneCountries.mode: "PHONE_COUNTRIES_MODE_DENY_LIST_TYPO" is not a value of verifyd.settings.v1.PhoneCountriesMode',
+    });
+    expect(expectOk(await settings.get(organizationId)).phoneCountries).toEqual(denyList);
+  });
+});
+
 describe("test contacts' codes", () => {
   it("are stored only sealed, opening to the contact and its code, and an empty code keeps the one set", async () => {
     const { organizationId, owner } = await organizationWithOwner();

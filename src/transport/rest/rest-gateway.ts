@@ -32,7 +32,7 @@ export interface RestGatewayOptions {
   services: ServiceImplSpec[];
   /** The interceptors given to connectNodeAdapter, so REST calls are checked and logged like the others. */
   interceptors?: Interceptor[];
-  /** proto3 JSON options for request and response bodies; unknown request fields are ignored unless set here. */
+  /** proto3 JSON options for request and response bodies (unknown request fields are skipped: json-message.ts). */
   jsonOptions?: Partial<JsonReadOptions & JsonWriteOptions>;
   /** A larger request body, as sent or once decoded, is refused with 413 and ResourceExhausted. Default 4 MiB. */
   maxBodyBytes?: number;

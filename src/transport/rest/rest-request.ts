@@ -8,11 +8,10 @@ import {
   type Message,
   ScalarType,
   create,
-  fromJson,
-  fromJsonString,
   mergeFromJson,
 } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { readJsonMessage } from "../json-message.js";
 import { acceptsParameter, fieldPathName, resolveFieldPath } from "./field-path.js";
 import type { RestRoute } from "./rest-routes.js";
 
@@ -29,9 +28,8 @@ export interface RestRequest {
 export function buildRequestMessage(
   route: RestRoute,
   request: RestRequest,
-  jsonOptions?: Partial<JsonReadOptions>,
+  readOptions: Partial<JsonReadOptions> = {},
 ): Message {
-  const readOptions: Partial<JsonReadOptions> = { ignoreUnknownFields: true, ...jsonOptions };
   const { input } = route.method;
   const message = messageFromBody(route, request, readOptions);
   for (const [fieldPath, value] of request.bindings) {
@@ -58,8 +56,8 @@ function messageFromBody(route: RestRoute, request: RestRequest, options: Partia
     throw invalidArgument(`${route.httpMethod} ${route.template.source} takes no request body`);
   }
   try {
-    if (route.body.kind === "request") return fromJsonString(input, text, options);
-    return fromJson(input, { [route.body.field.jsonName]: JSON.parse(text) as JsonValue }, options);
+    if (route.body.kind === "request") return readJsonMessage(input, text, options);
+    return readJsonMessage(input, { [route.body.field.jsonName]: JSON.parse(text) as JsonValue }, options);
   } catch (error) {
     throw invalidArgument(`invalid JSON body: ${reasonOf(error)}`);
   }
