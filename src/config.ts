@@ -704,10 +704,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   const names = Object.keys(settings) as SettingName[];
   const { values: flags } = parseArgs({ args: [...argv], options: settingOptions(names), strict: true, allowPositionals: false });
   const { values, fromFlags, problems } = readSettings(names, flags, env);
-  if (problems.length === 0) problems.push(...crossCheck(values as Values));
-  const unsafe = problems.length === 0 ? developmentOnly(values as Values, fromFlags) : [];
-  const missing = problems.length === 0 && (values as Values).production ? productionRequirements(values as Values) : [];
-  if ((values as Values).production) problems.push(...unsafe.map((item) => `${item}; refused with --production`), ...missing);
+  // Once every setting has a value, all that is wrong with them together, so that one start names every problem.
+  const parsed = problems.length === 0 ? (values as Values) : undefined;
+  const unsafe = parsed ? developmentOnly(parsed, fromFlags) : [];
+  if (parsed) problems.push(...crossCheck(parsed));
+  if (parsed?.production) {
+    problems.push(...unsafe.map((item) => `${item}; refused with --production`), ...productionRequirements(parsed));
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return toConfig(values as Values, unsafe);
 }
@@ -737,7 +740,8 @@ function crossCheck(values: Values): string[] {
   if (values.production && values.devPrintCodes) {
     problems.push("--dev-print-codes prints secrets and is refused with --production");
   }
-  if (isPostgresUrl(values.database) && values.keys === undefined) {
+  // Production asks for VERIFYD_KEYS on its own (productionRequirements).
+  if (isPostgresUrl(values.database) && values.keys === undefined && !values.production) {
     // A keyring generated beside a file has no place here, and each process would generate its own.
     problems.push(
       "--database / DATABASE_URL: with PostgreSQL every process must use the same keys; give them in VERIFYD_KEYS (make them with `verifyd keys generate`)",

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig, settings } from "../../src/config.js";
+import { ConfigError, loadConfig, settings } from "../../src/config.js";
 import { productionEnv, productionFlags, productionKeys } from "../helpers/production-settings.js";
 
 describe("configuration", () => {
@@ -54,6 +54,24 @@ describe("configuration", () => {
     expect(() => loadConfig(["--port", "http", "--code-ttl", "soon"], {})).toThrow(
       /--port \/ PORT: must be an integer from 0 to 65535.*\n.*--code-ttl \/ VERIFYD_CODE_TTL: must be a duration/s,
     );
+  });
+
+  it("names every refusal of production at once, also beside a setting that conflicts with another", () => {
+    const problems = (() => {
+      try {
+        loadConfig(["--production", "--dev-print-codes", "--failure-lockout", "10s"], {});
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      return [];
+    })();
+    expect(problems).toEqual([
+      "--dev-print-codes prints secrets and is refused with --production",
+      expect.stringMatching(/^--failure-lockout .*; refused with --production$/),
+      expect.stringMatching(/^VERIFYD_KEYS: production takes its keys from the environment/),
+      expect.stringMatching(/^--send-channels \/ VERIFYD_SEND_CHANNELS: phone codes are sent/),
+      expect.stringMatching(/^--send-channels \/ VERIFYD_SEND_CHANNELS: email codes are sent/),
+    ]);
   });
 
   it("refuses printing codes in production and half a TLS setup", () => {
