@@ -21,7 +21,8 @@ export const outboxRetryCommand: CommandDefinition<"database"> = {
   settings: ["database"],
   async run(args, env) {
     const { settings, flags, positionals } = parseCommandLine(outboxRetryCommand, args, env);
-    if ((flags.all === true) === (positionals.length > 0)) throw new UsageError("give the ids of dead messages, or --all");
+    if (flags.all === true && positionals.length > 0) throw new UsageError("give the ids of dead messages or --all, not both");
+    if (flags.all !== true && positionals.length === 0) throw new UsageError("give the ids of dead messages, or --all");
     const ids = [...new Set(positionals)];
     const retried = await withExistingStores(settings.database, (stores) => stores.outbox.retryDead(flags.all ? "all" : ids, new Date()));
     process.stdout.write(flags.json ? `${JSON.stringify({ retried })}\n` : `retried ${retried} message(s)\n`);

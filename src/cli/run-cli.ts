@@ -26,7 +26,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): P
   const entry = group.find((candidate) => candidate.name[1] === second);
   if (entry) return runCommand(entry, argv.slice(2), env);
   const choices = group.map((candidate) => candidate.name[1]).join(", ");
-  const problem = second === undefined ? `"${first}" needs a command: ${choices}` : `unknown command "${first} ${second}"`;
+  // A flag where the command belongs (`verifyd outbox --database …`) is a missing command, not an unknown one.
+  const missing = second === undefined || second.startsWith("-");
+  const problem = missing ? `"${first}" needs a command: ${choices}` : `unknown command "${first} ${second}"`;
   return report(new UsageError(problem), `verifyd ${first}`);
 }
 

@@ -125,6 +125,7 @@ describe("mistakes on the command line", () => {
     [["srve"], /unknown command "srve"; see verifyd --help/],
     [["outbox"], /"outbox" needs a command: list-dead, retry; see verifyd outbox --help/],
     [["outbox", "purge"], /unknown command "outbox purge"; see verifyd outbox --help/],
+    [["outbox", "--database", "x.sqlite"], /"outbox" needs a command: list-dead, retry; see verifyd outbox --help/],
     [["--prot", "1"], /unknown flag --prot; see verifyd serve --help/],
     [["backup", "copy.sqlite", "--forse"], /unknown flag --forse; see verifyd backup --help/],
     [["--port"], /--port needs a value; see verifyd serve --help/],
@@ -133,7 +134,7 @@ describe("mistakes on the command line", () => {
     [["backup"], /missing <file>; see verifyd backup --help/],
     [["backup", "a.sqlite", "b.sqlite"], /unexpected argument "b.sqlite"/],
     [["outbox", "retry"], /give the ids of dead messages, or --all/],
-    [["outbox", "retry", "1", "--all"], /give the ids of dead messages, or --all/],
+    [["outbox", "retry", "1", "--all"], /give the ids of dead messages or --all, not both/],
     [["keys", "generate", "--id", "a:b"], /--id must be 1 to 64 letters/],
     [["migrate", "--log-level", "loud"], /unknown flag --log-level; see verifyd migrate --help/],
   ])("%j: one line and exit code 2", async (args, message) => {
