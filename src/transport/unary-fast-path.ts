@@ -1,10 +1,10 @@
-// Unary calls in binary protobuf or JSON over gRPC, gRPC-Web and Connect, without connect-es's streaming pipeline. connect-es
-// serves every gRPC and gRPC-Web call as a stream (a chain of async iterables per call) and aborts an abort controller
-// after every call of any protocol (Node builds a DOMException with a stack for each): in `npm run bench -- --profile`
-// that made a gRPC call cost about 40% more server CPU than the same call over Connect, and every protocol paid for the
-// aborts. Here a well-formed call (one uncompressed message of at most readMaxBytes) is read into one buffer, decoded,
-// run through the same interceptors (unary-call.ts), and answered with the status trailers connect-es writes
-// (grpc-status-trailer.ts), connect-es's own error JSON and its envelopes. JSON is read as REST reads it
+// Unary calls in binary protobuf or JSON over gRPC, gRPC-Web and Connect, without connect-es's streaming pipeline.
+// connect-es serves every gRPC and gRPC-Web call as a stream (a chain of async iterables per call) and aborts an abort
+// controller after every call of any protocol (Node builds a DOMException with a stack for each): in `npm run bench --
+// --profile` that made a gRPC call cost about 40% more server CPU than the same call over Connect, and every protocol
+// paid for the aborts. Here a well-formed call (one uncompressed message of at most readMaxBytes) is read into one
+// buffer, decoded, run through the same interceptors (unary-call.ts), and answered with the status trailers connect-es
+// writes (grpc-status-trailer.ts), connect-es's own error JSON and its envelopes. JSON is read as REST reads it
 // (json-message.ts), so an unknown enum name is refused here as there. Anything else (GET, a compressed or malformed
 // message, a bad timeout header, more than one message, gRPC-Web's text mode) goes to connect-es's handler with the
 // bytes read so far, so every edge keeps connect-es's answer.
