@@ -5,9 +5,10 @@
 // paid for the aborts. Here a well-formed call (one uncompressed message of at most readMaxBytes) is read into one
 // buffer, decoded, run through the same interceptors (unary-call.ts), and answered with the status trailers connect-es
 // writes (grpc-status-trailer.ts), connect-es's own error JSON and its envelopes. JSON is read as REST reads it
-// (json-message.ts), so an unknown enum name is refused here as there. Anything else (GET, a compressed or malformed
-// message, a bad timeout header, more than one message, gRPC-Web's text mode) goes to connect-es's handler with the
-// bytes read so far, so every edge keeps connect-es's answer.
+// (json-message.ts), so an unknown enum name is refused here as there; a compressed message is decompressed first.
+// Anything else (GET, a malformed message or one that does not decompress, a bad timeout header, more than one
+// message, gRPC-Web's text mode) goes to connect-es's handler with the bytes read so far, so every edge keeps
+// connect-es's answer.
 import { type DescMessage, type MessageShape, fromBinary, toBinary, toJsonString } from "@bufbuild/protobuf";
 import {
   Code,
@@ -230,13 +231,15 @@ export function serveUnary(
     headerValue(req.headers[acceptEncodingHeader]),
     wire.acceptEncodingHeaderName,
   );
-  // A bad timeout or encoding, or a compressed Connect body: connect-es's to refuse or decompress.
-  if (timeout.error || compression.error || (!wire.enveloped && compression.request)) return false;
+  // A bad timeout or encoding: connect-es's to refuse.
+  if (timeout.error || compression.error) return false;
 
   const chunks: Buffer[] = [];
   let length = 0;
   // The whole body's length: an envelope's once its header is in; Connect's is known only at its end.
   let expected: number | undefined;
+  // Connect's body is compressed as a whole, with its Content-Encoding; an envelope says so in its flags.
+  let compressed = !wire.enveloped && compression.request !== null;
   const stopReading = () => {
     req.off("data", onData);
     req.off("end", finishReading);
@@ -252,8 +255,9 @@ export function serveUnary(
     if (wire.enveloped && expected === undefined && length >= envelopeHeaderBytes) {
       const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);
       const declared = head.readUInt32BE(1);
-      // A compressed message, or one over the limit, is connect-es's to decompress or refuse.
-      if (head[0] !== 0 || declared > options.readMaxBytes) return giveUp();
+      compressed = head[0] === 1 && compression.request !== null;
+      // Other flags, a compressed message without an encoding, or one over the limit: connect-es's to refuse.
+      if ((head[0] !== 0 && !compressed) || declared > options.readMaxBytes) return giveUp();
       expected = envelopeHeaderBytes + declared;
     }
     if (length > (expected ?? envelopeHeaderBytes + options.readMaxBytes)) giveUp();
@@ -262,6 +266,11 @@ export function serveUnary(
     stopReading();
     if (wire.enveloped ? length !== expected : length > options.readMaxBytes) return handOver(chunks);
     const bytes = Buffer.concat(chunks, length).subarray(wire.enveloped ? envelopeHeaderBytes : 0);
+    if (!compressed) return decodeAndAnswer(bytes);
+    // A body that does not decompress within the limit is connect-es's to refuse, with its own words.
+    compression.request!.decompress(bytes, options.readMaxBytes).then(decodeAndAnswer, () => handOver(chunks));
+  };
+  const decodeAndAnswer = (bytes: Uint8Array) => {
     let input;
     try {
       input = wire.codec.decode(method.spec.method.input, bytes);

@@ -236,6 +236,22 @@ describe("REST gateway", () => {
       expect(parseGrpcWebBody(response.body).trailer).toMatchObject({ "grpc-status": "3", "grpc-message": encodeURIComponent(reason) });
     });
 
+    it("is refused in a compressed body too: Connect's gzip, gRPC-Web's compressed message", async () => {
+      const gzipped = zlib.gzipSync(JSON.stringify(listInactive));
+      const connect = await request("POST", "/zitadel.user.v2.UserService/ListUsers", {
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
+        body: gzipped,
+      });
+      expect(connect.status, connect.text).toBe(400);
+      expect(JSON.parse(connect.text)).toMatchObject({ code: "invalid_argument", message: reason });
+
+      const grpcWeb = await request("POST", "/zitadel.user.v2.UserService/ListUsers", {
+        headers: { "content-type": "application/grpc-web+json", "grpc-encoding": "gzip" },
+        body: grpcFrame(gzipped, 1),
+      });
+      expect(parseGrpcWebBody(grpcWeb.body).trailer).toMatchObject({ "grpc-status": "3", "grpc-message": encodeURIComponent(reason) });
+    });
+
     it("is taken when spelled right, over JSON as over binary", async () => {
       const response = await rest("POST", "/v2/users", { queries: [{ stateQuery: { state: "USER_STATE_INACTIVE" } }] });
       expect(response.status, response.text).toBe(200);
