@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { uniqueMobile } from "../helpers/api-session.js";
 import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
-import { type PostgresDatabase, newPostgresDatabase } from "../helpers/postgres-database.js";
+import { type PostgresDatabase, newPostgresDatabase, onPostgresServer } from "../helpers/postgres-database.js";
 import { type ServerProcess, startServerProcess, stopAllServerProcesses } from "../helpers/server-process.js";
 import { type TcpProxy, startTcpProxy } from "../helpers/tcp-proxy.js";
 
@@ -101,5 +101,66 @@ describe("PostgreSQL unreachable, then back", () => {
     );
     expect(verified?.n).toBe(String(users.length));
     expect(server.child.exitCode).toBeNull();
+  }, 60_000);
+});
+
+// An operator closing the database to new connections (ALTER DATABASE … ALLOW_CONNECTIONS false, its sessions ended)
+// makes PostgreSQL answer each connection with SQLSTATE 55000; a server turned read-only (a standby after a failover,
+// or default_transaction_read_only) answers each write with 25006. Either way the server is up but cannot serve, which
+// callers must see as Unavailable rather than as a fault of verifyd's.
+describe.each([
+  {
+    state: "closed to new connections",
+    close: (name: string) => [`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`],
+    open: (name: string) => [`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`],
+  },
+  {
+    state: "read-only",
+    close: (name: string) => [`ALTER DATABASE ${name} SET default_transaction_read_only = on`],
+    open: (name: string) => [`ALTER DATABASE ${name} RESET default_transaction_read_only`],
+  },
+])("a PostgreSQL database $state", ({ close, open }) => {
+  it("answers Unavailable and not ready, logs the episode once, and recovers when the database serves again", async () => {
+    const closable = await newPostgresDatabase();
+    const name = new URL(closable.url).pathname.slice(1);
+    // The database's sessions are ended each time, so that the change reaches every connection the server holds.
+    const operate = (statements: string[]) =>
+      onPostgresServer(async (client) => {
+        for (const statement of statements) await client.query(statement);
+        await client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [name]);
+      });
+    try {
+      const closing = await startServerProcess(closable.url, {
+        args: ["--admin-token-file", join(directory, `${name}-admin-token`), "--database-connect-timeout", "1s"],
+        env: { VERIFYD_KEYS: `1:${randomBytes(32).toString("base64")}` },
+      });
+      const grpc = protocolClient("grpc", closing.url, closing.adminToken);
+      const rest = protocolClient("rest", closing.url, closing.adminToken);
+      const addUser = () => grpc.call("addHumanUser", { profile, phone: { phone: uniqueMobile(), returnCode: {} } });
+      const added = expectOk(await addUser());
+
+      await operate(close(name));
+      expect(await addUser()).toMatchObject({ ok: false, code: Code.Unavailable, errorInfo: { reason: "STORAGE_UNAVAILABLE" } });
+      expect(await rest.call("addHumanUser", { profile, phone: { phone: uniqueMobile(), returnCode: {} } })).toMatchObject({
+        ok: false,
+        httpStatus: 503,
+      });
+      await expect.poll(async () => (await fetch(`${closing.url}/readyz`)).status, { timeout: 10_000 }).toBe(503);
+      // Long enough for the outbox worker to have tried several times: it waits, quietly, like every caller.
+      await sleep(1_500);
+      const errors = closing.stderr.filter((line) => line.includes('"level":"error"'));
+      expect(errors, closing.stderr.join("\n")).toHaveLength(1);
+      expect(errors[0]).toContain("storage failing");
+      expect(closing.stderr.join("\n")).not.toMatch(/^\s+at /m);
+
+      await operate(open(name));
+      await expect.poll(async () => (await fetch(`${closing.url}/readyz`)).status, { timeout: 15_000, interval: 250 }).toBe(200);
+      expectOk(await rest.call("getUserByID", { userId: added.userId }));
+      expectOk(await addUser());
+      expect(closing.child.exitCode).toBeNull();
+      await closing.stop();
+    } finally {
+      await closable.drop();
+    }
   }, 60_000);
 });

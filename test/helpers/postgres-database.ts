@@ -18,12 +18,12 @@ export interface PostgresDatabase {
 /** A new, empty database; the caller drops it (in afterAll, for a file's). */
 export async function newPostgresDatabase(): Promise<PostgresDatabase> {
   const name = `verifyd_test_${process.pid}_${randomBytes(4).toString("hex")}`;
-  await onServer(postgresServerUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  await onPostgresServer((client) => client.query(`CREATE DATABASE ${name}`));
   const url = new URL(postgresServerUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: async () => void (await onServer(postgresServerUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
+    drop: async () => void (await onPostgresServer((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
     query: async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) =>
       onServer(url.toString(), async (client) => (await client.query<T>(text, params)).rows),
   };
@@ -34,6 +34,11 @@ export async function createPostgresDatabase(): Promise<string> {
   const database = await newPostgresDatabase();
   onTestFinished(database.drop);
   return database.url;
+}
+
+/** Work on the server's maintenance database, for what a test does as the operator (ALTER DATABASE and the like). */
+export function onPostgresServer<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return onServer(postgresServerUrl, work);
 }
 
 async function onServer<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {

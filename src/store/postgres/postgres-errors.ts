@@ -11,10 +11,12 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
 }
 
 // SQLSTATE classes and codes that say the server or the connection failed, not the statement: connection exceptions
-// (08), a login refused (28: a password rotated under running processes), the database gone (3D000), insufficient
-// resources such as a full disk (53), operator intervention such as a restart or a cancelled statement_timeout (57),
-// system errors (58) and internal errors such as data corruption (XX).
-const serverFailure = /^(08|28|3D000|53|57|58|XX)/;
+// (08), a server that takes no writes (25006: a standby after a failover; verifyd never asks for a read-only
+// transaction itself), a login refused (28: a password rotated under running processes), the database gone (3D000),
+// insufficient resources such as a full disk (53), the database not in a state to serve (55: closed to new connections
+// by an operator, or a lock not available), operator intervention such as a restart or a cancelled statement_timeout
+// (57), system errors (58) and internal errors such as data corruption (XX).
+const serverFailure = /^(08|25006|28|3D000|53|55|57|58|XX)/;
 const socketFailures = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 const clientFailure = /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Query read timeout|Client was closed/i;
 
