@@ -124,12 +124,23 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     });
     return running;
   };
+  // A failure that repeats is logged once, with a line when a run works again: a line per tick would flood the log.
+  // An unavailable storage has logged its episode already.
+  let failingWith: string | undefined;
   const timer = setInterval(() => {
     if (running) return;
-    runOnce().catch((error: unknown) => {
-      // An unavailable storage has logged its episode already; a line per tick would flood the log.
-      if (!(error instanceof DomainError && error.kind === "Unavailable")) logger.error("outbox worker failed", { error });
-    });
+    runOnce().then(
+      () => {
+        if (failingWith !== undefined) logger.info("outbox worker works again");
+        failingWith = undefined;
+      },
+      (error: unknown) => {
+        if (error instanceof DomainError && error.kind === "Unavailable") return;
+        const message = error instanceof Error ? error.message : String(error);
+        if (message !== failingWith) logger.error("outbox worker failed; repeats are not logged until it works again", { error });
+        failingWith = message;
+      },
+    );
   }, options.pollIntervalMs ?? 250);
   timer.unref();
   let stopped = false;

@@ -186,3 +186,29 @@ describe("SIGTERM while a delivery is under way", () => {
     await second.stop();
   }, 60_000);
 });
+
+describe("an outbox that keeps failing for a reason that is not the storage's", () => {
+  it("is logged once, not on every poll, and once more when it works again", async () => {
+    const server = await startServer(longDeliveryTimeoutMs);
+    // Another program renames the outbox's table under the running server: each poll of the worker now fails.
+    const renameOutbox = (from: string, to: string) => {
+      const sqlite = openLiveDatabase(database);
+      sqlite.exec(`ALTER TABLE ${from} RENAME TO ${to}`);
+      sqlite.close();
+    };
+    renameOutbox("outbox", "outbox_elsewhere");
+    const failures = () => server.stderr.filter((line) => line.includes("outbox worker failed"));
+    await expect.poll(() => failures().length, { timeout: 5_000 }).toBe(1);
+    // Eight polls and more.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(failures()).toHaveLength(1);
+    expect(failures()[0]).toContain("no such table");
+
+    renameOutbox("outbox_elsewhere", "outbox");
+    await expect.poll(() => server.stderr.filter((line) => line.includes("outbox worker works again")).length).toBe(1);
+    await addUserSendingCode(clientOf(server), uniqueMobile());
+    await receiver.waitForRequests(1);
+    expect(failures()).toHaveLength(1);
+    await server.stop();
+  });
+});
