@@ -32,6 +32,7 @@ import { withDeliveryLog } from "./delivery/logged-delivery.js";
 import type { DeliveryProvider } from "./delivery/delivery-provider.js";
 import { type OutboxWorker, startOutboxWorker } from "./delivery/outbox-worker.js";
 import { loadMessageTemplates } from "./delivery/templates/template-directory.js";
+import type { MessageTemplates } from "./domain/messages/message-catalog.js";
 import { parseLoginName } from "./domain/credentials/login-name.js";
 import { PasswordLogin } from "./domain/credentials/password-login.js";
 import { createIdGenerator } from "./domain/ids.js";
@@ -118,6 +119,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   for (const setting of config.warnings) logger.warn("development-only setting", { setting });
+  // Before the store: a start refused for its templates leaves no database or keyring behind.
+  const messages = loadMessageTemplates(config.messages);
   const database = await openStore(config.database, {
     integrityCheck: config.integrityCheck,
     holdExclusively: config.sqliteLocking === "exclusive",
@@ -125,7 +128,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     logger,
   });
   try {
-    return await startOn(database, config, logger, clock, overrides);
+    return await startOn(database, config, messages, logger, clock, overrides);
   } catch (error) {
     await database.close();
     throw error;
@@ -135,6 +138,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
 async function startOn(
   database: DatabaseConnection,
   config: Config,
+  messages: MessageTemplates,
   logger: Logger,
   clock: Clock,
   overrides: ServerOverrides,
@@ -175,7 +179,7 @@ async function startOn(
       limits: config.verificationLimits,
       testContacts: config.testContacts,
       sendChannels: config.delivery.sendChannels,
-      messages: loadMessageTemplates(config.messages),
+      messages,
     },
   });
 

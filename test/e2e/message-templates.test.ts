@@ -1,7 +1,7 @@
 // Messages as people receive them, through the public API and the signed webhook to a recording receiver: in the
 // person's language with the WebOTP line, from an operator's templates directory, email with text and escaped HTML,
 // and the notice to a verified phone number or address that a change replaces or removes (OWASP ASVS V2.5).
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { WebhookPayload } from "../../src/delivery/webhook/webhook-payload.js";
@@ -199,5 +199,17 @@ describe("a templates directory with a mistake", () => {
     expect(plain).toEqual([
       `verifyd: --templates-dir ${directory}: de/email-code.html: never shows {{code}} (outside a {{#…}} section), so the person would get no code`,
     ]);
+    // Refused before the store is opened: nothing to clean up, and the next start may still choose its keys.
+    expect(readdirSync(join(database, ".."))).toEqual([]);
+  });
+
+  it("and a default language without templates leave no database or keyring behind either", async () => {
+    const database = join(newDirectory(), "verifyd.sqlite");
+    const exit = await runServerProcessToExit(database, ["--default-language", "xx"]);
+    expect(exit.code, exit.stderr.join("\n")).toBe(2);
+    expect(exit.stderr.filter((line) => !line.startsWith("{"))).toEqual([
+      "verifyd: --default-language xx: no templates in this language (there are: en, de)",
+    ]);
+    expect(readdirSync(join(database, ".."))).toEqual([]);
   });
 });

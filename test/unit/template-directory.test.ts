@@ -67,6 +67,21 @@ describe("the templates directory", () => {
     );
   });
 
+  it("names every problem at once: a stray file at the top does not hide the templates' own, nor an unreadable one", () => {
+    const directory = directoryWith({
+      "README.md": "# templates",
+      "de/sms-code.txt": "Ihr Code: {{Code}}",
+      "fr/email-code.subject.txt": "Votre code",
+      "fr/email-code.txt": Buffer.from([0xff]),
+      "fr/email-code.html": "<p>{{code}}</p>",
+    });
+    expect(refusal(directory)).toBe(
+      `--templates-dir ${directory}: README.md: is not a directory named after a language (en, de, de-CH, …); ` +
+        "fr/email-code.txt: is not UTF-8 text; " +
+        "de/sms-code.txt: unknown placeholder {{Code}}; this message knows {{app_name}}, {{code}}, {{lifetime}}",
+    );
+  });
+
   it("without a directory, refuses a default language verifyd has no templates for", () => {
     expect(() => loadMessageTemplates({ ...settings, defaultLanguage: "fr" })).toThrow(
       new StartupError("--default-language fr: no templates in this language (there are: en, de)"),

@@ -17,19 +17,28 @@ import { StartupError } from "../../startup-error.js";
 export function loadMessageTemplates(settings: MessageSettings & { templatesDir?: string }): MessageTemplates {
   const { templatesDir, ...messageSettings } = settings;
   const where = templatesDir === undefined ? "" : `--templates-dir ${templatesDir}: `;
+  const read = templatesDir === undefined ? { sources: {}, problems: [] } : readTemplateDirectory(templatesDir);
+  // What could be read is checked too, so that one start names every problem; a file that could not be read is not
+  // named again as missing.
+  const problems = [...read.problems];
+  const unread = new Set(read.problems.map((problem) => problem.file));
+  let templates: MessageTemplates | undefined;
   try {
-    const overrides = templatesDir === undefined ? {} : readTemplateDirectory(templatesDir);
-    return buildMessageTemplates(shippedTemplates, overrides, messageSettings);
+    templates = buildMessageTemplates(shippedTemplates, read.sources, messageSettings);
   } catch (error) {
-    if (error instanceof TemplateProblems) throw new StartupError(`${where}${error.message}`);
-    throw error;
+    if (!(error instanceof TemplateProblems)) throw error;
+    problems.push(...error.problems.filter((problem) => problem.file === undefined || !unread.has(problem.file)));
   }
+  if (templates === undefined || problems.length > 0) {
+    throw new StartupError(`${where}${new TemplateProblems(problems).message}`);
+  }
+  return templates;
 }
 
 /** Hidden entries are skipped: editors' and Kubernetes' (a mounted ConfigMap's `..data`) bookkeeping. */
 const hidden = (name: string) => name.startsWith(".");
 
-function readTemplateDirectory(directory: string): TemplateSources {
+function readTemplateDirectory(directory: string): { sources: TemplateSources; problems: TemplateFileProblem[] } {
   const problems: TemplateFileProblem[] = [];
   const sources: Record<string, Record<string, string>> = {};
   for (const language of entries(directory, problems)) {
@@ -50,8 +59,7 @@ function readTemplateDirectory(directory: string): TemplateSources {
     }
     sources[language] = files;
   }
-  if (problems.length > 0) throw new TemplateProblems(problems);
-  return sources;
+  return { sources, problems };
 }
 
 function entries(path: string, problems: TemplateFileProblem[], file?: string): string[] {
