@@ -59,6 +59,7 @@ import type { DatabaseConnection } from "./store/stores.js";
 import { createStorageHealth } from "./store/storage-health.js";
 import { withAccessLog } from "./transport/access-log.js";
 import { withAuthentication, withPrincipal } from "./transport/authentication.js";
+import { observeRefusedCalls } from "./transport/called-method.js";
 import { rpcContextValues } from "./transport/call-context.js";
 import { applyCors } from "./transport/cors.js";
 import { withHostCheck } from "./transport/host-check.js";
@@ -319,7 +320,10 @@ async function startOn(
     ],
   });
 
-  const authenticated = withAuthentication(authenticator, logger, rpc);
+  const authenticated = withAuthentication(
+    { authenticator, logger, onRefused: observeRefusedCalls(services.map((spec) => spec.service), metrics.calls) },
+    rpc,
+  );
   const tokenDeps = {
     recordSecurityEvent,
     login: new PasswordLogin({

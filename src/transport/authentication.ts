@@ -11,6 +11,7 @@ import { DomainError, errors } from "../domain/errors.js";
 import type { Authenticator } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
 import type { NodeHandler, NodeRequest } from "./call-context.js";
+import type { RefusedCallObserver } from "./called-method.js";
 import { answerError } from "./error-answer.js";
 import { isHealthCheck } from "./health-check-request.js";
 import { isReflectionCall } from "./reflection-request.js";
@@ -22,23 +23,35 @@ const bearerCredentials = /^bearer +([\w\-.~+/]+=*) *$/i;
 const principalOfRequest = Symbol("verifyd principal");
 type WithPrincipal = NodeRequest & { [principalOfRequest]?: Principal };
 
+export interface AuthenticationOptions {
+  authenticator: Authenticator;
+  logger: Logger;
+  /** Told of each call answered here instead of by the handler, with its code and how long it took. */
+  onRefused: RefusedCallObserver;
+}
+
 /** Lets requests with a valid token through to `handler`; answers all others Unauthenticated, with WWW-Authenticate. */
-export function withAuthentication(authenticator: Authenticator, logger: Logger, handler: NodeHandler): NodeHandler {
+export function withAuthentication({ authenticator, logger, onRefused }: AuthenticationOptions, handler: NodeHandler): NodeHandler {
   return (req, res) => {
     if (isHealthCheck(req) || isReflectionCall(req)) return handler(req, res);
-    const refuse = (error: ConnectError) => answerError(req, res, error, { headers: { "www-authenticate": "Bearer" } });
+    const started = performance.now();
+    const refuse = (error: ConnectError, headers: Record<string, string> = {}) => {
+      onRefused(req, error.code, (performance.now() - started) / 1000);
+      answerError(req, res, error, { headers });
+    };
+    const unauthenticated = () => refuse(toConnectError(errors.unauthenticated()), { "www-authenticate": "Bearer" });
     const token = bearerTokenOf(req.headers.authorization);
-    if (token === undefined) return refuse(toConnectError(errors.unauthenticated()));
+    if (token === undefined) return unauthenticated();
     authenticator.authenticate(token).then(
       (principal) => {
-        if (!principal) return refuse(toConnectError(errors.unauthenticated()));
+        if (!principal) return unauthenticated();
         (req as WithPrincipal)[principalOfRequest] = principal;
         handler(req, res);
       },
       (error: unknown) => {
-        if (error instanceof DomainError) return answerError(req, res, toConnectError(error));
+        if (error instanceof DomainError) return refuse(toConnectError(error));
         logger.error("authentication failed", { requestId: callOf(req)?.requestId, error });
-        answerError(req, res, new ConnectError("internal error", Code.Internal));
+        refuse(new ConnectError("internal error", Code.Internal));
       },
     );
   };

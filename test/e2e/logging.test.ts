@@ -359,8 +359,14 @@ describe("request ids", () => {
     for (const requestId of answered) {
       expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
       const line = lines.find((entry) => entry.message === "call" && entry.requestId === requestId);
-      // Refused from the headers, before the route is looked up: the request line says what was asked.
-      expect(line).toMatchObject({ protocol: "rest", http: "GET /v2/users/1", code: "unauthenticated", status: 401 });
+      // Refused from the headers, before the handler: the line still names the RPC the path routes to.
+      expect(line).toMatchObject({
+        protocol: "rest",
+        rpc: "zitadel.user.v2.UserService/GetUserByID",
+        http: "GET /v2/users/1",
+        code: "unauthenticated",
+        status: 401,
+      });
       expect(line).not.toHaveProperty("callerId");
     }
   });

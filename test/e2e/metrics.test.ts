@@ -90,6 +90,13 @@ describe("metrics on the main port", () => {
       "SEND_LIMIT_REACHED",
     );
     expect((await fetch(`${server.url}/api/apps/0badc0de/no-such-thing`)).status).toBe(404);
+    // Refused before they reach their handler: a token nobody issued, and none at all.
+    for (const protocol of ["grpc", "rest"] as const) {
+      const stranger = protocolClient(protocol, server.url, "not-a-token-verifyd-issued");
+      expect(expectFailure(await stranger.call("verifyPhone", { userId, verificationCode: "123456" })).code).toBe(16);
+    }
+    expect((await fetch(`${server.url}/v2/users/${userId}`)).status).toBe(401);
+    expect((await fetch(`${server.url}/v2/no-such-route`)).status).toBe(401);
     clock.advance(30_000);
 
     text = await scrapeText(server.url);
@@ -115,6 +122,17 @@ describe("metrics on the main port", () => {
     expect(valueOf(families, calls, { service: "Kii", method: "Unmatched", protocol: "kii", code: "404" })).toBe(1);
   });
 
+  it("counts calls refused for their token under the RPC they name, and no series for a path that names none", () => {
+    const calls = "verifyd_calls_total";
+    const service = "zitadel.user.v2.UserService";
+    for (const protocol of ["grpc", "rest"]) {
+      expect(valueOf(families, calls, { service, method: "VerifyPhone", protocol, code: "unauthenticated" })).toBe(1);
+    }
+    expect(valueOf(families, calls, { service, method: "GetUserByID", protocol: "rest", code: "unauthenticated" })).toBe(1);
+    const refused = family(families, calls).metrics.filter((metric) => metric.labels?.code === "unauthenticated");
+    expect(refused).toHaveLength(3);
+  });
+
   it("times calls in a histogram with cumulative buckets", () => {
     expect(family(families, "verifyd_call_duration_seconds").type).toBe("HISTOGRAM");
     // The parser folds a histogram's labelled series into one (it follows prom2json's single-series shape), so one
@@ -126,10 +144,11 @@ describe("metrics on the main port", () => {
     });
     const buckets = lines.filter((line) => line.kind === "bucket");
     expect(buckets.length).toBeGreaterThan(5);
-    expect(buckets.at(-1)).toMatchObject({ bound: "+Inf", value: 1 });
+    // The verification, and the call refused for its token.
+    expect(buckets.at(-1)).toMatchObject({ bound: "+Inf", value: 2 });
     const counts = buckets.map((bucket) => bucket.value);
     expect(counts).toEqual([...counts].sort((a, b) => a - b));
-    expect(lines.find((line) => line.kind === "count")?.value).toBe(1);
+    expect(lines.find((line) => line.kind === "count")?.value).toBe(2);
     expect(lines.find((line) => line.kind === "sum")?.value).toBeGreaterThan(0);
   });
 
