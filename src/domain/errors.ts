@@ -82,8 +82,8 @@ export const errors = {
   phoneInvalid: (detail: string) =>
     new DomainError("InvalidArgument", "PHONE-so0wa", "Phone is invalid", "PHONE_INVALID", { detail }),
   emailInvalid: () => new DomainError("InvalidArgument", "EMAIL-599BI", "Email is invalid", "EMAIL_INVALID"),
-  urlTemplateInvalid: () =>
-    new DomainError("InvalidArgument", "DOMAIN-oGh5e", "URL template is invalid", "URL_TEMPLATE_INVALID"),
+  urlTemplateInvalid: (detail: string) =>
+    new DomainError("InvalidArgument", "DOMAIN-oGh5e", "URL template is invalid", "URL_TEMPLATE_INVALID", { detail }),
   contactNotChanged: (channel: Channel) =>
     new DomainError("FailedPrecondition", "COMMAND-Uch5e", `${label(channel)} not changed`, "NOT_CHANGED"),
   contactNotFound: (channel: Channel) =>

@@ -8,19 +8,25 @@ export interface UrlTemplateValues {
 }
 
 const placeholder = /\{\{\s*\.(\w+)\s*\}\}/g;
+const knownPlaceholders = "a template knows {{.UserID}}, {{.OrgID}} and {{.Code}}";
 
 /**
- * Throws InvalidArgument DOMAIN-oGh5e for unknown placeholders, stray braces, or a result that is not an https link
- * (http only to this machine, for development): the link is mailed from our sender with a live code in it, so a
- * javascript: or plain-http link must not be possible.
+ * Throws InvalidArgument DOMAIN-oGh5e, saying what is wrong, for unknown placeholders, stray braces, or a result that
+ * is not an https link (http only to this machine, for development): the link is mailed from our sender with a live
+ * code in it, so a javascript: or plain-http link must not be possible.
  */
 export function renderUrlTemplate(template: string, values: UrlTemplateValues): string {
-  const rendered = template.replace(placeholder, (_match, name: string) => {
-    if (!Object.hasOwn(values, name)) throw errors.urlTemplateInvalid();
+  const rendered = template.replace(placeholder, (match, name: string) => {
+    if (!Object.hasOwn(values, name)) throw errors.urlTemplateInvalid(`unknown placeholder ${match}; ${knownPlaceholders}`);
     return encodeURIComponent(values[name as keyof UrlTemplateValues]);
   });
-  if (rendered.includes("{{") || rendered.includes("}}") || !URL.canParse(rendered)) throw errors.urlTemplateInvalid();
-  if (!isSafeLink(new URL(rendered))) throw errors.urlTemplateInvalid();
+  if (rendered.includes("{{") || rendered.includes("}}")) {
+    throw errors.urlTemplateInvalid(`"{{" or "}}" outside a placeholder; ${knownPlaceholders}`);
+  }
+  if (!URL.canParse(rendered)) throw errors.urlTemplateInvalid("is not an absolute URL once its placeholders are filled in");
+  if (!isSafeLink(new URL(rendered))) {
+    throw errors.urlTemplateInvalid("the link must be https (http only to localhost, 127.0.0.1 or [::1], for development)");
+  }
   return rendered;
 }
 

@@ -326,13 +326,30 @@ describe.each(allProtocols)("flows over %s", (protocol) => {
 
   describe("url_template", () => {
     const badTemplates = [
-      ["an unknown placeholder", "https://example.com/verify?u={{.UserID}}&x={{.Unknown}}"],
-      ["unbalanced braces", "https://example.com/verify?code={{.Code}"],
-      ["a stray closing brace pair", "https://example.com/verify?code=.Code}}"],
-      ["no URL after rendering", "verify {{.Code}}"],
+      [
+        "an unknown placeholder",
+        "https://example.com/verify?u={{.UserID}}&x={{.Unknown}}",
+        "unknown placeholder {{.Unknown}}; a template knows {{.UserID}}, {{.OrgID}} and {{.Code}}",
+      ],
+      [
+        "unbalanced braces",
+        "https://example.com/verify?code={{.Code}",
+        '"{{" or "}}" outside a placeholder; a template knows {{.UserID}}, {{.OrgID}} and {{.Code}}',
+      ],
+      [
+        "a stray closing brace pair",
+        "https://example.com/verify?code=.Code}}",
+        '"{{" or "}}" outside a placeholder; a template knows {{.UserID}}, {{.OrgID}} and {{.Code}}',
+      ],
+      ["no URL after rendering", "verify {{.Code}}", "is not an absolute URL once its placeholders are filled in"],
+      [
+        "a plain-http link",
+        "http://example.com/verify?code={{.Code}}",
+        "the link must be https (http only to localhost, 127.0.0.1 or [::1], for development)",
+      ],
     ] as const;
 
-    it.each(badTemplates)("with %s is refused with InvalidArgument DOMAIN-oGh5e on every RPC that takes one, changing nothing", async (_name, urlTemplate) => {
+    it.each(badTemplates)("with %s is refused with InvalidArgument DOMAIN-oGh5e, saying why, on every RPC that takes one, changing nothing", async (_name, urlTemplate, detail) => {
       const { userId, email } = await emailUser();
       const sequence = await sequenceOf(userId);
       const requests: [MethodName, JsonObject][] = [
@@ -344,7 +361,7 @@ describe.each(allProtocols)("flows over %s", (protocol) => {
       const mark = server.delivered.length;
       for (const [method, request] of requests) {
         const failure = expectFailure(await call(method, request));
-        expect(failure, method).toMatchObject({ code: 3, errorDetail: { id: "DOMAIN-oGh5e" } });
+        expect(failure, method).toMatchObject({ code: 3, errorDetail: { id: "DOMAIN-oGh5e" }, errorInfo: { metadata: { detail } } });
         if (protocol === "rest") expect(failure.httpStatus, method).toBe(400);
       }
       await server.outbox.runOnce();
