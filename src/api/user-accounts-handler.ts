@@ -15,8 +15,9 @@ import type { UserFilter, UserQueryStore } from "../domain/users/user-query.js";
 import type { PersonalAccessTokensSearchFilter } from "../gen/zitadel/user/v2/pat_pb.js";
 import { type SearchQuery, Type, UserFieldName } from "../gen/zitadel/user/v2/query_pb.js";
 import { UserState as WireUserState } from "../gen/zitadel/user/v2/user_pb.js";
-import type { UserService } from "../gen/zitadel/user/v2/user_service_pb.js";
+import { AddPersonalAccessTokenRequestSchema, type UserService } from "../gen/zitadel/user/v2/user_service_pb.js";
 import { authorizeInOrganization, authorizeListing, authorizeServiceAccountTokens, callerOf } from "./authorization.js";
+import { refuseFieldViolations } from "./field-violations.js";
 import { checkFilterCount, matchesTimestampFilter, toListDetails, toPage, toTextMatch } from "./list-mapping.js";
 import { toDetails, toNewContact, toNewPassword, toProfile, toUser } from "./proto-mapping.js";
 import { keepAnotherActiveInstanceOwner } from "./instance-owners.js";
@@ -155,8 +156,16 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
       const now = deps.clock.now();
       const expiresAt = req.expirationDate ? timestampDate(req.expirationDate) : new Date(now.getTime() + deps.personalTokenTtlMs);
       // A Timestamp beyond what a Date holds (past year 275760) would reach the store as NaN.
-      if (Number.isNaN(expiresAt.getTime())) throw new ConnectError("expiration_date is out of range", Code.InvalidArgument);
-      if (expiresAt <= now) throw new ConnectError("expiration_date must be in the future", Code.InvalidArgument);
+      if (Number.isNaN(expiresAt.getTime())) {
+        refuseFieldViolations(AddPersonalAccessTokenRequestSchema.name, [
+          { field: "expiration_date", description: "is out of range", reason: "timestamp.range" },
+        ]);
+      }
+      if (expiresAt <= now) {
+        refuseFieldViolations(AddPersonalAccessTokenRequestSchema.name, [
+          { field: "expiration_date", description: "must be in the future", reason: "timestamp.gt_now" },
+        ]);
+      }
       const { token, tokenHash } = deps.issueToken();
       const tokenId = deps.newId();
       await deps.tokens.add({ id: tokenId, userId: req.userId, kind: "personal", createdAt: now, expiresAt, tokenHash });

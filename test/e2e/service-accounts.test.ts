@@ -152,6 +152,11 @@ describe("AddPersonalAccessToken", () => {
     const past = timestampFromDate(new Date(server.clock.now().getTime() - 1000));
     const refused = await failure(api(server.url, server.adminToken, "grpc").users.addPersonalAccessToken({ userId, expirationDate: past }));
     expect(refused.code).toBe(3);
+    // Named the way every other field's refusal is: the message, and a google.rpc.BadRequest.
+    expect(refused.message).toBe("invalid AddPersonalAccessTokenRequest: expiration_date: must be in the future");
+    expect(refused.fieldViolations).toEqual([
+      { field: "expiration_date", description: "must be in the future", reason: "timestamp.gt_now" },
+    ]);
     const now = timestampFromDate(server.clock.now());
     expect((await failure(api(server.url, server.adminToken, "grpc-web").users.addPersonalAccessToken({ userId, expirationDate: now }))).code).toBe(3);
     const viaCurl = await rest(server.url, server.adminToken, "POST", "/zitadel.user.v2.UserService/AddPersonalAccessToken", {
@@ -169,6 +174,9 @@ describe("AddPersonalAccessToken", () => {
     expect(await works(token, userId, "grpc")).toBe(0);
     const refused = await failure(users.addPersonalAccessToken({ userId, expirationDate: { seconds: 10n ** 15n, nanos: 0 } }));
     expect(refused.code).toBe(3);
+    expect(refused.fieldViolations).toEqual([
+      { field: "expiration_date", description: "is out of range", reason: "timestamp.range" },
+    ]);
   });
 
   it("refuses a person: USER_NOT_MACHINE (FailedPrecondition) on every token RPC", async () => {

@@ -3,7 +3,7 @@
 // paths and for POST /oauth2/token, and what a failure looks like on each (code, reason, HTTP status).
 import { type Client, ConnectError, type Transport, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
+import { BadRequestSchema, ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
 import { InternalPermissionService } from "../../src/gen/zitadel/internal_permission/v2beta/internal_permission_service_pb.js";
 import { OrganizationService } from "../../src/gen/zitadel/org/v2/org_service_pb.js";
 import { UserService } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
@@ -51,6 +51,8 @@ export interface Failure {
   message: string;
   reason?: string;
   metadata?: Record<string, string>;
+  /** The google.rpc.BadRequest's, when there is one. */
+  fieldViolations?: { field: string; description: string; reason: string }[];
 }
 
 /** The error a call ended with; fails the test when it succeeded. */
@@ -60,10 +62,14 @@ export async function failure(call: Promise<unknown>): Promise<Failure> {
   } catch (error) {
     const connectError = ConnectError.from(error);
     const [info] = connectError.findDetails(ErrorInfoSchema);
+    const [badRequest] = connectError.findDetails(BadRequestSchema);
     return {
       code: connectError.code,
       message: connectError.rawMessage,
       ...(info ? { reason: info.reason, metadata: { ...info.metadata } } : {}),
+      ...(badRequest
+        ? { fieldViolations: badRequest.fieldViolations.map(({ field, description, reason }) => ({ field, description, reason })) }
+        : {}),
     };
   }
   throw new Error("expected the call to fail, and it succeeded");
