@@ -18,6 +18,7 @@ export const serveCommand: CommandDefinition = {
   async run(args, env) {
     const config = loadConfig(args, env);
     const logger = createLogger(config.logLevel);
+    logProcessWarnings(logger);
     // Handlers before "verifyd listening" is logged, so that no signal after it finds node's default (exit at once).
     const started = startServer(config, { logger });
     const stopped = stopOnSignal(started, config, logger);
@@ -25,6 +26,16 @@ export const serveCommand: CommandDefinition = {
     return stopped;
   },
 };
+
+/**
+ * Node writes process warnings (a dependency's deprecation or security notice, such as pg's about sslmode) to stderr
+ * as plain text, which breaks a log read as JSON lines: they become log lines instead. Node emits them on a later
+ * tick, so one emitted while the configuration was read is caught too.
+ */
+function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners("warning");
+  process.on("warning", ({ name, message }) => logger.warn("process warning", { name, warning: message }));
+}
 
 /** Resolves with the exit code once a signal has shut the server down. */
 function stopOnSignal(started: Promise<RunningServer>, config: Config, logger: Logger): Promise<number> {

@@ -1,10 +1,12 @@
 // What an operator sees when the server cannot start: one line on stderr naming the file, setting or port at fault
 // and what to do, exit code 2, and never a stack trace.
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { type Server, createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { postgresServerUrl } from "../helpers/postgres-database.js";
 import {
   type FinishedProcess,
   runServerProcessToExit,
@@ -82,6 +84,20 @@ describe("start-up failures", () => {
     } finally {
       if (asRoot) execFileSync("chattr", ["-i", directory]);
     }
+  });
+
+  it("writes a dependency's process warning as a JSON log line, not as plain text among them", async () => {
+    // pg warns about sslmode=require when it reads the URL; this PostgreSQL then offers no TLS, which ends the start.
+    const url = new URL(postgresServerUrl);
+    url.searchParams.set("sslmode", "require");
+    const exit = await runServerProcessToExit(url.toString(), ["--admin-token-file", join(tempDirectory(), "admin-token")], {
+      env: { VERIFYD_KEYS: `1:${randomBytes(32).toString("base64")}` },
+    });
+    expect(startupFailure(exit)).toContain("TLS to PostgreSQL");
+    const warnings = exit.stderr.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(warnings).toEqual([
+      expect.objectContaining({ level: "warn", message: "process warning", warning: expect.stringMatching(/^SECURITY WARNING: The SSL modes/) }),
+    ]);
   });
 
   it("refuses a port another process listens on, naming the port and the setting", async () => {
