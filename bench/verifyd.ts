@@ -84,7 +84,7 @@ export function startVerifyd(options: VerifydOptions): Promise<ServerProcess> {
       // Beside a SQLite file by default, but in ./data with PostgreSQL: named, so that it is the same for both.
       ...["--admin-token-file", join(options.dataDir, "admin-token")],
       // No load balancer to wait for between runs; a database of a million users is not scanned at every start.
-      ...["--shutdown-delay", "0s", "--skip-integrity-check"],
+      ...["--shutdown-delay", "0s", ...(options.postgresUrl ? [] : ["--skip-integrity-check"])],
       // Each AddHumanUser call sends a code at the one caller's request: the default hourly caps would stop a run.
       ...["--sends-per-caller-hour", "100000000", "--sends-per-organization-hour", "100000000"],
       ...(options.args ?? []),

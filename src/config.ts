@@ -665,6 +665,8 @@ export function settingOptions(names: readonly SettingName[]): Record<string, { 
 export interface SettingsRead<K extends SettingName> {
   values: Pick<Values, K>;
   fromFlags: Set<K>;
+  /** Given by flag or in the environment, rather than left at the default. */
+  given: Set<K>;
   /** One line per bad value, naming its flag and variable; `values` lacks those settings. */
   problems: string[];
 }
@@ -677,13 +679,15 @@ export function readSettings<K extends SettingName>(
 ): SettingsRead<K> {
   const values = {} as Record<string, unknown>;
   const fromFlags = new Set<K>();
+  const given = new Set<K>();
   const problems: string[] = [];
   for (const key of names) {
     const setting: Setting<unknown> = settings[key];
     const fromFlag = flags[setting.flag];
     if (fromFlag !== undefined) fromFlags.add(key);
-    const given = fromFlag === undefined ? env[setting.env] : String(fromFlag);
-    const raw = given === undefined || given === "" ? setting.default : given;
+    const value = fromFlag === undefined ? env[setting.env] : String(fromFlag);
+    if (value !== undefined && value !== "") given.add(key);
+    const raw = value === undefined || value === "" ? setting.default : value;
     if (raw === undefined) continue;
     try {
       values[key] = setting.parse(raw);
@@ -692,7 +696,7 @@ export function readSettings<K extends SettingName>(
       problems.push(`--${setting.flag} / ${setting.env}: ${(error as Error).message}${shown}`);
     }
   }
-  return { values: values as Pick<Values, K>, fromFlags, problems };
+  return { values: values as Pick<Values, K>, fromFlags, given, problems };
 }
 
 /** The admin token file: as given, or beside the database (a PostgreSQL database has no directory: ./data). */
@@ -703,11 +707,11 @@ export function adminTokenFileOf(values: Pick<Values, "adminTokenFile" | "databa
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   const names = Object.keys(settings) as SettingName[];
   const { values: flags } = parseArgs({ args: [...argv], options: settingOptions(names), strict: true, allowPositionals: false });
-  const { values, fromFlags, problems } = readSettings(names, flags, env);
+  const { values, fromFlags, given, problems } = readSettings(names, flags, env);
   // Once every setting has a value, all that is wrong with them together, so that one start names every problem.
   const parsed = problems.length === 0 ? (values as Values) : undefined;
   const unsafe = parsed ? developmentOnly(parsed, fromFlags) : [];
-  if (parsed) problems.push(...crossCheck(parsed));
+  if (parsed) problems.push(...crossCheck(parsed), ...otherDialectSettings(parsed, given));
   if (parsed?.production) {
     problems.push(...unsafe.map((item) => `${item}; refused with --production`), ...productionRequirements(parsed));
   }
@@ -724,6 +728,19 @@ function tlsPairProblem(cert: string, key: string): string | undefined {
     // "error:0480006C:PEM routines::no start line" → "PEM routines::no start line"
     return (error as Error).message.replace(/^error:[0-9A-F]+:/, "");
   }
+}
+
+const sqliteOnly: readonly SettingName[] = ["sqliteLocking", "skipIntegrityCheck"];
+const postgresOnly: readonly SettingName[] = ["databasePoolSize", "databaseConnectTimeout", "databaseStatementTimeout"];
+
+/** A setting given for the database kind not in use would be ignored: most likely the database is not the one meant. */
+function otherDialectSettings(values: Values, given: ReadonlySet<SettingName>): string[] {
+  const [inUse, ignored, theirs] = isPostgresUrl(values.database)
+    ? ["a PostgreSQL URL", sqliteOnly, "SQLite"]
+    : ["a SQLite file", postgresOnly, "PostgreSQL"];
+  return ignored
+    .filter((name) => given.has(name))
+    .map((name) => `--${settings[name].flag} / ${settings[name].env}: is for ${theirs} only, and --database / DATABASE_URL is ${inUse}`);
 }
 
 /** A million codes, as six digits give: with 5 attempts per code, a guess succeeds with p = 5e-6. */

@@ -37,6 +37,21 @@ describe("configuration", () => {
     expect(() => loadConfig(["--database", "mysql://db/verifyd"], {})).toThrow(/give the SQLite file as a plain path.*or a postgres:\/\/ URL/);
   });
 
+  it("refuses a setting for the other kind of database, by flag or in the environment, naming both", () => {
+    const postgres = { DATABASE_URL: "postgres://db/verifyd", VERIFYD_KEYS: productionKeys };
+    expect(() => loadConfig(["--sqlite-locking", "normal"], { ...postgres, VERIFYD_SKIP_INTEGRITY_CHECK: "true" })).toThrow(
+      new ConfigError([
+        "--sqlite-locking / VERIFYD_SQLITE_LOCKING: is for SQLite only, and --database / DATABASE_URL is a PostgreSQL URL",
+        "--skip-integrity-check / VERIFYD_SKIP_INTEGRITY_CHECK: is for SQLite only, and --database / DATABASE_URL is a PostgreSQL URL",
+      ]),
+    );
+    expect(() => loadConfig(["--database", "verifyd.sqlite"], { VERIFYD_DATABASE_POOL_SIZE: "20" })).toThrow(
+      "--database-pool-size / VERIFYD_DATABASE_POOL_SIZE: is for PostgreSQL only, and --database / DATABASE_URL is a SQLite file",
+    );
+    // Set empty, a variable counts as not given.
+    expect(loadConfig([], { ...postgres, VERIFYD_SQLITE_LOCKING: "" }).database).toBe("postgres://db/verifyd");
+  });
+
   it("refuses a database password on the command line in production, where ps shows it", () => {
     const url = "postgres://verifyd:secret@db.example/verifyd";
     expect(() => loadConfig([...productionFlags, "--database", url], productionEnv)).toThrow(
