@@ -1,6 +1,8 @@
 // The one typed configuration, read once from flags and environment (flags win), validated with clear messages.
 // Every setting is declared once in `settings`; the README's configuration table lists the same names.
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createSecureContext } from "node:tls";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -11,7 +13,7 @@ import type { LogLevel } from "./logger.js";
 import type { ListenerLimits } from "./transport/listener-limits.js";
 import { deliveryProblems } from "./config-delivery.js";
 import { developmentOnly, productionRequirements } from "./config-production.js";
-import { isPostgresUrl } from "./store/database-url.js";
+import { isPostgresUrl, isPrivateDatabase } from "./store/database-url.js";
 import type { Channel } from "./domain/errors.js";
 import { type SmtpSettings, parseEmailSender, parseSmtpUrl } from "./delivery/smtp/smtp-settings.js";
 import {
@@ -256,7 +258,7 @@ export const settings = {
     env: "ADMIN_TOKEN_FILE",
     parse: text,
     description:
-      "Where the first start writes the token of the IAM_OWNER service account it creates (owner-only); never over an existing file; default: <database dir>/admin-token, or ./data/admin-token with PostgreSQL.",
+      "Where the first start writes the token of the IAM_OWNER service account it creates (owner-only); never over an existing file; default: <database dir>/admin-token, ./data/admin-token with PostgreSQL, a new temporary directory with :memory:.",
   },
   loginTokenTtl: {
     flag: "login-token-ttl",
@@ -699,9 +701,15 @@ export function readSettings<K extends SettingName>(
   return { values: values as Pick<Values, K>, fromFlags, given, problems };
 }
 
-/** The admin token file: as given, or beside the database (a PostgreSQL database has no directory: ./data). */
+/**
+ * The admin token file: as given, or beside the database (a PostgreSQL database has no directory: ./data). A database
+ * in memory is new at every start, so its token goes to a directory of its own under the system's temporary one,
+ * where no earlier start's file is in the way.
+ */
 export function adminTokenFileOf(values: Pick<Values, "adminTokenFile" | "database">): string {
-  return values.adminTokenFile ?? join(isPostgresUrl(values.database) ? "data" : dirname(values.database), "admin-token");
+  if (values.adminTokenFile !== undefined) return values.adminTokenFile;
+  if (isPrivateDatabase(values.database)) return join(tmpdir(), `verifyd-${randomUUID()}`, "admin-token");
+  return join(isPostgresUrl(values.database) ? "data" : dirname(values.database), "admin-token");
 }
 
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {

@@ -24,7 +24,8 @@ import { randomApplicationId } from "./crypto/application-id.js";
 import { createCodeHasher } from "./crypto/code-hmac.js";
 import { loadKeyringFile } from "./crypto/keyring-file.js";
 import { type KeyRecords, checkKeyring } from "./crypto/keyring-guard.js";
-import type { Keyring } from "./crypto/keyring.js";
+import { type Keyring, freshKeyring } from "./crypto/keyring.js";
+import { isPrivateDatabase } from "./store/database-url.js";
 import { createMessageSealer } from "./crypto/message-sealer.js";
 import { createPasswordHasher } from "./crypto/password-hasher.js";
 import { configuredDelivery } from "./delivery/configured-delivery.js";
@@ -445,10 +446,15 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
   }
 }
 
-/** The configured keyring, or the one in the data directory; refused if it cannot open what the database holds. */
+/**
+ * The configured keyring, or the one in the data directory (a database in memory, gone at exit, needs none beyond the
+ * process); refused if it cannot open what the database holds.
+ */
 async function openKeyring(config: Config, records: KeyRecords, logger: Logger, clock: Clock): Promise<Keyring> {
   const path = join(dirname(config.database), "keyring.json");
-  const keyring = config.keys ?? loadKeyringFile(path, { mayCreate: !(await records.holdsData()) });
+  const keyring =
+    config.keys ??
+    (isPrivateDatabase(config.database) ? freshKeyring() : loadKeyringFile(path, { mayCreate: !(await records.holdsData()) }));
   const { retiredIds } = await checkKeyring(keyring, config.keys ? "VERIFYD_KEYS / --keys" : path, records, clock.now());
   if (retiredIds.length > 0) {
     logger.warn("the keyring has none of the keys this database was used with: codes and messages made with those count as expired", {

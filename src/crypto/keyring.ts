@@ -1,6 +1,6 @@
 // Secret keys by id: the current one signs and seals, older ones still verify and open, so a rotation never
 // invalidates codes already issued. Keys come from config, or from a file in the data directory (keyring-file.ts).
-import { type KeyObject, createSecretKey, hkdfSync } from "node:crypto";
+import { type KeyObject, createSecretKey, hkdfSync, randomBytes } from "node:crypto";
 
 export interface Keyring {
   currentId: string;
@@ -30,6 +30,11 @@ export function createKeyring(currentId: string, masterKeys: ReadonlyMap<string,
       return key;
     },
   };
+}
+
+/** A keyring of one fresh key under id 1. */
+export function freshKeyring(): Keyring {
+  return createKeyring("1", new Map([["1", randomBytes(masterKeyBytes)]]));
 }
 
 /**

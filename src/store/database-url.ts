@@ -5,6 +5,11 @@ export function isPostgresUrl(database: string): boolean {
   return /^postgres(ql)?:\/\//i.test(database);
 }
 
+/** SQLite's names for a database of the connection's own: in memory, or a temporary file it deletes at close. */
+export function isPrivateDatabase(database: string): boolean {
+  return database === ":memory:" || database === "";
+}
+
 /** The URL without its password, for messages and logs. */
 export function redactedUrl(url: string): string {
   try {

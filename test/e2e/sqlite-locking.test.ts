@@ -3,6 +3,7 @@
 // "Another program" here is a plain better-sqlite3 connection that does not announce itself, as the sqlite3 shell.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
@@ -210,6 +211,25 @@ describe("--sqlite-locking normal", () => {
       await server.stop();
     }
     expect(server.stderr.join("\n")).not.toContain("held exclusively");
+  });
+
+  it("starts again and again in one directory: no keyring, and the token in a new directory of its own each time", async () => {
+    const directory = join(tempDatabase(), "..");
+    mkdirSync(directory, { recursive: true });
+    const tokenFiles: string[] = [];
+    for (let start = 0; start < 2; start++) {
+      const server = await startServerProcess(":memory:", { cwd: directory });
+      await addUser(server);
+      tokenFiles.push(server.adminTokenFile);
+      await server.stop();
+    }
+    expect(readdirSync(directory)).toEqual([]);
+    expect(new Set(tokenFiles).size).toBe(2);
+    for (const file of tokenFiles) {
+      expect(file.startsWith(tmpdir())).toBe(true);
+      expect(statSync(file).mode & 0o077).toBe(0);
+      rmSync(join(file, ".."), { recursive: true });
+    }
   });
 });
 

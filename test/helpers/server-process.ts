@@ -51,6 +51,8 @@ export interface ServerProcessOptions {
    * `node dist/main.js`, or `npm start --`.
    */
   command?: string[];
+  /** The child's working directory, where relative paths lead: the repository by default. */
+  cwd?: string;
   /** How long the child may take to print "verifyd listening". */
   startTimeoutMs?: number;
   /**
@@ -60,7 +62,7 @@ export interface ServerProcessOptions {
   ignoreFileSizeSignal?: boolean;
 }
 
-type SpawnOptions = Pick<ServerProcessOptions, "env" | "ignoreFileSizeSignal" | "command">;
+type SpawnOptions = Pick<ServerProcessOptions, "env" | "ignoreFileSizeSignal" | "command" | "cwd">;
 
 /** Every child spawned here that has not exited yet, also those still starting or expected to fail. */
 const running = new Set<{ child: ChildProcess; exited: Promise<ProcessExit> }>();
@@ -106,7 +108,7 @@ export async function startServerProcess(database: string, options: ServerProces
     for (const line of stderr) onLine("stderr", line);
   });
 
-  const adminTokenFile = adminTokenFileOf(database, options);
+  const adminTokenFile = announcedAdminTokenFile(stderr) ?? adminTokenFileOf(database, options);
   let adminToken: string;
   try {
     adminToken = readFileSync(adminTokenFile, "utf8").trim();
@@ -194,7 +196,8 @@ async function terminate(child: ChildProcess, exited: Promise<ProcessExit>, kill
 
 function spawnServer(database: string, args: string[], options: SpawnOptions) {
   const command = [
-    ...(options.command ?? [process.execPath, "--import", "tsx", "src/main.ts"]),
+    // Resolved here, so that the child finds them from any working directory.
+    ...(options.command ?? [process.execPath, "--import", import.meta.resolve("tsx"), join(repoRoot, "src/main.ts")]),
     ...["--port", "0", "--database", database, "--log-level", "info"],
     // No load balancer to wait for: a stop takes only as long as the calls in flight.
     ...["--shutdown-delay", "0s", ...args],
@@ -202,7 +205,7 @@ function spawnServer(database: string, args: string[], options: SpawnOptions) {
   // `exec` keeps the pid, so the child's pid is node's.
   const [file, ...argv] = options.ignoreFileSizeSignal ? ["sh", "-c", 'trap "" XFSZ; exec "$@"', "sh", ...command] : command;
   const child = spawn(file as string, argv, {
-    cwd: repoRoot,
+    cwd: options.cwd ?? repoRoot,
     env: childEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -243,6 +246,16 @@ function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => voi
     if (pending !== "") onLine(pending);
     pending = "";
   });
+}
+
+/** Where the server says the token is, in its "instance bootstrapped" or "instance already bootstrapped" line. */
+function announcedAdminTokenFile(stderr: readonly string[]): string | undefined {
+  for (const line of stderr) {
+    if (!line.includes("bootstrapped")) continue;
+    const { message, file } = JSON.parse(line) as { message?: string; file?: string };
+    if (message?.startsWith("instance") && file !== undefined) return file;
+  }
+  return undefined;
 }
 
 /** As the server resolves it: the flag, else the variable, else next to the database. */

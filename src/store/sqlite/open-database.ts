@@ -7,6 +7,7 @@ import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { Logger } from "../../logger.js";
 import { StartupError } from "../../startup-error.js";
+import { isPrivateDatabase } from "../database-url.js";
 import { holdExclusivelyWhileAlone } from "./exclusive-holding.js";
 import { announcePresence, type Presence } from "./file-presence.js";
 import { createPendingMigrations, migrationsFolder } from "./migration-status.js";
@@ -125,17 +126,12 @@ export interface FileConnection {
   close(): void;
 }
 
-/** SQLite's names for a database of the connection's own: in memory, or a temporary file it deletes at close. */
-function isPrivate(path: string): boolean {
-  return path === ":memory:" || path === "";
-}
-
 /**
  * A connection to the file that has written nothing to it yet: no check, no migration, not even the switch to WAL,
  * for commands that copy the file or only look at it.
  */
 export function openConnection(path: string, options: Pick<OpenDatabaseOptions, "create"> = {}): FileConnection {
-  const shared = !isPrivate(path);
+  const shared = !isPrivateDatabase(path);
   const create = options.create ?? true;
   if (shared && create) createOwnerOnly(path);
   // A command's own private database would be a new, empty one: there is none to find.
