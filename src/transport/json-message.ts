@@ -1,8 +1,10 @@
-// Request messages from proto3 JSON, as REST and the JSON codecs of the RPC protocols read them. Fields this version
-// does not know are skipped, as grpc-gateway and connect-go skip them, so that a client of a newer contract still
-// works. protobuf-es skips an unknown enum name under the same option, and that is refused here: a mistyped mode of a
-// deny list, or a filter's state, would otherwise read as unset, which means "all" (a deny list gone, every user
-// listed) and answers 200.
+// Request messages from proto3 JSON, as REST and the JSON codecs of the RPC protocols read them. In ZITADEL's API,
+// fields this version does not know are skipped, as ZITADEL's gateway, grpc-gateway and connect-go skip them, so that
+// a client of a newer contract still works. protobuf-es skips an unknown enum name under the same option, and that is
+// refused here: a mistyped mode of a deny list, or a filter's state, would otherwise read as unset, which means "all"
+// (a deny list gone, every user listed) and answers 200. verifyd's own API (package verifyd.*) is read strictly: its
+// clients are built from this contract, and a setting sent under a misspelt name would otherwise be replaced by its
+// default.
 import {
   type DescEnum,
   type DescField,
@@ -14,10 +16,10 @@ import {
   fromJsonString,
 } from "@bufbuild/protobuf";
 
-/** A known field holds an enum name its enum does not have; the message says which field and which name. */
-export class UnknownEnumName extends Error {}
+/** The JSON names what the contract lacks where that is refused: an enum value, or a field of verifyd's own API. */
+export class RefusedJsonName extends Error {}
 
-/** Throws UnknownEnumName, or protobuf-es's error when the JSON does not fit the message. */
+/** Throws RefusedJsonName, or protobuf-es's error when the JSON does not fit the message. */
 export function readJsonMessage<Desc extends DescMessage>(
   desc: Desc,
   json: string | JsonValue,
@@ -30,11 +32,12 @@ export function readJsonMessage<Desc extends DescMessage>(
   try {
     // Most requests name only fields this version knows: read once, strictly, and done.
     return read(false);
-  } catch {
+  } catch (strictError) {
     // Throws the real reason when the JSON does not fit even with unknown fields skipped.
     const message = read(true);
     const unknown = firstUnknownEnumName(desc, typeof json === "string" ? (JSON.parse(json) as JsonValue) : json, "");
-    if (unknown !== undefined) throw new UnknownEnumName(unknown);
+    if (unknown !== undefined) throw new RefusedJsonName(unknown);
+    if (desc.typeName.startsWith("verifyd.")) throw new RefusedJsonName((strictError as Error).message);
     return message;
   }
 }

@@ -30,7 +30,7 @@ import { noteCall } from "../call-scope.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { nodeHeaders } from "./call-context.js";
 import { withErrorStatus } from "./grpc-status-trailer.js";
-import { UnknownEnumName, readJsonMessage } from "./json-message.js";
+import { RefusedJsonName, readJsonMessage } from "./json-message.js";
 import { keptForFrozen } from "./kept-for-frozen.js";
 import { UnaryCall, type UnaryInvoker, type UnaryMethodSpec } from "./unary-call.js";
 
@@ -76,7 +76,7 @@ const jsonCodec: Codec = {
     try {
       return readJsonMessage(desc, utf8.decode(bytes));
     } catch (error) {
-      if (error instanceof UnknownEnumName) throw new ConnectError(error.message, Code.InvalidArgument);
+      if (error instanceof RefusedJsonName) throw new ConnectError(error.message, Code.InvalidArgument);
       return undefined;
     }
   },

@@ -106,6 +106,34 @@ describe("a mistyped mode over REST (JSON clients send it as they please)", () =
   });
 });
 
+describe("a misspelt field name (verifyd's own API is read strictly)", () => {
+  it("is refused over REST and Connect JSON, and the settings already set stay in force", async () => {
+    const { organizationId, owner } = await organizationWithOwner();
+    const denyList = { mode: "PHONE_COUNTRIES_MODE_DENY_LIST", callingCodes: ["7"] };
+    expectOk(await settingsOf(owner, "rest").set(organizationId, { phoneCountries: denyList }));
+
+    // Replacing the whole object, a body of only unknown names would otherwise reset everything to the defaults.
+    const misspelt = JSON.stringify({ phoneCountrys: { mode: "PHONE_COUNTRIES_MODE_ALLOW_LIST", callingCodes: ["41"] } });
+    const headers = { "content-type": "application/json", authorization: `Bearer ${owner}` };
+    const overRest = await fetch(`${server.url}/verifyd/v1/organizations/${organizationId}/verification_settings`, {
+      method: "PUT",
+      headers,
+      body: misspelt,
+    });
+    expect(overRest.status).toBe(400);
+    expect(((await overRest.json()) as { message: string }).message).toMatch(/^invalid JSON body: .*"phoneCountrys" is unknown/);
+    const overConnect = await fetch(`${server.url}/verifyd.settings.v1.VerificationSettingsService/SetVerificationSettings`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ organizationId, ...JSON.parse(misspelt) }),
+    });
+    expect(overConnect.status).toBe(400);
+    expect(await overConnect.json()).toMatchObject({ code: "invalid_argument", message: expect.stringContaining('"phoneCountrys" is unknown') });
+
+    expect(expectOk(await settingsOf(owner).get(organizationId)).phoneCountries).toEqual(denyList);
+  });
+});
+
 describe("test contacts' codes", () => {
   it("are stored only sealed, opening to the contact and its code, and an empty code keeps the one set", async () => {
     const { organizationId, owner } = await organizationWithOwner();
