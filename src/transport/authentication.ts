@@ -10,7 +10,7 @@ import type { Principal } from "../domain/access/principal.js";
 import { DomainError, errors } from "../domain/errors.js";
 import type { Authenticator } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
-import type { NodeHandler, NodeRequest } from "./call-context.js";
+import type { NodeHandler, NodeRequest, NodeResponse } from "./call-context.js";
 import type { RefusedCallObserver } from "./called-method.js";
 import { answerError } from "./error-answer.js";
 import { isHealthCheck } from "./health-check-request.js";
@@ -32,27 +32,36 @@ export interface AuthenticationOptions {
 
 /** Lets requests with a valid token through to `handler`; answers all others Unauthenticated, with WWW-Authenticate. */
 export function withAuthentication({ authenticator, logger, onRefused }: AuthenticationOptions, handler: NodeHandler): NodeHandler {
+  // Made once, not per call: most calls come with a valid token and never need them.
+  const refuse = (
+    req: NodeRequest,
+    res: NodeResponse,
+    started: number,
+    error: ConnectError,
+    headers: Record<string, string> = {},
+  ) => {
+    onRefused(req, error.code, (performance.now() - started) / 1000);
+    answerError(req, res, error, { headers });
+  };
+  const refuseUnauthenticated = (req: NodeRequest, res: NodeResponse, started: number) =>
+    refuse(req, res, started, toConnectError(errors.unauthenticated()), { "www-authenticate": "Bearer" });
+  const refuseFailure = (req: NodeRequest, res: NodeResponse, started: number, error: unknown) => {
+    if (error instanceof DomainError) return refuse(req, res, started, toConnectError(error));
+    logger.error("authentication failed", { requestId: callOf(req)?.requestId, error });
+    refuse(req, res, started, new ConnectError("internal error", Code.Internal));
+  };
   return (req, res) => {
     if (isHealthCheck(req) || isReflectionCall(req)) return handler(req, res);
     const started = performance.now();
-    const refuse = (error: ConnectError, headers: Record<string, string> = {}) => {
-      onRefused(req, error.code, (performance.now() - started) / 1000);
-      answerError(req, res, error, { headers });
-    };
-    const unauthenticated = () => refuse(toConnectError(errors.unauthenticated()), { "www-authenticate": "Bearer" });
     const token = bearerTokenOf(req.headers.authorization);
-    if (token === undefined) return unauthenticated();
+    if (token === undefined) return refuseUnauthenticated(req, res, started);
     authenticator.authenticate(token).then(
       (principal) => {
-        if (!principal) return unauthenticated();
+        if (!principal) return refuseUnauthenticated(req, res, started);
         (req as WithPrincipal)[principalOfRequest] = principal;
         handler(req, res);
       },
-      (error: unknown) => {
-        if (error instanceof DomainError) return refuse(toConnectError(error));
-        logger.error("authentication failed", { requestId: callOf(req)?.requestId, error });
-        refuse(new ConnectError("internal error", Code.Internal));
-      },
+      (error: unknown) => refuseFailure(req, res, started, error),
     );
   };
 }
