@@ -1,9 +1,10 @@
 // The admin token file holds the bootstrap administrator's token, owner-only. A file that cannot be written is one
 // line naming it and the setting that moves it, for the first start and for `verifyd admin token` alike.
-import { linkSync, mkdirSync, rmSync } from "node:fs";
+import { linkSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { temporaryNameFor, writeNewOwnerOnlyFile, writeOwnerOnlyFile } from "../crypto/owner-only-file.js";
 import { StartupError } from "../startup-error.js";
+import { makeOwnerOnlyDirectory } from "../owner-only-directory.js";
 
 const elsewhere = "choose another file with --admin-token-file / ADMIN_TOKEN_FILE";
 
@@ -25,7 +26,7 @@ export function writeNewAdminTokenFile(path: string, content: string): void {
   const temporary = temporaryNameFor(path);
   try {
     // Written whole under a name of its own, then linked into place: the link fails if the file exists.
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeOwnerOnlyDirectory(dirname(path));
     writeNewOwnerOnlyFile(temporary, content);
     linkSync(temporary, path);
   } catch (error) {

@@ -3,11 +3,12 @@
 // starting together on a fresh directory agree on one key. A keyring is never generated next to a database that
 // already holds data: that data was made with the lost keyring, which the operator must restore.
 import { randomBytes } from "node:crypto";
-import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, linkSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { StartupError } from "../startup-error.js";
 import { type Keyring, masterKeyBytes, parseKeyList } from "./keyring.js";
 import { temporaryNameFor, writeNewOwnerOnlyFile } from "./owner-only-file.js";
+import { makeOwnerOnlyDirectory } from "../owner-only-directory.js";
 
 interface KeyringFile {
   current: string;
@@ -65,7 +66,7 @@ function writeNewKeyringFile(path: string): void {
   const fresh: KeyringFile = { current: "1", keys: { "1": randomBytes(masterKeyBytes).toString("base64") } };
   const temporary = temporaryNameFor(path);
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeOwnerOnlyDirectory(dirname(path));
     writeNewOwnerOnlyFile(temporary, `${JSON.stringify(fresh, null, 2)}\n`);
     try {
       // link fails if the file exists, so of two processes starting together only the first one's key is used.

@@ -1,12 +1,13 @@
 // Writes secrets (tokens, keys) so that no reader ever sees one half written or readable by others: created 0600
 // under a temporary name in a 0700 directory and flushed, then put in place in one step.
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { makeOwnerOnlyDirectory } from "../owner-only-directory.js";
 
 /** Replaces `path` with `content`. */
 export function writeOwnerOnlyFile(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makeOwnerOnlyDirectory(dirname(path));
   const temporary = temporaryNameFor(path);
   try {
     writeNewOwnerOnlyFile(temporary, content);

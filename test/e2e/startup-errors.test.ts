@@ -69,6 +69,14 @@ describe("start-up failures", () => {
     expect(line).toContain(database);
   });
 
+  it("refuses a database where no directory can be made (under /proc), instead of hanging", async () => {
+    const database = "/proc/verifyd-test/verifyd.sqlite";
+    const line = startupFailure(await runServerProcessToExit(database, [], { timeoutMs: 15_000 }));
+    expect(line).toBe(
+      `verifyd: cannot create or open the database ${database} (ENOENT); check that its directory exists and is writable by this user, or choose another file with --database / DATABASE_URL`,
+    );
+  });
+
   it("refuses a database directory it may not write to, naming the file", async () => {
     const parent = tempDirectory();
     chmodSync(parent, 0o755);

@@ -11,9 +11,10 @@
 // - Announcing is best effort: where the file cannot be written, the connection still opens, and the failure is kept
 //   so that an open that then finds the file locked can say why.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { realpathSync, rmSync, writeFileSync } from "node:fs";
 import { readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { makeOwnerOnlyDirectory } from "../../owner-only-directory.js";
 
 /** How often a presence file is touched. */
 const refreshMs = 5_000;
@@ -49,7 +50,7 @@ export function announcePresence(database: string): Presence {
   const file = join(directory, randomBytes(6).toString("hex"));
   let failure: string | undefined;
   try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    makeOwnerOnlyDirectory(directory);
     writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
     announced.add(file);
   } catch (error) {

@@ -1,6 +1,6 @@
 // Opens the one SQLite file the service keeps everything in, checks it, and brings its schema up to date. Anything
 // that keeps the file from opening is a StartupError naming the file and what to do.
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database, { SqliteError } from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
@@ -13,6 +13,7 @@ import { announcePresence, type Presence } from "./file-presence.js";
 import { createPendingMigrations, migrationsFolder } from "./migration-status.js";
 import { refuseSharedVerifiedContacts } from "./shared-verified-contacts.js";
 import type { SqliteFailure } from "./sqlite-errors.js";
+import { makeOwnerOnlyDirectory } from "../../owner-only-directory.js";
 
 export type Db = BetterSQLite3Database & { $client: Database.Database };
 
@@ -165,7 +166,7 @@ export function openConnection(path: string, options: Pick<OpenDatabaseOptions, 
 
 function createOwnerOnly(path: string): void {
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeOwnerOnlyDirectory(dirname(path));
     // The file holds names, phone numbers and emails: owner-only. SQLite gives its -wal and -shm files the same mode.
     closeSync(openSync(path, "a", 0o600));
   } catch (error) {
