@@ -55,15 +55,24 @@ export function rulesFor(counted: CountedAction, limits: Limits): LimitRule[] {
     rule("sends_per_organization_hour", { by: "organization", organizationId: counted.organizationId }, limits.sendsPerOrganizationHour),
   ];
   if (counted.destination !== undefined) {
+    const destination = mailboxOf(counted.channel, counted.destination);
     rules.push(
-      rule("sends_per_destination_day", { by: "destination", destination: counted.destination }, limits.sendsPerDestinationDay),
-      rule("sends_per_destination_10m", { by: "destination", destination: counted.destination }, limits.sendsPerDestinationShort),
+      rule("sends_per_destination_day", { by: "destination", destination }, limits.sendsPerDestinationDay),
+      rule("sends_per_destination_10m", { by: "destination", destination }, limits.sendsPerDestinationShort),
     );
   }
   // Even without a cooldown (a window of 0, which refuses nothing): every send is counted, so that a cooldown switched
   // on later already knows the last one.
   rules.push(rule("send_cooldown", { by: "user-channel", userId: counted.userId, channel: counted.channel }, 1));
   return rules;
+}
+
+/**
+ * What a destination's limits count: an address's local part is kept as given (RFC 5321 lets it differ by case), but
+ * mail servers deliver `Ada@` and `ada@` to one mailbox, so that changing its case must not buy more codes to it.
+ */
+function mailboxOf(channel: Channel, destination: string): string {
+  return channel === "email" ? destination.toLowerCase() : destination;
 }
 
 /**

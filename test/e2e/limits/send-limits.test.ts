@@ -101,6 +101,26 @@ describe("per destination, whoever asks: at most 5 codes per 10 minutes (default
   });
 });
 
+describe("per destination: an address in any letter case is one mailbox", () => {
+  const started = serverWithOnly("sends-per-destination-10m", "5");
+
+  it.each(allProtocols)("over %s", async (protocol) => {
+    const { server } = started;
+    const client = protocolClient(protocol, server.url, server.adminToken);
+    const mailbox = `victim.${protocol}@example.com`;
+    // Mail servers deliver every case of a local part to one mailbox: changing it must not buy five more codes.
+    const spellings = [mailbox, mailbox.toUpperCase(), `V${mailbox.slice(1)}`, mailbox, `vIctim${mailbox.slice(6)}`];
+    const addWithEmail = (email: string, i: number) =>
+      client.call("addHumanUser", { username: `mailbox-${protocol}-${i}`, profile, email: { email, sendCode: {} } });
+    for (const [i, email] of spellings.entries()) {
+      expectOk(await addWithEmail(email, i));
+      server.clock.advance(1000);
+    }
+    const refused = await addWithEmail(`VICTIM${mailbox.slice(6)}`, spellings.length);
+    expectLimitReached(refused, "sends_per_destination_10m", 10 * minute - 5000);
+  });
+});
+
 describe("per destination, whoever asks: at most 20 codes per day (default)", () => {
   const started = serverWithOnly("sends-per-destination-day", "20");
 
