@@ -2,7 +2,7 @@
 // keep reading and writing it. The copy holds what the database holds (hashed secrets, sealed messages, personal
 // data), so it is written owner-only, under a temporary name until it is complete and checked.
 import { existsSync, linkSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { setImmediate } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { temporaryNameFor, writeNewOwnerOnlyFile } from "../crypto/owner-only-file.js";
@@ -73,12 +73,23 @@ export const backupCommand: CommandDefinition<"database"> = {
 function refuseTarget(target: string, database: string, force: boolean): void {
   const directory = dirname(target);
   if (!existsSync(directory)) throw new UsageError(`cannot write the backup ${target}: the directory ${directory} does not exist`);
+  // Also SQLite's files beside it, which hold committed changes not yet in the database file, whether they exist now.
+  const own = sqliteSuffixes.map((suffix) => `${resolved(database)}${suffix}`);
+  if (own.includes(resolved(target))) {
+    throw new UsageError(`${target} is the database itself or one of SQLite's files beside it; give the backup another file`);
+  }
   if (!existsSync(target)) return;
   if (statSync(target).isDirectory()) throw new UsageError(`${target} is a directory; give the backup a file name in it`);
-  if (existsSync(database) && realpathSync(target) === realpathSync(database)) {
-    throw new UsageError(`${target} is the database itself; give the backup another file`);
-  }
   if (!force) throw new UsageError(`${target} exists; give another file, or --force to replace it`);
+}
+
+const sqliteSuffixes = ["", "-wal", "-shm", "-journal"];
+
+/** The path with every symbolic link resolved, also when it does not exist yet (as far as its directory does). */
+function resolved(path: string): string {
+  if (existsSync(path)) return realpathSync(path);
+  const directory = dirname(path);
+  return directory === path ? path : join(resolved(directory), basename(path));
 }
 
 function createOwnerOnly(temporary: string, target: string): void {

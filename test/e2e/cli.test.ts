@@ -322,6 +322,15 @@ describe("backup", () => {
     expect(statSync(target).mode & 0o777).toBe(0o600);
 
     expect(failureLine(await verifyd(["backup", database, "--force", "--database", database]), 2)).toContain("is the database itself");
+    // Nor SQLite's files beside it, which hold committed changes: with a -wal, whether it exists now or not.
+    const wal = `${database}-wal`;
+    const walBefore = existsSync(wal) ? readFileSync(wal) : undefined;
+    for (const beside of [wal, `${database}-shm`, `${database}-journal`]) {
+      expect(failureLine(await verifyd(["backup", beside, "--force", "--database", database]), 2)).toContain(
+        "is the database itself or one of SQLite's files beside it",
+      );
+    }
+    expect(existsSync(wal) ? readFileSync(wal) : undefined).toEqual(walBefore);
     const missing = join(tempDirectory(), "no-such-directory", "copy.sqlite");
     expect(failureLine(await verifyd(["backup", missing, "--database", database]), 2)).toContain(`the directory ${join(missing, "..")} does not exist`);
   }, 90_000);
