@@ -26,6 +26,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./backup-command.js")).backupCommand,
   },
   {
+    name: ["restore"],
+    summary: "Put a backup in the database's place, with the servers stopped.",
+    load: async () => (await import("./restore-command.js")).restoreCommand,
+  },
+  {
     name: ["outbox", "list-dead"],
     summary: "List the messages whose delivery was given up.",
     load: async () => (await import("./outbox-list-dead-command.js")).outboxListDeadCommand,

@@ -3,7 +3,18 @@
 // server processes. Every failure is one line `verifyd: …` on stderr with exit code 2 (could not run as given) or 1
 // (failed while running), never a stack trace.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { readMigrationFiles } from "drizzle-orm/migrator";
@@ -334,6 +345,51 @@ describe("backup", () => {
     const missing = join(tempDirectory(), "no-such-directory", "copy.sqlite");
     expect(failureLine(await verifyd(["backup", missing, "--database", database]), 2)).toContain(`the directory ${join(missing, "..")} does not exist`);
   }, 90_000);
+});
+
+describe("restore", () => {
+  it("puts a backup in place after a crash: what the killed server's -wal held is not replayed onto it", async () => {
+    const database = tempDatabase();
+    const server = await startServerProcess(database, { env: { VERIFYD_KEYS: keys } });
+    const before = await addUser(server);
+    const copy = join(tempDirectory(), "copy.sqlite");
+    expect((await verifyd(["backup", copy, "--database", database])).exitCode).toBe(0);
+    const after = await addUser(server);
+
+    // Refused while the server has the database open.
+    expect(failureLine(await verifyd(["restore", copy, "--database", database]), 2)).toContain("1 verifyd process has");
+    server.child.kill("SIGKILL");
+    await server.exited;
+    expect(existsSync(`${database}-wal`)).toBe(true);
+    // The killed server's presence, 30 s later.
+    const presence = `${database}-open`;
+    for (const name of readdirSync(presence)) utimesSync(join(presence, name), new Date(0), new Date(0));
+
+    const restored = await verifyd(["restore", copy, "--database", database]);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(restored.stdout).toBe(`restored ${database} from ${copy} (quick_check ok); start the servers with the keys it was made with\n`);
+    expect(existsSync(`${database}-wal`)).toBe(false);
+    expect(statSync(database).mode & 0o777).toBe(0o600);
+
+    const again = await startServerProcess(database, { env: { VERIFYD_KEYS: keys }, args: ["--admin-token-file", server.adminTokenFile] });
+    expect((await rest(again.url, again.adminToken, "GET", `/v2/users/${before}`)).status).toBe(200);
+    expect((await rest(again.url, again.adminToken, "GET", `/v2/users/${after}`)).status).toBe(404);
+  }, 90_000);
+
+  it("refuses what is not a backup, and leaves the database as it was", async () => {
+    const database = tempDatabase();
+    expect((await verifyd(["migrate", "--database", database])).exitCode).toBe(0);
+    const original = readFileSync(database);
+    const notADatabase = join(tempDirectory(), "notes.txt");
+    writeFileSync(notADatabase, "not a database at all, but long enough to be read as a header by SQLite........");
+    expect(failureLine(await verifyd(["restore", notADatabase, "--database", database]), 1)).toContain("cannot be read as a database");
+    const missing = join(tempDirectory(), "missing.sqlite");
+    expect(failureLine(await verifyd(["restore", missing, "--database", database]), 2)).toContain("does not exist");
+    const other = join(tempDirectory(), "other.sqlite");
+    new Database(other).exec("CREATE TABLE notes (text TEXT)");
+    expect(failureLine(await verifyd(["restore", other, "--database", database]), 1)).toContain("not verifyd's");
+    expect(readFileSync(database)).toEqual(original);
+  }, 60_000);
 });
 
 describe("outbox", () => {
