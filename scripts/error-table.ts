@@ -17,6 +17,7 @@ const sampleArguments: Partial<Record<keyof typeof errors, unknown[][]>> = {
   limitRaiseDenied: [[["sends_per_caller_hour"]]],
   userStateNotChanged: [["inactive"]],
   roleInvalid: [["FOO"]],
+  contactInUse: [["phone"], ["email"]],
 };
 for (const [name, make] of Object.entries(errors)) {
   for (const args of sampleArguments[name as keyof typeof errors] ?? [["phone"]]) {
