@@ -129,6 +129,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     postgres: config.postgres,
     logger,
   });
+  // An upgrade's migrations may hold a table for a while: the log says when they ran and what they were.
+  if (database.appliedMigrations.length > 0) logger.info("database migrations applied", { migrations: database.appliedMigrations });
   try {
     return await startOn(database, config, messages, logger, clock, overrides);
   } catch (error) {

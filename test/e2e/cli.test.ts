@@ -275,6 +275,19 @@ describe("migrate", () => {
     expect(applied.stdout).toBe(`applied ${newest}\n${database} is up to date\n`);
     expect((await verifyd(["outbox", "list-dead", "--database", database])).stdout).toBe("no dead messages\n");
   }, 90_000);
+
+  it("is logged when a server's start applies it, and not at the starts after", async () => {
+    const database = databaseLackingNewestMigration();
+    const newest = migrationTags().at(-1)!;
+    const applied = (lines: string[]) =>
+      lines.map((line) => JSON.parse(line) as { message: string; migrations?: string[] }).filter((line) => line.message === "database migrations applied");
+    const upgrading = await startServerProcess(database);
+    await upgrading.stop();
+    expect(applied(upgrading.stderr)).toEqual([expect.objectContaining({ migrations: [newest] })]);
+    const next = await startServerProcess(database);
+    await next.stop();
+    expect(applied(next.stderr)).toEqual([]);
+  }, 90_000);
 });
 
 describe("backup", () => {
