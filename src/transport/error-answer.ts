@@ -3,9 +3,10 @@
 // google.rpc.Status. connect-es's own serializers write each, so details travel exactly as a handler's error would.
 import type { ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { headerGrpcMessage, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { codeName } from "../api/code-names.js";
 import { type AnswerHeaders, answerHeadersOf } from "./answer-headers.js";
+import { grpcMessageValue } from "./grpc-status-trailer.js";
 import { noteCall } from "../call-scope.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { pathOf, queryOf } from "./request-path.js";
@@ -39,7 +40,9 @@ export function answerError(req: NodeRequest, res: NodeResponse, error: ConnectE
   switch (framingOf(req)) {
     case "grpc":
       headers.set("content-type", req.headers["content-type"] ?? "application/grpc");
-      return answerTrailersOnly(res, setTrailerStatus(headers, error));
+      setTrailerStatus(headers, error);
+      headers.set(headerGrpcMessage, grpcMessageValue(error.rawMessage));
+      return answerTrailersOnly(res, headers);
     case "connect": {
       headers.set("content-type", "application/json");
       return answer(res, options.connectHttpStatus ?? codeToHttpStatus(error.code), answerHeadersOf(headers), errorToJsonBytes(error, {}));

@@ -16,10 +16,22 @@ export function withErrorStatus(trailer: Record<string, string>, error: ConnectE
     trailer[name] = name in trailer ? `${trailer[name]}, ${value}` : value;
   });
   trailer[headerGrpcStatus] = String(error.code);
-  trailer[headerGrpcMessage] = encodeURIComponent(error.rawMessage);
+  trailer[headerGrpcMessage] = grpcMessageValue(error.rawMessage);
   if (error.details.length > 0) trailer[headerStatusDetailsBin] = statusDetailsBin(error);
   return trailer;
 }
+
+/**
+ * A message as gRPC's wire format sends it: printable ASCII as it is, `%` and every other byte of its UTF-8 encoded as
+ * `%XX`. connect-es encodes with encodeURIComponent, which also encodes `:` `;` `,` and the like; grpc-js decodes with
+ * decodeURI, which leaves those encoded, so its users read `Not authenticated%3B send Authorization%3A …`.
+ */
+export function grpcMessageValue(message: string): string {
+  return message.replace(loneSurrogate, "\uFFFD").replace(/[^\x20-\x24\x26-\x7e]+/g, encodeURIComponent);
+}
+
+/** Half of a UTF-16 pair without its other half (a client's own text quoted back): encodeURIComponent throws on it. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
  * The google.rpc.Status with the error's details, in unpadded standard base64 as gRPC's `-bin` headers take it. Kept

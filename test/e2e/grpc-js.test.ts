@@ -303,9 +303,24 @@ describe("UserService through @grpc/grpc-js and @grpc/proto-loader", () => {
     const { userId } = await userWithPhoneCode();
     const error = expectError(await callUnary(client, "VerifyPhone", { userId, verificationCode: "x".repeat(21) }));
     expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(error.details).toContain("verification_code");
+    // grpc-js decodes grpc-message with decodeURI, which leaves %3A and %3B: sent as gRPC's spec says (printable ASCII
+    // as it is), the message reads as it was written.
+    expect(error.details).toBe("invalid VerifyPhoneRequest: verification_code: must be at most 20 characters");
     const [badRequest] = unpack(statusDetails(error), BadRequestSchema);
     expect(badRequest).toMatchObject({ fieldViolations: [expect.objectContaining({ field: "verification_code" })] });
+  });
+
+  it("answers a call without a valid token with UNAUTHENTICATED, its message as written", async () => {
+    const stranger = new (loadUserServiceClient())(new URL(server.url).host, grpc.credentials.createInsecure(), {
+      interceptors: [bearerInterceptor("not-a-token")],
+    });
+    try {
+      const error = expectError(await callUnary(stranger, "GetUserByID", { userId: "1" }));
+      expect(error.code).toBe(grpc.status.UNAUTHENTICATED);
+      expect(error.details).toBe("Not authenticated; send Authorization: Bearer <token> (AUTH-7fs1e)");
+    } finally {
+      stranger.close();
+    }
   });
 
   it("answers a field it does not support with UNIMPLEMENTED naming it", async () => {

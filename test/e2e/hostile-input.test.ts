@@ -233,7 +233,8 @@ describe("REST gateway", () => {
         headers: { "content-type": "application/grpc-web+json" },
         body: grpcFrame(Buffer.from(JSON.stringify(listInactive))),
       });
-      expect(parseGrpcWebBody(response.body).trailer).toMatchObject({ "grpc-status": "3", "grpc-message": encodeURIComponent(reason) });
+      const { "grpc-status": status, "grpc-message": message } = parseGrpcWebBody(response.body).trailer ?? {};
+      expect({ status, message: decodeURIComponent(message ?? "") }).toEqual({ status: "3", message: reason });
     });
 
     it("is refused in a compressed body too: Connect's gzip, gRPC-Web's compressed message", async () => {
@@ -249,7 +250,8 @@ describe("REST gateway", () => {
         headers: { "content-type": "application/grpc-web+json", "grpc-encoding": "gzip" },
         body: grpcFrame(gzipped, 1),
       });
-      expect(parseGrpcWebBody(grpcWeb.body).trailer).toMatchObject({ "grpc-status": "3", "grpc-message": encodeURIComponent(reason) });
+      const { "grpc-status": status, "grpc-message": message } = parseGrpcWebBody(grpcWeb.body).trailer ?? {};
+      expect({ status, message: decodeURIComponent(message ?? "") }).toEqual({ status: "3", message: reason });
     });
 
     it("is taken when spelled right, over JSON as over binary", async () => {
