@@ -4,6 +4,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { StatusSchema } from "../gen/google/rpc/status_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { type RestRoute, createRestRouteTable } from "../transport/rest/rest-routes.js";
+import { mustSendBody } from "../transport/rest/unsupported-media.js";
 import { openApiPath } from "./openapi-path.js";
 import { type JsonSchema, type SchemaCollector, createSchemaCollector } from "./proto-json-schema.js";
 import { routeParameters } from "./route-parameters.js";
@@ -77,6 +78,9 @@ export function buildOpenApiDocument(services: readonly DescService[]): OpenApiD
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
     security: [{ bearer: [] }],
+    // The server that serves this document, as OpenAPI assumes without the field; said, so that linters and
+    // generators find a base URL.
+    servers: [{ url: "/" }],
   };
 }
 
@@ -84,6 +88,7 @@ function routeRequestBody(route: RestRoute, schemas: SchemaCollector): object | 
   const { body } = route;
   if (body.kind === "none") return undefined;
   const schema = body.kind === "request" ? schemas.messageRef(route.method.input) : schemas.fieldSchema(body.field);
-  // Like grpc-gateway, an empty body is an empty message.
-  return { required: false, content: { [json]: { schema } } };
+  // An empty body is an empty message, as in grpc-gateway, but a POST, PUT or PATCH must still be labelled JSON, and
+  // clients generated from this document send the label only with a body: for those, `{}` at least is required.
+  return { required: mustSendBody(route), content: { [json]: { schema } } };
 }

@@ -34,6 +34,15 @@ describe("GET /openapi.json", () => {
     expect(JSON.parse(text).openapi).toBe("3.1.0");
   });
 
+  it("requires a body wherever the gateway needs its JSON label: POST, PUT and PATCH, not DELETE", async () => {
+    const document = JSON.parse(text) as { paths: Record<string, Record<string, { requestBody?: { required: boolean } }>> };
+    const optional = Object.values(document.paths).flatMap((operations) =>
+      Object.entries(operations).filter(([, operation]) => operation.requestBody?.required === false).map(([method]) => method),
+    );
+    expect(new Set(optional)).toEqual(new Set(["delete"]));
+    expect(document.paths["/v2/users/{userId}/phone/verify"]?.post?.requestBody?.required).toBe(true);
+  });
+
   it("documents VerifyPhone with its request body", async () => {
     const document = await dereference(JSON.parse(text));
     const operation = document.paths?.["/v2/users/{userId}/phone/verify"]?.post as

@@ -12,6 +12,11 @@ import type { RestRoute } from "./rest-routes.js";
 
 const methodsThatMustLabelTheirBody = new Set(["POST", "PUT", "PATCH"]);
 
+/** Whether a request to the route must come with a JSON body, `{}` at least, to be read (as the OpenAPI says). */
+export function mustSendBody(route: RestRoute): boolean {
+  return route.body.kind !== "none" && methodsThatMustLabelTheirBody.has(route.httpMethod);
+}
+
 /** The InvalidArgument error to answer with 415, or undefined when the gateway can read the body. */
 export function unsupportedMediaError(
   route: RestRoute,
