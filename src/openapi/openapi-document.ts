@@ -15,6 +15,7 @@ export type OpenApiDocument = {
   paths: Record<string, Record<string, unknown>>;
   components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, unknown> };
   security: Record<string, string[]>[];
+  servers: { url: string }[];
 };
 
 // Answered without a token (src/transport/authentication.ts); every other service needs one.
