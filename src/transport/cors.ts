@@ -5,7 +5,8 @@ import type { NodeRequest, NodeResponse } from "./call-context.js";
 const allowedMethods = [...new Set([...connectCors.allowedMethods, "GET", "POST", "PUT", "PATCH", "DELETE"])].join(", ");
 // X-Zitadel-Orgid: the organization a ZITADEL client acts in, for the calls that take it from there (AddHumanUser).
 const allowedHeaders = [...connectCors.allowedHeaders, "Authorization", "X-Request-Id", "X-Zitadel-Orgid"].join(", ");
-const exposedHeaders = [...connectCors.exposedHeaders, "X-Request-Id"].join(", ");
+// Retry-After: how long a limit's refusal says to wait (a login page must show it); WWW-Authenticate: what a 401 asks.
+const exposedHeaders = [...connectCors.exposedHeaders, "X-Request-Id", "Retry-After", "WWW-Authenticate"].join(", ");
 
 /** Adds CORS headers for an allowed origin; answers preflight requests itself (returns true). */
 export function applyCors(

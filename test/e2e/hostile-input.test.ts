@@ -775,6 +775,13 @@ describe("CORS", () => {
     expect(response.headers["access-control-allow-origin"]).toBe(allowedOrigin);
     expect(String(response.headers["access-control-expose-headers"]).toLowerCase()).toContain("grpc-status");
   });
+
+  it("lets it read how long a refusal says to wait, and what a 401 asks for", async () => {
+    const response = await request("GET", "/v2/users/1", { headers: { origin: allowedOrigin } });
+    expect(response.status).toBe(404);
+    const exposed = String(response.headers["access-control-expose-headers"]).toLowerCase().split(/,\s*/);
+    expect(exposed).toEqual(expect.arrayContaining(["retry-after", "www-authenticate", "x-request-id"]));
+  });
 });
 
 function unknownMethod(): DescMethodUnary {
