@@ -209,6 +209,20 @@ describe("UpdateAdministrator and DeleteAdministrator", () => {
     expect(noResource.status).toBe(400);
   });
 
+  it("over REST: refuses two members of the resource oneof in one DELETE, and deletes nothing", async () => {
+    const person = await setup.person(organization);
+    const account = await setup.member(organization, ["ORG_USER_VIEWER"], await setup.organization());
+    const both = await rest(
+      server.url,
+      server.adminToken,
+      "DELETE",
+      `/v2beta/administrators/${account.userId}?resource.instance=true&resource.organizationId=${encodeURIComponent(organization)}`,
+    );
+    expect(both.status).toBe(400);
+    expect(both.body.message).toBe('invalid parameter "resource.organizationId": "resource.instance" already sets oneof "resource"');
+    expect(await readCode(account.token, person)).toBe(0);
+  });
+
   it("keeps an IAM_OWNER: removing or narrowing the last one is LAST_INSTANCE_OWNER; with a second one it works", async () => {
     for (const protocol of ["connect", "grpc"] as const) {
       const { admins } = api(server.url, server.adminToken, protocol);

@@ -74,10 +74,22 @@ function setQueryParameters(
   const isBound = (path: string) =>
     boundPaths.some((bound) => path === bound || path.startsWith(`${bound}.`) || bound.startsWith(`${path}.`));
 
+  // Which parameter chose each oneof's member, by the oneof's place in the message: a second member would silently
+  // replace the first (which scope a DELETE acts in, say), so it is refused, as grpc-gateway refuses it.
+  const oneofChoices = new Map<string, { member: string; parameter: string }>();
   for (const name of new Set(query.keys())) {
     const fields = resolveFieldPath(route.method.input, name);
     // As grpc-gateway: parameters that name no field, or a field the path or the body sets, are ignored.
     if (fields === undefined || isBound(fieldPathName(fields))) continue;
+    fields.forEach((field, depth) => {
+      if (field.oneof === undefined) return;
+      const place = `${fieldPathName(fields.slice(0, depth))}/${field.oneof.name}`;
+      const chosen = oneofChoices.get(place);
+      if (chosen !== undefined && chosen.member !== field.name) {
+        throw invalidArgument(`invalid parameter "${name}": "${chosen.parameter}" already sets oneof "${field.oneof.name}"`);
+      }
+      oneofChoices.set(place, { member: field.name, parameter: name });
+    });
     setParameter(route.method.input, message, fields, query.getAll(name), name, options);
   }
 }
