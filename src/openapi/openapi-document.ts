@@ -1,6 +1,6 @@
 // The OpenAPI 3.1 description of the REST gateway, built from the routes the gateway itself reads from the
 // google.api.http options, so the document cannot promise a path, method or parameter the gateway does not serve.
-import type { DescService } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { StatusSchema } from "../gen/google/rpc/status_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { type RestRoute, createRestRouteTable } from "../transport/rest/rest-routes.js";
@@ -61,6 +61,33 @@ export function buildOpenApiDocument(services: readonly DescService[]): OpenApiD
     pathItem[key] = operation;
   }
 
+  // The unary RPCs without a REST route are served at their Connect path, JSON in and out, with Connect's error body.
+  const routed = new Set<DescMethod>(createRestRouteTable(services).routes.map((route) => route.method));
+  const connectError = connectErrorSchema();
+  for (const service of services) {
+    for (const method of service.methods) {
+      if (method.methodKind !== "unary" || routed.has(method)) continue;
+      paths[`/${service.typeName}/${method.name}`] = {
+        post: {
+          tags: [service.typeName],
+          summary: method.name,
+          description: "Served at its Connect path (the RPC has no REST route): a Connect unary call with JSON.",
+          operationId: `${service.name}_${method.name}`,
+          ...(method.deprecated ? { deprecated: true } : {}),
+          requestBody: { required: true, content: { [json]: { schema: schemas.messageRef(method.input) } } },
+          responses: {
+            "200": { description: "OK", content: { [json]: { schema: schemas.messageRef(method.output) } } },
+            default: {
+              description: "An error, as Connect sends it, with the HTTP status Connect gives its code",
+              content: { [json]: { schema: connectError } },
+            },
+          },
+          ...(publicServices.has(service.typeName) ? { security: [] } : {}),
+        },
+      };
+    }
+  }
+
   return {
     openapi: "3.1.0",
     info: {
@@ -82,6 +109,28 @@ export function buildOpenApiDocument(services: readonly DescService[]): OpenApiD
     // The server that serves this document, as OpenAPI assumes without the field; said, so that linters and
     // generators find a base URL.
     servers: [{ url: "/" }],
+  };
+}
+
+/** Connect's unary error body: its code's name, the message, and the details as packed messages in base64. */
+function connectErrorSchema(): JsonSchema {
+  return {
+    type: "object",
+    properties: {
+      code: { type: "string", description: "gRPC's code name in snake case, e.g. invalid_argument" },
+      message: { type: "string" },
+      details: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: {
+            type: { type: "string", description: "the detail's message name, e.g. google.rpc.ErrorInfo" },
+            value: { type: "string", description: "the detail in binary protobuf, base64 without padding" },
+            debug: { description: "the detail as JSON, for reading" },
+          },
+        },
+      },
+    },
   };
 }
 

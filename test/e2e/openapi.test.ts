@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { compileErrors, dereference, validate } from "@readme/openapi-parser";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { servedServices } from "../../src/openapi/served-services.js";
 import { createRestRouteTable } from "../../src/transport/rest/rest-routes.js";
@@ -55,9 +56,18 @@ describe("GET /openapi.json", () => {
   it("documents each route of the gateway, and routes each documented operation", () => {
     const paths = JSON.parse(text).paths as Record<string, Record<string, Operation>>;
     const table = createRestRouteTable(servedServices);
-    const documented = Object.entries(paths).flatMap(([path, item]) =>
+    const all = Object.entries(paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => ({ path, method: method.toUpperCase(), operation })),
     );
+    // The unary RPCs without a route are documented at their Connect paths: each once, and only those.
+    const atConnectPath = ({ path }: { path: string }) => /^\/[a-z0-9_.]+\.[A-Z]\w*\/\w+$/.test(path);
+    const routed = new Set<DescMethod>(table.routes.map((route) => route.method));
+    const unrouted = servedServices.flatMap((service) =>
+      service.methods.filter((method) => method.methodKind === "unary" && !routed.has(method)).map((method) => `/${service.typeName}/${method.name}`),
+    );
+    expect(all.filter(atConnectPath).map(({ path, method }) => `${method} ${path}`).sort()).toEqual(unrouted.map((path) => `POST ${path}`).sort());
+    expect(unrouted).toContain("/zitadel.user.v2.UserService/CreateUser");
+    const documented = all.filter((operation) => !atConnectPath(operation));
     expect(documented).toHaveLength(table.routes.length);
     for (const { path, method, operation } of documented) {
       // Any value fits a path parameter; the gateway must land on the RPC the operation names.
