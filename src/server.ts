@@ -129,8 +129,12 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     postgres: config.postgres,
     logger,
   });
-  // An upgrade's migrations may hold a table for a while: the log says when they ran and what they were.
-  if (database.appliedMigrations.length > 0) logger.info("database migrations applied", { migrations: database.appliedMigrations });
+  // An upgrade's migrations may hold a table for a while: the log says when they ran and what they were. Drizzle numbers
+  // them from 0000, so a database that lacked the first was created now, which is no upgrade to tell.
+  const [firstApplied] = database.appliedMigrations;
+  if (firstApplied !== undefined && !firstApplied.startsWith("0000_")) {
+    logger.info("database migrations applied", { migrations: database.appliedMigrations });
+  }
   try {
     return await startOn(database, config, messages, logger, clock, overrides);
   } catch (error) {
