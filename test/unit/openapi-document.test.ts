@@ -31,15 +31,18 @@ describe("openapi.json", () => {
     expect(schemas["google.rpc.Status"]!.properties.details).toMatchObject({ type: "array" });
   });
 
-  it("answers every operation's errors with google.rpc.Status and asks a bearer token", () => {
+  it("answers REST operations' errors with google.rpc.Status, Connect paths' with Connect's, and asks a bearer token", () => {
     expect(document.security).toEqual([{ bearer: [] }]);
     expect(document.components.securitySchemes).toEqual({ bearer: { type: "http", scheme: "bearer" } });
-    for (const pathItem of Object.values(document.paths)) {
+    for (const [path, pathItem] of Object.entries(document.paths)) {
+      const atConnectPath = /^\/[a-z0-9_.]+\.[A-Z]\w*\/\w+$/.test(path);
       for (const operation of Object.values(pathItem) as { responses: Record<string, unknown>; security?: unknown }[]) {
-        expect(operation.responses.default).toMatchObject({
-          content: { "application/json": { schema: { $ref: "#/components/schemas/google.rpc.Status" } } },
-        });
-        expect(operation.security).toBeUndefined();
+        const schema = atConnectPath
+          ? { properties: { code: { type: "string" }, message: { type: "string" } } }
+          : { $ref: "#/components/schemas/google.rpc.Status" };
+        expect(operation.responses.default, path).toMatchObject({ content: { "application/json": { schema } } });
+        // Only the health check needs no token.
+        expect(operation.security, path).toEqual(path.startsWith("/grpc.health.v1.Health/") ? [] : undefined);
       }
     }
   });
