@@ -36,7 +36,7 @@ export const restoreCommand: CommandDefinition<"database"> = {
     const copy = resolve(positionals[0]!);
     const database = resolve(settings.database);
     checkCopy(copy, database);
-    await refuseWhileOpen(database);
+    refuseWhileOpen(database);
 
     const temporary = temporaryNameFor(database);
     try {
@@ -83,11 +83,11 @@ function checkCopy(copy: string, database: string): void {
   }
 }
 
-async function refuseWhileOpen(database: string): Promise<void> {
+function refuseWhileOpen(database: string): void {
   if (!existsSync(database)) return;
   const presence = announcePresence(database);
   try {
-    const others = await countOthersPresent(presence);
+    const others = countOthersPresent(presence);
     if (others > 0) {
       throw new UsageError(
         `${others} verifyd process${others === 1 ? " has" : "es have"} ${database} open; stop the servers first (one killed without stopping is forgotten after 30 s)`,

@@ -13,7 +13,7 @@ import { announcePresence } from "../../src/store/sqlite/file-presence.js";
 import { unique, uniqueMobile } from "../helpers/api-session.js";
 import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { runCommand } from "../helpers/run-command.js";
-import { type ServerProcess, childEnv, serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
+import { type ServerProcess, childEnv, runServerProcessToExit, serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
 
 const tempDatabase = (() => {
   const directory = serverProcessDirectories("verifyd-locking-");
@@ -173,6 +173,48 @@ describe("--sqlite-locking exclusive (the default)", () => {
       // Ended by itself, once SQLite let it go, rather than killed with its presence file left for 30 s.
       expect(await exited).toBeNull();
       expect(readdirSync(`${database}-open`)).toEqual([]);
+    } finally {
+      holder.close();
+    }
+  });
+
+  /** A connection that keeps every other process out of `database`, as a server holding it does. */
+  function holdFile(database: string): Database.Database {
+    const holder = new Database(database);
+    holder.pragma("journal_mode = WAL");
+    holder.pragma("locking_mode = EXCLUSIVE");
+    holder.exec("BEGIN IMMEDIATE; COMMIT");
+    return holder;
+  }
+
+  it("waits at its start for another verifyd that has the file open, past the 5 s another program gets", async () => {
+    const database = tempDatabase();
+    // A verifyd slow to let go, as one busy migrating or on a loaded machine: announced, and holding the file.
+    const holder = holdFile(database);
+    const presence = announcePresence(database);
+    const starting = startServerProcess(database);
+    // The server is waiting for the file from when it announces itself.
+    await expect.poll(() => readdirSync(`${database}-open`).length, { timeout: 20_000, interval: 5 }).toBe(2);
+    await sleep(6_500);
+    holder.close();
+    presence.withdraw();
+    const server = await starting;
+    try {
+      await addUser(server);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("refuses to start after 5 s when another program holds the file, naming the likely holders", async () => {
+    const database = tempDatabase();
+    const holder = holdFile(database);
+    try {
+      const run = await runServerProcessToExit(database, []);
+      expect(run.code).toBe(2);
+      expect(run.stderr.join("\n")).toContain(
+        `verifyd: the database ${database} stayed locked for 5 s (SQLITE_BUSY): another program holds it, such as a verifyd older than this one (stop it first) or a tool with a transaction open`,
+      );
     } finally {
       holder.close();
     }

@@ -25,13 +25,10 @@ export function holdExclusivelyWhileAlone(
   logger?: Logger,
 ): ExclusiveHolding {
   let holding = false;
-  let looking = false;
-  const look = async () => {
-    if (looking) return;
-    looking = true;
+  const look = () => {
     try {
-      const others = await countOthersPresent(own);
       if (!sqlite.open || sqlite.inTransaction) return;
+      const others = countOthersPresent(own);
       if (others > 0 && holding) {
         share(sqlite);
         holding = false;
@@ -43,12 +40,10 @@ export function holdExclusivelyWhileAlone(
     } catch (error) {
       // A look runs from a timer: whatever fails is logged, and the next look tries again.
       logger?.warn("database: could not look for other verifyd processes", { error: String(error) });
-    } finally {
-      looking = false;
     }
   };
-  void look();
-  const timer = setInterval(() => void look(), lookEveryMs).unref();
+  // The first look a quarter second on, not during the start: a start that fails after opening says so in one line.
+  const timer = setInterval(look, lookEveryMs).unref();
   return { stop: () => clearInterval(timer) };
 }
 

@@ -11,8 +11,8 @@
 // - Announcing is best effort: where the file cannot be written, the connection still opens, and the failure is kept
 //   so that an open that then finds the file locked can say why.
 import { randomBytes } from "node:crypto";
-import { realpathSync, rmSync, writeFileSync } from "node:fs";
-import { readdir, rm, stat, writeFile } from "node:fs/promises";
+import { readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeOwnerOnlyDirectory } from "../../owner-only-directory.js";
 
@@ -71,13 +71,15 @@ export function announcePresence(database: string): Presence {
 
 /**
  * How many other verifyd connections to the database `own` announced itself for are open now, by their fresh presence
- * files. Files gone stale are removed on the way.
+ * files. Files gone stale are removed on the way. Synchronous, as the directory holds a file per process: a look costs
+ * microseconds, and never waits behind other work in libuv's thread pool (password hashing, say), where a server's
+ * look could be delayed past the time another process waits for the file.
  */
-export async function countOthersPresent(own: Presence, now = Date.now()): Promise<number> {
+export function countOthersPresent(own: Presence, now = Date.now()): number {
   const directory = join(own.file, "..");
   let names: string[];
   try {
-    names = await readdir(directory);
+    names = readdirSync(directory);
   } catch {
     return 0;
   }
@@ -85,11 +87,28 @@ export async function countOthersPresent(own: Presence, now = Date.now()): Promi
   for (const name of names) {
     const file = join(directory, name);
     if (file === own.file) continue;
-    const modified = await stat(file).then((info) => info.mtimeMs, () => undefined);
+    const modified = modifiedAt(file);
     if (modified === undefined) continue;
     if (now - modified < staleAfterMs) others++;
     // Best effort: a file of another user's process may not be ours to remove.
-    else await rm(file, { force: true }).catch(() => undefined);
+    else removeQuietly(file);
   }
   return others;
+}
+
+/** Undefined for a file gone since the directory was read, or one this process may not look at. */
+function modifiedAt(file: string): number | undefined {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // Left for its owner.
+  }
 }

@@ -9,7 +9,7 @@ import type { Logger } from "../../logger.js";
 import { StartupError } from "../../startup-error.js";
 import { isPrivateDatabase } from "../database-url.js";
 import { holdExclusivelyWhileAlone } from "./exclusive-holding.js";
-import { announcePresence, type Presence } from "./file-presence.js";
+import { announcePresence, countOthersPresent, type Presence } from "./file-presence.js";
 import { createPendingMigrations, migrationsFolder } from "./migration-status.js";
 import { refuseSharedVerifiedContacts } from "./shared-verified-contacts.js";
 import type { SqliteFailure } from "./sqlite-errors.js";
@@ -69,6 +69,13 @@ const newFilePageBytes = 2048;
 /** How long a statement waits for another process's lock: far longer than a server holding the file takes to let go. */
 const busyTimeoutMs = 5_000;
 
+/**
+ * How long opening waits while other verifyd processes have the file open: one lets go within a look (250 ms) of
+ * seeing this one's presence, but may first finish a migration or a start slowed by a busy machine, and restarting
+ * this process instead would only announce it again. Another program gets the usual busy timeout.
+ */
+const peerOpeningTimeoutMs = 30_000;
+
 /** Comfortably more than one call writes (a few pages), so a probe that fits means calls fit too. */
 const probeBytes = 64 * 1024;
 
@@ -99,6 +106,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     const { presence } = connection;
     const holding =
       options.holdExclusively && presence ? holdExclusivelyWhileAlone(sqlite, path, presence, options.logger) : undefined;
+    sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
     const read = sqlite.prepare("SELECT count(*) FROM organizations");
     const write = sqlite.prepare("INSERT OR REPLACE INTO storage_probe (id, written_at, room) VALUES (1, ?, zeroblob(?))");
     return {
@@ -115,7 +123,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     };
   } catch (error) {
     connection.close();
-    throw error instanceof SqliteError ? explainOpenFailure(error, path) : error;
+    throw error instanceof SqliteError ? explainOpenFailure(error, path, connection) : error;
   }
 }
 
@@ -124,6 +132,8 @@ export interface FileConnection {
   sqlite: Database.Database;
   /** Undefined for a private database, which no other process can open. */
   presence: Presence | undefined;
+  /** How long a statement waits for a lock until the open is done: longer while other verifyd processes are present. */
+  openingTimeoutMs: number;
   close(): void;
 }
 
@@ -141,17 +151,19 @@ export function openConnection(path: string, options: Pick<OpenDatabaseOptions, 
   }
   // Before the first access, so that a server holding the file lets go of it while this connection waits.
   const presence = shared ? announcePresence(path) : undefined;
+  const openingTimeoutMs = presence && countOthersPresent(presence) > 0 ? peerOpeningTimeoutMs : busyTimeoutMs;
   let sqlite: Database.Database | undefined;
   try {
     sqlite = new Database(path);
     // First, so that a second process on the file waits for locks, even for the switch to WAL, instead of failing.
-    sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    sqlite.pragma(`busy_timeout = ${openingTimeoutMs}`);
     // Reads the header, so that a file that is not a database is refused here, explained.
     sqlite.pragma("schema_version");
     const opened = sqlite;
     return {
       sqlite: opened,
       presence,
+      openingTimeoutMs,
       close() {
         opened.close();
         presence?.withdraw();
@@ -160,7 +172,7 @@ export function openConnection(path: string, options: Pick<OpenDatabaseOptions, 
   } catch (error) {
     sqlite?.close();
     presence?.withdraw();
-    throw error instanceof SqliteError ? explainOpenFailure(error, path, presence?.failure) : error;
+    throw error instanceof SqliteError ? explainOpenFailure(error, path, { presence, openingTimeoutMs }) : error;
   }
 }
 
@@ -185,7 +197,11 @@ function checkIntegrity(sqlite: Database.Database, path: string): void {
   );
 }
 
-function explainOpenFailure(error: SqliteFailure, path: string, presenceFailure?: string): StartupError {
+function explainOpenFailure(
+  error: SqliteFailure,
+  path: string,
+  { presence, openingTimeoutMs }: Pick<FileConnection, "presence" | "openingTimeoutMs">,
+): StartupError {
   if (error.code === "SQLITE_NOTADB") {
     return new StartupError(`${path} is not a SQLite database; give verifyd's database file with --database / DATABASE_URL`);
   }
@@ -197,17 +213,21 @@ function explainOpenFailure(error: SqliteFailure, path: string, presenceFailure?
       `cannot write the database ${path} or its -wal and -shm files next to it (${error.code}); make its directory writable by this user`,
     );
   }
-  if (error.code.startsWith("SQLITE_BUSY") && presenceFailure !== undefined) {
+  if (!error.code.startsWith("SQLITE_BUSY")) {
+    return new StartupError(`cannot open the database ${path}: ${error.message} (${error.code})`);
+  }
+  const locked = `the database ${path} stayed locked for ${openingTimeoutMs / 1000} s (${error.code})`;
+  if (presence?.failure !== undefined) {
     return new StartupError(
-      `the database ${path} stayed locked for ${busyTimeoutMs / 1000} s (${error.code}), and a server holding it could not be told to let go: ${presenceFailure}; make that directory writable by this user, or run the server with --sqlite-locking normal`,
+      `${locked}, and a server holding it could not be told to let go: ${presence.failure}; make that directory writable by this user, or run the server with --sqlite-locking normal`,
     );
   }
-  if (error.code.startsWith("SQLITE_BUSY")) {
-    return new StartupError(
-      `the database ${path} stayed locked for ${busyTimeoutMs / 1000} s (${error.code}): another program holds it, such as a verifyd older than this one (stop it first) or a tool with a transaction open`,
-    );
+  if (openingTimeoutMs === peerOpeningTimeoutMs) {
+    return new StartupError(`${locked}: another verifyd process has it open and did not let go; see what it logged, or stop it first`);
   }
-  return new StartupError(`cannot open the database ${path}: ${error.message} (${error.code})`);
+  return new StartupError(
+    `${locked}: another program holds it, such as a verifyd older than this one (stop it first) or a tool with a transaction open`,
+  );
 }
 
 /**
