@@ -1,5 +1,5 @@
 // Email addresses: a practical syntax check (RFC 5321 lengths) and a canonical form whose domain is lower-case,
-// since domains compare case-insensitively while local parts may not.
+// since domains compare case-insensitively while local parts may not; and the mailbox an address names.
 import { errors } from "./errors.js";
 
 const localPart = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
@@ -20,4 +20,14 @@ export function normalizeEmailAddress(input: string): string {
     !/^[0-9]+$/.test(labels.at(-1) ?? "");
   if (!valid) throw errors.emailInvalid();
   return `${local}@${domain}`;
+}
+
+/**
+ * The mailbox a canonical address names, which is what makes two addresses one: RFC 5321 lets a local part differ by
+ * case, but mail servers deliver `Ada@` and `ada@` to one mailbox, and people type either. So an address is stored and
+ * delivered to as given, while its uniqueness as a login name, a login by it and its send limits go by this form, as
+ * ZITADEL's login names and OWASP's advice on user ids do. Local parts are ASCII here, so lower case is enough.
+ */
+export function mailboxOf(address: string): string {
+  return address.toLowerCase();
 }

@@ -1,6 +1,7 @@
 // The columns and parameters of the user store's hand-written writes (an event, a user's row, an outbox message), for
 // both dialects: each store takes the columns of these names from its own schema, in this order. Only a timestamp's
 // form differs: SQLite stores milliseconds, PostgreSQL takes the Date.
+import { mailboxOf } from "../domain/email-address.js";
 import type { UserEvent } from "../domain/events.js";
 import type { NewOutboxMessage } from "../domain/ports.js";
 import type { UserState } from "../domain/user-state.js";
@@ -61,8 +62,12 @@ export function messageParameters(message: NewOutboxMessage, time: TimeParameter
   ];
 }
 
-/** A pending change is not a login name until it is verified; the verified address it replaces stays one until then. */
+/**
+ * A pending change is not a login name until it is verified; the verified address it replaces stays one until then.
+ * An email address is kept by its mailbox, so that one spelled in another case is the same login name.
+ */
 export function loginContacts(state: UserState): { verifiedPhone: string | null; verifiedEmail: string | null } {
   if (state.kind !== "human") return { verifiedPhone: null, verifiedEmail: null };
-  return { verifiedPhone: state.phone.verified ?? null, verifiedEmail: state.email.verified ?? null };
+  const { verified } = state.email;
+  return { verifiedPhone: state.phone.verified ?? null, verifiedEmail: verified === undefined ? null : mailboxOf(verified) };
 }

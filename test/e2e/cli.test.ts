@@ -20,7 +20,7 @@ import Database from "better-sqlite3";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { beforeAll, describe, expect, it } from "vitest";
 import { settings } from "../../src/config.js";
-import { rest, unique, uniqueMobile } from "../helpers/api-session.js";
+import { passwordLogin, rest, unique, uniqueMobile } from "../helpers/api-session.js";
 import { type CommandResult, runCommand } from "../helpers/run-command.js";
 import { type ServerProcess, childEnv, serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
 import { createTestCertificate } from "../helpers/tls-cert.js";
@@ -287,6 +287,49 @@ describe("migrate", () => {
     const next = await startServerProcess(database);
     await next.stop();
     expect(applied(next.stderr)).toEqual([]);
+  }, 90_000);
+});
+
+describe("the upgrade that keeps verified addresses by their mailbox", () => {
+  const password = "mailbox password";
+  const person = (server: ServerProcess, email: string) =>
+    addUser(server, { username: unique("mailbox"), email: { email, isVerified: true }, password: { password } });
+
+  /** Verified addresses as the previous version stored them, each in its own case; `newest` forgets the migration. */
+  function asPreviousVersion(database: string, verified: Record<string, string>, { newest = false } = {}): void {
+    const sqlite = new Database(database);
+    try {
+      const store = sqlite.prepare("UPDATE users SET verified_email = ?, state = json_set(state, '$.email.verified', ?) WHERE id = ?");
+      for (const [userId, email] of Object.entries(verified)) store.run(email, email, userId);
+      if (newest) sqlite.exec('DELETE FROM "__drizzle_migrations" WHERE created_at = (SELECT max(created_at) FROM "__drizzle_migrations")');
+    } finally {
+      sqlite.close();
+    }
+  }
+
+  it("refuses, naming them, users of one organization whose addresses differ only in case; then upgrades and logs in in any case", async () => {
+    const database = tempDatabase();
+    const first = await startServerProcess(database);
+    const ada = await person(first, "clash-ada@example.com");
+    const twin = await person(first, "clash-twin@example.com");
+    const upper = await person(first, "upper@example.com");
+    await first.stop();
+    asPreviousVersion(database, { [twin]: "Clash-Ada@example.com", [upper]: "Upper@example.com" }, { newest: true });
+
+    const refused = failureLine(await verifyd(["migrate", "--database", database]), 2);
+    expect(refused).toMatch(new RegExp(`a verified email address is now one login name in any letter case, and these users share one: users (${ada}, ${twin}|${twin}, ${ada}) in organization \\S+\\.`));
+    expect(refused).toContain("change the address of all but one user of each group (SetEmail), then start again");
+
+    asPreviousVersion(database, { [twin]: "clash-twin@example.com", [upper]: "Upper@example.com" });
+    const server = await startServerProcess(database);
+    try {
+      expect((await passwordLogin(server.url, "upper@example.com", password)).body.id).toBe(upper);
+      expect((await passwordLogin(server.url, "UPPER@example.com", password)).body.id).toBe(upper);
+      const shown = await rest(server.url, server.adminToken, "GET", `/v2/users/${upper}`);
+      expect(shown.body).toMatchObject({ user: { human: { email: { email: "Upper@example.com", isVerified: true } } } });
+    } finally {
+      await server.stop();
+    }
   }, 90_000);
 });
 

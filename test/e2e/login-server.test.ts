@@ -194,6 +194,28 @@ describe("SetPassword", () => {
   });
 });
 
+describe("logging in by email address", () => {
+  it("finds a verified address in any letter case, and counts wrong passwords for all its spellings as one", async () => {
+    const password = "mailbox password";
+    const local = unique("Ada.Mailbox");
+    const { users } = api(server.url, server.adminToken, "grpc");
+    const { userId } = await users.addHumanUser({
+      organization: { org: { case: "orgId", value: organization } },
+      profile: { givenName: "Ada", familyName: "Mailbox" },
+      email: { email: `${local}@Example.com`, verification: { case: "isVerified", value: true } },
+      passwordType: { case: "password", value: { password } },
+    });
+    for (const spelling of [`${local}@example.com`, `${local.toLowerCase()}@example.com`, `${local.toUpperCase()}@EXAMPLE.COM`]) {
+      expect((await passwordLogin(server.url, spelling, password)).body.id, spelling).toBe(userId);
+    }
+    // Five wrong passwords under five spellings lock the address as five under one would (README, Limits).
+    const spellings = [...local].map((_, i) => `${local.slice(0, i)}${local.charAt(i).toUpperCase()}${local.slice(i + 1)}@example.com`);
+    for (const spelling of spellings.slice(0, 5)) expect(await passwordLogin(server.url, spelling, "wrong password!")).toMatchObject(invalidGrant);
+    const throttled = await passwordLogin(server.url, `${local.toLowerCase()}@example.com`, password);
+    expect(throttled.status).toBe(429);
+  });
+});
+
 describe("logging in by phone number", () => {
   it("works with a verified phone, not with an unverified one", async () => {
     const password = "phone password";

@@ -71,6 +71,40 @@ describe("verifyd on PostgreSQL from the command line", () => {
     }
   });
 
+  it("upgrades verified addresses to their mailboxes, refusing first, by name, users whose addresses differ only in case", async () => {
+    const database = await createPostgresDatabase();
+    const tokenFile = join(directory, "mailbox-token");
+    const first = await startServerProcess(database, { args: ["--admin-token-file", tokenFile], env: { VERIFYD_KEYS: keys } });
+    const client = protocolClient("rest", first.url, first.adminToken);
+    const person = async (email: string) =>
+      expectOk(await client.call("addHumanUser", { profile: { givenName: "Ada", familyName: "Mailbox" }, email: { email, isVerified: true } })).userId as string;
+    const ada = await person("clash-ada@example.com");
+    const twin = await person("clash-twin@example.com");
+    await first.stop();
+    // As the previous version stored it, and without the migration.
+    const pool = new pg.Pool({ connectionString: database });
+    const storeAs = (userId: string, email: string) =>
+      pool.query("UPDATE users SET verified_email = $1, state = jsonb_set(state, '{email,verified}', to_jsonb($1::text)) WHERE id = $2", [email, userId]);
+    try {
+      await storeAs(twin, "Clash-Ada@example.com");
+      await pool.query("DELETE FROM drizzle.__drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM drizzle.__drizzle_migrations)");
+
+      const refused = await verifyd(["migrate"], { DATABASE_URL: database });
+      expect(refused.exitCode).toBe(2);
+      expect(refused.stderr).toMatch(
+        new RegExp(`^verifyd: .* a verified email address is now one login name in any letter case, and these users share one: users (${ada}, ${twin}|${twin}, ${ada}) in organization \\S+\\. With the previous version`),
+      );
+
+      await storeAs(twin, "Clash-Twin@example.com");
+      const applied = await verifyd(["migrate"], { DATABASE_URL: database });
+      expect(applied.stdout).toMatch(/^applied \d{4}_email_mailboxes$/m);
+      const { rows } = await pool.query("SELECT verified_email FROM users WHERE id = $1", [twin]);
+      expect(rows).toEqual([{ verified_email: "clash-twin@example.com" }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it("refuses to start without the shared keys, naming the setting", async () => {
     const database = await createPostgresDatabase();
     const run = await runServerProcessToExit(database, []);

@@ -14,8 +14,8 @@ describe("login names", () => {
     expect(parseLoginName("079 123 45 67", { ...policy, defaultRegion: "CH" }).phone).toBe("+41791234567");
   });
 
-  it("lower-cases the domain of an email address, as the stored address, and never takes it as a username", () => {
-    expect(parseLoginName("Ada@EXAMPLE.com", policy)).toEqual({ key: "Ada@example.com", email: "Ada@example.com" });
+  it("takes an email address by its mailbox, in any case, and never as a username", () => {
+    expect(parseLoginName("Ada@EXAMPLE.com", policy)).toEqual({ key: "ada@example.com", email: "ada@example.com" });
   });
 
   it("takes anything else as a username, as typed", () => {

@@ -1,7 +1,7 @@
 // What a person types as login name: a username, or a phone number or an email address. Addresses are brought to the
 // canonical form the users projection stores, so any spelling of a verified number or address finds it.
 import { DomainError } from "../errors.js";
-import { normalizeEmailAddress } from "../email-address.js";
+import { mailboxOf, normalizeEmailAddress } from "../email-address.js";
 import { type PhonePolicy, normalizePhoneNumber } from "../phone-number.js";
 
 export interface LoginName {
@@ -15,14 +15,14 @@ export interface LoginName {
   username?: string;
   /** E.164, when the name is a phone number. */
   phone?: string;
-  /** Canonical form, when the name is an email address. */
+  /** The mailbox (email-address.ts), when the name is an email address: any case of a verified address finds it. */
   email?: string;
 }
 
 export function parseLoginName(input: string, phonePolicy: PhonePolicy): LoginName {
   // A verified number passed the SMS policy when it was set; logging in only needs its canonical form.
   const phone = canonical(() => normalizePhoneNumber(input, { ...phonePolicy, allowLandline: true }));
-  const email = canonical(() => normalizeEmailAddress(input));
+  const email = canonical(() => mailboxOf(normalizeEmailAddress(input)));
   return {
     key: email ?? phone ?? input,
     ...(phone === undefined && email === undefined ? { username: input } : {}),

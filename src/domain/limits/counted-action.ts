@@ -1,6 +1,7 @@
 // An action a limit counts, and the rules it must pass: each rule is "at most `max` such actions with this key in the
 // last `windowMs`". The store checks the rules and records the action in the transaction that makes the change, so
 // limits hold across processes and a refused action leaves nothing behind.
+import { mailboxOf } from "../email-address.js";
 import type { Channel } from "../errors.js";
 import { type LimitName, type Limits, limitWindowMs } from "./limits.js";
 
@@ -55,7 +56,8 @@ export function rulesFor(counted: CountedAction, limits: Limits): LimitRule[] {
     rule("sends_per_organization_hour", { by: "organization", organizationId: counted.organizationId }, limits.sendsPerOrganizationHour),
   ];
   if (counted.destination !== undefined) {
-    const destination = mailboxOf(counted.channel, counted.destination);
+    // Changing an address's case must not buy more codes to its mailbox.
+    const destination = counted.channel === "email" ? mailboxOf(counted.destination) : counted.destination;
     rules.push(
       rule("sends_per_destination_day", { by: "destination", destination }, limits.sendsPerDestinationDay),
       rule("sends_per_destination_10m", { by: "destination", destination }, limits.sendsPerDestinationShort),
@@ -65,14 +67,6 @@ export function rulesFor(counted: CountedAction, limits: Limits): LimitRule[] {
   // on later already knows the last one.
   rules.push(rule("send_cooldown", { by: "user-channel", userId: counted.userId, channel: counted.channel }, 1));
   return rules;
-}
-
-/**
- * What a destination's limits count: an address's local part is kept as given (RFC 5321 lets it differ by case), but
- * mail servers deliver `Ada@` and `ada@` to one mailbox, so that changing its case must not buy more codes to it.
- */
-function mailboxOf(channel: Channel, destination: string): string {
-  return channel === "email" ? destination.toLowerCase() : destination;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Logger } from "../../logger.js";
 import { StartupError } from "../../startup-error.js";
 import { redactedUrl } from "../database-url.js";
 import { type Migration, buildMigrations, pendingAfter } from "../migration-journal.js";
+import { type MailboxClash, mailboxClashesRefusal, migratesToMailboxes } from "../mailbox-clashes.js";
 import { isPostgresFailure } from "./postgres-errors.js";
 import { withSessionLock } from "./session-lock.js";
 
@@ -72,6 +73,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
           `the database ${redactedUrl(url)} lacks migrations of this version (${missing.join(", ")}); apply them first with \`verifyd migrate\``,
         );
       }
+      if (migratesToMailboxes(missing)) await refuseMailboxClashes(pool, url);
       await migrateUnderLock(pool, db);
     }
     let pending = 0;
@@ -129,6 +131,15 @@ async function newestAppliedMigration(pool: pg.Pool): Promise<number | undefined
  */
 async function migrateUnderLock(pool: pg.Pool, db: PgDb): Promise<void> {
   await withSessionLock(pool, migrationLockKey, () => migrate(db, { migrationsFolder, ...migrationsTable }));
+}
+
+async function refuseMailboxClashes(pool: pg.Pool, url: string): Promise<void> {
+  const { rows } = await pool.query<MailboxClash>(
+    `SELECT resource_owner AS "organizationId", string_agg(id, ', ' ORDER BY id) AS "userIds" FROM users
+     WHERE verified_email IS NOT NULL GROUP BY lower(verified_email), resource_owner HAVING count(*) > 1`,
+  );
+  const refusal = mailboxClashesRefusal(redactedUrl(url), rows);
+  if (refusal !== undefined) throw new StartupError(refusal);
 }
 
 /** Authentication, a missing database or role: the server answered, and refused. */

@@ -12,6 +12,7 @@ import { holdExclusivelyWhileAlone } from "./exclusive-holding.js";
 import { announcePresence, countOthersPresent, type Presence } from "./file-presence.js";
 import { createPendingMigrations, migrationsFolder } from "./migration-status.js";
 import { refuseSharedVerifiedContacts } from "./shared-verified-contacts.js";
+import { type MailboxClash, mailboxClashesRefusal, migratesToMailboxes } from "../mailbox-clashes.js";
 import type { SqliteFailure } from "./sqlite-errors.js";
 import { makeOwnerOnlyDirectory } from "../../owner-only-directory.js";
 
@@ -99,6 +100,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
           `the database ${path} lacks migrations of this version (${missing.join(", ")}); apply them first with \`verifyd migrate\``,
         );
       }
+      if (migratesToMailboxes(missing)) refuseMailboxClashes(sqlite, path);
       migrateConcurrently(db);
     }
     const pending = createPendingMigrations(sqlite);
@@ -228,6 +230,17 @@ function explainOpenFailure(
   return new StartupError(
     `${locked}: another program holds it, such as a verifyd older than this one (stop it first) or a tool with a transaction open`,
   );
+}
+
+function refuseMailboxClashes(sqlite: Database.Database, path: string): void {
+  const clashes = sqlite
+    .prepare(
+      `SELECT resource_owner AS organizationId, group_concat(id, ', ') AS userIds FROM users
+       WHERE verified_email IS NOT NULL GROUP BY lower(verified_email), resource_owner HAVING count(*) > 1`,
+    )
+    .all() as MailboxClash[];
+  const refusal = mailboxClashesRefusal(path, clashes);
+  if (refusal !== undefined) throw new StartupError(refusal);
 }
 
 /**
