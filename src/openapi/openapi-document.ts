@@ -8,6 +8,7 @@ import { mustSendBody } from "../transport/rest/unsupported-media.js";
 import { openApiPath } from "./openapi-path.js";
 import { type JsonSchema, type SchemaCollector, createSchemaCollector } from "./proto-json-schema.js";
 import { routeParameters } from "./route-parameters.js";
+import { tokenOperation, tokenPath } from "./token-operation.js";
 
 export type OpenApiDocument = {
   openapi: "3.1.0";
@@ -87,6 +88,8 @@ export function buildOpenApiDocument(services: readonly DescService[]): OpenApiD
       };
     }
   }
+
+  paths[tokenPath] = { post: tokenOperation() };
 
   return {
     openapi: "3.1.0",

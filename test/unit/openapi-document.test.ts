@@ -35,6 +35,8 @@ describe("openapi.json", () => {
     expect(document.security).toEqual([{ bearer: [] }]);
     expect(document.components.securitySchemes).toEqual({ bearer: { type: "http", scheme: "bearer" } });
     for (const [path, pathItem] of Object.entries(document.paths)) {
+      // The password login answers as OAuth does (its own test).
+      if (path === "/oauth2/token") continue;
       const atConnectPath = /^\/[a-z0-9_.]+\.[A-Z]\w*\/\w+$/.test(path);
       for (const operation of Object.values(pathItem) as { responses: Record<string, unknown>; security?: unknown }[]) {
         const schema = atConnectPath
