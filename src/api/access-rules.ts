@@ -6,8 +6,12 @@ import type { Permission } from "../domain/access/permissions.js";
 export type SelfAccess =
   | "suffices"
   | "never"
-  /** A code returned to its requester, or an address it declares verified, proves nothing: those need the permission. */
-  | "unless-code-returned-or-preset"
+  /**
+   * A code returned to its requester, or an address it declares verified, proves nothing; a link of the requester's
+   * choosing in the organization's message (url_template) would send whoever opens it, and the code, to any host:
+   * those need the permission.
+   */
+  | "unless-code-returned-preset-or-linked"
   /** Changing one's own password needs the current one. */
   | "with-current-password";
 
@@ -36,13 +40,13 @@ export const accessRules = {
   "UserService/CreateUser": { on: "organization", permission: "user.write" },
   "UserService/GetUserByID": { on: "user", permission: "user.read", self: "suffices" },
   "UserService/ListUsers": { on: "readable-users" },
-  "UserService/SetPhone": { on: "user", permission: "user.write", self: "unless-code-returned-or-preset" },
-  "UserService/ResendPhoneCode": { on: "user", permission: "user.write", self: "unless-code-returned-or-preset" },
+  "UserService/SetPhone": { on: "user", permission: "user.write", self: "unless-code-returned-preset-or-linked" },
+  "UserService/ResendPhoneCode": { on: "user", permission: "user.write", self: "unless-code-returned-preset-or-linked" },
   "UserService/VerifyPhone": { on: "user", permission: "user.write", self: "suffices" },
   "UserService/RemovePhone": { on: "user", permission: "user.write", self: "suffices" },
-  "UserService/SetEmail": { on: "user", permission: "user.write", self: "unless-code-returned-or-preset" },
-  "UserService/ResendEmailCode": { on: "user", permission: "user.write", self: "unless-code-returned-or-preset" },
-  "UserService/SendEmailCode": { on: "user", permission: "user.write", self: "unless-code-returned-or-preset" },
+  "UserService/SetEmail": { on: "user", permission: "user.write", self: "unless-code-returned-preset-or-linked" },
+  "UserService/ResendEmailCode": { on: "user", permission: "user.write", self: "unless-code-returned-preset-or-linked" },
+  "UserService/SendEmailCode": { on: "user", permission: "user.write", self: "unless-code-returned-preset-or-linked" },
   "UserService/VerifyEmail": { on: "user", permission: "user.write", self: "suffices" },
   "UserService/DeactivateUser": { on: "user", permission: "user.write", self: "never" },
   "UserService/ReactivateUser": { on: "user", permission: "user.write", self: "never" },
@@ -78,6 +82,8 @@ export function accessRuleOf(serviceName: string, methodName: string): AccessRul
 /** What the caller asked for, where the rule depends on it. */
 export interface RequestFacts {
   codeReturnedOrPreset?: boolean;
+  /** A send_code with a url_template. */
+  linkChosen?: boolean;
   currentPasswordGiven?: boolean;
 }
 
@@ -87,8 +93,8 @@ export function selfSuffices(self: SelfAccess, facts: RequestFacts): boolean {
       return true;
     case "never":
       return false;
-    case "unless-code-returned-or-preset":
-      return facts.codeReturnedOrPreset !== true;
+    case "unless-code-returned-preset-or-linked":
+      return facts.codeReturnedOrPreset !== true && facts.linkChosen !== true;
     case "with-current-password":
       return facts.currentPasswordGiven === true;
   }

@@ -137,6 +137,9 @@ function verifierOf(ctx: HandlerContext, userId: string): Actor {
 }
 
 function codeFacts(verification: WireVerification): RequestFacts {
-  const { kind } = toVerification(verification);
-  return { codeReturnedOrPreset: kind === "return" || kind === "verified" };
+  const chosen = toVerification(verification);
+  return {
+    codeReturnedOrPreset: chosen.kind === "return" || chosen.kind === "verified",
+    linkChosen: chosen.kind === "send" && chosen.urlTemplate !== undefined,
+  };
 }

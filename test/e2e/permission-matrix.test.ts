@@ -218,6 +218,14 @@ const cells: Record<Call, CellSpec<Person> | CellSpec<ServiceAccount>> = {
   "SetEmail return_code": person({ rpc: user("setEmail"), request: ({ userId }) => ({ userId, email: email(), returnCode: {} }) }),
   "ResendEmailCode send_code": person({ rpc: user("resendEmailCode"), request: ({ userId }) => ({ userId, sendCode: {} }) }),
   "SendEmailCode return_code": person({ rpc: user("sendEmailCode"), request: ({ userId }) => ({ userId, returnCode: {} }) }),
+  "SetEmail send_code url_template": person({
+    rpc: user("setEmail"),
+    request: ({ userId }) => ({ userId, email: email(), sendCode: { urlTemplate: "https://phish.example/{{.Code}}" } }),
+  }),
+  "SendEmailCode send_code url_template": person({
+    rpc: user("sendEmailCode"),
+    request: ({ userId }) => ({ userId, sendCode: { urlTemplate: "https://phish.example/{{.Code}}" } }),
+  }),
   VerifyEmail: person({ rpc: user("verifyEmail"), request: ({ userId, emailCode }) => ({ userId, verificationCode: emailCode }) }),
   // The user changes its own password with the current one; an administrator sets one without.
   SetPassword: person({

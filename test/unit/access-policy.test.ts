@@ -81,8 +81,9 @@ describe("acting on a user", () => {
   });
 
   it("needs user.write for a returned or preset code even for oneself", () => {
-    expect(selfSuffices("unless-code-returned-or-preset", {})).toBe(true);
-    expect(selfSuffices("unless-code-returned-or-preset", { codeReturnedOrPreset: true })).toBe(false);
+    expect(selfSuffices("unless-code-returned-preset-or-linked", {})).toBe(true);
+    expect(selfSuffices("unless-code-returned-preset-or-linked", { codeReturnedOrPreset: true })).toBe(false);
+    expect(selfSuffices("unless-code-returned-preset-or-linked", { linkChosen: true })).toBe(false);
     expect(selfSuffices("with-current-password", {})).toBe(false);
     expect(selfSuffices("with-current-password", { currentPasswordGiven: true })).toBe(true);
     expect(selfSuffices("never", {})).toBe(false);
