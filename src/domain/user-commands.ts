@@ -95,6 +95,11 @@ export interface NewContact {
 export interface AddHumanUserInput {
   userId?: string;
   username?: string;
+  /**
+   * Without a username the email address becomes it, as in ZITADEL; false gives the user id instead, for callers
+   * whose addresses are no login names until verified (Kii), so that an address nobody verified blocks no one.
+   */
+  addressAsUsername?: boolean;
   organizationId?: string;
   profile: Profile;
   email?: NewContact;
@@ -183,7 +188,7 @@ export class UserCommands {
         {
           type: "user.human.added",
           payload: {
-            username: input.username ?? email ?? userId,
+            username: input.username ?? (input.addressAsUsername === false ? userId : (email ?? userId)),
             profile: input.profile,
             ...(email ? { email } : {}),
             ...(phone ? { phone } : {}),

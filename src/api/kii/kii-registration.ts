@@ -62,7 +62,7 @@ export async function registerKiiUser(deps: KiiRegistrationDeps, caller: KiiCall
     };
     const { userId } = await deps.commands.addHumanUser(
       {
-        ...(loginName === undefined ? {} : { username: loginName }),
+        ...(loginName === undefined ? { addressAsUsername: false } : { username: loginName }),
         organizationId: caller.app.organizationId,
         // Kii has no given and family names; its display name and locale are the profile's.
         profile: {

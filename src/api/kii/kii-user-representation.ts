@@ -14,7 +14,8 @@ export function kiiUserOf(state: HumanUserState): KiiUser {
     userID: state.id,
     // Kii's internal numeric id; ours are numeric already, and kept as text since they exceed JSON's safe integers.
     internalUserID: state.id,
-    loginName: state.username,
+    // A user registered without one has its id as username, which is no Kii login name.
+    ...(state.username === state.id ? {} : { loginName: state.username }),
     ...(displayName ? { displayName } : {}),
     ...(preferredLanguage ? { locale: preferredLanguage } : {}),
     ...(email.value ? { emailAddress: email.value } : {}),

@@ -237,6 +237,17 @@ describe("refused registrations", () => {
     expect(elsewhere.status).toBe(201);
   });
 
+  it("an address nobody verified blocks no registration: without a loginName the user has none, not the address", async () => {
+    const emailAddress = `${unique("unclaimed")}@example.com`;
+    const first = await registration({ emailAddress });
+    expect(first.status).toBe(201);
+    expect(first.body).not.toHaveProperty("loginName");
+    const second = await registration({ emailAddress });
+    expect(second.status).toBe(201);
+    expect(second.body.userID).not.toBe(first.body.userID);
+    expect(second.body).toMatchObject({ emailAddress, emailAddressVerified: false });
+  });
+
   it("bad input: 400 InvalidInputDataException naming the field, with our reason", async () => {
     expectKiiError(await registration({ phoneNumber: "+41 44 668 18 00" }), 400, "InvalidInputDataException", invalid("phoneNumber", "PHONE_INVALID"));
     expectKiiError(await registration({ phoneNumber: "079 123 45 67" }), 400, "InvalidInputDataException", invalid("phoneNumber", "PHONE_INVALID"));
