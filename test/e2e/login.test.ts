@@ -215,6 +215,10 @@ describe("POST /oauth2/token", () => {
       ['["grant_type", "password"]', "application/json"],
       ["grant_type=password&username=ada&password=a&password=b", "application/x-www-form-urlencoded"],
       ["grant_type=password&password=x", "application/x-www-form-urlencoded"],
+      // RFC 6749 §5.2: a missing grant_type is an invalid request, not an unsupported grant.
+      ["username=ada&password=x", "application/x-www-form-urlencoded"],
+      // Kii's own JSON type is taken at Kii's token endpoint only.
+      ['{"grant_type":"password","username":"ada","password":"x"}', "application/vnd.kii.OauthTokenRequest+json"],
     ] as const) {
       const response = await post(body, type);
       expect(response.status, body).toBe(400);

@@ -92,7 +92,8 @@ export function kiiApp(baseUrl: string, appId: string, appKey: string, organizat
     login: (username, password) =>
       call("POST", "/oauth2/token", {
         authorization: basic(appId, "anything"),
-        contentType: "application/json",
+        // The type Kii's token reference names; application/json and a form work too.
+        contentType: "application/vnd.kii.OauthTokenRequest+json",
         body: { grant_type: "password", username, password },
       }),
   };

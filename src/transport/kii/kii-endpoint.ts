@@ -32,7 +32,7 @@ import { type TokenEndpointDeps, serveTokenRequest } from "../oauth/token-endpoi
 import { type KiiAnswer, sendKiiAnswer, sendKiiError } from "./kii-answer.js";
 import { kiiCredentialsOf } from "./kii-credentials.js";
 import { kiiMethodNameOf } from "./kii-method-name.js";
-import { readKiiBody } from "./kii-request-body.js";
+import { kiiJsonType, readKiiBody } from "./kii-request-body.js";
 import { type KiiRoute, type KiiRouteMatch, kiiPathPrefix, matchKiiRoute } from "./kii-routes.js";
 import { pathOf } from "../request-path.js";
 
@@ -91,7 +91,7 @@ async function serveRoute(
   const credentials = kiiCredentialsOf(req.headers.authorization);
   if (route.operation === "token") {
     const app = await authenticateTokenRequest(deps.callers, appId, credentials);
-    return serveTokenRequest(req, res, deps.token, app.organizationId);
+    return serveTokenRequest(req, res, deps.token, { organizationId: app.organizationId, jsonType: kiiJsonType });
   }
   const caller = await authenticateKiiCaller(deps.callers, appId, credentials);
   noteCall(req, { callerId: kiiActorOf(caller).callerId });

@@ -8,7 +8,8 @@ import type { KiiBody } from "../../api/kii/kii-request-fields.js";
 import type { NodeRequest } from "../call-context.js";
 import { readBodyWithin } from "../rest/request-body.js";
 
-const kiiJsonType = /^application\/(json|vnd\.kii\.[A-Za-z0-9]+\+json)$/i;
+/** Also what Kii's token endpoint takes as JSON (application/vnd.kii.OauthTokenRequest+json, say). */
+export const kiiJsonType = /^application\/(json|vnd\.kii\.[A-Za-z0-9]+\+json)$/i;
 
 export async function readKiiBody(req: NodeRequest, maxBytes: number): Promise<KiiBody> {
   const contentType = req.headers["content-type"];

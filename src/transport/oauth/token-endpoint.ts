@@ -48,12 +48,17 @@ export function createTokenEndpoint(deps: TokenEndpointDeps): (req: NodeRequest,
   };
 }
 
-/**
- * Answers one token request. `organizationId` confines the login to one organization whatever the request says
- * (Kii's token endpoint, where the app stands for the organization); without it the request may name one.
- */
-export function serveTokenRequest(req: NodeRequest, res: NodeResponse, deps: TokenEndpointDeps, organizationId?: string): void {
-  answer(req, deps, organizationId)
+/** Where a token request arrives other than at /oauth2/token: Kii's token endpoint, where the app stands for the organization. */
+export interface TokenRequestScope {
+  /** Confines the login to one organization whatever the request says; without it the request may name one. */
+  organizationId?: string;
+  /** The JSON media types taken besides a form; application/json by default. */
+  jsonType?: RegExp;
+}
+
+/** Answers one token request. */
+export function serveTokenRequest(req: NodeRequest, res: NodeResponse, deps: TokenEndpointDeps, scope: TokenRequestScope = {}): void {
+  answer(req, deps, scope)
     .catch((error: unknown): TokenAnswer => {
       if (error instanceof DomainError && error.kind === "Unavailable") {
         return { status: 503, body: { error: "temporarily_unavailable", error_description: error.text } };
@@ -65,7 +70,7 @@ export function serveTokenRequest(req: NodeRequest, res: NodeResponse, deps: Tok
     .then((reply) => send(res, reply));
 }
 
-async function answer(req: NodeRequest, deps: TokenEndpointDeps, fixedOrganizationId: string | undefined): Promise<TokenAnswer> {
+async function answer(req: NodeRequest, deps: TokenEndpointDeps, scope: TokenRequestScope): Promise<TokenAnswer> {
   if (req.method !== "POST") return { ...invalidRequest("use POST", 405), headers: { allow: "POST" } };
   const encoding = req.headers["content-encoding"];
   if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
@@ -77,8 +82,10 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps, fixedOrganizati
     // The rest of the upload is left unread; closing the connection is cheaper than draining it.
     return req.httpVersionMajor === 1 ? { ...reply, headers: { connection: "close" } } : reply;
   }
-  const parameters = parseTokenRequest(req.headers["content-type"], body);
+  const parameters = parseTokenRequest(req.headers["content-type"], body, scope.jsonType);
   if (!parameters) return invalidRequest("send application/x-www-form-urlencoded or a JSON object, each parameter once");
+  // RFC 6749 §5.2: a missing parameter is an invalid request; only a grant this server lacks is unsupported.
+  if (!parameters.has("grant_type")) return invalidRequest("grant_type is required; use grant_type=password");
   if (parameters.get("grant_type") !== "password") {
     return { status: 400, body: { error: "unsupported_grant_type", error_description: "only grant_type=password is supported" } };
   }
@@ -86,7 +93,7 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps, fixedOrganizati
   const password = parameters.get("password");
   if (!username || password === undefined) return invalidRequest("username and password are required");
 
-  const organizationId = fixedOrganizationId ?? (parameters.get("organization_id") || undefined);
+  const organizationId = scope.organizationId ?? (parameters.get("organization_id") || undefined);
   const result = await deps.login.login(username, password, organizationId);
   await deps.recordSecurityEvent(
     securityEventOf(result, { loginName: username, clientAddress: req.socket.remoteAddress, organizationId }),

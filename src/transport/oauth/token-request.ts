@@ -2,13 +2,16 @@
 
 export type TokenParameters = Map<string, string>;
 
+/** The JSON media types a token request may carry: application/json, or others where a surface has its own (Kii). */
+export const plainJson = /^application\/json$/i;
+
 /** The parameters, or undefined for a body that is neither a form nor a JSON object of strings, or repeats one. */
-export function parseTokenRequest(contentType: string | undefined, body: Uint8Array): TokenParameters | undefined {
-  const mediaType = (contentType ?? "").split(";", 1)[0]?.trim().toLowerCase();
+export function parseTokenRequest(contentType: string | undefined, body: Uint8Array, jsonType = plainJson): TokenParameters | undefined {
+  const mediaType = (contentType ?? "").split(";", 1)[0]?.trim().toLowerCase() ?? "";
   const text = new TextDecoder("utf-8", { fatal: true });
   try {
     if (mediaType === "application/x-www-form-urlencoded") return formParameters(text.decode(body));
-    if (mediaType === "application/json") return jsonParameters(text.decode(body));
+    if (jsonType.test(mediaType)) return jsonParameters(text.decode(body));
   } catch {
     return undefined;
   }
