@@ -13,6 +13,7 @@ import {
   type VerificationSettings,
   findTestContact,
   phoneCountryAllowed,
+  testContactKey,
 } from "../domain/organizations/verification-settings.js";
 import type { MessageSealer } from "../domain/outgoing-message.js";
 import { type PhonePolicy, normalizePhoneNumber, phoneCallingCode } from "../domain/phone-number.js";
@@ -109,7 +110,7 @@ function readTestContacts(wire: readonly WireTestContact[], context: TestContact
     if (callingCode !== undefined && !phoneCountryAllowed(context.phoneCountries, callingCode)) {
       return refuse(`phone_countries does not allow calling code +${callingCode}`, "PHONE_COUNTRY_NOT_ALLOWED");
     }
-    const key = `${contact.case} ${value}`;
+    const key = `${contact.case} ${testContactKey(contact.case, value)}`;
     if (seen.has(key)) return refuse(`${value} is listed more than once`, "test_contact.unique");
     seen.add(key);
 

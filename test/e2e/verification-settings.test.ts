@@ -216,7 +216,7 @@ describe.each(allProtocols)("refusals over %s", (protocol) => {
           { phone: "+41446681800", code: "3" },
           { phone: "+12015550123", code: "4" },
           { email: "Twice@Example.com", code: "5" },
-          { email: "Twice@example.COM", code: "6" },
+          { email: "twice@example.COM", code: "6" },
         ],
       }),
     ).toEqual({

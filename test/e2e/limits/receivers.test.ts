@@ -119,4 +119,16 @@ describe("SMS destinations per organization: an allow or deny list of country ca
     expect(expectOk(await client.call("resendPhoneCode", { userId, returnCode: {} })).verificationCode).toBe("424242");
     expectOk(await client.call("verifyPhone", { userId, verificationCode: "424242" }));
   });
+
+  it.each(allProtocols)("an email test contact over %s: its fixed code for its address in any letter case", async (protocol) => {
+    const client = protocolClient(protocol, server.url, server.adminToken);
+    const organizationId = await setup.organization();
+    expectOk(await settings(client, organizationId, { mode: "PHONE_COUNTRIES_MODE_ALL" }, [{ email: `App-Review-${protocol}@example.com`, code: "Review1" }]));
+    await server.outbox.runOnce();
+    const delivered = server.delivered.length;
+    const { userId } = await pendingUser(client, organizationId, { email: { email: `app-review-${protocol}@Example.com`, sendCode: {} } });
+    await server.outbox.runOnce();
+    expect(server.delivered.length, "nothing delivered to a test contact").toBe(delivered);
+    expectOk(await client.call("verifyEmail", { userId, verificationCode: "Review1" }));
+  });
 });
