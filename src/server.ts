@@ -349,7 +349,7 @@ async function startOn(
   const tokenEndpoint = createTokenEndpoint(tokenDeps);
   const kiiEndpoint = createKiiEndpoint({
     callers: { applications, authenticator, hashKey: hashAccessToken },
-    users: { commands, members, phonePolicy, recordSecurityEvent, observeOutcome: metrics.outcomes },
+    users: { commands, logins, members, phonePolicy, recordSecurityEvent, observeOutcome: metrics.outcomes },
     token: tokenDeps,
     maxBodyBytes: config.limits.maxBodyBytes,
     logger,

@@ -2,6 +2,9 @@
 // email address starts its verification with a code sent to it, as Kii does with verification on; the user logs in
 // by the login name at once, and by the address once it is verified.
 import type { Verification } from "../../domain/contact-decisions.js";
+import type { LoginStore } from "../../domain/credentials/password-login.js";
+import { mailboxOf, normalizeEmailAddress } from "../../domain/email-address.js";
+import { errors } from "../../domain/errors.js";
 import type { PhonePolicy } from "../../domain/phone-number.js";
 import type { UserCommands } from "../../domain/user-commands.js";
 import { requireHuman } from "../../domain/users/user-guards.js";
@@ -15,6 +18,8 @@ import { type KiiUser, kiiUserOf } from "./kii-user-representation.js";
 
 export interface KiiRegistrationDeps extends KiiCallDeps {
   commands: Pick<UserCommands, "addHumanUser" | "getUser">;
+  /** Finds the users of the organization that verified an address. */
+  logins: Pick<LoginStore, "findByLoginName">;
   phonePolicy: PhonePolicy;
 }
 
@@ -60,6 +65,7 @@ export async function registerKiiUser(deps: KiiRegistrationDeps, caller: KiiCall
       ...(phone === undefined ? {} : { phone }),
       ...(emailAddress === undefined ? {} : { email: emailAddress }),
     };
+    await refuseAddressesVerifiedByOthers(deps, caller.app.organizationId, phone, emailAddress);
     const { userId } = await deps.commands.addHumanUser(
       {
         ...(loginName === undefined ? { addressAsUsername: false } : { username: loginName }),
@@ -82,4 +88,22 @@ export async function registerKiiUser(deps: KiiRegistrationDeps, caller: KiiCall
     context.userId = userId;
     return kiiUserOf(requireHuman(await deps.commands.getUser(userId)));
   });
+}
+
+/**
+ * An address another user of the organization verified is refused at once, as Kii refuses it (409): the registrant
+ * could never verify it, and its code would go to the person who owns it, spending that person's send limits.
+ */
+async function refuseAddressesVerifiedByOthers(
+  deps: KiiRegistrationDeps,
+  organizationId: string,
+  phone: string | undefined,
+  emailAddress: string | undefined,
+): Promise<void> {
+  if (phone !== undefined && (await deps.logins.findByLoginName({ key: phone, phone }, organizationId)).length > 0) {
+    throw errors.contactInUse("phone");
+  }
+  if (emailAddress === undefined) return;
+  const email = mailboxOf(normalizeEmailAddress(emailAddress));
+  if ((await deps.logins.findByLoginName({ key: email, email }, organizationId)).length > 0) throw errors.contactInUse("email");
 }

@@ -4,7 +4,7 @@
 // list, each as the nearest Kii-style exception with our reason.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, fixtures, unique, uniqueMobile } from "../../helpers/api-session.js";
-import { bearerOf, codeSentDuring, createKiiApp, type KiiApp, kiiChannels, type KiiResponse, registrationRequestType, verificationRequestType } from "../../helpers/kii-client.js";
+import { bearerOf, codeSentDuring, createKiiApp, deliveredCodes, type KiiApp, kiiChannels, type KiiResponse, registrationRequestType, verificationRequestType } from "../../helpers/kii-client.js";
 import { type TestServer, startTestServer } from "../../helpers/test-server.js";
 
 let server: TestServer;
@@ -111,6 +111,21 @@ describe.each(channels)("Kii's $name verify page, row by row", (channel) => {
         value: first.address,
         reason: channel.inUse,
       });
+    });
+
+    it("409 AddressAlreadyInUseException at registration for an address another user verified, sending it nothing", async () => {
+      const owner = await register(app, channel);
+      expect((await verify(owner, owner.code)).status).toBe(200);
+      server.clock.advance(60_000);
+      const mark = server.delivered.length;
+      const spelling = channel.field === "emailAddress" ? owner.address.toUpperCase() : owner.address;
+      const taken = await app.call("POST", "/users", {
+        authorization: app.basic,
+        contentType: registrationRequestType,
+        body: { loginName: unique("user"), password, [channel.field]: spelling },
+      });
+      expectKiiError(taken, 409, "AddressAlreadyInUseException", { errorCode: "USER_ALREADY_EXISTS", field: channel.field, value: spelling, reason: channel.inUse });
+      expect(await deliveredCodes(server, owner.address, mark)).toEqual([]);
     });
 
     it("404 UserNotFoundException for a user the app does not have", async () => {
