@@ -74,7 +74,9 @@ export function kiiErrorOf(error: DomainError, context: KiiErrorContext): KiiErr
   }
   if (codeRefusals.has(reason)) {
     if (reason === "NO_PENDING_CODE" && context.addressless) {
-      return new KiiError(404, "UserWithoutAddressException", "USER_ADDRESS_NOT_FOUND", message, reason, {
+      // The missing thing is the address, not a code.
+      const missing = context.channel === "phone" ? "The user has no phone number" : "The user has no email address";
+      return new KiiError(404, "UserWithoutAddressException", "USER_ADDRESS_NOT_FOUND", missing, reason, {
         userID: userId ?? "",
         appID: appId,
       });

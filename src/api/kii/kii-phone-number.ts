@@ -7,10 +7,12 @@ import { kiiInvalidInput } from "./kii-error.js";
 /** The number as the domain takes it: E.164 when a country was given, else as given (the domain's rules apply). */
 export function kiiPhoneNumber(phoneNumber: string, country: string | undefined, policy: PhonePolicy): string {
   if (country === undefined) return phoneNumber;
-  if (!/^[A-Z]{2}$/.test(country) || !isSupportedCountry(country)) {
+  // Kii writes codes in capitals; "jp" means the same.
+  const region = country.toUpperCase();
+  if (!/^[A-Z]{2}$/.test(region) || !isSupportedCountry(region)) {
     throw kiiInvalidInput({ country: "must be an ISO 3166 country code with phone numbers, such as JP" }, "FIELD_INVALID");
   }
-  return normalizePhoneNumber(phoneNumber, { ...policy, defaultRegion: country as CountryCode });
+  return normalizePhoneNumber(phoneNumber, { ...policy, defaultRegion: region as CountryCode });
 }
 
 /** A country without a number would be dropped: verifyd keeps no country. */

@@ -213,6 +213,7 @@ describe.each(channels)("what Kii's pages do not list, for the $name", (channel)
     expectKiiError(await verify({ userId, address: "", code: "", token: "" }, "123456"), 404, "UserWithoutAddressException", fields);
     const resend = await app.call("POST", `/users/${userId}/${channel.segment}/resend-verification`, { authorization: app.basic });
     expectKiiError(resend, 404, "UserWithoutAddressException", fields);
+    expect(resend.body.message).toBe(channel.field === "phoneNumber" ? "The user has no phone number" : "The user has no email address");
   });
 
   it("a resend for a verified address: 400 InvalidAccountStatusException", async () => {
@@ -287,6 +288,8 @@ describe("refused registrations", () => {
     expect(registered.status).toBe(201);
     expect(registered.body).toMatchObject({ phoneNumber: "+41795551234", phoneNumberVerified: false });
     expect(registered.body.country).toBeUndefined();
+    const lowerCase = await registration({ loginName: unique("user"), phoneNumber: "079 555 12 36", country: "ch" });
+    expect(lowerCase.body).toMatchObject({ phoneNumber: "+41795551236" });
     expectKiiError(
       await registration({ loginName: unique("user"), phoneNumber: "079 555 12 35", country: "XX" }),
       400,
