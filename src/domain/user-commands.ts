@@ -314,7 +314,8 @@ export class UserCommands {
         const human = requireActiveHuman(state, contactOf(channel));
         const { event, error } = decideVerification(
           human[channel],
-          { userId, channel, code, now },
+          // Pasted from a message, a code may bring the spaces or line break around it; no code has any.
+          { userId, channel, code: code.trim(), now },
           { code: this.deps.policy.codes[channel], failures: this.deps.policy.failures },
           this.deps.hasher,
         );

@@ -44,6 +44,12 @@ describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
     });
   });
 
+  it("takes the code with the spaces or line break a paste brings around it", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const verified = expectOk(await client().call("verifyPhone", { userId, verificationCode: ` ${code}\n` }));
+    expect(verified.details).toMatchObject({ sequence: "3" });
+  });
+
   it("answers a wrong code with InvalidArgument COMMAND-eis9R and the attempts left", async () => {
     const { userId } = await userWithPhoneCode();
     const failure = expectFailure(await client().call("verifyPhone", { userId, verificationCode: "000000x" }));
