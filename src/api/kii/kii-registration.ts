@@ -51,7 +51,7 @@ export async function registerKiiUser(deps: KiiRegistrationDeps, caller: KiiCall
     throw kiiInvalidInput({ loginName: "give a loginName, an emailAddress or a phoneNumber" }, "FIELD_INVALID");
   }
   if (loginName !== undefined && !kiiLoginName.test(loginName)) {
-    throw kiiInvalidInput({ loginName: "3 to 64 letters, digits, '.', '_' or '-'" }, "FIELD_INVALID");
+    throw kiiInvalidInput({ loginName: "3 to 64 ASCII letters (A-Z, a-z), digits, '.', '_' or '-'" }, "FIELD_INVALID");
   }
   refuseCountryWithoutPhoneNumber(country, phoneNumber);
   const verification = (verified: boolean | undefined): Verification => (verified ? { kind: "verified" } : { kind: "send" });
