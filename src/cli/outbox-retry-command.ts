@@ -23,6 +23,9 @@ export const outboxRetryCommand: CommandDefinition<"database"> = {
     const { settings, flags, positionals } = parseCommandLine(outboxRetryCommand, args, env);
     if (flags.all === true && positionals.length > 0) throw new UsageError("give the ids of dead messages or --all, not both");
     if (flags.all !== true && positionals.length === 0) throw new UsageError("give the ids of dead messages, or --all");
+    // Message ids are decimal, as list-dead shows them; anything else is a slip of the hand, not a message.
+    const malformed = positionals.find((id) => !/^\d{1,20}$/.test(id));
+    if (malformed !== undefined) throw new UsageError(`"${malformed}" is not a message id; give the ids verifyd outbox list-dead shows`);
     const ids = [...new Set(positionals)];
     const retried = await withExistingStores(settings.database, (stores) => stores.outbox.retryDead(flags.all ? "all" : ids, new Date()));
     process.stdout.write(flags.json ? `${JSON.stringify({ retried })}\n` : `retried ${retried} message(s)\n`);

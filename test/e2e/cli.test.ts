@@ -146,6 +146,7 @@ describe("mistakes on the command line", () => {
     [["backup", "a.sqlite", "b.sqlite"], /unexpected argument "b.sqlite"/],
     [["outbox", "retry"], /give the ids of dead messages, or --all/],
     [["outbox", "retry", "1", "--all"], /give the ids of dead messages or --all, not both/],
+    [["outbox", "retry", "913000000000000000", "abc"], /"abc" is not a message id; give the ids verifyd outbox list-dead shows/],
     [["keys", "generate", "--id", "a:b"], /--id must be 1 to 64 letters/],
     [["migrate", "--log-level", "loud"], /unknown flag --log-level; see verifyd migrate --help/],
   ])("%j: one line and exit code 2", async (args, message) => {
