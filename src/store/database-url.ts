@@ -10,11 +10,17 @@ export function isPrivateDatabase(database: string): boolean {
   return database === ":memory:" || database === "";
 }
 
-/** The URL without its password, for messages and logs. */
+/** Query parameters that carry a secret: node-postgres reads `password` (and libpq's `sslpassword`) from the query too. */
+const secretParameter = /password|secret|token/i;
+
+/** The URL without its password, in its user part or its query, for messages and logs. */
 export function redactedUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = "***";
+    for (const name of [...parsed.searchParams.keys()]) {
+      if (secretParameter.test(name)) parsed.searchParams.set(name, "***");
+    }
     return parsed.toString();
   } catch {
     return "postgres://(unparsable URL)";

@@ -38,6 +38,17 @@ describe("verifyd on PostgreSQL from the command line", () => {
     expect((await verifyd(["migrate", "--check"], { DATABASE_URL: database })).exitCode).toBe(0);
   });
 
+  it("never prints a password given in the URL's query, as node-postgres takes it", async () => {
+    const database = await createPostgresDatabase();
+    const withPassword = `${database}${database.includes("?") ? "&" : "?"}password=qsecretpw`;
+    const checked = await verifyd(["migrate", "--check"], { DATABASE_URL: withPassword });
+    expect(`${checked.stdout}${checked.stderr}`).not.toContain("qsecretpw");
+    expect(checked.stdout).toContain("password=***");
+    const unreachable = withPassword.replace(/:\d+\//, ":1/");
+    const refused = await runServerProcessToExit(unreachable, [], { env: { VERIFYD_KEYS: keys } });
+    expect(refused.stderr.join("\n")).not.toContain("qsecretpw");
+  });
+
   it("issues a working administrator token and lists dead messages on a database a server bootstrapped", async () => {
     const database = await createPostgresDatabase();
     const tokenFile = join(directory, "first-token");
