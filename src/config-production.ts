@@ -5,13 +5,14 @@ import type { SettingName, Values } from "./config.js";
 
 const minimumLockoutMs = 60_000;
 const maximumCodeTtlMs = 24 * 3_600_000;
-const minimumBodyBytes = 1024;
 
 const timeouts = [
   ["--first-bytes-timeout / VERIFYD_FIRST_BYTES_TIMEOUT", "firstBytesTimeout"],
   ["--headers-timeout / VERIFYD_HEADERS_TIMEOUT", "headersTimeout"],
   ["--request-timeout / VERIFYD_REQUEST_TIMEOUT", "requestTimeout"],
   ["--idle-timeout / VERIFYD_IDLE_TIMEOUT", "idleTimeout"],
+  ["--database-connect-timeout / VERIFYD_DATABASE_CONNECT_TIMEOUT", "databaseConnectTimeout"],
+  ["--database-statement-timeout / VERIFYD_DATABASE_STATEMENT_TIMEOUT", "databaseStatementTimeout"],
 ] as const;
 
 /** What in these values only development may have, one line each; empty when production may start with them. */
@@ -65,9 +66,6 @@ export function developmentOnly(values: Values, fromFlags: ReadonlySet<SettingNa
   }
   for (const [name, key] of timeouts) {
     if (values[key] === 0) found.push(`${name}: 0 means no timeout at all`);
-  }
-  if (values.maxBodyBytes < minimumBodyBytes) {
-    found.push("--max-body-bytes / VERIFYD_MAX_BODY_BYTES: under 1KiB refuses ordinary requests (and 0 means no limit to some clients)");
   }
   if (/[\p{C}\p{Z}\s]/u.test(values.codeAlphabet)) {
     found.push("--code-alphabet / VERIFYD_CODE_ALPHABET: has control, format or space characters, which people cannot type");

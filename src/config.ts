@@ -119,20 +119,33 @@ const integer =
     return value;
   };
 
-const bytes: Parser<number> = (raw) => {
-  const match = /^(\d+)\s*(b|kib|mib)?$/i.exec(raw.trim());
-  if (!match) throw new Error('must be a size like 65536, "64KiB" or "1MiB"');
-  const unit = { b: 1, kib: 1024, mib: 1024 * 1024 }[(match[2] ?? "b").toLowerCase() as "b" | "kib" | "mib"];
-  return Number(match[1]) * unit;
-};
+/** A size from 1 KiB, below which no request fits, to `max` MiB. */
+const bytesUpTo =
+  (maxMib: number): Parser<number> =>
+  (raw) => {
+    const match = /^(\d+)\s*(b|kib|mib)?$/i.exec(raw.trim());
+    if (!match) throw new Error('must be a size like 65536, "64KiB" or "1MiB"');
+    const unit = { b: 1, kib: 1024, mib: 1024 * 1024 }[(match[2] ?? "b").toLowerCase() as "b" | "kib" | "mib"];
+    const size = Number(match[1]) * unit;
+    if (size < 1024 || size > maxMib * 1024 * 1024) throw new Error(`must be from 1KiB to ${maxMib}MiB`);
+    return size;
+  };
 
 const durationUnits = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-const duration: Parser<number> = (raw) => {
+const anyDuration = (raw: string, maxMs: number, max: string): number => {
   const match = /^(\d+)\s*(ms|s|m|h|d)$/.exec(raw.trim());
   if (!match) throw new Error('must be a duration like "500ms", "30s", "10m", "1h" or "7d"');
-  return Number(match[1]) * durationUnits[match[2] as keyof typeof durationUnits];
+  const ms = Number(match[1]) * durationUnits[match[2] as keyof typeof durationUnits];
+  if (ms > maxMs) throw new Error(`must be at most ${max}`);
+  return ms;
 };
+
+/** A time a timer waits: Node's timers hold at most 2^31 - 1 ms and take anything longer as 1 ms. */
+const duration: Parser<number> = (raw) => anyDuration(raw, 2 ** 31 - 1, "24d (Node's timers hold no more)");
+
+/** How long something lasts, counted in dates (a token, a code, a window, a retention): ten years at most. */
+const lifetime: Parser<number> = (raw) => anyDuration(raw, 3650 * durationUnits.d, "3650d");
 
 const flag: Parser<boolean> = (raw) => {
   if (["1", "true", "yes"].includes(raw.toLowerCase())) return true;
@@ -264,14 +277,14 @@ export const settings = {
     flag: "login-token-ttl",
     env: "VERIFYD_LOGIN_TOKEN_TTL",
     default: "12h",
-    parse: duration,
+    parse: lifetime,
     description: "Lifetime of the bearer token a password login (POST /oauth2/token) hands out.",
   },
   personalTokenTtl: {
     flag: "personal-token-ttl",
     env: "VERIFYD_PERSONAL_TOKEN_TTL",
     default: "365d",
-    parse: duration,
+    parse: lifetime,
     description: "Lifetime of a personal access token created without an expiration date, and of the bootstrap token.",
   },
   tlsCert: { flag: "tls-cert", env: "TLS_CERT", parse: pemFile, description: "PEM certificate file; enables TLS with ALPN (h2, http/1.1)." },
@@ -299,7 +312,7 @@ export const settings = {
     parse: text,
     description: "Characters a code is made of, e.g. ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.",
   },
-  codeTtl: { flag: "code-ttl", env: "VERIFYD_CODE_TTL", default: "10m", parse: duration, description: "How long a code is valid." },
+  codeTtl: { flag: "code-ttl", env: "VERIFYD_CODE_TTL", default: "10m", parse: lifetime, description: "How long a code is valid." },
   codeMaxAttempts: {
     flag: "code-max-attempts",
     env: "VERIFYD_CODE_MAX_ATTEMPTS",
@@ -318,7 +331,7 @@ export const settings = {
     flag: "failure-lockout",
     env: "VERIFYD_FAILURE_LOCKOUT",
     default: "1h",
-    parse: duration,
+    parse: lifetime,
     description: "First lockout of a contact past that count, from its last wrong code; each further wrong code doubles it.",
   },
   defaultRegion: {
@@ -335,7 +348,7 @@ export const settings = {
     boolean: true,
     description: "Accept fixed-line and VoIP numbers, which often cannot receive SMS.",
   },
-  maxBodyBytes: { flag: "max-body-bytes", env: "VERIFYD_MAX_BODY_BYTES", default: "64KiB", parse: bytes, description: "Largest request body or message." },
+  maxBodyBytes: { flag: "max-body-bytes", env: "VERIFYD_MAX_BODY_BYTES", default: "64KiB", parse: bytesUpTo(64), description: "Largest request body or message." },
   firstBytesTimeout: {
     flag: "first-bytes-timeout",
     env: "VERIFYD_FIRST_BYTES_TIMEOUT",
@@ -361,7 +374,7 @@ export const settings = {
     parse: integer(1, 10_000),
     description: "HTTP/2 streams per connection.",
   },
-  maxHeaderBytes: { flag: "max-header-bytes", env: "VERIFYD_MAX_HEADER_BYTES", default: "16KiB", parse: bytes, description: "Largest request header block." },
+  maxHeaderBytes: { flag: "max-header-bytes", env: "VERIFYD_MAX_HEADER_BYTES", default: "16KiB", parse: bytesUpTo(1), description: "Largest request header block." },
   allowedHosts: {
     flag: "allowed-hosts",
     env: "VERIFYD_ALLOWED_HOSTS",
@@ -438,7 +451,7 @@ export const settings = {
     flag: "outbox-retention",
     env: "VERIFYD_OUTBOX_RETENTION",
     default: "7d",
-    parse: duration,
+    parse: lifetime,
     description: "Delivered and expired messages (already wiped of their text) are deleted this long after their code expired.",
   },
   deliveryTimeout: {
@@ -541,7 +554,7 @@ export const settings = {
     flag: "send-cooldown",
     env: "VERIFYD_SEND_COOLDOWN",
     default: "60s",
-    parse: duration,
+    parse: lifetime,
     description: "Least time between two codes sent to one user on one channel (0s: none).",
   },
   sendsPerDestination10m: {
@@ -617,7 +630,7 @@ export const settings = {
     flag: "security-log-retention",
     env: "VERIFYD_SECURITY_LOG_RETENTION",
     default: "90d",
-    parse: duration,
+    parse: lifetime,
     description: "Security log entries are deleted this long after they last occurred.",
   },
   logLevel: {

@@ -71,6 +71,19 @@ describe("configuration", () => {
     );
   });
 
+  it("refuses timers Node cannot hold, lifetimes beyond ten years, and sizes outside their range", () => {
+    expect(() => loadConfig(["--first-bytes-timeout", "30d"], {})).toThrow(/--first-bytes-timeout \/ VERIFYD_FIRST_BYTES_TIMEOUT: must be at most 24d/);
+    expect(() => loadConfig(["--shutdown-delay", "25d"], {})).toThrow(/--shutdown-delay \/ VERIFYD_SHUTDOWN_DELAY: must be at most 24d/);
+    expect(loadConfig(["--idle-timeout", "24d"], {}).limits.idleTimeoutMs).toBe(24 * 86_400_000);
+    expect(() => loadConfig(["--login-token-ttl", "99999999999999d"], {})).toThrow(/--login-token-ttl \/ VERIFYD_LOGIN_TOKEN_TTL: must be at most 3650d/);
+    expect(() => loadConfig(["--code-ttl", "99999999d"], {})).toThrow(/--code-ttl \/ VERIFYD_CODE_TTL: must be at most 3650d/);
+    expect(loadConfig(["--personal-token-ttl", "3650d"], {}).tokens.personalTtlMs).toBe(3650 * 86_400_000);
+    for (const size of ["0", "1000", "65MiB", "4096MiB"]) {
+      expect(() => loadConfig(["--max-body-bytes", size], {}), size).toThrow(/--max-body-bytes \/ VERIFYD_MAX_BODY_BYTES: must be from 1KiB to 64MiB/);
+    }
+    expect(() => loadConfig(["--max-header-bytes", "1"], {})).toThrow(/--max-header-bytes \/ VERIFYD_MAX_HEADER_BYTES: must be from 1KiB to 1MiB/);
+  });
+
   it("names every refusal of production at once, also beside a setting that conflicts with another", () => {
     const problems = (() => {
       try {
@@ -152,7 +165,8 @@ describe("configuration", () => {
       [["--headers-timeout", "0ms"], /--headers-timeout \/ VERIFYD_HEADERS_TIMEOUT: 0 means no timeout/],
       [["--first-bytes-timeout", "0s"], /--first-bytes-timeout \/ VERIFYD_FIRST_BYTES_TIMEOUT: 0 means no timeout/],
       [["--request-timeout", "0s"], /--request-timeout \/ VERIFYD_REQUEST_TIMEOUT: 0 means no timeout/],
-      [["--max-body-bytes", "0"], /--max-body-bytes \/ VERIFYD_MAX_BODY_BYTES: under 1KiB/],
+      [["--database", "postgres://db.internal/verifyd", "--database-statement-timeout", "0s"], /--database-statement-timeout \/ VERIFYD_DATABASE_STATEMENT_TIMEOUT: 0 means no timeout/],
+      [["--database", "postgres://db.internal/verifyd", "--database-connect-timeout", "0s"], /--database-connect-timeout \/ VERIFYD_DATABASE_CONNECT_TIMEOUT: 0 means no timeout/],
       [["--code-alphabet", "\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000e\u000f"], /--code-alphabet \/ VERIFYD_CODE_ALPHABET: has control/],
       [["--database", ":memory:"], /--database \/ DATABASE_URL: :memory: loses every user/],
     ])("refuses %j, naming the setting", (flags, message) => {
