@@ -2,6 +2,7 @@
 // its owners replace them, but only an IAM_OWNER may loosen a limit beyond the instance's default.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { isKnownCallingCode } from "../domain/calling-codes.js";
+import { destinationKey } from "../domain/destination-key.js";
 import { normalizeEmailAddress } from "../domain/email-address.js";
 import { DomainError, errors } from "../domain/errors.js";
 import { limitRaiseError } from "../domain/limits/limit-raise.js";
@@ -13,7 +14,6 @@ import {
   type VerificationSettings,
   findTestContact,
   phoneCountryAllowed,
-  testContactKey,
 } from "../domain/organizations/verification-settings.js";
 import type { MessageSealer } from "../domain/outgoing-message.js";
 import { type PhonePolicy, normalizePhoneNumber, phoneCallingCode } from "../domain/phone-number.js";
@@ -110,7 +110,7 @@ function readTestContacts(wire: readonly WireTestContact[], context: TestContact
     if (callingCode !== undefined && !phoneCountryAllowed(context.phoneCountries, callingCode)) {
       return refuse(`phone_countries does not allow calling code +${callingCode}`, "PHONE_COUNTRY_NOT_ALLOWED");
     }
-    const key = `${contact.case} ${testContactKey(contact.case, value)}`;
+    const key = `${contact.case} ${destinationKey(contact.case, value)}`;
     if (seen.has(key)) return refuse(`${value} is listed more than once`, "test_contact.unique");
     seen.add(key);
 

@@ -1,7 +1,7 @@
 // An action a limit counts, and the rules it must pass: each rule is "at most `max` such actions with this key in the
 // last `windowMs`". The store checks the rules and records the action in the transaction that makes the change, so
 // limits hold across processes and a refused action leaves nothing behind.
-import { mailboxOf } from "../email-address.js";
+import { destinationKey } from "../destination-key.js";
 import type { Channel } from "../errors.js";
 import { type LimitName, type Limits, limitWindowMs } from "./limits.js";
 
@@ -57,7 +57,7 @@ export function rulesFor(counted: CountedAction, limits: Limits): LimitRule[] {
   ];
   if (counted.destination !== undefined) {
     // Changing an address's case must not buy more codes to its mailbox.
-    const destination = counted.channel === "email" ? mailboxOf(counted.destination) : counted.destination;
+    const destination = destinationKey(counted.channel, counted.destination);
     rules.push(
       rule("sends_per_destination_day", { by: "destination", destination }, limits.sendsPerDestinationDay),
       rule("sends_per_destination_10m", { by: "destination", destination }, limits.sendsPerDestinationShort),

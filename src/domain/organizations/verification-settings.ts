@@ -1,6 +1,6 @@
 // What an organization may set for its own users' verification, over the instance's defaults: its limits, the
 // countries its SMS may go to, and test contacts with a fixed code (for app store reviewers and end-to-end tests).
-import { mailboxOf } from "../email-address.js";
+import { destinationKey } from "../destination-key.js";
 import type { Channel } from "../errors.js";
 import type { UserState } from "../user-state.js";
 import type { Limits } from "../limits/limits.js";
@@ -69,11 +69,6 @@ export function phoneCountryAllowed(countries: PhoneCountries, callingCode: stri
 
 /** The test contact for this number, or for this address's mailbox, in whatever case either was written. */
 export function findTestContact(settings: VerificationSettings, channel: Channel, value: string): TestContact | undefined {
-  const key = testContactKey(channel, value);
-  return settings.testContacts.find((contact) => contact.channel === channel && testContactKey(channel, contact.value) === key);
-}
-
-/** What makes two test contacts one: a number, or an address's mailbox. */
-export function testContactKey(channel: Channel, value: string): string {
-  return channel === "email" ? mailboxOf(value) : value;
+  const key = destinationKey(channel, value);
+  return settings.testContacts.find((contact) => contact.channel === channel && destinationKey(channel, contact.value) === key);
 }
