@@ -23,7 +23,7 @@ export interface BootstrapDeps {
   /** The id of a machine user of the default organization with this username, if there is one. */
   findAdministrator(username: string): Promise<string | undefined>;
   members: Pick<MemberStore, "add" | "grantsOf">;
-  tokens: Pick<AccessTokenStore, "add">;
+  tokens: Pick<AccessTokenStore, "add" | "remove">;
   issueToken(): IssuedAccessToken;
   newId(): string;
   clock: Clock;
@@ -52,9 +52,8 @@ export async function bootstrapInstance(deps: BootstrapDeps): Promise<void> {
     if (!(await deps.members.grantsOf(userId)).instanceRoles.includes("IAM_OWNER")) {
       await deps.members.add({ userId, organizationId: instanceResource, roles: ["IAM_OWNER"], createdAt: now, changedAt: now });
     }
-    const { tokenId, token } = await issueAdministratorToken(deps, userId, now);
     // Before the mark: a start that cannot write the file has not bootstrapped, and the next one tries again.
-    deps.writeTokenFile(deps.tokenFile, `${token}\n`);
+    const { tokenId } = await issueAdministratorToken(deps, userId, now, (token) => deps.writeTokenFile(deps.tokenFile, `${token}\n`));
     await deps.instance.markBootstrapped(userId, now);
     return { userId, tokenId };
   });
@@ -75,15 +74,27 @@ export async function bootstrapInstance(deps: BootstrapDeps): Promise<void> {
 
 export type AdministratorTokenDeps = Pick<BootstrapDeps, "tokens" | "issueToken" | "newId" | "personalTokenTtlMs">;
 
-/** A personal access token for the administrator, of the configured lifetime; only its hash is stored. */
+/**
+ * A personal access token for the administrator, of the configured lifetime; only its hash is stored. `handOver`
+ * gives the token to whoever asked (a file); if it fails, the token is removed again. On SQLite the surrounding
+ * transaction would undo it anyway, but PostgreSQL's `exclusively` is a lock, not a transaction, and a token nobody
+ * holds would stay listed as an IAM_OWNER credential.
+ */
 export async function issueAdministratorToken(
   deps: AdministratorTokenDeps,
   userId: string,
   now: Date,
+  handOver: (token: string) => void,
 ): Promise<{ tokenId: string; token: string; expiresAt: Date }> {
   const { token, tokenHash } = deps.issueToken();
   const expiresAt = new Date(now.getTime() + deps.personalTokenTtlMs);
   const tokenId = deps.newId();
   await deps.tokens.add({ id: tokenId, userId, kind: "personal", createdAt: now, expiresAt, tokenHash });
+  try {
+    handOver(token);
+  } catch (error) {
+    await deps.tokens.remove(userId, tokenId);
+    throw error;
+  }
   return { tokenId, token, expiresAt };
 }

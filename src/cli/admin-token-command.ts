@@ -62,8 +62,9 @@ export const adminTokenCommand: CommandDefinition<"database" | "adminTokenFile" 
         if (unusable) {
           throw new CommandFailure(`the administrator ${userId} the first start created is ${unusable}; use the token of another IAM_OWNER`);
         }
-        const issued = await issueAdministratorToken(deps, userId, clock.now());
-        if (!print) writeAdminTokenFile(file, `${issued.token}\n`);
+        const issued = await issueAdministratorToken(deps, userId, clock.now(), (token) => {
+          if (!print) writeAdminTokenFile(file, `${token}\n`);
+        });
         return { userId, ...issued };
       });
       const recordSecurityEvent = createSecurityRecorder({ log: stores.securityLog, clock, logger: createLogger("warn") });

@@ -62,6 +62,17 @@ describe("verifyd on PostgreSQL from the command line", () => {
     expect(dead.stdout).toBe("no dead messages\n");
   });
 
+  it("leaves no token behind when `admin token` cannot write its file", async () => {
+    const database = await createPostgresDatabase();
+    await startServerProcess(database, { args: ["--admin-token-file", join(directory, "kept-token")], env: { VERIFYD_KEYS: keys } });
+    const blocked = join(directory, "not-a-directory-either");
+    writeFileSync(blocked, "");
+    const failed = await verifyd(["admin", "token", join(blocked, "token")], { DATABASE_URL: database });
+    expect(failed.exitCode).toBe(2);
+    expect(failed.stderr).toContain("cannot write the admin token file");
+    expect(await countRows(database, "SELECT count(*) FROM access_tokens")).toBe(1);
+  });
+
   it("finishes on the next start a bootstrap that failed half-way, with one administrator", async () => {
     const database = await createPostgresDatabase();
     const blocked = join(directory, "not-a-directory");
@@ -77,6 +88,7 @@ describe("verifyd on PostgreSQL from the command line", () => {
     try {
       const { rows } = await pool.query("SELECT (SELECT count(*) FROM users WHERE username = 'admin') AS admins, (SELECT count(*) FROM instance) AS marks");
       expect(rows[0]).toEqual({ admins: "1", marks: "1" });
+      expect(await countRows(database, "SELECT count(*) FROM access_tokens")).toBe(1);
     } finally {
       await pool.end();
     }
@@ -147,3 +159,12 @@ describe("verifyd on PostgreSQL from the command line", () => {
     ]);
   });
 });
+
+async function countRows(database: string, query: string): Promise<number> {
+  const pool = new pg.Pool({ connectionString: database });
+  try {
+    return Number((await pool.query<{ count: string }>(query)).rows[0]!.count);
+  } finally {
+    await pool.end();
+  }
+}
