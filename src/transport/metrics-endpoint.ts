@@ -3,12 +3,14 @@
 import type { Registry } from "prom-client";
 import type { Logger } from "../logger.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
+import { isRead, refusedUnlessRead } from "./read-only-path.js";
 import { pathOf } from "./request-path.js";
 
-/** Answers and returns true for GET or HEAD /metrics. */
+/** Answers and returns true for any request to /metrics: GET or HEAD, or else 405. */
 export function createMetricsEndpoint(registry: Registry, logger: Logger): (req: NodeRequest, res: NodeResponse) => boolean {
   return (req, res) => {
-    if (!isMetricsRequest(req)) return false;
+    if (pathOf(req) !== "/metrics") return false;
+    if (refusedUnlessRead(req, res)) return true;
     registry.metrics().then(
       (text) => {
         res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
@@ -27,5 +29,5 @@ export function createMetricsEndpoint(registry: Registry, logger: Logger): (req:
 }
 
 export function isMetricsRequest(req: NodeRequest): boolean {
-  return (req.method === "GET" || req.method === "HEAD") && pathOf(req) === "/metrics";
+  return isRead(req) && pathOf(req) === "/metrics";
 }

@@ -4,6 +4,7 @@
 // replica over a problem they share only adds an outage. gRPC clients have grpc.health.v1.Health for the same.
 import type { Logger } from "../logger.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
+import { isRead, refusedUnlessRead } from "./read-only-path.js";
 import { pathOf } from "./request-path.js";
 
 /** Named checks; each answers undefined while it passes, else a few words on what is wrong. */
@@ -11,13 +12,14 @@ export type ReadinessChecks = Record<string, () => string | undefined>;
 
 const probePaths = ["/healthz", "/readyz"];
 
-/** Answers and returns true for GET or HEAD on a probe path. */
+/** Answers and returns true for any request to a probe path: GET or HEAD, or else 405. */
 export function createProbeEndpoint(
   readiness: ReadinessChecks,
   logger: Logger,
 ): (req: NodeRequest, res: NodeResponse) => boolean {
   return (req, res) => {
-    if (!isProbe(req)) return false;
+    if (!probePaths.includes(pathOf(req))) return false;
+    if (refusedUnlessRead(req, res)) return true;
     if (pathOf(req) === "/healthz") {
       answer(res, 200, { status: "ALIVE" });
       return true;
@@ -35,7 +37,7 @@ export function createProbeEndpoint(
 }
 
 export function isProbe(req: NodeRequest): boolean {
-  return (req.method === "GET" || req.method === "HEAD") && probePaths.includes(pathOf(req));
+  return isRead(req) && probePaths.includes(pathOf(req));
 }
 
 function outcomeOf(name: string, check: () => string | undefined, logger: Logger): string | undefined {

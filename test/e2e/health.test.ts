@@ -64,6 +64,14 @@ describe.each(versions)("plain HTTP probes over %s", (version) => {
     expect(await probe(server.url, "/readyz", version, { method: "HEAD" })).toMatchObject({ status: 200, body: "" });
   });
 
+  it.each(["/healthz", "/readyz", "/metrics", "/openapi.json"])("answers any other method on %s 405 naming GET and HEAD, not 401", async (path) => {
+    for (const method of ["POST", "PUT", "DELETE"]) {
+      const refused = await probe(server.url, path, version, { method });
+      expect(refused).toMatchObject({ status: 405, allow: "GET, HEAD", contentType: "application/json" });
+      expect(json(refused)).toEqual({ code: 12, message: "Method Not Allowed" });
+    }
+  });
+
   it("answers /readyz 503 naming the outbox once its worker has stopped, /healthz still 200", async () => {
     const stopped = await startTestServer();
     try {

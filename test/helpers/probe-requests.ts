@@ -1,4 +1,4 @@
-// What an orchestrator's plain HTTP probe does: a GET (or HEAD) with no token, over HTTP/1.1 or HTTP/2 (h2c with
+// What an orchestrator's plain HTTP probe does: a GET (or HEAD, or by mistake another method) with no token, over HTTP/1.1 or HTTP/2 (h2c with
 // prior knowledge), optionally on a connection opened earlier.
 import http from "node:http";
 import http2 from "node:http2";
@@ -10,11 +10,12 @@ export interface ProbeAnswer {
   status: number;
   contentType: string | undefined;
   cacheControl: string | undefined;
+  allow: string | undefined;
   body: string;
 }
 
 export interface ProbeOptions {
-  method?: "GET" | "HEAD";
+  method?: string;
   /** A connection already open to the server, to send the request on. */
   socket?: net.Socket;
 }
@@ -38,6 +39,7 @@ function probeHttp1(url: string, path: string, { method = "GET", socket }: Probe
             status: res.statusCode ?? 0,
             contentType: res.headers["content-type"],
             cacheControl: res.headers["cache-control"],
+            allow: res.headers.allow,
             body,
           }),
         );
@@ -56,18 +58,20 @@ function probeHttp2(url: string, path: string, { method = "GET", socket }: Probe
     let status = 0;
     let contentType: string | undefined;
     let cacheControl: string | undefined;
+    let allow: string | undefined;
     let body = "";
     stream.setEncoding("utf8");
     stream.on("response", (headers) => {
       status = Number(headers[":status"]);
       contentType = headers["content-type"];
       cacheControl = headers["cache-control"];
+      allow = headers.allow;
     });
     stream.on("data", (chunk: string) => (body += chunk));
     stream.on("error", reject);
     stream.on("end", () => {
       session.close();
-      resolve({ status, contentType, cacheControl, body });
+      resolve({ status, contentType, cacheControl, allow, body });
     });
   });
 }
