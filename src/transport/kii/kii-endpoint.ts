@@ -95,7 +95,7 @@ async function serveRoute(
   }
   const caller = await authenticateKiiCaller(deps.callers, appId, credentials);
   noteCall(req, { callerId: kiiActorOf(caller).callerId });
-  const body = req.method === "GET" ? {} : await readKiiBody(req, deps.maxBodyBytes);
+  const body = route.operation === "read-user" ? {} : await readKiiBody(req, deps.maxBodyBytes);
   // The security events of this request's use case name its request id in their log lines.
   const requestId = callOf(req)?.requestId;
   const recordSecurityEvent: SecurityRecorder = (event, _requestId, stored) => deps.users.recordSecurityEvent(event, requestId, stored);

@@ -39,9 +39,10 @@ export function matchKiiRoute(method: string, path: string): KiiRouteMatch {
   if (userSegment.includes(":")) return { kind: "unsupported-user-reference", reference: userSegment };
   const user: KiiUserRef = userSegment === "me" ? { kind: "me" } : { kind: "id", userId: userSegment };
   if (addressSegment === undefined) {
-    if (method === "GET") return { kind: "route", appId, route: { operation: "read-user", user } };
+    // HEAD as HTTP asks of every GET (RFC 9110 §9.3.2): the GET's status and headers, no body.
+    if (method === "GET" || method === "HEAD") return { kind: "route", appId, route: { operation: "read-user", user } };
     if (method === "POST") return { kind: "route", appId, route: { operation: "update-user", user } };
-    return { kind: "method-not-allowed", allow: "GET, POST" };
+    return { kind: "method-not-allowed", allow: "GET, HEAD, POST" };
   }
   const channel = channels[addressSegment];
   const operation = action === undefined ? undefined : addressActions[action];

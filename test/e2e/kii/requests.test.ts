@@ -153,7 +153,16 @@ describe("paths", () => {
     expect(get.headers.get("allow")).toBe("POST");
     const remove = await app.call("DELETE", "/users/me", { authorization: token });
     expect(remove.status).toBe(405);
-    expect(remove.headers.get("allow")).toBe("GET, POST");
+    expect(remove.headers.get("allow")).toBe("GET, HEAD, POST");
+  });
+
+  it("answers HEAD on a user as it answers GET, without the body", async () => {
+    const got = await app.call("GET", "/users/me", { authorization: token });
+    const head = await app.call("HEAD", "/users/me", { authorization: token });
+    expect(got.status).toBe(200);
+    expect(head).toMatchObject({ status: 200, contentType: got.contentType, body: undefined });
+    expect(head.headers.get("content-length")).toBe(got.headers.get("content-length"));
+    expect((await app.call("HEAD", "/users/me")).status).toBe(401);
   });
 
   it("naming a user by LOGIN_NAME:, EMAIL: or PHONE: is refused: verifyd finds users by id", async () => {
