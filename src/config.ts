@@ -1,6 +1,6 @@
 // The one typed configuration, read once from flags and environment (flags win), validated with clear messages.
 // Every setting is declared once in `settings`; the README's configuration table lists the same names.
-import { randomUUID } from "node:crypto";
+import { X509Certificate, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createSecureContext } from "node:tls";
@@ -187,6 +187,22 @@ const pemFile: Parser<string> = (path) => {
   } catch (error) {
     throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+};
+
+// Node's TLS takes any text as trusted certificates and trusts none of it, so a wrong file would only show as every
+// delivery failing its handshake: each certificate is read here instead.
+const pemCertificates: Parser<string> = (path) => {
+  const text = pemFile(path);
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new Error("the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  blocks.forEach((block, index) => {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      throw new Error(`the file's certificate ${index + 1} cannot be read: ${(error as Error).message}`);
+    }
+  });
+  return text;
 };
 
 const httpUrl: Parser<URL> = (raw) => {
@@ -534,7 +550,7 @@ export const settings = {
   smtpCaFile: {
     flag: "smtp-ca-file",
     env: "VERIFYD_SMTP_CA_FILE",
-    parse: pemFile,
+    parse: pemCertificates,
     description: "PEM certificates to trust for the SMTP server's certificate instead of the system's (a relay with a private CA).",
   },
   emailFrom: {

@@ -188,6 +188,23 @@ describe("mistakes on the command line", () => {
     expect(readdirSync(directory).sort()).toEqual(["cert.pem", "hostname", "other-key.pem"]);
   });
 
+  it("refuses an SMTP CA file that holds no readable certificate, which TLS would have taken and trusted nothing of", async () => {
+    const directory = tempDirectory();
+    const database = join(directory, "verifyd.sqlite");
+    const notPem = join(directory, "ca.txt");
+    writeFileSync(notPem, "relay.example\n");
+    const broken = join(directory, "ca.pem");
+    const { cert } = await createTestCertificate();
+    writeFileSync(broken, `${cert}\n-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n`);
+    const smtp = ["--database", database, "--smtp-url", "smtps://relay.example:465", "--email-from", "codes@example.com"];
+
+    const none = failureLine(await verifyd([...smtp, "--smtp-ca-file", notPem]), 2);
+    expect(none).toBe(`verifyd: --smtp-ca-file / VERIFYD_SMTP_CA_FILE: the file holds no PEM certificate (-----BEGIN CERTIFICATE-----) (got "${notPem}")`);
+    const second = failureLine(await verifyd([...smtp, "--smtp-ca-file", broken]), 2);
+    expect(second).toMatch(/^verifyd: --smtp-ca-file \/ VERIFYD_SMTP_CA_FILE: the file's certificate 2 cannot be read: .*\(got ".*ca\.pem"\)$/);
+    expect(readdirSync(directory).sort()).toEqual(["ca.pem", "ca.txt"]);
+  });
+
   it("refuses, on a first start, to replace the admin token file another database wrote, and creates nothing", async () => {
     const directory = tempDirectory();
     const first = await startServerProcess(join(directory, "one.sqlite"));
