@@ -482,5 +482,8 @@ function explainListenFailure(error: NodeJS.ErrnoException, config: Config): Err
   if (error.code === "EADDRNOTAVAIL") {
     return new StartupError(`${config.host} is not an address of this machine; choose another --host / HOST`);
   }
+  if (error.code === "ENOTFOUND" || error.code === "EAI_AGAIN") {
+    return new StartupError(`${config.host} is no name this machine can resolve (${error.code}); give an address, or another --host / HOST`);
+  }
   return error;
 }

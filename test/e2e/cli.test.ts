@@ -15,6 +15,7 @@ import {
   utimesSync,
   writeFileSync,
 } from "node:fs";
+import net from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { readMigrationFiles } from "drizzle-orm/migrator";
@@ -186,6 +187,29 @@ describe("mistakes on the command line", () => {
     const mismatchLine = failureLine(await verifyd(["--database", database, "--tls-cert", certFile, "--tls-key", otherKeyFile]), 2);
     expect(mismatchLine).toMatch(/^verifyd: --tls-cert \/ --tls-key: not a usable certificate and private key: .*key values mismatch/);
     expect(readdirSync(directory).sort()).toEqual(["cert.pem", "hostname", "other-key.pem"]);
+  });
+
+  it("names the setting when it cannot listen: a host name that does not resolve, a port in use", async () => {
+    // The database opens first, so the server's log lines share stderr with the refusal.
+    const refusal = (run: CommandResult): string => {
+      expect(run.exitCode, run.stderr).toBe(2);
+      expect(run.stderr).not.toMatch(/^\s+at /m);
+      const lines = run.stderr.split("\n").filter((line) => line.startsWith("verifyd: "));
+      expect(lines, run.stderr).toHaveLength(1);
+      return lines[0]!;
+    };
+    const database = join(tempDirectory(), "verifyd.sqlite");
+    const unresolvable = refusal(await verifyd(["--database", database, "--host", "no-such-host.invalid", "--port", "0"]));
+    expect(unresolvable).toMatch(/^verifyd: no-such-host\.invalid is no name this machine can resolve \((ENOTFOUND|EAI_AGAIN)\); give an address, or another --host \/ HOST$/);
+    const occupant = net.createServer();
+    await new Promise<void>((resolve) => occupant.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = occupant.address() as net.AddressInfo;
+      const taken = refusal(await verifyd(["--database", database, "--port", String(port)]));
+      expect(taken).toBe(`verifyd: 127.0.0.1 port ${port} is already in use by another process; stop it or choose another --port / PORT`);
+    } finally {
+      occupant.close();
+    }
   });
 
   it("refuses an SMTP CA file that holds no readable certificate, which TLS would have taken and trusted nothing of", async () => {
