@@ -14,8 +14,11 @@ export function deliveryProblems(values: Values): string[] {
     if (values.twilioAccountSid === undefined || values.twilioAuthToken === undefined) {
       problems.push("Twilio needs --twilio-account-sid / TWILIO_ACCOUNT_SID and --twilio-auth-token / TWILIO_AUTH_TOKEN together");
     }
-    if ((values.twilioFrom === undefined) === (values.twilioMessagingServiceSid === undefined)) {
-      problems.push("Twilio needs one sender: --twilio-from / TWILIO_FROM or --twilio-messaging-service-sid / TWILIO_MESSAGING_SERVICE_SID");
+    const senders = "--twilio-from / TWILIO_FROM or --twilio-messaging-service-sid / TWILIO_MESSAGING_SERVICE_SID";
+    if (values.twilioFrom === undefined && values.twilioMessagingServiceSid === undefined) {
+      problems.push(`Twilio needs a sender: ${senders}`);
+    } else if (values.twilioFrom !== undefined && values.twilioMessagingServiceSid !== undefined) {
+      problems.push(`Twilio sends from one sender; give ${senders}, not both`);
     }
     if (values.smsWebhookUrl !== undefined) {
       problems.push(`SMS has two providers, Twilio (${twilioSettings}) and --sms-webhook-url / VERIFYD_SMS_WEBHOOK_URL; keep one`);

@@ -1,6 +1,6 @@
 // The admin token file holds the bootstrap administrator's token, owner-only. A file that cannot be written is one
 // line naming it and the setting that moves it, for the first start and for `verifyd admin token` alike.
-import { linkSync, rmSync } from "node:fs";
+import { linkSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { temporaryNameFor, writeNewOwnerOnlyFile, writeOwnerOnlyFile } from "../crypto/owner-only-file.js";
 import { StartupError } from "../startup-error.js";
@@ -31,6 +31,7 @@ export function writeNewAdminTokenFile(path: string, content: string): void {
     linkSync(temporary, path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+      refuseDirectory(path);
       throw new StartupError(
         `the admin token file ${path} exists, though this database has no administrator yet: it holds another database's token, or a failed first start's; move it away, or ${elsewhere}`,
       );
@@ -41,7 +42,26 @@ export function writeNewAdminTokenFile(path: string, content: string): void {
   }
 }
 
+/** Throws the refusal for a directory given as the file, which "exists" or "cannot be written" would misname. */
+export function refuseDirectory(path: string): void {
+  if (isDirectory(path)) throw aDirectory(path);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    // Missing, or under something that is no directory: the write's own error says which.
+    return false;
+  }
+}
+
+function aDirectory(path: string): StartupError {
+  return new StartupError(`the admin token file ${path} is a directory; give the path of a file in it, or ${elsewhere}`);
+}
+
 function unwritable(path: string, error: unknown): StartupError {
+  if (isDirectory(path)) return aDirectory(path);
   const { code, message } = error as NodeJS.ErrnoException;
   return new StartupError(`cannot write the admin token file ${path} (${code ?? message}); make its directory writable by this user, or ${elsewhere}`);
 }

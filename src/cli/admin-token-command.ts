@@ -5,7 +5,7 @@ import { randomInt } from "node:crypto";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { createSecurityRecorder } from "../api/security-recorder.js";
-import { writeAdminTokenFile } from "../bootstrap/admin-token-file.js";
+import { refuseDirectory, writeAdminTokenFile } from "../bootstrap/admin-token-file.js";
 import { issueAdministratorToken } from "../bootstrap/bootstrap-instance.js";
 import { adminTokenFileOf } from "../config.js";
 import { issueAccessToken } from "../crypto/access-token-secret.js";
@@ -42,6 +42,7 @@ export const adminTokenCommand: CommandDefinition<"database" | "adminTokenFile" 
     const clock = { now: () => new Date() };
     const { userId, tokenId, token, expiresAt } = await withExistingStores(settings.database, async (stores) => {
       // Once the database is found: a mistyped database is the first thing to hear about.
+      if (!print) refuseDirectory(file);
       if (!print && existsSync(file) && flags.force !== true) {
         throw new UsageError(`${file} exists; give another file, or --force to replace it`);
       }

@@ -587,6 +587,19 @@ describe("admin token", () => {
     sqlite.close();
   });
 
+  it("refuses a directory given as the token file, on the first start and in `admin token`, saying so", async () => {
+    const directory = tempDirectory();
+    const database = join(directory, "verifyd.sqlite");
+    const first = await verifyd(["--database", database, "--admin-token-file", directory, "--port", "0"]);
+    const refusal = `verifyd: the admin token file ${directory} is a directory; give the path of a file in it, or choose another file with --admin-token-file / ADMIN_TOKEN_FILE`;
+    expect(first.exitCode).toBe(2);
+    expect(first.stderr.split("\n")).toContain(refusal);
+    await startServerProcess(database);
+    for (const force of [[], ["--force"]]) {
+      expect(failureLine(await verifyd(["admin", "token", directory, ...force, "--database", database]), 2)).toBe(refusal);
+    }
+  });
+
   it("issues a new IAM_OWNER token into the lost token file, owner-only, never printed, recorded in the security log", async () => {
     const database = tempDatabase();
     const server = await startServerProcess(database);

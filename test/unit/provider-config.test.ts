@@ -33,8 +33,10 @@ describe("Twilio settings", () => {
 
   it("needs the token with the account, and exactly one sender", () => {
     expect(refusal({ ...twilio, TWILIO_AUTH_TOKEN: "" })).toMatch(/Twilio needs --twilio-account-sid \/ TWILIO_ACCOUNT_SID and --twilio-auth-token/);
-    expect(refusal({ ...twilio, TWILIO_FROM: "" })).toMatch(/Twilio needs one sender/);
-    expect(refusal({ ...twilio, TWILIO_MESSAGING_SERVICE_SID: "MG00112233445566778899aabbccddeeff" })).toMatch(/Twilio needs one sender/);
+    expect(refusal({ ...twilio, TWILIO_FROM: "" })).toMatch(/Twilio needs a sender: --twilio-from \/ TWILIO_FROM or --twilio-messaging-service-sid/);
+    expect(refusal({ ...twilio, TWILIO_MESSAGING_SERVICE_SID: "MG00112233445566778899aabbccddeeff" })).toMatch(
+      /Twilio sends from one sender; give --twilio-from \/ TWILIO_FROM or --twilio-messaging-service-sid \/ TWILIO_MESSAGING_SERVICE_SID, not both/,
+    );
   });
 
   it("refuses malformed values, without repeating the token", () => {
@@ -72,6 +74,12 @@ describe("SMTP settings", () => {
     for (const url of ["https://mailer:hunter22@smtp.example.com", "smtp://mailer:hunter22@smtp.example.com/path", "smtp://:hunter22@smtp.example.com"]) {
       const message = refusal({ ...smtp, VERIFYD_SMTP_URL: url });
       expect(message).toMatch(/--smtp-url \/ VERIFYD_SMTP_URL: (must|has)/);
+      expect(message).not.toContain("hunter22");
+    }
+    // An smtps:// URL that no URL parser takes is not told to be an smtps:// URL: it says what to look at.
+    for (const url of ["smtps://mailer:hunter22@smtp.example.com:99999", "smtps://mailer:hunter22@smtp.example.com:abc", "smtp://mailer:hun/ter22@smtp.example.com"]) {
+      const message = refusal({ ...smtp, VERIFYD_SMTP_URL: url });
+      expect(message).toMatch(/--smtp-url \/ VERIFYD_SMTP_URL: is not a valid URL: the port must be a number up to 65535/);
       expect(message).not.toContain("hunter22");
     }
   });

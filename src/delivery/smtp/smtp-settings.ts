@@ -34,6 +34,9 @@ export function parseSmtpUrl(raw: string): SmtpServer {
   try {
     url = new URL(raw.trim());
   } catch {
+    if (/^smtps?:\/\//i.test(raw.trim())) {
+      throw new Error("is not a valid URL: the port must be a number up to 65535, and @ : / % in the user name or password percent-encoded");
+    }
     throw new Error("must be an smtp:// or smtps:// URL, e.g. smtps://user:password@smtp.example.com:465");
   }
   if (url.protocol !== "smtp:" && url.protocol !== "smtps:") throw new Error("must be an smtp:// or smtps:// URL");
