@@ -17,7 +17,7 @@ export function createBearerAuthenticator(deps: BearerAuthenticatorDeps): Authen
       // Tokens of a deactivated or locked user are refused while it is so, not deleted.
       if (record?.holder.status !== "active") return undefined;
       const { organizationId, grants } = record.holder;
-      const principal: Principal = { userId: record.userId, organizationId, ...grants };
+      const principal: Principal = { userId: record.userId, tokenId: record.id, organizationId, ...grants };
       return principal;
     },
   };

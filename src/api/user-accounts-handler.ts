@@ -148,6 +148,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
         requireCurrentPassword: caller.userId === req.userId,
       });
       if (currentPassword !== undefined) await deps.logins.clearFailures(user.username);
+      await endLoginsAfterPasswordChange(deps, ctx, req.userId, user.resourceOwner);
       return { details: toDetails(details) };
     },
 
@@ -294,4 +295,27 @@ function matchesTokenFilter(filter: PersonalAccessTokensSearchFilter, token: Acc
     default:
       return true;
   }
+}
+
+/**
+ * A new password ends the login tokens the old one gave out, which might be a thief's (OWASP ASVS V3.3): all of them
+ * when someone else set it, all but the caller's own when the user changed it. Personal access tokens stay: only
+ * service accounts have them, and they are managed one by one.
+ */
+async function endLoginsAfterPasswordChange(
+  deps: UserAccountsDeps,
+  ctx: Parameters<AccountMethods["setPassword"]>[1],
+  userId: string,
+  organizationId: string,
+): Promise<void> {
+  const caller = callerOf(ctx);
+  const ended = await deps.tokens.removeLogins(userId, caller.userId === userId ? caller.tokenId : undefined);
+  if (ended === 0) return;
+  await deps.recordSecurityEvent({
+    kind: "token.removed",
+    actorId: caller.userId,
+    userId,
+    organizationId,
+    detail: { kind: "login", count: String(ended), cause: "password.changed" },
+  }, requestIdIn(ctx.values));
 }

@@ -185,6 +185,41 @@ describe("SetPassword", () => {
     expect((await passwordLogin(server.url, username, "manager's choice")).status).toBe(200);
   });
 
+  it("ends the login tokens the old password gave out: all but the caller's own when changed by oneself, all when reset", async () => {
+    const username = unique("login-stolen");
+    const userId = await setup.person(organization, { username, password: "the old password" });
+    const login = async (password: string) => (await passwordLogin(server.url, username, password)).body.access_token as string;
+    const works = async (token: string) => (await rest(server.url, token, "GET", `/v2/users/${userId}`)).status;
+    const thief = await login("the old password");
+    const own = await login("the old password");
+    const manager = await setup.member(organization, ["ORG_USER_MANAGER"]);
+
+    const changed = await rest(server.url, own, "POST", `/v2/users/${userId}/password`, {
+      newPassword: { password: "the new password" },
+      currentPassword: "the old password",
+    });
+    expect(changed.status).toBe(200);
+    expect(await works(thief)).toBe(401);
+    expect(await works(own)).toBe(200);
+    expect(await works(manager.token)).toBe(200);
+
+    const later = await login("the new password");
+    await api(server.url, manager.token, "grpc").users.setPassword({ userId, newPassword: { password: "reset by the manager" } });
+    expect([await works(own), await works(later)]).toEqual([401, 401]);
+    expect(await works(await login("reset by the manager"))).toBe(200);
+
+    const logged = await rest(server.url, server.adminToken, "POST", "/verifyd.security.v1.SecurityLogService/ListSecurityEvents", {
+      userId,
+      kinds: ["token.removed"],
+    });
+    expect((logged.body.result as { actorId: string; detail: object }[]).map(({ actorId, detail }) => ({ actorId, detail }))).toEqual(
+      expect.arrayContaining([
+        { actorId: userId, detail: { kind: "login", count: "1", cause: "password.changed" } },
+        { actorId: manager.userId, detail: { kind: "login", count: "2", cause: "password.changed" } },
+      ]),
+    );
+  });
+
   it("refuses a service account: USER_NOT_HUMAN", async () => {
     const account = await setup.machine(organization);
     const refused = await failure(

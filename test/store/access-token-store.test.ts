@@ -99,4 +99,22 @@ describe.each(dialects)("%s access tokens", (dialect) => {
     expect(await tokens.findValid(second.tokenHash, at(3))).toBeUndefined();
     expect(await tokens.remove("u1", "t2")).toBe(false);
   });
+
+  it("removes a user's login tokens, all or all but one, and nothing else", async () => {
+    const { tokens, stores } = await tokensOfUser(dialect);
+    await stores.users.append(userAdded("u2", "bob"));
+    const add = async (id: string, userId: string, kind: "login" | "personal") => {
+      const { tokenHash } = issueAccessToken();
+      await tokens.add({ id, userId, kind, createdAt: at(0), expiresAt: at(90), tokenHash });
+      return tokenHash;
+    };
+    const [kept, ended, personal, others] = [await add("l1", "u1", "login"), await add("l2", "u1", "login"), await add("p1", "u1", "personal"), await add("l3", "u2", "login")];
+    const found = async () => Promise.all([kept, ended, personal, others].map(async (hash) => (await tokens.findValid(hash, at(1)))?.id));
+
+    expect(await tokens.removeLogins("u1", "l1")).toBe(1);
+    expect(await found()).toEqual(["l1", undefined, "p1", "l3"]);
+    expect(await tokens.removeLogins("u1")).toBe(1);
+    expect(await found()).toEqual([undefined, undefined, "p1", "l3"]);
+    expect(await tokens.removeLogins("u1")).toBe(0);
+  });
 });

@@ -5,6 +5,8 @@ export type Role = "IAM_OWNER" | "ORG_OWNER" | "ORG_USER_MANAGER" | "ORG_USER_VI
 
 export interface Principal {
   userId: string;
+  /** The token the call came with: a password change ends the user's other login tokens, not this one. */
+  tokenId?: string;
   /** The caller's own organization. */
   organizationId: string;
   /** Roles on the whole instance (only IAM_OWNER exists there). */

@@ -31,5 +31,7 @@ export interface AccessTokenStore {
   findValid(tokenHash: string, now: Date): Promise<ValidAccessToken | undefined>;
   /** Removes one of the user's tokens; false when the user has no such token. */
   remove(userId: string, tokenId: string): Promise<boolean>;
+  /** Removes the user's login tokens but `keptTokenId`'s; how many it removed. */
+  removeLogins(userId: string, keptTokenId?: string): Promise<number>;
   list(userId: string, kind: AccessTokenKind): Promise<AccessTokenRecord[]>;
 }

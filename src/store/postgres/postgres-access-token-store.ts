@@ -1,6 +1,6 @@
 // Bearer tokens in PostgreSQL, by the hash of the token. Removing the row revokes the token from the next call on,
 // in every process sharing the database.
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, ne } from "drizzle-orm";
 import type { AccessTokenKind, AccessTokenRecord, AccessTokenStore, ValidAccessToken } from "../../domain/credentials/access-token.js";
 import { qualified, quoted } from "../raw-statement.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
@@ -73,6 +73,15 @@ export class PostgresAccessTokenStore implements AccessTokenStore {
       this.db.delete(accessTokens).where(and(eq(accessTokens.id, tokenId), eq(accessTokens.userId, userId))),
     );
     return (result.rowCount ?? 0) > 0;
+  }
+
+  async removeLogins(userId: string, keptTokenId = ""): Promise<number> {
+    const result = await this.storage.write(() =>
+      this.db
+        .delete(accessTokens)
+        .where(and(eq(accessTokens.userId, userId), eq(accessTokens.kind, "login"), ne(accessTokens.id, keptTokenId))),
+    );
+    return result.rowCount ?? 0;
   }
 
   async list(userId: string, kind: AccessTokenKind): Promise<AccessTokenRecord[]> {

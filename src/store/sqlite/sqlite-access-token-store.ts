@@ -1,6 +1,6 @@
 // Bearer tokens in SQLite, by the hash of the token. Removing the row revokes the token from the next call on.
 import type { Statement } from "better-sqlite3";
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, ne, sql } from "drizzle-orm";
 import type { AccessTokenKind, AccessTokenRecord, AccessTokenStore, ValidAccessToken } from "../../domain/credentials/access-token.js";
 import type { UserStatus } from "../../domain/users/user-status.js";
 import type { Db } from "./open-database.js";
@@ -25,6 +25,7 @@ export class SqliteAccessTokenStore implements AccessTokenStore {
   private readonly insert;
   private readonly selectValid;
   private readonly deleteOne;
+  private readonly deleteLogins;
   private readonly selectByUser;
   private readonly watch: TokenReadsWatch;
   // Lookups found since `rememberedAt`, by token hash; only found ones: an unknown token stays a read each time.
@@ -63,6 +64,17 @@ export class SqliteAccessTokenStore implements AccessTokenStore {
     this.deleteOne = db
       .delete(accessTokens)
       .where(and(eq(accessTokens.id, sql.placeholder("id")), eq(accessTokens.userId, sql.placeholder("userId"))))
+      .prepare();
+    // No token has an empty id: with nothing to keep, every login token of the user goes.
+    this.deleteLogins = db
+      .delete(accessTokens)
+      .where(
+        and(
+          eq(accessTokens.userId, sql.placeholder("userId")),
+          eq(accessTokens.kind, "login"),
+          ne(accessTokens.id, sql.placeholder("keptTokenId")),
+        ),
+      )
       .prepare();
     this.selectByUser = db
       .select(record)
@@ -103,6 +115,10 @@ export class SqliteAccessTokenStore implements AccessTokenStore {
 
   async remove(userId: string, tokenId: string): Promise<boolean> {
     return this.storage.write(() => this.deleteOne.run({ id: tokenId, userId }).changes > 0);
+  }
+
+  async removeLogins(userId: string, keptTokenId = ""): Promise<number> {
+    return this.storage.write(() => this.deleteLogins.run({ userId, keptTokenId }).changes);
   }
 
   async list(userId: string, kind: AccessTokenKind): Promise<AccessTokenRecord[]> {
