@@ -1,22 +1,31 @@
 // CORS for browser clients (gRPC-Web, Connect, REST): only configured origins, with the headers those protocols use.
-import { cors as connectCors } from "@connectrpc/connect";
+// A request from any other origin is refused before anything acts on it. CORS alone only keeps such a page from
+// reading the answer: a form's POST (to /oauth2/token, say) is sent without asking first, and would be acted on.
+import { Code, ConnectError, cors as connectCors } from "@connectrpc/connect";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
+import { answerError } from "./error-answer.js";
 
 const allowedMethods = [...new Set([...connectCors.allowedMethods, "GET", "POST", "PUT", "PATCH", "DELETE"])].join(", ");
 // X-Zitadel-Orgid: the organization a ZITADEL client acts in, for the calls that take it from there (AddHumanUser).
 const allowedHeaders = [...connectCors.allowedHeaders, "Authorization", "X-Request-Id", "X-Zitadel-Orgid"].join(", ");
-// Retry-After: how long a limit's refusal says to wait (a login page must show it); WWW-Authenticate: what a 401 asks.
-const exposedHeaders = [...connectCors.exposedHeaders, "X-Request-Id", "Retry-After", "WWW-Authenticate"].join(", ");
+// Retry-After: how long a limit's refusal says to wait (a login page must show it); WWW-Authenticate: what a 401 asks;
+// Location: where Kii's registration put the user; Allow: what a 405 takes.
+const exposedHeaders = [...connectCors.exposedHeaders, "X-Request-Id", "Retry-After", "WWW-Authenticate", "Location", "Allow"].join(", ");
 
-/** Adds CORS headers for an allowed origin; answers preflight requests itself (returns true). */
-export function applyCors(
-  allowedOrigins: readonly string[],
-  req: NodeRequest,
-  res: NodeResponse,
-): boolean {
+/**
+ * Adds CORS headers for an allowed origin, and answers (returning true) its preflight requests and every request
+ * from an origin that is neither allowed nor this server's own (as the Host header names it: verifyd behind a proxy
+ * on the site's own name).
+ */
+export function applyCors(allowedOrigins: readonly string[], req: NodeRequest, res: NodeResponse): boolean {
   const origin = req.headers.origin;
-  if (!origin || allowedOrigins.length === 0) return false;
-  if (!allowedOrigins.includes("*") && !allowedOrigins.includes(origin)) return false;
+  if (!origin) return false;
+  if (!allowedOrigins.includes("*") && !allowedOrigins.includes(origin)) {
+    if (isSameOrigin(origin, req)) return false;
+    const message = `the origin ${origin} may not call this server; list it in --cors-origins (VERIFYD_CORS_ORIGINS)`;
+    answerError(req, res, new ConnectError(message, Code.PermissionDenied));
+    return true;
+  }
   res.setHeader("Access-Control-Allow-Origin", origin);
   res.setHeader("Vary", "Origin");
   res.setHeader("Access-Control-Expose-Headers", exposedHeaders);
@@ -28,4 +37,17 @@ export function applyCors(
   });
   res.end();
   return true;
+}
+
+function isSameOrigin(origin: string, req: NodeRequest): boolean {
+  const authority = req.headers[":authority"] ?? req.headers.host;
+  if (typeof authority !== "string") return false;
+  try {
+    const page = new URL(origin);
+    const server = new URL(`${page.protocol}//${authority}`);
+    // Both parsed with the page's scheme, so that its default port is left out of both alike.
+    return page.host === server.host;
+  } catch {
+    return false;
+  }
 }

@@ -751,18 +751,59 @@ describe("CORS", () => {
     expect(String(response.headers["access-control-allow-methods"])).toContain("POST");
   });
 
-  it("gives another origin no CORS headers, on preflight or call", async () => {
+  const refusedOrigin = {
+    code: 7,
+    message: "the origin https://evil.example may not call this server; list it in --cors-origins (VERIFYD_CORS_ORIGINS)",
+  };
+
+  it("refuses another origin's preflight and call with 403 naming --cors-origins, and no CORS headers", async () => {
     const response = await preflight("https://evil.example", "/zitadel.user.v2.UserService/VerifyPhone", "content-type");
-    expect(response.status).not.toBe(204);
-    expect(response.status).toBeLessThan(500);
+    expect(response.status).toBe(403);
     expect(Object.keys(response.headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
 
-    const call = await request("POST", "/v2/users/123/phone/verify", {
+    const { userId, code } = await userWithPhoneCode();
+    const call = await request("POST", `/v2/users/${userId}/phone/verify`, {
       headers: { origin: "https://evil.example", "content-type": "application/json" },
-      body: '{"verificationCode":"123456"}',
+      body: JSON.stringify({ verificationCode: code }),
     });
-    expect(call.status).toBe(404);
+    expect(call.status).toBe(403);
+    expect(JSON.parse(call.text)).toEqual(refusedOrigin);
     expect(Object.keys(call.headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
+    expect((await phoneOf(userId)).isVerified).toBeFalsy();
+  });
+
+  // A form's POST is a "simple" request: the browser sends it without a preflight, so CORS alone would let any site
+  // make its visitors' browsers guess passwords (and use up the login throttle of the names it tries).
+  it("refuses a login another site's form posts, but takes one from the server's own origin", async () => {
+    const username = `origin-${randomBytes(4).toString("hex")}`;
+    const password = "correct horse battery";
+    expectOk(
+      await protocolClient("connect-json", server.url, server.adminToken).call("addHumanUser", {
+        username,
+        profile,
+        phone: { phone: uniqueMobile(), isVerified: true },
+        password: { password },
+      }),
+    );
+    const login = (origin: string) =>
+      new Promise<RawResponse>((resolve, reject) => {
+        const body = new URLSearchParams({ grant_type: "password", username, password }).toString();
+        const headers = { origin, "content-type": "application/x-www-form-urlencoded" };
+        const req = http.request({ ...address, method: "POST", path: "/oauth2/token", headers, agent: false }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), text: Buffer.concat(chunks).toString() }));
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    const forged = await login("https://evil.example");
+    expect(forged.status).toBe(403);
+    expect(JSON.parse(forged.text)).toEqual(refusedOrigin);
+    expect(forged.text).not.toContain("access_token");
+    const own = await login(server.url);
+    expect(own.status).toBe(200);
+    expect(JSON.parse(own.text)).toMatchObject({ token_type: "bearer" });
   });
 
   it("lets an allowed origin read the answer to an actual call", async () => {
@@ -780,7 +821,7 @@ describe("CORS", () => {
     const response = await request("GET", "/v2/users/1", { headers: { origin: allowedOrigin } });
     expect(response.status).toBe(404);
     const exposed = String(response.headers["access-control-expose-headers"]).toLowerCase().split(/,\s*/);
-    expect(exposed).toEqual(expect.arrayContaining(["retry-after", "www-authenticate", "x-request-id"]));
+    expect(exposed).toEqual(expect.arrayContaining(["retry-after", "www-authenticate", "x-request-id", "location", "allow"]));
   });
 });
 
