@@ -390,7 +390,7 @@ export const settings = {
     parse: integer(1, 10_000),
     description: "HTTP/2 streams per connection.",
   },
-  maxHeaderBytes: { flag: "max-header-bytes", env: "VERIFYD_MAX_HEADER_BYTES", default: "16KiB", parse: bytesUpTo(1), description: "Largest request header block." },
+  maxHeaderBytes: { flag: "max-header-bytes", env: "VERIFYD_MAX_HEADER_BYTES", default: "16KiB", parse: bytesUpTo(1), description: "Largest request header block, over HTTP/1.1 and HTTP/2 (431 beyond it). Two Host or Authorization headers are refused with 400 whatever the size." },
   allowedHosts: {
     flag: "allowed-hosts",
     env: "VERIFYD_ALLOWED_HOSTS",

@@ -70,6 +70,7 @@ import { createKiiEndpoint } from "./transport/kii/kii-endpoint.js";
 import { createListener } from "./transport/listener.js";
 import { createMetricsEndpoint } from "./transport/metrics-endpoint.js";
 import { type MetricsListener, listenForMetrics } from "./transport/metrics-listener.js";
+import { createHeaderBlockChecks } from "./transport/header-block-checks.js";
 import { createProbeEndpoint } from "./transport/probe-endpoint.js";
 import { createTokenEndpoint } from "./transport/oauth/token-endpoint.js";
 import { createOpenApiEndpoint } from "./transport/openapi-endpoint.js";
@@ -363,6 +364,7 @@ async function startOn(
   // Built from the services the REST gateway serves, so it describes exactly the routes of this process.
   const openApiEndpoint = createOpenApiEndpoint(openApiJson(buildOpenApiDocument(services.map((spec) => spec.service))));
   const metricsOnMainPort = config.metrics.enabled && config.metrics.port === undefined;
+  const headerBlockRefused = createHeaderBlockChecks(config.limits.maxHeaderBytes);
   const hostChecked = withHostCheck(config.allowedHosts, (req, res) => {
     if (probes(req, res)) return;
     // The token endpoint is where a token comes from, and /openapi.json is the public contract: neither needs one.
@@ -379,6 +381,7 @@ async function startOn(
   const listener = createListener({
     // Scrapers, like probes, address the server by whatever name or pod address they found it under.
     handler: withAccessLog(logger, (req, res) => {
+      if (headerBlockRefused(req, res)) return;
       if (!(metricsOnMainPort && metricsEndpoint(req, res))) hostChecked(req, res);
     }),
     limits: config.limits,

@@ -726,6 +726,25 @@ describe("client mistakes are 4xx, never 500", () => {
     const response = await request("GET", "/v2/users/123", { headers: { "x-big": "x".repeat(20_000) } });
     expect(response.status).toBe(431);
   });
+
+  it("answers an oversized header block over HTTP/2 with 431 too, though HTTP/2 only advertises the limit", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const response = await h2request({ ":path": `/v2/users/${userId}/phone/verify`, "content-type": "application/json", "x-big": "x".repeat(20_000) }, Buffer.from(JSON.stringify({ verificationCode: code })));
+    expect(response.headers[":status"]).toBe(431);
+    expect((await phoneOf(userId)).isVerified).toBeFalsy();
+  });
+
+  // Node keeps the first of each; a proxy in front may read the last.
+  it.each([
+    ["Host", "Host: 127.0.0.1\r\nHost: evil.example"],
+    ["Authorization", "Authorization: Bearer first\r\nAuthorization: Bearer second"],
+  ])("refuses a request with two %s headers with 400", async (name, lines) => {
+    const host = name === "Host" ? "" : `Host: ${address.host}:${address.port}\r\n`;
+    const auth = name === "Authorization" ? "" : `Authorization: Bearer ${server.adminToken}\r\n`;
+    const answer = (await sendRaw(Buffer.from(`GET /v2/users/123 HTTP/1.1\r\n${host}${auth}${lines}\r\nConnection: close\r\n\r\n`))).toString();
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain(`{"code":3,"message":"the request has more than one ${name} header"}`);
+  });
 });
 
 describe("CORS", () => {
