@@ -18,6 +18,7 @@ const sampleArguments: Partial<Record<keyof typeof errors, unknown[][]>> = {
   userStateNotChanged: [["inactive"]],
   roleInvalid: [["FOO"]],
   contactInUse: [["phone"], ["email"]],
+  textInvalid: [["username", "may not begin or end with a space"]],
 };
 for (const [name, make] of Object.entries(errors)) {
   for (const args of sampleArguments[name as keyof typeof errors] ?? [["phone"]]) {

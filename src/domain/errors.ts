@@ -82,6 +82,8 @@ export const errors = {
   phoneInvalid: (detail: string) =>
     new DomainError("InvalidArgument", "PHONE-so0wa", "Phone is invalid", "PHONE_INVALID", { detail }),
   emailInvalid: () => new DomainError("InvalidArgument", "EMAIL-599BI", "Email is invalid", "EMAIL_INVALID"),
+  textInvalid: (field: string, problem: string) =>
+    new DomainError("InvalidArgument", "USER-t3xt1", `${field} ${problem}`, "TEXT_INVALID", { field }),
   urlTemplateInvalid: (detail: string) =>
     new DomainError("InvalidArgument", "DOMAIN-oGh5e", "URL template is invalid", "URL_TEMPLATE_INVALID", { detail }),
   contactNotChanged: (channel: Channel) =>

@@ -38,6 +38,7 @@ import type { SecurityEventInput } from "./security/security-event.js";
 import { AppendConflict, type Clock, type NewOutboxMessage, type OrganizationStore, type UserStore } from "./ports.js";
 import { checkUrlTemplate } from "./url-template.js";
 import { contactOf, requireActiveHuman, requireHuman } from "./users/user-guards.js";
+import { checkAccountText } from "./users/account-text.js";
 import { type StatusChange, statusChangeEvent } from "./users/user-status.js";
 import { type HumanUserState, type UserState, apply } from "./user-state.js";
 import { type CodeHasher, type CodePolicy, type RandomIndex, generateCode } from "./verification-code.js";
@@ -175,6 +176,12 @@ export class UserCommands {
   constructor(private readonly deps: UserCommandsDeps) {}
 
   async addHumanUser(input: AddHumanUserInput, actor: Actor): Promise<AddHumanUserResult> {
+    const { givenName, familyName, nickName, displayName } = input.profile;
+    checkAccountText({
+      userId: input.userId,
+      username: input.username,
+      names: { "profile.given_name": givenName, "profile.family_name": familyName, "profile.nick_name": nickName, "profile.display_name": displayName },
+    });
     const organizationId = await this.existingOrganization(input.organizationId);
     const contacts: [Channel, NewContact][] = [];
     if (input.email) contacts.push(["email", this.checkedContact("email", input.email)]);
@@ -229,6 +236,7 @@ export class UserCommands {
 
   /** CreateUser with a machine: a service account, which has no contacts and no password. */
   async createMachineUser(input: CreateMachineUserInput): Promise<CreatedUser> {
+    checkAccountText({ userId: input.userId, username: input.username, names: { "machine.name": input.name } });
     const organizationId = await this.existingOrganization(input.organizationId);
     const { username, name, description } = input;
     return this.addUser(input.userId, organizationId, (userId): Decision<CreatedUser> => ({

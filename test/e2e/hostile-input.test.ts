@@ -747,6 +747,42 @@ describe("client mistakes are 4xx, never 500", () => {
   });
 });
 
+describe("text that hides, reorders or imitates other text", () => {
+  const add = (fields: Record<string, unknown>, protocol: ProtocolName = "connect-json") =>
+    protocolClient(protocol, server.url, server.adminToken).call("addHumanUser", {
+      profile,
+      phone: { phone: uniqueMobile(), returnCode: {} },
+      ...fields,
+    });
+  const tag = () => randomBytes(4).toString("hex");
+
+  it.each([
+    ["a NUL in a given name", { profile: { ...profile, givenName: "Ada\u0000" } }, "profile.given_name may not hold control characters"],
+    ["a right-to-left override in a family name", { profile: { ...profile, familyName: "Love\u202Ecalpe" } }, "profile.family_name may not hold characters that reorder text (bidirectional overrides and isolates)"],
+    ["a fullwidth username", { username: "ｂｏｂ" }, 'username must be written in its plain (NFKC) form: "bob"'],
+    ["a zero-width space in a username", { username: "bob\u200B" }, "username may not hold control or invisible characters"],
+    ["spaces around a username", { username: " bob " }, "username may not begin or end with a space"],
+    ["a user id with a slash", { userId: "a/b" }, "user_id may hold only ASCII letters, digits and . _ @ -, and not begin with a dot"],
+    ["the user id ..", { userId: ".." }, "user_id may hold only ASCII letters, digits and . _ @ -, and not begin with a dot"],
+    ["the user id me", { userId: "me" }, 'user_id "me" is how Kii\'s API names the caller'],
+  ])("refuses %s with InvalidArgument TEXT_INVALID, creating nobody", async (_name, fields, message) => {
+    for (const protocol of ["connect-json", "rest", "grpc"] as const) {
+      const refused = expectFailure(await add(fields, protocol));
+      expect(refused, protocol).toMatchObject({ code: Code.InvalidArgument, message: `${message} (USER-t3xt1)`, errorInfo: { reason: "TEXT_INVALID" } });
+    }
+  });
+
+  it("takes names in any script, with the joiners some scripts need, and addresses as usernames", async () => {
+    for (const fields of [
+      { profile: { givenName: "Zoë", familyName: "Ødegård" } },
+      { profile: { givenName: "نیلوفر\u200C", familyName: "محمدی" }, username: `نیلوفر-${tag()}` },
+      { username: `ada.lovelace+${tag()}@example.com`, userId: `ada_${tag()}-1@x` },
+    ]) {
+      expectOk(await add(fields));
+    }
+  });
+});
+
 describe("CORS", () => {
   const preflight = (origin: string, path: string, requestHeaders: string) =>
     request("OPTIONS", path, {
