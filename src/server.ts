@@ -109,9 +109,6 @@ export interface ShutdownTiming {
 
 const systemClock: Clock = { now: () => new Date() };
 
-/** How long a shutdown waits, after the grace period, for a delivery under way to be answered. */
-const outboxSettleMs = 2_000;
-
 /** Login failure counts idle this long are deleted (see SqliteLoginStore.purgeIdle). */
 const loginFailureRetentionMs = 24 * 3_600_000;
 
@@ -428,14 +425,14 @@ async function startOn(
       logger.info("shutdown: not ready; still taking new calls", { delayMs });
       await sleep(delayMs);
       logger.info("shutdown: no new calls taken; waiting for in-flight calls", { graceMs });
+      // Deliveries under way get the calls' grace to be answered and recorded; cut short after it, they are sent again
+      // under the same id after their lease. Left running, one answered after the database closed was sent twice.
+      const deliveriesSettled = outbox.stop(graceMs);
       const { destroyedConnections } = await listener.close(graceMs);
       if (destroyedConnections === 0) logger.info("shutdown: in-flight calls finished");
       else logger.warn("shutdown: grace period over; closed connections with calls in flight", { destroyedConnections });
       await metricsListener?.close();
-      // A delivery under way may wait on its provider for up to --delivery-timeout; the shutdown does not: an
-      // unfinished one keeps its lease and is sent again, under the same id, by the next worker on the database.
-      const settled = await settlesWithin(outbox.stop(), outboxSettleMs);
-      if (!settled) logger.warn("shutdown: a delivery still under way is left to a retry under the same id", { waitedMs: outboxSettleMs });
+      await deliveriesSettled;
       delivery.close();
       await purge.stop();
       logger.info("shutdown: outbox worker and maintenance stopped");
@@ -443,16 +440,6 @@ async function startOn(
       logger.info("shutdown: database closed");
     },
   };
-}
-
-/** Whether `work` settles within `ms`. The wait ends when the work does: a timer left running would hold the process. */
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  const done = new AbortController();
-  try {
-    return await Promise.race([work.then(() => true), sleep(ms, false, { signal: done.signal })]);
-  } finally {
-    done.abort();
-  }
 }
 
 /**

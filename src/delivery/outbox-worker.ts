@@ -5,6 +5,7 @@
 // good; it is then dead (kept sealed for an operator's retry) and its `code.send.failed` event is written with it.
 // Without a provider the worker still wipes messages whose code expired, so no code waits at rest for nothing, and
 // deletes delivered and expired rows after a retention period, so a resend flood does not grow the table for ever.
+import { setTimeout as sleep } from "node:timers/promises";
 import { codeSendFailedEvent, codeSentEvent } from "../domain/delivery-outcome-events.js";
 import { type Channel, DomainError } from "../domain/errors.js";
 import type { MessageSealer, OutgoingMessage } from "../domain/outgoing-message.js";
@@ -46,7 +47,12 @@ export interface OutboxWorker {
   runOnce(): Promise<number>;
   /** From the start until stop(): failed runs do not end it, the next tick runs again. */
   isRunning(): boolean;
-  stop(): Promise<void>;
+  /**
+   * Claims nothing more, and waits up to `waitMs` for the deliveries under way to be answered and recorded. Those
+   * still waiting then are cut short and recorded as nothing: their lease runs out and another worker sends them again
+   * under the same id. Nothing touches the outbox once this has resolved.
+   */
+  stop(waitMs?: number): Promise<void>;
 }
 
 export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
@@ -56,8 +62,10 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
   const maxAttempts = options.maxAttempts ?? 8;
   const providerName = (channel: Channel) => options.providerNames?.[channel] ?? "custom";
+  const shutdown = new AbortController();
 
-  async function deliverOne(provider: DeliveryProvider, message: ClaimedMessage): Promise<DeliveryOutcome> {
+  /** undefined: cut short by stop(), nothing recorded. */
+  async function deliverOne(provider: DeliveryProvider, message: ClaimedMessage): Promise<DeliveryOutcome | undefined> {
     const fields = { messageId: message.id, userId: message.userId, channel: message.channel, provider: providerName(message.channel), attempt: message.attempts };
     let text: OutgoingMessage;
     try {
@@ -71,8 +79,12 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     // Only a code's fate is an event of the user's: a notice to a replaced contact is not.
     const isCode = text.purpose === "code";
     try {
-      await deliverWithin(provider, text, message.id, deliveryTimeoutMs);
+      await deliverWithin(provider, text, message.id, deliveryTimeoutMs, shutdown.signal);
     } catch (error) {
+      if (shutdown.signal.aborted) {
+        logger.warn("shutdown: a delivery under way was cut short; it is sent again after its lease, under the same id", fields);
+        return undefined;
+      }
       // Kept in the outbox and the failure event, where the log's redaction does not reach: a vendor's refusal may
       // quote the number.
       const reason = redactText((error as Error).message);
@@ -107,7 +119,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     const results = await Promise.allSettled(claimed.map((message) => deliverOne(provider, message)));
     const outcomes = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
     results.forEach((result, index) => {
-      if (result.status === "fulfilled") onDelivery(result.value, providerName(claimed[index]!.channel));
+      if (result.status === "fulfilled" && result.value) onDelivery(result.value, providerName(claimed[index]!.channel));
     });
     const failure = results.find((result) => result.status === "rejected");
     if (failure) throw failure.reason;
@@ -148,10 +160,17 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   return {
     runOnce,
     isRunning: () => !stopped,
-    async stop() {
+    async stop(waitMs = Infinity) {
       stopped = true;
       clearInterval(timer);
-      await running?.catch(() => undefined);
+      const run = running?.catch(() => undefined);
+      if (!run) return;
+      const waited = new AbortController();
+      const answered = await Promise.race([run.then(() => true), sleepUnlessAborted(waitMs, waited.signal)]);
+      waited.abort();
+      if (answered) return;
+      shutdown.abort();
+      await run;
     },
   };
 }
@@ -161,12 +180,24 @@ function settled(recorded: boolean): { alreadySettled?: true } {
   return recorded ? {} : { alreadySettled: true };
 }
 
-async function deliverWithin(provider: DeliveryProvider, message: OutgoingMessage, messageId: string, timeoutMs: number): Promise<void> {
-  const signal = AbortSignal.timeout(timeoutMs);
-  const timedOut = new Promise<never>((_, reject) => {
-    signal.addEventListener("abort", () => reject(new Error(`no answer from the provider within ${timeoutMs} ms`)), {
-      once: true,
-    });
+/** Ends at the timeout or at `stopping`, whether or not the provider heeds the signal it is given. */
+async function deliverWithin(
+  provider: DeliveryProvider,
+  message: OutgoingMessage,
+  messageId: string,
+  timeoutMs: number,
+  stopping: AbortSignal,
+): Promise<void> {
+  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping]);
+  const ended = new Promise<never>((_, reject) => {
+    const reason = () => (stopping.aborted ? "cut short by the shutdown" : `no answer from the provider within ${timeoutMs} ms`);
+    signal.addEventListener("abort", () => reject(new Error(reason())), { once: true });
   });
-  await Promise.race([provider.deliver(message, signal, messageId), timedOut]);
+  await Promise.race([provider.deliver(message, signal, messageId), ended]);
+}
+
+/** false after `ms`, or at once when `signal` aborts; an infinite wait sets no timer. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<false> {
+  if (!Number.isFinite(ms)) return new Promise(() => undefined);
+  return sleep(ms, false as const, { signal }).catch(() => false as const);
 }
