@@ -13,6 +13,7 @@ import type { ClaimedMessage, Clock, OutboxStore } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
 import { redactText } from "../redaction.js";
 import type { DeliveryProvider } from "./delivery-provider.js";
+import { DeferredDeliveryFailure } from "./deferred-delivery-failure.js";
 import { PermanentDeliveryFailure } from "./permanent-delivery-failure.js";
 
 /**
@@ -91,7 +92,8 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       const refused = error instanceof PermanentDeliveryFailure;
       if (!refused && message.attempts < maxAttempts) {
         logger.warn("delivery failed; will retry", { ...fields, outcome: "failed", error: reason });
-        await outbox.markFailed(message.id, clock.now(), reason);
+        const now = clock.now();
+        await outbox.markFailed(message.id, now, reason, error instanceof DeferredDeliveryFailure ? error.retryAfterMs(now) : 0);
         return "failed";
       }
       const event = isCode ? codeSendFailedEvent(message.channel, message.id, reason) : undefined;

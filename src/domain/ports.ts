@@ -122,7 +122,8 @@ export interface OutboxStore {
    */
   markDelivered(id: string, at: Date, event?: EventBody): Promise<boolean>;
   /** Records a failed delivery attempt; the message stays due, after a back-off. */
-  markFailed(id: string, at: Date, error: string): Promise<void>;
+  /** The next attempt comes after the back-off, or after `retryAfterMs` if the provider asked for longer. */
+  markFailed(id: string, at: Date, error: string, retryAfterMs?: number): Promise<void>;
   /** Gives up on a pending message: dead, its body kept until its code expires, `event` appended; false as above. */
   markDead(id: string, at: Date, error: string, event?: EventBody): Promise<boolean>;
   /** Wipes a message that can never be delivered. */

@@ -19,7 +19,7 @@ interface TwilioRequest {
 }
 
 /** An answer as Twilio gives it: a status and a JSON body; or none at all. */
-type TwilioAnswer = { status: number; body: object } | "hang";
+type TwilioAnswer = { status: number; body: object; retryAfter?: string } | "hang";
 
 interface FakeTwilio {
   url: string;
@@ -57,7 +57,8 @@ async function startFakeTwilio(): Promise<FakeTwilio> {
         held.push(res);
         return;
       }
-      res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
+      const retryAfter = answer.retryAfter === undefined ? {} : { "retry-after": answer.retryAfter };
+      res.writeHead(answer.status, { "content-type": "application/json", ...retryAfter }).end(JSON.stringify(answer.body));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -152,6 +153,18 @@ describe("Twilio delivery", () => {
     pastBackOff();
     await server.outbox.runOnce();
     expect(twilio.received).toHaveLength(3);
+  });
+
+  it("waits as long as a 429's Retry-After asks before trying again", async () => {
+    twilio.answers.push({ ...twilioError(429, 20429, "Too Many Requests"), retryAfter: "90" });
+    await addUserWithPhone(server, "+41791230112");
+    await server.outbox.runOnce();
+    pastBackOff();
+    await server.outbox.runOnce();
+    expect(twilio.received).toHaveLength(1);
+    pastBackOff();
+    await server.outbox.runOnce();
+    expect(twilio.received).toHaveLength(2);
   });
 
   it("retries a Twilio that does not answer within the delivery timeout, with the same token", async () => {

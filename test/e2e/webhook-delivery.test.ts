@@ -172,6 +172,26 @@ describe("webhook delivery", () => {
     expect(outboxRow(String(receiver.received[0]?.headers["webhook-id"])).status).toBe("delivered");
   });
 
+  it("waits as long as a 429's or 503's Retry-After asks before the next attempt, rather than its own back-off", async () => {
+    receiver.answers.push({ status: 429, retryAfter: "120" }, { status: 503, retryAfter: new Date(server.clock.now().getTime() + 300_000).toUTCString() });
+    await addUserWithPhone("+41791230014");
+    await server.outbox.runOnce();
+    pastBackOff();
+    await server.outbox.runOnce();
+    expect(receiver.received).toHaveLength(1);
+    pastBackOff();
+    await server.outbox.runOnce();
+    expect(receiver.received).toHaveLength(2);
+    // An HTTP date five minutes after the first answer: about three minutes after the second.
+    server.clock.advance(120_000);
+    await server.outbox.runOnce();
+    expect(receiver.received).toHaveLength(2);
+    server.clock.advance(120_000);
+    await server.outbox.runOnce();
+    expect(receiver.received).toHaveLength(3);
+    expect(outboxRow(String(receiver.received[0]?.headers["webhook-id"]))).toMatchObject({ status: "delivered", attempts: 3 });
+  });
+
   it("retries a receiver that does not answer within the delivery timeout, with the same webhook-id", async () => {
     receiver.answers.push("hang");
     await addUserWithPhone("+41791230005");

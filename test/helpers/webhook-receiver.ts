@@ -14,8 +14,8 @@ export interface ReceivedRequest {
 }
 
 /** What the receiver does with one request: answer with a status, or hold it unanswered until it closes. */
-/** A status, at once; "hang": never an answer; `{ afterMs }`: 204 that much later. */
-export type ReceiverAnswer = number | "hang" | { afterMs: number };
+/** A status, at once; "hang": never an answer; `{ afterMs }`: 204 that much later; `{ status, retryAfter }`: with that header. */
+export type ReceiverAnswer = number | "hang" | { afterMs: number } | { status: number; retryAfter: string };
 
 export interface WebhookReceiver {
   /** http://127.0.0.1:<port>, without a path. */
@@ -50,7 +50,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       received.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
       const answer = answers.shift() ?? 204;
       if (answer === "hang") held.push(res);
-      else if (typeof answer === "object") setTimeout(() => res.writeHead(204).end(), answer.afterMs);
+      else if (typeof answer === "object" && "afterMs" in answer) setTimeout(() => res.writeHead(204).end(), answer.afterMs);
+      else if (typeof answer === "object") res.writeHead(answer.status, { "retry-after": answer.retryAfter }).end();
       else res.writeHead(answer).end();
       for (const arrived of arrivals) arrived();
     });

@@ -163,6 +163,20 @@ describe.each(dialects)("%s outbox store", (dialect) => {
     expect(await claimed(3000)).toEqual(["m1"]);
   });
 
+  it("waits as long as the provider asked when that is longer than the back-off, never shorter", async () => {
+    const { stores } = await withMessages(dialect);
+    const { outbox } = stores;
+    const claimed = async (ms: number) => (await outbox.claimDue(new Date(at(10).getTime() + ms), 1, keys)).map((m) => m.id);
+    await outbox.claimDue(at(10), 1, keys);
+    await outbox.markFailed("m1", at(10), "rate limited", 20_000);
+    expect(await claimed(19_999)).not.toContain("m1");
+    expect(await claimed(20_000)).toEqual(["m1"]);
+    // A second failure's back-off is 2 s; a provider asking for less does not shorten it.
+    await outbox.markFailed("m1", new Date(at(10).getTime() + 20_000), "rate limited", 500);
+    expect(await claimed(21_999)).not.toContain("m1");
+    expect(await claimed(22_000)).toEqual(["m1"]);
+  });
+
   it("discards a message that can never be delivered, wiping its body", async () => {
     const { stores, row } = await withMessages(dialect);
     const { outbox } = stores;

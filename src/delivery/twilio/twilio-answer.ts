@@ -3,6 +3,7 @@
 // again: 401 (the credentials), a number that cannot get SMS (the codes below, named so that the log tells the
 // operator the person needs another number), or anything else wrong with the request (a sender not on the account).
 // Twilio's error body: {"code": 21211, "message": "…", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}.
+import { retryableFailure } from "../deferred-delivery-failure.js";
 import { PermanentDeliveryFailure } from "../permanent-delivery-failure.js";
 
 /** Refusals that pass with time: too many requests, the sender's queue is full. */
@@ -28,13 +29,14 @@ interface TwilioError {
 
 /**
  * The error to throw for a non-2xx answer: a PermanentDeliveryFailure when no retry can help. It carries Twilio's
- * code and message (which may quote the number; the logger masks it), never the request's credentials.
+ * code and message (which may quote the number; the logger masks it), never the request's credentials. A retryable
+ * answer's Retry-After defers the next attempt.
  */
-export function twilioFailure(status: number, body: string): Error {
+export function twilioFailure(status: number, body: string, retryAfter: string | null = null): Error {
   const error = parseTwilioError(body);
   const said = error.code === undefined ? "" : ` (${describe(error)})`;
   if (status === 408 || status === 429 || status >= 500 || (error.code !== undefined && passingCodes.has(error.code))) {
-    return new Error(`Twilio answered ${status}${said}`);
+    return retryableFailure(`Twilio answered ${status}${said}`, retryAfter);
   }
   if (status === 401) {
     return new PermanentDeliveryFailure(`Twilio refused the credentials${said}; check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN`);

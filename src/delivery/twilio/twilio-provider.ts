@@ -39,7 +39,7 @@ export function createTwilioProvider(settings: TwilioSettings): DeliveryProvider
         return;
       }
       const body = await response.text().catch(() => "");
-      throw twilioFailure(response.status, body);
+      throw twilioFailure(response.status, body, response.headers.get("retry-after"));
     },
   };
 }

@@ -4,6 +4,7 @@
 import type { OutgoingMessage } from "../../domain/outgoing-message.js";
 import type { DeliveryProvider } from "../delivery-provider.js";
 import { fetchFailureReason } from "../fetch-failure.js";
+import { retryableFailure } from "../deferred-delivery-failure.js";
 import { PermanentDeliveryFailure } from "../permanent-delivery-failure.js";
 import { webhookPayload } from "./webhook-payload.js";
 import { signWebhook } from "./webhook-signature.js";
@@ -48,7 +49,9 @@ export function createWebhookProvider(options: WebhookProviderOptions): Delivery
       await response.body?.cancel().catch(() => undefined);
       if (response.status >= 200 && response.status < 300) return;
       const answered = `${receiver} answered ${response.status}`;
-      if (response.status === 408 || response.status === 429 || response.status >= 500) throw new Error(answered);
+      if (response.status === 408 || response.status === 429 || response.status >= 500) {
+        throw retryableFailure(answered, response.headers.get("retry-after"));
+      }
       throw new PermanentDeliveryFailure(response.status < 400 ? `${answered}; redirects are not followed` : answered);
     },
   };

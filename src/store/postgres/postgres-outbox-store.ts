@@ -77,8 +77,8 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   /** The message stays due, after a back-off that grows with its attempts (outbox-back-off.ts). */
-  async markFailed(id: string, at: Date, error: string): Promise<void> {
-    const backOffMs = failureBackOffMs(outbox.attempts, "least");
+  async markFailed(id: string, at: Date, error: string, retryAfterMs = 0): Promise<void> {
+    const backOffMs = sql`greatest(${failureBackOffMs(outbox.attempts, "least")}, ${Math.round(retryAfterMs)}::bigint)`;
     await this.storage.use(() =>
       this.db
         .update(outbox)

@@ -77,7 +77,7 @@ export class SqliteOutboxStore implements OutboxStore {
       .set({
         lastError: param("error"),
         lastFailureAt: param("at"),
-        claimedUntil: sql`${param("at")} + ${failureBackOffMs(outbox.attempts, "min")}`,
+        claimedUntil: sql`${param("at")} + max(${failureBackOffMs(outbox.attempts, "min")}, ${param("retryAfterMs")})`,
       })
       .where(pendingOne)
       .prepare();
@@ -147,8 +147,8 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   /** The message stays due, after a back-off that grows with its attempts. */
-  async markFailed(id: string, at: Date, error: string): Promise<void> {
-    this.storage.use(() => this.fail.run({ id, at: at.getTime(), error }));
+  async markFailed(id: string, at: Date, error: string, retryAfterMs = 0): Promise<void> {
+    this.storage.use(() => this.fail.run({ id, at: at.getTime(), error, retryAfterMs }));
   }
 
   async markDead(id: string, at: Date, error: string, event?: EventBody): Promise<boolean> {
