@@ -33,6 +33,7 @@ import { withDeliveryLog } from "./delivery/logged-delivery.js";
 import type { DeliveryProvider } from "./delivery/delivery-provider.js";
 import { type OutboxWorker, startOutboxWorker } from "./delivery/outbox-worker.js";
 import { loadMessageTemplates } from "./delivery/templates/template-directory.js";
+import type { Channel } from "./domain/errors.js";
 import type { MessageTemplates } from "./domain/messages/message-catalog.js";
 import { parseLoginName } from "./domain/credentials/login-name.js";
 import { PasswordLogin } from "./domain/credentials/password-login.js";
@@ -108,6 +109,12 @@ export interface ShutdownTiming {
 }
 
 const systemClock: Clock = { now: () => new Date() };
+
+/** What can deliver each channel, for the warning about one without a provider. */
+const providersFor: Record<Channel, string> = {
+  phone: "Twilio or --sms-webhook-url for SMS",
+  email: "SMTP or --email-webhook-url for email",
+};
 
 /** Login failure counts idle this long are deleted (see SqliteLoginStore.purgeIdle). */
 const loginFailureRetentionMs = 24 * 3_600_000;
@@ -300,7 +307,7 @@ async function startOn(
   if (unsent.length > 0) {
     logger.warn(
       `no delivery provider for ${unsent.join(" and ")}: codes requested there with send_code are not sent; ` +
-        "configure Twilio, SMTP or a webhook, leave the channel out of --send-channels, or --dev-print-codes in development",
+        `configure ${unsent.map((channel) => providersFor[channel]).join(" and ")}, leave the channel out of --send-channels, or --dev-print-codes in development`,
     );
   }
   const outbox = startOutboxWorker({

@@ -371,3 +371,16 @@ describe("request ids", () => {
     }
   });
 });
+
+describe("the start", () => {
+  it("warns of a channel without a provider, naming what can deliver that one", async () => {
+    const server = await startServerProcess(join(newDataDir(), "verifyd.sqlite"), {
+      env: { VERIFYD_KEYS: `1:${keyMaterial}`, VERIFYD_WEBHOOK_SECRET: webhookSecret, VERIFYD_SMS_WEBHOOK_URL: `${receiverUrl}/sms` },
+    });
+    const warnings = server.stderr.map((line) => JSON.parse(line) as LogLine).filter((line) => line.message.startsWith("no delivery provider"));
+    expect(warnings.map((line) => line.message)).toEqual([
+      "no delivery provider for email: codes requested there with send_code are not sent; configure SMTP or --email-webhook-url for email, leave the channel out of --send-channels, or --dev-print-codes in development",
+    ]);
+    await server.stop();
+  });
+});
