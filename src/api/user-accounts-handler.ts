@@ -196,7 +196,10 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
     async listPersonalAccessTokens(req, ctx) {
       const userFilter = req.filters.find((filter) => filter.filter.case === "userIdFilter");
       if (userFilter?.filter.case !== "userIdFilter") {
-        throw new ConnectError("give a user_id_filter: tokens are listed per service account", Code.InvalidArgument);
+        throw new ConnectError(
+          'give a user_id_filter (in JSON: {"filters":[{"userIdFilter":{"id":"…"}}]}): tokens are listed per service account',
+          Code.InvalidArgument,
+        );
       }
       const owner = await tokenOwner(ctx, userFilter.filter.value.id);
       const matching = (await deps.tokens.list(owner.id, "personal")).filter((token) =>

@@ -293,7 +293,7 @@ describe("ListPersonalAccessTokens", () => {
     for (const protocol of ["connect", "grpc"] as const) {
       const refused = await failure(api(server.url, server.adminToken, protocol).users.listPersonalAccessTokens({}));
       expect(refused.code).toBe(3);
-      expect(refused.message).toContain("user_id_filter");
+      expect(refused.message).toContain('give a user_id_filter (in JSON: {"filters":[{"userIdFilter":{"id":"…"}}]})');
     }
   });
 

@@ -3,7 +3,7 @@
 // Every body carries the domain's reason. Nothing secret goes in: Kii echoes the submitted code in
 // INVALID_VERIFICATION_CODE, which would put a code into every log that keeps error bodies, so we leave it out.
 import type { Channel, DomainError, ErrorKind } from "../../domain/errors.js";
-import { KiiError, kiiInvalidInput, kiiUnauthorized } from "./kii-error.js";
+import { KiiError, echoed, kiiInvalidInput, kiiUnauthorized } from "./kii-error.js";
 
 /** What the call knew when it failed, for the fields of the answer. */
 export interface KiiErrorContext {
@@ -46,7 +46,7 @@ export function kiiErrorOf(error: DomainError, context: KiiErrorContext): KiiErr
     case "USER_NOT_HUMAN":
       return new KiiError(404, "UserNotFoundException", "USER_NOT_FOUND", message, reason, {
         field: "userID",
-        value: userId ?? "",
+        value: echoed(userId ?? ""),
         appID: appId,
       });
     case "ALREADY_VERIFIED":

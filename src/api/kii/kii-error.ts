@@ -32,6 +32,14 @@ export class KiiError extends Error {
   }
 }
 
+/** The longest part of a request an error quotes back: ids are at most 200 characters, as in the ZITADEL API. */
+const longestEcho = 200;
+
+/** `value` as an error quotes it: whole up to 200 characters, else its start and an ellipsis. */
+export function echoed(value: string): string {
+  return value.length <= longestEcho ? value : `${value.slice(0, longestEcho)}…`;
+}
+
 /** Who the refused credentials were found to be, as Kii's UnauthorizedAccessException names them. */
 export interface Authenticated {
   appId?: string;

@@ -16,7 +16,7 @@ import {
   authenticateTokenRequest,
   kiiActorOf,
 } from "../../api/kii/kii-caller.js";
-import { KiiError } from "../../api/kii/kii-error.js";
+import { KiiError, echoed } from "../../api/kii/kii-error.js";
 import { kiiErrorOf } from "../../api/kii/kii-error-mapping.js";
 import { type KiiRegistrationDeps, registerKiiUser } from "../../api/kii/kii-registration.js";
 import type { KiiBody } from "../../api/kii/kii-request-fields.js";
@@ -168,7 +168,7 @@ function answerUnmatched(req: NodeRequest, res: NodeResponse, match: Exclude<Kii
           "INVALID_INPUT_DATA",
           "verifyd finds users by their id or \"me\"; LOGIN_NAME:, EMAIL: and PHONE: references are not supported",
           "USER_REFERENCE_UNSUPPORTED",
-          { value: match.reference },
+          { value: echoed(match.reference) },
         ),
       );
   }

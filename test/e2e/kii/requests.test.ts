@@ -165,6 +165,14 @@ describe("paths", () => {
     expect((await app.call("HEAD", "/users/me")).status).toBe(401);
   });
 
+  it("quotes at most 200 characters of a user reference it cannot find or read", async () => {
+    const long = "9".repeat(9_000);
+    const missing = await app.call("GET", `/users/${long}`, { authorization: token });
+    expect(missing).toMatchObject({ status: 404, body: { errorCode: "USER_NOT_FOUND", value: `${"9".repeat(200)}…` } });
+    const reference = await app.call("GET", `/users/LOGIN_NAME:${long}`, { authorization: token });
+    expect(reference).toMatchObject({ status: 400, body: { value: `LOGIN_NAME:${"9".repeat(189)}…` } });
+  });
+
   it("naming a user by LOGIN_NAME:, EMAIL: or PHONE: is refused: verifyd finds users by id", async () => {
     const answer = await app.call("GET", "/users/LOGIN_NAME:someone", { authorization: token });
     expectKiiError(answer, 400, "InvalidInputDataException", {
