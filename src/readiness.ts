@@ -19,7 +19,8 @@ export function readinessChecks(sources: ReadinessSources): ReadinessChecks {
       const pending = sources.pendingMigrations();
       return pending === 0 ? undefined : `${pending} not applied`;
     },
-    outbox: () => (sources.outbox.isRunning() ? undefined : "stopped"),
+    // A shutdown stops the worker itself, while calls drain: "shutdown" says so.
+    outbox: () => (sources.outbox.isRunning() || sources.isClosing() ? undefined : "stopped"),
     shutdown: () => (sources.isClosing() ? "draining" : undefined),
   };
 }
