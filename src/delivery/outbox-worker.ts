@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { codeSendFailedEvent, codeSentEvent } from "../domain/delivery-outcome-events.js";
 import { type Channel, DomainError } from "../domain/errors.js";
-import type { MessageSealer, OutgoingMessage } from "../domain/outgoing-message.js";
+import { type MessageSealer, type OutgoingMessage, withTimeLeft } from "../domain/outgoing-message.js";
 import type { ClaimedMessage, Clock, OutboxStore } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
 import { redactText } from "../redaction.js";
@@ -70,7 +70,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     const fields = { messageId: message.id, userId: message.userId, channel: message.channel, provider: providerName(message.channel), attempt: message.attempts };
     let text: OutgoingMessage;
     try {
-      text = sealer.open(message.keyId, message.sealed);
+      text = withTimeLeft(sealer.open(message.keyId, message.sealed), message.expiresAt, clock.now());
     } catch (error) {
       // Damaged (claims take only messages of this keyring's keys): no retry can deliver it.
       logger.error("undeliverable message discarded", { ...fields, outcome: "discarded", error: (error as Error).message });

@@ -1,5 +1,7 @@
 // What a person receives: a code, or the notice that a verified contact was replaced. Composed here from the
-// templates in the person's language, sealed before it is stored, delivered by a provider.
+// templates in the person's language, sealed before it is stored, delivered by a provider. How long a code is valid
+// is worded when the message is delivered, from the time left then: a message retried minutes later, or sent again
+// by an operator, would otherwise promise the full lifetime.
 import type { Channel } from "./errors.js";
 import { lifetimeInWords } from "./messages/code-lifetime.js";
 import { type MessageParts, type MessageTemplates, templatesFor } from "./messages/message-catalog.js";
@@ -18,14 +20,14 @@ export interface OutgoingMessage {
   text: string;
   /** Email only: the HTML alternative of `text`. */
   html?: string;
+  /** A code message's language, in which `withTimeLeft` words the time left; absent for notices. */
+  language?: string;
 }
 
 export interface CodeMessageInput {
   channel: Channel;
   destination: string;
   code: string;
-  /** How long the code is valid, as the message tells it. */
-  lifetimeMs: number;
   /** The person's preferred language (a BCP 47 tag such as "de-CH"), if known. */
   language?: string;
   userId: string;
@@ -41,12 +43,35 @@ export function composeCodeMessage(templates: MessageTemplates, input: CodeMessa
   const message = compose(input, "code", parts, {
     app_name: templates.appName,
     code,
-    lifetime: lifetimeInWords(input.lifetimeMs, language),
+    lifetime: lifetimeSlot,
     ...(link ? { link } : {}),
   });
+  message.language = language;
   // WebOTP: a browser offers the code for autofill on the origin named in the message's last line.
   if (channel === "phone" && templates.webOtpHost) message.text += `\n\n@${templates.webOtpHost} #${code}`;
   return message;
+}
+
+/** Where a code message tells its lifetime until it is delivered: no template, value or escaping yields a NUL. */
+const lifetimeSlot = "\u0000lifetime\u0000";
+
+/**
+ * The message as delivered now: its lifetime slot filled with the time left until `expiresAt`, to the nearest 10
+ * seconds under 10 minutes and to the nearest minute above. Messages without a slot (notices, and codes sealed by an
+ * earlier version, worded when they were made) stay as they are.
+ */
+export function withTimeLeft(message: OutgoingMessage, expiresAt: Date, now: Date): OutgoingMessage {
+  if (message.language === undefined) return message;
+  const leftMs = expiresAt.getTime() - now.getTime();
+  const step = leftMs < 600_000 ? 10_000 : 60_000;
+  const words = lifetimeInWords(Math.max(Math.round(leftMs / step), 1) * step, message.language);
+  const fill = (text: string) => text.replaceAll(lifetimeSlot, words);
+  return {
+    ...message,
+    subject: fill(message.subject),
+    text: fill(message.text),
+    ...(message.html === undefined ? {} : { html: fill(message.html) }),
+  };
 }
 
 /** The notice to a verified phone number or address that it is being replaced or removed (OWASP ASVS V2.5). */

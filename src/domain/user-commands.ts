@@ -464,7 +464,6 @@ export class UserCommands {
       channel,
       destination,
       code: plain,
-      lifetimeMs: policy.ttlMs,
       ...(language === undefined ? {} : { language }),
       userId,
       orgId,

@@ -209,6 +209,19 @@ describe("webhook delivery", () => {
     expect(outboxRow(id).status).toBe("delivered");
   });
 
+  it("tells the time the code has left when the message goes out, not the lifetime it was made with", async () => {
+    receiver.answers.push(400);
+    await addUserWithPhone("+41791230016");
+    await server.outbox.runOnce();
+    expect(verified(receiver.received[0]!).data.text).toContain("It expires in 10 minutes.");
+
+    server.clock.advance(4 * 60_000 + 20_000);
+    expect(await operatorRetries("all")).toBe(1);
+    await server.outbox.runOnce();
+    expect(receiver.received).toHaveLength(2);
+    expect(verified(receiver.received[1]!).data.text).toContain("It expires in 5 minutes and 40 seconds.");
+  });
+
   it("takes a 400 as final: no retry; the message is dead, with a failure event, until an operator retries it", async () => {
     receiver.answers.push(400);
     const userId = await addUserWithPhone("+41791230006");

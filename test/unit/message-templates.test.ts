@@ -10,17 +10,20 @@ import {
 } from "../../src/domain/messages/message-catalog.js";
 import { parseTemplate, renderTemplate } from "../../src/domain/messages/message-template.js";
 import { shippedTemplates } from "../../src/domain/messages/shipped-templates.js";
-import { composeChangeNotice, composeCodeMessage } from "../../src/domain/outgoing-message.js";
+import { type OutgoingMessage, composeChangeNotice, composeCodeMessage, withTimeLeft } from "../../src/domain/outgoing-message.js";
 
 const settings: MessageSettings = { appName: "Acme", defaultLanguage: "en" };
 const shipped = (overrides: TemplateSources = {}, with_: Partial<MessageSettings> = {}) =>
   buildMessageTemplates(shippedTemplates, overrides, { ...settings, ...with_ });
 
-const codeInput = { destination: "+41791234567", code: "123456", lifetimeMs: 600_000, userId: "u1", orgId: "o1" };
+const codeInput = { destination: "+41791234567", code: "123456", userId: "u1", orgId: "o1" };
+const now = new Date("2026-11-29T12:00:00Z");
+/** As delivered `leftMs` before the code expires (made with a lifetime of 10 minutes, delivered at once). */
+const delivered = (message: OutgoingMessage, leftMs = 600_000) => withTimeLeft(message, new Date(now.getTime() + leftMs), now);
 const sms = (language?: string, with_: Partial<MessageSettings> = {}) =>
-  composeCodeMessage(shipped({}, with_), { ...codeInput, channel: "phone", ...(language ? { language } : {}) });
+  delivered(composeCodeMessage(shipped({}, with_), { ...codeInput, channel: "phone", ...(language ? { language } : {}) }));
 const email = (input: { language?: string; urlTemplate?: string } = {}, with_: Partial<MessageSettings> = {}) =>
-  composeCodeMessage(shipped({}, with_), { ...codeInput, channel: "email", destination: "ada@example.com", ...input });
+  delivered(composeCodeMessage(shipped({}, with_), { ...codeInput, channel: "email", destination: "ada@example.com", ...input }));
 
 /** GSM 03.38's basic set and its extension table: what an SMS carries at 7 bits a character. */
 const gsm7 =
@@ -45,6 +48,7 @@ describe("code messages", () => {
       purpose: "code",
       subject: "",
       text: "Your Acme verification code is 123456. It expires in 10 minutes. Do not share it.",
+      language: "en",
     });
   });
 
@@ -66,15 +70,27 @@ describe("code messages", () => {
   it("keeps the shipped SMS in GSM-7 and in one segment with a 20-character app name and a 30-character host", () => {
     const templates = shipped({}, { appName: "Acme Online Banking!", webOtpHost: "accounts.verify.acme-bank.com" });
     const messages = ["en", "de"].flatMap((language) => [
-      composeCodeMessage(templates, { ...codeInput, channel: "phone", language }),
+      delivered(composeCodeMessage(templates, { ...codeInput, channel: "phone", language })),
       composeChangeNotice(templates, { channel: "phone", destination: "+41791234567", language }),
     ]);
     // English stays in one segment with a code that lives an hour and a half, too.
-    messages.push(composeCodeMessage(templates, { ...codeInput, channel: "phone", lifetimeMs: 90 * 60_000 }));
+    messages.push(delivered(composeCodeMessage(templates, { ...codeInput, channel: "phone" }), 90 * 60_000));
     for (const { text } of messages) {
       expect([...text].length, text).toBeLessThanOrEqual(160);
       expect([...text].filter((character) => !gsm7.includes(character)), text).toEqual([]);
     }
+  });
+
+  it("tells the time left when it is delivered: to 10 seconds under 10 minutes, to the minute above", () => {
+    const made = composeCodeMessage(shipped(), { ...codeInput, channel: "email", destination: "ada@example.com", language: "de" });
+    expect(delivered(made, 599_700).text).toContain("Er ist 10 Minuten gültig.");
+    expect(delivered(made, 4 * 60_000 + 22_000).text).toContain("Er ist 4 Minuten und 20 Sekunden gültig.");
+    expect(delivered(made, 4 * 60_000 + 22_000).html).toContain("<p>Er ist 4 Minuten und 20 Sekunden gültig.</p>");
+    expect(delivered(made, 2_000).text).toContain("Er ist 10 Sekunden gültig.");
+    expect(delivered(made, 89 * 60_000 + 40_000).text).toContain("Er ist 1 Stunde und 30 Minuten gültig.");
+    // A notice has no lifetime; nothing in it changes.
+    const notice = composeChangeNotice(shipped(), { channel: "phone", destination: "+41791234567" });
+    expect(delivered(notice, 1)).toEqual(notice);
   });
 
   it("says the lifetime in the message's language, however it is made up", () => {
@@ -130,14 +146,14 @@ describe("the notice to a replaced contact", () => {
 describe("templates from a directory", () => {
   it("replace single parts of a shipped language and keep the others", () => {
     const templates = shipped({ en: { "sms-code.txt": "{{code}} is your {{app_name}} code ({{lifetime}})\n" } });
-    const message = composeCodeMessage(templates, { ...codeInput, channel: "phone" });
+    const message = delivered(composeCodeMessage(templates, { ...codeInput, channel: "phone" }));
     expect(message.text).toBe("123456 is your Acme code (10 minutes)");
     expect(composeCodeMessage(templates, { ...codeInput, channel: "email" }).subject).toBe("Verify your email address");
   });
 
   it("add a language, whose missing messages come in the default language", () => {
     const templates = shipped({ "fr-CA": { "sms-code.txt": "Votre code {{app_name}} est {{code}}. Il expire dans {{lifetime}}." } });
-    expect(composeCodeMessage(templates, { ...codeInput, channel: "phone", language: "fr-CA" }).text).toBe(
+    expect(delivered(composeCodeMessage(templates, { ...codeInput, channel: "phone", language: "fr-CA" })).text).toBe(
       "Votre code Acme est 123456. Il expire dans 10 minutes.",
     );
     expect(composeCodeMessage(templates, { ...codeInput, channel: "phone", language: "fr" }).text).toMatch(/^Your Acme/);
