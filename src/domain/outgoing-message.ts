@@ -56,15 +56,16 @@ export function composeCodeMessage(templates: MessageTemplates, input: CodeMessa
 const lifetimeSlot = "\u0000lifetime\u0000";
 
 /**
- * The message as delivered now: its lifetime slot filled with the time left until `expiresAt`, to the nearest 10
- * seconds under 10 minutes and to the nearest minute above. Messages without a slot (notices, and codes sealed by an
- * earlier version, worded when they were made) stay as they are.
+ * The message as delivered now: its lifetime slot filled with the time left until `expiresAt`, in whole minutes from
+ * two minutes on and in steps of 10 seconds below, rounded down (a message is never sent promising more time than
+ * there is) unless the next step is a few seconds away, the time a delivery at once takes. Messages without a slot
+ * (notices, and codes sealed by an earlier version, worded when they were made) stay as they are.
  */
 export function withTimeLeft(message: OutgoingMessage, expiresAt: Date, now: Date): OutgoingMessage {
   if (message.language === undefined) return message;
   const leftMs = expiresAt.getTime() - now.getTime();
-  const step = leftMs < 600_000 ? 10_000 : 60_000;
-  const words = lifetimeInWords(Math.max(Math.round(leftMs / step), 1) * step, message.language);
+  const [step, slack] = leftMs < 120_000 ? [10_000, 5_000] : [60_000, 15_000];
+  const words = lifetimeInWords(Math.max(Math.floor((leftMs + slack) / step), 1) * step, message.language);
   const fill = (text: string) => text.replaceAll(lifetimeSlot, words);
   return {
     ...message,

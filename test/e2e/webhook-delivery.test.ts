@@ -219,7 +219,7 @@ describe("webhook delivery", () => {
     expect(await operatorRetries("all")).toBe(1);
     await server.outbox.runOnce();
     expect(receiver.received).toHaveLength(2);
-    expect(verified(receiver.received[1]!).data.text).toContain("It expires in 5 minutes and 40 seconds.");
+    expect(verified(receiver.received[1]!).data.text).toContain("It expires in 5 minutes.");
   });
 
   it("takes a 400 as final: no retry; the message is dead, with a failure event, until an operator retries it", async () => {

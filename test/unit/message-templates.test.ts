@@ -81,13 +81,14 @@ describe("code messages", () => {
     }
   });
 
-  it("tells the time left when it is delivered: to 10 seconds under 10 minutes, to the minute above", () => {
+  it("tells the time left when it is delivered, rounded down: whole minutes from two minutes on, 10 seconds below", () => {
     const made = composeCodeMessage(shipped(), { ...codeInput, channel: "email", destination: "ada@example.com", language: "de" });
     expect(delivered(made, 599_700).text).toContain("Er ist 10 Minuten gültig.");
-    expect(delivered(made, 4 * 60_000 + 22_000).text).toContain("Er ist 4 Minuten und 20 Sekunden gültig.");
-    expect(delivered(made, 4 * 60_000 + 22_000).html).toContain("<p>Er ist 4 Minuten und 20 Sekunden gültig.</p>");
+    expect(delivered(made, 4 * 60_000 + 40_000).text).toContain("Er ist 4 Minuten gültig.");
+    expect(delivered(made, 4 * 60_000 + 40_000).html).toContain("<p>Er ist 4 Minuten gültig.</p>");
+    expect(delivered(made, 93_000).text).toContain("Er ist 1 Minute und 30 Sekunden gültig.");
     expect(delivered(made, 2_000).text).toContain("Er ist 10 Sekunden gültig.");
-    expect(delivered(made, 89 * 60_000 + 40_000).text).toContain("Er ist 1 Stunde und 30 Minuten gültig.");
+    expect(delivered(made, 89 * 60_000 + 40_000).text).toContain("Er ist 1 Stunde und 29 Minuten gültig.");
     // A notice has no lifetime; nothing in it changes.
     const notice = composeChangeNotice(shipped(), { channel: "phone", destination: "+41791234567" });
     expect(delivered(notice, 1)).toEqual(notice);
