@@ -24,6 +24,6 @@ export function mailboxClashesRefusal(where: string, clashes: readonly MailboxCl
   return (
     `${where}: a verified email address is now one login name in any letter case, and these users share one: ` +
     `${listed.join("; ")}${clashes.length > 5 ? `; and ${clashes.length - 5} more` : ""}. ` +
-    "With the previous version, change the address of all but one user of each group (SetEmail), then start again"
+    "With the previous version, change the address of all but one user of each group (SetEmail) and verify the new one (a changed address counts once verified), then start again"
   );
 }

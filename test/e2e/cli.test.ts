@@ -332,6 +332,27 @@ describe("migrate", () => {
   }, 90_000);
 });
 
+describe("a database a newer version migrated", () => {
+  it("is refused by the start, `migrate` and `migrate --check`, naming it, and left as it is", async () => {
+    const database = tempDatabase();
+    const server = await startServerProcess(database);
+    await server.stop();
+    // What a newer version leaves behind: a migration this one does not carry.
+    const sqlite = new Database(database);
+    sqlite.prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('a newer one', ?)").run(Date.UTC(2099, 0, 1));
+    sqlite.close();
+    const refusal = new RegExp(
+      `^verifyd: the database ${database} was migrated by a newer version of verifyd \\(a migration of 2099-01-01T00:00:00\\.000Z, after this version's newest, \\d{4}_\\w+\\); run that version, or restore a backup taken before the upgrade`,
+    );
+    for (const args of [["--port", "0"], ["migrate"], ["migrate", "--check"]]) {
+      expect(failureLine(await verifyd([...args, "--database", database]), 2)).toMatch(refusal);
+    }
+    const after = new Database(database, { readonly: true });
+    expect(after.prepare("SELECT count(*) AS n FROM __drizzle_migrations WHERE hash = 'a newer one'").get()).toEqual({ n: 1 });
+    after.close();
+  });
+});
+
 describe("the upgrade that keeps verified addresses by their mailbox", () => {
   const password = "mailbox password";
   const person = (server: ServerProcess, email: string) =>
@@ -360,7 +381,7 @@ describe("the upgrade that keeps verified addresses by their mailbox", () => {
 
     const refused = failureLine(await verifyd(["migrate", "--database", database]), 2);
     expect(refused).toMatch(new RegExp(`a verified email address is now one login name in any letter case, and these users share one: users (${ada}, ${twin}|${twin}, ${ada}) in organization \\S+\\.`));
-    expect(refused).toContain("change the address of all but one user of each group (SetEmail), then start again");
+    expect(refused).toContain("change the address of all but one user of each group (SetEmail) and verify the new one (a changed address counts once verified), then start again");
 
     asPreviousVersion(database, { [twin]: "clash-twin@example.com", [upper]: "Upper@example.com" });
     const server = await startServerProcess(database);

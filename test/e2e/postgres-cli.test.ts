@@ -62,6 +62,21 @@ describe("verifyd on PostgreSQL from the command line", () => {
     expect(dead.stdout).toBe("no dead messages\n");
   });
 
+  it("refuses a database a newer version migrated: the start, `migrate` and `migrate --check`", async () => {
+    const database = await createPostgresDatabase();
+    expect((await verifyd(["migrate"], { DATABASE_URL: database })).exitCode).toBe(0);
+    // What a newer version leaves behind: a migration this one does not carry.
+    const pool = new pg.Pool({ connectionString: database });
+    await pool.query("INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('a newer one', $1)", [Date.UTC(2099, 0, 1)]);
+    await pool.end();
+    for (const args of [[], ["migrate"], ["migrate", "--check"]]) {
+      const refused = args.length === 0 ? await runServerProcessToExit(database, [], { env: { VERIFYD_KEYS: keys } }) : undefined;
+      const run = refused ? { exitCode: refused.code, stderr: refused.stderr.join("\n") } : await verifyd(args, { DATABASE_URL: database });
+      expect(run.exitCode, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/was migrated by a newer version of verifyd \(a migration of 2099-01-01T00:00:00\.000Z, after this version's newest, \d{4}_\w+\); run that version, or restore a backup taken before the upgrade/);
+    }
+  });
+
   it("leaves no token behind when `admin token` cannot write its file", async () => {
     const database = await createPostgresDatabase();
     await startServerProcess(database, { args: ["--admin-token-file", join(directory, "kept-token")], env: { VERIFYD_KEYS: keys } });

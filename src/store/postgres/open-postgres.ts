@@ -8,7 +8,7 @@ import pg from "pg";
 import type { Logger } from "../../logger.js";
 import { StartupError } from "../../startup-error.js";
 import { redactedUrl } from "../database-url.js";
-import { type Migration, buildMigrations, pendingAfter } from "../migration-journal.js";
+import { type Migration, buildMigrations, pendingAfter, refuseNewerSchema } from "../migration-journal.js";
 import { type MailboxClash, mailboxClashesRefusal, migratesToMailboxes } from "../mailbox-clashes.js";
 import { isPostgresFailure } from "./postgres-errors.js";
 import { withSessionLock } from "./session-lock.js";
@@ -66,7 +66,9 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   try {
     const carried = buildMigrations(migrationsFolder);
     const newestApplied = () => newestAppliedMigration(pool);
-    const missing = pendingAfter(carried, await newestApplied()).map((migration) => migration.tag);
+    const newestAtStart = await newestApplied();
+    refuseNewerSchema(carried, newestAtStart, redactedUrl(url));
+    const missing = pendingAfter(carried, newestAtStart).map((migration) => migration.tag);
     if (missing.length > 0) {
       if (options.migrations === "refuse") {
         throw new StartupError(
@@ -109,7 +111,10 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
 export async function pendingPostgresMigrations(url: string): Promise<Migration[]> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
-    return pendingAfter(buildMigrations(migrationsFolder), await newestAppliedMigration(pool));
+    const carried = buildMigrations(migrationsFolder);
+    const newest = await newestAppliedMigration(pool);
+    refuseNewerSchema(carried, newest, redactedUrl(url));
+    return pendingAfter(carried, newest);
   } catch (error) {
     throw isPostgresFailure(error) || isConnectionRefusal(error) || isTlsFailure(error) ? explainOpenFailure(error as Error, url) : error;
   } finally {

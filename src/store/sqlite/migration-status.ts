@@ -4,11 +4,14 @@
 // then expect tables and columns the file does not have, and it must not take calls.
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import { type Migration, buildMigrations, pendingAfter } from "../migration-journal.js";
+import { type Migration, buildMigrations, pendingAfter, refuseNewerSchema } from "../migration-journal.js";
 
 export const migrationsFolder = join(import.meta.dirname, "migrations");
 
-/** Lists, on each call, this build's migrations that the database has not applied (all of them in a new file). */
+/**
+ * Lists, on each call, this build's migrations that the database has not applied (all of them in a new file).
+ * Refuses at once a database a newer version migrated.
+ */
 export function createPendingMigrations(sqlite: Database.Database): () => Migration[] {
   const carried = buildMigrations(migrationsFolder);
   const recorded = sqlite
@@ -18,8 +21,10 @@ export function createPendingMigrations(sqlite: Database.Database): () => Migrat
   const newestApplied = sqlite.prepare<[], { newest: number | null }>(
     "SELECT max(created_at) AS newest FROM __drizzle_migrations",
   );
-  return () => {
-    const newest = newestApplied.get()?.newest;
-    return pendingAfter(carried, newest === null || newest === undefined ? undefined : Number(newest));
+  const newest = () => {
+    const value = newestApplied.get()?.newest;
+    return value === null || value === undefined ? undefined : Number(value);
   };
+  refuseNewerSchema(carried, newest(), sqlite.name);
+  return () => pendingAfter(carried, newest());
 }

@@ -22,7 +22,7 @@ export function refuseSharedVerifiedContacts(sqlite: Database.Database, path: st
   throw new StartupError(
     `${path}: a verified phone number or address now belongs to one user per organization, and these users share one: ` +
       `${shared.slice(0, 5).join("; ")}${shared.length > 5 ? `; and ${shared.length - 5} more` : ""}. ` +
-      "With the previous version, remove or change the contact of all but one user of each group (RemovePhone, SetEmail), then start again",
+      "With the previous version, remove or change the contact of all but one user of each group (RemovePhone, or SetEmail and verify the new address: a change counts once verified), then start again",
   );
 }
 
