@@ -56,5 +56,8 @@ export function parseKeyList(value: string): Keyring {
     });
   const first = entries[0];
   if (!first) throw new Error("the key list is empty");
+  // A Map would keep the last of two keys under one id: which one seals, and which opens, would hang on the order.
+  const repeated = entries.find(([id], index) => entries.findIndex(([other]) => other === id) !== index);
+  if (repeated) throw new Error(`key "${repeated[0]}" is given twice; each id names one key`);
   return createKeyring(first[0], new Map(entries));
 }

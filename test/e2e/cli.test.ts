@@ -584,6 +584,14 @@ describe("keys generate", () => {
     const server = await startServerProcess(tempDatabase(), { env: { VERIFYD_KEYS: `${run.stdout.trim()},${keys}` } });
     await server.stop();
   }, 90_000);
+
+  it("refuses one id given twice, whichever key comes first, without showing either", async () => {
+    const [first, second] = [Buffer.alloc(32, 7).toString("base64"), Buffer.alloc(32, 9).toString("base64")];
+    for (const list of [`k9:${first},k9:${second}`, `k9:${second},k9:${first}`]) {
+      const line = failureLine(await verifyd(["--database", tempDatabase()], { VERIFYD_KEYS: list }), 2);
+      expect(line).toBe('verifyd: --keys / VERIFYD_KEYS: key "k9" is given twice; each id names one key');
+    }
+  });
 });
 
 describe("admin token", () => {
