@@ -2,7 +2,7 @@
 // additions: plain unary calls in binary protobuf on a leaner path (unary-fast-path.ts), and gRPC-Web's text mode
 // (application/grpc-web-text, see grpc-web-text.ts), which connect-es refuses; and one correction: a request body
 // that is not valid protobuf is the client's mistake, InvalidArgument (HTTP 400 over Connect) on every protocol, where
-// connect-es says Internal (see malformed-message.ts).
+// connect-es says Internal (see malformed-message.ts); and a 405 names the methods allowed, as HTTP asks.
 import {
   Code,
   ConnectError,
@@ -17,7 +17,7 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
-import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { callOf } from "../call-scope.js";
 import type { Logger } from "../logger.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./call-context.js";
@@ -76,6 +76,7 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
     const isText = isGrpcWebText(request.header.get("content-type"));
     handler(isText ? fromGrpcWebText(request) : request)
       .then(correctMalformedMessage)
+      .then((response) => withAllowedMethods(response, handler.allowedMethods))
       .then((response) => universalResponseToNodeResponse(isText ? toGrpcWebText(response) : response, res))
       .catch((reason: unknown) => {
         if (ConnectError.from(reason).code !== Code.Aborted) {
@@ -83,6 +84,14 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
         }
       });
   }
+}
+
+/** connect-es answers a method it does not take (a GET of a procedure with side effects) 405 without `Allow`. */
+function withAllowedMethods(response: UniversalServerResponse, allowed: readonly string[]): UniversalServerResponse {
+  if (response.status !== 405) return response;
+  const header = new Headers(response.header);
+  header.set("allow", allowed.join(", "));
+  return { ...response, header };
 }
 
 /** The body of a request whose first bytes were already read. */

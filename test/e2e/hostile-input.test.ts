@@ -465,6 +465,15 @@ describe("RPC protocols", () => {
     expect(expectFailure(result).code).toBe(Code.ResourceExhausted);
   });
 
+  it("answers a procedure's GET (it has side effects) and PUT 405 with the Allow header HTTP asks for", async () => {
+    const message = encodeURIComponent(JSON.stringify({ userId: "1", verificationCode: "123456" }));
+    const get = await request("GET", `/zitadel.user.v2.UserService/VerifyPhone?connect=v1&encoding=json&message=${message}`);
+    expect(get.status).toBe(405);
+    expect(get.headers.allow).toBe("POST");
+    const put = await request("PUT", "/zitadel.user.v2.UserService/VerifyPhone", { headers: { "content-type": "application/json" }, body: "{}" });
+    expect([put.status, put.headers.allow]).toEqual([405, "POST"]);
+  });
+
   describe("an unknown method, in each protocol's own framing", () => {
     const unknownPaths = ["/zitadel.user.v2.UserService/NoSuchMethod", "/no.such.v1.Service/Method"];
 
