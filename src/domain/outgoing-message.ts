@@ -1,7 +1,7 @@
 // What a person receives: a code, or the notice that a verified contact was replaced. Composed here from the
 // templates in the person's language, sealed before it is stored, delivered by a provider. How long a code is valid
-// is worded when the message is delivered, from the time left then: a message retried minutes later, or sent again
-// by an operator, would otherwise promise the full lifetime.
+// is worded again when the message is delivered, from the time left then: a message retried minutes later, or sent
+// again by an operator, would otherwise promise the full lifetime.
 import type { Channel } from "./errors.js";
 import { lifetimeInWords } from "./messages/code-lifetime.js";
 import { type MessageParts, type MessageTemplates, templatesFor } from "./messages/message-catalog.js";
@@ -20,14 +20,16 @@ export interface OutgoingMessage {
   text: string;
   /** Email only: the HTML alternative of `text`. */
   html?: string;
-  /** A code message's language, in which `withTimeLeft` words the time left; absent for notices. */
-  language?: string;
+  /** A code message's lifetime as its text words it, and the language `withTimeLeft` words the time left in. */
+  lifetime?: { words: string; language: string };
 }
 
 export interface CodeMessageInput {
   channel: Channel;
   destination: string;
   code: string;
+  /** How long the code is valid when the message is made. */
+  lifetimeMs: number;
   /** The person's preferred language (a BCP 47 tag such as "de-CH"), if known. */
   language?: string;
   userId: string;
@@ -40,33 +42,33 @@ export function composeCodeMessage(templates: MessageTemplates, input: CodeMessa
   const { language, parts } = templatesFor(templates, channel, "code", input.language);
   const { urlTemplate, userId, orgId } = input;
   const link = urlTemplate && renderUrlTemplate(urlTemplate, { UserID: userId, OrgID: orgId, Code: code });
+  // Worded in full now, so that a worker of an earlier version (during a rolling upgrade) still sends a whole message.
+  const words = lifetimeInWords(input.lifetimeMs, language);
   const message = compose(input, "code", parts, {
     app_name: templates.appName,
     code,
-    lifetime: lifetimeSlot,
+    lifetime: words,
     ...(link ? { link } : {}),
   });
-  message.language = language;
+  message.lifetime = { words, language };
   // WebOTP: a browser offers the code for autofill on the origin named in the message's last line.
   if (channel === "phone" && templates.webOtpHost) message.text += `\n\n@${templates.webOtpHost} #${code}`;
   return message;
 }
 
-/** Where a code message tells its lifetime until it is delivered: no template, value or escaping yields a NUL. */
-const lifetimeSlot = "\u0000lifetime\u0000";
-
 /**
- * The message as delivered now: its lifetime slot filled with the time left until `expiresAt`, in whole minutes from
+ * The message as delivered now: its lifetime's words replaced by the time left until `expiresAt`, in whole minutes from
  * two minutes on and in steps of 10 seconds below, rounded down (a message is never sent promising more time than
- * there is) unless the next step is a few seconds away, the time a delivery at once takes. Messages without a slot
- * (notices, and codes sealed by an earlier version, worded when they were made) stay as they are.
+ * there is) unless the next step is a few seconds away, the time a delivery at once takes. Messages without a lifetime
+ * (notices, and codes sealed by an earlier version) stay as they are.
  */
 export function withTimeLeft(message: OutgoingMessage, expiresAt: Date, now: Date): OutgoingMessage {
-  if (message.language === undefined) return message;
+  if (message.lifetime === undefined) return message;
+  const { words: made, language } = message.lifetime;
   const leftMs = expiresAt.getTime() - now.getTime();
   const [step, slack] = leftMs < 120_000 ? [10_000, 5_000] : [60_000, 15_000];
-  const words = lifetimeInWords(Math.max(Math.floor((leftMs + slack) / step), 1) * step, message.language);
-  const fill = (text: string) => text.replaceAll(lifetimeSlot, words);
+  const words = lifetimeInWords(Math.max(Math.floor((leftMs + slack) / step), 1) * step, language);
+  const fill = (text: string) => text.replaceAll(made, words);
   return {
     ...message,
     subject: fill(message.subject),

@@ -464,6 +464,7 @@ export class UserCommands {
       channel,
       destination,
       code: plain,
+      lifetimeMs: policy.ttlMs,
       ...(language === undefined ? {} : { language }),
       userId,
       orgId,

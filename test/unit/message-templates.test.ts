@@ -16,7 +16,7 @@ const settings: MessageSettings = { appName: "Acme", defaultLanguage: "en" };
 const shipped = (overrides: TemplateSources = {}, with_: Partial<MessageSettings> = {}) =>
   buildMessageTemplates(shippedTemplates, overrides, { ...settings, ...with_ });
 
-const codeInput = { destination: "+41791234567", code: "123456", userId: "u1", orgId: "o1" };
+const codeInput = { destination: "+41791234567", code: "123456", lifetimeMs: 600_000, userId: "u1", orgId: "o1" };
 const now = new Date("2026-11-29T12:00:00Z");
 /** As delivered `leftMs` before the code expires (made with a lifetime of 10 minutes, delivered at once). */
 const delivered = (message: OutgoingMessage, leftMs = 600_000) => withTimeLeft(message, new Date(now.getTime() + leftMs), now);
@@ -48,7 +48,7 @@ describe("code messages", () => {
       purpose: "code",
       subject: "",
       text: "Your Acme verification code is 123456. It expires in 10 minutes. Do not share it.",
-      language: "en",
+      lifetime: { words: "10 minutes", language: "en" },
     });
   });
 
@@ -74,7 +74,7 @@ describe("code messages", () => {
       composeChangeNotice(templates, { channel: "phone", destination: "+41791234567", language }),
     ]);
     // English stays in one segment with a code that lives an hour and a half, too.
-    messages.push(delivered(composeCodeMessage(templates, { ...codeInput, channel: "phone" }), 90 * 60_000));
+    messages.push(delivered(composeCodeMessage(templates, { ...codeInput, channel: "phone", lifetimeMs: 90 * 60_000 }), 90 * 60_000));
     for (const { text } of messages) {
       expect([...text].length, text).toBeLessThanOrEqual(160);
       expect([...text].filter((character) => !gsm7.includes(character)), text).toEqual([]);
@@ -89,6 +89,8 @@ describe("code messages", () => {
     expect(delivered(made, 93_000).text).toContain("Er ist 1 Minute und 30 Sekunden gültig.");
     expect(delivered(made, 2_000).text).toContain("Er ist 10 Sekunden gültig.");
     expect(delivered(made, 89 * 60_000 + 40_000).text).toContain("Er ist 1 Stunde und 29 Minuten gültig.");
+    // Made in full, so that a worker of an earlier version, which knows nothing of the time left, sends it whole.
+    expect(made.text).toContain("Er ist 10 Minuten gültig.");
     // A notice has no lifetime; nothing in it changes.
     const notice = composeChangeNotice(shipped(), { channel: "phone", destination: "+41791234567" });
     expect(delivered(notice, 1)).toEqual(notice);
