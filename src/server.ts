@@ -38,7 +38,7 @@ import type { MessageTemplates } from "./domain/messages/message-catalog.js";
 import { parseLoginName } from "./domain/credentials/login-name.js";
 import { PasswordLogin } from "./domain/credentials/password-login.js";
 import { createIdGenerator } from "./domain/ids.js";
-import type { Clock } from "./domain/ports.js";
+import type { Clock, OutboxStore } from "./domain/ports.js";
 import { longestLimitWindowMs } from "./domain/limits/limits.js";
 import { UserCommands } from "./domain/user-commands.js";
 import { Health } from "./gen/grpc/health/v1/health_pb.js";
@@ -165,6 +165,7 @@ async function startOn(
   const { users, userQuery, organizationSettings, members, tokens, applications, logins, securityLog, instance } = stores;
   const organizations = rememberingFoundOrganizations(stores.organizations);
   const keyring = await openKeyring(config, stores.keys, logger, clock);
+  await warnOfMessagesWithoutKey(stores.outbox, keyring, logger, clock);
   const sealer = createMessageSealer(keyring);
   await organizations.defaultOrganization();
   await announceTestContacts(organizationSettings, config.testContacts, logger);
@@ -466,6 +467,19 @@ async function openKeyring(config: Config, records: KeyRecords, logger: Logger, 
     });
   }
   return keyring;
+}
+
+/**
+ * Messages sealed with a key this keyring lacks wait, unclaimed, until their code expires: no worker of this keyring
+ * can open them. Said at start, since dropping a key too early (or rolling back a rotation) gives no other sign.
+ */
+async function warnOfMessagesWithoutKey(outbox: OutboxStore, keyring: Keyring, logger: Logger, clock: Clock): Promise<void> {
+  const waiting = [...(await outbox.waitingByKey(clock.now()))].filter(([keyId]) => !keyring.ids.includes(keyId));
+  if (waiting.length === 0) return;
+  logger.warn(
+    "messages waiting for delivery were sealed with keys this keyring lacks: this server cannot send them; give those keys back (after the current one) until the messages' codes expire",
+    { messagesByKeyId: Object.fromEntries(waiting), keyIds: keyring.ids },
+  );
 }
 
 function explainListenFailure(error: NodeJS.ErrnoException, config: Config): Error {

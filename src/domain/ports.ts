@@ -121,8 +121,10 @@ export interface OutboxStore {
    * written, when it was no longer pending (another worker marked it, or a newer code superseded it meanwhile).
    */
   markDelivered(id: string, at: Date, event?: EventBody): Promise<boolean>;
-  /** Records a failed delivery attempt; the message stays due, after a back-off. */
-  /** The next attempt comes after the back-off, or after `retryAfterMs` if the provider asked for longer. */
+  /**
+   * Records a failed delivery attempt; the message stays due, and is tried again after the back-off, or after
+   * `retryAfterMs` if the provider asked for longer.
+   */
   markFailed(id: string, at: Date, error: string, retryAfterMs?: number): Promise<void>;
   /** Gives up on a pending message: dead, its body kept until its code expires, `event` appended; false as above. */
   markDead(id: string, at: Date, error: string, event?: EventBody): Promise<boolean>;
@@ -136,6 +138,8 @@ export interface OutboxStore {
   listDead(now: Date): Promise<DeadMessage[]>;
   /** Makes dead messages (these, or all) due now with their attempts reset, unless their code expired; returns how many. */
   retryDead(ids: readonly string[] | "all", now: Date): Promise<number>;
+  /** Pending and dead messages whose code has not expired, counted by the id of the key that sealed them. */
+  waitingByKey(now: Date): Promise<ReadonlyMap<string, number>>;
 }
 
 export interface Authenticator {

@@ -8,6 +8,7 @@ import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import {
   type FinishedProcess,
   runServerProcessToExit,
+  type ServerProcess,
   startServerProcess,
   serverProcessDirectories,
 } from "../helpers/server-process.js";
@@ -94,4 +95,30 @@ describe("keyring recovery", () => {
     const warnings = server.stderr.filter((line) => line.includes('"level":"warn"') && line.includes("rotated"));
     expect(warnings, server.stderr.join("\n")).toHaveLength(1);
   });
+
+  it("warns at start of messages waiting that were sealed with a key the keyring lacks, naming the key", async () => {
+    const database = join(tempDirectory(), "verifyd.sqlite");
+    const newer = `k2:${randomBytes(32).toString("base64")}`;
+    const older = `k1:${randomBytes(32).toString("base64")}`;
+    // A provider nobody answers: the message stays waiting, sealed with the current key, k2.
+    const webhook = { VERIFYD_SMS_WEBHOOK_URL: "http://127.0.0.1:9/sms", VERIFYD_WEBHOOK_SECRET: `whsec_${randomBytes(32).toString("base64")}` };
+    const rotated = await startServerProcess(database, { env: { ...webhook, VERIFYD_KEYS: `${newer},${older}` } });
+    expectOk(
+      await protocolClient("grpc", rotated.url, rotated.adminToken).call("addHumanUser", {
+        profile: { givenName: "Ada", familyName: "Lovelace" },
+        phone: { phone: "+41791234567", sendCode: {} },
+      }),
+    );
+    const keyWarnings = (server: ServerProcess) => server.stderr.filter((line) => line.includes("keyring lacks"));
+    expect(keyWarnings(rotated)).toEqual([]);
+    await rotated.stop();
+
+    const rolledBack = await startServerProcess(database, { env: { ...webhook, VERIFYD_KEYS: older } });
+    await rolledBack.stop();
+    const [warning, ...others] = keyWarnings(rolledBack);
+    expect(others).toEqual([]);
+    expect(JSON.parse(warning ?? "{}")).toMatchObject({ level: "warn", messagesByKeyId: { k2: 1 }, keyIds: ["k1"] });
+    expect(warning).not.toContain(newer.slice(3));
+  });
 });
+

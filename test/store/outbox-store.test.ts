@@ -135,6 +135,19 @@ describe.each(dialects)("%s outbox store", (dialect) => {
     expect(await outbox.backlog(at(30))).toEqual({ pending: 0, dead: 0 });
   });
 
+  it("counts pending and dead messages by the key that sealed them, while their code is valid", async () => {
+    const { stores } = await withMessages(dialect);
+    const { outbox, users } = stores;
+    await users.append({ ...userAdded("u2", "bob"), outbox: [{ ...message("m4", "u2", at(4), at(20)), keyId: "key-2" }] });
+    await outbox.claimDue(at(10), 1, keys);
+    await outbox.markDead("m1", at(10), "refused");
+    await outbox.claimDue(at(10), 1, keys);
+    await outbox.markDelivered("m2", at(10));
+    expect(await outbox.waitingByKey(at(10))).toEqual(new Map([["key-1", 2], ["key-2", 1]]));
+    expect(await outbox.waitingByKey(at(25))).toEqual(new Map([["key-1", 2]]));
+    expect(await outbox.waitingByKey(at(30))).toEqual(new Map());
+  });
+
   it("wipes a dead message when a new code supersedes it", async () => {
     const { stores, users, row } = await withMessages(dialect);
     const { outbox } = stores;

@@ -195,6 +195,7 @@ describe("outbox worker", () => {
       discard: (id) => outbox.discard(id),
       purge: (before) => outbox.purge(before),
       listDead: (now) => outbox.listDead(now),
+      waitingByKey: (now) => outbox.waitingByKey(now),
       retryDead: (ids, now) => outbox.retryDead(ids, now),
       expire: async () => {
         throw errors.storageUnavailable();

@@ -121,6 +121,17 @@ export class PostgresOutboxStore implements OutboxStore {
     return result.rowCount ?? 0;
   }
 
+  async waitingByKey(now: Date): Promise<ReadonlyMap<string, number>> {
+    const rows = await this.storage.use(() =>
+      this.db
+        .select({ keyId: outbox.keyId, messages: count() })
+        .from(outbox)
+        .where(and(inArray(outbox.status, ["pending", "dead"]), gt(outbox.expiresAt, now)))
+        .groupBy(outbox.keyId),
+    );
+    return new Map(rows.map((row) => [row.keyId, row.messages]));
+  }
+
   /** Messages waiting (due or backing off) and dead ones whose code is still valid; when the oldest waiting was made. */
   async backlog(now: Date): Promise<{ pending: number; oldestPendingCreatedAt?: Date; dead: number }> {
     // Ranges of outbox_due (status, expires_at): they visit only the waiting and dead messages, which live no longer

@@ -37,6 +37,7 @@ export class SqliteOutboxStore implements OutboxStore {
   private readonly selectDead;
   private readonly reviveOne;
   private readonly reviveAll;
+  private readonly waitingKeys;
   private readonly settleInTransaction;
   private readonly reviveInTransaction;
 
@@ -121,6 +122,12 @@ export class SqliteOutboxStore implements OutboxStore {
     const revived = { status: "pending", attempts: 0, claimedUntil: null } as const;
     this.reviveOne = db.update(outbox).set(revived).where(and(eq(outbox.id, sql.placeholder("id")), deadAndValid)).prepare();
     this.reviveAll = db.update(outbox).set(revived).where(deadAndValid).prepare();
+    this.waitingKeys = db
+      .select({ keyId: outbox.keyId, messages: count() })
+      .from(outbox)
+      .where(and(inArray(outbox.status, ["pending", "dead"]), gt(outbox.expiresAt, param("now"))))
+      .groupBy(outbox.keyId)
+      .prepare();
 
     const users = new SqliteUserStore(db);
     this.settleInTransaction = db.$client.transaction(
@@ -191,5 +198,10 @@ export class SqliteOutboxStore implements OutboxStore {
     return this.storage.write(() =>
       ids === "all" ? this.reviveAll.run({ now: now.getTime() }).changes : this.reviveInTransaction(ids, now.getTime()),
     );
+  }
+
+  async waitingByKey(now: Date): Promise<ReadonlyMap<string, number>> {
+    const rows = this.storage.use(() => this.waitingKeys.all({ now: now.getTime() }));
+    return new Map(rows.map((row) => [row.keyId, row.messages]));
   }
 }
