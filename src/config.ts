@@ -743,7 +743,14 @@ export function adminTokenFileOf(values: Pick<Values, "adminTokenFile" | "databa
 
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   const names = Object.keys(settings) as SettingName[];
-  const { values: flags } = parseArgs({ args: [...argv], options: settingOptions(names), strict: true, allowPositionals: false });
+  const { values: flags } = parseArgs({
+    args: [...argv],
+    options: settingOptions(names),
+    strict: true,
+    // --no-<flag> switches off a boolean setting the environment switched on.
+    allowNegative: true,
+    allowPositionals: false,
+  });
   const { values, fromFlags, given, problems } = readSettings(names, flags, env);
   // Once every setting has a value, all that is wrong with them together, so that one start names every problem.
   const parsed = problems.length === 0 ? (values as Values) : undefined;

@@ -21,6 +21,7 @@ export function parseCommandLine<K extends SettingName>(
     args: [...args],
     options: { ...settingOptions(definition.settings), ...ownFlags },
     strict: true,
+    allowNegative: true,
     allowPositionals: true,
   });
   const expected = definition.arguments ?? { usage: "", min: 0, max: 0 };

@@ -70,7 +70,8 @@ export function commandHelp(entry: CommandEntry, definition: CommandDefinition):
 
 function settingHelp(name: SettingName): string[] {
   const setting: { flag: string; env: string; description: string; default?: string; boolean?: true } = settings[name];
-  const value = setting.boolean ? "" : " <value>";
+  // A boolean's flag turns it on; --no-<flag> turns off what the environment turned on.
+  const value = setting.boolean ? `, --no-${setting.flag}` : " <value>";
   const fallback = setting.default ? `, default ${setting.default}` : "";
   return [`  --${setting.flag}${value}  (${setting.env}${fallback})`, ...wrap(setting.description, "      ")];
 }

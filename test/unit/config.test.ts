@@ -65,6 +65,12 @@ describe("configuration", () => {
     expect(config).toMatchObject({ port: 9000, host: "0.0.0.0", code: { length: 8, ttlMs: 300_000 } });
   });
 
+  it("lets --no-<flag> switch off a boolean the environment switched on", () => {
+    expect(loadConfig([], { VERIFYD_DEV_PRINT_CODES: "true" }).devPrintCodes).toBe(true);
+    expect(loadConfig(["--no-dev-print-codes"], { VERIFYD_DEV_PRINT_CODES: "true" }).devPrintCodes).toBe(false);
+    expect(loadConfig(["--no-production"], { VERIFYD_PRODUCTION: "true" }).production).toBe(false);
+  });
+
   it("names every bad setting at once", () => {
     expect(() => loadConfig(["--port", "http", "--code-ttl", "soon"], {})).toThrow(
       /--port \/ PORT: must be an integer from 0 to 65535.*\n.*--code-ttl \/ VERIFYD_CODE_TTL: must be a duration/s,
