@@ -36,6 +36,8 @@ async function runCommand(entry: CommandEntry, args: readonly string[], env: Nod
   // The server shuts down on a signal by itself, gracefully; every other command ends through process.exit.
   const exitsOnSignal = entry !== serve;
   if (exitsOnSignal) process.once("SIGINT", exitOnSignal).once("SIGTERM", exitOnSignal);
+  // The server logs warnings as JSON lines (serve-command.ts); a command prints them as it prints its problems.
+  if (entry !== serve) process.removeAllListeners("warning").on("warning", ({ message }) => printWarning(message));
   try {
     const definition = await entry.load();
     if (asksForHelp(args)) return print(commandHelp(entry, definition));
@@ -65,6 +67,11 @@ function asksForHelp(args: readonly string[]): boolean {
 function print(text: string): number {
   process.stdout.write(`${text}\n`);
   return 0;
+}
+
+/** Node prints a warning over several lines, pg's about sslmode over nine. */
+function printWarning(message: string): void {
+  process.stderr.write(`verifyd: warning: ${message.replace(/\s*\n\s*/g, " ")}\n`);
 }
 
 /** One line per problem on stderr; the exit code. `command` names the help to point to. */

@@ -173,6 +173,17 @@ describe("verifyd on PostgreSQL from the command line", () => {
       expect.stringMatching(/^verifyd: TLS to PostgreSQL at postgres:\/\/.*sslmode=verify-full failed \(.+\); with sslmode in DATABASE_URL the server must offer TLS/),
     ]);
   });
+
+  it("words pg's warning about sslmode=require in one line, as every other line it prints", async () => {
+    const url = new URL(postgresServerUrl);
+    url.searchParams.set("sslmode", "require");
+    const run = await verifyd(["migrate", "--check"], { DATABASE_URL: url.toString() });
+    expect(run.exitCode, run.stderr).toBe(2);
+    expect(run.stderr.trimEnd().split("\n")).toEqual([
+      expect.stringMatching(/^verifyd: warning: SECURITY WARNING: The SSL modes 'prefer', 'require', and 'verify-ca' are treated as aliases for 'verify-full'\. .*sslmode=verify-full/),
+      expect.stringMatching(/^verifyd: TLS to PostgreSQL at .*sslmode=require failed/),
+    ]);
+  });
 });
 
 async function countRows(database: string, query: string): Promise<number> {
