@@ -21,7 +21,9 @@ const landline = new Set(["FIXED_LINE", "VOIP"]);
 const onlyANumber = /^\+?[\p{Nd}\p{Zs}\p{Pd}()./]+$/u;
 
 export function normalizePhoneNumber(input: string, policy: PhonePolicy): string {
-  const trimmed = input.trim();
+  // NFKC: Chinese and Japanese input methods type the whole number in fullwidth forms (＋８１ ９０（１２３４）...), and
+  // libphonenumber reads fullwidth digits but not the plus or the parentheses.
+  const trimmed = input.normalize("NFKC").trim();
   if (!trimmed.startsWith("+") && !policy.defaultRegion) {
     throw errors.phoneInvalid("use international format: + and the country code");
   }

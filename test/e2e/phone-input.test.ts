@@ -41,6 +41,11 @@ const formatted: [string, (e164: string) => string][] = [
   ["a slash", (e164) => `+41 ${groups(e164)[0]}/${groups(e164).slice(1).join(" ")}`],
   ["no-break spaces, as pasted from a web page", (e164) => `+41\u00a0${groups(e164).join("\u00a0")}`],
   ["spaces around it", (e164) => `  ${spaced(e164)} `],
+  [
+    "fullwidth forms, as Chinese and Japanese input methods type them",
+    (e164) => `＋４１ （０）${groups(e164).join(" ")}`.replace(/[0-9]/g, (digit) => String.fromCharCode(digit.charCodeAt(0) + 0xfee0)),
+  ],
+  ["Arabic-Indic digits", (e164) => spaced(e164).replace(/[0-9]/g, (digit) => String.fromCharCode(digit.charCodeAt(0) - 0x30 + 0x660))],
 ];
 
 describe.each(["connect-json", "grpc", "rest"] as ProtocolName[])("phone input over %s", (protocol) => {
