@@ -32,6 +32,9 @@ const invalidFieldOf: Readonly<Record<string, string>> = {
   PASSWORD_TOO_WEAK: "password",
 };
 
+/** ZITADEL's fields whose text a Kii registration gives, by the Kii field it came in (login names are ASCII). */
+const kiiTextFieldOf: Readonly<Record<string, string>> = { "profile.display_name": "displayName" };
+
 /** The submitted code cannot verify anything: Kii's wrong-code answer, with our reason saying why. */
 const codeRefusals = new Set(["INVALID_VERIFICATION_CODE", "CODE_EXPIRED", "MAX_ATTEMPTS_REACHED", "NO_PENDING_CODE"]);
 
@@ -89,6 +92,12 @@ export function kiiErrorOf(error: DomainError, context: KiiErrorContext): KiiErr
   }
   const field = invalidFieldOf[reason];
   if (field) return kiiInvalidInput({ [field]: error.metadata.detail ?? error.text }, reason, message);
+  const textField = kiiTextFieldOf[error.metadata.field ?? ""];
+  if (reason === "TEXT_INVALID" && textField) {
+    // The domain names ZITADEL's field ("profile.display_name may not …"); Kii's client sent another name.
+    const problem = error.text.slice((error.metadata.field ?? "").length).trim();
+    return kiiInvalidInput({ [textField]: problem }, reason, `${textField} ${problem}`);
+  }
   return byKind(error, context, extra);
 }
 

@@ -279,6 +279,9 @@ describe("refused registrations", () => {
       expectKiiError(await registration({ loginName }), 400, "InvalidInputDataException", invalid("loginName", "FIELD_INVALID"));
     }
     expectKiiError(await registration({ displayName: "Nobody" }), 400, "InvalidInputDataException", invalid("loginName", "FIELD_INVALID"));
+    const reordering = await registration({ loginName: unique("user"), displayName: "Ada \u202eevil" });
+    expectKiiError(reordering, 400, "InvalidInputDataException", invalid("displayName", "TEXT_INVALID"));
+    expect(reordering.body.message).toMatch(/^displayName may not hold characters that reorder text/);
     const noPassword = await app.call("POST", "/users", { authorization: app.basic, contentType: registrationRequestType, body: { loginName: unique("user") } });
     expectKiiError(noPassword, 400, "InvalidInputDataException", invalid("password", "FIELD_INVALID"));
   });
