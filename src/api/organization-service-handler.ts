@@ -3,6 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { isInstanceOwner } from "../domain/access/permissions.js";
 import type { IdGenerator } from "../domain/ids.js";
 import type { OrganizationFilter } from "../domain/organizations/organization-query.js";
+import { checkOrganizationText } from "../domain/organizations/organization-text.js";
 import type { Clock, OrganizationStore } from "../domain/ports.js";
 import { OrganizationState } from "../gen/zitadel/org/v2/org_pb.js";
 import type { OrganizationService } from "../gen/zitadel/org/v2/org_service_pb.js";
@@ -21,6 +22,7 @@ export function createOrganizationServiceHandler(deps: OrganizationServiceDeps):
   return {
     async addOrganization(req, ctx) {
       authorizeOnInstance(ctx);
+      checkOrganizationText(req.name, req.orgId);
       const organization = { id: req.orgId || deps.newId(), name: req.name, createdAt: deps.clock.now() };
       await deps.organizations.add(organization);
       return {

@@ -70,6 +70,21 @@ describe("AddOrganization", () => {
     expect(taken.code).toBe(6);
   });
 
+  it.each([
+    ["a blank name", { name: "   " }, "name may not be blank"],
+    ["a name with spaces around it", { name: " Acme " }, "name may not begin or end with a space"],
+    ["a name with a control character", { name: "Acme\u0007" }, "name may not hold control characters"],
+    ["a name that reorders text", { name: "Ac\u202eme" }, "name may not hold characters that reorder text"],
+    ["an id that names another path", { name: "Pathless", orgId: "../x" }, "org_id may hold only ASCII letters"],
+  ])("refuses %s with InvalidArgument TEXT_INVALID, adding nothing", async (_case, request, message) => {
+    const { orgs } = api(server.url, server.adminToken, "grpc");
+    const refused = await failure(orgs.addOrganization(request));
+    expect(refused).toMatchObject({ code: 3, reason: "TEXT_INVALID" });
+    expect(refused.message).toContain(message);
+    const { result } = await orgs.listOrganizations({ queries: [nameQuery(request.name, TextQueryMethod.EQUALS)] });
+    expect(result).toEqual([]);
+  });
+
   it.each(rpcProtocols)("refuses admins as Unimplemented naming the field over %s", async (protocol) => {
     const { orgs } = api(server.url, server.adminToken, protocol);
     const refused = await failure(

@@ -24,7 +24,7 @@ export interface AccountText {
 /** Throws the refusal for the first text that breaks its rule. */
 export function checkAccountText({ userId, username, names }: AccountText): void {
   if (userId !== undefined) {
-    const problem = userIdProblem(userId);
+    const problem = chosenIdProblem(userId);
     if (problem) throw errors.textInvalid("user_id", problem);
   }
   if (username !== undefined) {
@@ -37,9 +37,10 @@ export function checkAccountText({ userId, username, names }: AccountText): void
   }
 }
 
-function userIdProblem(userId: string): string | undefined {
-  if (!chosenUserId.test(userId)) return "may hold only ASCII letters, digits and . _ @ -, and not begin with a dot";
-  if (userId === "me") return `"me" is how Kii's API names the caller`;
+/** Ids a caller chooses (users', organizations') go into REST and Kii paths. */
+export function chosenIdProblem(id: string): string | undefined {
+  if (!chosenUserId.test(id)) return "may hold only ASCII letters, digits and . _ @ -, and not begin with a dot";
+  if (id === "me") return `"me" is how Kii's API names the caller`;
   return undefined;
 }
 
@@ -51,7 +52,7 @@ function usernameProblem(username: string): string | undefined {
   return undefined;
 }
 
-function nameProblem(name: string): string | undefined {
+export function nameProblem(name: string): string | undefined {
   if (controlCharacter.test(name)) return "may not hold control characters";
   if (bidiControl.test(name)) return "may not hold characters that reorder text (bidirectional overrides and isolates)";
   return undefined;
