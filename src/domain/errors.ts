@@ -96,6 +96,8 @@ export const errors = {
       attemptsLeft: String(attemptsLeft),
       ...(lockedForMs === undefined ? {} : { lockedForSeconds: String(Math.ceil(lockedForMs / 1000)) }),
     }),
+  /** A code of nothing but spaces and line breaks: no code, refused before it is judged or counted. */
+  codeBlank: () => new DomainError("InvalidArgument", "CODE-bl4nk", "Code is empty once the spaces around it are removed", "CODE_BLANK"),
   codeExpired: () => new DomainError("FailedPrecondition", "CODE-QvUQ4P", "Code is expired", "CODE_EXPIRED"),
   maxAttemptsReached: () =>
     new DomainError(

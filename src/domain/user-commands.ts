@@ -317,13 +317,15 @@ export class UserCommands {
    */
   /** `loaded`: the user as the caller just loaded it (to authorize the call), decided on instead of loading it again. */
   async verify(userId: string, channel: Channel, code: string, actor: Actor, loaded?: UserState): Promise<ChangeDetails> {
+    // Pasted from a message, a code may bring the spaces or line break around it; no code has any.
+    const submitted = code.trim();
+    if (submitted === "") throw errors.codeBlank();
     const attempt = (takenByAnother: boolean) =>
       this.changeExisting(userId, (state, { now }): Decision<ChangeDetails> => {
         const human = requireActiveHuman(state, contactOf(channel));
         const { event, error } = decideVerification(
           human[channel],
-          // Pasted from a message, a code may bring the spaces or line break around it; no code has any.
-          { userId, channel, code: code.trim(), now },
+          { userId, channel, code: submitted, now },
           { code: this.deps.policy.codes[channel], failures: this.deps.policy.failures },
           this.deps.hasher,
         );

@@ -141,6 +141,19 @@ describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
     if (protocol === "rest") expect(failure.httpStatus).toBe(400);
   });
 
+  it.each([
+    ["spaces", "   "],
+    ["a line break", "\n"],
+  ])("refuses a code of only %s as CODE_BLANK, without judging it: no attempt is spent", async (_name, verificationCode) => {
+    const { userId, code } = await userWithPhoneCode();
+    const failure = expectFailure(await client().call("verifyPhone", { userId, verificationCode }));
+    expect(failure).toMatchObject({ code: 3, errorInfo: { reason: "CODE_BLANK" } });
+    if (protocol === "rest") expect(failure.httpStatus).toBe(400);
+    const wrong = expectFailure(await client().call("verifyPhone", { userId, verificationCode: "wrong" }));
+    expect(wrong.errorInfo?.metadata).toMatchObject({ attemptsLeft: "4" });
+    expectOk(await client().call("verifyPhone", { userId, verificationCode: code }));
+  });
+
   it("accepts 20 emoji as a code of valid length (and judges it as a code)", async () => {
     const { userId } = await userWithPhoneCode();
     const failure = expectFailure(await client().call("verifyPhone", { userId, verificationCode: "😀".repeat(20) }));

@@ -30,6 +30,7 @@ const invalidFieldOf: Readonly<Record<string, string>> = {
   PHONE_COUNTRY_NOT_ALLOWED: "phoneNumber",
   EMAIL_INVALID: "emailAddress",
   PASSWORD_TOO_WEAK: "password",
+  CODE_BLANK: "verificationCode",
 };
 
 /** ZITADEL's fields whose text a Kii registration gives, by the Kii field it came in (login names are ASCII). */

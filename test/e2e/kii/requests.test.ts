@@ -98,6 +98,7 @@ describe("request fields", () => {
     expectKiiError(await verify(verificationRequestType, {}), 400, "InvalidInputDataException", invalid("FIELD_INVALID"));
     expectKiiError(await verify(verificationRequestType, { verificationCode: 123456 }), 400, "InvalidInputDataException", invalid("FIELD_INVALID"));
     expectKiiError(await verify(verificationRequestType, { verificationCode: "1".repeat(21) }), 400, "InvalidInputDataException", invalid("FIELD_INVALID"));
+    expectKiiError(await verify(verificationRequestType, { verificationCode: " \n " }), 400, "InvalidInputDataException", invalid("CODE_BLANK"));
   });
 
   it("that verifyd cannot honour are refused by name, never dropped; Kii's own _fields are ignored as Kii does", async () => {
