@@ -11,7 +11,7 @@ import { errors } from "../domain/errors.js";
 import type { IdGenerator } from "../domain/ids.js";
 import type { Clock, UserStore } from "../domain/ports.js";
 import type { UserCommands } from "../domain/user-commands.js";
-import type { UserFilter, UserQueryStore } from "../domain/users/user-query.js";
+import type { UserFilter, UserQueryStore, UserSortKey } from "../domain/users/user-query.js";
 import type { PersonalAccessTokensSearchFilter } from "../gen/zitadel/user/v2/pat_pb.js";
 import { type SearchQuery, Type, UserFieldName } from "../gen/zitadel/user/v2/query_pb.js";
 import { UserState as WireUserState } from "../gen/zitadel/user/v2/user_pb.js";
@@ -120,7 +120,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
         ...toPage(req.query),
         filters: req.queries.map(toUserFilter),
         readable: { self: caller.userId, ...(readable === "all" ? {} : { organizations: readable }) },
-        sortBy: req.sortingColumn === UserFieldName.USER_NAME ? "username" : "creation",
+        sortBy: userSortKeys[req.sortingColumn] ?? "creation",
       });
       return { details: toListDetails(page.total, deps.clock.now()), sortingColumn: req.sortingColumn, result: page.users.map(toUser) };
     },
@@ -226,6 +226,18 @@ const statuses: Partial<Record<WireUserState, "active" | "inactive" | "locked">>
   [WireUserState.ACTIVE]: "active",
   [WireUserState.INACTIVE]: "inactive",
   [WireUserState.LOCKED]: "locked",
+};
+/** UNSPECIFIED, and values a newer ZITADEL may add, sort by creation. */
+const userSortKeys: Partial<Record<UserFieldName, UserSortKey>> = {
+  [UserFieldName.USER_NAME]: "username",
+  [UserFieldName.FIRST_NAME]: "givenName",
+  [UserFieldName.LAST_NAME]: "familyName",
+  [UserFieldName.NICK_NAME]: "nickName",
+  [UserFieldName.DISPLAY_NAME]: "displayName",
+  [UserFieldName.EMAIL]: "email",
+  [UserFieldName.STATE]: "status",
+  [UserFieldName.TYPE]: "type",
+  [UserFieldName.CREATION_DATE]: "creation",
 };
 const matchesNobody: UserFilter = { kind: "or", filters: [] };
 const matchesEveryone: UserFilter = { kind: "and", filters: [] };

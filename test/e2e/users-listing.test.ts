@@ -233,6 +233,19 @@ describe("ListUsers: paging and sorting", () => {
     expect((await page({ asc: false }, UserFieldName.UNSPECIFIED)).result.map((user) => user.userId)).toEqual([dora, carl, bert, anna]);
   });
 
+  it("sorts by the other columns ZITADEL names, over REST too, and says which it sorted by", async () => {
+    // Family names: anna "list-anna", bert "B", carl none (a service account), dora "list-dora".
+    expect((await page({ asc: true }, UserFieldName.LAST_NAME)).result.map((user) => user.userId)).toEqual([carl, bert, anna, dora]);
+    const answer = await rest(server.url, server.adminToken, "POST", "/v2/users", {
+      queries: [{ userNameQuery: { userName: "list-", method: "TEXT_QUERY_METHOD_STARTS_WITH" } }],
+      query: { asc: false },
+      sortingColumn: "USER_FIELD_NAME_TYPE",
+    });
+    expect(answer.body.sortingColumn).toBe("USER_FIELD_NAME_TYPE");
+    // The service account first; the people, alike by type, in the order of their ids.
+    expect(answer.body.result.map((user: { userId: string }) => user.userId)).toEqual([carl, anna, bert, dora]);
+  });
+
   it("pages over REST with offset as a string", async () => {
     const answer = await rest(server.url, server.adminToken, "POST", "/v2/users", {
       queries: [{ userNameQuery: { userName: "list-", method: "TEXT_QUERY_METHOD_STARTS_WITH" } }],

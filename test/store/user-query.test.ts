@@ -4,7 +4,7 @@ import type { TextMatch } from "../../src/domain/text-match.js";
 import type { UserQuery } from "../../src/domain/users/user-query.js";
 import type { Dialect } from "../../src/store/stores.js";
 import { dialects, openStoreHarness } from "./support/store-harness.js";
-import { changeUser, userAdded } from "./support/user-changes.js";
+import { changeUser, machineAdded, userAdded } from "./support/user-changes.js";
 
 const everyone: UserQuery = { filters: [], readable: { self: "nobody" }, offset: 0, limit: 100, ascending: true, sortBy: "creation" };
 
@@ -77,5 +77,30 @@ describe.each(dialects)("%s user query", (dialect) => {
     expect(page.total).toBe(4);
     // Binary order, descending: cyd, bob, ada, Ada Lovelace.
     expect(page.users.map((user) => user.username)).toEqual(["bob", "ada"]);
+  });
+
+  it("sorts by each of ZITADEL's user fields, a missing field first when ascending", async () => {
+    const { stores } = await openStoreHarness(dialect);
+    const people = [
+      ["u1", "zed", { givenName: "Zed", familyName: "Young", nickName: "zz", displayName: "Zed Y" }, "b@example.com"],
+      ["u2", "amy", { givenName: "Amy", familyName: "Zorn", displayName: "Amy Z" }, "c@example.com"],
+      ["u3", "kim", { givenName: "Kim", familyName: "Abel", nickName: "aa" }, undefined],
+    ] as const;
+    for (const [id, username, profile, email] of people) {
+      await stores.users.append(userAdded(id, username, "org-1", { profile, ...(email ? { email } : {}) }));
+    }
+    await stores.users.append(machineAdded("m1", "bot"));
+    const bot = (await stores.users.load("m1"))!;
+    await stores.users.append(changeUser(bot, [{ type: "user.locked", payload: {} }]));
+    const sorted = async (sortBy: UserQuery["sortBy"], ascending = true) =>
+      (await stores.userQuery.list({ ...everyone, sortBy, ascending })).users.map((user) => user.id);
+    expect(await sorted("givenName")).toEqual(["m1", "u2", "u3", "u1"]);
+    expect(await sorted("familyName")).toEqual(["m1", "u3", "u1", "u2"]);
+    expect(await sorted("nickName")).toEqual(["m1", "u2", "u3", "u1"]);
+    expect(await sorted("displayName", false)).toEqual(["u1", "u2", "m1", "u3"]);
+    expect(await sorted("email")).toEqual(["m1", "u3", "u1", "u2"]);
+    expect(await sorted("status", false)).toEqual(["m1", "u1", "u2", "u3"]);
+    expect(await sorted("type", false)).toEqual(["m1", "u1", "u2", "u3"]);
+    expect(await sorted("username")).toEqual(["u2", "m1", "u3", "u1"]);
   });
 });

@@ -27,8 +27,11 @@ export interface UserQuery {
   offset: number;
   limit: number;
   ascending: boolean;
-  sortBy: "creation" | "username";
+  sortBy: UserSortKey;
 }
+
+/** ZITADEL's sort fields for users (UserFieldName); names are the profile's, status and type the columns'. */
+export type UserSortKey = "creation" | "username" | "givenName" | "familyName" | "nickName" | "displayName" | "email" | "status" | "type";
 
 export interface UserPage {
   /** All users that match, not only this page's. */

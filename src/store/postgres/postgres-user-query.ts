@@ -4,22 +4,25 @@ import { type SQLWrapper, asc, count, desc, sql } from "drizzle-orm";
 import type { UserPage, UserQuery, UserQueryStore } from "../../domain/users/user-query.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { userListCondition } from "../user-list-condition.js";
+import { userListOrder } from "../user-list-order.js";
 import type { PgDb } from "./open-postgres.js";
 import { postgresConditions } from "./postgres-text-condition.js";
 import { users } from "./schema.js";
 
-const listCondition = userListCondition(
-  users,
-  {
-    // What GetUserByID shows as the address: the verified one while a change is pending, else the pending one.
-    email: sql`coalesce(${users.state} #>> '{email,verified}', ${users.state} #>> '{email,pending}')`,
-    phone: sql`coalesce(${users.state} #>> '{phone,verified}', ${users.state} #>> '{phone,pending}')`,
-  },
-  postgresConditions,
-);
+// What GetUserByID shows as the address: the verified one while a change is pending, else the pending one.
+const visible = {
+  email: sql`coalesce(${users.state} #>> '{email,verified}', ${users.state} #>> '{email,pending}')`,
+  phone: sql`coalesce(${users.state} #>> '{phone,verified}', ${users.state} #>> '{phone,pending}')`,
+};
+const listCondition = userListCondition(users, visible, postgresConditions);
 
 // SQLite compares text byte by byte; the database's collation might not.
 const binary = (column: SQLWrapper) => sql`${column} COLLATE "C"`;
+const listOrder = userListOrder(users, {
+  profileField: (name) => sql`${users.state} #>> ${`{profile,${name}}`}`,
+  email: visible.email,
+  bytewise: binary,
+});
 
 export class PostgresUserQuery implements UserQueryStore {
   constructor(
@@ -29,7 +32,7 @@ export class PostgresUserQuery implements UserQueryStore {
 
   async list(query: UserQuery): Promise<UserPage> {
     const where = listCondition(query);
-    const order = query.sortBy === "username" ? binary(users.username) : users.createdAt;
+    const order = listOrder(query.sortBy);
     return this.storage.use(async () => {
       const [counted] = await this.db.select({ total: count() }).from(users).where(where);
       const rows = await this.db

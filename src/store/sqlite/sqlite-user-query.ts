@@ -5,17 +5,21 @@ import type { Db } from "./open-database.js";
 import { users } from "./schema.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { userListCondition } from "../user-list-condition.js";
+import { userListOrder } from "../user-list-order.js";
 import { sqliteConditions } from "./sqlite-text-condition.js";
 
-const listCondition = userListCondition(
-  users,
-  {
-    // What GetUserByID shows as the address: the verified one while a change is pending, else the pending one.
-    email: sql`coalesce(json_extract(${users.state}, '$.email.verified'), json_extract(${users.state}, '$.email.pending'))`,
-    phone: sql`coalesce(json_extract(${users.state}, '$.phone.verified'), json_extract(${users.state}, '$.phone.pending'))`,
-  },
-  sqliteConditions,
-);
+// What GetUserByID shows as the address: the verified one while a change is pending, else the pending one.
+const visible = {
+  email: sql`coalesce(json_extract(${users.state}, '$.email.verified'), json_extract(${users.state}, '$.email.pending'))`,
+  phone: sql`coalesce(json_extract(${users.state}, '$.phone.verified'), json_extract(${users.state}, '$.phone.pending'))`,
+};
+const listCondition = userListCondition(users, visible, sqliteConditions);
+const listOrder = userListOrder(users, {
+  profileField: (name) => sql`json_extract(${users.state}, ${`$.profile.${name}`})`,
+  email: visible.email,
+  // SQLite's default collation, BINARY, already compares bytes.
+  bytewise: (text) => sql`${text}`,
+});
 
 export class SqliteUserQuery implements UserQueryStore {
   constructor(
@@ -25,7 +29,7 @@ export class SqliteUserQuery implements UserQueryStore {
 
   async list(query: UserQuery): Promise<UserPage> {
     const where = listCondition(query);
-    const order = query.sortBy === "username" ? users.username : users.createdAt;
+    const order = listOrder(query.sortBy);
     return this.storage.use(() => {
       const total = this.db.select({ total: count() }).from(users).where(where).get()?.total ?? 0;
       const rows = this.db

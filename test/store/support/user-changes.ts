@@ -5,14 +5,17 @@ import { type UserState, apply } from "../../../src/domain/user-state.js";
 
 export const at = (minute: number) => new Date(Date.UTC(2025, 0, 1, 12, minute));
 
-export function userAdded(id: string, username: string, resourceOwner = "org-1"): UserChange {
+/** A person named Ada Lovelace with an unverified phone, unless `person` says otherwise. */
+export function userAdded(id: string, username: string, resourceOwner = "org-1", person: Partial<HumanAddedPayload> = {}): UserChange {
   return build(undefined, { id, resourceOwner }, [
     {
       type: "user.human.added",
-      payload: { username, profile: { givenName: "Ada", familyName: "Lovelace" }, phone: "+41791234567" },
+      payload: { username, profile: { givenName: "Ada", familyName: "Lovelace" }, phone: "+41791234567", ...person },
     },
   ]);
 }
+
+type HumanAddedPayload = Extract<EventBody, { type: "user.human.added" }>["payload"];
 
 export function machineAdded(id: string, username: string, resourceOwner = "org-1"): UserChange {
   return build(undefined, { id, resourceOwner }, [
