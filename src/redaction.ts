@@ -46,13 +46,14 @@ function ruleForName(name: string): Rule {
   return "text";
 }
 
-const internationalPrefix = /^\s*(?:\+|%2b)/i;
+// The fullwidth plus and digits of other scripts too: a login name or a Kii path typed in them is read as the number.
+const internationalPrefix = /^\s*(?:[+＋]|%2b)/i;
 
 // The shortest numbers in use have 7 digits with their country code; fewer after a "+" are no phone number.
 const minPhoneDigits = 7;
 
 function digitsOf(number: string): string {
-  return number.replace(internationalPrefix, "").replace(/\D/g, "");
+  return number.replace(internationalPrefix, "").replace(/\P{Nd}/gu, "");
 }
 
 /** `+41791234567` → `+******67`: the last two digits only; the length is hidden. */
@@ -82,12 +83,12 @@ const textRules: [RegExp, (match: string, ...groups: string[]) => string][] = [
   // The parameters drizzle quotes in a failed query's message: token hashes, states, sealed messages, numbers.
   [/^params: .*$/gm, () => `params: ${redacted}`],
   // E.164 as stored, as typed ("+41 (0)79 123 45 67") and percent-encoded in a path ("%2B41791234567").
-  [/(?:\+|%2b)\d(?:[ .\/-]?\(\d{1,4}\)|[ .\/-]?\d)+/gi, (match) => (digitsOf(match).length >= minPhoneDigits ? maskPhone(match) : match)],
+  [/(?:[+＋]|%2b)\p{Nd}(?:[ .\/-]?\(\p{Nd}{1,4}\)|[ .\/-]?\p{Nd})+/giu, (match) => (digitsOf(match).length >= minPhoneDigits ? maskPhone(match) : match)],
 ];
 
 // Every rule above needs one of these to match; most texts of a line (ids, names of RPCs, codes) have none, and are
 // let through after this one pass instead of one per rule. Kept in step with the rules by the redaction tests.
-const mayNeedRedaction = /[@%+:?&;]|whsec_|bearer|basic|digest/i;
+const mayNeedRedaction = /[@%+＋:?&;]|whsec_|bearer|basic|digest/i;
 
 /** `text` with every secret and contact in it masked or removed. */
 export function redactText(text: string): string {
@@ -96,7 +97,7 @@ export function redactText(text: string): string {
 }
 
 function maskContact(value: string): string {
-  const phoneLike = /^[\s\d+().\/-]+$/.test(value) && digitsOf(value).length >= 6;
+  const phoneLike = /^[\s\p{Nd}+＋().\/-]+$/u.test(value) && digitsOf(value).length >= 6;
   return phoneLike ? maskPhone(value) : redactText(value);
 }
 

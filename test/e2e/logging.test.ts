@@ -345,6 +345,37 @@ describe("the request line", () => {
   });
 });
 
+describe("a number in other digits", () => {
+  it("is masked in the security event and the request line, as the server reads it as the number", async () => {
+    const server = await startLoggedServer("info");
+    const phone = uniqueMobile();
+    const added = await rest(server.url, server.adminToken, "POST", "/v2/users/human", {
+      profile: { givenName: "Ada", familyName: "Lovelace" },
+      phone: { phone, isVerified: true },
+      password: { password },
+    });
+    expect(added.status).toBe(200);
+    const inDigits = (zero: number) => phone.replace(/[0-9]/g, (digit) => String.fromCharCode(zero + Number(digit)));
+    const fullwidth = `＋${inDigits(0xff10).slice(1)}`;
+    const arabicIndic = inDigits(0x660);
+    for (const username of [fullwidth, arabicIndic]) {
+      const login = await fetch(`${server.url}/oauth2/token`, {
+        method: "POST",
+        body: new URLSearchParams({ grant_type: "password", username, password: wrongPassword }),
+      });
+      expect(login.status).toBe(400);
+      expect((await fetch(`${server.url}/v2/users/PHONE:${encodeURIComponent(username)}`)).status).toBe(401);
+    }
+    await server.stop();
+    const log = server.stderr.join("\n");
+    for (const spelled of [fullwidth, arabicIndic]) {
+      const masked = `+******${[...spelled].slice(-2).join("")}`;
+      expect(log.match(new RegExp(masked.replace(/[+*]/g, "\\$&"), "g"))?.length, masked).toBeGreaterThanOrEqual(2);
+      expect(log).not.toContain([...spelled].slice(1, 8).join(""));
+    }
+  });
+});
+
 describe("request ids", () => {
   it("replaces one that is too long or not printable with a fresh one, on calls refused without a token too", async () => {
     const server = await startLoggedServer("info");

@@ -11,6 +11,20 @@ describe("masking contacts", () => {
     expect(maskPhone("%2B41791234567")).toBe("+******67");
     expect(maskPhone("079 123 45 67")).toBe("******67");
     expect(maskPhone("+4179")).toBe("******");
+    expect(maskPhone("＋４１７９１２３４５６７")).toBe("+******６７");
+  });
+
+  it("masks a number in the digits of any script and with a fullwidth plus, as the server reads it", () => {
+    const fullwidth = "＋４１７９１２３４５６７";
+    const arabicIndic = "+٤١٧٩١٢٣٤٥٦٧";
+    expect(redactFields({ loginName: fullwidth, detail: { loginName: arabicIndic } })).toEqual({
+      loginName: "+******６７",
+      detail: { loginName: "+******٦٧" },
+    });
+    expect(redactText(`POST /api/apps/a1/users/PHONE:${fullwidth}/phone-number/verify`)).toBe(
+      "POST /api/apps/a1/users/PHONE:+******６７/phone-number/verify",
+    );
+    expect(redactText(`login failed for ${arabicIndic}`)).toBe("login failed for +******٦٧");
   });
 
   it("keeps an address's first character and its domain", () => {
