@@ -45,7 +45,7 @@ export interface Config {
   code: { length: number; alphabet: string; ttlMs: number; maxAttempts: number };
   failures: { maxConsecutiveFailures: number; lockoutMs: number };
   phone: { defaultRegion?: CountryCode; allowLandline: boolean };
-  limits: ListenerLimits & { maxBodyBytes: number };
+  limits: ListenerLimits;
   /** Host names (no port) that Host and :authority may carry; ["*"] turns the check off. */
   allowedHosts: string[];
   corsOrigins: string[];
@@ -365,6 +365,14 @@ export const settings = {
     description: "Accept fixed-line and VoIP numbers, which often cannot receive SMS.",
   },
   maxBodyBytes: { flag: "max-body-bytes", env: "VERIFYD_MAX_BODY_BYTES", default: "64KiB", parse: bytesUpTo(64), description: "Largest request body or message." },
+  maxBodiesInTransit: {
+    flag: "max-bodies-in-transit",
+    env: "VERIFYD_MAX_BODIES_IN_TRANSIT",
+    default: "32MiB",
+    parse: bytesUpTo(4096),
+    description:
+      "Bytes of request bodies still arriving, all calls together; a client address may hold its share of --max-connections of it (at least one whole body). A call that would go beyond is cut off.",
+  },
   firstBytesTimeout: {
     flag: "first-bytes-timeout",
     env: "VERIFYD_FIRST_BYTES_TIMEOUT",
@@ -815,6 +823,9 @@ function crossCheck(values: Values): string[] {
     problems.push("--webhook-secret / VERIFYD_WEBHOOK_SECRET is set but no webhook URL is (VERIFYD_SMS_WEBHOOK_URL, VERIFYD_EMAIL_WEBHOOK_URL)");
   }
   problems.push(...deliveryProblems(values));
+  if (values.maxBodiesInTransit < values.maxBodyBytes) {
+    problems.push("--max-bodies-in-transit must be at least --max-body-bytes, or no call of the largest size could arrive");
+  }
   if (values.sendCooldown > longestLimitWindowMs) problems.push("--send-cooldown must be at most 1d");
   const symbols = [...values.codeAlphabet];
   if (new Set(symbols).size !== symbols.length || symbols.length < 2) {
@@ -854,6 +865,7 @@ function toConfig(values: Values, warnings: string[]): Config {
       maxConnectionsPerClient: values.maxConnectionsPerClient,
       maxConcurrentStreams: values.maxConcurrentStreams,
       maxHeaderBytes: values.maxHeaderBytes,
+      maxBodiesInTransitBytes: values.maxBodiesInTransit,
     },
     allowedHosts: values.allowedHosts,
     corsOrigins: values.corsOrigins,

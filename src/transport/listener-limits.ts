@@ -25,6 +25,10 @@ export interface ListenerLimits {
   maxConcurrentStreams: number;
   /** HTTP/1.1 maxHeaderSize and HTTP/2 maxHeaderListSize. */
   maxHeaderBytes: number;
+  /** The largest request body or message. */
+  maxBodyBytes: number;
+  /** Bytes of request bodies still arriving, all calls together (listener-bodies-in-transit.ts). */
+  maxBodiesInTransitBytes: number;
 }
 
 /**

@@ -9,7 +9,7 @@ export function limitConnectionsPerClient(server: net.Server, maxPerClient: numb
   server.prependListener("connection", (socket: net.Socket) => {
     // A socket that is already gone has no address, and no slot to count.
     if (socket.remoteAddress === undefined) return;
-    const client = clientAddress(socket.remoteAddress);
+    const client = clientAddressOf(socket.remoteAddress);
     const open = openByClient.get(client) ?? 0;
     if (open >= maxPerClient) {
       socket.destroy();
@@ -24,7 +24,7 @@ export function limitConnectionsPerClient(server: net.Server, maxPerClient: numb
   });
 }
 
-// A dual-stack listener sees IPv4 clients as IPv4-mapped IPv6 addresses; one client is one key either way.
-function clientAddress(remoteAddress: string): string {
+/** A dual-stack listener sees IPv4 clients as IPv4-mapped IPv6 addresses; one client is one key either way. */
+export function clientAddressOf(remoteAddress: string): string {
   return remoteAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
 }

@@ -6,6 +6,7 @@ import type { NodeHandler } from "./call-context.js";
 import { sniffConnection } from "./connection-sniffer.js";
 import { answerClientErrors } from "./listener-client-error.js";
 import { endStalledHttp2Sessions } from "./listener-http2-progress.js";
+import { limitBodiesInTransit } from "./listener-bodies-in-transit.js";
 import { trackHttp1Responses } from "./listener-http1-drain.js";
 import { applyHttp1Limits, http2Settings, type ListenerLimits } from "./listener-limits.js";
 import { limitConnectionsPerClient } from "./listener-per-client-limit.js";
@@ -40,7 +41,15 @@ interface Parts {
 
 export function createListener(options: ListenerOptions): Listener {
   const report = reportSafely(options.onClientError);
-  const http1 = trackHttp1Responses(options.handler);
+  const { limits } = options;
+  const http1 = trackHttp1Responses(
+    limitBodiesInTransit(options.handler, {
+      maxBytes: limits.maxBodiesInTransitBytes,
+      maxBodyBytes: limits.maxBodyBytes,
+      maxConnections: limits.maxConnections,
+      maxConnectionsPerClient: limits.maxConnectionsPerClient,
+    }),
+  );
   const parts = options.tls
     ? createTlsServer(http1.handler, options.limits, options.tls, report)
     : createCleartextServer(http1.handler, options.limits, report);

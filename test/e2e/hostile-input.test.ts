@@ -667,6 +667,63 @@ describe("abuse of the connection itself", () => {
   });
 });
 
+describe("bodies that never finish, from many calls at once", () => {
+  // A client's share of 1 MiB is a tenth (--max-connections-per-client 100 of --max-connections 1000): 104,857 bytes,
+  // one whole body of 60,000 and part of another.
+  let small: TestServer;
+  beforeAll(async () => {
+    small = await startTestServer(["--max-body-bytes", "64KiB", "--max-bodies-in-transit", "1MiB", "--request-timeout", "20s"]);
+  });
+  afterAll(async () => {
+    await small?.close();
+  });
+  const unfinishedBody = Buffer.alloc(60_000, 0x20);
+
+  it("resets the HTTP/2 streams of a client beyond its share, and answers its ordinary calls meanwhile", async () => {
+    const session = http2.connect(small.url);
+    session.on("error", () => undefined);
+    try {
+      let cutOff = 0;
+      for (let index = 0; index < 40; index += 1) {
+        const stream = session.request({ ":method": "POST", ":path": "/oauth2/token", "content-type": "application/json" });
+        stream.on("error", () => undefined);
+        stream.once("close", () => {
+          if (stream.rstCode === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM) cutOff += 1;
+        });
+        stream.write(unfinishedBody);
+      }
+      for (let waited = 0; cutOff < 39 && waited < 5_000; waited += 50) await sleep(50);
+      // One whole unfinished body fits the share; the others do not.
+      expect(cutOff).toBe(39);
+      const { userId } = expectOk(
+        await protocolClient("grpc", small.url, small.adminToken).call("addHumanUser", { profile, phone: { phone: uniqueMobile(), returnCode: {} } }),
+      );
+      expect(userId).toBeTruthy();
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it("closes the HTTP/1.1 connections of a client beyond its share", async () => {
+    const port = Number(new URL(small.url).port);
+    const sockets = Array.from({ length: 6 }, () => net.connect(port, "127.0.0.1"));
+    let closed = 0;
+    try {
+      for (const socket of sockets) {
+        socket.on("error", () => undefined);
+        socket.once("close", () => (closed += 1));
+        socket.write(`POST /oauth2/token HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 60001\r\n\r\n`);
+        socket.write(unfinishedBody);
+      }
+      for (let waited = 0; closed < 5 && waited < 5_000; waited += 50) await sleep(50);
+      // One whole unfinished body fits the share; the others do not.
+      expect(closed).toBe(5);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+  });
+});
+
 describe("client mistakes are 4xx, never 500", () => {
   const cases: [string, string, string, { headers?: http.OutgoingHttpHeaders; body?: string | Buffer }][] = [
     ["REST: a JSON array", "POST", "/v2/users/123/phone/verify", { headers: { "content-type": "application/json" }, body: "[]" }],

@@ -71,6 +71,13 @@ describe("configuration", () => {
     expect(loadConfig(["--no-production"], { VERIFYD_PRODUCTION: "true" }).production).toBe(false);
   });
 
+  it("refuses bodies in transit below one whole body", () => {
+    expect(() => loadConfig(["--max-body-bytes", "1MiB", "--max-bodies-in-transit", "512KiB"], {})).toThrow(
+      /--max-bodies-in-transit must be at least --max-body-bytes/,
+    );
+    expect(loadConfig([], {}).limits).toMatchObject({ maxBodyBytes: 65_536, maxBodiesInTransitBytes: 32 * 1024 * 1024 });
+  });
+
   it("names every bad setting at once", () => {
     expect(() => loadConfig(["--port", "http", "--code-ttl", "soon"], {})).toThrow(
       /--port \/ PORT: must be an integer from 0 to 65535.*\n.*--code-ttl \/ VERIFYD_CODE_TTL: must be a duration/s,
