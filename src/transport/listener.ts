@@ -8,6 +8,7 @@ import { answerClientErrors } from "./listener-client-error.js";
 import { endStalledHttp2Sessions } from "./listener-http2-progress.js";
 import { limitBodiesInTransit } from "./listener-bodies-in-transit.js";
 import { trackHttp1Responses } from "./listener-http1-drain.js";
+import { limitPipelinedRequests } from "./listener-http1-pipelining.js";
 import { applyHttp1Limits, http2Settings, type ListenerLimits } from "./listener-limits.js";
 import { limitConnectionsPerClient } from "./listener-per-client-limit.js";
 
@@ -42,14 +43,13 @@ interface Parts {
 export function createListener(options: ListenerOptions): Listener {
   const report = reportSafely(options.onClientError);
   const { limits } = options;
-  const http1 = trackHttp1Responses(
-    limitBodiesInTransit(options.handler, {
-      maxBytes: limits.maxBodiesInTransitBytes,
-      maxBodyBytes: limits.maxBodyBytes,
-      maxConnections: limits.maxConnections,
-      maxConnectionsPerClient: limits.maxConnectionsPerClient,
-    }),
-  );
+  const bounded = limitBodiesInTransit(limitPipelinedRequests(options.handler), {
+    maxBytes: limits.maxBodiesInTransitBytes,
+    maxBodyBytes: limits.maxBodyBytes,
+    maxConnections: limits.maxConnections,
+    maxConnectionsPerClient: limits.maxConnectionsPerClient,
+  });
+  const http1 = trackHttp1Responses(bounded);
   const parts = options.tls
     ? createTlsServer(http1.handler, options.limits, options.tls, report)
     : createCleartextServer(http1.handler, options.limits, report);

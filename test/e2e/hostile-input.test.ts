@@ -654,6 +654,23 @@ describe("abuse of the connection itself", () => {
     expectOk(await protocolClient("grpc", server.url, server.adminToken).call("verifyPhone", { userId: before.userId, verificationCode: before.code }));
   });
 
+  it("answers a few pipelined HTTP/1.1 requests, and closes a connection that piles up more than 32 unanswered", async () => {
+    const pipelined = (count: number) => Buffer.from("GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n".repeat(count));
+    const answers = (received: Buffer) => received.toString("latin1").split("HTTP/1.1 200").length - 1;
+    const few = await connect();
+    const received: Buffer[] = [];
+    few.on("data", (chunk: Buffer) => received.push(chunk));
+    few.write(pipelined(10));
+    for (let waited = 0; answers(Buffer.concat(received)) < 10 && waited < 2_000; waited += 20) await sleep(20);
+    expect(answers(Buffer.concat(received))).toBe(10);
+    expect(few.destroyed).toBe(false);
+    few.destroy();
+
+    // Thousands sent and none read held each request and its answer in memory.
+    const piled = await sendRaw(pipelined(3_000));
+    expect(answers(piled)).toBeLessThan(3_000);
+  });
+
   it("closes connections that never send a byte, and keeps serving", async () => {
     const sockets = await Promise.all(Array.from({ length: 20 }, () => connect()));
     try {
