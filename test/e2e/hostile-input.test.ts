@@ -828,6 +828,18 @@ describe("client mistakes are 4xx, never 500", () => {
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(answer).toContain(`{"code":3,"message":"the request has more than one ${name} header"}`);
   });
+
+  it("refuses an HTTP/2 request whose Host names another server than its :authority with 400", async () => {
+    const { userId, code } = await userWithPhoneCode();
+    const verify = (headers: http2.OutgoingHttpHeaders) =>
+      h2request({ ":path": `/v2/users/${userId}/phone/verify`, "content-type": "application/json", ...headers }, Buffer.from(JSON.stringify({ verificationCode: code })));
+    const refused = await verify({ ":authority": `${address.host}:${address.port}`, host: "evil.example" });
+    expect(refused.headers[":status"]).toBe(400);
+    expect(refused.body.toString()).toContain("the request's Host header names another server than its :authority");
+    expect((await phoneOf(userId)).isVerified).toBeFalsy();
+    const same = `${address.host}:${address.port}`;
+    expect((await verify({ ":authority": same, host: same })).headers[":status"]).toBe(200);
+  });
 });
 
 describe("text that hides, reorders or imitates other text", () => {
