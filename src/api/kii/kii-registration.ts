@@ -2,6 +2,7 @@
 // email address starts its verification with a code sent to it, as Kii does with verification on; the user logs in
 // by the login name at once, and by the address once it is verified.
 import type { Verification } from "../../domain/contact-decisions.js";
+import { checkPasswordStrength } from "../../domain/credentials/password.js";
 import type { LoginStore } from "../../domain/credentials/password-login.js";
 import { mailboxOf, normalizeEmailAddress } from "../../domain/email-address.js";
 import { errors } from "../../domain/errors.js";
@@ -65,6 +66,9 @@ export async function registerKiiUser(deps: KiiRegistrationDeps, caller: KiiCall
       ...(phone === undefined ? {} : { phone }),
       ...(emailAddress === undefined ? {} : { email: emailAddress }),
     };
+    // Before the lookup: a registration refused anyway must not tell whether an address is taken, or anyone with the
+    // app key (it ships inside the app) could learn which numbers and addresses people verified, at no cost.
+    checkPasswordStrength(password);
     await refuseAddressesVerifiedByOthers(deps, caller.app.organizationId, phone, emailAddress);
     const { userId } = await deps.commands.addHumanUser(
       {

@@ -128,6 +128,18 @@ describe.each(channels)("Kii's $name verify page, row by row", (channel) => {
       expect(await deliveredCodes(server, owner.address, mark)).toEqual([]);
     });
 
+    it("a registration that is refused anyway does not say whether the address is taken: the weak password first", async () => {
+      const owner = await register(app, channel);
+      expect((await verify(owner, owner.code)).status).toBe(200);
+      // With only the app key, which ships inside every copy of the app, a probe that creates nobody.
+      const probe = (address: string) =>
+        app.call("POST", "/users", { authorization: app.basic, contentType: registrationRequestType, body: { password: "x", [channel.field]: address } });
+      const other = channel.field === "emailAddress" ? `${unique("free")}@example.com` : uniqueMobile();
+      for (const address of [owner.address, other]) {
+        expectKiiError(await probe(address), 400, "InvalidInputDataException", { errorCode: "INVALID_INPUT_DATA", invalidFields: { password: expect.any(String) }, reason: "PASSWORD_TOO_WEAK" });
+      }
+    });
+
     it("404 UserNotFoundException for a user the app does not have", async () => {
       // The user exists, in another app's organization: to this app it is no user at all.
       const stranger = await register(otherApp, channel);
