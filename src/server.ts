@@ -69,7 +69,8 @@ import { createUnsupportedFieldsInterceptor } from "./transport/interceptors/uns
 import { createValidationInterceptor } from "./transport/interceptors/validation-interceptor.js";
 import { createKiiEndpoint } from "./transport/kii/kii-endpoint.js";
 import { createListener } from "./transport/listener.js";
-import { createMetricsEndpoint } from "./transport/metrics-endpoint.js";
+import { answerMetricsElsewhere, createMetricsEndpoint } from "./transport/metrics-endpoint.js";
+import { packageVersion } from "./package-version.js";
 import { type MetricsListener, listenForMetrics } from "./transport/metrics-listener.js";
 import { createHeaderBlockChecks } from "./transport/header-block-checks.js";
 import { createProbeEndpoint } from "./transport/probe-endpoint.js";
@@ -276,7 +277,7 @@ async function startOn(
       }),
     ),
   );
-  const metrics = createServerMetrics({ outbox: stores.outbox, clock });
+  const metrics = createServerMetrics({ outbox: stores.outbox, clock, version: packageVersion(), storageHealthy: () => storage.isHealthy() });
   const interceptors: Interceptor[] = [
     createCallEndInterceptor({ metrics: metrics.calls, observeOutcome: metrics.outcomes, recordSecurityEvent, logger }),
     createUnsupportedFieldsInterceptor(),
@@ -369,6 +370,7 @@ async function startOn(
   // Built from the services the REST gateway serves, so it describes exactly the routes of this process.
   const openApiEndpoint = createOpenApiEndpoint(openApiJson(buildOpenApiDocument(services.map((spec) => spec.service))));
   const metricsOnMainPort = config.metrics.enabled && config.metrics.port === undefined;
+  const metricsElsewhere = answerMetricsElsewhere(config.metrics.enabled ? `on --metrics-port ${config.metrics.port}` : "off (--metrics)");
   const headerBlockRefused = createHeaderBlockChecks(config.limits.maxHeaderBytes);
   const hostChecked = withHostCheck(config.allowedHosts, (req, res) => {
     if (probes(req, res)) return;
@@ -387,7 +389,8 @@ async function startOn(
     // Scrapers, like probes, address the server by whatever name or pod address they found it under.
     handler: withAccessLog(logger, (req, res) => {
       if (headerBlockRefused(req, res)) return;
-      if (!(metricsOnMainPort && metricsEndpoint(req, res))) hostChecked(req, res);
+      if (metricsOnMainPort ? metricsEndpoint(req, res) : metricsElsewhere(req, res)) return;
+      hostChecked(req, res);
     }),
     limits: config.limits,
     ...(config.tls ? { tls: config.tls } : {}),
@@ -420,7 +423,13 @@ async function startOn(
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${config.tls ? "https" : "http"}://${host}:${port}`;
   const metricsAt = metricsListener ? `${metricsListener.url}/metrics` : metricsOnMainPort ? `${url}/metrics` : "off";
-  logger.info("verifyd listening", { url, database: database.location, deliversMessages: provider !== undefined, metrics: metricsAt });
+  logger.info("verifyd listening", {
+    url,
+    version: packageVersion(),
+    database: database.location,
+    deliversMessages: provider !== undefined,
+    metrics: metricsAt,
+  });
 
   return {
     url,

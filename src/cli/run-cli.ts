@@ -8,7 +8,7 @@ import { CommandFailure } from "./command-failure.js";
 import { type CommandEntry, commands } from "./commands.js";
 import { commandHelp, generalHelp, groupHelp } from "./help.js";
 import { UsageError } from "./usage-error.js";
-import { packageVersion } from "./version.js";
+import { packageVersion } from "../package-version.js";
 
 const serve = commands.find((entry) => entry.name[0] === "serve")!;
 

@@ -39,8 +39,8 @@ export interface OutboxWorkerOptions {
   deliveryTimeoutMs?: number;
   /** Attempts at one message, the first included, before it is dead. */
   maxAttempts?: number;
-  /** Told each claimed message's outcome and its provider's name, for the metrics. */
-  onDelivery?: (outcome: DeliveryOutcome, provider: string) => void;
+  /** Told each claimed message's outcome, its provider's name and its channel, for the metrics. */
+  onDelivery?: (outcome: DeliveryOutcome, provider: string, channel: Channel) => void;
 }
 
 export interface OutboxWorker {
@@ -121,7 +121,8 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     const results = await Promise.allSettled(claimed.map((message) => deliverOne(provider, message)));
     const outcomes = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
     results.forEach((result, index) => {
-      if (result.status === "fulfilled" && result.value) onDelivery(result.value, providerName(claimed[index]!.channel));
+      const { channel } = claimed[index]!;
+      if (result.status === "fulfilled" && result.value) onDelivery(result.value, providerName(channel), channel);
     });
     const failure = results.find((result) => result.status === "rejected");
     if (failure) throw failure.reason;

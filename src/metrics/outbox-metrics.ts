@@ -7,13 +7,26 @@ export interface OutboxBacklog {
   backlog(now: Date): Promise<{ pending: number; oldestPendingCreatedAt?: Date; dead: number }>;
 }
 
+/** Longer than a read takes on a healthy database, shorter than a scraper waits (Prometheus: 10 s by default). */
+const backlogReadTimeoutMs = 2_000;
+
+type Backlog = Awaited<ReturnType<OutboxBacklog["backlog"]>>;
+
 export function createOutboxMetrics(registry: Registry, source: OutboxBacklog, clock: Clock): void {
-  let current: ReturnType<OutboxBacklog["backlog"]> | undefined;
+  let current: Promise<Backlog> | undefined;
+  // While the database fails or stalls, the gauges keep the last values read, and the scrape still answers with every
+  // other metric (verifyd_storage_healthy says why they stand still): a failed scrape would hide them all.
+  let lastRead: Backlog = { pending: 0, dead: 0 };
   // The gauges collect on the same scrape: one read serves them.
   const read = () => {
-    current ??= source.backlog(clock.now()).finally(() => {
-      current = undefined;
-    });
+    current ??= Promise.race([
+      source.backlog(clock.now()).then((backlog) => (lastRead = backlog)),
+      new Promise<never>((_resolve, reject) => setTimeout(reject, backlogReadTimeoutMs).unref()),
+    ])
+      .catch(() => lastRead)
+      .finally(() => {
+        current = undefined;
+      });
     return current;
   };
   new Gauge({

@@ -18,7 +18,7 @@ export function createMetricsEndpoint(registry: Registry, logger: Logger): (req:
         else res.end(text);
       },
       (error: unknown) => {
-        // The outbox gauges read the database: while it fails, the scrape fails too (the storage episode is logged).
+        // The outbox gauges keep their last values while the database fails (outbox-metrics.ts): this is anything else.
         logger.warn("metrics could not be collected", { error: (error as Error).message });
         res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
         res.end("metrics unavailable\n");
@@ -30,4 +30,17 @@ export function createMetricsEndpoint(registry: Registry, logger: Logger): (req:
 
 export function isMetricsRequest(req: NodeRequest): boolean {
   return isRead(req) && pathOf(req) === "/metrics";
+}
+
+/**
+ * With metrics on a port of their own or off, GET /metrics on the main port says so with 404, for an operator whose
+ * scraper still points here; otherwise it would ask for a token, as any other path does.
+ */
+export function answerMetricsElsewhere(where: string): (req: NodeRequest, res: NodeResponse) => boolean {
+  return (req, res) => {
+    if (!isMetricsRequest(req)) return false;
+    res.writeHead(404, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
+    res.end(`metrics are ${where}\n`);
+    return true;
+  };
 }

@@ -9,6 +9,7 @@ import parsePrometheusTextFormat, { type PrometheusFamily, type PrometheusSample
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
+import { packageVersion } from "../../src/package-version.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 import { uniqueMobile } from "../helpers/api-session.js";
 import { type ProtocolName, allProtocols, expectFailure, expectOk, protocolClient } from "../helpers/protocol-clients.js";
@@ -163,6 +164,12 @@ describe("metrics on the main port", () => {
     expect(valueOf(families, "verifyd_outbox_oldest_pending_age_seconds")).toBe(30);
   });
 
+  it("says which build runs and whether the database takes reads and writes", () => {
+    const info = family(families, "verifyd_build_info");
+    expect(info.metrics).toEqual([expect.objectContaining({ value: "1", labels: { version: packageVersion() } })]);
+    expect(valueOf(families, "verifyd_storage_healthy")).toBe(1);
+  });
+
   it("includes the process's default metrics", () => {
     expect(family(families, "process_cpu_user_seconds_total").type).toBe("COUNTER");
     expect(family(families, "nodejs_eventloop_lag_seconds").type).toBe("GAUGE");
@@ -192,12 +199,14 @@ describe("metrics on the main port", () => {
 });
 
 describe("metrics on a port of their own", () => {
-  it("serves /metrics there only, and counts deliveries by provider and outcome", async () => {
+  it("serves /metrics there only, and counts deliveries by channel, provider and outcome", async () => {
     const server = await startTestServer(["--metrics-port", "0"]);
     try {
       expect(server.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(server.metricsUrl).not.toBe(server.url);
-      expect((await fetch(`${server.url}/metrics`)).status).not.toBe(200);
+      const onMainPort = await fetch(`${server.url}/metrics`);
+      expect(onMainPort.status).toBe(404);
+      expect(await onMainPort.text()).toBe(`metrics are on --metrics-port 0\n`);
 
       const client = protocolClient("connect-json", server.url, server.adminToken);
       expectOk(await client.call("addHumanUser", { profile, phone: { phone: uniqueMobile(), sendCode: {} } }));
@@ -205,7 +214,7 @@ describe("metrics on a port of their own", () => {
       expect(server.delivered).toHaveLength(1);
 
       const families = await scrape(server.metricsUrl as string);
-      expect(valueOf(families, "verifyd_deliveries_total", { provider: "custom", outcome: "delivered" })).toBe(1);
+      expect(valueOf(families, "verifyd_deliveries_total", { channel: "phone", provider: "custom", outcome: "delivered" })).toBe(1);
       expect(valueOf(families, "verifyd_outbox_pending_messages")).toBe(0);
       expect(valueOf(families, "verifyd_outbox_oldest_pending_age_seconds")).toBe(0);
       expect((await fetch(`${server.metricsUrl}/healthz`)).status).toBe(404);
@@ -220,8 +229,9 @@ describe("metrics off", () => {
     const server = await startTestServer(["--metrics", "false"]);
     try {
       expect(server.metricsUrl).toBeUndefined();
-      const response = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.adminToken}` } });
-      expect(response.status).not.toBe(200);
+      const response = await fetch(`${server.url}/metrics`);
+      expect(response.status).toBe(404);
+      expect(await response.text()).toBe("metrics are off (--metrics)\n");
     } finally {
       await server.close();
     }

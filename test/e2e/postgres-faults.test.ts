@@ -84,6 +84,10 @@ describe("PostgreSQL unreachable, then back", () => {
     const overRest = await rest.call("getUserByID", { userId: users[0]!.userId });
     expect(overRest).toMatchObject({ ok: false, httpStatus: 503 });
     await expect.poll(readiness, { timeout: 10_000 }).toBe(503);
+    // The scrape still answers, with the outage in it: a failed scrape would hide every other metric.
+    const scraped = await fetch(`${server.url}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toMatch(/^verifyd_storage_healthy 0$/m);
     const health = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
     expect((await health.check({})).status).toBe(Status.NOT_SERVING);
     await expect.poll(() => refusals.get(Code.Unavailable) ?? 0).toBeGreaterThan(0);

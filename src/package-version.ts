@@ -1,0 +1,11 @@
+// The version of package.json, read beside the code at run time: one directory up from src/ and from dist/ alike, so
+// `npm start` and the compiled build report the same. Read once: the server names it in its log and its metrics.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+let version: string | undefined;
+
+export function packageVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { version: string }).version;
+  return version;
+}
