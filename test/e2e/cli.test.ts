@@ -111,7 +111,7 @@ describe("help and version", () => {
     const help = run.stdout.replace(/\s+/g, " ");
     for (const setting of Object.values(settings)) {
       const fallback = "default" in setting && setting.default ? `, default ${setting.default}` : "";
-      expect(help).toContain(`--${setting.flag}${"boolean" in setting ? "" : " <value>"} (${setting.env}${fallback})`);
+      expect(help).toContain(`--${setting.flag}${"boolean" in setting ? `, --no-${setting.flag}` : " <value>"} (${setting.env}${fallback})`);
       expect(help).toContain(setting.description.replace(/\s+/g, " "));
     }
     // Without a command, the flags are serve's.
