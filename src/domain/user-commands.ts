@@ -9,6 +9,7 @@ import {
   changedEvent,
   codeAddedEvent,
   decideVerification,
+  lockedUntil,
   pendingAddressForNewCode,
   assertRemovable,
   removedEvent,
@@ -568,7 +569,7 @@ export class UserCommands {
           expectedSequence: state?.sequence ?? 0,
           events,
           next,
-          supersededChannels: supersededChannels(events),
+          supersededChannels: supersededChannels(events, next, this.deps.policy),
           outbox: (decision.outbox ?? []).map((message) => Object.assign({}, message, { createdAt: now })),
           limited: (decision.counted ?? []).map((counted) => ({ counted, rules: rulesFor(counted, limits), at: now })),
           securityEvents: securityEvents.map((event) => ({ event, at: now })),
@@ -606,11 +607,31 @@ function stamp(userId: string, resourceOwner: string, after: number, bodies: Eve
 /** A new code, a new address, a verification or a removal makes any code still waiting for delivery worthless (notices stay). */
 const supersedingActions = new Set(["changed", "code.added", "verified", "removed"]);
 
-function supersededChannels(events: readonly UserEvent[]): Channel[] {
+/**
+ * The channels whose codes waiting for delivery (or dead, for a retry) these events make worthless: also a wrong
+ * code that spent the code's last attempt, or locked the contact until past the code's expiry. Sent or retried, such
+ * a message would hand the person a code that can only be refused.
+ */
+function supersededChannels(
+  events: readonly UserEvent[],
+  next: UserState,
+  policy: Pick<UserCommandsDeps["policy"], "codes" | "failures">,
+): Channel[] {
   const channels = new Set<Channel>();
   for (const event of events) {
     const contactEvent = parseContactEventType(event.type);
-    if (contactEvent && supersedingActions.has(contactEvent.action)) channels.add(contactEvent.channel);
+    if (!contactEvent) continue;
+    const { channel, action } = contactEvent;
+    if (supersedingActions.has(action) || (action === "verification.failed" && codeSpent(next, channel, policy))) channels.add(channel);
   }
   return [...channels];
+}
+
+function codeSpent(state: UserState, channel: Channel, policy: Pick<UserCommandsDeps["policy"], "codes" | "failures">): boolean {
+  if (state.kind !== "human") return false;
+  const contact = state[channel];
+  const code = contact.code;
+  if (!code) return false;
+  const lockoutEnd = lockedUntil(contact, policy.failures);
+  return code.failedAttempts >= policy.codes[channel].maxAttempts || (lockoutEnd !== undefined && lockoutEnd >= code.expiresAt);
 }

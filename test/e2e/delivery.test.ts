@@ -55,4 +55,17 @@ describe("delivery", () => {
     expect(destinations).not.toContain("+41791110002");
     expect(destinations).not.toContain("+41791110003");
   });
+
+  it("sends nothing of a code whose attempts were spent before delivery: it could only be refused", async () => {
+    const client = protocolClient("grpc", server.url, server.adminToken);
+    const added = await client.call("addHumanUser", { profile, phone: { phone: "+41791110004", sendCode: {} } });
+    if (!added.ok) throw new Error(added.message);
+    const userId = added.body.userId as string;
+    for (let attempt = 0; attempt < server.config.code.maxAttempts; attempt++) {
+      expect(await client.call("verifyPhone", { userId, verificationCode: "not-it" })).toMatchObject({ ok: false, errorInfo: { reason: "INVALID_VERIFICATION_CODE" } });
+    }
+    await server.outbox.runOnce();
+    expect(server.delivered.map((message) => message.destination)).not.toContain("+41791110004");
+  });
 });
+
