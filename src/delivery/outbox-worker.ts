@@ -111,51 +111,75 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     return "delivered";
   }
 
-  async function deliverDue(): Promise<number> {
+  /** Wipes what expired and deletes what is past retention. */
+  async function keepTidy(): Promise<number> {
     await outbox.expire(clock.now());
     await outbox.purge(new Date(clock.now().getTime() - retentionMs));
+    return 0;
+  }
+
+  async function deliverDue(channel: Channel): Promise<number> {
     if (!provider) return 0;
-    const claimed = await outbox.claimDue(clock.now(), batchSize, sealer.keyIds);
+    const claimed = await outbox.claimDue(clock.now(), batchSize, sealer.keyIds, channel);
     // Side by side, so that the whole batch ends within one delivery timeout, inside the lease that covers it; a
     // failure to record one outcome does not cut the others short.
     const results = await Promise.allSettled(claimed.map((message) => deliverOne(provider, message)));
-    const outcomes = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
-    results.forEach((result, index) => {
-      const { channel } = claimed[index]!;
+    results.forEach((result) => {
       if (result.status === "fulfilled" && result.value) onDelivery(result.value, providerName(channel), channel);
     });
     const failure = results.find((result) => result.status === "rejected");
     if (failure) throw failure.reason;
-    return outcomes.filter((outcome) => outcome === "delivered").length;
+    return results.filter((result) => result.status === "fulfilled" && result.value === "delivered").length;
   }
 
-  // One run at a time: a tick that finds the previous run still going is skipped, so a slow provider cannot pile
-  // up runs; runOnce (tests, shutdown) waits for the current run and then makes its own.
-  let running: Promise<number> | undefined;
-  const runOnce = async (): Promise<number> => {
-    while (running) await running.catch(() => undefined);
-    running = deliverDue().finally(() => {
-      running = undefined;
+  // Each channel in a lane of its own, so that a provider that hangs on one channel (each attempt waits out the
+  // delivery timeout) holds up none of the other's messages; tidying up is a lane too. One run per lane at a time: a
+  // tick that finds a lane's run still going skips that lane, so a slow provider cannot pile up runs.
+  const lane = (work: () => Promise<number>): Lane => ({ work, running: undefined });
+  const tidying = lane(keepTidy);
+  const deliveries = channels.map((channel) => lane(() => deliverDue(channel)));
+  const lanes = [tidying, ...deliveries];
+  const start = (each: Lane): Promise<number> => {
+    const run = each.work().finally(() => {
+      each.running = undefined;
     });
-    return running;
+    each.running = run;
+    return run;
   };
-  // A failure that repeats is logged once, with a line when a run works again: a line per tick would flood the log.
-  // An unavailable storage has logged its episode already.
+  /** Waits for the runs under way in `some`, then runs each of them once more; all settle before it does. */
+  const runAgain = async (some: readonly Lane[]): Promise<number> => {
+    for (let busy = some.filter((each) => each.running); busy.length > 0; busy = some.filter((each) => each.running)) {
+      await Promise.allSettled(busy.map((each) => each.running));
+    }
+    const results = await Promise.allSettled(some.map(start));
+    const failure = results.find((result) => result.status === "rejected");
+    if (failure) throw failure.reason;
+    return results.reduce((sum, result) => sum + (result.status === "fulfilled" ? result.value : 0), 0);
+  };
+  // runOnce (tests, shutdown) tidies first, then delivers on every channel.
+  const runOnce = async (): Promise<number> => {
+    await runAgain([tidying]);
+    return runAgain(deliveries);
+  };
+  // A failure that repeats is logged once, whichever lanes meet it, with a line when a run works again: a line per
+  // tick would flood the log. An unavailable storage has logged its episode already.
   let failingWith: string | undefined;
   const timer = setInterval(() => {
-    if (running) return;
-    runOnce().then(
-      () => {
-        if (failingWith !== undefined) logger.info("outbox worker works again");
-        failingWith = undefined;
-      },
-      (error: unknown) => {
-        if (error instanceof DomainError && error.kind === "Unavailable") return;
-        const message = error instanceof Error ? error.message : String(error);
-        if (message !== failingWith) logger.error("outbox worker failed; repeats are not logged until it works again", { error });
-        failingWith = message;
-      },
-    );
+    for (const each of lanes) {
+      if (each.running) continue;
+      start(each).then(
+        () => {
+          if (failingWith !== undefined) logger.info("outbox worker works again");
+          failingWith = undefined;
+        },
+        (error: unknown) => {
+          if (error instanceof DomainError && error.kind === "Unavailable") return;
+          const message = error instanceof Error ? error.message : String(error);
+          if (message !== failingWith) logger.error("outbox worker failed; repeats are not logged until it works again", { error });
+          failingWith = message;
+        },
+      );
+    }
   }, options.pollIntervalMs ?? 250);
   timer.unref();
   let stopped = false;
@@ -166,16 +190,23 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     async stop(waitMs = Infinity) {
       stopped = true;
       clearInterval(timer);
-      const run = running?.catch(() => undefined);
-      if (!run) return;
+      const runs = lanes.flatMap((each) => (each.running ? [each.running.catch(() => undefined)] : []));
+      if (runs.length === 0) return;
       const waited = new AbortController();
-      const answered = await Promise.race([run.then(() => true), sleepUnlessAborted(waitMs, waited.signal)]);
+      const answered = await Promise.race([Promise.all(runs).then(() => true), sleepUnlessAborted(waitMs, waited.signal)]);
       waited.abort();
       if (answered) return;
       shutdown.abort();
-      await run;
+      await Promise.all(runs);
     },
   };
+}
+
+const channels: readonly Channel[] = ["phone", "email"];
+
+interface Lane {
+  work(): Promise<number>;
+  running: Promise<number> | undefined;
 }
 
 /** Not recorded: another worker whose lease ran out settled the message first, or a newer code superseded it. */

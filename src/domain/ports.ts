@@ -113,9 +113,9 @@ export interface OutboxStore {
   /**
    * Claims up to `limit` pending, unexpired messages sealed with one of `keyIds`, oldest first. A message sealed with
    * a key the worker lacks is left to an instance that has it: during a rotation rolled out one instance at a time,
-   * the instances not yet restarted must not take the new key's messages.
+   * the instances not yet restarted must not take the new key's messages. With `channel`, only that channel's.
    */
-  claimDue(now: Date, limit: number, keyIds: readonly string[]): Promise<ClaimedMessage[]>;
+  claimDue(now: Date, limit: number, keyIds: readonly string[], channel?: Channel): Promise<ClaimedMessage[]>;
   /**
    * Marks a pending message delivered, wipes its body and appends `event` to its user's stream; false, and nothing
    * written, when it was no longer pending (another worker marked it, or a newer code superseded it meanwhile).

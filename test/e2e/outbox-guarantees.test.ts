@@ -241,3 +241,30 @@ describe("an outbox that keeps failing for a reason that is not the storage's", 
     await server.stop();
   });
 });
+
+describe("a provider that hangs on one channel", () => {
+  it("holds up none of the other channel's messages", async () => {
+    // One receiver per channel; the email one answers nothing until the delivery timeout.
+    const emailReceiver = await startWebhookReceiver();
+    emailReceiver.answers.push("hang", "hang", "hang");
+    const server = await startServerProcess(database, {
+      args: ["--sms-webhook-url", `${receiver.url}/sms`, "--email-webhook-url", `${emailReceiver.url}/email`, "--delivery-timeout", "20s", "--shutdown-grace", "1s"],
+      env: { VERIFYD_WEBHOOK_SECRET: receiver.secret },
+    });
+    try {
+      const client = clientOf(server);
+      for (const name of ["a", "b", "c"]) {
+        expectOk(await client.call("addHumanUser", { profile, email: { email: `${name}-${Date.now()}@example.com`, sendCode: {} } }));
+      }
+      await emailReceiver.waitForRequests(3);
+      // The email deliveries now wait for their timeout: an SMS asked for meanwhile goes out at once.
+      const askedAt = Date.now();
+      await addUserSendingCode(client, uniqueMobile());
+      await receiver.waitForRequests(1, 5_000);
+      expect(Date.now() - askedAt).toBeLessThan(5_000);
+    } finally {
+      await server.stop();
+      await emailReceiver.close();
+    }
+  }, 40_000);
+});

@@ -33,6 +33,14 @@ describe.each(dialects)("%s outbox store", (dialect) => {
     expect(claimed).toEqual(expected);
   });
 
+  it("claims one channel's messages only, when asked for a channel", async () => {
+    const { stores } = await withMessages(dialect);
+    const { outbox, users } = stores;
+    await users.append({ ...userAdded("u2", "bob"), outbox: [{ ...message("m4", "u2", at(4), at(30)), channel: "email" }] });
+    expect((await outbox.claimDue(at(10), 10, keys, "email")).map((claimed) => claimed.id)).toEqual(["m4"]);
+    expect((await outbox.claimDue(at(10), 10, keys, "phone")).map((claimed) => claimed.id)).toEqual(["m1", "m2", "m3"]);
+  });
+
   it("leaves a message sealed with a key the worker lacks to a worker that has it", async () => {
     const { stores } = await withMessages(dialect);
     expect(await stores.outbox.claimDue(at(10), 10, ["key-2"])).toEqual([]);

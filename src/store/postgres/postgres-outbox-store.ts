@@ -5,6 +5,7 @@
 // workers that both sent a message (one's lease ran out), one records it, once.
 import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
+import type { Channel } from "../../domain/errors.js";
 import type { EventBody } from "../../domain/events.js";
 import type { ClaimedMessage, DeadMessage, OutboxStore } from "../../domain/ports.js";
 import { failureBackOffMs } from "../outbox-back-off.js";
@@ -39,7 +40,7 @@ export class PostgresOutboxStore implements OutboxStore {
     this.users = new PostgresUserStore(db);
   }
 
-  async claimDue(now: Date, limit: number, keyIds: readonly string[]): Promise<ClaimedMessage[]> {
+  async claimDue(now: Date, limit: number, keyIds: readonly string[], channel?: Channel): Promise<ClaimedMessage[]> {
     const due = this.db
       .select({ id: outbox.id })
       .from(outbox)
@@ -48,6 +49,7 @@ export class PostgresOutboxStore implements OutboxStore {
           eq(outbox.status, "pending"),
           gt(outbox.expiresAt, now),
           inArray(outbox.keyId, [...keyIds]),
+          channel === undefined ? undefined : eq(outbox.channel, channel),
           or(isNull(outbox.claimedUntil), lte(outbox.claimedUntil, now)),
         ),
       )

@@ -3,6 +3,7 @@
 // conditional on its still being pending and is written with the event that records it on the user's stream, in
 // one transaction: of two workers that both sent a message (one's lease ran out), one records it, once.
 import { and, asc, count, eq, gt, inArray, isNull, lte, min, or, sql } from "drizzle-orm";
+import type { Channel } from "../../domain/errors.js";
 import type { EventBody } from "../../domain/events.js";
 import type { ClaimedMessage, DeadMessage, OutboxStore } from "../../domain/ports.js";
 import type { Db } from "./open-database.js";
@@ -54,6 +55,8 @@ export class SqliteOutboxStore implements OutboxStore {
           or(isNull(outbox.claimedUntil), lte(outbox.claimedUntil, param("now"))),
           // The key ids as a JSON array: a prepared statement binds one value per placeholder.
           sql`${outbox.keyId} IN (SELECT value FROM json_each(${sql.placeholder("keyIds")}))`,
+          // NULL: any channel.
+          sql`coalesce(${sql.placeholder("channel")}, ${outbox.channel}) = ${outbox.channel}`,
         ),
       )
       .orderBy(asc(outbox.createdAt))
@@ -142,9 +145,10 @@ export class SqliteOutboxStore implements OutboxStore {
     );
   }
 
-  async claimDue(now: Date, limit: number, keyIds: readonly string[]): Promise<ClaimedMessage[]> {
+  async claimDue(now: Date, limit: number, keyIds: readonly string[], channel?: Channel): Promise<ClaimedMessage[]> {
+    const claimedUntil = now.getTime() + this.leaseMs;
     const rows = this.storage.use(() =>
-      this.claim.all({ now: now.getTime(), limit, claimedUntil: now.getTime() + this.leaseMs, keyIds: JSON.stringify(keyIds) }),
+      this.claim.all({ now: now.getTime(), limit, claimedUntil, keyIds: JSON.stringify(keyIds), channel: channel ?? null }),
     );
     return claimedMessages(rows);
   }
