@@ -353,7 +353,7 @@ async function startOn(
     maxBodyBytes: config.limits.maxBodyBytes,
     logger,
   };
-  const tokenEndpoint = createTokenEndpoint(tokenDeps);
+  const tokenEndpoint = createTokenEndpoint({ ...tokenDeps, calls: metrics.calls });
   const kiiEndpoint = createKiiEndpoint({
     callers: { applications, authenticator, hashKey: hashAccessToken },
     users: { commands, logins, members, phonePolicy, recordSecurityEvent, observeOutcome: metrics.outcomes },

@@ -14,6 +14,8 @@ import { SqliteOrganizationStore } from "../../src/store/sqlite/sqlite-organizat
 import { createTokenEndpoint } from "../../src/transport/oauth/token-endpoint.js";
 import { actor, passwordHasher, phonePolicy, userCommandsOn } from "../helpers/user-commands-harness.js";
 import { openTemp } from "../store/support/temp-database.js";
+import { Registry } from "prom-client";
+import { createCallMetrics } from "../../src/metrics/call-metrics.js";
 
 const loginTtlMs = 12 * 3_600_000;
 const maxBodyBytes = 4_096;
@@ -37,7 +39,13 @@ async function startLoginServer() {
     phone: phonePolicy,
   });
   // What the security log records of logins is tested with the whole server (security-log.test.ts).
-  const endpoint = createTokenEndpoint({ login, recordSecurityEvent: async () => {}, maxBodyBytes, logger: createLogger("silent") });
+  const endpoint = createTokenEndpoint({
+    login,
+    recordSecurityEvent: async () => {},
+    maxBodyBytes,
+    logger: createLogger("silent"),
+    calls: createCallMetrics(new Registry()),
+  });
   const server = createServer((req, res) => {
     if (!endpoint(req, res)) res.writeHead(404).end("not the token endpoint");
   });

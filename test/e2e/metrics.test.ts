@@ -98,6 +98,11 @@ describe("metrics on the main port", () => {
     }
     expect((await fetch(`${server.url}/v2/users/${userId}`)).status).toBe(401);
     expect((await fetch(`${server.url}/v2/no-such-route`)).status).toBe(401);
+    const login = await fetch(`${server.url}/oauth2/token`, {
+      method: "POST",
+      body: new URLSearchParams({ grant_type: "password", username: "nobody-here", password: "not a password" }),
+    });
+    expect(login.status).toBe(400);
     clock.advance(30_000);
 
     text = await scrapeText(server.url);
@@ -132,6 +137,10 @@ describe("metrics on the main port", () => {
     expect(valueOf(families, calls, { service, method: "GetUserByID", protocol: "rest", code: "unauthenticated" })).toBe(1);
     const refused = family(families, calls).metrics.filter((metric) => metric.labels?.code === "unauthenticated");
     expect(refused).toHaveLength(3);
+  });
+
+  it("counts logins at the token endpoint as OAuth/Token, by HTTP status", () => {
+    expect(valueOf(families, "verifyd_calls_total", { service: "OAuth", method: "Token", protocol: "oauth", code: "400" })).toBe(1);
   });
 
   it("times calls in a histogram with cumulative buckets", () => {

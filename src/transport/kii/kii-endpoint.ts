@@ -27,6 +27,7 @@ import { callOf, noteCall } from "../../call-scope.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Logger } from "../../logger.js";
 import type { CallMetrics } from "../../metrics/call-metrics.js";
+import { observeHttpCall } from "../http-call-metrics.js";
 import type { NodeRequest, NodeResponse } from "../call-context.js";
 import { type TokenEndpointDeps, serveTokenRequest } from "../oauth/token-endpoint.js";
 import { type KiiAnswer, sendKiiAnswer, sendKiiError } from "./kii-answer.js";
@@ -54,7 +55,7 @@ export function createKiiEndpoint(deps: KiiEndpointDeps): (req: NodeRequest, res
     const path = pathOf(req);
     if (!path.startsWith(kiiPathPrefix)) return false;
     const match = matchKiiRoute(req.method ?? "", path);
-    observeCall(req, res, kiiMethodNameOf(match), deps.calls);
+    observeHttpCall(req, res, { service: "Kii", method: kiiMethodNameOf(match), protocol: "kii" }, deps.calls);
     if (match.kind !== "route") {
       answerUnmatched(req, res, match);
       return true;
@@ -69,16 +70,6 @@ export function createKiiEndpoint(deps: KiiEndpointDeps): (req: NodeRequest, res
     });
     return true;
   };
-}
-
-/** Counted when the answer is sent, by its HTTP status: Kii's errors are statuses, and the set of them is small. */
-function observeCall(req: NodeRequest, res: NodeResponse, method: string, calls: CallMetrics): void {
-  noteCall(req, { rpc: `Kii/${method}` });
-  const started = performance.now();
-  res.once("close", () => {
-    const code = res.headersSent ? String(res.statusCode) : "canceled";
-    calls.observe({ service: "Kii", method, protocol: "kii", code }, (performance.now() - started) / 1000);
-  });
 }
 
 async function serveRoute(

@@ -9,7 +9,9 @@ import type { LoginResult, PasswordLogin } from "../../domain/credentials/passwo
 import type { SecurityEventInput } from "../../domain/security/security-event.js";
 import { DomainError } from "../../domain/errors.js";
 import type { Logger } from "../../logger.js";
+import type { CallMetrics } from "../../metrics/call-metrics.js";
 import type { NodeRequest, NodeResponse } from "../call-context.js";
+import { observeHttpCall } from "../http-call-metrics.js";
 import { pathOf } from "../request-path.js";
 import { readBodyWithin } from "../rest/request-body.js";
 import { parseTokenRequest } from "./token-request.js";
@@ -39,10 +41,14 @@ const invalidRequest = (description: string, status = 400): TokenAnswer => ({
   body: { error: "invalid_request", error_description: description },
 });
 
-/** Answers requests for /oauth2/token and returns true; returns false, touching nothing, for every other path. */
-export function createTokenEndpoint(deps: TokenEndpointDeps): (req: NodeRequest, res: NodeResponse) => boolean {
+/**
+ * Answers requests for /oauth2/token and returns true; returns false, touching nothing, for every other path. Each
+ * is counted in the call metrics as OAuth/Token, by its HTTP status.
+ */
+export function createTokenEndpoint(deps: TokenEndpointDeps & { calls: CallMetrics }): (req: NodeRequest, res: NodeResponse) => boolean {
   return (req, res) => {
     if (pathOf(req) !== tokenPath) return false;
+    observeHttpCall(req, res, { service: "OAuth", method: "Token", protocol: "oauth" }, deps.calls);
     serveTokenRequest(req, res, deps);
     return true;
   };
