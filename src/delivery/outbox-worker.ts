@@ -64,6 +64,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const maxAttempts = options.maxAttempts ?? 8;
   const providerName = (channel: Channel) => options.providerNames?.[channel] ?? "custom";
   const shutdown = new AbortController();
+  const failures = failureEpisodes(logger);
 
   /** undefined: cut short by stop(), nothing recorded. */
   async function deliverOne(provider: DeliveryProvider, message: ClaimedMessage): Promise<DeliveryOutcome | undefined> {
@@ -91,7 +92,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       const reason = redactText((error as Error).message);
       const refused = error instanceof PermanentDeliveryFailure;
       if (!refused && message.attempts < maxAttempts) {
-        logger.warn("delivery failed; will retry", { ...fields, outcome: "failed", error: reason });
+        failures.failed(message.channel, { ...fields, outcome: "failed", error: reason });
         const now = clock.now();
         await outbox.markFailed(message.id, now, reason, error instanceof DeferredDeliveryFailure ? error.retryAfterMs(now) : 0);
         return "failed";
@@ -107,6 +108,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       return "dead";
     }
     const recorded = await outbox.markDelivered(message.id, clock.now(), isCode ? codeSentEvent(message.channel, message.id) : undefined);
+    failures.delivered(message.channel, fields);
     logger.info("message delivered", { ...fields, outcome: "delivered", ...settled(recorded) });
     return "delivered";
   }
@@ -203,6 +205,30 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 }
 
 const channels: readonly Channel[] = ["phone", "email"];
+
+/**
+ * A provider that fails, fails for every message until it is fixed: an outage of 100 messages with 8 attempts each
+ * would be 800 warnings. So the first failed attempt on a channel is a warning that starts an episode, the next ones
+ * are debug lines, and the next delivery on that channel ends it with one line counting them. Dead messages keep a
+ * warning each: each is a person whose code did not arrive.
+ */
+function failureEpisodes(logger: Logger) {
+  const failedAttempts = new Map<Channel, number>();
+  return {
+    failed(channel: Channel, fields: Record<string, unknown>): void {
+      const before = failedAttempts.get(channel) ?? 0;
+      failedAttempts.set(channel, before + 1);
+      if (before === 0) logger.warn("delivery failed; will retry (further failures on this channel at debug, until one is delivered)", fields);
+      else logger.debug("delivery failed; will retry", fields);
+    },
+    delivered(channel: Channel, fields: Record<string, unknown>): void {
+      const failed = failedAttempts.get(channel);
+      if (failed === undefined) return;
+      failedAttempts.delete(channel);
+      logger.info("deliveries work again", { channel: fields.channel, provider: fields.provider, failedAttempts: failed });
+    },
+  };
+}
 
 interface Lane {
   work(): Promise<number>;

@@ -100,6 +100,32 @@ describe("outbox worker", () => {
     expect(JSON.stringify(failed)).toContain("67 later");
   });
 
+  it("warns once of a provider that keeps failing, and says once when it delivers again", async () => {
+    const { outbox, sealer, status } = await outboxWithOneMessage();
+    let now = at(2);
+    const lines: string[] = [];
+    let failuresLeft = 4;
+    const flaky = { deliver: async () => (failuresLeft-- > 0 ? Promise.reject(new Error("vendor answered 500")) : undefined) };
+    const worker = startOutboxWorker({
+      outbox,
+      sealer,
+      clock: { now: () => now },
+      logger: createLogger("debug", (line) => lines.push(line)),
+      retentionMs,
+      provider: flaky,
+    });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await worker.runOnce();
+      now = new Date(now.getTime() + 60_000);
+    }
+    await worker.stop();
+    expect(status().status).toBe("delivered");
+    const parsed = lines.map((line) => JSON.parse(line) as { level: string; message: string; failedAttempts?: number });
+    const failed = parsed.filter((line) => line.message.startsWith("delivery failed"));
+    expect(failed.map((line) => line.level)).toEqual(["warn", "debug", "debug", "debug"]);
+    expect(parsed.filter((line) => line.message === "deliveries work again")).toEqual([expect.objectContaining({ level: "info", failedAttempts: 4 })]);
+  });
+
   it("makes a message the provider refuses for good dead at once", async () => {
     const { outbox, sealer, status, appended } = await outboxWithOneMessage();
     const refusing = { deliver: async () => Promise.reject(new PermanentDeliveryFailure("webhook at hooks.example.com answered 400")) };
