@@ -81,7 +81,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     // Only a code's fate is an event of the user's: a notice to a replaced contact is not.
     const isCode = text.purpose === "code";
     try {
-      await deliverWithin(provider, text, message.id, deliveryTimeoutMs, shutdown.signal);
+      await deliverWithin(provider, text, message.id, { timeoutMs: deliveryTimeoutMs, stopping: shutdown.signal, who: fields.provider });
     } catch (error) {
       if (shutdown.signal.aborted) {
         logger.warn("shutdown: a delivery under way was cut short; it is sent again after its lease, under the same id", fields);
@@ -240,17 +240,20 @@ function settled(recorded: boolean): { alreadySettled?: true } {
   return recorded ? {} : { alreadySettled: true };
 }
 
-/** Ends at the timeout or at `stopping`, whether or not the provider heeds the signal it is given. */
+/**
+ * Ends at the timeout or at `stopping`, whether or not the provider heeds the signal it is given; `who` names the
+ * provider in the error, which list-dead shows.
+ */
 async function deliverWithin(
   provider: DeliveryProvider,
   message: OutgoingMessage,
   messageId: string,
-  timeoutMs: number,
-  stopping: AbortSignal,
+  wait: { timeoutMs: number; stopping: AbortSignal; who: string },
 ): Promise<void> {
+  const { timeoutMs, stopping } = wait;
   const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping]);
   const ended = new Promise<never>((_, reject) => {
-    const reason = () => (stopping.aborted ? "cut short by the shutdown" : `no answer from the provider within ${timeoutMs} ms`);
+    const reason = () => (stopping.aborted ? "cut short by the shutdown" : `no answer from the ${wait.who} provider within ${timeoutMs} ms`);
     signal.addEventListener("abort", () => reject(new Error(reason())), { once: true });
   });
   await Promise.race([provider.deliver(message, signal, messageId), ended]);

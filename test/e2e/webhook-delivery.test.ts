@@ -63,10 +63,11 @@ const codeIn = (payload: WebhookPayload): string => /code is (\w+)/.exec(payload
 /** Past the worker's back-off after a failure (1 s, doubling), so the next run retries. */
 const pastBackOff = () => server.clock.advance(60_000);
 
-function outboxRow(id: string): { status: string; sealed: Buffer | null; attempts: number } {
+function outboxRow(id: string): { status: string; sealed: Buffer | null; attempts: number; lastError: string | null } {
   const db = openLiveDatabase(databasePath(), { readonly: true });
   try {
-    return db.prepare("SELECT status, sealed, attempts FROM outbox WHERE id = ?").get(id) as { status: string; sealed: Buffer | null; attempts: number };
+    const row = db.prepare("SELECT status, sealed, attempts, last_error AS lastError FROM outbox WHERE id = ?").get(id);
+    return row as { status: string; sealed: Buffer | null; attempts: number; lastError: string | null };
   } finally {
     db.close();
   }
@@ -200,7 +201,7 @@ describe("webhook delivery", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(deliveryTimeoutMs - 50);
     expect(receiver.received).toHaveLength(1);
     const id = String(receiver.received[0]?.headers["webhook-id"]);
-    expect(outboxRow(id).status).toBe("pending");
+    expect(outboxRow(id)).toMatchObject({ status: "pending", lastError: `no answer from the webhook provider within ${deliveryTimeoutMs} ms` });
 
     pastBackOff();
     await server.outbox.runOnce();
