@@ -163,22 +163,23 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     await runAgain([tidying]);
     return runAgain(deliveries);
   };
-  // A failure that repeats is logged once, whichever lanes meet it, with a line when a run works again: a line per
-  // tick would flood the log. An unavailable storage has logged its episode already.
-  let failingWith: string | undefined;
+  // A failure that repeats is logged once, however many lanes meet it, and a line says when every failing lane works
+  // again: a line per tick would flood the log. An unavailable storage has logged its episode already.
+  const failingWith = new Map<Lane, string>();
   const timer = setInterval(() => {
     for (const each of lanes) {
       if (each.running) continue;
       start(each).then(
         () => {
-          if (failingWith !== undefined) logger.info("outbox worker works again");
-          failingWith = undefined;
+          if (failingWith.delete(each) && failingWith.size === 0) logger.info("outbox worker works again");
         },
         (error: unknown) => {
           if (error instanceof DomainError && error.kind === "Unavailable") return;
           const message = error instanceof Error ? error.message : String(error);
-          if (message !== failingWith) logger.error("outbox worker failed; repeats are not logged until it works again", { error });
-          failingWith = message;
+          if (![...failingWith.values()].includes(message)) {
+            logger.error("outbox worker failed; repeats are not logged until it works again", { error });
+          }
+          failingWith.set(each, message);
         },
       );
     }

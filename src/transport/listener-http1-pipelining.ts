@@ -7,7 +7,7 @@ import type net from "node:net";
 import type { NodeHandler } from "./call-context.js";
 
 /** Browsers do not pipeline at all; a client that does rarely keeps more than a few requests unanswered. */
-export const maxUnansweredHttp1Requests = 32;
+const maxUnansweredHttp1Requests = 32;
 
 export function limitPipelinedRequests(handler: NodeHandler): NodeHandler {
   const unanswered = new WeakMap<net.Socket, number>();

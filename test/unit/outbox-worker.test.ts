@@ -210,6 +210,28 @@ describe("outbox worker", () => {
     expect(status()).toBeUndefined();
   });
 
+  it("logs a failure of one channel's lane once, while the other lanes work", async () => {
+    const lines: string[] = [];
+    const { outbox, sealer } = await outboxWithOneMessage();
+    const emailFails: OutboxStore = Object.assign(Object.create(outbox) as OutboxStore, {
+      claimDue: (now: Date, limit: number, keyIds: readonly string[], channel?: "phone" | "email") =>
+        channel === "email" ? Promise.reject(new Error("email claims fail")) : outbox.claimDue(now, limit, keyIds, channel),
+    });
+    const worker = startOutboxWorker({
+      outbox: emailFails,
+      sealer,
+      clock,
+      logger: createLogger("info", (line) => lines.push(line)),
+      retentionMs,
+      provider: { deliver: async () => undefined },
+      pollIntervalMs: 1,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await worker.stop();
+    const messages = lines.map((line) => (JSON.parse(line) as { message: string }).message);
+    expect(messages.filter((message) => message.startsWith("outbox worker"))).toEqual(["outbox worker failed; repeats are not logged until it works again"]);
+  });
+
   it("does not log a storage failure on every run: the storage's own episode line says it", async () => {
     const lines: string[] = [];
     const { outbox } = await outboxWithOneMessage();
