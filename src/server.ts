@@ -315,7 +315,7 @@ async function startOn(
   const outbox = startOutboxWorker({
     outbox: stores.outbox,
     sealer,
-    ...(provider ? { provider, providerNames: delivery.names, onDelivery: metrics.deliveries } : {}),
+    ...(provider ? { provider, providerNames: delivery.names, onDelivery: metrics.deliveries.counted, onProviderAnswer: metrics.deliveries.answered } : {}),
     clock,
     logger,
     retentionMs: config.outboxRetentionMs,

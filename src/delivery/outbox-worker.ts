@@ -41,6 +41,8 @@ export interface OutboxWorkerOptions {
   maxAttempts?: number;
   /** Told each claimed message's outcome, its provider's name and its channel, for the metrics. */
   onDelivery?: (outcome: DeliveryOutcome, provider: string, channel: Channel) => void;
+  /** Told how long each provider took to answer (or to time out), for the metrics. */
+  onProviderAnswer?: (channel: Channel, provider: string, seconds: number) => void;
 }
 
 export interface OutboxWorker {
@@ -59,6 +61,7 @@ export interface OutboxWorker {
 export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const { outbox, sealer, provider, clock, logger, retentionMs } = options;
   const onDelivery = options.onDelivery ?? (() => undefined);
+  const onProviderAnswer = options.onProviderAnswer ?? (() => undefined);
   const batchSize = options.batchSize ?? 50;
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
   const maxAttempts = options.maxAttempts ?? 8;
@@ -80,6 +83,8 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     }
     // Only a code's fate is an event of the user's: a notice to a replaced contact is not.
     const isCode = text.purpose === "code";
+    const handedOver = performance.now();
+    const answered = () => onProviderAnswer(message.channel, fields.provider, (performance.now() - handedOver) / 1000);
     try {
       await deliverWithin(provider, text, message.id, { timeoutMs: deliveryTimeoutMs, stopping: shutdown.signal, who: fields.provider });
     } catch (error) {
@@ -87,6 +92,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
         logger.warn("shutdown: a delivery under way was cut short; it is sent again after its lease, under the same id", fields);
         return undefined;
       }
+      answered();
       // Kept in the outbox and the failure event, where the log's redaction does not reach: a vendor's refusal may
       // quote the number.
       const reason = redactText((error as Error).message);
@@ -107,6 +113,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       });
       return "dead";
     }
+    answered();
     const recorded = await outbox.markDelivered(message.id, clock.now(), isCode ? codeSentEvent(message.channel, message.id) : undefined);
     failures.delivered(message.channel, fields);
     logger.info("message delivered", { ...fields, outcome: "delivered", ...settled(recorded) });

@@ -32,10 +32,6 @@ async function scrapeText(url: string): Promise<string> {
   return response.text();
 }
 
-async function scrape(url: string): Promise<PrometheusFamily[]> {
-  return parsePrometheusTextFormat(await scrapeText(url));
-}
-
 function family(families: PrometheusFamily[], name: string): PrometheusFamily {
   const found = families.find((candidate) => candidate.name === name);
   if (!found) throw new Error(`no metric ${name}`);
@@ -208,7 +204,7 @@ describe("metrics on the main port", () => {
 });
 
 describe("metrics on a port of their own", () => {
-  it("serves /metrics there only, and counts deliveries by channel, provider and outcome", async () => {
+  it("serves /metrics there only, and counts deliveries by channel, provider and outcome, and times the provider's answers", async () => {
     const server = await startTestServer(["--metrics-port", "0"]);
     try {
       expect(server.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -222,8 +218,10 @@ describe("metrics on a port of their own", () => {
       await server.outbox.runOnce();
       expect(server.delivered).toHaveLength(1);
 
-      const families = await scrape(server.metricsUrl as string);
+      const text = await scrapeText(server.metricsUrl as string);
+      const families = parsePrometheusTextFormat(text);
       expect(valueOf(families, "verifyd_deliveries_total", { channel: "phone", provider: "custom", outcome: "delivered" })).toBe(1);
+      expect(text).toMatch(/^verifyd_delivery_duration_seconds_count\{channel="phone",provider="custom"\} 1$/m);
       expect(valueOf(families, "verifyd_outbox_pending_messages")).toBe(0);
       expect(valueOf(families, "verifyd_outbox_oldest_pending_age_seconds")).toBe(0);
       expect((await fetch(`${server.metricsUrl}/healthz`)).status).toBe(404);
