@@ -48,6 +48,8 @@ export const accessRules = {
   "UserService/ResendEmailCode": { on: "user", permission: "user.write", self: "unless-code-returned-preset-or-linked" },
   "UserService/SendEmailCode": { on: "user", permission: "user.write", self: "unless-code-returned-preset-or-linked" },
   "UserService/VerifyEmail": { on: "user", permission: "user.write", self: "suffices" },
+  /** As in ZITADEL, a user may delete themself. */
+  "UserService/DeleteUser": { on: "user", permission: "user.delete", self: "suffices" },
   "UserService/DeactivateUser": { on: "user", permission: "user.write", self: "never" },
   "UserService/ReactivateUser": { on: "user", permission: "user.write", self: "never" },
   "UserService/LockUser": { on: "user", permission: "user.write", self: "never" },

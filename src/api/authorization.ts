@@ -11,7 +11,7 @@ import {
   userAccessError,
 } from "../domain/access/access-decisions.js";
 import type { Grants } from "../domain/access/member.js";
-import { isInstanceOwner } from "../domain/access/permissions.js";
+import { type Permission, isInstanceOwner } from "../domain/access/permissions.js";
 import type { Principal, Role } from "../domain/access/principal.js";
 import { type DomainError, errors } from "../domain/errors.js";
 import { type AccessRule, type RequestFacts, accessRuleOf, selfSuffices } from "./access-rules.js";
@@ -64,9 +64,12 @@ export function authorizeServiceAccountTokens(ctx: HandlerContext, target: Targe
   return principal;
 }
 
-/** For rules on: "user" that change the user: whether the caller changes someone else, who must not outrank it. */
+/** Changing a user's credentials or status hands its roles to whoever does it; deleting it takes them from the organization. */
+const outrankedPermissions: ReadonlySet<Permission> = new Set(["user.write", "user.delete"]);
+
+/** For rules on: "user" that change or delete the user: whether the caller acts on someone else, who must not outrank it. */
 export function changesAnotherUser(ctx: HandlerContext, principal: Principal, targetUserId: string): boolean {
-  return ruleOf(ctx, "user").permission === "user.write" && principal.userId !== targetUserId && !isInstanceOwner(principal);
+  return outrankedPermissions.has(ruleOf(ctx, "user").permission) && principal.userId !== targetUserId && !isInstanceOwner(principal);
 }
 
 export function authorizeChangeOfAnotherUser(principal: Principal, targetGrants: Grants): void {

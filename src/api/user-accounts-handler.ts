@@ -1,5 +1,5 @@
 // The UserService RPCs about accounts rather than contacts: service accounts and their tokens, listing users,
-// passwords, and deactivating or locking. Each applies its rule from access-rules.ts before it acts.
+// passwords, deactivating or locking, and deleting. Each applies its rule from access-rules.ts before it acts.
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { organizationsWith } from "../domain/access/access-decisions.js";
@@ -45,6 +45,7 @@ export type AccountMethods = Pick<
   ServiceImpl<typeof UserService>,
   | "createUser"
   | "listUsers"
+  | "deleteUser"
   | "deactivateUser"
   | "reactivateUser"
   | "lockUser"
@@ -123,6 +124,20 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
         sortBy: userSortKeys[req.sortingColumn] ?? "creation",
       });
       return { details: toListDetails(page.total, deps.clock.now()), sortingColumn: req.sortingColumn, result: page.users.map(toUser) };
+    },
+
+    async deleteUser(req, ctx) {
+      await authorizedUser(deps, ctx, req.userId);
+      await keepAnotherActiveInstanceOwner(deps, req.userId);
+      const details = await commands.deleteUser(req.userId);
+      await deps.recordSecurityEvent({
+        kind: "user.removed",
+        actorId: callerOf(ctx).userId,
+        userId: req.userId,
+        organizationId: details.resourceOwner,
+        detail: {},
+      }, requestIdIn(ctx.values));
+      return { details: toDetails(details) };
     },
 
     deactivateUser: statusChange((userId) => commands.deactivate(userId), true),

@@ -93,6 +93,12 @@ export interface UserStore {
   append(change: UserChange): Promise<void>;
   /** All events of a user in sequence order. */
   events(userId: string): Promise<UserEvent[]>;
+  /**
+   * Erases a user in one transaction: its events, its row, its tokens, its roles and its messages in the outbox, so
+   * that nothing of the person stays behind. Throws AppendConflict ("sequence") when the user is no longer at
+   * `expectedSequence` (changed or erased meanwhile), and then erases nothing.
+   */
+  erase(userId: string, expectedSequence: number): Promise<void>;
 }
 
 export interface OrganizationStore {

@@ -356,6 +356,26 @@ export class UserCommands {
     });
   }
 
+  /**
+   * DeleteUser: erases the user and all that is theirs (ports.ts, `erase`). The details are those of a removal at the
+   * user's next sequence, as ZITADEL answers; its id may be given to a new user afterwards, as in ZITADEL.
+   */
+  async deleteUser(userId: string): Promise<ChangeDetails> {
+    return this.userQueue.run(userId, async () => {
+      for (let attempt = 0; attempt < maxRaceRetries; attempt++) {
+        const state = await this.getUser(userId);
+        try {
+          await this.deps.users.erase(userId, state.sequence);
+        } catch (error) {
+          if (error instanceof AppendConflict && error.conflict === "sequence") continue;
+          throw error;
+        }
+        return { sequence: state.sequence + 1, changeDate: this.deps.clock.now(), resourceOwner: state.resourceOwner };
+      }
+      throw errors.concurrentUpdate();
+    });
+  }
+
   deactivate(userId: string): Promise<ChangeDetails> {
     return this.changeStatus(userId, "deactivate");
   }

@@ -1,10 +1,12 @@
 // The columns and parameters of the user store's hand-written writes (an event, a user's row, an outbox message), for
 // both dialects: each store takes the columns of these names from its own schema, in this order. Only a timestamp's
 // form differs: SQLite stores milliseconds, PostgreSQL takes the Date.
+import type { Column } from "drizzle-orm";
 import { mailboxOf } from "../domain/email-address.js";
 import type { UserEvent } from "../domain/events.js";
-import type { NewOutboxMessage } from "../domain/ports.js";
+import { AppendConflict, type NewOutboxMessage } from "../domain/ports.js";
 import type { UserState } from "../domain/user-state.js";
+import { quoted } from "./raw-statement.js";
 import { serializeUserState } from "./user-state-codec.js";
 
 export type TimeParameter = (at: Date) => unknown;
@@ -24,6 +26,33 @@ export const userColumnKeys = [
   "verifiedEmail",
 ] as const;
 export const messageColumnKeys = ["id", "userId", "channel", "purpose", "keyId", "sealed", "createdAt", "expiresAt"] as const;
+
+/** The columns that name a user in the tables erasing it deletes from, as each dialect's schema.ts has them. */
+export interface ErasedColumns {
+  outbox: { userId: Column };
+  accessTokens: { userId: Column };
+  members: { userId: Column };
+  events: { aggregateId: Column };
+  users: { id: Column };
+}
+
+/**
+ * The statements that erase a user, each with the user's id as its one parameter: the rows that reference the user's
+ * row (foreign keys) go before it.
+ */
+export function userErasureStatements(schema: ErasedColumns, parameter: string): string[] {
+  const { outbox, accessTokens, members, events, users } = schema;
+  return [outbox.userId, accessTokens.userId, members.userId, events.aggregateId, users.id].map(
+    (column) => `DELETE FROM ${quoted(column.table)} WHERE ${quoted(column)} = ${parameter}`,
+  );
+}
+
+/** Throws the sequence conflict of a change decided on `expectedSequence` when the stored user is at `sequence` (0: none). */
+export function assertAtSequence(userId: string, expectedSequence: number, sequence: number): void {
+  if (sequence !== expectedSequence) {
+    throw new AppendConflict("sequence", `user ${userId} is at sequence ${sequence}, the change expected ${expectedSequence}`);
+  }
+}
 
 /** In the order of eventColumnKeys. */
 export function eventParameters(event: UserEvent, time: TimeParameter): unknown[] {

@@ -39,6 +39,7 @@ export const calls = [
   "SendEmailCode return_code",
   "VerifyEmail",
   "SetPassword",
+  "DeleteUser",
   "DeactivateUser",
   "ReactivateUser",
   "LockUser",
@@ -114,6 +115,8 @@ export const expected: Record<Call, Record<Caller, Outcome>> = {
   "SendEmailCode return_code": writeOnly,
   VerifyEmail: selfOrWrite,
   SetPassword: selfOrWrite,
+  // As in ZITADEL, a user may delete themself; anyone else needs user.delete, which a viewer lacks.
+  DeleteUser: selfOrWrite,
   DeactivateUser: writeOnly,
   ReactivateUser: writeOnly,
   LockUser: writeOnly,

@@ -236,6 +236,7 @@ const cells: Record<Call, CellSpec<Person> | CellSpec<ServiceAccount>> = {
       ...(self ? { currentPassword: password! } : {}),
     }),
   }),
+  DeleteUser: person({ rpc: user("deleteUser"), request: ofTarget }),
   DeactivateUser: person({ rpc: user("deactivateUser"), request: ofTarget }),
   // A deactivated or locked user's tokens do not work: as the caller, the target stays active, so the answer is
   // about whether a user may reactivate or unlock itself, not about its refused token ("disabled user" is that).

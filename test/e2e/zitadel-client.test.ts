@@ -246,6 +246,14 @@ describe.each(clients)("%s", (_name, makeClient) => {
     const error = await rejection(makeClient().verifyPhone({ userId: "123", verificationCode: "123456" }));
     expect(error.code).toBe(Code.NotFound);
   });
+
+  it("deletes a user, which then is NotFound", async () => {
+    const client = makeClient();
+    const { userId } = await userWithPhoneCode(client);
+    const { details } = await client.deleteUser({ userId });
+    expect(details?.sequence).toBeGreaterThan(0n);
+    expect((await rejection(client.getUserByID({ userId }))).code).toBe(Code.NotFound);
+  });
 });
 
 const tenRpcs = [
@@ -275,6 +283,7 @@ const comparedServices: {
       ...tenRpcs,
       "CreateUser",
       "ListUsers",
+      "DeleteUser",
       "DeactivateUser",
       "ReactivateUser",
       "LockUser",

@@ -59,6 +59,7 @@ export const restRoutes = {
     resendPhoneCode: ["POST", "/v2/users/{userId}/phone/resend"],
     verifyPhone: ["POST", "/v2/users/{userId}/phone/verify"],
     listUsers: ["POST", "/v2/users"],
+    deleteUser: ["DELETE", "/v2/users/{userId}", "no body"],
     deactivateUser: ["POST", "/v2/users/{userId}/deactivate"],
     reactivateUser: ["POST", "/v2/users/{userId}/reactivate"],
     lockUser: ["POST", "/v2/users/{userId}/lock"],

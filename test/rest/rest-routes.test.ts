@@ -87,6 +87,7 @@ describe("createRestRouteTable", () => {
       [
         "AddHumanUser",
         "DeactivateUser",
+        "DeleteUser",
         "GetUserByID",
         "ListUsers",
         "LockUser",

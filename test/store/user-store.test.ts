@@ -119,6 +119,58 @@ describe.each(dialects)("%s user store", (dialect) => {
     expect(await counts(harness)).toEqual({ events: 1, users: 1, outbox: 1 });
   });
 
+  it("erases a user in one go: its events, its row, its tokens, its roles and its messages; nobody else's", async () => {
+    const harness = await openStoreHarness(dialect);
+    const { users: store, tokens, members } = harness.stores;
+    const erased = userAdded("u1", "ada");
+    const kept = userAdded("u2", "grace", "org-1", { phone: "+41797654321" });
+    for (const added of [erased, kept]) {
+      const userId = added.userId;
+      await store.append(added);
+      await store.append(changeUser(added.next, [phoneCodeAdded(at(30))], [message(`m-${userId}`, userId, at(2), at(30))]));
+      await tokens.add({ id: `t-${userId}`, userId, kind: "login", createdAt: at(1), expiresAt: at(90), tokenHash: `hash-${userId}` });
+      await members.add({ userId, organizationId: "org-1", roles: ["ORG_USER_VIEWER"], createdAt: at(1), changedAt: at(1) });
+    }
+
+    await store.erase("u1", 2);
+
+    expect(await store.load("u1")).toBeUndefined();
+    expect(await store.events("u1")).toEqual([]);
+    expect(await tokens.findValid("hash-u1", at(10))).toBeUndefined();
+    expect(await members.grantsOf("u1")).toEqual(await members.grantsOf("nobody"));
+    expect(await harness.rows("SELECT id FROM outbox")).toEqual([{ id: "m-u2" }]);
+    expect(await counts(harness)).toEqual({ events: 2, users: 1, outbox: 1 });
+    expect((await store.load("u2"))?.sequence).toBe(2);
+    expect((await tokens.findValid("hash-u2", at(10)))?.userId).toBe("u2");
+    expect((await members.list(["org-1"])).map((member) => member.userId)).toEqual(["u2"]);
+  });
+
+  it("erases nothing of a user changed since the sequence the erasure was decided on, nor of a user it does not know", async () => {
+    const harness = await openStoreHarness(dialect);
+    const store = harness.stores.users;
+    const added = userAdded("u1", "ada");
+    await store.append(added);
+    await store.append(changeUser(added.next, [phoneCodeAdded(at(30))]));
+
+    expect(await conflictOf(store.erase("u1", 1))).toBe("sequence");
+    expect(await conflictOf(store.erase("nobody", 1))).toBe("sequence");
+    expect((await store.load("u1"))?.sequence).toBe(2);
+    expect(await counts(harness)).toEqual({ events: 2, users: 1, outbox: 0 });
+  });
+
+  it("lets a new user take an erased user's id, username and verified phone, from a fresh stream", async () => {
+    const { users: store } = (await openStoreHarness(dialect)).stores;
+    const first = userAdded("u1", "ada");
+    await store.append(first);
+    await store.append(changeUser(first.next, [{ type: "user.human.phone.verified", payload: { value: "+41791234567" } }]));
+    await store.erase("u1", 2);
+
+    const again = userAdded("u1", "ada");
+    await store.append(again);
+    await store.append(changeUser(again.next, [{ type: "user.human.phone.verified", payload: { value: "+41791234567" } }]));
+    expect((await store.events("u1")).map((event) => event.sequence)).toEqual([1, 2]);
+  });
+
   it("writes a refusal's security outcomes with the change that records it, coalescing a repeat, and neither when it conflicts", async () => {
     const harness = await openStoreHarness(dialect);
     const { users: store, securityLog } = harness.stores;

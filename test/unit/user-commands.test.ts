@@ -38,6 +38,7 @@ describe("changes within one process", () => {
       },
       append: (change) => store.append(change),
       events: (userId) => store.events(userId),
+      erase: (userId, expectedSequence) => store.erase(userId, expectedSequence),
     });
     function hold(userId: string): () => void {
       let release!: () => void;

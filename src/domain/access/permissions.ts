@@ -4,6 +4,8 @@ import type { Principal, Role } from "./principal.js";
 export type Permission =
   | "user.read"
   | "user.write"
+  /** Erasing a user, which cannot be undone. */
+  | "user.delete"
   | "user.credential.write"
   | "org.read"
   | "org.create"
@@ -21,6 +23,7 @@ const organizationPermissions: Readonly<Record<Exclude<Role, "IAM_OWNER">, reado
   ORG_OWNER: [
     "user.read",
     "user.write",
+    "user.delete",
     "user.credential.write",
     "org.read",
     "org.settings.write",
@@ -29,7 +32,7 @@ const organizationPermissions: Readonly<Record<Exclude<Role, "IAM_OWNER">, reado
     "app.read",
     "app.write",
   ],
-  ORG_USER_MANAGER: ["user.read", "user.write", "org.read"],
+  ORG_USER_MANAGER: ["user.read", "user.write", "user.delete", "org.read"],
   ORG_USER_VIEWER: ["user.read", "org.read"],
 };
 

@@ -15,6 +15,7 @@ export const securityEventKinds = [
   "roles.changed",
   "application.created",
   "application.removed",
+  "user.removed",
 ] as const;
 
 export type SecurityEventKind = (typeof securityEventKinds)[number];

@@ -7,7 +7,16 @@ import { AppendConflict, type UserChange, type UserStore } from "../../domain/po
 import { type UserState, apply } from "../../domain/user-state.js";
 import { columnList, quoted } from "../raw-statement.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
-import { eventColumnKeys, eventParameters, messageColumnKeys, messageParameters, userColumnKeys, userParameters } from "../user-change-rows.js";
+import {
+  assertAtSequence,
+  eventColumnKeys,
+  eventParameters,
+  messageColumnKeys,
+  messageParameters,
+  userColumnKeys,
+  userErasureStatements,
+  userParameters,
+} from "../user-change-rows.js";
 import { SettingsReadWithUsers } from "../settings-read-with-users.js";
 import { reviveUserState } from "../user-state-codec.js";
 import { type Queryable, namedStatement, rowsOf, run } from "./named-statement.js";
@@ -16,6 +25,7 @@ import { isUniqueViolation } from "./postgres-errors.js";
 import { PostgresLimitCounter } from "./postgres-limit-counter.js";
 import { PostgresSecurityLog } from "./postgres-security-log.js";
 import { inTransaction } from "./pool-transaction.js";
+import * as schema from "./schema.js";
 import { events, organizationSettings, outbox, users } from "./schema.js";
 
 // The statements every command runs (load, and the append's) are sent by name (named-statement.ts), with parameters
@@ -64,6 +74,7 @@ const insertMessage = namedStatement(
   "outbox_insert",
   `INSERT INTO ${quoted(outbox)} (${columnList(messageColumns)}) VALUES (${parameters(messageColumns.length)})`,
 );
+const erasures = userErasureStatements(schema, "$1").map((text, index) => namedStatement(`users_erase_${index}`, text));
 
 // Which constraint a racing writer broke, and what the caller is told.
 const conflicts: [constraint: string, conflict: AppendConflict["conflict"], message: (change: UserChange) => string][] = [
@@ -108,6 +119,16 @@ export class PostgresUserStore implements UserStore {
     });
   }
 
+  async erase(userId: string, expectedSequence: number): Promise<void> {
+    return this.storage.write(() =>
+      inTransaction(this.db.$client, async (tx) => {
+        const [current] = await rowsOf<[number]>(tx, selectSequenceForUpdate, [userId]);
+        assertAtSequence(userId, expectedSequence, current?.[0] ?? 0);
+        for (const erasure of erasures) await run(tx, erasure, [userId]);
+      }),
+    );
+  }
+
   /** Deletes the limit entries older than every limit's window; returns how many. */
   async purgeLimitEntries(before: Date): Promise<number> {
     return this.storage.write(() => this.limits.purge(this.db, before));
@@ -137,13 +158,7 @@ export class PostgresUserStore implements UserStore {
 
   private async write(tx: Queryable, change: UserChange): Promise<void> {
     const [current] = await rowsOf<[number]>(tx, selectSequenceForUpdate, [change.userId]);
-    const sequence = current?.[0] ?? 0;
-    if (sequence !== change.expectedSequence) {
-      throw new AppendConflict(
-        "sequence",
-        `user ${change.userId} is at sequence ${sequence}, the change expected ${change.expectedSequence}`,
-      );
-    }
+    assertAtSequence(change.userId, change.expectedSequence, current?.[0] ?? 0);
     await this.limits.lock(tx, change.limited);
     // One after the other, so that a change with two sends (a new user's phone and email) sees the first counted.
     for (const action of change.limited) {
@@ -160,6 +175,7 @@ export class PostgresUserStore implements UserStore {
 }
 
 const asDate = (at: Date) => at;
+
 
 /** The parameters of updateUser: the id, then changingUserColumns. */
 function changedUserParameters(state: UserState): unknown[] {

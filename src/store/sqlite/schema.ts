@@ -21,7 +21,7 @@ export const organizations = sqliteTable("organizations", {
   isDefault: integer("is_default", { mode: "boolean" }).unique(),
 });
 
-/** The event stream: append-only and the source of truth; `users` is derived from it. */
+/** The event stream: append-only (DeleteUser erases a stream whole) and the source of truth; `users` is derived from it. */
 export const events = sqliteTable(
   "events",
   {

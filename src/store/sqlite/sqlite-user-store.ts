@@ -7,13 +7,24 @@ import { type UserState, apply } from "../../domain/user-state.js";
 import type { Db } from "./open-database.js";
 import { groupCommitFor } from "./group-commit.js";
 import { columnList, quoted } from "../raw-statement.js";
+import * as schema from "./schema.js";
 import { events, organizationSettings, outbox, users } from "./schema.js";
 import { isUniqueViolation } from "./sqlite-errors.js";
 import { SqliteLimitCounter } from "./sqlite-limit-counter.js";
 import { SqliteSecurityLog } from "./sqlite-security-log.js";
 import { SettingsReadWithUsers } from "../settings-read-with-users.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
-import { eventColumnKeys, eventParameters, messageColumnKeys, loginContacts, messageParameters, userColumnKeys, userParameters } from "../user-change-rows.js";
+import {
+  assertAtSequence,
+  eventColumnKeys,
+  eventParameters,
+  loginContacts,
+  messageColumnKeys,
+  messageParameters,
+  userColumnKeys,
+  userErasureStatements,
+  userParameters,
+} from "../user-change-rows.js";
 import { deserializeUserState, serializeUserState } from "../user-state-codec.js";
 
 const placeholder = sql.placeholder;
@@ -36,6 +47,7 @@ export class SqliteUserStore implements UserStore {
   private readonly userUpdates;
   private readonly insertMessage;
   private readonly supersedeMessages;
+  private readonly erasures;
   private readonly limits;
   private readonly commit;
 
@@ -84,6 +96,7 @@ export class SqliteUserStore implements UserStore {
         `${quoted(outbox.claimedUntil)} = NULL WHERE ${quoted(outbox.userId)} = ? AND ${quoted(outbox.channel)} = ? ` +
         `AND ${quoted(outbox.status)} IN ('pending', 'dead') AND ${quoted(outbox.purpose)} = 'code'`,
     );
+    this.erasures = userErasureStatements(schema, "?").map((text) => client.prepare<[string]>(text));
     this.limits = new SqliteLimitCounter(db);
     this.commit = groupCommitFor(client, storage.write);
   }
@@ -111,6 +124,13 @@ export class SqliteUserStore implements UserStore {
       }
       throw error;
     }
+  }
+
+  async erase(userId: string, expectedSequence: number): Promise<void> {
+    await this.commit(() => {
+      assertAtSequence(userId, expectedSequence, this.selectCurrent.get(userId)?.[0] ?? 0);
+      for (const erasure of this.erasures) erasure.run(userId);
+    });
   }
 
   /** Deletes the limit entries older than every limit's window; returns how many. */
@@ -148,13 +168,7 @@ export class SqliteUserStore implements UserStore {
 
   private write(change: UserChange): void {
     const current = this.selectCurrent.get(change.userId);
-    const sequence = current?.[0] ?? 0;
-    if (sequence !== change.expectedSequence) {
-      throw new AppendConflict(
-        "sequence",
-        `user ${change.userId} is at sequence ${sequence}, the change expected ${change.expectedSequence}`,
-      );
-    }
+    assertAtSequence(change.userId, change.expectedSequence, current?.[0] ?? 0);
     // What may refuse the change runs before its first write, and that write, the user's row with its unique lookup
     // columns, undoes itself when it fails: a refused change then needs no savepoint of its own (group-commit.ts).
     for (const action of change.limited) this.limits.check(action);
