@@ -89,6 +89,8 @@ export interface Config {
     loginTtlMs: number;
     /** Lifetime of a personal access token created without an expiration date, and of the bootstrap token. */
     personalTtlMs: number;
+    /** Refuse password logins that name no organization, which organizations that do not trust each other can disturb. */
+    loginsNeedOrganization: boolean;
   };
   /** On SIGTERM or SIGINT: how long to keep accepting while not ready, then how long in-flight calls may take. */
   shutdown: { delayMs: number; graceMs: number };
@@ -295,6 +297,15 @@ export const settings = {
     default: "12h",
     parse: lifetime,
     description: "Lifetime of the bearer token a password login (POST /oauth2/token) hands out.",
+  },
+  loginsNeedOrganization: {
+    flag: "logins-need-organization",
+    env: "VERIFYD_LOGINS_NEED_ORGANIZATION",
+    default: "false",
+    parse: flag,
+    boolean: true,
+    description:
+      "Refuse password logins without organization_id: else any organization's user manager can make a login name ambiguous, which then logs in nobody, and learn so that another organization has it.",
   },
   personalTokenTtl: {
     flag: "personal-token-ttl",
@@ -928,7 +939,11 @@ function toConfig(values: Values, warnings: string[]): Config {
     },
     securityLogRetentionMs: values.securityLogRetention,
     adminTokenFile: adminTokenFileOf(values),
-    tokens: { loginTtlMs: values.loginTokenTtl, personalTtlMs: values.personalTokenTtl },
+    tokens: {
+      loginTtlMs: values.loginTokenTtl,
+      personalTtlMs: values.personalTokenTtl,
+      loginsNeedOrganization: values.loginsNeedOrganization,
+    },
     shutdown: { delayMs: values.shutdownDelay, graceMs: values.shutdownGrace },
     logLevel: values.logLevel,
     warnings,

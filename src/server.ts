@@ -237,7 +237,7 @@ async function startOn(
     createServiceImplSpec<typeof UserService>(UserService, userService),
     createServiceImplSpec<typeof OrganizationService>(
       OrganizationService,
-      createOrganizationServiceHandler({ organizations, newId, clock }),
+      createOrganizationServiceHandler({ organizations, newId, clock, recordSecurityEvent }),
     ),
     createServiceImplSpec<typeof InternalPermissionService>(
       InternalPermissionService,
@@ -254,6 +254,7 @@ async function startOn(
         instanceLimits: config.verificationLimits,
         testContactsHonoured: config.testContacts,
         clock,
+        recordSecurityEvent,
       }),
     ),
     createServiceImplSpec<typeof ApplicationService>(
@@ -351,6 +352,7 @@ async function startOn(
       phone: phonePolicy,
     }),
     maxBodyBytes: config.limits.maxBodyBytes,
+    loginsNeedOrganization: config.tokens.loginsNeedOrganization,
     logger,
   };
   const tokenEndpoint = createTokenEndpoint({ ...tokenDeps, calls: metrics.calls });

@@ -66,7 +66,7 @@ async function reportRefusal(
   deps.observeOutcome(req.method.name, error);
   const stored = error.loggedSecurityEvents;
   const events =
-    stored ?? securityOutcomesOf(error, failedCallOf(req.service, req.method, req.contextValues, targetUserOf(req)));
+    stored ?? securityOutcomesOf(error, failedCallOf(req.service, req.method, req.contextValues, targetOf(req)));
   for (const event of events) await deps.recordSecurityEvent(event, requestId, stored !== undefined);
 }
 
@@ -77,9 +77,20 @@ function toWireError(error: unknown, method: string, requestId: string, logger: 
   return new ConnectError(`Internal error; request id ${requestId}`, Code.Internal);
 }
 
-/** The user a request is about, when it names one. */
-function targetUserOf(req: UnaryRequest | StreamRequest): string | undefined {
-  if (req.stream) return undefined;
-  const { userId } = req.message as { userId?: unknown };
-  return typeof userId === "string" ? userId : undefined;
+/**
+ * The user and the organization a request is about, where it names them: `user_id`; `organization_id`, or the
+ * administrators' `resource`.
+ */
+function targetOf(req: UnaryRequest | StreamRequest): { userId?: string; organizationId?: string } {
+  if (req.stream) return {};
+  const { userId, organizationId, resource } = req.message as {
+    userId?: unknown;
+    organizationId?: unknown;
+    resource?: { resource?: { case?: unknown; value?: unknown } };
+  };
+  const named = resource?.resource?.case === "organizationId" ? resource.resource.value : organizationId;
+  return {
+    ...(typeof userId === "string" ? { userId } : {}),
+    ...(typeof named === "string" ? { organizationId: named } : {}),
+  };
 }

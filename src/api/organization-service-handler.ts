@@ -8,14 +8,17 @@ import type { Clock, OrganizationStore } from "../domain/ports.js";
 import { OrganizationState } from "../gen/zitadel/org/v2/org_pb.js";
 import type { OrganizationService } from "../gen/zitadel/org/v2/org_service_pb.js";
 import { OrganizationFieldName, type SearchQuery } from "../gen/zitadel/org/v2/query_pb.js";
-import { authorizeListing, authorizeOnInstance } from "./authorization.js";
+import { authorizeListing, authorizeOnInstance, callerOf } from "./authorization.js";
 import { checkFilterCount, toListDetails, toPage, toTextMatch } from "./list-mapping.js";
 import { toDetails } from "./proto-mapping.js";
+import { requestIdIn } from "./request-context.js";
+import type { SecurityRecorder } from "./security-recorder.js";
 
 export interface OrganizationServiceDeps {
   organizations: OrganizationStore;
   newId: IdGenerator;
   clock: Clock;
+  recordSecurityEvent: SecurityRecorder;
 }
 
 export function createOrganizationServiceHandler(deps: OrganizationServiceDeps): ServiceImpl<typeof OrganizationService> {
@@ -25,6 +28,12 @@ export function createOrganizationServiceHandler(deps: OrganizationServiceDeps):
       checkOrganizationText(req.name, req.orgId);
       const organization = { id: req.orgId || deps.newId(), name: req.name, createdAt: deps.clock.now() };
       await deps.organizations.add(organization);
+      await deps.recordSecurityEvent({
+        kind: "organization.created",
+        actorId: callerOf(ctx).userId,
+        organizationId: organization.id,
+        detail: { organizationId: organization.id, name: organization.name },
+      }, requestIdIn(ctx.values));
       return {
         organizationId: organization.id,
         // Organizations are rows, not event streams: their first and only version.

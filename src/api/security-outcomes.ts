@@ -15,12 +15,20 @@ export interface FailedCall {
   caller: { actorId?: string; clientAddress?: string };
   /** The user the call is about, when it names one. */
   userId?: string;
+  /** The organization the call is about, when it names one (settings, applications, administrators). */
+  organizationId?: string;
 }
 
-/** The facts of an RPC that fails; `userId`: the user the request names, if any. */
-export function failedCallOf(service: DescService, method: DescMethod, values: ContextValues, userId: string | undefined): FailedCall {
+/** The facts of an RPC that fails; `target`: the user and organization the request names, if any. */
+export function failedCallOf(
+  service: DescService,
+  method: DescMethod,
+  values: ContextValues,
+  target: { userId?: string | undefined; organizationId?: string | undefined },
+): FailedCall {
   const call: FailedCall = { method: `${service.name}/${method.name}`, caller: callerOf(values) };
-  if (userId) call.userId = userId;
+  if (target.userId) call.userId = target.userId;
+  if (target.organizationId) call.organizationId = target.organizationId;
   return call;
 }
 
@@ -79,6 +87,7 @@ function outcomeOf(kind: SecurityEventKind, call: FailedCall, detail: Record<str
   if (actorId !== undefined) event.actorId = actorId;
   if (clientAddress !== undefined) event.clientAddress = clientAddress;
   if (call.userId) event.userId = call.userId;
+  if (call.organizationId) event.organizationId = call.organizationId;
   return event;
 }
 

@@ -12,6 +12,7 @@ import type { IdGenerator } from "../domain/ids.js";
 import type { Clock, UserStore } from "../domain/ports.js";
 import type { UserCommands } from "../domain/user-commands.js";
 import type { UserFilter, UserQueryStore, UserSortKey } from "../domain/users/user-query.js";
+import type { StatusChange } from "../domain/users/user-status.js";
 import type { PersonalAccessTokensSearchFilter } from "../gen/zitadel/user/v2/pat_pb.js";
 import { type SearchQuery, Type, UserFieldName } from "../gen/zitadel/user/v2/query_pb.js";
 import { UserState as WireUserState } from "../gen/zitadel/user/v2/user_pb.js";
@@ -69,11 +70,19 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
 
   /** `disables`: the change stops the user from acting (deactivate, lock), which the last IAM_OWNER may not. */
   const statusChange =
-    (change: (userId: string) => Promise<Parameters<typeof toDetails>[0]>, disables: boolean) =>
+    (change: StatusChange, disables: boolean) =>
     async (req: { userId: string }, ctx: Parameters<AccountMethods["lockUser"]>[1]) => {
       await authorizedUser(deps, ctx, req.userId);
       if (disables) await keepAnotherActiveInstanceOwner(deps, req.userId);
-      return { details: toDetails(await change(req.userId)) };
+      const details = await commands.changeStatus(req.userId, change);
+      await deps.recordSecurityEvent({
+        kind: "user.status.changed",
+        actorId: callerOf(ctx).userId,
+        userId: req.userId,
+        organizationId: details.resourceOwner,
+        detail: { change },
+      }, requestIdIn(ctx.values));
+      return { details: toDetails(details) };
     };
 
   return {
@@ -140,10 +149,10 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
       return { details: toDetails(details) };
     },
 
-    deactivateUser: statusChange((userId) => commands.deactivate(userId), true),
-    reactivateUser: statusChange((userId) => commands.reactivate(userId), false),
-    lockUser: statusChange((userId) => commands.lock(userId), true),
-    unlockUser: statusChange((userId) => commands.unlock(userId), false),
+    deactivateUser: statusChange("deactivate", true),
+    reactivateUser: statusChange("reactivate", false),
+    lockUser: statusChange("lock", true),
+    unlockUser: statusChange("unlock", false),
 
     async setPassword(req, ctx) {
       const currentPassword = req.verification.case === "currentPassword" ? req.verification.value : undefined;
@@ -163,6 +172,13 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
         requireCurrentPassword: caller.userId === req.userId,
       });
       if (currentPassword !== undefined) await deps.logins.clearFailures(user.username);
+      await deps.recordSecurityEvent({
+        kind: "password.changed",
+        actorId: caller.userId,
+        userId: req.userId,
+        organizationId: user.resourceOwner,
+        detail: { currentPasswordGiven: String(currentPassword !== undefined) },
+      }, requestIdIn(ctx.values));
       await endLoginsAfterPasswordChange(deps, ctx, req.userId, user.resourceOwner);
       return { details: toDetails(details) };
     },

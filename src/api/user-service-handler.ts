@@ -132,7 +132,7 @@ function actorOf(ctx: HandlerContext): Actor {
 function verifierOf(ctx: HandlerContext, userId: string): Actor {
   return {
     callerId: callerOf(ctx).userId,
-    securityOutcomesOf: (refusal) => securityOutcomesOf(refusal, failedCallOf(ctx.service, ctx.method, ctx.values, userId)),
+    securityOutcomesOf: (refusal) => securityOutcomesOf(refusal, failedCallOf(ctx.service, ctx.method, ctx.values, { userId })),
   };
 }
 

@@ -25,7 +25,9 @@ import {
 } from "../gen/verifyd/settings/v1/verification_settings_service_pb.js";
 import { authorizeInOrganization } from "./authorization.js";
 import { type FieldViolation, refuseFieldViolations } from "./field-violations.js";
-import { toDomainLimits, toDomainPhoneCountries, toWireSettings } from "./verification-settings-mapping.js";
+import { requestIdIn } from "./request-context.js";
+import type { SecurityRecorder } from "./security-recorder.js";
+import { settingsSummary, toDomainLimits, toDomainPhoneCountries, toWireSettings } from "./verification-settings-mapping.js";
 
 export interface VerificationSettingsServiceDeps {
   organizations: Pick<OrganizationStore, "find">;
@@ -36,6 +38,7 @@ export interface VerificationSettingsServiceDeps {
   instanceLimits: Limits;
   testContactsHonoured: boolean;
   clock: Clock;
+  recordSecurityEvent: SecurityRecorder;
 }
 
 export function createVerificationSettingsHandler(deps: VerificationSettingsServiceDeps): ServiceImpl<typeof VerificationSettingsService> {
@@ -67,6 +70,12 @@ export function createVerificationSettingsHandler(deps: VerificationSettingsServ
 
       const settings = { limits, phoneCountries, testContacts };
       await deps.settings.setVerificationSettings(req.organizationId, settings, deps.clock.now());
+      await deps.recordSecurityEvent({
+        kind: "settings.changed",
+        actorId: principal.userId,
+        organizationId: req.organizationId,
+        detail: { organizationId: req.organizationId, ...settingsSummary(settings) },
+      }, requestIdIn(ctx.values));
       return answer(settings);
     },
   };

@@ -35,6 +35,21 @@ export function toDomainLimits(wire: WireLimits | undefined): Partial<Limits> {
   return limits;
 }
 
+/**
+ * The settings in a few words, for the security log: the limits the organization sets (as the API names them, in its
+ * units), the countries SMS may go to, and how many test contacts there are (never their codes).
+ */
+export function settingsSummary(settings: VerificationSettings): Record<string, string> {
+  const { limits, phoneCountries, testContacts } = settings;
+  return {
+    limits: Object.entries(toWireLimits(limits))
+      .map(([name, value]) => `${name}=${value}`)
+      .join(","),
+    phoneCountries: phoneCountries.mode === "all" ? "all" : `${phoneCountries.mode}:${phoneCountries.callingCodes.join(",")}`,
+    testContacts: String(testContacts.length),
+  };
+}
+
 function toWireLimits(limits: Partial<Limits>): MessageInitShape<typeof LimitsSchema> {
   const wire: MessageInitShape<typeof LimitsSchema> = {};
   for (const { wire: field, domain, perUnit } of limitFields) {

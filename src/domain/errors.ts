@@ -135,8 +135,14 @@ export const errors = {
   /** A phone or email call on a user that does not exist, or that the caller may not see: ZITADEL's answer for both. */
   contactOfUnknownUser: (channel: Channel) =>
     new DomainError("NotFound", "COMMAND-ieJ2e", `${label(channel)} not found`, "USER_NOT_FOUND"),
-  userStateNotChanged: (state: string) =>
-    new DomainError("FailedPrecondition", "COMMAND-2M0sd", `User is already ${state}`, "USER_STATE_NOT_CHANGED"),
+  /** `needed`: the status the change starts from, when the user is in neither it nor the one the change leads to. */
+  userStateNotChanged: (state: string, needed?: string) =>
+    new DomainError(
+      "FailedPrecondition",
+      "COMMAND-2M0sd",
+      needed === undefined ? `User is already ${state}` : `User is ${state}, not ${needed}`,
+      "USER_STATE_NOT_CHANGED",
+    ),
   organizationNameTaken: () =>
     new DomainError("AlreadyExists", "ORG-lapo2m", "Organization already exists", "ORGANIZATION_ALREADY_EXISTS"),
   tokenNotFound: () =>

@@ -376,23 +376,8 @@ export class UserCommands {
     });
   }
 
-  deactivate(userId: string): Promise<ChangeDetails> {
-    return this.changeStatus(userId, "deactivate");
-  }
-
-  reactivate(userId: string): Promise<ChangeDetails> {
-    return this.changeStatus(userId, "reactivate");
-  }
-
-  lock(userId: string): Promise<ChangeDetails> {
-    return this.changeStatus(userId, "lock");
-  }
-
-  unlock(userId: string): Promise<ChangeDetails> {
-    return this.changeStatus(userId, "unlock");
-  }
-
-  private changeStatus(userId: string, change: StatusChange): Promise<ChangeDetails> {
+  /** DeactivateUser, ReactivateUser, LockUser and UnlockUser. */
+  changeStatus(userId: string, change: StatusChange): Promise<ChangeDetails> {
     return this.changeExisting(userId, (state): Decision<ChangeDetails> => ({
       events: [statusChangeEvent(state.status, change)],
       result: (details) => details,

@@ -274,3 +274,30 @@ describe("logging in by phone number", () => {
     expect(await passwordLogin(server.url, user?.username as string, "any password at all")).toMatchObject(invalidGrant);
   });
 });
+
+describe("--logins-need-organization", () => {
+  it("refuses a login without organization_id as an invalid request, which no other organization's users can disturb", async () => {
+    const strict = await startTestServer(["--logins-need-organization"]);
+    try {
+      const strictSetup = fixtures(strict.url, strict.adminToken);
+      const home = await strictSetup.organization();
+      const username = unique("scoped");
+      const password = "correct horse battery";
+      const userId = await strictSetup.person(home, { username, password });
+      // Another organization's user of the same name, which would make an unscoped login ambiguous.
+      await strictSetup.person(await strictSetup.organization(), { username, password: "another one's password" });
+
+      expect(await passwordLogin(strict.url, username, password)).toEqual({
+        status: 400,
+        body: { error: "invalid_request", error_description: expect.stringContaining("organization_id is required") },
+      });
+      const scoped = await fetch(`${strict.url}/oauth2/token`, {
+        method: "POST",
+        body: new URLSearchParams({ grant_type: "password", username, password, organization_id: home }),
+      });
+      expect({ status: scoped.status, id: ((await scoped.json()) as { id?: string }).id }).toEqual({ status: 200, id: userId });
+    } finally {
+      await strict.close();
+    }
+  });
+});

@@ -43,6 +43,7 @@ async function startLoginServer() {
     login,
     recordSecurityEvent: async () => {},
     maxBodyBytes,
+    loginsNeedOrganization: false,
     logger: createLogger("silent"),
     calls: createCallMetrics(new Registry()),
   });
@@ -159,9 +160,9 @@ describe("POST /oauth2/token", () => {
     await commands.addHumanUser({ ...person, username: "ada", password: plain }, actor);
     await commands.addHumanUser({ ...person, username: "nopassword" }, actor);
     const { userId: inactive } = await commands.addHumanUser({ ...person, username: "inactive", password: plain }, actor);
-    await commands.deactivate(inactive);
+    await commands.changeStatus(inactive, "deactivate");
     const { userId: locked } = await commands.addHumanUser({ ...person, username: "locked", password: plain }, actor);
-    await commands.lock(locked);
+    await commands.changeStatus(locked, "lock");
     await commands.createMachineUser({ username: "bot", name: "Bot", description: "" });
     await new SqliteOrganizationStore(db, () => "unused").add({ id: "org-2", name: "Other", createdAt: clock.now() });
     await commands.addHumanUser({ ...person, username: "twice", password: plain }, actor);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { securityEventKinds } from "../../src/domain/security/security-event.js";
 import { field as validateField } from "../../src/gen/buf/validate/validate_pb.js";
 import { ListSecurityEventsRequestSchema } from "../../src/gen/verifyd/security/v1/security_log_service_pb.js";
-import { failure, fixtures, passwordLogin, unique, uniqueMobile } from "../helpers/api-session.js";
+import { api, failure, fixtures, passwordLogin, unique, uniqueMobile } from "../helpers/api-session.js";
 import { type ProtocolName, allProtocols, expectFailure, expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 import { openLiveDatabase } from "../helpers/live-database.js";
@@ -218,6 +218,61 @@ describe("what is recorded", () => {
       expect.objectContaining({ ...about, detail: { change: "updated", organizationId, roles: "ORG_USER_VIEWER,ORG_USER_MANAGER" } }),
       expect.objectContaining({ ...about, detail: { change: "created", organizationId, roles: "ORG_USER_MANAGER" } }),
     ]);
+  });
+});
+
+describe("administrators' changes", () => {
+  it("status changes and passwords set, by whom and for whom; whether the current password was given", async () => {
+    const person = await personWithPhone();
+    const manager = await setup.member(organizationId, ["ORG_USER_MANAGER"]);
+    const asManager = api(server.url, manager.token, "grpc").users;
+    await asManager.lockUser({ userId: person.userId });
+    await asManager.unlockUser({ userId: person.userId });
+    await asManager.setPassword({ userId: person.userId, newPassword: { password: "a password the manager set" } });
+    const about = { actorId: manager.userId, userId: person.userId, organizationId };
+    expect(await eventsAbout(person.userId, ["user.status.changed", "password.changed"])).toEqual([
+      expect.objectContaining({ kind: "password.changed", ...about, detail: { currentPasswordGiven: "false" } }),
+      expect.objectContaining({ kind: "user.status.changed", ...about, detail: { change: "unlock" } }),
+      expect.objectContaining({ kind: "user.status.changed", ...about, detail: { change: "lock" } }),
+    ]);
+  });
+
+  it("an organization's verification settings replaced, in a few words, and organizations added", async () => {
+    const added = await setup.admin.orgs.addOrganization({ name: unique("audited") });
+    const admin = protocolClient("connect-json", server.url, server.adminToken);
+    expectOk(
+      await admin.callService("VerificationSettingsService", "setVerificationSettings", {
+        organizationId: added.organizationId,
+        limits: { cooldownSeconds: 120, sendsPerCallerHour: 50 },
+        phoneCountries: { mode: "PHONE_COUNTRIES_MODE_ALLOW_LIST", callingCodes: ["41", "49"] },
+      }),
+    );
+    const of = (kind: string) => listEvents({ kinds: [kind], query: { limit: 1 } }).then(({ events }) => events[0]);
+    expect(await of("settings.changed")).toMatchObject({
+      actorId: adminId,
+      organizationId: added.organizationId,
+      detail: {
+        organizationId: added.organizationId,
+        limits: "cooldownSeconds=120,sendsPerCallerHour=50",
+        phoneCountries: "allow:41,49",
+        testContacts: "0",
+      },
+    });
+    expect(await of("organization.created")).toMatchObject({
+      actorId: adminId,
+      organizationId: added.organizationId,
+      detail: { organizationId: added.organizationId, name: expect.stringMatching(/^audited-/) },
+    });
+  });
+
+  it("a refusal names the organization the call named, when it names one rather than a user", async () => {
+    const viewer = await setup.member(organizationId, ["ORG_USER_VIEWER"]);
+    const refused = await protocolClient("rest", server.url, viewer.token).callService("VerificationSettingsService", "setVerificationSettings", {
+      organizationId,
+    });
+    expect(expectFailure(refused).code).toBe(7);
+    const [denied] = (await listEvents({ kinds: ["permission.denied"], query: { limit: 1 } })).events;
+    expect(denied).toMatchObject({ actorId: viewer.userId, organizationId, detail: { method: "VerificationSettingsService/SetVerificationSettings" } });
   });
 });
 

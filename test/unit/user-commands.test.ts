@@ -123,28 +123,28 @@ describe("deactivating and locking", () => {
   it("moves only along deactivate/reactivate and lock/unlock, each one event", async () => {
     const commands = commandsWithIds(["u1"]);
     await commands.addHumanUser(newUser, actor);
-    expect((await commands.deactivate("u1")).sequence).toBe(3);
+    expect((await commands.changeStatus("u1", "deactivate")).sequence).toBe(3);
     expect((await commands.getUser("u1")).status).toBe("inactive");
-    await expect(commands.lock("u1")).rejects.toMatchObject({ reason: "USER_STATE_NOT_CHANGED", message: "User is already inactive (COMMAND-2M0sd)" });
-    await commands.reactivate("u1");
-    await commands.lock("u1");
-    await expect(commands.deactivate("u1")).rejects.toMatchObject({ reason: "USER_STATE_NOT_CHANGED" });
-    await commands.unlock("u1");
+    await expect(commands.changeStatus("u1", "lock")).rejects.toMatchObject({ reason: "USER_STATE_NOT_CHANGED", message: "User is inactive, not active (COMMAND-2M0sd)" });
+    await commands.changeStatus("u1", "reactivate");
+    await commands.changeStatus("u1", "lock");
+    await expect(commands.changeStatus("u1", "deactivate")).rejects.toMatchObject({ reason: "USER_STATE_NOT_CHANGED" });
+    await commands.changeStatus("u1", "unlock");
     expect((await commands.getUser("u1")).status).toBe("active");
-    await expect(commands.unlock("u1")).rejects.toMatchObject({ reason: "USER_STATE_NOT_CHANGED" });
+    await expect(commands.changeStatus("u1", "unlock")).rejects.toMatchObject({ reason: "USER_STATE_NOT_CHANGED" });
   });
 
   it("applies to service accounts too", async () => {
     const commands = commandsWithIds(["m1"]);
     await commands.createMachineUser(machine);
-    await commands.lock("m1");
+    await commands.changeStatus("m1", "lock");
     expect((await commands.getUser("m1")).status).toBe("locked");
   });
 
   it.each(["deactivate", "lock"] as const)("after %s, set, resend and verify answer USER_DISABLED and write nothing", async (disable) => {
     const commands = commandsWithIds(["u1"]);
     const { phoneCode } = await commands.addHumanUser(newUser, actor);
-    await commands[disable]("u1");
+    await commands.changeStatus("u1", disable);
     const { sequence } = await commands.getUser("u1");
     for (const call of [
       commands.setContact("u1", "email", { value: "ada@example.com", verification: sendCode }, actor),
@@ -159,7 +159,7 @@ describe("deactivating and locking", () => {
   it("still lets an administrator remove a disabled user's phone", async () => {
     const commands = commandsWithIds(["u1"]);
     await commands.addHumanUser(newUser, actor);
-    await commands.lock("u1");
+    await commands.changeStatus("u1", "lock");
     await commands.removeContact("u1", "phone");
     const state = await commands.getUser("u1");
     expect(state.status).toBe("locked");
@@ -182,7 +182,7 @@ describe("verifying on the state the caller loaded to authorize the call", () =>
 
     const other = await commands.addHumanUser({ ...newUser, phone: { value: "+41791234568", verification: { kind: "return" as const } } }, actor);
     const loadedBeforeLock = await commands.getUser("u2");
-    await commands.lock("u2");
+    await commands.changeStatus("u2", "lock");
     await expect(commands.verify("u2", "phone", other.phoneCode as string, actor, loadedBeforeLock)).rejects.toMatchObject({
       reason: "USER_DISABLED",
     });

@@ -58,23 +58,24 @@ describe("the user fold", () => {
 });
 
 describe("status changes", () => {
-  const cases: [UserStatus, StatusChange, string | undefined][] = [
+  // The event a change appends, or the message of its refusal.
+  const cases: [UserStatus, StatusChange, string][] = [
     ["active", "deactivate", "user.deactivated"],
     ["active", "lock", "user.locked"],
     ["inactive", "reactivate", "user.reactivated"],
     ["locked", "unlock", "user.unlocked"],
-    ["active", "reactivate", undefined],
-    ["active", "unlock", undefined],
-    ["inactive", "deactivate", undefined],
-    ["inactive", "lock", undefined],
-    ["inactive", "unlock", undefined],
-    ["locked", "lock", undefined],
-    ["locked", "deactivate", undefined],
-    ["locked", "reactivate", undefined],
+    ["active", "reactivate", "User is already active"],
+    ["active", "unlock", "User is already active"],
+    ["inactive", "deactivate", "User is already inactive"],
+    ["inactive", "lock", "User is inactive, not active"],
+    ["inactive", "unlock", "User is inactive, not locked"],
+    ["locked", "lock", "User is already locked"],
+    ["locked", "deactivate", "User is locked, not active"],
+    ["locked", "reactivate", "User is locked, not inactive"],
   ];
 
-  it.each(cases)("%s, %s → %s", (status, change, eventType) => {
-    if (eventType) expect(statusChangeEvent(status, change)).toEqual({ type: eventType, payload: {} });
-    else expect(() => statusChangeEvent(status, change)).toThrow(`User is already ${status} (COMMAND-2M0sd)`);
+  it.each(cases)("%s, %s → %s", (status, change, outcome) => {
+    if (outcome.startsWith("user.")) expect(statusChangeEvent(status, change)).toEqual({ type: outcome, payload: {} });
+    else expect(() => statusChangeEvent(status, change)).toThrow(`${outcome} (COMMAND-2M0sd)`);
   });
 });

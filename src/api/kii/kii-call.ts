@@ -36,6 +36,8 @@ export async function runKiiCall<T>(
     method: `Kii/${method}`,
     caller: { actorId: callerId },
     ...(context.userId ? { userId: context.userId } : {}),
+    // A Kii app acts within its organization only.
+    organizationId: caller.app.organizationId,
   });
   const actor: Actor = { callerId, securityOutcomesOf: (refusal) => securityOutcomesOf(refusal, failedCall()) };
   try {

@@ -16,6 +16,10 @@ export const securityEventKinds = [
   "application.created",
   "application.removed",
   "user.removed",
+  "user.status.changed",
+  "password.changed",
+  "settings.changed",
+  "organization.created",
 ] as const;
 
 export type SecurityEventKind = (typeof securityEventKinds)[number];

@@ -26,9 +26,12 @@ export function isStatusEventType(type: string): type is UserStatusEventType {
   return Object.hasOwn(statusAfter, type);
 }
 
-/** The event of a status change, or userStateNotChanged naming the status the user stays in. */
+/**
+ * The event of a status change, or userStateNotChanged naming the status the user stays in and, unless the user is
+ * already where the change leads, the one the change starts from: a locked user is reactivated by unlocking it.
+ */
 export function statusChangeEvent(current: UserStatus, change: StatusChange): EventBody {
   const { from, event } = transitions[change];
-  if (current !== from) throw errors.userStateNotChanged(current);
+  if (current !== from) throw errors.userStateNotChanged(current, current === statusAfter[event] ? undefined : from);
   return { type: event, payload: {} };
 }

@@ -22,6 +22,8 @@ export interface TokenEndpointDeps {
   login: Pick<PasswordLogin, "login">;
   recordSecurityEvent: SecurityRecorder;
   maxBodyBytes: number;
+  /** Refuse a login that names no organization (--logins-need-organization). */
+  loginsNeedOrganization: boolean;
   logger: Logger;
 }
 
@@ -100,6 +102,9 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps, scope: TokenReq
   if (!username || password === undefined) return invalidRequest("username and password are required");
 
   const organizationId = scope.organizationId ?? (parameters.get("organization_id") || undefined);
+  if (organizationId === undefined && deps.loginsNeedOrganization) {
+    return invalidRequest("organization_id is required: this server logs in within one organization only");
+  }
   const result = await deps.login.login(username, password, organizationId);
   await deps.recordSecurityEvent(
     securityEventOf(result, { loginName: username, clientAddress: req.socket.remoteAddress, organizationId }),
