@@ -8,6 +8,7 @@ import { api, failure, fixtures, passwordLogin, rest, unique, uniqueMobile } fro
 import { openLiveDatabase } from "../helpers/live-database.js";
 import { allProtocols, expectFailure, expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
+import { startWebhookReceiver } from "../helpers/webhook-receiver.js";
 
 let server: TestServer;
 let setup: ReturnType<typeof fixtures>;
@@ -196,4 +197,36 @@ it("meets calls on the same user in flight without a server error: each is answe
   // 3: a wrong code; 5: the user is gone; 8: the attempts ran out before it went. Never 13 (Internal) or 14.
   expect(codes.filter((code) => ![3, 5, 8, "ok"].includes(code))).toEqual([]);
   expect(rowsNaming(userId)).toEqual({ events: 0, users: 0, outbox: 0, access_tokens: 0, members: 0 });
+});
+
+it("settles a message whose delivery was under way when its user was deleted, without bringing anything of the user back", async () => {
+  const receiver = await startWebhookReceiver();
+  const delivering = await startTestServer(
+    ["--sms-webhook-url", `${receiver.url}/sms`, "--webhook-secret", receiver.secret],
+    { configuredDelivery: true, deliverOnRunOnceOnly: true },
+  );
+  try {
+    const { userId } = await api(delivering.url, delivering.adminToken).users.addHumanUser({
+      profile: { givenName: "Ada", familyName: "Lovelace" },
+      phone: { phone: uniqueMobile(), verification: { case: "sendCode", value: {} } },
+    });
+    receiver.answers.push({ afterMs: 500 });
+    const delivery = delivering.outbox.runOnce();
+    await receiver.waitForRequests(1);
+
+    await api(delivering.url, delivering.adminToken).users.deleteUser({ userId });
+    await delivery;
+
+    const sqlite = openLiveDatabase(join(delivering.dataDir, "verifyd.sqlite"), { readonly: true });
+    try {
+      const remaining = sqlite.prepare("SELECT (SELECT count(*) FROM events WHERE aggregate_id = ?) + (SELECT count(*) FROM outbox WHERE user_id = ?) AS n");
+      expect(remaining.get(userId, userId)).toEqual({ n: 0 });
+    } finally {
+      sqlite.close();
+    }
+    expect((await rest(delivering.url, delivering.adminToken, "GET", "/readyz")).status).toBe(200);
+  } finally {
+    await delivering.close();
+    await receiver.close();
+  }
 });
