@@ -250,7 +250,9 @@ function settled(recorded: boolean): { alreadySettled?: true } {
 
 /**
  * Ends at the timeout or at `stopping`, whether or not the provider heeds the signal it is given; `who` names the
- * provider in the error, which list-dead shows.
+ * provider in the error, which list-dead shows. The timer and `stopping` hold the controller strongly: a signal of
+ * AbortSignal.timeout or AbortSignal.any is held only weakly by its timer and sources, so a garbage collection while
+ * the provider hangs took it, and the delivery then waited for ever (Node 20).
  */
 async function deliverWithin(
   provider: DeliveryProvider,
@@ -259,12 +261,21 @@ async function deliverWithin(
   wait: { timeoutMs: number; stopping: AbortSignal; who: string },
 ): Promise<void> {
   const { timeoutMs, stopping } = wait;
-  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping]);
+  const ending = new AbortController();
+  const timer = setTimeout(() => ending.abort(new Error(`no answer from the ${wait.who} provider within ${timeoutMs} ms`)), timeoutMs);
+  const stop = () => ending.abort(new Error("cut short by the shutdown"));
+  if (stopping.aborted) stop();
+  else stopping.addEventListener("abort", stop, { once: true });
   const ended = new Promise<never>((_, reject) => {
-    const reason = () => (stopping.aborted ? "cut short by the shutdown" : `no answer from the ${wait.who} provider within ${timeoutMs} ms`);
-    signal.addEventListener("abort", () => reject(new Error(reason())), { once: true });
+    if (ending.signal.aborted) reject(ending.signal.reason);
+    else ending.signal.addEventListener("abort", () => reject(ending.signal.reason), { once: true });
   });
-  await Promise.race([provider.deliver(message, signal, messageId), ended]);
+  try {
+    await Promise.race([provider.deliver(message, ending.signal, messageId), ended]);
+  } finally {
+    clearTimeout(timer);
+    stopping.removeEventListener("abort", stop);
+  }
 }
 
 /** false after `ms`, or at once when `signal` aborts; an infinite wait sets no timer. */

@@ -4,6 +4,9 @@
 // message whose attempts run out is dead until an operator retries it; each outcome is an event on the user's stream.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { WebhookVerificationError } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { WebhookPayload } from "../../src/delivery/webhook/webhook-payload.js";
@@ -16,6 +19,9 @@ import { type ReceivedRequest, type WebhookReceiver, startWebhookReceiver } from
 import { openLiveDatabase } from "../helpers/live-database.js";
 
 const deliveryTimeoutMs = 500;
+// A full collection on demand, as V8 runs one by itself under load: what only weak references keep goes.
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
 const deliveryAttempts = 3;
 const profile = { givenName: "Ada", familyName: "Lovelace" };
 
@@ -207,6 +213,21 @@ describe("webhook delivery", () => {
     await server.outbox.runOnce();
     expect(receiver.received).toHaveLength(2);
     expect(receiver.received[1]?.headers["webhook-id"]).toBe(id);
+    expect(outboxRow(id).status).toBe("delivered");
+  });
+
+  it("times a hanging receiver out even when a garbage collection runs while it hangs (noted by a new-user trial)", async () => {
+    receiver.answers.push("hang");
+    await addUserWithPhone("+41791230017");
+    const delivery = server.outbox.runOnce();
+    await receiver.waitForRequests(1);
+    collectGarbage();
+    const outcome = await Promise.race([delivery.then(() => "settled"), sleep(deliveryTimeoutMs + 3_000, "still waiting")]);
+    expect(outcome).toBe("settled");
+    const id = String(receiver.received[0]?.headers["webhook-id"]);
+    expect(outboxRow(id)).toMatchObject({ status: "pending", lastError: `no answer from the webhook provider within ${deliveryTimeoutMs} ms` });
+    pastBackOff();
+    await server.outbox.runOnce();
     expect(outboxRow(id).status).toBe("delivered");
   });
 
