@@ -8,6 +8,8 @@ export interface UrlTemplateValues {
 }
 
 const placeholder = /\{\{\s*\.(\w+)\s*\}\}/g;
+/** RFC 3986's unreserved and reserved characters, and percent signs: what a URL holds as written. */
+const urlCharacters = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
 const knownPlaceholders = "a template knows {{.UserID}}, {{.OrgID}} and {{.Code}}";
 
 /**
@@ -22,6 +24,12 @@ export function renderUrlTemplate(template: string, values: UrlTemplateValues): 
   });
   if (rendered.includes("{{") || rendered.includes("}}")) {
     throw errors.urlTemplateInvalid(`"{{" or "}}" outside a placeholder; ${knownPlaceholders}`);
+  }
+  // The URL parser would drop a line break and encode a space, but the message carries the link as written.
+  if (!urlCharacters.test(rendered)) {
+    throw errors.urlTemplateInvalid(
+      "holds a character a URL does not (a space, a line break, a quote, an angle bracket or a non-ASCII character); percent-encode it",
+    );
   }
   if (!URL.canParse(rendered)) throw errors.urlTemplateInvalid("is not an absolute URL once its placeholders are filled in");
   if (!isSafeLink(new URL(rendered))) {

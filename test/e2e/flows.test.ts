@@ -325,6 +325,8 @@ describe.each(allProtocols)("flows over %s", (protocol) => {
   });
 
   describe("url_template", () => {
+    const urlCharacters =
+      "holds a character a URL does not (a space, a line break, a quote, an angle bracket or a non-ASCII character); percent-encode it";
     const badTemplates = [
       [
         "an unknown placeholder",
@@ -341,12 +343,14 @@ describe.each(allProtocols)("flows over %s", (protocol) => {
         "https://example.com/verify?code=.Code}}",
         '"{{" or "}}" outside a placeholder; a template knows {{.UserID}}, {{.OrgID}} and {{.Code}}',
       ],
-      ["no URL after rendering", "verify {{.Code}}", "is not an absolute URL once its placeholders are filled in"],
+      ["no URL after rendering", "verify/{{.Code}}", "is not an absolute URL once its placeholders are filled in"],
       [
         "a plain-http link",
         "http://example.com/verify?code={{.Code}}",
         "the link must be https (http only to localhost, 127.0.0.1 or [::1], for development)",
       ],
+      ["a line break, which would add a line to the message", "https://example.com/{{.Code}}\r\nBcc: a@b.example", urlCharacters],
+      ["a space or a quote, which end the link in a mail reader", 'https://example.com/a b"><img src=x>{{.Code}}', urlCharacters],
     ] as const;
 
     it.each(badTemplates)("with %s is refused with InvalidArgument DOMAIN-oGh5e, saying why, on every RPC that takes one, changing nothing", async (_name, urlTemplate, detail) => {
