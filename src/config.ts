@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { type CountryCode, isSupportedCountry } from "libphonenumber-js/max";
 import { type Keyring, parseKeyList } from "./crypto/keyring.js";
 import { type Limits, longestLimitWindowMs } from "./domain/limits/limits.js";
+import { typedCode } from "./domain/verification-code.js";
 import type { LogLevel } from "./logger.js";
 import type { ListenerLimits } from "./transport/listener-limits.js";
 import { deliveryProblems } from "./config-delivery.js";
@@ -844,6 +845,12 @@ function crossCheck(values: Values): string[] {
   } else if (symbols.length ** values.codeLength < minimumCodeSpace) {
     problems.push(
       `--code-length and --code-alphabet allow only ${symbols.length ** values.codeLength} codes; at least a million are needed`,
+    );
+  }
+  const untypable = symbols.filter((symbol) => typedCode(symbol) !== symbol);
+  if (untypable.length > 0) {
+    problems.push(
+      `--code-alphabet holds characters that a submitted code reads as others or drops (spaces, fullwidth forms, other scripts' digits): ${untypable.map((symbol) => JSON.stringify(symbol)).join(" ")}`,
     );
   }
   return problems;

@@ -42,7 +42,7 @@ import { contactOf, requireActiveHuman, requireHuman } from "./users/user-guards
 import { checkAccountText } from "./users/account-text.js";
 import { type StatusChange, statusChangeEvent } from "./users/user-status.js";
 import { type HumanUserState, type UserState, apply } from "./user-state.js";
-import { type CodeHasher, type CodePolicy, type RandomIndex, generateCode } from "./verification-code.js";
+import { type CodeHasher, type CodePolicy, type RandomIndex, generateCode, typedCode } from "./verification-code.js";
 
 export interface VerificationPolicy {
   codes: Record<Channel, CodePolicy>;
@@ -318,8 +318,7 @@ export class UserCommands {
    */
   /** `loaded`: the user as the caller just loaded it (to authorize the call), decided on instead of loading it again. */
   async verify(userId: string, channel: Channel, code: string, actor: Actor, loaded?: UserState): Promise<ChangeDetails> {
-    // Pasted from a message, a code may bring the spaces or line break around it; no code has any.
-    const submitted = code.trim();
+    const submitted = typedCode(code);
     if (submitted === "") throw errors.codeBlank();
     const attempt = (takenByAnother: boolean) =>
       this.changeExisting(userId, (state, { now }): Decision<ChangeDetails> => {

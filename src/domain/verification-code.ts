@@ -19,6 +19,29 @@ export function generateCode(policy: Pick<CodePolicy, "length" | "alphabet">, ra
   return code;
 }
 
+/**
+ * A code as it was issued, from what the person typed: the spaces or line break a paste brings around it dropped,
+ * fullwidth forms (Chinese and Japanese input methods) and other scripts' digits (an Arabic keyboard types ٤٤٦)
+ * read as the ASCII the codes are made of.
+ */
+export function typedCode(typed: string): string {
+  return typed
+    .normalize("NFKC")
+    .trim()
+    .replace(/\p{Nd}/gu, (digit) => String(digitValue(digit.codePointAt(0) as number)));
+}
+
+/** Unicode's decimal digits come in runs of ten, zero to nine, some runs side by side. */
+function digitValue(codePoint: number): number {
+  let runStart = codePoint;
+  while (isDecimalDigit(runStart - 1)) runStart--;
+  return (codePoint - runStart) % 10;
+}
+
+function isDecimalDigit(codePoint: number): boolean {
+  return codePoint >= 0 && /\p{Nd}/u.test(String.fromCodePoint(codePoint));
+}
+
 /** What a code hash is bound to: a code for one user, channel and address verifies nothing else. */
 export interface CodeBinding {
   userId: string;

@@ -50,6 +50,18 @@ describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
     expect(verified.details).toMatchObject({ sequence: "3" });
   });
 
+  it.each([
+    ["fullwidth digits, as Chinese and Japanese input methods type them", 0xff10],
+    ["Arabic-Indic digits, as an Arabic keyboard types them", 0x0660],
+    ["Devanagari digits", 0x0966],
+  ])("takes the code typed in %s", async (_script, zero) => {
+    const { userId, code } = await userWithPhoneCode();
+    const typed = code.replace(/\d/g, (digit) => String.fromCodePoint(zero + Number(digit)));
+    expect(typed).not.toBe(code);
+    const verified = expectOk(await client().call("verifyPhone", { userId, verificationCode: typed }));
+    expect(verified.details).toMatchObject({ sequence: "3" });
+  });
+
   it("answers a wrong code with InvalidArgument COMMAND-eis9R and the attempts left", async () => {
     const { userId } = await userWithPhoneCode();
     const failure = expectFailure(await client().call("verifyPhone", { userId, verificationCode: "000000x" }));

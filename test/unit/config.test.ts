@@ -164,6 +164,11 @@ describe("configuration", () => {
     expect(() => loadConfig(["--max-consecutive-failures", "1000"], {})).toThrow(/from 1 to 100/);
   });
 
+  it("refuses an alphabet whose characters a submitted code would read as others: a code could never be typed back", () => {
+    expect(() => loadConfig(["--code-alphabet", "０１２３４５６７８９"], {})).toThrow(/--code-alphabet holds characters .*: "０" "１"/);
+    expect(() => loadConfig(["--code-alphabet", "٠١٢٣٤٥٦٧٨٩"], {})).toThrow(/other scripts' digits/);
+  });
+
   describe("production mode", () => {
     const production = (...flags: string[]) => () => loadConfig([...productionFlags, ...flags], productionEnv);
 
