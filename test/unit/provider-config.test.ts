@@ -87,6 +87,10 @@ describe("SMTP settings", () => {
   it("needs a sender with the server, and a server for the SMTP-only settings", () => {
     expect(refusal({ ...smtp, VERIFYD_EMAIL_FROM: "" })).toMatch(/--smtp-url \/ VERIFYD_SMTP_URL needs --email-from \/ VERIFYD_EMAIL_FROM/);
     expect(refusal({ ...smtp, VERIFYD_EMAIL_FROM: "a@b.example, c@d.example" })).toMatch(/--email-from \/ VERIFYD_EMAIL_FROM: must be one address/);
+    // What the address parser would mend into a sender nobody wrote (noted by an email trial).
+    expect(refusal({ ...smtp, VERIFYD_EMAIL_FROM: "Acme <no-reply@acme.example" })).toMatch(/--email-from \/ VERIFYD_EMAIL_FROM: must be an address, or a name and <address>/);
+    expect(refusal({ ...smtp, VERIFYD_EMAIL_FROM: "Acme\r\nBcc: x@y.example <a@b.example>" })).toMatch(/must be one line/);
+    expect(refusal({ ...smtp, VERIFYD_EMAIL_FROM: '"boss@bank.example" <a@b.example>' })).toMatch(/must have a name without "@"/);
     expect(refusal({ VERIFYD_EMAIL_FROM: smtp.VERIFYD_EMAIL_FROM })).toMatch(/--email-from \/ VERIFYD_EMAIL_FROM is set but no SMTP server is/);
     expect(refusal({ VERIFYD_SMTP_REQUIRE_STARTTLS: "true" })).toMatch(/--smtp-require-starttls \/ VERIFYD_SMTP_REQUIRE_STARTTLS is set but no SMTP server is/);
   });

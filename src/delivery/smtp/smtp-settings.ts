@@ -61,9 +61,14 @@ export function parseSmtpUrl(raw: string): SmtpServer {
 
 /** `address@example.com` or `Name <address@example.com>`: one mailbox. */
 export function parseEmailSender(raw: string): EmailSender {
+  // The address parser mends what it can (a missing ">", a line break), and would send a sender nobody wrote.
+  if (/\p{Cc}/u.test(raw)) throw new Error("must be one line, without control characters");
+  if (/[<>]/.test(raw) && !/^[^<>]*<[^<>]+>\s*$/.test(raw)) throw new Error('must be an address, or a name and <address>, e.g. "Acme <no-reply@acme.example>"');
   const mailboxes = addressparser(raw.trim(), { flatten: true });
   const [mailbox] = mailboxes;
   if (mailboxes.length !== 1 || !mailbox) throw new Error('must be one address, e.g. "Acme <no-reply@acme.example>"');
+  // A name that reads as another address is what spoofed mail looks like, to people and to spam filters.
+  if (mailbox.name.includes("@")) throw new Error('must have a name without "@", e.g. "Acme <no-reply@acme.example>"');
   try {
     return { name: mailbox.name, address: normalizeEmailAddress(mailbox.address) };
   } catch {
