@@ -128,7 +128,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const clock = overrides.clock ?? systemClock;
   for (const setting of config.warnings) logger.warn("development-only setting", { setting });
   // Before the store: a start refused for its templates leaves no database or keyring behind.
-  const messages = loadMessageTemplates(config.messages);
+  const messages = loadMessageTemplates(config.messages, (notice) => logger.warn("message templates left to others", { notice }));
   const database = await openStore(config.database, {
     integrityCheck: config.integrityCheck,
     holdExclusively: config.sqliteLocking === "exclusive",

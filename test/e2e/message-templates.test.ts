@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { WebhookPayload } from "../../src/delivery/webhook/webhook-payload.js";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { type MethodName, protocolClient } from "../helpers/protocol-clients.js";
-import { runServerProcessToExit, serverProcessDirectories } from "../helpers/server-process.js";
+import { runServerProcessToExit, serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 import { type WebhookReceiver, startWebhookReceiver } from "../helpers/webhook-receiver.js";
 
@@ -186,6 +186,24 @@ describe("the notice to a replaced contact", () => {
     await call(shipped, "setPhone", { userId: verifiedUser, phone: "+41791240042", returnCode: {} });
     await call(shipped, "removePhone", { userId });
     expect(await deliveredBy(shipped)).toEqual([]);
+  });
+});
+
+describe("a templates directory that leaves messages to others", () => {
+  it("says at start which messages a language lacks and which shipped files stay beside replaced ones (noted by an email trial)", async () => {
+    const directory = templatesDirectory({
+      "ja/sms-code.txt": "{{app_name}} の確認コードは {{code}} です。",
+      "de/email-code.txt": "Ihr Code: {{code}}",
+    });
+    const server = await startServerProcess(join(newDirectory(), "verifyd.sqlite"), { args: ["--templates-dir", directory] });
+    const notices = server.stderr
+      .filter((line) => line.includes('"message templates left to others"'))
+      .map((line) => (JSON.parse(line) as { notice: string }).notice);
+    await server.stop();
+    expect(notices).toEqual([
+      `--templates-dir ${directory}: de: keeps the shipped email-code.subject.txt, email-code.html beside the files it replaces`,
+      `--templates-dir ${directory}: ja: has no sms-contact-changed, email-code, email-contact-changed; those go out in en`,
+    ]);
   });
 });
 

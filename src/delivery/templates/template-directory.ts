@@ -9,12 +9,19 @@ import {
   type TemplateSources,
   TemplateProblems,
   buildMessageTemplates,
+  templateNotices,
 } from "../../domain/messages/message-catalog.js";
 import { shippedTemplates } from "../../domain/messages/shipped-templates.js";
 import { StartupError } from "../../startup-error.js";
 
-/** The shipped templates, with the directory's (if any) replacing and adding to them. */
-export function loadMessageTemplates(settings: MessageSettings & { templatesDir?: string }): MessageTemplates {
+/**
+ * The shipped templates, with the directory's (if any) replacing and adding to them; `notice` is told what the
+ * directory leaves to the default language or to the shipped templates.
+ */
+export function loadMessageTemplates(
+  settings: MessageSettings & { templatesDir?: string },
+  notice: (line: string) => void = () => undefined,
+): MessageTemplates {
   const { templatesDir, ...messageSettings } = settings;
   const where = templatesDir === undefined ? "" : `--templates-dir ${templatesDir}: `;
   const read = templatesDir === undefined ? { sources: {}, problems: [] } : readTemplateDirectory(templatesDir);
@@ -32,6 +39,7 @@ export function loadMessageTemplates(settings: MessageSettings & { templatesDir?
   if (templates === undefined || problems.length > 0) {
     throw new StartupError(`${where}${new TemplateProblems(problems).message}`);
   }
+  for (const line of templateNotices(shippedTemplates, read.sources, messageSettings.defaultLanguage)) notice(`${where}${line}`);
   return templates;
 }
 

@@ -98,6 +98,32 @@ export function buildMessageTemplates(
   return { ...settings, languages };
 }
 
+/**
+ * What an operator's templates leave to others, one line per language directory that leaves anything: the messages a
+ * language verifyd does not ship lacks, which go out in the default language, and the files of a shipped language's
+ * message that stay shipped beside those the directory replaces. Nothing wrong, but nothing anyone sees either.
+ */
+export function templateNotices(shipped: TemplateSources, overrides: TemplateSources, defaultLanguage: string): string[] {
+  const shippedTags = new Set(Object.keys(shipped).map((tag) => tag.toLowerCase()));
+  const notices: string[] = [];
+  for (const [directory, files] of Object.entries(overrides)) {
+    const isShipped = shippedTags.has(canonicalTag(directory)?.toLowerCase() ?? "");
+    const lacking: string[] = [];
+    const kept: string[] = [];
+    for (const channel of channels) {
+      for (const purpose of purposes) {
+        const names = partsOf[channel].map((part) => fileName(channel, purpose, part));
+        const given = names.filter((name) => files[name] !== undefined);
+        if (!isShipped && given.length === 0) lacking.push(messageName(channel, purpose));
+        if (isShipped && given.length > 0) kept.push(...names.filter((name) => files[name] === undefined));
+      }
+    }
+    if (lacking.length > 0) notices.push(`${directory}: has no ${lacking.join(", ")}; those go out in ${defaultLanguage}`);
+    if (kept.length > 0) notices.push(`${directory}: keeps the shipped ${kept.join(", ")} beside the files it replaces`);
+  }
+  return notices;
+}
+
 /** By lower-case tag: each language's files, the directory's over the shipped ones, and where a problem is reported. */
 function mergedSources(
   shipped: TemplateSources,
