@@ -84,7 +84,7 @@ describe("what is recorded", () => {
     for (const event of events) expect(event.actorId).toBeUndefined();
   });
 
-  it("logins that succeed and fail, with the login name, the reason and the client's address", async () => {
+  it("logins that succeed and fail, with the login name, the reason, the client's address and the user's organization", async () => {
     const person = await personWithPhone();
     expect((await passwordLogin(server.url, person.username, "wrong password")).status).toBe(400);
     expect((await passwordLogin(server.url, person.username, person.password)).status).toBe(200);
@@ -96,12 +96,15 @@ describe("what is recorded", () => {
         kind: "login.succeeded",
         actorId: person.userId,
         userId: person.userId,
+        // The login named no organization: the user's own is recorded.
+        organizationId,
         clientAddress: localhost,
         detail: { loginName: person.username },
       }),
       expect.objectContaining({
         kind: "login.failed",
         userId: person.userId,
+        organizationId,
         clientAddress: localhost,
         detail: { loginName: person.username, reason: "PASSWORD_INVALID" },
       }),

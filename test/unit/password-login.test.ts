@@ -65,7 +65,7 @@ describe("who a login name logs in", () => {
   });
 
   it("the one active person with a password that the name matches", () => {
-    expect(loginAccount([person("u1")])).toEqual({ userId: "u1", passwordHash: "$argon2id$hash" });
+    expect(loginAccount([person("u1")])).toEqual({ userId: "u1", organizationId: "org-1", passwordHash: "$argon2id$hash" });
   });
 
   it("nobody when the name matches no one, or more than one user, and why (for the security log)", () => {
@@ -75,9 +75,9 @@ describe("who a login name logs in", () => {
 
   it("nobody without a password, deactivated, locked, or a service account, and why and who", () => {
     const { passwordHash: _none, ...withoutPassword } = person("u1") as HumanUserState;
-    expect(loginAccount([withoutPassword])).toEqual({ refusal: "NO_PASSWORD", userId: "u1" });
-    expect(loginAccount([person("u1", { status: "inactive" })])).toEqual({ refusal: "USER_DISABLED", userId: "u1" });
-    expect(loginAccount([person("u1", { status: "locked" })])).toEqual({ refusal: "USER_DISABLED", userId: "u1" });
+    expect(loginAccount([withoutPassword])).toEqual({ refusal: "NO_PASSWORD", userId: "u1", organizationId: "org-1" });
+    expect(loginAccount([person("u1", { status: "inactive" })])).toEqual({ refusal: "USER_DISABLED", userId: "u1", organizationId: "org-1" });
+    expect(loginAccount([person("u1", { status: "locked" })])).toEqual({ refusal: "USER_DISABLED", userId: "u1", organizationId: "org-1" });
     const machine: UserState = {
       id: "m1",
       resourceOwner: "org-1",
@@ -90,6 +90,6 @@ describe("who a login name logs in", () => {
       createdAt: new Date(0),
       changedAt: new Date(0),
     };
-    expect(loginAccount([machine])).toEqual({ refusal: "USER_NOT_HUMAN", userId: "m1" });
+    expect(loginAccount([machine])).toEqual({ refusal: "USER_NOT_HUMAN", userId: "m1", organizationId: "org-1" });
   });
 });

@@ -46,12 +46,12 @@ export type LoginRefusal =
   | "PASSWORD_INVALID";
 
 export type LoginResult =
-  | { outcome: "granted"; userId: string; token: string; expiresInSeconds: number }
+  | { outcome: "granted"; userId: string; organizationId: string; token: string; expiresInSeconds: number }
   /**
    * Wrong password, unknown or ambiguous name, or a user who may not log in: indistinguishable to the client, who is
-   * told none of `reason` and `userId` (the one user the name matched, if it matched exactly one).
+   * told none of `reason`, `userId` and `organizationId` (the one user the name matched, if it matched exactly one).
    */
-  | { outcome: "refused"; reason: LoginRefusal; userId?: string }
+  | { outcome: "refused"; reason: LoginRefusal; userId?: string; organizationId?: string }
   | { outcome: "throttled"; retryAfterSeconds: number };
 
 export class PasswordLogin {
@@ -72,20 +72,21 @@ export class PasswordLogin {
     const account = loginAccount(await logins.findByLoginName(name, organizationId));
     if ("refusal" in account) {
       await passwords.verifyNobody(password);
-      return { outcome: "refused", reason: account.refusal, ...(account.userId === undefined ? {} : { userId: account.userId }) };
+      const { refusal, ...matched } = account;
+      return { outcome: "refused", reason: refusal, ...matched };
     }
     if (!(await passwords.verify(account.passwordHash, password))) {
-      return { outcome: "refused", reason: "PASSWORD_INVALID", userId: account.userId };
+      return { outcome: "refused", reason: "PASSWORD_INVALID", userId: account.userId, organizationId: account.organizationId };
     }
     await logins.clearFailures(throttleKey);
-    return this.grant(account.userId, now);
+    return this.grant(account, now);
   }
 
-  private async grant(userId: string, now: Date): Promise<LoginResult> {
+  private async grant({ userId, organizationId }: { userId: string; organizationId: string }, now: Date): Promise<LoginResult> {
     const { token, tokenHash } = this.deps.issueToken();
     const expiresAt = new Date(now.getTime() + this.deps.tokenTtlMs);
     await this.deps.tokens.add({ id: this.deps.newId(), userId, kind: "login", createdAt: now, expiresAt, tokenHash });
-    return { outcome: "granted", userId, token, expiresInSeconds: Math.floor(this.deps.tokenTtlMs / 1000) };
+    return { outcome: "granted", userId, organizationId, token, expiresInSeconds: Math.floor(this.deps.tokenTtlMs / 1000) };
   }
 }
 
@@ -95,13 +96,15 @@ export class PasswordLogin {
  */
 export function loginAccount(
   matches: readonly UserState[],
-): { userId: string; passwordHash: string } | { refusal: Exclude<LoginRefusal, "PASSWORD_INVALID">; userId?: string } {
+):
+  | { userId: string; organizationId: string; passwordHash: string }
+  | { refusal: Exclude<LoginRefusal, "PASSWORD_INVALID">; userId?: string; organizationId?: string } {
   const [only, ...others] = matches;
   if (!only) return { refusal: "LOGIN_NAME_UNKNOWN" };
   if (others.length > 0) return { refusal: "LOGIN_NAME_AMBIGUOUS" };
-  const userId = only.id;
-  if (only.kind !== "human") return { refusal: "USER_NOT_HUMAN", userId };
-  if (only.status !== "active") return { refusal: "USER_DISABLED", userId };
-  if (only.passwordHash === undefined) return { refusal: "NO_PASSWORD", userId };
-  return { userId, passwordHash: only.passwordHash };
+  const matched = { userId: only.id, organizationId: only.resourceOwner };
+  if (only.kind !== "human") return { refusal: "USER_NOT_HUMAN", ...matched };
+  if (only.status !== "active") return { refusal: "USER_DISABLED", ...matched };
+  if (only.passwordHash === undefined) return { refusal: "NO_PASSWORD", ...matched };
+  return { ...matched, passwordHash: only.passwordHash };
 }

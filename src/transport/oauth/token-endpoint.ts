@@ -138,8 +138,15 @@ function securityEventOf(
   };
   switch (result.outcome) {
     case "granted":
-      // From here on the caller is this user.
-      return { kind: "login.succeeded", ...where, actorId: result.userId, userId: result.userId, detail: { loginName } };
+      // From here on the caller is this user, of its organization whether or not the login named it.
+      return {
+        kind: "login.succeeded",
+        ...where,
+        actorId: result.userId,
+        userId: result.userId,
+        organizationId: result.organizationId,
+        detail: { loginName },
+      };
     case "refused":
       // A name nobody has is not kept (nor the organization the client named): a flood of made-up names then counts
       // on one entry per client address instead of adding one per name.
@@ -150,6 +157,7 @@ function securityEventOf(
         kind: "login.failed",
         ...where,
         ...(result.userId === undefined ? {} : { userId: result.userId }),
+        ...(result.organizationId === undefined ? {} : { organizationId: result.organizationId }),
         detail: { loginName, reason: result.reason },
       };
     case "throttled":
