@@ -76,6 +76,9 @@ const textRules: [RegExp, (match: string, ...groups: string[]) => string][] = [
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, (_match, scheme) => `${scheme}${redacted}@`],
   // An Authorization value quoted in a text; 16 characters at least, so that "Basic authentication" stays.
   [/\b(bearer|basic|digest)\s+[A-Za-z0-9\-._~+/]{16,}=*/gi, (_match, scheme) => `${scheme} ${redacted}`],
+  // A shorter Basic value is a credential when it decodes to user:password ("Basic dXNlcjpwYXNz").
+  [/\b(basic)\s+([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])/gi, (match, scheme, value) =>
+    Buffer.from(value, "base64").toString("latin1").includes(":") ? `${scheme} ${redacted}` : match],
   [/\bwhsec_[A-Za-z0-9+/=]+/g, () => `whsec_${redacted}`],
   [/([?&;][^=&\s#?]*?(?:token|key|secret|passw|code|sig|auth)[^=&\s#]*=)[^&\s#"']*/gi, (_match, name) => `${name}${redacted}`],
   // Also percent-encoded in a path ("EMAIL:ada%40example.com").

@@ -153,6 +153,9 @@ describe("redacting text", () => {
     ["connect smtps://mailer:s3cret@smtp.example.com:465 failed", "connect smtps://[redacted]@smtp.example.com:465 failed"],
     ["POST https://hooks.example.com/sms?token=abc123&region=eu", "POST https://hooks.example.com/sms?token=[redacted]&region=eu"],
     ["header was Bearer pE3Yk0aB9cD8eF7gH6iJ5kL4", "header was Bearer [redacted]"],
+    // Shorter than 16 characters, but user:pass (noted by a data-protection trial).
+    ["x-other: Basic dXNlcjpwYXNz", "x-other: Basic [redacted]"],
+    ["auth=Basic dXNlcjpwYXNz;", "auth=Basic [redacted];"],
     ["secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "secret whsec_[redacted]"],
   ])("%s", (text, expected) => {
     expect(redactText(text)).toBe(expected);
