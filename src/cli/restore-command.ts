@@ -4,7 +4,7 @@
 // copy is checked, no verifyd process may have the database open, SQLite's files beside it are removed, and the copy
 // is renamed into place, owner-only, in one step.
 import { chmodSync, copyFileSync, existsSync, fsyncSync, openSync, closeSync, renameSync, rmSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import Database, { SqliteError } from "better-sqlite3";
 import { temporaryNameFor } from "../crypto/owner-only-file.js";
 import { isPostgresUrl } from "../store/database-url.js";
@@ -36,6 +36,9 @@ export const restoreCommand: CommandDefinition<"database"> = {
     const copy = resolve(positionals[0]!);
     const database = resolve(settings.database);
     checkCopy(copy, database);
+    if (!existsSync(dirname(database))) {
+      throw new UsageError(`cannot restore into ${database}: the directory ${dirname(database)} does not exist; create it first`);
+    }
     refuseWhileOpen(database);
 
     const temporary = temporaryNameFor(database);

@@ -507,6 +507,11 @@ describe("restore", () => {
     const other = join(tempDirectory(), "other.sqlite");
     new Database(other).exec("CREATE TABLE notes (text TEXT)");
     expect(failureLine(await verifyd(["restore", other, "--database", database]), 1)).toContain("not verifyd's");
+    // A sound copy, into a directory that does not exist (noted by a trial: ENOENT, exit 1).
+    const nowhere = join(tempDirectory(), "missing-directory");
+    expect(failureLine(await verifyd(["restore", database, "--database", join(nowhere, "verifyd.sqlite")]), 2)).toBe(
+      `verifyd: cannot restore into ${join(nowhere, "verifyd.sqlite")}: the directory ${nowhere} does not exist; create it first; see verifyd restore --help`,
+    );
     expect(readFileSync(database)).toEqual(original);
   }, 60_000);
 });
