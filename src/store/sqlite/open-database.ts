@@ -90,9 +90,10 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma(`cache_size = -${pageCacheKiB}`);
     sqlite.pragma("foreign_keys = ON");
-    // What is deleted or overwritten is zeroed in its page rather than left in the file's free space, so that a deleted
-    // user's name and numbers do not stay readable in the file (FAST: where that costs no extra I/O).
-    sqlite.pragma("secure_delete = FAST");
+    // What is deleted or overwritten is zeroed, in its page and in pages that become free, rather than left in the file's
+    // free space (and in backups, which copy every page), so that a deleted user's name and numbers do not stay readable.
+    // FAST zeroes only within pages still in use: deleting thirty users left them all in free pages.
+    sqlite.pragma("secure_delete = ON");
     if (options.integrityCheck ?? true) checkIntegrity(sqlite, path);
     refuseSharedVerifiedContacts(sqlite, path);
     const db = drizzle(sqlite);
