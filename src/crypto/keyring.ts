@@ -45,8 +45,9 @@ export function parseKeyList(value: string): Keyring {
   const entries = value
     .split(",")
     .map((entry) => entry.trim())
-    .filter(Boolean)
     .map((entry, index): [string, Buffer] => {
+      // "$(keys generate),$VERIFYD_KEYS" with VERIFYD_KEYS unset: the keys of keyring.json would be left out silently.
+      if (entry === "") throw new Error(`entry ${index + 1} is empty (a comma too many, or a variable that is not set?)`);
       const separator = entry.indexOf(":");
       // Name the entry by position: any part of it may be key material, which must not reach logs.
       if (separator <= 0) throw new Error(`entry ${index + 1} must look like id:base64`);

@@ -149,6 +149,13 @@ describe("configuration", () => {
     }
   });
 
+  it("refuses an empty entry in the key list: the README's rotation line with VERIFYD_KEYS unset (noted by a trial)", () => {
+    const entry = `20261129T120000Z:${Buffer.alloc(32, 7).toString("base64")}`;
+    expect(() => loadConfig([], { VERIFYD_KEYS: `${entry},` })).toThrow(
+      /--keys \/ VERIFYD_KEYS: entry 2 is empty \(a comma too many, or a variable that is not set\?\)/,
+    );
+  });
+
   it("serves reflection unless turned off by flag or environment", () => {
     expect(loadConfig([], {}).reflection).toBe(true);
     expect(loadConfig(["--reflection", "false"], {}).reflection).toBe(false);
