@@ -1,5 +1,6 @@
 // First start: an IAM_OWNER service account and a token for it, so that the person who started the server can make
 // the first calls. Done once per database, even when several processes start on it at the same moment.
+import { existsSync } from "node:fs";
 import type { SecurityRecorder } from "../api/security-recorder.js";
 import { type MemberStore, instanceResource } from "../domain/access/member.js";
 import type { AccessTokenStore, IssuedAccessToken } from "../domain/credentials/access-token.js";
@@ -67,8 +68,13 @@ export async function bootstrapInstance(deps: BootstrapDeps): Promise<void> {
     });
     await deps.recordSecurityEvent({ kind: "token.created", userId, detail: { tokenId, kind: "personal", origin: "bootstrap" } });
     deps.logger.info("instance bootstrapped: the administrator's token is in the admin token file", { file: deps.tokenFile });
-  } else {
+  } else if (existsSync(deps.tokenFile)) {
     deps.logger.info("instance already bootstrapped", { file: deps.tokenFile });
+  } else {
+    // Another instance bootstrapped, or this database was restored here: the token file is elsewhere, or gone.
+    deps.logger.info("instance already bootstrapped; no admin token file here: make a token with `verifyd admin token`", {
+      expectedFile: deps.tokenFile,
+    });
   }
 }
 

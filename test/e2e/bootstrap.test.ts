@@ -1,6 +1,6 @@
 // The first start creates one IAM_OWNER service account and writes its token to the admin token file, owner-only;
 // later starts, and starts racing the first, create nothing more. The token never shows in the output.
-import { statSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
@@ -59,10 +59,25 @@ describe("bootstrap", () => {
     expect(second.adminToken).toBe(first.adminToken);
     expect(statSync(second.adminTokenFile).mtimeMs).toBe(written.mtimeMs);
     expect(second.stderr.some((line) => line.includes("instance already bootstrapped"))).toBe(true);
+    expect(second.stderr.some((line) => line.includes("no admin token file here"))).toBe(false);
     expect(await protocolClient("rest", second.url, second.adminToken).call("getUserByID", { userId: "1" })).toMatchObject(notFound);
     await second.stop();
     expect(countRows(database)).toEqual(one);
     expect([...second.stdout, ...second.stderr].join("\n")).not.toContain(second.adminToken);
+  });
+
+  it("says where no token file is, on a database bootstrapped elsewhere, how to make a token instead", async () => {
+    const database = join(newDirectory(), "verifyd.sqlite");
+    const first = await startServerProcess(database);
+    await first.stop();
+    rmSync(first.adminTokenFile);
+    const elsewhere = await startServerProcess(database, { withoutAdminToken: true });
+    await elsewhere.stop();
+    const line = elsewhere.stderr.find((text) => text.includes("instance already bootstrapped"));
+    expect(JSON.parse(line ?? "{}")).toMatchObject({
+      message: "instance already bootstrapped; no admin token file here: make a token with `verifyd admin token`",
+      expectedFile: first.adminTokenFile,
+    });
   });
 
   it("leaves exactly one administrator, membership and token when two processes start at once", async () => {

@@ -60,6 +60,8 @@ export interface ServerProcessOptions {
    * EFBIG, as on a full disk, instead of killing it. The ignored disposition survives the exec into node.
    */
   ignoreFileSizeSignal?: boolean;
+  /** Expect no admin token file (a database bootstrapped elsewhere): `adminToken` is then "". */
+  withoutAdminToken?: boolean;
 }
 
 type SpawnOptions = Pick<ServerProcessOptions, "env" | "ignoreFileSizeSignal" | "command" | "cwd">;
@@ -111,7 +113,7 @@ export async function startServerProcess(database: string, options: ServerProces
   const adminTokenFile = announcedAdminTokenFile(stderr) ?? adminTokenFileOf(database, options);
   let adminToken: string;
   try {
-    adminToken = readFileSync(adminTokenFile, "utf8").trim();
+    adminToken = options.withoutAdminToken ? "" : readFileSync(adminTokenFile, "utf8").trim();
   } catch (error) {
     // A server that listens but whose token file is elsewhere must not outlive the failed start.
     await stop();
