@@ -1,12 +1,13 @@
 // The UserService RPCs about accounts rather than contacts: service accounts and their tokens, listing users,
 // passwords, deactivating or locking, and deleting. Each applies its rule from access-rules.ts before it acts.
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { organizationsWith } from "../domain/access/access-decisions.js";
 import type { MemberStore } from "../domain/access/member.js";
 import type { AccessTokenRecord, AccessTokenStore, IssuedAccessToken } from "../domain/credentials/access-token.js";
 import { loginRetryAfterMs } from "../domain/credentials/login-throttle.js";
 import type { LoginStore } from "../domain/credentials/password-login.js";
+import type { SecurityEventKind } from "../domain/security/security-event.js";
 import { errors } from "../domain/errors.js";
 import type { IdGenerator } from "../domain/ids.js";
 import type { Clock, UserStore } from "../domain/ports.js";
@@ -75,13 +76,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
       await authorizedUser(deps, ctx, req.userId);
       if (disables) await keepAnotherActiveInstanceOwner(deps, req.userId);
       const details = await commands.changeStatus(req.userId, change);
-      await deps.recordSecurityEvent({
-        kind: "user.status.changed",
-        actorId: callerOf(ctx).userId,
-        userId: req.userId,
-        organizationId: details.resourceOwner,
-        detail: { change },
-      }, requestIdIn(ctx.values));
+      await recordChangeOfUser(deps, ctx, "user.status.changed", { userId: req.userId, organizationId: details.resourceOwner }, { change });
       return { details: toDetails(details) };
     };
 
@@ -139,13 +134,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
       await authorizedUser(deps, ctx, req.userId);
       await keepAnotherActiveInstanceOwner(deps, req.userId);
       const details = await commands.deleteUser(req.userId);
-      await deps.recordSecurityEvent({
-        kind: "user.removed",
-        actorId: callerOf(ctx).userId,
-        userId: req.userId,
-        organizationId: details.resourceOwner,
-        detail: {},
-      }, requestIdIn(ctx.values));
+      await recordChangeOfUser(deps, ctx, "user.removed", { userId: req.userId, organizationId: details.resourceOwner });
       return { details: toDetails(details) };
     },
 
@@ -172,13 +161,9 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
         requireCurrentPassword: caller.userId === req.userId,
       });
       if (currentPassword !== undefined) await deps.logins.clearFailures(user.username);
-      await deps.recordSecurityEvent({
-        kind: "password.changed",
-        actorId: caller.userId,
-        userId: req.userId,
-        organizationId: user.resourceOwner,
-        detail: { currentPasswordGiven: String(currentPassword !== undefined) },
-      }, requestIdIn(ctx.values));
+      await recordChangeOfUser(deps, ctx, "password.changed", { userId: req.userId, organizationId: user.resourceOwner }, {
+        currentPasswordGiven: String(currentPassword !== undefined),
+      });
       await endLoginsAfterPasswordChange(deps, ctx, req.userId, user.resourceOwner);
       return { details: toDetails(details) };
     },
@@ -201,26 +186,20 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
       const { token, tokenHash } = deps.issueToken();
       const tokenId = deps.newId();
       await deps.tokens.add({ id: tokenId, userId: req.userId, kind: "personal", createdAt: now, expiresAt, tokenHash });
-      await deps.recordSecurityEvent({
-        kind: "token.created",
-        actorId: callerOf(ctx).userId,
-        userId: req.userId,
-        organizationId: owner.resourceOwner,
-        detail: { tokenId, kind: "personal" },
-      }, requestIdIn(ctx.values));
+      await recordChangeOfUser(deps, ctx, "token.created", { userId: req.userId, organizationId: owner.resourceOwner }, {
+        tokenId,
+        kind: "personal",
+      });
       return { tokenId, token, creationDate: timestampFromDate(now) };
     },
 
     async removePersonalAccessToken(req, ctx) {
       const owner = await tokenOwner(ctx, req.userId);
       if (!(await deps.tokens.remove(req.userId, req.tokenId))) throw errors.tokenNotFound();
-      await deps.recordSecurityEvent({
-        kind: "token.removed",
-        actorId: callerOf(ctx).userId,
-        userId: req.userId,
-        organizationId: owner.resourceOwner,
-        detail: { tokenId: req.tokenId, kind: "personal" },
-      }, requestIdIn(ctx.values));
+      await recordChangeOfUser(deps, ctx, "token.removed", { userId: req.userId, organizationId: owner.resourceOwner }, {
+        tokenId: req.tokenId,
+        kind: "personal",
+      });
       return { deletionDate: timestampFromDate(deps.clock.now()) };
     },
 
@@ -357,11 +336,20 @@ async function endLoginsAfterPasswordChange(
   const caller = callerOf(ctx);
   const ended = await deps.tokens.removeLogins(userId, caller.userId === userId ? caller.tokenId : undefined);
   if (ended === 0) return;
-  await deps.recordSecurityEvent({
-    kind: "token.removed",
-    actorId: caller.userId,
-    userId,
-    organizationId,
-    detail: { kind: "login", count: String(ended), cause: "password.changed" },
-  }, requestIdIn(ctx.values));
+  await recordChangeOfUser(deps, ctx, "token.removed", { userId, organizationId }, {
+    kind: "login",
+    count: String(ended),
+    cause: "password.changed",
+  });
+}
+
+/** Records in the security log what the caller did to a user, under the call's request id. */
+function recordChangeOfUser(
+  deps: Pick<UserAccountsDeps, "recordSecurityEvent">,
+  ctx: HandlerContext,
+  kind: SecurityEventKind,
+  target: { userId: string; organizationId: string },
+  detail: Record<string, string> = {},
+): Promise<void> {
+  return deps.recordSecurityEvent({ kind, actorId: callerOf(ctx).userId, ...target, detail }, requestIdIn(ctx.values));
 }
