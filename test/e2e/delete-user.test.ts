@@ -200,6 +200,33 @@ it("meets calls on the same user in flight without a server error: each is answe
   expect(rowsNaming(userId)).toEqual({ events: 0, users: 0, outbox: 0, access_tokens: 0, members: 0 });
 });
 
+it("meets a login, a token or a role being made for a user while it is deleted: refused as for a user that is gone, never a server error", async () => {
+  for (let round = 0; round < 8; round += 1) {
+    const { userId, username, password } = await person();
+    const service = await setup.machine(organization);
+    // Sent together, one user at a time as a person deleting their account in one tab and logging in in another: the
+    // login checks the password (argon2id, milliseconds) before it writes its token, and the deletion lands in between.
+    const [login, role, deleted, token, serviceDeleted] = await Promise.all([
+      passwordLogin(server.url, username, password),
+      rest(server.url, server.adminToken, "POST", "/v2beta/administrators", {
+        userId,
+        resource: { organizationId: organization },
+        roles: ["ORG_USER_VIEWER"],
+      }),
+      rest(server.url, server.adminToken, "DELETE", `/v2/users/${userId}`),
+      rest(server.url, server.adminToken, "POST", "/zitadel.user.v2.UserService/AddPersonalAccessToken", { userId: service.userId }),
+      rest(server.url, server.adminToken, "DELETE", `/v2/users/${service.userId}`),
+    ]);
+    expect([deleted.status, serviceDeleted.status]).toEqual([200, 200]);
+    // 200: made before the deletion, which took it along; otherwise as for a user that does not exist.
+    if (login.status !== 200) expect(login).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
+    for (const answer of [token, role]) expect([200, 404], JSON.stringify(answer)).toContain(answer.status);
+    for (const gone of [userId, service.userId]) {
+      expect(rowsNaming(gone)).toEqual({ events: 0, users: 0, outbox: 0, access_tokens: 0, members: 0 });
+    }
+  }
+});
+
 it("settles a message whose delivery was under way when its user was deleted, without bringing anything of the user back", async () => {
   const receiver = await startWebhookReceiver();
   const delivering = await startTestServer(

@@ -34,6 +34,15 @@ describe.each(dialects)("%s access tokens", (dialect) => {
     expect(JSON.stringify(await rows("SELECT * FROM access_tokens"))).not.toContain(token);
   });
 
+  it("refuses a token for a user that is gone as USER_NOT_FOUND (deleted after the call found it)", async () => {
+    const { tokens, rows } = await tokensOfUser(dialect);
+    const { tokenHash } = issueAccessToken();
+    await expect(
+      tokens.add({ id: "t1", userId: "gone", kind: "login", createdAt: at(0), expiresAt: at(30), tokenHash }),
+    ).rejects.toMatchObject({ kind: "NotFound", reason: "USER_NOT_FOUND" });
+    expect(await rows("SELECT * FROM access_tokens")).toEqual([]);
+  });
+
   it("reads the holder's roles with the token, as they stand at each lookup", async () => {
     const { tokens, stores } = await tokensOfUser(dialect);
     const { tokenHash } = issueAccessToken();

@@ -43,4 +43,11 @@ describe.each(dialects)("%s administrators", (dialect) => {
       members.add({ userId: "m2", organizationId: "o1", roles: ["ORG_OWNER"], createdAt: at(0), changedAt: at(0) }),
     ).rejects.toMatchObject({ reason: "ADMINISTRATOR_ALREADY_EXISTS" });
   });
+
+  it("refuses a membership of a user that is gone as USER_NOT_FOUND (deleted after the call found it)", async () => {
+    const { members } = await storesWithUser(dialect, "m3", "grace");
+    await expect(
+      members.add({ userId: "gone", organizationId: "o1", roles: ["ORG_OWNER"], createdAt: at(0), changedAt: at(0) }),
+    ).rejects.toMatchObject({ kind: "NotFound", reason: "USER_NOT_FOUND" });
+  });
 });

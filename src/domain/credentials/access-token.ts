@@ -26,6 +26,7 @@ export interface IssuedAccessToken {
 }
 
 export interface AccessTokenStore {
+  /** Throws USER_NOT_FOUND when the user is gone: deleted after the call that makes the token found it. */
   add(record: AccessTokenRecord & { tokenHash: string }): Promise<void>;
   /** The unexpired token with this hash and where its holder stands, or undefined (also when the holder is gone). */
   findValid(tokenHash: string, now: Date): Promise<ValidAccessToken | undefined>;

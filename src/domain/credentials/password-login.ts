@@ -1,5 +1,6 @@
 // The password grant: a login name and a password for a bearer token. Every refusal costs one password verify,
 // whether or not the name belongs to anybody, so neither the answer nor its timing tells which names exist.
+import { DomainError } from "../errors.js";
 import type { Clock } from "../ports.js";
 import type { IdGenerator } from "../ids.js";
 import type { PhonePolicy } from "../phone-number.js";
@@ -85,7 +86,15 @@ export class PasswordLogin {
   private async grant({ userId, organizationId }: { userId: string; organizationId: string }, now: Date): Promise<LoginResult> {
     const { token, tokenHash } = this.deps.issueToken();
     const expiresAt = new Date(now.getTime() + this.deps.tokenTtlMs);
-    await this.deps.tokens.add({ id: this.deps.newId(), userId, kind: "login", createdAt: now, expiresAt, tokenHash });
+    try {
+      await this.deps.tokens.add({ id: this.deps.newId(), userId, kind: "login", createdAt: now, expiresAt, tokenHash });
+    } catch (error) {
+      // Deleted between the password check and the token: as if the name had not been found.
+      if (error instanceof DomainError && error.reason === "USER_NOT_FOUND") {
+        return { outcome: "refused", reason: "LOGIN_NAME_UNKNOWN", userId, organizationId };
+      }
+      throw error;
+    }
     return { outcome: "granted", userId, organizationId, token, expiresInSeconds: Math.floor(this.deps.tokenTtlMs / 1000) };
   }
 }

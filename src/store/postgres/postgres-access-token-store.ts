@@ -2,7 +2,9 @@
 // in every process sharing the database.
 import { and, asc, eq, ne } from "drizzle-orm";
 import type { AccessTokenKind, AccessTokenRecord, AccessTokenStore, ValidAccessToken } from "../../domain/credentials/access-token.js";
+import { errors } from "../../domain/errors.js";
 import { qualified, quoted } from "../raw-statement.js";
+import { isForeignKeyViolation } from "./postgres-errors.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { namedStatement, rowsOf } from "./named-statement.js";
 import type { PgDb } from "./open-postgres.js";
@@ -58,7 +60,12 @@ export class PostgresAccessTokenStore implements AccessTokenStore {
 
   async add(token: AccessTokenRecord & { tokenHash: string }): Promise<void> {
     const { id, userId, kind, createdAt, expiresAt, tokenHash } = token;
-    await this.storage.write(() => this.db.insert(accessTokens).values({ id, userId, kind, createdAt, expiresAt, tokenHash }));
+    try {
+      await this.storage.write(() => this.db.insert(accessTokens).values({ id, userId, kind, createdAt, expiresAt, tokenHash }));
+    } catch (error) {
+      if (isForeignKeyViolation(error, "access_tokens_user_id_users_id_fk")) throw errors.userNotFound();
+      throw error;
+    }
   }
 
   async findValid(tokenHash: string, now: Date): Promise<ValidAccessToken | undefined> {

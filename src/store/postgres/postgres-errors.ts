@@ -10,6 +10,12 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
   return cause instanceof DatabaseError && cause.code === "23505" && cause.constraint === constraint;
 }
 
+/** A FOREIGN KEY violation of the named constraint: a row naming another that is gone. */
+export function isForeignKeyViolation(error: unknown, constraint: string): boolean {
+  const cause = driverError(error);
+  return cause instanceof DatabaseError && cause.code === "23503" && cause.constraint === constraint;
+}
+
 // SQLSTATE classes and codes that say the server or the connection failed, not the statement: connection exceptions
 // (08), a server that takes no writes (25006: a standby after a failover; verifyd never asks for a read-only
 // transaction itself), a login refused (28: a password rotated under running processes), the database gone (3D000),

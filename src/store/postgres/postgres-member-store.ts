@@ -7,7 +7,7 @@ import { columnList, quoted } from "../raw-statement.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { namedStatement, rowsOf } from "./named-statement.js";
 import type { PgDb } from "./open-postgres.js";
-import { isUniqueViolation } from "./postgres-errors.js";
+import { isForeignKeyViolation, isUniqueViolation } from "./postgres-errors.js";
 import { members } from "./schema.js";
 
 // Every authenticated call reads the caller's grants: a statement sent by name (named-statement.ts).
@@ -33,6 +33,8 @@ export class PostgresMemberStore implements MemberStore {
       await this.storage.write(() => this.db.insert(members).values({ userId, organizationId, roles, createdAt, changedAt }));
     } catch (error) {
       if (isUniqueViolation(error, "members_pkey")) throw errors.administratorExists();
+      // The user was deleted after the call found it.
+      if (isForeignKeyViolation(error, "members_user_id_users_id_fk")) throw errors.userNotFound();
       throw error;
     }
   }

@@ -2,7 +2,9 @@
 import type { Statement } from "better-sqlite3";
 import { and, asc, eq, ne, sql } from "drizzle-orm";
 import type { AccessTokenKind, AccessTokenRecord, AccessTokenStore, ValidAccessToken } from "../../domain/credentials/access-token.js";
+import { errors } from "../../domain/errors.js";
 import type { UserStatus } from "../../domain/users/user-status.js";
+import { isForeignKeyViolation } from "./sqlite-errors.js";
 import type { Db } from "./open-database.js";
 import { quoted } from "../raw-statement.js";
 import { holderGrants } from "../holder-grants.js";
@@ -86,7 +88,12 @@ export class SqliteAccessTokenStore implements AccessTokenStore {
   }
 
   async add(token: AccessTokenRecord & { tokenHash: string }): Promise<void> {
-    this.storage.write(() => this.insert.run({ ...token }));
+    try {
+      this.storage.write(() => this.insert.run({ ...token }));
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw errors.userNotFound();
+      throw error;
+    }
   }
 
   /**

@@ -10,6 +10,11 @@ export function isUniqueViolation(error: unknown, what: string): boolean {
   );
 }
 
+/** A FOREIGN KEY violation: a row naming another that is gone, such as a token for a user deleted meanwhile. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return error instanceof SqliteError && error.code === "SQLITE_CONSTRAINT_FOREIGNKEY";
+}
+
 export type SqliteFailure = InstanceType<typeof SqliteError>;
 
 // Primary result codes; extended codes (SQLITE_IOERR_WRITE, SQLITE_CORRUPT_INDEX, ...) start with one of them.

@@ -7,7 +7,7 @@ import { errors } from "../../domain/errors.js";
 import type { Db } from "./open-database.js";
 import { quoted } from "../raw-statement.js";
 import { members } from "./schema.js";
-import { isUniqueViolation } from "./sqlite-errors.js";
+import { isForeignKeyViolation, isUniqueViolation } from "./sqlite-errors.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 
 const placeholder = sql.placeholder;
@@ -55,6 +55,8 @@ export class SqliteMemberStore implements MemberStore {
       this.storage.write(() => this.insert.run({ ...member }));
     } catch (error) {
       if (isUniqueViolation(error, "members.")) throw errors.administratorExists();
+      // The user was deleted after the call found it.
+      if (isForeignKeyViolation(error)) throw errors.userNotFound();
       throw error;
     }
   }
