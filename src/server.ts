@@ -7,6 +7,7 @@ import { type Interceptor, createContextValues, createServiceImplSpec } from "@c
 import { createApplicationServiceHandler } from "./api/application-service-handler.js";
 import { createBearerAuthenticator } from "./api/bearer-authenticator.js";
 import { createCallEndInterceptor } from "./api/call-end-interceptor.js";
+import { keepingExistingUsers } from "./api/existing-targets.js";
 import { createHealthHandler } from "./api/health-handler.js";
 import { createInternalPermissionServiceHandler } from "./api/internal-permission-service-handler.js";
 import { createOrganizationServiceHandler } from "./api/organization-service-handler.js";
@@ -280,7 +281,13 @@ async function startOn(
   );
   const metrics = createServerMetrics({ outbox: stores.outbox, clock, version: packageVersion(), storageHealthy: () => storage.isHealthy() });
   const interceptors: Interceptor[] = [
-    createCallEndInterceptor({ metrics: metrics.calls, observeOutcome: metrics.outcomes, recordSecurityEvent, logger }),
+    createCallEndInterceptor({
+      metrics: metrics.calls,
+      observeOutcome: metrics.outcomes,
+      recordSecurityEvent,
+      existingTargets: keepingExistingUsers(users),
+      logger,
+    }),
     createUnsupportedFieldsInterceptor(),
     createValidationInterceptor(),
   ];

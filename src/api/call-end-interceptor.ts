@@ -15,6 +15,7 @@ import { DomainError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
 import type { CallMetrics } from "../metrics/call-metrics.js";
 import type { CallOutcomeObserver } from "./call-outcomes.js";
+import type { ExistingTargets } from "./existing-targets.js";
 import { codeName } from "./code-names.js";
 import { toConnectError } from "./connect-errors.js";
 import { principalKey, requestContextKey } from "./request-context.js";
@@ -25,6 +26,8 @@ export interface CallEndDeps {
   metrics: CallMetrics;
   observeOutcome: CallOutcomeObserver;
   recordSecurityEvent: SecurityRecorder;
+  /** What a refusal's outcomes keep of the user and organization the request named (existing-targets.ts). */
+  existingTargets: ExistingTargets;
   logger: Logger;
 }
 
@@ -66,7 +69,10 @@ async function reportRefusal(
   deps.observeOutcome(req.method.name, error);
   const stored = error.loggedSecurityEvents;
   const events =
-    stored ?? securityOutcomesOf(error, failedCallOf(req.service, req.method, req.contextValues, targetOf(req)));
+    stored ??
+    (await Promise.all(
+      securityOutcomesOf(error, failedCallOf(req.service, req.method, req.contextValues, targetOf(req))).map(deps.existingTargets),
+    ));
   for (const event of events) await deps.recordSecurityEvent(event, requestId, stored !== undefined);
 }
 

@@ -268,6 +268,34 @@ describe("administrators' changes", () => {
     });
   });
 
+  it("refusals about users that do not exist: one entry, counted, without the made-up ids", async () => {
+    const viewer = await setup.member(organizationId, ["ORG_USER_VIEWER"]);
+    const madeUp = ["+41791234567", "ada@example.com", "x\ny\u202e", ...Array.from({ length: 27 }, () => unique("made-up"))];
+    const client = protocolClient("rest", server.url, viewer.token);
+    for (const userId of madeUp) {
+      const refused = await client.callService("InternalPermissionService", "createAdministrator", {
+        userId,
+        resource: { organizationId },
+        roles: ["ORG_OWNER"],
+      });
+      expect(expectFailure(refused).code).toBe(7);
+    }
+    const denied = (await listEvents({ kinds: ["permission.denied"], query: { limit: 100 } })).events.filter(
+      (event) => event.actorId === viewer.userId,
+    );
+    expect(denied).toEqual([
+      expect.objectContaining({ count: madeUp.length, organizationId, detail: expect.objectContaining({ method: "InternalPermissionService/CreateAdministrator" }) }),
+    ]);
+    expect(denied[0]?.userId).toBeUndefined();
+    const database = openLiveDatabase(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
+    try {
+      const table = JSON.stringify(database.prepare("SELECT * FROM security_events").all());
+      for (const userId of madeUp) expect(table).not.toContain(JSON.stringify(userId).slice(1, -1));
+    } finally {
+      database.close();
+    }
+  });
+
   it("a refusal names the organization the call named, when it names one rather than a user", async () => {
     const viewer = await setup.member(organizationId, ["ORG_USER_VIEWER"]);
     const refused = await protocolClient("rest", server.url, viewer.token).callService("VerificationSettingsService", "setVerificationSettings", {

@@ -36,6 +36,7 @@ function harness(implementation: Partial<ServiceImpl<typeof UserService>>, recor
     metrics: { observe: (labels) => void observed.push(labels) },
     observeOutcome: (method, error) => void outcomes.push([method, error]),
     recordSecurityEvent: recordSecurityEvent ?? (async (event, requestId, stored) => void security.push([event, requestId, stored])),
+    existingTargets: async (event) => event,
     logger: createLogger("info", (line) => lines.push(line)),
   });
   const transport = createRouterTransport((router) => router.service(UserService, implementation), {
