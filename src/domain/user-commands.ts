@@ -177,11 +177,12 @@ export class UserCommands {
   constructor(private readonly deps: UserCommandsDeps) {}
 
   async addHumanUser(input: AddHumanUserInput, actor: Actor): Promise<AddHumanUserResult> {
-    const { givenName, familyName, nickName, displayName } = input.profile;
+    const { givenName, familyName, nickName, displayName, preferredLanguage } = input.profile;
     checkAccountText({
       userId: input.userId,
       username: input.username,
       names: { "profile.given_name": givenName, "profile.family_name": familyName, "profile.nick_name": nickName, "profile.display_name": displayName },
+      preferredLanguage,
     });
     const organizationId = await this.existingOrganization(input.organizationId);
     const contacts: [Channel, NewContact][] = [];

@@ -327,6 +327,8 @@ describe.each(allProtocols)("flows over %s", (protocol) => {
   describe("url_template", () => {
     const urlCharacters =
       "holds a character a URL does not (a space, a line break, a quote, an angle bracket or a non-ASCII character); percent-encode it";
+    const plainHost =
+      'must begin with https://, a plain host (a name or an IP address, with no user name or password) and "/": https://host/… or https://host:port/…';
     const badTemplates = [
       [
         "an unknown placeholder",
@@ -351,6 +353,17 @@ describe.each(allProtocols)("flows over %s", (protocol) => {
       ],
       ["a line break, which would add a line to the message", "https://example.com/{{.Code}}\r\nBcc: a@b.example", urlCharacters],
       ["a space or a quote, which end the link in a mail reader", 'https://example.com/a b"><img src=x>{{.Code}}', urlCharacters],
+      [
+        "a percent sign that encodes nothing",
+        "https://example.com/%zz{{.Code}}",
+        'holds a "%" that is not followed by two hexadecimal digits; write a percent sign as %25',
+      ],
+      ["no // before the host", "https:example.com/{{.Code}}", plainHost],
+      ["a single / before the host", "https:/example.com/{{.Code}}", plainHost],
+      ["a user name and password", "https://user:pass@example.com/{{.Code}}", plainHost],
+      ["a host behind an encoded slash and an @, where the browser goes", "https://good.example%2f@evil.example/{{.Code}}", plainHost],
+      ["a host ended by # and followed by @ and another host", "https://evil.example#@good.example/{{.Code}}", plainHost],
+      ["a number a browser reads as another host", "https://2130706433/{{.Code}}", "a browser reads the host 2130706433 as 127.0.0.1; write it so"],
     ] as const;
 
     it.each(badTemplates)("with %s is refused with InvalidArgument DOMAIN-oGh5e, saying why, on every RPC that takes one, changing nothing", async (_name, urlTemplate, detail) => {
@@ -371,6 +384,14 @@ describe.each(allProtocols)("flows over %s", (protocol) => {
       await server.outbox.runOnce();
       expect(server.delivered.slice(mark).filter((message) => message.destination === email)).toEqual([]);
       expect(await sequenceOf(userId)).toBe(sequence);
+    });
+
+    it("with a port, an encoded character, an @ in the path and a fragment is mailed as written", async () => {
+      const { userId, email } = await emailUser();
+      const urlTemplate = "https://App.example.com:8443/u/@{{.UserID}}/a%2Fb?c={{.Code}}#@top";
+      const { messages } = await withDeliveries(email, async () => expectOk(await call("sendEmailCode", { userId, sendCode: { urlTemplate } })));
+      const code = codeIn(messages[0] as OutgoingMessage);
+      expect(messages[0]?.text).toContain(`https://App.example.com:8443/u/@${userId}/a%2Fb?c=${code}#@top`);
     });
   });
 });

@@ -850,6 +850,7 @@ describe("text that hides, reorders or imitates other text", () => {
       ...fields,
     });
   const tag = () => randomBytes(4).toString("hex");
+  const notALanguage = 'profile.preferred_language must be a BCP 47 language tag, such as "de" or "de-CH"';
 
   it.each([
     ["a NUL in a given name", { profile: { ...profile, givenName: "Ada\u0000" } }, "profile.given_name may not hold control characters"],
@@ -860,6 +861,9 @@ describe("text that hides, reorders or imitates other text", () => {
     ["a user id with a slash", { userId: "a/b" }, "user_id may hold only ASCII letters, digits and . _ @ -, and not begin with a dot"],
     ["the user id ..", { userId: ".." }, "user_id may hold only ASCII letters, digits and . _ @ -, and not begin with a dot"],
     ["the user id me", { userId: "me" }, 'user_id "me" is how Kii\'s API names the caller'],
+    ["a NUL in a preferred language", { profile: { ...profile, preferredLanguage: "de\u0000" } }, notALanguage],
+    ["a right-to-left override in a preferred language", { profile: { ...profile, preferredLanguage: "de\u202E" } }, notALanguage],
+    ["a path as a preferred language", { profile: { ...profile, preferredLanguage: "../../x" } }, notALanguage],
   ])("refuses %s with InvalidArgument TEXT_INVALID, creating nobody", async (_name, fields, message) => {
     for (const protocol of ["connect-json", "rest", "grpc"] as const) {
       const refused = expectFailure(await add(fields, protocol));
@@ -875,6 +879,22 @@ describe("text that hides, reorders or imitates other text", () => {
     ]) {
       expectOk(await add(fields));
     }
+  });
+
+  it("takes any BCP 47 language tag as a preferred language, in any case, with Java's _ too, or none, and answers it as given", async () => {
+    for (const preferredLanguage of ["de", "DE-ch", "de_CH", "zh-Hant-TW", "es-419", "de-DE-1996", "i-klingon", "x-pirate", ""]) {
+      const { userId } = expectOk(await add({ profile: { ...profile, preferredLanguage } }));
+      const { user } = expectOk(await protocolClient("connect-json", server.url, server.adminToken).call("getUserByID", { userId }));
+      expect((user as { human: { profile: object } }).human.profile, preferredLanguage).toMatchObject({ preferredLanguage });
+    }
+  });
+
+  it("refuses a language that is no tag through CreateUser too", async () => {
+    const { details } = expectOk(await add({}));
+    const organizationId = (details as { resourceOwner: string }).resourceOwner;
+    const human = { profile: { ...profile, preferredLanguage: "de\u0000" }, phone: { phone: uniqueMobile(), returnCode: {} } };
+    const refused = expectFailure(await protocolClient("connect-json", server.url, server.adminToken).call("createUser", { organizationId, human }));
+    expect(refused).toMatchObject({ code: Code.InvalidArgument, message: `${notALanguage} (USER-t3xt1)`, errorInfo: { reason: "TEXT_INVALID" } });
   });
 });
 

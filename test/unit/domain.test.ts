@@ -139,6 +139,12 @@ describe("url templates", () => {
     );
   });
 
+  it("takes a host written as a browser reads it: a name in any case, an IP address, a port", () => {
+    for (const template of ["HTTPS://App.Example:8443/{{.Code}}", "https://192.0.2.1/{{.Code}}", "https://[2001:db8::1]/{{.Code}}"]) {
+      expect(renderUrlTemplate(template, { UserID: "1", OrgID: "2", Code: "3" })).toBe(template.replace("{{.Code}}", "3"));
+    }
+  });
+
   it("fills ZITADEL's placeholders, encoded", () => {
     expect(
       renderUrlTemplate("https://app.example/verify?user={{.UserID}}&code={{ .Code }}&org={{.OrgID}}", {
@@ -155,6 +161,13 @@ describe("url templates", () => {
     "not a url {{.Code}}",
     "javascript:alert(1)//{{.Code}}",
     "http://app.example/verify?code={{.Code}}",
+    "https:app.example/{{.Code}}",
+    "https://app.example?code={{.Code}}",
+    "https://app.example:/{{.Code}}",
+    "https://a@app.example/{{.Code}}",
+    "https://app.example/100%/{{.Code}}",
+    "http://127.1/{{.Code}}",
+    "https://[0:0::1]/{{.Code}}",
   ])("refuses %j with DOMAIN-oGh5e", (template) => {
     expect(() => renderUrlTemplate(template, { UserID: "1", OrgID: "2", Code: "3" })).toThrow(/DOMAIN-oGh5e/);
   });

@@ -34,7 +34,10 @@ const invalidFieldOf: Readonly<Record<string, string>> = {
 };
 
 /** ZITADEL's fields whose text a Kii registration gives, by the Kii field it came in (login names are ASCII). */
-const kiiTextFieldOf: Readonly<Record<string, string>> = { "profile.display_name": "displayName" };
+const kiiTextFieldOf: Readonly<Record<string, string>> = {
+  "profile.display_name": "displayName",
+  "profile.preferred_language": "locale",
+};
 
 /** The submitted code cannot verify anything: Kii's wrong-code answer, with our reason saying why. */
 const codeRefusals = new Set(["INVALID_VERIFICATION_CODE", "CODE_EXPIRED", "MAX_ATTEMPTS_REACHED", "NO_PENDING_CODE"]);

@@ -1,13 +1,15 @@
-// What a new user's id, username and names may contain. They are shown to people (administrators' screens, logs,
-// Kii's user representation) and compared by code, so nothing in them may hide, reorder or imitate other text:
+// What a new user's id, username, names and language may contain. They are shown to people (administrators' screens,
+// logs, Kii's user representation) and compared by code, so nothing in them may hide, reorder or imitate other text:
 // - no control characters (C0, DEL, C1) anywhere;
 // - in names, no bidirectional overrides or isolates (U+202A–U+202E, U+2066–U+2069), which make text read in
 //   another order than it is stored ("Trojan Source"); joiners stay, scripts such as Persian need them;
 // - usernames, which people type to log in, also no invisible format characters (zero-width space, joiners, BOM), no
 //   space at either end, and only their NFKC form: a fullwidth "ｂｏｂ" would otherwise sit beside "bob";
 // - a chosen user id only ASCII letters, digits and . _ @ -, not starting with a dot: ids go into REST and Kii paths,
-//   where "..", "a/b" or Kii's "me" would name something else.
+//   where "..", "a/b" or Kii's "me" would name something else;
+// - a preferred language only a language tag (language-tag.ts), or nothing.
 import { errors } from "../errors.js";
+import { isLanguageTag } from "./language-tag.js";
 
 const controlCharacter = /\p{Cc}/u;
 const bidiControl = /[\u202A-\u202E\u2066-\u2069]/u;
@@ -19,10 +21,12 @@ export interface AccountText {
   username?: string | undefined;
   /** Each name by the field it came in, e.g. "profile.given_name". */
   names: Readonly<Record<string, string | undefined>>;
+  /** The profile's preferred language; empty, as ZITADEL takes it, for none. */
+  preferredLanguage?: string | undefined;
 }
 
 /** Throws the refusal for the first text that breaks its rule. */
-export function checkAccountText({ userId, username, names }: AccountText): void {
+export function checkAccountText({ userId, username, names, preferredLanguage }: AccountText): void {
   if (userId !== undefined) {
     const problem = chosenIdProblem(userId);
     if (problem) throw errors.textInvalid("user_id", problem);
@@ -34,6 +38,9 @@ export function checkAccountText({ userId, username, names }: AccountText): void
   for (const [field, name] of Object.entries(names)) {
     const problem = name === undefined ? undefined : nameProblem(name);
     if (problem) throw errors.textInvalid(field, problem);
+  }
+  if (preferredLanguage && !isLanguageTag(preferredLanguage)) {
+    throw errors.textInvalid("profile.preferred_language", 'must be a BCP 47 language tag, such as "de" or "de-CH"');
   }
 }
 

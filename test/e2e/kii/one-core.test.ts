@@ -72,6 +72,26 @@ describe("one user, two APIs", () => {
     expect(await zitadelPhone(userId)).toEqual({ phone: next, isVerified: true });
   });
 
+  it("a language that is no language tag, stored before verifyd refused such, still reads over both APIs and gets codes", async () => {
+    const phone = uniqueMobile();
+    const { userId } = await registerOverKii(phone);
+    const stored = "de\u202e\u0000";
+    const database = openLiveDatabase(server.config.database);
+    try {
+      database.prepare("UPDATE users SET state = json_set(state, '$.profile.preferredLanguage', ?) WHERE id = ?").run(stored, userId);
+    } finally {
+      database.close();
+    }
+    expect(await kiiUser(userId)).toMatchObject({ userID: userId, locale: stored });
+    const { user } = (await zitadel("GET", `/v2/users/${userId}`)).body;
+    expect((user.human as JsonObject).profile).toMatchObject({ preferredLanguage: stored });
+    // Past the cooldown; the code comes in the default language, as for any language without templates.
+    server.clock.advance(61_000);
+    await codeSentDuring(server, phone, async () => {
+      expect((await zitadel("POST", `/v2/users/${userId}/phone/resend`, { sendCode: {} })).status).toBe(200);
+    });
+  });
+
   it("both APIs append to one event stream, in one sequence", async () => {
     const reader = openEventReader(server.config.database);
     try {

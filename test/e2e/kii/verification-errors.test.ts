@@ -294,8 +294,19 @@ describe("refused registrations", () => {
     const reordering = await registration({ loginName: unique("user"), displayName: "Ada \u202eevil" });
     expectKiiError(reordering, 400, "InvalidInputDataException", invalid("displayName", "TEXT_INVALID"));
     expect(reordering.body.message).toMatch(/^displayName may not hold characters that reorder text/);
+    for (const locale of ["de\u202e\u0000", "../../etc/passwd", "de__CH"]) {
+      const notALanguage = await registration({ loginName: unique("user"), locale });
+      expectKiiError(notALanguage, 400, "InvalidInputDataException", invalid("locale", "TEXT_INVALID"));
+      expect(notALanguage.body.message).toBe('locale must be a BCP 47 language tag, such as "de" or "de-CH"');
+    }
     const noPassword = await app.call("POST", "/users", { authorization: app.basic, contentType: registrationRequestType, body: { loginName: unique("user") } });
     expectKiiError(noPassword, 400, "InvalidInputDataException", invalid("password", "FIELD_INVALID"));
+  });
+
+  it("a locale that is a BCP 47 language tag is kept and shown as given", async () => {
+    const registered = await registration({ loginName: unique("user"), locale: "zh-Hant-TW" });
+    expect(registered.status).toBe(201);
+    expect(registered.body).toMatchObject({ locale: "zh-Hant-TW" });
   });
 
   it("a national number with its country is read in that country; a bad country is refused", async () => {
