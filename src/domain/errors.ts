@@ -97,7 +97,7 @@ export const errors = {
       ...(lockedForMs === undefined ? {} : { lockedForSeconds: String(Math.ceil(lockedForMs / 1000)) }),
     }),
   /** A code of nothing but spaces and line breaks: no code, refused before it is judged or counted. */
-  codeBlank: () => new DomainError("InvalidArgument", "CODE-bl4nk", "Code is empty once the spaces around it are removed", "CODE_BLANK"),
+  codeBlank: () => new DomainError("InvalidArgument", "CODE-bl4nk", "Code is empty once its spaces and invisible characters are removed", "CODE_BLANK"),
   codeExpired: () => new DomainError("FailedPrecondition", "CODE-QvUQ4P", "Code is expired", "CODE_EXPIRED"),
   maxAttemptsReached: () =>
     new DomainError(

@@ -20,21 +20,25 @@ export function generateCode(policy: Pick<CodePolicy, "length" | "alphabet">, ra
 }
 
 /**
- * A code as it was issued, from what the person typed: the spaces or line break a paste brings around it dropped,
- * fullwidth forms (Chinese and Japanese input methods) and other scripts' digits (an Arabic keyboard types ٤٤٦)
- * read as the ASCII the codes are made of.
+ * A code as it was issued, from what the person typed: spaces, line breaks and invisible characters dropped wherever
+ * they are (a paste brings them around it, some messages group a code as "530 193", a right-to-left page wraps it in
+ * isolates; no alphabet holds them, config-code-alphabet.ts), fullwidth forms (Chinese and Japanese input methods)
+ * and other scripts' digits (an Arabic keyboard types ٤٤٦) read as the ASCII the codes are made of.
  */
 export function typedCode(typed: string): string {
-  const trimmed = typed.trim();
   // Most codes arrive as typed in ASCII and need nothing more: the rest took 2.5 µs and 2 KB of garbage per call.
-  if (!nonAscii.test(trimmed)) return trimmed;
-  return trimmed
+  if (!nonAscii.test(typed)) return asciiSpace.test(typed) ? typed.replace(asciiSpaces, "") : typed;
+  return typed
     .normalize("NFKC")
-    .trim()
+    .replace(spacesAndInvisibles, "")
     .replace(/\p{Nd}/gu, (digit) => String(digitValue(digit.codePointAt(0) as number)));
 }
 
 const nonAscii = /[^\x00-\x7f]/;
+const asciiSpace = /\s/;
+const asciiSpaces = /\s/g;
+// White space, and format characters: zero-width spaces and joiners, soft hyphens, bidirectional marks, byte order marks.
+const spacesAndInvisibles = /[\p{White_Space}\p{Cf}]/gu;
 
 /** Unicode's decimal digits come in runs of ten, zero to nine, some runs side by side. */
 function digitValue(codePoint: number): number {

@@ -51,6 +51,17 @@ describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
   });
 
   it.each([
+    ["grouped by a space, as some messages show it", (code: string) => `${code.slice(0, 3)} ${code.slice(3)}`],
+    ["with a zero-width space or a soft hyphen inside", (code: string) => `${code.slice(0, 2)}\u200B${code.slice(2, 4)}\u00AD${code.slice(4)}`],
+    ["wrapped in bidirectional isolates, as a right-to-left page copies it", (code: string) => `\u2068${code}\u2069`],
+    ["after a byte order mark, beside a no-break space", (code: string) => `\uFEFF${code}\u00A0`],
+  ])("takes the code %s", async (_how, typed) => {
+    const { userId, code } = await userWithPhoneCode();
+    const verified = expectOk(await client().call("verifyPhone", { userId, verificationCode: typed(code) }));
+    expect(verified.details).toMatchObject({ sequence: "3" });
+  });
+
+  it.each([
     ["fullwidth digits, as Chinese and Japanese input methods type them", 0xff10],
     ["Arabic-Indic digits, as an Arabic keyboard types them", 0x0660],
     ["Devanagari digits", 0x0966],
@@ -156,6 +167,8 @@ describe.each(allProtocols)("VerifyPhone over %s", (protocol) => {
   it.each([
     ["spaces", "   "],
     ["a line break", "\n"],
+    ["a zero-width space", "\u200B"],
+    ["a soft hyphen and a line separator", "\u00AD\u2028"],
   ])("refuses a code of only %s as CODE_BLANK, without judging it: no attempt is spent", async (_name, verificationCode) => {
     const { userId, code } = await userWithPhoneCode();
     const failure = expectFailure(await client().call("verifyPhone", { userId, verificationCode }));
