@@ -223,6 +223,12 @@ describe("POST /oauth2/token", () => {
       ["{not json", "application/json"],
       ['["grant_type", "password"]', "application/json"],
       ["grant_type=password&username=ada&password=a&password=b", "application/x-www-form-urlencoded"],
+      // As in a form: a proxy that reads the first of two passwords or names must not see another login than verifyd.
+      ['{"grant_type":"password","username":"nobody","username":"ada","password":"x"}', "application/json"],
+      ['{"grant_type":"password","username":"ada","password":"x","organization_id":"a","organization_id":"b"}', "application/json"],
+      // A parameter verifyd reads is a string, or the request is refused rather than read as if it were missing.
+      ['{"grant_type":"password","username":"ada","password":"x","organization_id":123}', "application/json"],
+      ['{"grant_type":"password","username":["ada"],"password":"x"}', "application/json"],
       ["grant_type=password&password=x", "application/x-www-form-urlencoded"],
       // RFC 6749 §5.2: a missing grant_type is an invalid request, not an unsupported grant.
       ["username=ada&password=x", "application/x-www-form-urlencoded"],

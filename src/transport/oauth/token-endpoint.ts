@@ -91,7 +91,7 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps, scope: TokenReq
     return req.httpVersionMajor === 1 ? { ...reply, headers: { connection: "close" } } : reply;
   }
   const parameters = parseTokenRequest(req.headers["content-type"], body, scope.jsonType);
-  if (!parameters) return invalidRequest("send application/x-www-form-urlencoded or a JSON object, each parameter once");
+  if (!parameters) return invalidRequest("send application/x-www-form-urlencoded or a JSON object, each parameter once and as a string");
   // RFC 6749 §5.2: a missing parameter is an invalid request; only a grant this server lacks is unsupported.
   if (!parameters.has("grant_type")) return invalidRequest("grant_type is required; use grant_type=password");
   if (parameters.get("grant_type") !== "password") {
