@@ -98,9 +98,18 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       const reason = redactText((error as Error).message);
       const refused = error instanceof PermanentDeliveryFailure;
       if (!refused && message.attempts < maxAttempts) {
-        failures.failed(message.channel, { ...fields, outcome: "failed", error: reason });
         const now = clock.now();
-        await outbox.markFailed(message.id, now, reason, error instanceof DeferredDeliveryFailure ? error.retryAfterMs(now) : 0);
+        const retryAfterMs = error instanceof DeferredDeliveryFailure ? error.retryAfterMs(now) : 0;
+        if (await outbox.markFailed(message.id, now, reason, retryAfterMs)) {
+          failures.failed(message.channel, { ...fields, outcome: "failed", error: reason });
+        } else {
+          logger.info("delivery failed; not retried: the message was settled or erased with its user meanwhile", {
+            ...fields,
+            outcome: "failed",
+            error: reason,
+            ...settled(false),
+          });
+        }
         return "failed";
       }
       const event = isCode ? codeSendFailedEvent(message.channel, message.id, reason) : undefined;

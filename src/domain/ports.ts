@@ -129,9 +129,10 @@ export interface OutboxStore {
   markDelivered(id: string, at: Date, event?: EventBody): Promise<boolean>;
   /**
    * Records a failed delivery attempt; the message stays due, and is tried again after the back-off, or after
-   * `retryAfterMs` if the provider asked for longer.
+   * `retryAfterMs` if the provider asked for longer. False when the message is no longer pending (settled by another
+   * worker, or erased with its user meanwhile): nothing will try it again.
    */
-  markFailed(id: string, at: Date, error: string, retryAfterMs?: number): Promise<void>;
+  markFailed(id: string, at: Date, error: string, retryAfterMs?: number): Promise<boolean>;
   /** Gives up on a pending message: dead, its body kept until its code expires, `event` appended; false as above. */
   markDead(id: string, at: Date, error: string, event?: EventBody): Promise<boolean>;
   /** Wipes a message that can never be delivered. */

@@ -174,7 +174,9 @@ describe.each(dialects)("%s outbox store", (dialect) => {
     const { outbox } = stores;
     const claimed = async (ms: number) => (await outbox.claimDue(new Date(at(10).getTime() + ms), 1, keys)).map((m) => m.id);
     await outbox.claimDue(at(10), 1, keys);
-    await outbox.markFailed("m1", at(10), "provider unavailable");
+    expect(await outbox.markFailed("m1", at(10), "provider unavailable")).toBe(true);
+    // A message gone meanwhile (erased with its user, or settled by another worker) is not retried.
+    expect(await outbox.markFailed("no-such-message", at(10), "provider unavailable")).toBe(false);
 
     expect(await row("m1")).toMatchObject({ status: "pending", last_error: "provider unavailable" });
     expect(await claimed(999)).not.toContain("m1");

@@ -27,7 +27,7 @@ async function outboxWithOneMessage(keyId = "1", body: OutgoingMessage = text) {
   await users.append(changeUser(added.next, [phoneCodeAdded(at(30))], [sealed]));
   const status = () => (sqlite.prepare("SELECT status, sealed FROM outbox WHERE id = 'm1'").get() as { status: string; sealed: Buffer | null });
   const appended = async () => (await users.events("u1")).slice(2);
-  return { outbox: new SqliteOutboxStore(db), sealer, status, appended };
+  return { outbox: new SqliteOutboxStore(db), sealer, status, appended, users };
 }
 
 const clock = { now: () => at(2) };
@@ -124,6 +124,31 @@ describe("outbox worker", () => {
     const failed = parsed.filter((line) => line.message.startsWith("delivery failed"));
     expect(failed.map((line) => line.level)).toEqual(["warn", "debug", "debug", "debug"]);
     expect(parsed.filter((line) => line.message === "deliveries work again")).toEqual([expect.objectContaining({ level: "info", failedAttempts: 4 })]);
+  });
+
+  it("says of a failed delivery whose user was deleted meanwhile that nothing will retry it, and does not count it as a provider's failure", async () => {
+    const { outbox, sealer, status, users } = await outboxWithOneMessage();
+    const lines: string[] = [];
+    const failingAfterTheDeletion = {
+      deliver: async () => {
+        const user = await users.load("u1");
+        await users.erase("u1", user?.sequence ?? 0);
+        throw new Error("vendor answered 500");
+      },
+    };
+    const worker = startOutboxWorker({ outbox, sealer, clock, logger: createLogger("debug", (line) => lines.push(line)), retentionMs, provider: failingAfterTheDeletion });
+    await worker.runOnce();
+    await worker.stop();
+    expect(status()).toBeUndefined();
+    const parsed = lines.map((line) => JSON.parse(line) as { level: string; message: string });
+    expect(parsed).toEqual([
+      expect.objectContaining({
+        level: "info",
+        message: "delivery failed; not retried: the message was settled or erased with its user meanwhile",
+        messageId: "m1",
+        alreadySettled: true,
+      }),
+    ]);
   });
 
   it("makes a message the provider refuses for good dead at once", async () => {

@@ -79,9 +79,9 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   /** The message stays due, after a back-off that grows with its attempts (outbox-back-off.ts). */
-  async markFailed(id: string, at: Date, error: string, retryAfterMs = 0): Promise<void> {
+  async markFailed(id: string, at: Date, error: string, retryAfterMs = 0): Promise<boolean> {
     const backOffMs = sql`greatest(${failureBackOffMs(outbox.attempts, "least")}, ${Math.round(retryAfterMs)}::bigint)`;
-    await this.storage.use(() =>
+    const result = await this.storage.use(() =>
       this.db
         .update(outbox)
         .set({
@@ -91,6 +91,7 @@ export class PostgresOutboxStore implements OutboxStore {
         })
         .where(pendingOne(id)),
     );
+    return (result.rowCount ?? 0) > 0;
   }
 
   async markDead(id: string, at: Date, error: string, event?: EventBody): Promise<boolean> {

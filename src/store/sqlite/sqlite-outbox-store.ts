@@ -158,8 +158,8 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   /** The message stays due, after a back-off that grows with its attempts. */
-  async markFailed(id: string, at: Date, error: string, retryAfterMs = 0): Promise<void> {
-    this.storage.use(() => this.fail.run({ id, at: at.getTime(), error, retryAfterMs }));
+  async markFailed(id: string, at: Date, error: string, retryAfterMs = 0): Promise<boolean> {
+    return this.storage.use(() => this.fail.run({ id, at: at.getTime(), error, retryAfterMs }).changes > 0);
   }
 
   async markDead(id: string, at: Date, error: string, event?: EventBody): Promise<boolean> {
