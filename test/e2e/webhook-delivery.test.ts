@@ -13,6 +13,7 @@ import type { WebhookPayload } from "../../src/delivery/webhook/webhook-payload.
 import { openDatabase } from "../../src/store/sqlite/open-database.js";
 import { SqliteOutboxStore } from "../../src/store/sqlite/sqlite-outbox-store.js";
 import { type EventReader, openEventReader } from "../helpers/events.js";
+import { api, uniqueMobile } from "../helpers/api-session.js";
 import { protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 import { type ReceivedRequest, type WebhookReceiver, startWebhookReceiver } from "../helpers/webhook-receiver.js";
@@ -229,6 +230,36 @@ describe("webhook delivery", () => {
     pastBackOff();
     await server.outbox.runOnce();
     expect(outboxRow(id).status).toBe("delivered");
+  });
+
+  it("keeps delivering while a receiver holds one message: a slow answer holds up that message only (found by a soak trial)", async () => {
+    const slow = await startWebhookReceiver();
+    // The worker on its own timer, as in production.
+    const delivering = await startTestServer(["--sms-webhook-url", `${slow.url}/sms`, "--webhook-secret", slow.secret], { configuredDelivery: true });
+    try {
+      const session = api(delivering.url, delivering.adminToken);
+      const addPerson = () =>
+        session.users.addHumanUser({
+          profile: { givenName: "Ada", familyName: "Lovelace" },
+          phone: { phone: uniqueMobile(), verification: { case: "sendCode", value: {} } },
+        });
+      const warnings: Error[] = [];
+      const warned = (warning: Error) => void warnings.push(warning);
+      process.on("warning", warned);
+      // More held deliveries than an AbortSignal takes listeners before Node warns of a leak (10).
+      const held = 12;
+      slow.answers.push(...Array.from({ length: held }, () => "hang" as const));
+      for (let person = 0; person < held; person++) await addPerson();
+      await slow.waitForRequests(held);
+      for (let person = 0; person < 5; person++) await addPerson();
+      // Well within the delivery timeout (30 s), which the held messages wait out.
+      await slow.waitForRequests(held + 5, 5_000);
+      process.off("warning", warned);
+      expect(warnings.map((warning) => warning.name)).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      await delivering.close();
+      await slow.close();
+    }
   });
 
   it("tells the time the code has left when the message goes out, not the lifetime it was made with", async () => {
