@@ -3,6 +3,7 @@
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { organizationsWith } from "../domain/access/access-decisions.js";
+import type { Principal } from "../domain/access/principal.js";
 import type { MemberStore } from "../domain/access/member.js";
 import type { AccessTokenRecord, AccessTokenStore, IssuedAccessToken } from "../domain/credentials/access-token.js";
 import { loginRetryAfterMs } from "../domain/credentials/login-throttle.js";
@@ -12,7 +13,7 @@ import { errors } from "../domain/errors.js";
 import type { IdGenerator } from "../domain/ids.js";
 import type { Clock, UserStore } from "../domain/ports.js";
 import type { UserCommands } from "../domain/user-commands.js";
-import type { UserFilter, UserQueryStore, UserSortKey } from "../domain/users/user-query.js";
+import type { ReadableUsers, UserFilter, UserQueryStore, UserSortKey } from "../domain/users/user-query.js";
 import type { StatusChange } from "../domain/users/user-status.js";
 import type { PersonalAccessTokensSearchFilter } from "../gen/zitadel/user/v2/pat_pb.js";
 import { type SearchQuery, Type, UserFieldName } from "../gen/zitadel/user/v2/query_pb.js";
@@ -120,11 +121,10 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
     async listUsers(req, ctx) {
       const caller = authorizeListing(ctx);
       checkFilterCount(req.queries.reduce((count, query) => count + queryCount(query), 0));
-      const readable = organizationsWith(caller, "user.read");
       const page = await deps.userQuery.list({
         ...toPage(req.query),
         filters: req.queries.map(toUserFilter),
-        readable: { self: caller.userId, ...(readable === "all" ? {} : { organizations: readable }) },
+        readable: readableUsers(caller),
         sortBy: userSortKeys[req.sortingColumn] ?? "creation",
       });
       return { details: toListDetails(page.total, deps.clock.now()), sortingColumn: req.sortingColumn, result: page.users.map(toUser) };
@@ -352,4 +352,15 @@ function recordChangeOfUser(
   detail: Record<string, string> = {},
 ): Promise<void> {
   return deps.recordSecurityEvent({ kind, actorId: callerOf(ctx).userId, ...target, detail }, requestIdIn(ctx.values));
+}
+
+/**
+ * Whom the caller may list: the users of the organizations where it may read users, and itself, named apart only when
+ * its own organization is not one of them: a condition on the organizations alone lets the database read a page in
+ * the order of users_by_organization_and_creation instead of sorting every user of the organization.
+ */
+function readableUsers(caller: Principal): ReadableUsers {
+  const organizations = organizationsWith(caller, "user.read");
+  if (organizations === "all") return {};
+  return organizations.includes(caller.organizationId) ? { organizations } : { organizations, self: caller.userId };
 }

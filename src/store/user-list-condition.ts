@@ -52,7 +52,8 @@ export function userListCondition(
   };
   return (query) => {
     const { organizations, self } = query.readable;
-    const readable = organizations === undefined ? undefined : or(eq(users.id, self), inArray(users.resourceOwner, [...organizations]));
+    const ofOrganizations = organizations === undefined ? undefined : inArray(users.resourceOwner, [...organizations]);
+    const readable = ofOrganizations && self !== undefined ? or(eq(users.id, self), ofOrganizations) : ofOrganizations;
     return and(readable, ...query.filters.map(condition));
   };
 }

@@ -125,7 +125,11 @@ describe("verifyd on PostgreSQL from the command line", () => {
       pool.query("UPDATE users SET verified_email = $1, state = jsonb_set(state, '{email,verified}', to_jsonb($1::text)) WHERE id = $2", [email, userId]);
     try {
       await storeAs(twin, "Clash-Ada@example.com");
-      await pool.query("DELETE FROM drizzle.__drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM drizzle.__drizzle_migrations)");
+      // The schema as it stood before the mailboxes' migration: that migration and the ones after it undone.
+      const journal = JSON.parse(readFileSync("src/store/postgres/migrations/meta/_journal.json", "utf8")) as { entries: { tag: string; when: number }[] };
+      const mailboxes = journal.entries.find((entry) => entry.tag.endsWith("_email_mailboxes"));
+      await pool.query("DELETE FROM drizzle.__drizzle_migrations WHERE created_at >= $1", [mailboxes?.when]);
+      await pool.query("DROP INDEX users_by_organization_and_creation, users_by_creation");
 
       const refused = await verifyd(["migrate"], { DATABASE_URL: database });
       expect(refused.exitCode).toBe(2);

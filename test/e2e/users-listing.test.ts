@@ -242,8 +242,8 @@ describe("ListUsers: paging and sorting", () => {
       sortingColumn: "USER_FIELD_NAME_TYPE",
     });
     expect(answer.body.sortingColumn).toBe("USER_FIELD_NAME_TYPE");
-    // The service account first; the people, alike by type, in the order of their ids.
-    expect(answer.body.result.map((user: { userId: string }) => user.userId)).toEqual([carl, anna, bert, dora]);
+    // The service account first; the people, alike by type, in the order of their ids, descending as the sort is.
+    expect(answer.body.result.map((user: { userId: string }) => user.userId)).toEqual([carl, dora, bert, anna]);
   });
 
   it("pages over REST with offset as a string", async () => {

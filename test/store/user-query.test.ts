@@ -97,10 +97,11 @@ describe.each(dialects)("%s user query", (dialect) => {
     expect(await sorted("givenName")).toEqual(["m1", "u2", "u3", "u1"]);
     expect(await sorted("familyName")).toEqual(["m1", "u3", "u1", "u2"]);
     expect(await sorted("nickName")).toEqual(["m1", "u2", "u3", "u1"]);
-    expect(await sorted("displayName", false)).toEqual(["u1", "u2", "m1", "u3"]);
+    // Ties by id, in the sort's direction.
+    expect(await sorted("displayName", false)).toEqual(["u1", "u2", "u3", "m1"]);
     expect(await sorted("email")).toEqual(["m1", "u3", "u1", "u2"]);
-    expect(await sorted("status", false)).toEqual(["m1", "u1", "u2", "u3"]);
-    expect(await sorted("type", false)).toEqual(["m1", "u1", "u2", "u3"]);
+    expect(await sorted("status", false)).toEqual(["m1", "u3", "u2", "u1"]);
+    expect(await sorted("type", false)).toEqual(["m1", "u3", "u2", "u1"]);
     expect(await sorted("username")).toEqual(["u2", "m1", "u3", "u1"]);
   });
 });

@@ -18,7 +18,8 @@ export type UserFilter =
 /** Whom a caller may read: the users of some organizations (undefined: all), and always itself. */
 export interface ReadableUsers {
   organizations?: readonly string[];
-  self: string;
+  /** The caller, where its own organization is not among `organizations`. */
+  self?: string;
 }
 
 export interface UserQuery {

@@ -33,13 +33,15 @@ export class PostgresUserQuery implements UserQueryStore {
   async list(query: UserQuery): Promise<UserPage> {
     const where = listCondition(query);
     const order = listOrder(query.sortBy);
+    const direction = query.ascending ? asc : desc;
     return this.storage.use(async () => {
       const [counted] = await this.db.select({ total: count() }).from(users).where(where);
       const rows = await this.db
         .select({ state: users.state })
         .from(users)
         .where(where)
-        .orderBy(query.ascending ? asc(order) : desc(order), asc(binary(users.id)))
+        // Ties broken by id in the same direction, as on SQLite.
+        .orderBy(direction(order), direction(binary(users.id)))
         .limit(query.limit)
         .offset(query.offset);
       return { total: counted?.total ?? 0, users: rows.map((row) => row.state) };

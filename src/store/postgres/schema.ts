@@ -74,6 +74,9 @@ export const users = pgTable(
     index("users_by_username").on(table.username),
     uniqueIndex("users_verified_phone_unique").on(table.verifiedPhone, table.resourceOwner),
     uniqueIndex("users_verified_email_unique").on(table.verifiedEmail, table.resourceOwner),
+    // ListUsers' default order, newest first (sqlite/schema.ts says why); ties by id are few, sorted incrementally.
+    index("users_by_organization_and_creation").on(table.resourceOwner, table.createdAt),
+    index("users_by_creation").on(table.createdAt),
   ],
 );
 

@@ -64,6 +64,10 @@ export const users = sqliteTable(
     // A verified phone number or address belongs to one user per organization; the index also finds login names.
     uniqueIndex("users_verified_phone_unique").on(table.verifiedPhone, table.resourceOwner),
     uniqueIndex("users_verified_email_unique").on(table.verifiedEmail, table.resourceOwner),
+    // ListUsers' default order, newest first, within an organization or over all: a page of 20 reads 20 rows, where
+    // sorting an organization of 16,000 users read them all (40 ms, found by a soak trial).
+    index("users_by_organization_and_creation").on(table.resourceOwner, table.createdAt, table.id),
+    index("users_by_creation").on(table.createdAt, table.id),
   ],
 );
 

@@ -30,13 +30,15 @@ export class SqliteUserQuery implements UserQueryStore {
   async list(query: UserQuery): Promise<UserPage> {
     const where = listCondition(query);
     const order = listOrder(query.sortBy);
+    const direction = query.ascending ? asc : desc;
     return this.storage.use(() => {
       const total = this.db.select({ total: count() }).from(users).where(where).get()?.total ?? 0;
       const rows = this.db
         .select({ state: users.state })
         .from(users)
         .where(where)
-        .orderBy(query.ascending ? asc(order) : desc(order), asc(users.id))
+        // Ties broken by id in the same direction, so that users_by_organization_and_creation gives the order.
+        .orderBy(direction(order), direction(users.id))
         .limit(query.limit)
         .offset(query.offset)
         .all();

@@ -1,0 +1,2 @@
+CREATE INDEX "users_by_organization_and_creation" ON "users" USING btree ("resource_owner","created_at");--> statement-breakpoint
+CREATE INDEX "users_by_creation" ON "users" USING btree ("created_at");
