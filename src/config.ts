@@ -9,9 +9,10 @@ import { parseArgs } from "node:util";
 import { type CountryCode, isSupportedCountry } from "libphonenumber-js/max";
 import { type Keyring, parseKeyList } from "./crypto/keyring.js";
 import { type Limits, longestLimitWindowMs } from "./domain/limits/limits.js";
-import { typedCode } from "./domain/verification-code.js";
 import type { LogLevel } from "./logger.js";
 import type { ListenerLimits } from "./transport/listener-limits.js";
+import { withBooleanValues } from "./config-boolean-flags.js";
+import { codeAlphabetProblems } from "./config-code-alphabet.js";
 import { deliveryProblems } from "./config-delivery.js";
 import { developmentOnly, productionRequirements } from "./config-production.js";
 import { isPostgresUrl, isPrivateDatabase } from "./store/database-url.js";
@@ -109,7 +110,13 @@ interface Setting<T> {
   /** Written as a user would write it, and parsed like user input. */
   default?: string;
   parse: Parser<T>;
+  /** On or off: declared with booleanSetting, so that its flag is spelt as every boolean flag is. */
   boolean?: true;
+  /**
+   * Set empty, refused rather than taken as not given: where the default would silently change what people get, as
+   * digits for codes meant to be letters when the variable meant to give the alphabet did not expand.
+   */
+  refuseEmpty?: true;
 }
 
 const text: Parser<string> = (raw) => raw;
@@ -155,6 +162,13 @@ const flag: Parser<boolean> = (raw) => {
   if (["0", "false", "no", ""].includes(raw.toLowerCase())) return false;
   throw new Error("must be true or false");
 };
+
+/** A setting that is on or off; its flag takes the spellings of config-boolean-flags.ts. */
+const booleanSetting = <S extends Omit<Setting<boolean>, "parse" | "boolean"> & { default: "true" | "false" }>(setting: S) => ({
+  ...setting,
+  parse: flag,
+  boolean: true as const,
+});
 
 const list: Parser<string[]> = (raw) =>
   raw
@@ -299,15 +313,13 @@ export const settings = {
     parse: lifetime,
     description: "Lifetime of the bearer token a password login (POST /oauth2/token) hands out.",
   },
-  loginsNeedOrganization: {
+  loginsNeedOrganization: booleanSetting({
     flag: "logins-need-organization",
     env: "VERIFYD_LOGINS_NEED_ORGANIZATION",
     default: "false",
-    parse: flag,
-    boolean: true,
     description:
       "Refuse password logins without organization_id: else any organization's user manager can make a login name ambiguous, which then logs in nobody, and learn so that another organization has it.",
-  },
+  }),
   personalTokenTtl: {
     flag: "personal-token-ttl",
     env: "VERIFYD_PERSONAL_TOKEN_TTL",
@@ -323,21 +335,20 @@ export const settings = {
     parse: parseKeyList,
     description: "Keyring `id:base64,...` of 32-byte keys, current first; default: generated once into <database dir>/keyring.json.",
   },
-  production: { flag: "production", env: "VERIFYD_PRODUCTION", default: "false", parse: flag, boolean: true, description: "Refuses development-only settings." },
-  devPrintCodes: {
+  production: booleanSetting({ flag: "production", env: "VERIFYD_PRODUCTION", default: "false", description: "Refuses development-only settings." }),
+  devPrintCodes: booleanSetting({
     flag: "dev-print-codes",
     env: "VERIFYD_DEV_PRINT_CODES",
     default: "false",
-    parse: flag,
-    boolean: true,
     description: "Prints messages with codes to stdout instead of delivering them (development only).",
-  },
+  }),
   codeLength: { flag: "code-length", env: "VERIFYD_CODE_LENGTH", default: "6", parse: integer(4, 20), description: "Characters per code." },
   codeAlphabet: {
     flag: "code-alphabet",
     env: "VERIFYD_CODE_ALPHABET",
     default: "0123456789",
     parse: text,
+    refuseEmpty: true,
     description: "Characters a code is made of, e.g. ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.",
   },
   codeTtl: { flag: "code-ttl", env: "VERIFYD_CODE_TTL", default: "10m", parse: lifetime, description: "How long a code is valid." },
@@ -368,14 +379,12 @@ export const settings = {
     parse: region,
     description: "Region for phone numbers given without + and country code; unset: international format required.",
   },
-  allowLandline: {
+  allowLandline: booleanSetting({
     flag: "allow-landline",
     env: "VERIFYD_ALLOW_LANDLINE",
     default: "false",
-    parse: flag,
-    boolean: true,
     description: "Accept fixed-line and VoIP numbers, which often cannot receive SMS.",
-  },
+  }),
   maxBodyBytes: { flag: "max-body-bytes", env: "VERIFYD_MAX_BODY_BYTES", default: "64KiB", parse: bytesUpTo(64), description: "Largest request body or message." },
   maxBodiesInTransit: {
     flag: "max-bodies-in-transit",
@@ -418,14 +427,12 @@ export const settings = {
     parse: list,
     description: "Host names clients may address (Host, :authority; comma-separated, `*` turns the check off); others get 421.",
   },
-  tlsAtProxy: {
+  tlsAtProxy: booleanSetting({
     flag: "tls-at-proxy",
     env: "VERIFYD_TLS_AT_PROXY",
     default: "false",
-    parse: flag,
-    boolean: true,
     description: "TLS ends at a proxy in front: production may then listen beyond loopback without --tls-cert.",
-  },
+  }),
   corsOrigins: {
     flag: "cors-origins",
     env: "VERIFYD_CORS_ORIGINS",
@@ -433,20 +440,18 @@ export const settings = {
     parse: originList,
     description: "Browser origins allowed to call (comma-separated, as browsers send them: https://app.example.com; `*` for any); none by default.",
   },
-  reflection: {
+  reflection: booleanSetting({
     flag: "reflection",
     env: "VERIFYD_REFLECTION",
     default: "true",
-    parse: flag,
-    description: "gRPC server reflection (v1, v1alpha; no token needed), so grpcurl and buf curl need no .proto files; `--reflection false` turns it off.",
-  },
-  metrics: {
+    description: "gRPC server reflection (v1, v1alpha; no token needed), so grpcurl and buf curl need no .proto files; `--no-reflection` turns it off.",
+  }),
+  metrics: booleanSetting({
     flag: "metrics",
     env: "VERIFYD_METRICS",
     default: "true",
-    parse: flag,
-    description: "Prometheus metrics at GET /metrics (no token needed, no personal data); `--metrics false` turns them off.",
-  },
+    description: "Prometheus metrics at GET /metrics (no token needed, no personal data); `--no-metrics` turns them off.",
+  }),
   metricsPort: {
     flag: "metrics-port",
     env: "VERIFYD_METRICS_PORT",
@@ -475,14 +480,12 @@ export const settings = {
     description:
       "SQLite: exclusive holds the file's locks while no other verifyd process has it open (verifyd's commands and servers get in within 250 ms; 14% less CPU per call); normal, for other programs that read the file while verifyd runs (Litestream, the sqlite3 shell).",
   },
-  skipIntegrityCheck: {
+  skipIntegrityCheck: booleanSetting({
     flag: "skip-integrity-check",
     env: "VERIFYD_SKIP_INTEGRITY_CHECK",
     default: "false",
-    parse: flag,
-    boolean: true,
     description: "Skip SQLite's quick_check of the database at start (for files too large to scan each time).",
-  },
+  }),
   outboxRetention: {
     flag: "outbox-retention",
     env: "VERIFYD_OUTBOX_RETENTION",
@@ -559,14 +562,12 @@ export const settings = {
     parse: parseSmtpUrl,
     description: "Deliver emails through this SMTP server: `smtps://user:password@host:465` (TLS), or `smtp://…:587` (STARTTLS when offered); needs --email-from.",
   },
-  smtpRequireStarttls: {
+  smtpRequireStarttls: booleanSetting({
     flag: "smtp-require-starttls",
     env: "VERIFYD_SMTP_REQUIRE_STARTTLS",
     default: "false",
-    parse: flag,
-    boolean: true,
     description: "With smtp://, send nothing over a connection the server does not upgrade with STARTTLS (production requires it beyond loopback).",
-  },
+  }),
   smtpCaFile: {
     flag: "smtp-ca-file",
     env: "VERIFYD_SMTP_CA_FILE",
@@ -628,14 +629,12 @@ export const settings = {
     parse: integer(1, 1_000_000),
     description: "Codes judged (right or wrong) for one user per hour, phone and email together.",
   },
-  testContacts: {
+  testContacts: booleanSetting({
     flag: "test-contacts",
     env: "VERIFYD_TEST_CONTACTS",
     default: "false",
-    parse: flag,
-    boolean: true,
     description: "Honour organizations' test numbers and addresses (fixed code, never delivered) in production mode; always on in development.",
-  },
+  }),
   appName: {
     flag: "app-name",
     env: "VERIFYD_APP_NAME",
@@ -703,14 +702,20 @@ export class ConfigError extends Error {
   }
 }
 
-/** parseArgs options for the flags of these settings. */
-export function settingOptions(names: readonly SettingName[]): Record<string, { type: "string" | "boolean" }> {
-  return Object.fromEntries(
-    names.map((name) => {
-      const setting: Setting<unknown> = settings[name];
-      return [setting.flag, { type: setting.boolean ? "boolean" : "string" }];
-    }),
-  );
+/**
+ * parseArgs's `args` and `options` for the flags of these settings, which a command's own options may join: every
+ * flag a string, the boolean ones given their value (config-boolean-flags.ts).
+ */
+export function settingArgs(
+  names: readonly SettingName[],
+  args: readonly string[],
+): { args: string[]; options: Record<string, { type: "string" }> } {
+  const declared: Setting<unknown>[] = names.map((name) => settings[name]);
+  const booleanFlags = new Set(declared.filter((setting) => setting.boolean).map((setting) => setting.flag));
+  return {
+    args: withBooleanValues(args, booleanFlags),
+    options: Object.fromEntries(declared.map((setting) => [setting.flag, { type: "string" }])),
+  };
 }
 
 export interface SettingsRead<K extends SettingName> {
@@ -737,6 +742,10 @@ export function readSettings<K extends SettingName>(
     const fromFlag = flags[setting.flag];
     if (fromFlag !== undefined) fromFlags.add(key);
     const value = fromFlag === undefined ? env[setting.env] : String(fromFlag);
+    if (value === "" && setting.refuseEmpty) {
+      problems.push(`--${setting.flag} / ${setting.env}: is empty; leave it unset for the default ${setting.default}`);
+      continue;
+    }
     if (value !== undefined && value !== "") given.add(key);
     const raw = value === undefined || value === "" ? setting.default : value;
     if (raw === undefined) continue;
@@ -763,14 +772,7 @@ export function adminTokenFileOf(values: Pick<Values, "adminTokenFile" | "databa
 
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   const names = Object.keys(settings) as SettingName[];
-  const { values: flags } = parseArgs({
-    args: [...argv],
-    options: settingOptions(names),
-    strict: true,
-    // --no-<flag> switches off a boolean setting the environment switched on.
-    allowNegative: true,
-    allowPositionals: false,
-  });
+  const { values: flags } = parseArgs({ ...settingArgs(names, argv), strict: true, allowPositionals: false });
   const { values, fromFlags, given, problems } = readSettings(names, flags, env);
   // Once every setting has a value, all that is wrong with them together, so that one start names every problem.
   const parsed = problems.length === 0 ? (values as Values) : undefined;
@@ -807,9 +809,6 @@ function otherDialectSettings(values: Values, given: ReadonlySet<SettingName>): 
     .map((name) => `--${settings[name].flag} / ${settings[name].env}: is for ${theirs} only, and --database / DATABASE_URL is ${inUse}`);
 }
 
-/** A million codes, as six digits give: with 5 attempts per code, a guess succeeds with p = 5e-6. */
-const minimumCodeSpace = 1_000_000;
-
 function crossCheck(values: Values): string[] {
   const problems: string[] = [];
   if ((values.tlsCert === undefined) !== (values.tlsKey === undefined)) {
@@ -839,20 +838,7 @@ function crossCheck(values: Values): string[] {
     problems.push("--max-bodies-in-transit must be at least --max-body-bytes, or no call of the largest size could arrive");
   }
   if (values.sendCooldown > longestLimitWindowMs) problems.push("--send-cooldown must be at most 1d");
-  const symbols = [...values.codeAlphabet];
-  if (new Set(symbols).size !== symbols.length || symbols.length < 2) {
-    problems.push("--code-alphabet must have at least two distinct characters and no repeats");
-  } else if (symbols.length ** values.codeLength < minimumCodeSpace) {
-    problems.push(
-      `--code-length and --code-alphabet allow only ${symbols.length ** values.codeLength} codes; at least a million are needed`,
-    );
-  }
-  const untypable = symbols.filter((symbol) => typedCode(symbol) !== symbol);
-  if (untypable.length > 0) {
-    problems.push(
-      `--code-alphabet holds characters that a submitted code reads as others or drops (spaces, fullwidth forms, other scripts' digits): ${untypable.map((symbol) => JSON.stringify(symbol)).join(" ")}`,
-    );
-  }
+  problems.push(...codeAlphabetProblems(values.codeAlphabet, values.codeLength));
   return problems;
 }
 

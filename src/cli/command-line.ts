@@ -1,7 +1,7 @@
 // Parses a command's arguments: its own flags, the flags of the settings it reads (whose environment variables count
 // too, as for `serve`), and its positional arguments. Mistakes are thrown for the dispatcher to report in one line.
 import { parseArgs } from "node:util";
-import { ConfigError, type SettingName, type Values, readSettings, settingOptions } from "../config.js";
+import { ConfigError, type SettingName, type Values, readSettings, settingArgs } from "../config.js";
 import type { CommandDefinition } from "./command.js";
 import { UsageError } from "./usage-error.js";
 
@@ -17,9 +17,10 @@ export function parseCommandLine<K extends SettingName>(
   env: NodeJS.ProcessEnv,
 ): CommandLine<K> {
   const ownFlags = Object.fromEntries(Object.entries(definition.flags ?? {}).map(([name, flag]) => [name, { type: flag.type }]));
+  const settingFlags = settingArgs(definition.settings, args);
   const { values: flags, positionals } = parseArgs({
-    args: [...args],
-    options: { ...settingOptions(definition.settings), ...ownFlags },
+    args: settingFlags.args,
+    options: { ...settingFlags.options, ...ownFlags },
     strict: true,
     allowNegative: true,
     allowPositionals: true,

@@ -141,7 +141,7 @@ describe("mistakes on the command line", () => {
     [["--prot", "1"], /unknown flag --prot; see verifyd serve --help/],
     [["backup", "copy.sqlite", "--forse"], /unknown flag --forse; see verifyd backup --help/],
     [["--port"], /--port needs a value; see verifyd serve --help/],
-    [["--production=yes"], /--production takes no value/],
+    [["--production=maybe"], /^verifyd: --production \/ VERIFYD_PRODUCTION: must be true or false \(got "maybe"\)$/],
     [["--port", "0", "stray"], /unexpected argument "stray"; see verifyd serve --help/],
     [["backup"], /missing <file>; see verifyd backup --help/],
     [["backup", "a.sqlite", "b.sqlite"], /unexpected argument "b.sqlite"/],
@@ -152,6 +152,35 @@ describe("mistakes on the command line", () => {
     [["migrate", "--log-level", "loud"], /unknown flag --log-level; see verifyd migrate --help/],
   ])("%j: one line and exit code 2", async (args, message) => {
     expect(failureLine(await verifyd(args), 2)).toMatch(message);
+  });
+
+  it("takes every boolean flag spelt --flag, --no-flag, --flag=<value> or --flag <value>, and names a value that is none (noted by a hostile trial)", async () => {
+    const booleans = Object.values(settings).filter((setting) => "boolean" in setting);
+    const spellings: ((flag: string) => string[])[] = [
+      (flag) => [`--${flag}`],
+      (flag) => [`--no-${flag}`],
+      (flag) => [`--${flag}=false`],
+      (flag) => [`--${flag}`, "false"],
+      (flag) => [`--${flag}=yes`],
+    ];
+    // A bad port stops the start once the flags are read, so that the only other line would be about a flag.
+    const portRefused = /^verifyd: --port \/ PORT: must be an integer from 0 to 65535 \(got "http"\)$/;
+    for (const spelt of spellings) {
+      expect(failureLine(await verifyd([...booleans.flatMap((setting) => spelt(setting.flag)), "--port", "http"]), 2)).toMatch(portRefused);
+    }
+    const refused = await verifyd([...booleans.map((setting) => `--${setting.flag}=maybe`), "--port", "http"]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr.trimEnd().split("\n").slice(1)).toEqual(
+      booleans.map((setting) => `verifyd: --${setting.flag} / ${setting.env}: must be true or false (got "maybe")`),
+    );
+  });
+
+  it("starts with --no-reflection --no-metrics, and serves no metrics then", async () => {
+    const server = await startServerProcess(tempDatabase(), { args: ["--no-metrics", "--no-reflection"] });
+    const response = await fetch(`${server.url}/metrics`);
+    expect(response.status).toBe(404);
+    expect(await response.text()).toBe("metrics are off (--metrics)\n");
+    await server.stop();
   });
 
   it("names each bad setting on a line of its own, exit code 2", async () => {
@@ -359,12 +388,18 @@ describe("the upgrade that keeps verified addresses by their mailbox", () => {
     addUser(server, { username: unique("mailbox"), email: { email, isVerified: true }, password: { password } });
 
   /** Verified addresses as the previous version stored them, each in its own case; `newest` forgets the migration. */
-  function asPreviousVersion(database: string, verified: Record<string, string>, { newest = false } = {}): void {
+  function asPreviousVersion(database: string, verified: Record<string, string>, { unmigrated = false } = {}): void {
     const sqlite = new Database(database);
     try {
       const store = sqlite.prepare("UPDATE users SET verified_email = ?, state = json_set(state, '$.email.verified', ?) WHERE id = ?");
       for (const [userId, email] of Object.entries(verified)) store.run(email, email, userId);
-      if (newest) sqlite.exec('DELETE FROM "__drizzle_migrations" WHERE created_at = (SELECT max(created_at) FROM "__drizzle_migrations")');
+      if (unmigrated) {
+        // The schema as it stood before the mailboxes' migration: that migration and the ones after it undone.
+        const journal = JSON.parse(readFileSync("src/store/sqlite/migrations/meta/_journal.json", "utf8")) as { entries: { tag: string; when: number }[] };
+        const mailboxes = journal.entries.find((entry) => entry.tag.endsWith("_email_mailboxes"));
+        sqlite.prepare('DELETE FROM "__drizzle_migrations" WHERE created_at >= ?').run(mailboxes?.when);
+        sqlite.exec("DROP INDEX users_by_organization_and_creation; DROP INDEX users_by_creation");
+      }
     } finally {
       sqlite.close();
     }
@@ -377,7 +412,7 @@ describe("the upgrade that keeps verified addresses by their mailbox", () => {
     const twin = await person(first, "clash-twin@example.com");
     const upper = await person(first, "upper@example.com");
     await first.stop();
-    asPreviousVersion(database, { [twin]: "Clash-Ada@example.com", [upper]: "Upper@example.com" }, { newest: true });
+    asPreviousVersion(database, { [twin]: "Clash-Ada@example.com", [upper]: "Upper@example.com" }, { unmigrated: true });
 
     const refused = failureLine(await verifyd(["migrate", "--database", database]), 2);
     expect(refused).toMatch(new RegExp(`a verified email address is now one login name in any letter case, and these users share one: users (${ada}, ${twin}|${twin}, ${ada}) in organization \\S+\\.`));

@@ -1,6 +1,7 @@
 // Messages as people receive them, through the public API and the signed webhook to a recording receiver: in the
 // person's language with the WebOTP line, from an operator's templates directory, email with text and escaped HTML,
 // and the notice to a verified phone number or address that a change replaces or removes (OWASP ASVS V2.5).
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -229,5 +230,33 @@ describe("a templates directory with a mistake", () => {
       "verifyd: --default-language xx: no templates in this language (there are: en, de)",
     ]);
     expect(readdirSync(join(database, ".."))).toEqual([]);
+  });
+
+  it.each([
+    ["a NUL", "en/sms-code.txt", "Your code: {{code}}\n\0\n", "line 2 holds the control character U+0000; an SMS holds none but line breaks"],
+    ["a tab in an SMS", "en/sms-code.txt", "Your code:\t{{code}}", "line 1 holds the control character U+0009; an SMS holds none but line breaks"],
+    [
+      "an escape in an email",
+      "de/email-code.html",
+      "<p>\n  {{code}}\n</p>\u001b[0m",
+      "line 3 holds the control character U+001B; an email holds none but line breaks and tabs",
+    ],
+    ["2 MiB", "en/sms-code.txt", `{{code}} ${"a".repeat(2 * 1024 * 1024)}`, "is larger than 64 KiB (2097161 bytes), the most a template may hold"],
+  ])("refuses a template with %s, naming the file (noted by a hostile trial)", async (_, file, content, problem) => {
+    const directory = templatesDirectory({ [file]: content });
+    const exit = await runServerProcessToExit(join(newDirectory(), "verifyd.sqlite"), ["--templates-dir", directory], { timeoutMs: 10_000 });
+    expect(exit.code, exit.stderr.join("\n")).toBe(2);
+    expect(exit.stderr.filter((line) => !line.startsWith("{"))).toEqual([`verifyd: --templates-dir ${directory}: ${file}: ${problem}`]);
+  });
+
+  it("refuses a named pipe in place of a template at once, rather than waiting for a writer (noted by a hostile trial)", async () => {
+    const directory = templatesDirectory({});
+    mkdirSync(join(directory, "en"));
+    execFileSync("mkfifo", [join(directory, "en", "sms-code.txt")]);
+    const exit = await runServerProcessToExit(join(newDirectory(), "verifyd.sqlite"), ["--templates-dir", directory], { timeoutMs: 10_000 });
+    expect(exit.code, exit.stderr.join("\n")).toBe(2);
+    expect(exit.stderr.filter((line) => !line.startsWith("{"))).toEqual([
+      `verifyd: --templates-dir ${directory}: en/sms-code.txt: is a named pipe (FIFO), not a regular file`,
+    ]);
   });
 });

@@ -108,6 +108,21 @@ describe("start-up failures", () => {
     ]);
   });
 
+  it.each([
+    ["--code-alphabet ''", ["--code-alphabet", ""], {}],
+    ["VERIFYD_CODE_ALPHABET set empty", [], { VERIFYD_CODE_ALPHABET: "" }],
+  ])("refuses an empty code alphabet, %s, rather than issuing digits (noted by a hostile trial)", async (_, args, env) => {
+    const exit = await runServerProcessToExit(join(tempDirectory(), "verifyd.sqlite"), args, { env, timeoutMs: 10_000 });
+    expect(startupFailure(exit)).toBe("verifyd: --code-alphabet / VERIFYD_CODE_ALPHABET: is empty; leave it unset for the default 0123456789");
+  });
+
+  it("names a combining mark in the code alphabet as such, not as a repeated letter (noted by a hostile trial)", async () => {
+    const exit = await runServerProcessToExit(join(tempDirectory(), "verifyd.sqlite"), ["--code-alphabet", "e\u0301abcdefghij"]);
+    expect(startupFailure(exit)).toBe(
+      'verifyd: --code-alphabet holds characters of several code points, or combining marks, which a code would join to the character before them: "e\u0301" (U+0065 U+0301); give each character as one code point (é as U+00E9), or leave it out',
+    );
+  });
+
   it("refuses a port another process listens on, naming the port and the setting", async () => {
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));

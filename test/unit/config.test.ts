@@ -71,6 +71,15 @@ describe("configuration", () => {
     expect(loadConfig(["--no-production"], { VERIFYD_PRODUCTION: "true" }).production).toBe(false);
   });
 
+  it("reads every boolean flag alike: --flag, --no-flag, --flag=<value>, --flag <value> (noted by a hostile trial)", () => {
+    expect(loadConfig(["--no-reflection", "--no-metrics"], {})).toMatchObject({ reflection: false, metrics: { enabled: false } });
+    const needOrganization = (...flags: string[]) => loadConfig(flags, { VERIFYD_LOGINS_NEED_ORGANIZATION: "true" }).tokens.loginsNeedOrganization;
+    expect(needOrganization("--logins-need-organization", "false")).toBe(false);
+    expect(needOrganization("--logins-need-organization=no")).toBe(false);
+    expect(needOrganization("--no-logins-need-organization", "--logins-need-organization")).toBe(true);
+    expect(loadConfig(["--production", "--no-production"], {}).production).toBe(false);
+  });
+
   it("refuses bodies in transit below one whole body", () => {
     expect(() => loadConfig(["--max-body-bytes", "1MiB", "--max-bodies-in-transit", "512KiB"], {})).toThrow(
       /--max-bodies-in-transit must be at least --max-body-bytes/,
@@ -174,6 +183,13 @@ describe("configuration", () => {
   it("refuses an alphabet whose characters a submitted code would read as others: a code could never be typed back", () => {
     expect(() => loadConfig(["--code-alphabet", "０１２３４５６７８９"], {})).toThrow(/--code-alphabet holds characters .*: "０" "１"/);
     expect(() => loadConfig(["--code-alphabet", "٠١٢٣٤٥٦٧٨٩"], {})).toThrow(/other scripts' digits/);
+  });
+
+  it("names what a code would join into other characters, not the repeats it makes: combining marks, characters of several code points", () => {
+    const joined = "--code-alphabet holds characters of several code points, or combining marks, which a code would join to the character before them";
+    expect(() => loadConfig(["--code-alphabet", "\u0301abcdefghij"], {})).toThrow(`${joined}: "\u0301" (U+0301)`);
+    expect(() => loadConfig(["--code-alphabet", "0123456789\u{1f1e8}\u{1f1ed}"], {})).toThrow(`${joined}: "\u{1f1e8}\u{1f1ed}" (U+1F1E8 U+1F1ED)`);
+    expect(loadConfig(["--code-alphabet", "\u00e9abcdefghij"], {}).code.alphabet).toBe("\u00e9abcdefghij");
   });
 
   describe("production mode", () => {

@@ -60,6 +60,25 @@ describe("the templates directory", () => {
     );
   });
 
+  it("takes line breaks in an SMS (also a Windows editor's), tabs in an email, and a template of 64 KiB", () => {
+    const html = `<p>\t{{code}}</p>\n`;
+    const directory = directoryWith({
+      "en/sms-code.txt": "{{app_name}} code:\r\n{{code}}\r\n",
+      "en/email-code.html": `${html}${" ".repeat(64 * 1024 - Buffer.byteLength(html))}`,
+    });
+    const templates = loadMessageTemplates({ ...settings, templatesDir: directory });
+    expect(composeCodeMessage(templates, codeInput).text).toBe("Acme code:\r\n123456");
+  });
+
+  it("refuses a directory where a template belongs, and a template beyond 64 KiB", () => {
+    const directory = directoryWith({ "en/email-code.html": `<p>{{code}}</p>${" ".repeat(64 * 1024)}` });
+    mkdirSync(join(directory, "en", "sms-code.txt"));
+    expect(refusal(directory)).toBe(
+      `--templates-dir ${directory}: en/email-code.html: is larger than 64 KiB (65551 bytes), the most a template may hold; ` +
+        "en/sms-code.txt: is a directory, not a regular file",
+    );
+  });
+
   it("refuses a template it cannot use, naming the file", () => {
     const directory = directoryWith({ "de/sms-code.txt": "Ihr Code: {{Code}}" });
     expect(refusal(directory)).toBe(

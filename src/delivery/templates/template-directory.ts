@@ -1,6 +1,6 @@
 // The message templates an operator puts in --templates-dir, read and checked once at start: a directory per
 // language holding files named after the messages. Anything wrong is one start-up error naming the file.
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { type Stats, closeSync, constants, fstatSync, openSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   type MessageSettings,
@@ -11,6 +11,7 @@ import {
   buildMessageTemplates,
   templateNotices,
 } from "../../domain/messages/message-catalog.js";
+import { TemplateProblem } from "../../domain/messages/message-template.js";
 import { shippedTemplates } from "../../domain/messages/shipped-templates.js";
 import { StartupError } from "../../startup-error.js";
 
@@ -59,15 +60,49 @@ function readTemplateDirectory(directory: string): { sources: TemplateSources; p
     for (const name of entries(join(directory, language), problems, language)) {
       const file = `${language}/${name}`;
       try {
-        files[name] = new TextDecoder("utf-8", { fatal: true }).decode(readFileSync(join(directory, file)));
+        files[name] = readTemplateFile(join(directory, file));
       } catch (error) {
-        const problem = error instanceof TypeError ? "is not UTF-8 text" : `cannot be read (${errorCode(error)})`;
-        problems.push({ file, problem });
+        problems.push({ file, problem: error instanceof TemplateProblem ? error.message : `cannot be read (${errorCode(error)})` });
       }
     }
     sources[language] = files;
   }
   return { sources, problems };
+}
+
+/**
+ * The most a template file may hold, which the HTML part of an email comes nearest: email clients cut longer messages
+ * off (Gmail beyond 102 KB), and every message waits sealed in the outbox until delivered, so a template's size is
+ * paid for every code sent.
+ */
+const maxTemplateBytes = 64 * 1024;
+
+/** The file's text; a TemplateProblem says why it can be no template. */
+function readTemplateFile(path: string): string {
+  // Without O_NONBLOCK, opening a named pipe would wait for a writer, and the start with it; a file ignores it.
+  const descriptor = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let bytes: Buffer;
+  try {
+    const stats = fstatSync(descriptor);
+    if (!stats.isFile()) throw new TemplateProblem(`is ${kindOf(stats)}, not a regular file`);
+    if (stats.size > maxTemplateBytes) {
+      throw new TemplateProblem(`is larger than ${maxTemplateBytes / 1024} KiB (${stats.size} bytes), the most a template may hold`);
+    }
+    bytes = readFileSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new TemplateProblem("is not UTF-8 text");
+  }
+}
+
+/** What else a path opened for reading can be: a socket cannot be opened, and a symbolic link is followed. */
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return "a directory";
+  return stats.isFIFO() ? "a named pipe (FIFO)" : "a device";
 }
 
 function entries(path: string, problems: TemplateFileProblem[], file?: string): string[] {

@@ -3,6 +3,7 @@
 // the start instead of a delivery.
 import type { Channel } from "../errors.js";
 import type { MessagePurpose } from "../outgoing-message.js";
+import { unicodeNotation } from "../unicode-notation.js";
 import { type Placeholder, type Template, TemplateProblem, alwaysShows, parseTemplate } from "./message-template.js";
 
 export type MessagePart = "subject" | "text" | "html";
@@ -176,7 +177,7 @@ function checkedMessages(
       for (const part of partsOf[channel]) {
         const name = fileName(channel, purpose, part);
         try {
-          parts[part] = checkedPart(files[name] as string, part, placeholdersOf(channel, purpose), purpose === "code");
+          parts[part] = checkedPart(files[name] as string, channel, purpose, part);
         } catch (error) {
           if (!(error instanceof TemplateProblem)) throw error;
           problems.push({ file: at(name), problem: error.message });
@@ -188,12 +189,27 @@ function checkedMessages(
   return messages;
 }
 
-function checkedPart(source: string, part: MessagePart, known: readonly Placeholder[], carriesCode: boolean): Template {
+/**
+ * The control characters a message may carry, any other (a NUL, an escape) being no text a person can read: line
+ * breaks, and in an email tabs, with which its text and HTML are indented. An SMS has no tab in its GSM-7 alphabet,
+ * and phones show one as they please.
+ */
+const controlCharacters: Record<Channel, { stray: RegExp; rule: string }> = {
+  phone: { stray: /[^\P{Cc}\n\r]/u, rule: "an SMS holds none but line breaks" },
+  email: { stray: /[^\P{Cc}\n\r\t]/u, rule: "an email holds none but line breaks and tabs" },
+};
+
+function checkedPart(source: string, channel: Channel, purpose: MessagePurpose, part: MessagePart): Template {
+  const stray = controlCharacters[channel].stray.exec(source);
+  if (stray) {
+    const line = source.slice(0, stray.index).split("\n").length;
+    throw new TemplateProblem(`line ${line} holds the control character ${unicodeNotation(stray[0])}; ${controlCharacters[channel].rule}`);
+  }
   // Editors end files with a line break, which would only lengthen an SMS.
   const trimmed = source.trimEnd();
   if (part === "subject" && /[\r\n]/.test(trimmed)) throw new TemplateProblem("a subject is one line");
-  const template = parseTemplate(trimmed, known);
-  if (carriesCode && part !== "subject" && !alwaysShows(template, "code")) {
+  const template = parseTemplate(trimmed, placeholdersOf(channel, purpose));
+  if (purpose === "code" && part !== "subject" && !alwaysShows(template, "code")) {
     throw new TemplateProblem("never shows {{code}} (outside a {{#…}} section), so the person would get no code");
   }
   return template;
