@@ -151,6 +151,38 @@ describe("outbox worker", () => {
     ]);
   });
 
+  it("keeps one failure episode for a provider that fails now and then, ended by a minute of deliveries without a failure", async () => {
+    const { outbox, sealer, users } = await outboxWithOneMessage();
+    let now = at(2);
+    const lines: string[] = [];
+    // Every other attempt fails, four times in all.
+    let attempts = 0;
+    const flaky = { deliver: async () => (++attempts % 2 === 1 && attempts < 8 ? Promise.reject(new Error("vendor answered 500")) : undefined) };
+    const worker = startOutboxWorker({ outbox, sealer, clock: { now: () => now }, logger: createLogger("info", (line) => lines.push(line)), retentionMs, provider: flaky });
+    const sendNextCode = async (id: string) => {
+      const user = await users.load("u1");
+      const sealed = { id, userId: "u1", channel: "phone" as const, purpose: text.purpose, ...sealer.seal(text), createdAt: now, expiresAt: at(30) };
+      await users.append(changeUser(user!, [phoneCodeAdded(at(30))], [sealed]));
+    };
+    const messages = () => lines.map((line) => (JSON.parse(line) as { message: string }).message);
+    await worker.runOnce();
+    for (let round = 1; round < 8; round++) {
+      now = new Date(now.getTime() + 5_000);
+      await sendNextCode(`m${round + 1}`);
+      await worker.runOnce();
+    }
+    expect(messages().filter((message) => message.startsWith("delivery failed"))).toEqual([
+      "delivery failed; will retry (further failures on this channel at debug, until deliveries work for a minute)",
+    ]);
+    expect(messages()).not.toContain("deliveries work again");
+
+    now = new Date(now.getTime() + 60_000);
+    await sendNextCode("m9");
+    await worker.runOnce();
+    await worker.stop();
+    expect(lines.map((line) => JSON.parse(line))).toContainEqual(expect.objectContaining({ message: "deliveries work again", failedAttempts: 4 }));
+  });
+
   it("makes a message the provider refuses for good dead at once", async () => {
     const { outbox, sealer, status, appended } = await outboxWithOneMessage();
     const refusing = { deliver: async () => Promise.reject(new PermanentDeliveryFailure("webhook at hooks.example.com answered 400")) };
