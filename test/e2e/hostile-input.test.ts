@@ -322,6 +322,8 @@ describe("REST bodies are JSON, labelled as such", () => {
     ["application/x-www-form-urlencoded", { "content-type": "application/x-www-form-urlencoded" }, "verificationCode=123456"],
     ["multipart/form-data", { "content-type": "multipart/form-data; boundary=x" }, "--x--"],
     ["a +json type", { "content-type": "application/merge-patch+json" }, '{"verificationCode":"123456"}'],
+    // JSON is UTF-8 (RFC 8259): a body labelled otherwise would be read as what it does not say it is.
+    ["JSON in UTF-16", { "content-type": "application/json; charset=utf-16" }, '{"verificationCode":"123456"}'],
   ];
 
   // A page on any site can send these as a "simple" cross-site request, without asking the server first.

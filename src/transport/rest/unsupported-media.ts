@@ -27,7 +27,7 @@ export function unsupportedMediaError(
   if (route.body.kind !== "none" && mustBeJson && !isJson(contentType)) {
     const received = contentType === undefined ? "no content type" : `content type "${contentType}"`;
     return new ConnectError(
-      `${route.httpMethod} ${route.template.source} takes application/json; received ${received}`,
+      `${route.httpMethod} ${route.template.source} takes application/json (UTF-8); received ${received}`,
       Code.InvalidArgument,
     );
   }
@@ -41,7 +41,16 @@ export function unsupportedMediaError(
   return undefined;
 }
 
-/** application/json, with any parameters (such as charset); media types are case-insensitive. */
+/**
+ * application/json, with any parameters but a charset other than UTF-8, the only one JSON has (RFC 8259); media types
+ * and charset names are case-insensitive.
+ */
 function isJson(contentType: string | undefined): boolean {
-  return contentType?.split(";", 1)[0]?.trim().toLowerCase() === "application/json";
+  const [mediaType = "", ...parameters] = (contentType ?? "").split(";");
+  return mediaType.trim().toLowerCase() === "application/json" && parameters.every(isUtf8IfCharset);
+}
+
+function isUtf8IfCharset(parameter: string): boolean {
+  const [name = "", value = ""] = parameter.split("=", 2).map((part) => part.trim().toLowerCase());
+  return name !== "charset" || ["utf-8", "utf8", '"utf-8"'].includes(value);
 }
