@@ -382,6 +382,25 @@ describe("a database a newer version migrated", () => {
   });
 });
 
+/** What each migration since the mailboxes' changed, undone, so that `migrate` applies it again. */
+const undoneMigrations: [tagEnd: string, undo: string][] = [
+  ["_email_mailboxes", ""],
+  ["_users_by_creation", "DROP INDEX users_by_organization_and_creation; DROP INDEX users_by_creation;"],
+  [
+    "_usernames_in_any_case",
+    `DROP INDEX users_username_unique; CREATE UNIQUE INDEX users_username_unique ON users (resource_owner, username);
+     DROP INDEX users_by_username; CREATE INDEX users_by_username ON users (username);`,
+  ],
+];
+
+/** The file's schema as it stood before the migration whose tag ends so: that migration and the ones after it undone. */
+function undoMigrationsFrom(sqlite: Database.Database, tagEnd: string): void {
+  const journal = JSON.parse(readFileSync("src/store/sqlite/migrations/meta/_journal.json", "utf8")) as { entries: { tag: string; when: number }[] };
+  const first = journal.entries.find((entry) => entry.tag.endsWith(tagEnd));
+  sqlite.prepare('DELETE FROM "__drizzle_migrations" WHERE created_at >= ?').run(first?.when);
+  for (const [, undo] of undoneMigrations.slice(undoneMigrations.findIndex(([end]) => end === tagEnd))) sqlite.exec(undo);
+}
+
 describe("the upgrade that keeps verified addresses by their mailbox", () => {
   const password = "mailbox password";
   const person = (server: ServerProcess, email: string) =>
@@ -393,13 +412,7 @@ describe("the upgrade that keeps verified addresses by their mailbox", () => {
     try {
       const store = sqlite.prepare("UPDATE users SET verified_email = ?, state = json_set(state, '$.email.verified', ?) WHERE id = ?");
       for (const [userId, email] of Object.entries(verified)) store.run(email, email, userId);
-      if (unmigrated) {
-        // The schema as it stood before the mailboxes' migration: that migration and the ones after it undone.
-        const journal = JSON.parse(readFileSync("src/store/sqlite/migrations/meta/_journal.json", "utf8")) as { entries: { tag: string; when: number }[] };
-        const mailboxes = journal.entries.find((entry) => entry.tag.endsWith("_email_mailboxes"));
-        sqlite.prepare('DELETE FROM "__drizzle_migrations" WHERE created_at >= ?').run(mailboxes?.when);
-        sqlite.exec("DROP INDEX users_by_organization_and_creation; DROP INDEX users_by_creation");
-      }
+      if (unmigrated) undoMigrationsFrom(sqlite, "_email_mailboxes");
     } finally {
       sqlite.close();
     }
@@ -425,6 +438,39 @@ describe("the upgrade that keeps verified addresses by their mailbox", () => {
       expect((await passwordLogin(server.url, "UPPER@example.com", password)).body.id).toBe(upper);
       const shown = await rest(server.url, server.adminToken, "GET", `/v2/users/${upper}`);
       expect(shown.body).toMatchObject({ user: { human: { email: { email: "Upper@example.com", isVerified: true } } } });
+    } finally {
+      await server.stop();
+    }
+  }, 90_000);
+});
+
+describe("the upgrade that makes a username one login name in any case", () => {
+  it("refuses, naming them, users of one organization whose usernames differ only in case; then upgrades and logs in in any case", async () => {
+    const password = "username password";
+    const database = tempDatabase();
+    const first = await startServerProcess(database);
+    const [ada, twin] = [await addUser(first, { username: "clash-ada", password: { password } }), await addUser(first, { username: "clash-twin" })];
+    await first.stop();
+    // As the previous version could store them, without the migration.
+    const rename = (username: string) => {
+      const sqlite = new Database(database);
+      try {
+        undoMigrationsFrom(sqlite, "_usernames_in_any_case");
+        sqlite.prepare("UPDATE users SET username = ?, state = json_set(state, '$.username', ?) WHERE id = ?").run(username, username, twin);
+      } finally {
+        sqlite.close();
+      }
+    };
+    rename("Clash-Ada");
+
+    const refused = failureLine(await verifyd(["migrate", "--database", database]), 2);
+    expect(refused).toMatch(new RegExp(`a username is now one login name in any letter case, and these users share one: users (${ada}, ${twin}|${twin}, ${ada}) in organization \\S+\\.`));
+    expect(refused).toContain("delete all but one user of each group (DeleteUser) and add them again under usernames that differ in more than case");
+
+    rename("clash-twin");
+    const server = await startServerProcess(database);
+    try {
+      expect((await passwordLogin(server.url, "CLASH-Ada", password)).body.id).toBe(ada);
     } finally {
       await server.stop();
     }

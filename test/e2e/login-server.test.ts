@@ -230,6 +230,26 @@ describe("SetPassword", () => {
 });
 
 describe("logging in by email address", () => {
+  it("finds a username in any case of its letters, and counts wrong passwords for all its spellings as one", async () => {
+    const password = "username password";
+    const username = unique("Grace.Hopper");
+    const { users } = api(server.url, server.adminToken, "grpc");
+    const { userId } = await users.addHumanUser({
+      username,
+      organization: { org: { case: "orgId", value: organization } },
+      profile: { givenName: "Grace", familyName: "Hopper" },
+      phone: { phone: uniqueMobile(), verification: { case: "returnCode", value: {} } },
+      passwordType: { case: "password", value: { password } },
+    });
+    for (const spelling of [username, username.toLowerCase(), username.toUpperCase()]) {
+      expect((await passwordLogin(server.url, spelling, password)).body.id, spelling).toBe(userId);
+    }
+    // A throttle per spelling would give a guesser 2^n times the attempts.
+    const spellings = [...username].map((_, i) => `${username.slice(0, i)}${username.charAt(i).toUpperCase()}${username.slice(i + 1)}`);
+    for (const spelling of spellings.slice(0, 5)) expect(await passwordLogin(server.url, spelling, "wrong password!")).toMatchObject(invalidGrant);
+    expect((await passwordLogin(server.url, username.toLowerCase(), password)).status).toBe(429);
+  });
+
   it("finds a verified address in any letter case, and counts wrong passwords for all its spellings as one", async () => {
     const password = "mailbox password";
     const local = unique("Ada.Mailbox");

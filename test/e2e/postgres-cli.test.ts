@@ -129,7 +129,9 @@ describe("verifyd on PostgreSQL from the command line", () => {
       const journal = JSON.parse(readFileSync("src/store/postgres/migrations/meta/_journal.json", "utf8")) as { entries: { tag: string; when: number }[] };
       const mailboxes = journal.entries.find((entry) => entry.tag.endsWith("_email_mailboxes"));
       await pool.query("DELETE FROM drizzle.__drizzle_migrations WHERE created_at >= $1", [mailboxes?.when]);
-      await pool.query("DROP INDEX users_by_organization_and_creation, users_by_creation");
+      await pool.query(`DROP INDEX users_by_organization_and_creation, users_by_creation, users_username_unique, users_by_username;
+        ALTER TABLE users ADD CONSTRAINT users_username_unique UNIQUE (resource_owner, username);
+        CREATE INDEX users_by_username ON users (username);`);
 
       const refused = await verifyd(["migrate"], { DATABASE_URL: database });
       expect(refused.exitCode).toBe(2);

@@ -90,6 +90,9 @@ describe("CreateUser with machine", () => {
     await users.createUser({ organizationId: organization, username, userType: { case: "machine", value: { name: "One" } } });
     const refused = await failure(users.createUser({ organizationId: organization, username, userType: { case: "machine", value: { name: "Two" } } }));
     expect(refused).toMatchObject({ code: 6, reason: "USERNAME_TAKEN" });
+    // One name in any case of its letters, as in ZITADEL (found by a hostile-client trial: ada, Ada and ADA were three).
+    const upper = await failure(users.createUser({ organizationId: organization, username: username.toUpperCase(), userType: { case: "machine", value: { name: "Three" } } }));
+    expect(upper).toMatchObject({ code: 6, reason: "USERNAME_TAKEN" });
   });
 
   it("takes the Connect path with JSON, as curl users call it", async () => {

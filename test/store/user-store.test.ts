@@ -72,6 +72,17 @@ describe.each(dialects)("%s user store", (dialect) => {
     expect(await counts(harness)).toEqual({ events: 1, users: 1, outbox: 0 });
   });
 
+  it("takes usernames that differ only in the case of ASCII letters for one, and others for distinct ones", async () => {
+    const { users: store } = (await openStoreHarness(dialect)).stores;
+    await store.append(userAdded("u1", "Ada.Lovelace"));
+    expect(await conflictOf(store.append(userAdded("u2", "ADA.lovelace")))).toBe("username");
+    // Beyond ASCII, letters are told apart as written; a look-alike of another script is another name.
+    await store.append(userAdded("u3", "ödegård"));
+    await store.append(userAdded("u4", "Ödegård"));
+    await store.append(userAdded("u5", "\u0430da.lovelace"));
+    expect((await store.load("u5"))?.username).toBe("\u0430da.lovelace");
+  });
+
   it("accepts the same username in another organization", async () => {
     const { users: store } = (await openStoreHarness(dialect)).stores;
     await store.append(userAdded("u1", "ada", "org-1"));

@@ -9,7 +9,7 @@ import type { Logger } from "../../logger.js";
 import { StartupError } from "../../startup-error.js";
 import { redactedUrl } from "../database-url.js";
 import { type Migration, buildMigrations, pendingAfter, refuseNewerSchema } from "../migration-journal.js";
-import { type MailboxClash, mailboxClashesRefusal, migratesToMailboxes } from "../mailbox-clashes.js";
+import { type CaseClash, type CaseFolding, caseClashesRefusal, mailboxFolding, migratesToFolding, usernameFolding } from "../case-clashes.js";
 import { isPostgresFailure } from "./postgres-errors.js";
 import { withSessionLock } from "./session-lock.js";
 
@@ -75,7 +75,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
           `the database ${redactedUrl(url)} lacks migrations of this version (${missing.join(", ")}); apply them first with \`verifyd migrate\``,
         );
       }
-      if (migratesToMailboxes(missing)) await refuseMailboxClashes(pool, url);
+      await refuseCaseClashes(pool, url, missing);
       await migrateUnderLock(pool, db);
     }
     let pending = 0;
@@ -138,13 +138,27 @@ async function migrateUnderLock(pool: pg.Pool, db: PgDb): Promise<void> {
   await withSessionLock(pool, migrationLockKey, () => migrate(db, { migrationsFolder, ...migrationsTable }));
 }
 
-async function refuseMailboxClashes(pool: pg.Pool, url: string): Promise<void> {
-  const { rows } = await pool.query<MailboxClash>(
+/** The users that one migration's folding of a login name's case would make share one, by organization. */
+const caseClashes = new Map<CaseFolding, string>([
+  [
+    mailboxFolding,
     `SELECT resource_owner AS "organizationId", string_agg(id, ', ' ORDER BY id) AS "userIds" FROM users
      WHERE verified_email IS NOT NULL GROUP BY lower(verified_email), resource_owner HAVING count(*) > 1`,
-  );
-  const refusal = mailboxClashesRefusal(redactedUrl(url), rows);
-  if (refusal !== undefined) throw new StartupError(refusal);
+  ],
+  [
+    usernameFolding,
+    `SELECT resource_owner AS "organizationId", string_agg(id, ', ' ORDER BY id) AS "userIds" FROM users
+     GROUP BY lower(username COLLATE "C"), resource_owner HAVING count(*) > 1`,
+  ],
+]);
+
+async function refuseCaseClashes(pool: pg.Pool, url: string, missing: readonly string[]): Promise<void> {
+  for (const [folding, query] of caseClashes) {
+    if (!migratesToFolding(missing, folding)) continue;
+    const { rows } = await pool.query<CaseClash>(query);
+    const refusal = caseClashesRefusal(redactedUrl(url), folding, rows);
+    if (refusal !== undefined) throw new StartupError(refusal);
+  }
 }
 
 /** Authentication, a missing database or role: the server answered, and refused. */

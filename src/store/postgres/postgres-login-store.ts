@@ -21,7 +21,8 @@ export class PostgresLoginStore implements LoginStore {
 
   async findByLoginName(name: LoginName, organizationId?: string): Promise<UserState[]> {
     const matches = [
-      name.username === undefined ? undefined : eq(users.username, name.username),
+      // usernameKey's folding, as users_username_unique and users_by_username hold it.
+      name.username === undefined ? undefined : sql`lower(${users.username} COLLATE "C") = ${name.username}`,
       name.phone === undefined ? undefined : eq(users.verifiedPhone, name.phone),
       name.email === undefined ? undefined : eq(users.verifiedEmail, name.email),
     ].filter((condition): condition is SQL => condition !== undefined);

@@ -1,5 +1,6 @@
 // The PostgreSQL schema: the SQLite schema's tables, columns and indexes under the same names, in PostgreSQL's own
 // types (timestamptz, jsonb, bytea, identity columns). Each dialect's migrations are generated from its own schema.
+import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
@@ -11,7 +12,6 @@ import {
   primaryKey,
   text,
   timestamp as pgTimestamp,
-  unique,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
 import type { UserState } from "../../domain/user-state.js";
@@ -70,8 +70,9 @@ export const users = pgTable(
     verifiedEmail: text("verified_email"),
   },
   (table) => [
-    unique("users_username_unique").on(table.resourceOwner, table.username),
-    index("users_by_username").on(table.username),
+    // A username is one name in any case of its ASCII letters, as in ZITADEL (usernameKey in login-name.ts).
+    uniqueIndex("users_username_unique").on(table.resourceOwner, sql`lower(${table.username} COLLATE "C")`),
+    index("users_by_username").on(sql`lower(${table.username} COLLATE "C")`),
     uniqueIndex("users_verified_phone_unique").on(table.verifiedPhone, table.resourceOwner),
     uniqueIndex("users_verified_email_unique").on(table.verifiedEmail, table.resourceOwner),
     // ListUsers' default order, newest first (sqlite/schema.ts says why); ties by id are few, sorted incrementally.

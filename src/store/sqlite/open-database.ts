@@ -12,7 +12,7 @@ import { holdExclusivelyWhileAlone } from "./exclusive-holding.js";
 import { announcePresence, countOthersPresent, type Presence } from "./file-presence.js";
 import { createPendingMigrations, migrationsFolder } from "./migration-status.js";
 import { refuseSharedVerifiedContacts } from "./shared-verified-contacts.js";
-import { type MailboxClash, mailboxClashesRefusal, migratesToMailboxes } from "../mailbox-clashes.js";
+import { type CaseClash, type CaseFolding, caseClashesRefusal, mailboxFolding, migratesToFolding, usernameFolding } from "../case-clashes.js";
 import type { SqliteFailure } from "./sqlite-errors.js";
 import { makeOwnerOnlyDirectory } from "../../owner-only-directory.js";
 
@@ -104,7 +104,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
           `the database ${path} lacks migrations of this version (${missing.join(", ")}); apply them first with \`verifyd migrate\``,
         );
       }
-      if (migratesToMailboxes(missing)) refuseMailboxClashes(sqlite, path);
+      refuseCaseClashes(sqlite, path, missing);
       migrateConcurrently(db);
     }
     const pending = createPendingMigrations(sqlite);
@@ -236,15 +236,18 @@ function explainOpenFailure(
   );
 }
 
-function refuseMailboxClashes(sqlite: Database.Database, path: string): void {
-  const clashes = sqlite
-    .prepare(
-      `SELECT resource_owner AS organizationId, group_concat(id, ', ') AS userIds FROM users
-       WHERE verified_email IS NOT NULL GROUP BY lower(verified_email), resource_owner HAVING count(*) > 1`,
-    )
-    .all() as MailboxClash[];
-  const refusal = mailboxClashesRefusal(path, clashes);
-  if (refusal !== undefined) throw new StartupError(refusal);
+/** The users that one migration's folding of a login name's case would make share one, by organization. */
+const caseClashes = new Map<CaseFolding, string>([
+  [mailboxFolding, "SELECT resource_owner AS organizationId, group_concat(id, ', ') AS userIds FROM users WHERE verified_email IS NOT NULL GROUP BY lower(verified_email), resource_owner HAVING count(*) > 1"],
+  [usernameFolding, "SELECT resource_owner AS organizationId, group_concat(id, ', ') AS userIds FROM users GROUP BY lower(username), resource_owner HAVING count(*) > 1"],
+]);
+
+function refuseCaseClashes(sqlite: Database.Database, path: string, missing: readonly string[]): void {
+  for (const [folding, query] of caseClashes) {
+    if (!migratesToFolding(missing, folding)) continue;
+    const refusal = caseClashesRefusal(path, folding, sqlite.prepare(query).all() as CaseClash[]);
+    if (refusal !== undefined) throw new StartupError(refusal);
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 // The SQLite schema. Timestamps are integer milliseconds since the epoch throughout.
-import { blob, customType, index, integer, primaryKey, sqliteTable, text, unique, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { blob, customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
 import type { UserState } from "../../domain/user-state.js";
 import { deserializeUserState, serializeUserState } from "../user-state-codec.js";
 
@@ -59,8 +60,9 @@ export const users = sqliteTable(
     verifiedEmail: text("verified_email"),
   },
   (table) => [
-    unique("users_username_unique").on(table.resourceOwner, table.username),
-    index("users_by_username").on(table.username),
+    // A username is one name in any case of its ASCII letters, as in ZITADEL (usernameKey in login-name.ts).
+    uniqueIndex("users_username_unique").on(table.resourceOwner, sql`lower(${table.username})`),
+    index("users_by_username").on(sql`lower(${table.username})`),
     // A verified phone number or address belongs to one user per organization; the index also finds login names.
     uniqueIndex("users_verified_phone_unique").on(table.verifiedPhone, table.resourceOwner),
     uniqueIndex("users_verified_email_unique").on(table.verifiedEmail, table.resourceOwner),

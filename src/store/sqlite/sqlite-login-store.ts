@@ -30,7 +30,8 @@ export class SqliteLoginStore implements LoginStore {
       .where(
         and(
           or(
-            eq(users.username, placeholder("username")),
+            // usernameKey's folding, as users_username_unique and users_by_username hold it.
+            sql`lower(${users.username}) = ${placeholder("username")}`,
             eq(users.verifiedPhone, placeholder("phone")),
             eq(users.verifiedEmail, placeholder("email")),
           ),

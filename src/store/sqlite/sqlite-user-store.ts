@@ -119,7 +119,8 @@ export class SqliteUserStore implements UserStore {
       if (isUniqueViolation(error, "users.verified_email")) {
         throw new AppendConflict("email-in-use", `user ${change.userId}'s email is verified by another user`);
       }
-      if (isUniqueViolation(error, "users.resource_owner, users.username")) {
+      // An index on an expression names itself, not its columns.
+      if (isUniqueViolation(error, "index 'users_username_unique'")) {
         throw new AppendConflict("username", `username ${change.next.username} is taken`);
       }
       throw error;

@@ -260,6 +260,13 @@ describe("refused registrations", () => {
       value: loginName,
       reason: "USERNAME_TAKEN",
     });
+    // In any case of its letters (found by a hostile-client trial: Alice, ALICE and alice were three users).
+    expectKiiError(await registration({ loginName: loginName.toUpperCase() }), 409, "AddressAlreadyInUseException", {
+      errorCode: "USER_ALREADY_EXISTS",
+      field: "loginName",
+      value: loginName.toUpperCase(),
+      reason: "USERNAME_TAKEN",
+    });
     // Login names are unique per organization: another app's organization may have the same.
     const elsewhere = await otherApp.call("POST", "/users", { authorization: otherApp.basic, contentType: registrationRequestType, body: { loginName, password } });
     expect(elsewhere.status).toBe(201);
