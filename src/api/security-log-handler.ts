@@ -20,6 +20,8 @@ export function createSecurityLogHandler(deps: SecurityLogHandlerDeps): ServiceI
       const page = await deps.log.list({
         ...toPage(req.query),
         ...(req.userId === undefined ? {} : { userId: req.userId }),
+        ...(req.actorId === undefined ? {} : { actorId: req.actorId }),
+        ...(req.organizationId === undefined ? {} : { organizationId: req.organizationId }),
         // Validation admits the known kinds only (the contract lists them; a test keeps the list in step).
         kinds: req.kinds as SecurityEventKind[],
       });

@@ -391,6 +391,26 @@ describe("reading the log", () => {
     expect(secondPage.events.map((event) => event.userId)).toEqual([person.userId]);
   });
 
+  it("filtered by who caused the entries, or by the organization they are about", async () => {
+    const elsewhere = await setup.organization();
+    const viewer = await setup.member(elsewhere, ["ORG_USER_VIEWER"]);
+    const person = await personWithPhone();
+    const refused = await protocolClient("grpc", server.url, viewer.token).call("setPhone", { userId: person.userId, phone: uniqueMobile(), returnCode: {} });
+    expect(expectFailure(refused).code).toBe(5);
+    const denied = await protocolClient("grpc", server.url, viewer.token).callService("VerificationSettingsService", "setVerificationSettings", {
+      organizationId: elsewhere,
+    });
+    expect(expectFailure(denied).code).toBe(7);
+
+    const byViewer = await listEvents({ actorId: viewer.userId });
+    expect(byViewer.events.map(({ kind, actorId, organizationId: named }) => ({ kind, actorId, named }))).toEqual([
+      { kind: "permission.denied", actorId: viewer.userId, named: elsewhere },
+    ]);
+    const aboutElsewhere = await listEvents({ organizationId: elsewhere, kinds: ["permission.denied"] });
+    expect(aboutElsewhere.events.map((event) => event.actorId)).toEqual([viewer.userId]);
+    expect((await listEvents({ actorId: viewer.userId, organizationId: organizationId })).events).toEqual([]);
+  });
+
   it("refuses a kind it does not know (InvalidArgument naming the field)", async () => {
     const answer = await protocolClient("rest", server.url, server.adminToken).callService("SecurityLogService", "listSecurityEvents", {
       kinds: ["login.failed", "login.hacked"],

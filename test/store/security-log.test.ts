@@ -181,9 +181,9 @@ describe.each(dialects)("%s security log: listing and purging", (dialect) => {
     const { log } = handle;
     await log.record({ kind: "login.failed", userId: "u1", detail: { n: "1" } }, at(1));
     await log.record({ kind: "code.failed", userId: "u2", detail: { n: "2" } }, at(2));
-    await log.record({ kind: "token.created", userId: "u1", detail: { n: "3" } }, at(3));
+    await log.record({ kind: "token.created", userId: "u1", actorId: "admin", organizationId: "org-1", detail: { n: "3" } }, at(3));
     await log.record({ kind: "login.failed", userId: "u2", detail: { n: "4" } }, at(4));
-    await log.record({ kind: "roles.changed", detail: { n: "5" } }, at(4));
+    await log.record({ kind: "roles.changed", actorId: "admin", organizationId: "org-2", detail: { n: "5" } }, at(4));
     // A repeat of the first, within a window of 10 minutes: it last occurred after all the others.
     await log.record({ kind: "login.failed", userId: "u1", detail: { n: "1" } }, seconds(4, 30), 10 * 60_000);
     return handle;
@@ -206,6 +206,13 @@ describe.each(dialects)("%s security log: listing and purging", (dialect) => {
     expect({ total: both.total, numbers: numbers(both) }).toEqual({ total: 1, numbers: ["4"] });
     expect(numbers(await log.list({ kinds: [], offset: 0, limit: 10 }))).toHaveLength(5);
     expect((await log.list({ userId: "nobody", offset: 0, limit: 10 })).total).toBe(0);
+  });
+
+  it("lists the entries one user caused, or about one organization", async () => {
+    const { log } = await filledLog();
+    expect(numbers(await log.list({ actorId: "admin", offset: 0, limit: 10 }))).toEqual(["5", "3"]);
+    expect(numbers(await log.list({ organizationId: "org-1", offset: 0, limit: 10 }))).toEqual(["3"]);
+    expect(numbers(await log.list({ actorId: "admin", organizationId: "org-2", kinds: ["roles.changed"], offset: 0, limit: 10 }))).toEqual(["5"]);
   });
 
   it("pages", async () => {

@@ -4,6 +4,10 @@ import type { SecurityEvent, SecurityEventKind } from "./security-event.js";
 export interface SecurityEventQuery {
   /** Only entries about this user. */
   userId?: string;
+  /** Only entries caused by this user. */
+  actorId?: string;
+  /** Only entries about this organization. */
+  organizationId?: string;
   /** Only entries of these kinds; none given: every kind. */
   kinds?: readonly SecurityEventKind[];
   offset: number;
