@@ -1,8 +1,9 @@
 // `verifyd restore <copy>`: puts a backup in the database's place. A plain copy over the file is not enough: a server
 // that was killed (kill -9, a crash) leaves its -wal file beside the database, and SQLite would replay that log onto
 // the restored file at the next start, bringing back what the restore was meant to undo or damaging the file. So the
-// copy is checked, no verifyd process may have the database open, SQLite's files beside it are removed, and the copy
-// is renamed into place, owner-only, in one step.
+// copy is checked, no verifyd process may have the database open, the database it replaces is kept aside with its own
+// -wal (a restore run by mistake, or from the wrong copy, loses nothing), and the copy is renamed into place,
+// owner-only, in one step.
 import { chmodSync, copyFileSync, existsSync, fsyncSync, openSync, closeSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database, { SqliteError } from "better-sqlite3";
@@ -22,8 +23,9 @@ export const restoreCommand: CommandDefinition<"database"> = {
   description: [
     "Replaces the database with <copy> (a file `verifyd backup` wrote). The servers must be stopped: it refuses while",
     "any verifyd process has the database open (a process killed without stopping counts for 30 s). It checks the copy",
-    "with SQLite's quick_check, removes the -wal, -shm and -journal files beside the database (a killed server's log",
-    "would otherwise be replayed onto the copy), and renames the copy into place, owner-only (0600).",
+    "with SQLite's quick_check, keeps the database it replaces as <database>.replaced-<UTC time>, with its -wal and",
+    "-journal (a killed server's log would otherwise be replayed onto the copy), and renames the copy into place,",
+    "owner-only (0600). Delete the kept file once the restored database is checked.",
     "",
     "Start the servers with the keys the copy was made with (VERIFYD_KEYS, or keyring.json beside the database).",
   ].join("\n"),
@@ -42,18 +44,21 @@ export const restoreCommand: CommandDefinition<"database"> = {
     refuseWhileOpen(database);
 
     const temporary = temporaryNameFor(database);
+    let replaced: string | undefined;
     try {
       copyFileSync(copy, temporary);
       chmodSync(temporary, 0o600);
       flush(temporary);
-      for (const suffix of sqliteCompanions) rmSync(`${database}${suffix}`, { force: true });
+      replaced = keepAside(database);
       renameSync(temporary, database);
     } catch (error) {
       rmSync(temporary, { force: true });
+      if (replaced !== undefined && !existsSync(database)) moveWithCompanions(replaced, database);
       const { code, message } = error as NodeJS.ErrnoException;
-      throw new CommandFailure(`cannot put ${copy} in the place of ${database} (${code ?? message})`);
+      throw new CommandFailure(`cannot put ${copy} in the place of ${database} (${code ?? message}); the database is as it was`);
     }
-    process.stdout.write(`restored ${database} from ${copy} (quick_check ok); start the servers with the keys it was made with\n`);
+    const kept = replaced === undefined ? "" : `; the database it replaced is kept as ${replaced} (delete it once this one is checked)`;
+    process.stdout.write(`restored ${database} from ${copy} (quick_check ok)${kept}; start the servers with the keys it was made with\n`);
     return 0;
   },
 };
@@ -99,6 +104,30 @@ function refuseWhileOpen(database: string): void {
   } finally {
     presence.withdraw();
   }
+}
+
+/**
+ * Moves the database out of the way with the files that belong to it, under a name no earlier restore took. The -wal
+ * and -journal go with it, so that the kept file opens as the database was; the -shm is an index SQLite rebuilds.
+ */
+function keepAside(database: string): string | undefined {
+  if (!existsSync(database)) {
+    for (const suffix of sqliteCompanions) rmSync(`${database}${suffix}`, { force: true });
+    return undefined;
+  }
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
+  let kept = `${database}.replaced-${stamp}`;
+  for (let n = 2; existsSync(kept); n++) kept = `${database}.replaced-${stamp}-${n}`;
+  moveWithCompanions(database, kept);
+  return kept;
+}
+
+function moveWithCompanions(from: string, to: string): void {
+  rmSync(`${from}-shm`, { force: true });
+  for (const suffix of ["-wal", "-journal"]) {
+    if (existsSync(`${from}${suffix}`)) renameSync(`${from}${suffix}`, `${to}${suffix}`);
+  }
+  renameSync(from, to);
 }
 
 function flush(path: string): void {

@@ -567,13 +567,22 @@ describe("restore", () => {
 
     const restored = await verifyd(["restore", copy, "--database", database]);
     expect(restored.exitCode, restored.stderr).toBe(0);
-    expect(restored.stdout).toBe(`restored ${database} from ${copy} (quick_check ok); start the servers with the keys it was made with\n`);
+    const kept = /kept as (\S+\.replaced-\d{8}T\d{6}Z) /.exec(restored.stdout)?.[1];
+    expect(restored.stdout).toBe(
+      `restored ${database} from ${copy} (quick_check ok); the database it replaced is kept as ${kept} (delete it once this one is checked); start the servers with the keys it was made with\n`,
+    );
     expect(existsSync(`${database}-wal`)).toBe(false);
     expect(statSync(database).mode & 0o777).toBe(0o600);
 
     const again = await startServerProcess(database, { env: { VERIFYD_KEYS: keys }, args: ["--admin-token-file", server.adminTokenFile] });
     expect((await rest(again.url, again.adminToken, "GET", `/v2/users/${before}`)).status).toBe(200);
     expect((await rest(again.url, again.adminToken, "GET", `/v2/users/${after}`)).status).toBe(404);
+    await again.stop();
+
+    // Nothing is lost by a restore run by mistake: the replaced database, with its killed server's -wal, opens as it was.
+    expect(existsSync(`${kept}-wal`)).toBe(true);
+    const replaced = await startServerProcess(kept!, { env: { VERIFYD_KEYS: keys }, args: ["--admin-token-file", server.adminTokenFile] });
+    expect((await rest(replaced.url, replaced.adminToken, "GET", `/v2/users/${after}`)).status).toBe(200);
   }, 90_000);
 
   it("refuses what is not a backup, and leaves the database as it was", async () => {
