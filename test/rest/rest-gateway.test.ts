@@ -258,7 +258,7 @@ describe("REST gateway", () => {
   it("answers a known path with another method with 405, Allow and code 12", async () => {
     const response = await rest("PUT", "/v1/shelves/1/books/2");
     expect(response.status).toBe(405);
-    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "PATCH"]);
+    expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "HEAD", "PATCH"]);
     expect(response.json).toEqual({ code: Code.Unimplemented, message: "Method Not Allowed" });
   });
 

@@ -86,8 +86,12 @@ export function createRestRouteTable(services: Iterable<DescService>): RestRoute
       for (const route of candidatesFor(path)) {
         const bindings = matchPathTemplate(route.template, requestPath);
         if (bindings === undefined) continue;
-        if (route.httpMethod === httpMethod) return { kind: "found", route, bindings };
+        if (route.httpMethod === httpMethod || (httpMethod === "HEAD" && route.httpMethod === "GET")) {
+          return { kind: "found", route, bindings };
+        }
         (allowedMethods ??= new Set()).add(route.httpMethod);
+        // HTTP asks every GET resource to answer HEAD too: the GET's status and headers without its body.
+        if (route.httpMethod === "GET") allowedMethods.add("HEAD");
       }
       return allowedMethods ? { kind: "method-not-allowed", allowedMethods: [...allowedMethods] } : { kind: "not-found" };
     },
