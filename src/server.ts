@@ -448,6 +448,7 @@ async function startOn(
     async close({ delayMs = 0, graceMs = 5_000 } = {}) {
       // Probes see NOT_SERVING from here on, while calls still arrive from load balancers that have not noticed yet.
       closing = true;
+      listener.drain();
       logger.info("shutdown: not ready; still taking new calls", { delayMs });
       await sleep(delayMs);
       logger.info("shutdown: no new calls taken; waiting for in-flight calls", { graceMs });

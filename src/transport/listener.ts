@@ -27,6 +27,12 @@ export interface Listener {
   /** The only server that owns a port: call listen() on it. */
   server: net.Server;
   /**
+   * Makes every HTTP/1.1 response from now on the last on its connection, while the port still takes calls: a client
+   * then opens its next connection when it next calls, instead of sending on one the close is about to drop (a keep-alive
+   * request racing that close gets ECONNRESET; an HTTP/2 client is told by GOAWAY and retries by itself).
+   */
+  drain(): void;
+  /**
    * Stops accepting, lets in-flight requests finish, and destroys the connections left after graceMs; resolves with
    * how many it destroyed (0: every call finished in time).
    */
@@ -80,6 +86,7 @@ export function createListener(options: ListenerOptions): Listener {
 
   return {
     server,
+    drain: http1.drain,
     close: (graceMs = 5_000) =>
       new Promise<{ destroyedConnections: number }>((resolve) => {
         http1.drain();
