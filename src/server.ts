@@ -400,7 +400,7 @@ async function startOn(
       if (headerBlockRefused(req, res)) return;
       if (metricsOnMainPort ? metricsEndpoint(req, res) : metricsElsewhere(req, res)) return;
       hostChecked(req, res);
-    }),
+    }, metrics.refusals),
     limits: config.limits,
     ...(config.tls ? { tls: config.tls } : {}),
     onClientError: (error) => {

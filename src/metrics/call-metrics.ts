@@ -40,3 +40,19 @@ export function createCallMetrics(registry: Registry): CallMetrics {
     },
   };
 }
+
+/**
+ * Counts a request answered before any RPC or endpoint read it: an unknown path, a wrong method, media type or size, a
+ * host not allowed, a refused header block. `code` is the gRPC code's name where the answer has one.
+ */
+export type RefusalCounter = (protocol: string, status: number, code: string | undefined) => void;
+
+export function createRefusalMetrics(registry: Registry): RefusalCounter {
+  const refusals = new Counter({
+    name: "verifyd_requests_refused_total",
+    help: "Requests refused before any RPC or endpoint read them (unknown path, wrong method, media type or size, host), by protocol, HTTP status and gRPC code.",
+    labelNames: ["protocol", "status", "code"] as const,
+    registers: [registry],
+  });
+  return (protocol, status, code) => refusals.inc({ protocol, status, code: code ?? "none" });
+}

@@ -3,7 +3,7 @@
 import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { CallOutcomeObserver } from "../api/call-outcomes.js";
 import type { Clock } from "../domain/ports.js";
-import { type CallMetrics, createCallMetrics } from "./call-metrics.js";
+import { type CallMetrics, type RefusalCounter, createCallMetrics, createRefusalMetrics } from "./call-metrics.js";
 import { type DeliveryMetrics, createDeliveryMetrics } from "./delivery-metrics.js";
 import { type OutboxBacklog, createOutboxMetrics } from "./outbox-metrics.js";
 import { createOutcomeMetrics } from "./outcome-metrics.js";
@@ -11,6 +11,7 @@ import { createOutcomeMetrics } from "./outcome-metrics.js";
 export interface ServerMetrics {
   registry: Registry;
   calls: CallMetrics;
+  refusals: RefusalCounter;
   outcomes: CallOutcomeObserver;
   deliveries: DeliveryMetrics;
 }
@@ -46,6 +47,7 @@ export function createServerMetrics(options: ServerMetricsSources): ServerMetric
   return {
     registry,
     calls: createCallMetrics(registry),
+    refusals: createRefusalMetrics(registry),
     outcomes: createOutcomeMetrics(registry),
     deliveries: createDeliveryMetrics(registry),
   };

@@ -5,6 +5,7 @@
 // note what they learn (call-scope.ts). At debug, each request's headers are logged as well, without their secrets.
 import { type CallRecord, beginCall } from "../call-scope.js";
 import type { Logger } from "../logger.js";
+import type { RefusalCounter } from "../metrics/call-metrics.js";
 import { type NodeHandler, type NodeRequest, type NodeResponse, protocolOf } from "./call-context.js";
 import { pathOf } from "./request-path.js";
 import { framingOf } from "./error-answer.js";
@@ -16,7 +17,11 @@ import { requestIdOf } from "./request-id.js";
 // A path is logged up to this length: enough for every route, and no way for a client to write megabytes of log.
 const maxLoggedPathLength = 256;
 
-export function withAccessLog(logger: Logger, handler: NodeHandler): NodeHandler {
+/**
+ * `countRefusal` is told of each request refused before any RPC or endpoint read it (none of them names an RPC), so
+ * that the metrics count what only this layer sees end to end; health checks and scrapes are not refusals.
+ */
+export function withAccessLog(logger: Logger, handler: NodeHandler, countRefusal: RefusalCounter): NodeHandler {
   return (req, res) => {
     const started = performance.now();
     const call: CallRecord = { requestId: requestIdOf(req), protocol: wireProtocolOf(req) };
@@ -24,11 +29,19 @@ export function withAccessLog(logger: Logger, handler: NodeHandler): NodeHandler
     const level = isHealthCheck(req) || isMetricsRequest(req) ? "debug" : "info";
     res.setHeader("x-request-id", call.requestId);
     // A response closes once: `on` spares the wrapper `once` would build per call.
-    res.on("close", () => logger[level]("call", accessFields(call, request, res, performance.now() - started)));
+    res.on("close", () => {
+      logger[level]("call", accessFields(call, request, res, performance.now() - started));
+      if (call.rpc === undefined && level === "info" && isRefusal(call, res)) countRefusal(call.protocol, res.statusCode, call.code);
+    });
     beginCall(req, call);
     logger.debug("request", { requestId: call.requestId, ...request, headers: req.headers });
     handler(req, res);
   };
+}
+
+/** An answer that went out and is not a success: an HTTP error status, or gRPC's status in a 200. */
+function isRefusal(call: CallRecord, res: NodeResponse): boolean {
+  return res.headersSent && (res.statusCode >= 400 || (call.code !== undefined && call.code !== "ok"));
 }
 
 /** The protocol as the headers tell it, before any handler runs; the handlers read it the same way. */

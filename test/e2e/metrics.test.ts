@@ -3,6 +3,7 @@
 // them under its labels, with no user id, number or address in any label. Also on a port of its own, and off.
 import { mkdtempSync, rmSync } from "node:fs";
 import { get } from "node:http";
+import { connect } from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import parsePrometheusTextFormat, { type PrometheusFamily, type PrometheusSample } from "parse-prometheus-text-format";
@@ -30,6 +31,38 @@ async function scrapeText(url: string): Promise<string> {
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
   return response.text();
+}
+
+/** The grpc-status of a gRPC call to a service the server does not have. */
+function grpcStatusOfUnknownService(url: string, token: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const session = connect(url);
+    session.on("error", reject);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/no.such.Service/Call",
+      "content-type": "application/grpc",
+      te: "trailers",
+      authorization: `Bearer ${token}`,
+    });
+    stream.resume();
+    stream.on("trailers", (trailers) => resolve(trailers["grpc-status"] as string | undefined));
+    stream.on("response", (headers) => {
+      if (headers["grpc-status"] !== undefined) resolve(headers["grpc-status"] as string);
+    });
+    stream.on("close", () => session.close());
+    stream.end(Buffer.from([0, 0, 0, 0, 0]));
+  });
+}
+
+/** A GET naming another host than the server's, which fetch cannot send. */
+function statusWithHost(url: string, path: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(new URL(path, url), { headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).once("error", reject);
+  });
 }
 
 function family(families: PrometheusFamily[], name: string): PrometheusFamily {
@@ -94,6 +127,13 @@ describe("metrics on the main port", () => {
     }
     expect((await fetch(`${server.url}/v2/users/${userId}`)).status).toBe(401);
     expect((await fetch(`${server.url}/v2/no-such-route`)).status).toBe(401);
+    // Refused by the transport before any RPC read them.
+    const bearer = { authorization: `Bearer ${token}` };
+    expect((await fetch(`${server.url}/v2/no-such-route`, { headers: bearer })).status).toBe(404);
+    const plainText = { method: "POST", headers: { ...bearer, "content-type": "text/plain" }, body: "123456" };
+    expect((await fetch(`${server.url}/v2/users/${userId}/phone/verify`, plainText)).status).toBe(415);
+    expect(await statusWithHost(server.url, "/v2/users/1", "evil.example")).toBe(421);
+    expect(await grpcStatusOfUnknownService(server.url, token)).toBe("12");
     const login = await fetch(`${server.url}/oauth2/token`, {
       method: "POST",
       body: new URLSearchParams({ grant_type: "password", username: "nobody-here", password: "not a password" }),
@@ -133,6 +173,18 @@ describe("metrics on the main port", () => {
     expect(valueOf(families, calls, { service, method: "GetUserByID", protocol: "rest", code: "unauthenticated" })).toBe(1);
     const refused = family(families, calls).metrics.filter((metric) => metric.labels?.code === "unauthenticated");
     expect(refused).toHaveLength(3);
+  });
+
+  it("counts requests the transport refused before any RPC read them, by protocol, HTTP status and code", () => {
+    const refused = "verifyd_requests_refused_total";
+    expect(valueOf(families, refused, { protocol: "rest", status: "404", code: "not_found" })).toBe(1);
+    expect(valueOf(families, refused, { protocol: "rest", status: "415", code: "invalid_argument" })).toBe(1);
+    expect(valueOf(families, refused, { protocol: "rest", status: "421" })).toBe(1);
+    expect(valueOf(families, refused, { protocol: "grpc", status: "200", code: "unimplemented" })).toBe(1);
+    // Without a token, a path that names no RPC is refused for that first.
+    expect(valueOf(families, refused, { protocol: "rest", status: "401", code: "unauthenticated" })).toBe(1);
+    // Kii's unmatched path is a call of Kii's (above), not counted twice; probes and scrapes are no refusals.
+    expect(family(families, refused).metrics.filter((metric) => metric.labels?.protocol === "kii")).toEqual([]);
   });
 
   it("counts logins at the token endpoint as OAuth/Token, by HTTP status", () => {
