@@ -16,6 +16,7 @@ const sampleArguments: Partial<Record<keyof typeof errors, unknown[][]>> = {
   phoneCountryNotAllowed: [["1"]],
   limitRaiseDenied: [[["sends_per_caller_hour"]]],
   userStateNotChanged: [["inactive"]],
+  nothingToResend: [["phone", false], ["phone", true]],
   roleInvalid: [["FOO"]],
   contactInUse: [["phone"], ["email"]],
   textInvalid: [["username", "may not begin or end with a space"]],

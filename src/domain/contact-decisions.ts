@@ -75,8 +75,7 @@ export function assertAddressDiffers(contact: ContactState, channel: Channel, va
 /** A new code can be requested while an address awaits verification: never stuck, whatever happened to the last code. */
 export function pendingAddressForNewCode(contact: ContactState, channel: Channel): string {
   if (contact.pending !== undefined) return contact.pending;
-  if (contact.verified !== undefined) throw errors.alreadyVerified(channel);
-  throw errors.noPendingCode();
+  throw errors.nothingToResend(channel, contact.verified !== undefined);
 }
 
 export function assertRemovable(contact: ContactState, channel: Channel): void {

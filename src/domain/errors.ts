@@ -118,12 +118,23 @@ export const errors = {
   noPendingCode: () => new DomainError("FailedPrecondition", "COMMAND-2M9fs", "Code not found", "NO_PENDING_CODE"),
   alreadyVerified: (channel: Channel) =>
     new DomainError("FailedPrecondition", "COMMAND-ahs0u", `${label(channel)} already verified`, "ALREADY_VERIFIED"),
+  /**
+   * A new code asked for (ResendPhoneCode, ResendEmailCode, SendEmailCode) where no address awaits verification:
+   * ZITADEL's id and words ("Code is empty"), so that its clients recognise it, with our reason and what is the case.
+   */
+  nothingToResend: (channel: Channel, verified: boolean) =>
+    new DomainError(
+      "FailedPrecondition",
+      channel === "phone" ? "PHONE-5xrra88eq8" : "EMAIL-5w5ilin4yt",
+      verified ? `Code is empty; the ${label(channel).toLowerCase()} is already verified` : `Code is empty; no ${label(channel).toLowerCase()} awaits verification`,
+      verified ? "ALREADY_VERIFIED" : "NO_PENDING_CODE",
+    ),
   concurrentUpdate: () =>
     new DomainError("Aborted", "COMMAND-0w1ir", "The user changed concurrently; try again", "CONCURRENT_UPDATE"),
   unauthenticated: () =>
     new DomainError("Unauthenticated", "AUTH-7fs1e", "Not authenticated; send Authorization: Bearer <token>", "UNAUTHENTICATED"),
   permissionDenied: (permission: string) =>
-    new DomainError("PermissionDenied", "AUTHZ-HKJD33", "No matching permissions found", "PERMISSION_DENIED", { permission }),
+    new DomainError("PermissionDenied", "AUTH-AWfge", "No matching permissions found", "PERMISSION_DENIED", { permission }),
   userDisabled: () =>
     new DomainError("FailedPrecondition", "USER-d1sab", "User is deactivated or locked", "USER_DISABLED"),
   userNotMachine: () =>

@@ -28,7 +28,14 @@ afterAll(async () => {
 
 const permissionDenied = (permission: string) => {
   const error = errors.permissionDenied(permission);
-  return { ok: false, code: 7, message: error.message, errorInfo: { reason: "PERMISSION_DENIED", metadata: { permission } } };
+  return {
+    ok: false,
+    code: 7,
+    message: error.message,
+    errorInfo: { reason: "PERMISSION_DENIED", metadata: { permission } },
+    // ZITADEL's id and words for a member lacking the permission, so that its clients recognise the answer.
+    errorDetail: { id: "AUTH-AWfge", message: "No matching permissions found" },
+  };
 };
 
 describe.each(allProtocols)("over %s", (protocol) => {

@@ -68,7 +68,7 @@ describe("the end of a call", () => {
     });
     const error = await client.lockUser({ userId: "u1" }).then(() => undefined, failure);
     expect(error?.code).toBe(Code.PermissionDenied);
-    expect(error?.rawMessage).toBe("No matching permissions found (AUTHZ-HKJD33)");
+    expect(error?.rawMessage).toBe("No matching permissions found (AUTH-AWfge)");
     expect(outcomes).toEqual([["LockUser", refusal]]);
     expect(security).toEqual([
       [expect.objectContaining({ kind: "permission.denied", actorId: "caller-1", userId: "u1" }), "req-42", false],
@@ -129,6 +129,6 @@ describe("the end of a call", () => {
     );
     const error = await client.lockUser({ userId: "u1" }).then(() => undefined, failure);
     expect(error?.code).toBe(Code.PermissionDenied);
-    expect(error?.rawMessage).toBe("No matching permissions found (AUTHZ-HKJD33)");
+    expect(error?.rawMessage).toBe("No matching permissions found (AUTH-AWfge)");
   });
 });
