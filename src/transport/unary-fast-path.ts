@@ -278,6 +278,10 @@ export function serveUnary(
       input = error as ConnectError;
     }
     if (input === undefined) return handOver(chunks);
+    // A deadline of 0 (`grpc-timeout: 0n`) has passed on arrival: the client has given up, so nothing may change.
+    if (timeout.timeoutMs !== undefined && timeout.timeoutMs <= 0) {
+      input = new ConnectError("the call's deadline had passed when it arrived", Code.DeadlineExceeded);
+    }
     void answer(wire, method, input, req, res, contextValues, timeout.timeoutMs, compression.response);
   };
   req.on("data", onData);

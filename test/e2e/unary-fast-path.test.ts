@@ -119,10 +119,15 @@ describe("unary gRPC calls written by hand", () => {
     expect(await isPhoneVerified(userId)).toBe(true);
   });
 
-  it("verifies within a grpc-timeout, and refuses a malformed grpc-timeout without verifying", async () => {
+  it("verifies within a grpc-timeout, and refuses a malformed or already passed grpc-timeout without verifying", async () => {
     const first = await userWithPhoneCode(server);
     const malformed = await grpcCall([grpcFrame(verifyPhoneMessage(first.userId, first.code))], { "grpc-timeout": "soon" });
     expect(malformed.status["grpc-status"]).not.toBe("0");
+    expect(await isPhoneVerified(first.userId)).toBe(false);
+
+    // A deadline that has passed on arrival (noted by a hostile-client trial: it was served).
+    const expired = await grpcCall([grpcFrame(verifyPhoneMessage(first.userId, first.code))], { "grpc-timeout": "0n" });
+    expect(expired.status["grpc-status"]).toBe("4");
     expect(await isPhoneVerified(first.userId)).toBe(false);
 
     const timed = await grpcCall([grpcFrame(verifyPhoneMessage(first.userId, first.code))], { "grpc-timeout": "5S" });
