@@ -27,10 +27,10 @@ export function readKiiFields<const Rules extends Record<string, FieldRule>>(
   let unsupportedGiven = false;
   for (const [name, value] of Object.entries(body)) {
     if (name.startsWith("_") || value === null) continue;
-    const rule = rules[name];
+    const rule = ownEntry(rules, name);
     if (!rule) {
       unsupportedGiven = true;
-      invalid[name] = unsupported[name] ?? "verifyd does not support this field";
+      invalid[name] = ownEntry(unsupported, name) ?? "verifyd does not support this field";
       continue;
     }
     const problem = problemWith(value, rule);
@@ -39,6 +39,14 @@ export function readKiiFields<const Rules extends Record<string, FieldRule>>(
   }
   if (Object.keys(invalid).length > 0) throw kiiInvalidInput(invalid, unsupportedGiven ? "FIELD_UNSUPPORTED" : "FIELD_INVALID");
   return values as FieldValues<Rules>;
+}
+
+/**
+ * The table's own entry for a name from the request: a plain lookup would find what every object inherits, so that
+ * "constructor" or "toString" would read as a field the endpoint takes.
+ */
+function ownEntry<Value>(table: Readonly<Record<string, Value>>, name: string): Value | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
 }
 
 /** Lengths count code points, as the ZITADEL contract's limits do. */

@@ -30,14 +30,14 @@ export async function authorizedKiiUser(
   operations: readonly KiiUserOperation[],
 ): Promise<HumanUserState> {
   const state = await deps.commands.getUser(userId);
+  // Kii's users are people: to Kii's API a service account is no user at all, answered as a missing one before any
+  // check of the caller's access, whose refusal (or the takeover check's) would tell which ids are service accounts.
+  if (state.kind !== "human") throw errors.userNotFound();
   const target = { userId, organizationId: state.resourceOwner };
   for (const operation of operations) throwIf(kiiUserAccessError(caller, target, operation));
   if (caller.kind === "user" && operations.some((operation) => kiiChangesAnotherUser(caller, target, operation))) {
     throwIf(takeoverError(caller.principal, await deps.members.grantsOf(userId)));
   }
-  // Kii's users are people: to Kii's API a service account is no user at all, answered as a missing one, so that an
-  // app cannot tell which ids are service accounts.
-  if (state.kind !== "human") throw errors.userNotFound();
   return state;
 }
 

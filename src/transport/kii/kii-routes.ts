@@ -16,13 +16,17 @@ export type KiiRouteMatch =
   | { kind: "unsupported-user-reference"; reference: string }
   | { kind: "not-found" };
 
-const channels: Readonly<Record<string, Channel>> = { "phone-number": "phone", "email-address": "email" };
+// Maps, not objects: a segment such as "constructor" or "toString" must find nothing, not what every object inherits.
+const channels: ReadonlyMap<string, Channel> = new Map([
+  ["phone-number", "phone"],
+  ["email-address", "email"],
+]);
 
-const addressActions: Readonly<Record<string, "verify" | "resend" | "reset-code">> = {
-  verify: "verify",
-  "resend-verification": "resend",
-  "reset-verification-code": "reset-code",
-};
+const addressActions: ReadonlyMap<string, "verify" | "resend" | "reset-code"> = new Map([
+  ["verify", "verify"],
+  ["resend-verification", "resend"],
+  ["reset-verification-code", "reset-code"],
+]);
 
 /** `path` without the query; segments are percent-decoded. */
 export function matchKiiRoute(method: string, path: string): KiiRouteMatch {
@@ -44,8 +48,8 @@ export function matchKiiRoute(method: string, path: string): KiiRouteMatch {
     if (method === "POST") return { kind: "route", appId, route: { operation: "update-user", user } };
     return { kind: "method-not-allowed", allow: "GET, HEAD, POST" };
   }
-  const channel = channels[addressSegment];
-  const operation = action === undefined ? undefined : addressActions[action];
+  const channel = channels.get(addressSegment);
+  const operation = action === undefined ? undefined : addressActions.get(action);
   if (!channel || !operation) return { kind: "not-found" };
   return post({ operation, user, channel });
 }

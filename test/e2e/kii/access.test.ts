@@ -7,11 +7,13 @@ import { unique, uniqueMobile } from "../../helpers/api-session.js";
 import { type CallerFactory, callerFactory } from "../../helpers/callers.js";
 import {
   type KiiApp,
+  type KiiRequest,
   type KiiResponse,
   basic,
   bearerOf,
   codeSentDuring,
   createKiiApp,
+  kiiChannels,
   kiiFetch,
   registrationRequestType,
   verificationRequestType,
@@ -147,20 +149,34 @@ describe("an app's own credentials", () => {
     expect(resend.status).toBe(404);
   });
 
-  it("reach no service account of the app's own organization: the same 404 USER_NOT_FOUND as a missing user", async () => {
+  it("see a service account of the app's own organization exactly as a missing user, whatever they do", async () => {
     const account = await callers.addCaller({ organizationId, roles: {} });
     const missing = `${account.userId}0`;
-    for (const userId of [account.userId, missing]) {
-      const answer = await verifyPhone(userId, "123456");
-      expect(answer.status).toBe(404);
-      expect(answer.body).toEqual({
-        errorCode: "USER_NOT_FOUND",
-        message: "User could not be found (QUERY-Dfbg2)",
-        reason: "USER_NOT_FOUND",
-        field: "userID",
-        value: userId,
-        appID: app.appId,
-      });
+    const calls: [string, string, KiiRequest][] = [
+      ["GET", "", {}],
+      ["HEAD", "", {}],
+      ["POST", "", { contentType: "application/json", body: { phoneNumber: uniqueMobile() } }],
+      ...kiiChannels.flatMap(({ segment }): [string, string, KiiRequest][] => [
+        ["POST", `/${segment}/verify`, { contentType: verificationRequestType, body: { verificationCode: "123456" } }],
+        ["POST", `/${segment}/resend-verification`, {}],
+        ["POST", `/${segment}/reset-verification-code`, {}],
+      ]),
+    ];
+    for (const [method, suffix, request] of calls) {
+      for (const userId of [account.userId, missing]) {
+        const answer = await app.call(method, `/users/${userId}${suffix}`, { authorization: app.basic, ...request });
+        expect(answer.status, `${method} ${suffix}`).toBe(404);
+        expect(answer.contentType).toBe("application/vnd.kii.UserNotFoundException+json");
+        const notFound = {
+          errorCode: "USER_NOT_FOUND",
+          message: "User could not be found (QUERY-Dfbg2)",
+          reason: "USER_NOT_FOUND",
+          field: "userID",
+          value: userId,
+          appID: app.appId,
+        };
+        expect(answer.body).toEqual(method === "HEAD" ? undefined : notFound);
+      }
     }
   });
 

@@ -124,6 +124,32 @@ describe("request fields", () => {
     expect(unchanged.status).toBe(200);
   });
 
+  it("named after what every object inherits are unsupported like any other; __proto__ is ignored like any _field", async () => {
+    const unsupported = (field: string) => ({
+      errorCode: "INVALID_INPUT_DATA",
+      invalidFields: { [field]: "verifyd does not support this field" },
+      reason: "FIELD_UNSUPPORTED",
+    });
+    for (const field of ["constructor", "toString", "hasOwnProperty", "valueOf"]) {
+      const registration = await app.call("POST", "/users", {
+        authorization: app.basic,
+        contentType: "application/json",
+        body: { loginName: unique("user"), password, [field]: "x" },
+      });
+      expectKiiError(registration, 400, "InvalidInputDataException", unsupported(field));
+      const update = await app.call("POST", "/users/me", { authorization: token, contentType: "application/json", body: { [field]: "x" } });
+      expectKiiError(update, 400, "InvalidInputDataException", unsupported(field));
+      expectKiiError(await verify(verificationRequestType, { verificationCode: "000000", [field]: "x" }), 400, "InvalidInputDataException", unsupported(field));
+    }
+    // As text: JSON.parse makes __proto__ an own field, as a client's JSON has it, where an object literal would not.
+    const registration = await app.call("POST", "/users", {
+      authorization: app.basic,
+      contentType: "application/json",
+      body: `{"loginName":"${unique("user")}","password":"${password}","__proto__":"x"}`,
+    });
+    expect(registration.status, JSON.stringify(registration.body)).toBe(201);
+  });
+
   it("an update repeating the user's own address changes nothing", async () => {
     const reader = openEventReader(server.config.database);
     try {
@@ -145,7 +171,8 @@ describe("request fields", () => {
 
 describe("paths", () => {
   it("under /api/apps/ that Kii's user API does not have: 404; a wrong method: 405 with Allow", async () => {
-    for (const path of ["/buckets/b/objects", "/users/me/phone-number", "/users/me/phone-number/verify/extra", "/users//phone-number/verify"]) {
+    const inherited = ["/users/me/constructor/verify", "/users/me/__proto__/verify", "/users/me/phone-number/toString", "/users/me/email-address/constructor"];
+    for (const path of ["/buckets/b/objects", "/users/me/phone-number", "/users/me/phone-number/verify/extra", "/users//phone-number/verify", ...inherited]) {
       const answer = await app.call("POST", path, { authorization: app.basic });
       expectKiiError(answer, 404, "NotFoundException", { errorCode: "NOT_FOUND", reason: "PATH_NOT_FOUND" });
     }
