@@ -71,18 +71,23 @@ export function maskEmail(address: string): string {
 }
 
 // Each pattern with its replacement, applied in this order (credentials in a URL before the address-like user@host).
+// Every pattern takes time linear in the text's length, whatever a client puts in it (a login name of 64 KiB is
+// logged): a run of characters that a pattern repeats is tried from its start only (the lookbehinds), and a run that
+// can begin anywhere is bounded. Unanchored, `[A-Za-z0-9._%+-]+@` tried every position of such a run again, and 64 KiB
+// of letters held the event loop for seconds.
 const textRules: [RegExp, (match: string, ...groups: string[]) => string][] = [
   // scheme://user:password@host
-  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, (_match, scheme) => `${scheme}${redacted}@`],
+  [/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, (_match, scheme) => `${scheme}${redacted}@`],
   // An Authorization value quoted in a text; 16 characters at least, so that "Basic authentication" stays.
   [/\b(bearer|basic|digest)\s+[A-Za-z0-9\-._~+/]{16,}=*/gi, (_match, scheme) => `${scheme} ${redacted}`],
   // A shorter Basic value is a credential when it decodes to user:password ("Basic dXNlcjpwYXNz").
   [/\b(basic)\s+([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])/gi, (match, scheme, value) =>
     Buffer.from(value, "base64").toString("latin1").includes(":") ? `${scheme} ${redacted}` : match],
   [/\bwhsec_[A-Za-z0-9+/=]+/g, () => `whsec_${redacted}`],
-  [/([?&;][^=&\s#?]*?(?:token|key|secret|passw|code|sig|auth)[^=&\s#]*=)[^&\s#"']*/gi, (_match, name) => `${name}${redacted}`],
+  // A parameter's name is short: bounded, so that a text of many `;` is not tried from each to its end.
+  [/([?&;][^=&\s#?]{0,64}?(?:token|key|secret|passw|code|sig|auth)[^=&\s#]{0,64}=)[^&\s#"']*/gi, (_match, name) => `${name}${redacted}`],
   // Also percent-encoded in a path ("EMAIL:ada%40example.com").
-  [/[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/gi, (match) => maskEmail(match.replace(/%40/i, "@"))],
+  [/(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/gi, (match) => maskEmail(match.replace(/%40/i, "@"))],
   // The parameters drizzle quotes in a failed query's message: token hashes, states, sealed messages, numbers.
   [/^params: .*$/gm, () => `params: ${redacted}`],
   // E.164 as stored, as typed ("+41 (0)79 123 45 67") and percent-encoded in a path ("%2B41791234567").

@@ -210,6 +210,21 @@ describe("POST /oauth2/token", () => {
     expect(await token("nobody")).toMatchObject({ status: 429, body: { error: "slow_down" } });
   });
 
+  // No user has a longer name or organization id; a name of 64 KiB was counted, throttled and logged, and its log line's
+  // redaction held the server for seconds (a white-box review's finding).
+  it("refuses a login name or organization id longer than any, before it counts or logs it: never throttled", async () => {
+    const { token, url } = await startLoginServer();
+    const long = `${"a".repeat(200)}%`;
+    for (let i = 0; i < 6; i++) {
+      expect(await token(long)).toMatchObject({ status: 400, body: { error: "invalid_request", error_description: expect.stringContaining("longer than 200") } });
+    }
+    expect((await token("a".repeat(200))).status).toBe(400);
+    const body = new URLSearchParams({ grant_type: "password", username: "ada", password, organization_id: "9".repeat(201) });
+    const response = await fetch(url, { method: "POST", body });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: "invalid_request", error_description: expect.stringContaining("organization_id") });
+  });
+
   it("refuses other grants, unreadable bodies, oversized bodies and other methods; leaves other paths alone", async () => {
     const { url } = await startLoginServer();
     const post = (body: string | URLSearchParams, contentType?: string) =>

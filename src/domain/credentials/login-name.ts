@@ -20,6 +20,9 @@ export interface LoginName {
   email?: string;
 }
 
+/** No username or email address is longer (their limit in ZITADEL's contract), and no phone number comes near it. */
+export const maxLoginNameLength = 200;
+
 export function parseLoginName(input: string, phonePolicy: PhonePolicy): LoginName {
   // A verified number passed the SMS policy when it was set; logging in only needs its canonical form.
   const phone = canonical(() => normalizePhoneNumber(input, { ...phonePolicy, allowLandline: true }));
