@@ -228,6 +228,7 @@ async function startOn(
     members,
     users,
     logins,
+    phonePolicy,
     issueToken: issueAccessToken,
     newId,
     clock,

@@ -6,11 +6,13 @@ import { organizationsWith } from "../domain/access/access-decisions.js";
 import type { Principal } from "../domain/access/principal.js";
 import type { MemberStore } from "../domain/access/member.js";
 import type { AccessTokenRecord, AccessTokenStore, IssuedAccessToken } from "../domain/credentials/access-token.js";
+import { parseLoginName } from "../domain/credentials/login-name.js";
 import { loginRetryAfterMs } from "../domain/credentials/login-throttle.js";
 import type { LoginStore } from "../domain/credentials/password-login.js";
 import type { SecurityEventKind } from "../domain/security/security-event.js";
 import { errors } from "../domain/errors.js";
 import type { IdGenerator } from "../domain/ids.js";
+import type { PhonePolicy } from "../domain/phone-number.js";
 import type { Clock, UserStore } from "../domain/ports.js";
 import type { UserCommands } from "../domain/user-commands.js";
 import type { ReadableUsers, UserFilter, UserQueryStore, UserSortKey } from "../domain/users/user-query.js";
@@ -36,6 +38,8 @@ export interface UserAccountsDeps {
   users: Pick<UserStore, "load">;
   /** The login throttle, which checks of a current password share. */
   logins: Pick<LoginStore, "admitAttempt" | "clearFailures">;
+  /** How a login reads a name: a current password counts under the key a login by the username counts under. */
+  phonePolicy: PhonePolicy;
   issueToken(): IssuedAccessToken;
   newId: IdGenerator;
   clock: Clock;
@@ -151,8 +155,11 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
       if (!newPassword) throw new Error("validation admits SetPassword only with a new password");
       // A current password is a guess like a login's: it counts against the same throttle as the username's logins,
       // so a stolen login token cannot be turned into the password by trying.
+      // Under the key a login by the username counts under (`Dana` as `dana`): before, `Dana` had a budget here and
+      // another for its logins (a white-box review's finding).
+      const throttleKey = parseLoginName(user.username, deps.phonePolicy).key;
       if (currentPassword !== undefined) {
-        const waitMs = await deps.logins.admitAttempt(user.username, deps.clock.now(), loginRetryAfterMs);
+        const waitMs = await deps.logins.admitAttempt(throttleKey, deps.clock.now(), loginRetryAfterMs);
         if (waitMs > 0) throw errors.passwordChecksThrottled(waitMs);
       }
       const details = await commands.setPassword(req.userId, newPassword, {
@@ -160,7 +167,7 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
         // Changing one's own password takes the current one, whatever else the caller may do.
         requireCurrentPassword: caller.userId === req.userId,
       });
-      if (currentPassword !== undefined) await deps.logins.clearFailures(user.username);
+      if (currentPassword !== undefined) await deps.logins.clearFailures(throttleKey);
       await recordChangeOfUser(deps, ctx, "password.changed", { userId: req.userId, organizationId: user.resourceOwner }, {
         currentPasswordGiven: String(currentPassword !== undefined),
       });
