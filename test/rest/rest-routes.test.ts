@@ -71,7 +71,7 @@ describe("createRestRouteTable", () => {
     expect(found("GET", deep)).toEqual({ rpc: "GetFile", bindings: { bucket: "b", path: deep.slice("/v1/buckets/b/v2/".length) } });
     expect(found("GET", "/v1/buckets/b/v2")).toEqual({ rpc: "GetFile", bindings: { bucket: "b", path: "" } });
     expect(library.lookup("GET", "/v1/shelves/1/books/2/pages/3/lines/4")).toEqual({ kind: "not-found" });
-    expect(library.lookup("PUT", deep)).toEqual({ kind: "method-not-allowed", allowedMethods: ["GET"] });
+    expect(library.lookup("PUT", deep)).toEqual({ kind: "method-not-allowed", allowedMethods: ["GET", "HEAD"] });
     expect(library.lookup("GET", "")).toEqual({ kind: "not-found" });
   });
 
