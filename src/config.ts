@@ -297,7 +297,8 @@ export const settings = {
     env: "VERIFYD_DATABASE_STATEMENT_TIMEOUT",
     default: "10s",
     parse: duration,
-    description: "PostgreSQL: the server cancels a statement running longer; the call fails with Unavailable.",
+    description:
+      "PostgreSQL: the server cancels a statement running longer; the call fails with Unavailable. verifyd gives up 2 s later on a connection that does not answer, and the server ends a session idle inside a transaction for half of it.",
   },
   adminTokenFile: {
     flag: "admin-token-file",

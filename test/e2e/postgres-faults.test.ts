@@ -18,6 +18,7 @@ import { type ServerProcess, startServerProcess, stopAllServerProcesses } from "
 import { type TcpProxy, startTcpProxy } from "../helpers/tcp-proxy.js";
 
 const profile = { givenName: "Ada", familyName: "Lovelace" };
+const keys = `1:${randomBytes(32).toString("base64")}`;
 
 let database: PostgresDatabase;
 let proxy: TcpProxy;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), "verifyd-postgres-faults-"));
   server = await startServerProcess(viaProxy.toString(), {
     args: ["--admin-token-file", join(directory, "admin-token"), "--database-connect-timeout", "1s"],
-    env: { VERIFYD_KEYS: `1:${randomBytes(32).toString("base64")}` },
+    env: { VERIFYD_KEYS: keys },
   });
 }, 60_000);
 
@@ -167,4 +168,72 @@ describe.each([
       await closable.drop();
     }
   }, 60_000);
+});
+
+// Two instances on one database, one of them reaching it through a proxy that can make its network hang: a hung
+// connection must not hold its calls, and a process stopped mid-transaction must not hold the other instance's calls
+// on the same users (a trial of three instances: one paused process stopped the others' sends for 10 s, then they
+// answered 503 and reported their storage failing; a frozen network held calls 45 s, then answered 200).
+describe("an instance whose database connection hangs, beside a healthy one", () => {
+  const statementTimeout = ["--database-statement-timeout", "2s"];
+  let hanging: TcpProxy;
+  let behindProxy: ServerProcess;
+  let healthy: ServerProcess;
+
+  beforeAll(async () => {
+    const direct = new URL(database.url);
+    hanging = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(hanging.port);
+    const env = { VERIFYD_KEYS: keys };
+    const adminToken = ["--admin-token-file", join(directory, "admin-token")];
+    behindProxy = await startServerProcess(viaProxy.toString(), { args: [...adminToken, ...statementTimeout], env });
+    healthy = await startServerProcess(database.url, { args: [...adminToken, ...statementTimeout], env });
+  }, 60_000);
+
+  afterAll(async () => {
+    hanging?.thaw();
+    await hanging?.close();
+  });
+
+  const userWithCode = async () => {
+    const added = expectOk(
+      await protocolClient("grpc", healthy.url, healthy.adminToken).call("addHumanUser", { profile, phone: { phone: uniqueMobile(), returnCode: {} } }),
+    );
+    return { userId: added.userId as string, verificationCode: added.phoneCode as string };
+  };
+
+  it("answers Unavailable while the network hangs, without waiting for it to come back, and serves once it does", async () => {
+    const user = await userWithCode();
+    const grpc = protocolClient("grpc", behindProxy.url, behindProxy.adminToken);
+    hanging.freeze();
+    try {
+      // Before, this waited as long as the network hung: here, until the test timed out.
+      expect(await grpc.call("verifyPhone", user)).toMatchObject({ ok: false, code: Code.Unavailable });
+    } finally {
+      hanging.thaw();
+    }
+    await expect.poll(async () => (await grpc.call("verifyPhone", user)).ok, { timeout: 15_000, interval: 250 }).toBe(true);
+  }, 30_000);
+
+  it("a process stopped before its COMMIT holds the other instance's calls on the same user only until the server ends its session", async () => {
+    const user = await userWithCode();
+    hanging.freeze("COMMIT");
+    try {
+      const stopped = protocolClient("grpc", behindProxy.url, behindProxy.adminToken).call("verifyPhone", user);
+      await expect
+        .poll(async () => (await database.query("SELECT 1 FROM pg_stat_activity WHERE state = 'idle in transaction'")).length, { timeout: 10_000 })
+        .toBe(1);
+      // The healthy instance waits for the user's row until the server ends the stopped session (after half of the
+      // statement timeout), then verifies; before, it waited out its own statement timeout and answered Unavailable.
+      expect(await protocolClient("grpc", healthy.url, healthy.adminToken).call("verifyPhone", user)).toMatchObject({ ok: true });
+      hanging.thaw();
+      // The stopped process's change was never committed.
+      expect(await stopped).toMatchObject({ ok: false, code: Code.Unavailable });
+    } finally {
+      hanging.thaw();
+    }
+    expect(healthy.child.exitCode).toBeNull();
+    expect(behindProxy.child.exitCode).toBeNull();
+  }, 30_000);
 });

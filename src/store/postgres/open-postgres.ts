@@ -52,7 +52,9 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     connectionString: url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
-    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(options.statementTimeoutMs ? statementBounds(options.statementTimeoutMs) : {}),
+    // TCP keepalives: a connection whose server vanished without a word (a lost machine) is found and dropped.
+    keepAlive: true,
     application_name: "verifyd",
   });
   // A connection the server drops (a restart, a failover) emits "error": the pool listens on idle ones only, and an
@@ -105,6 +107,28 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     await pool.end();
     throw isPostgresFailure(error) || isConnectionRefusal(error) || isTlsFailure(error) ? explainOpenFailure(error as Error, url) : error;
   }
+}
+
+/** What a client waits beyond the statement timeout for an answer before it gives up on a connection that hangs. */
+const readTimeoutMarginMs = 2_000;
+
+/**
+ * Every statement ends within about `statementTimeoutMs`, whatever becomes of the connection or of another process:
+ * - the server cancels a statement that runs longer (`statement_timeout`);
+ * - the client gives up a little later when the server's answer does not come (`query_timeout`): a network that hangs
+ *   sends nothing, not even the server's cancellation (a trial's calls waited out a 45 s freeze, then answered 200);
+ * - the server ends a session left idle inside a transaction for half of it (`idle_in_transaction_session_timeout`):
+ *   a process stopped mid-transaction (a paused VM, a partition, a long pause) holds its locks, and every other
+ *   instance's calls on the same users and limits wait on them. Ended at half, the waiters get their locks before
+ *   their own statements time out (a trial's healthy instances sent nothing for 10 s, then answered 503 and reported
+ *   their storage failing). verifyd's transactions send their statements back to back.
+ */
+function statementBounds(statementTimeoutMs: number): pg.PoolConfig {
+  return {
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + readTimeoutMarginMs,
+    idle_in_transaction_session_timeout: Math.ceil(statementTimeoutMs / 2),
+  };
 }
 
 /** This build's migrations the database lacks, without changing anything (for `verifyd migrate --check`). */

@@ -26,6 +26,12 @@ const serverFailure = /^(08|25006|28|3D000|53|55|57|58|XX)/;
 const socketFailures = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 const clientFailure = /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Query read timeout|Client was closed/i;
 
+/** A statement the server did not answer within the client's `query_timeout` (open-postgres.ts). */
+export function isReadTimeout(error: unknown): boolean {
+  const cause = driverError(error);
+  return cause instanceof Error && cause.message === "Query read timeout";
+}
+
 /** The server unreachable, restarting, out of room or broken, or a statement past its timeout. */
 export function isPostgresFailure(wrapped: unknown): wrapped is Error & { code?: string } {
   const error = driverError(wrapped);
