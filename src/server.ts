@@ -329,6 +329,7 @@ async function startOn(
     logger,
     retentionMs: config.outboxRetentionMs,
     deliveryTimeoutMs: config.delivery.timeoutMs,
+    leaseMs: outboxLeaseMs,
     maxAttempts: config.delivery.attempts,
     ...(overrides.outboxPollIntervalMs === undefined ? {} : { pollIntervalMs: overrides.outboxPollIntervalMs }),
   });

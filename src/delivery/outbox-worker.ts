@@ -38,6 +38,11 @@ export interface OutboxWorkerOptions {
   batchSize?: number;
   /** A delivery that takes longer fails (and is retried after a back-off). */
   deliveryTimeoutMs?: number;
+  /**
+   * How long a claim keeps other workers off a message (the outbox store's lease, from the time given to the claim): a
+   * claim that comes back with less of it left than a delivery may take is left to the worker that claims it next.
+   */
+  leaseMs?: number;
   /** Attempts at one message, the first included, before it is dead. */
   maxAttempts?: number;
   /** Told each claimed message's outcome, its provider's name and its channel, for the metrics. */
@@ -65,6 +70,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const onProviderAnswer = options.onProviderAnswer ?? (() => undefined);
   const batchSize = options.batchSize ?? 50;
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
+  const leaseMs = options.leaseMs ?? deliveryTimeoutMs + 5_000;
   const maxAttempts = options.maxAttempts ?? 8;
   const providerName = (channel: Channel) => options.providerNames?.[channel] ?? "custom";
   const shutdown = new AbortController();
@@ -124,7 +130,19 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       return "dead";
     }
     answered();
-    const recorded = await outbox.markDelivered(message.id, clock.now(), isCode ? codeSentEvent(message.channel, message.id) : undefined);
+    let recorded: boolean;
+    try {
+      recorded = await outbox.markDelivered(message.id, clock.now(), isCode ? codeSentEvent(message.channel, message.id) : undefined);
+    } catch (error) {
+      // The lane's failure line says that the storage failed, not which message went out unrecorded (a trial's
+      // receiver saw one sent again 35 s later with no line about it).
+      logger.warn("message delivered, but its delivery could not be recorded; it is sent again after its lease, under the same id", {
+        ...fields,
+        outcome: "unrecorded",
+        error: (error as Error).message,
+      });
+      throw error;
+    }
     failures.delivered(message.channel, fields);
     logger.info("message delivered", { ...fields, outcome: "delivered", ...settled(recorded) });
     return "delivered";
@@ -140,8 +158,19 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   /** Claims up to `limit` due messages and delivers them side by side; `claimed` hears how many it took. */
   async function deliverDue(channel: Channel, limit: number, claimed: (count: number) => void): Promise<number> {
     if (!provider) return 0;
-    const messages = await outbox.claimDue(clock.now(), limit, sealer.keyIds, channel);
+    const claimedAt = clock.now();
+    const messages = await outbox.claimDue(claimedAt, limit, sealer.keyIds, channel);
     claimed(messages.length);
+    // A claim that came back late (this process paused, its database's answer held up) may have lapsed already, and
+    // another worker may be sending the same messages: they are left alone, to be claimed again after the lease.
+    if (messages.length > 0 && clock.now().getTime() > claimedAt.getTime() + leaseMs - deliveryTimeoutMs) {
+      logger.warn("claimed messages came back too late to be delivered within their lease; left to the next claim", {
+        channel,
+        count: messages.length,
+        claimMs: clock.now().getTime() - claimedAt.getTime(),
+      });
+      return 0;
+    }
     // Side by side, so that they all end within one delivery timeout, inside the lease that covers them; a failure to
     // record one outcome does not cut the others short.
     const results = await Promise.allSettled(messages.map((message) => deliverOne(provider, message)));

@@ -319,4 +319,61 @@ describe("outbox worker", () => {
     await worker.stop();
     expect(lines).toEqual([]);
   });
+
+  // A trial of three instances on one PostgreSQL database: a worker whose claim came back after a 45 s freeze sent
+  // messages another worker was sending too, and a delivery its worker could not record left no line about it.
+  it("leaves a claim that came back too late to deliver within its lease to the next claim", async () => {
+    const { outbox, sealer, status } = await outboxWithOneMessage();
+    let now = at(2);
+    const late = Object.create(outbox) as SqliteOutboxStore;
+    late.claimDue = async (...args) => {
+      const claimed = await outbox.claimDue(...args);
+      now = new Date(now.getTime() + 6_000);
+      return claimed;
+    };
+    const lines: string[] = [];
+    const delivered: OutgoingMessage[] = [];
+    const options = { sealer, clock: { now: () => now }, retentionMs, deliveryTimeoutMs: 30_000, leaseMs: 35_000 };
+    const provider = { deliver: async (message: OutgoingMessage) => void delivered.push(message) };
+    const paused = startOutboxWorker({ ...options, outbox: late, provider, logger: createLogger("info", (line) => lines.push(line)) });
+    expect(await paused.runOnce()).toBe(0);
+    await paused.stop();
+    expect(delivered).toEqual([]);
+    expect(status().status).toBe("pending");
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ message: "claimed messages came back too late to be delivered within their lease; left to the next claim", count: 1 }),
+    ]);
+
+    now = new Date(now.getTime() + 35_000);
+    const next = startOutboxWorker({ ...options, outbox, provider, logger });
+    expect(await next.runOnce()).toBe(1);
+    await next.stop();
+    expect(delivered).toEqual([text]);
+  });
+
+  it("says which message went out when its delivery could not be recorded", async () => {
+    const { outbox, sealer } = await outboxWithOneMessage();
+    const unrecorded = Object.create(outbox) as SqliteOutboxStore;
+    unrecorded.markDelivered = async () => {
+      throw errors.storageUnavailable();
+    };
+    const lines: string[] = [];
+    const worker = startOutboxWorker({
+      outbox: unrecorded,
+      sealer,
+      clock,
+      logger: createLogger("info", (line) => lines.push(line)),
+      retentionMs,
+      provider: { deliver: async () => {} },
+    });
+    await expect(worker.runOnce()).rejects.toMatchObject({ reason: "STORAGE_UNAVAILABLE" });
+    await worker.stop();
+    expect(lines.map((line) => JSON.parse(line))).toContainEqual(
+      expect.objectContaining({
+        message: "message delivered, but its delivery could not be recorded; it is sent again after its lease, under the same id",
+        messageId: "m1",
+        outcome: "unrecorded",
+      }),
+    );
+  });
 });
