@@ -38,6 +38,32 @@ describe("verifyd on PostgreSQL from the command line", () => {
     expect((await verifyd(["migrate", "--check"], { DATABASE_URL: database })).exitCode).toBe(0);
   });
 
+  // Three at once each said they had applied every migration (a trial of several instances).
+  it("says what each of several migrates started at once applied: every migration once in all", async () => {
+    const database = await createPostgresDatabase();
+    const client = new pg.Client({ connectionString: database });
+    await client.connect();
+    try {
+      // Held here until all three have found what the database lacks and wait for the lock to migrate it.
+      const migrationLock = 0x76667964;
+      await client.query("SELECT pg_advisory_lock($1)", [migrationLock]);
+      const started = [1, 2, 3].map(() => verifyd(["migrate"], { DATABASE_URL: database }));
+      const waiting = async () =>
+        (await client.query<{ count: number }>("SELECT count(*)::int AS count FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0]!.count;
+      await expect.poll(waiting, { timeout: 60_000, interval: 200 }).toBe(3);
+      await client.query("SELECT pg_advisory_unlock($1)", [migrationLock]);
+      const runs = await Promise.all(started);
+      for (const run of runs) expect(run.exitCode, run.stderr).toBe(0);
+      const applied = runs.flatMap((run) => run.stdout.split("\n").filter((line) => line.startsWith("applied ")));
+      expect(applied).toHaveLength(new Set(applied).size);
+      expect(applied).toContain("applied 0000_init");
+      const { rows } = await client.query<{ count: number }>("SELECT count(*)::int AS count FROM drizzle.__drizzle_migrations");
+      expect(applied).toHaveLength(rows[0]!.count);
+    } finally {
+      await client.end();
+    }
+  }, 120_000);
+
   it("never prints a password given in the URL's query, as node-postgres takes it", async () => {
     const database = await createPostgresDatabase();
     const withPassword = `${database}${database.includes("?") ? "&" : "?"}password=qsecretpw`;

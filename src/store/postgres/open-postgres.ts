@@ -71,6 +71,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     const newestAtStart = await newestApplied();
     refuseNewerSchema(carried, newestAtStart, redactedUrl(url));
     const missing = pendingAfter(carried, newestAtStart).map((migration) => migration.tag);
+    let applied: string[] = [];
     if (missing.length > 0) {
       if (options.migrations === "refuse") {
         throw new StartupError(
@@ -78,7 +79,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
         );
       }
       await refuseCaseClashes(pool, url, missing);
-      await migrateUnderLock(pool, db);
+      applied = await migrateUnderLock(pool, db, async () => pendingAfter(carried, await newestApplied()).map((migration) => migration.tag));
     }
     let pending = 0;
     let checkedAt = Number.NEGATIVE_INFINITY;
@@ -100,7 +101,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
         }
         return pending;
       },
-      appliedMigrations: missing,
+      appliedMigrations: applied,
       close: () => pool.end(),
     };
   } catch (error) {
@@ -158,8 +159,17 @@ async function newestAppliedMigration(pool: pg.Pool): Promise<number | undefined
  * Drizzle's migrator applies what is missing in one transaction, but two processes starting at once would both find
  * the same migrations missing; the session lock makes the second wait and then find nothing left to do.
  */
-async function migrateUnderLock(pool: pg.Pool, db: PgDb): Promise<void> {
-  await withSessionLock(pool, migrationLockKey, () => migrate(db, { migrationsFolder, ...migrationsTable }));
+/**
+ * Applies what the database still lacks once this process holds the lock, and returns it: another process starting at
+ * the same moment may have applied some or all of it meanwhile (three `verifyd migrate` at once each said they had
+ * applied every migration, found by a trial).
+ */
+async function migrateUnderLock(pool: pg.Pool, db: PgDb, stillMissing: () => Promise<string[]>): Promise<string[]> {
+  return withSessionLock(pool, migrationLockKey, async () => {
+    const missing = await stillMissing();
+    if (missing.length > 0) await migrate(db, { migrationsFolder, ...migrationsTable });
+    return missing;
+  });
 }
 
 /** The users that one migration's folding of a login name's case would make share one, by organization. */
