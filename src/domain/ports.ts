@@ -1,7 +1,7 @@
 // The small interfaces through which the store, the crypto and delivery plug into the domain.
 import type { Principal } from "./access/principal.js";
 import type { Channel } from "./errors.js";
-import type { LimitedAction } from "./limits/counted-action.js";
+import type { LimitCharge, LimitedAction } from "./limits/counted-action.js";
 import type { MessagePurpose } from "./outgoing-message.js";
 import type { OrganizationPage, OrganizationQuery } from "./organizations/organization-query.js";
 import type { SecurityEventInput } from "./security/security-event.js";
@@ -91,6 +91,12 @@ export interface UserStore {
    * action would break one of its rules. Either way nothing is written.
    */
   append(change: UserChange): Promise<void>;
+  /**
+   * Checks and records actions that change no user (the sends a refused registration costs) in one transaction, each
+   * after those before it are counted, as append does. Throws LimitReached when one would break a rule, and then
+   * records nothing.
+   */
+  countActions(actions: readonly LimitCharge[]): Promise<void>;
   /** All events of a user in sequence order. */
   events(userId: string): Promise<UserEvent[]>;
   /**

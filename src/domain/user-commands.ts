@@ -22,7 +22,7 @@ import { type Channel, DomainError, contactInUseReason, errors } from "./errors.
 import { type EventBody, type Profile, type UserEvent, parseContactEventType, stampedEvent } from "./events.js";
 import type { IdGenerator } from "./ids.js";
 import { KeyedSerializer } from "./keyed-serializer.js";
-import { type CountedAction, LimitReached, rulesFor } from "./limits/counted-action.js";
+import { type CountedAction, LimitReached, callerAndOrganizationRules, rulesFor } from "./limits/counted-action.js";
 import type { Limits } from "./limits/limits.js";
 import {
   type OrganizationSettingsStore,
@@ -107,6 +107,14 @@ export interface AddHumanUserInput {
   email?: NewContact;
   phone?: NewContact;
   password?: NewPassword;
+  /**
+   * A contact of the new user that another user of the organization verified, which Kii's registration refuses
+   * (PHONE_ALREADY_IN_USE, EMAIL_ALREADY_IN_USE) and ZITADEL's does not. The user is refused for it where its sends
+   * would be counted: after every other check, its password hashed, and at the cost of those sends to the caller's and
+   * the organization's hourly limits, so that a taken address answers as a free one up to there, and past those
+   * limits too. The address's own limits are left alone: probing it must not use up its owner's codes.
+   */
+  contactVerifiedByAnother?: Channel;
 }
 
 export interface CreateMachineUserInput {
@@ -145,11 +153,12 @@ type Outgoing = Omit<NewOutboxMessage, "createdAt">;
 
 /**
  * A decision about a loaded user: the events to append and the actions the limits count, then either a result or an
- * error to report. A refusal without events writes nothing.
+ * error to report. A refusal without events writes nothing, but for the sends it is `charged`: each counted against
+ * its caller's and its organization's limits alone.
  */
 type Decision<T> = { events: EventBody[]; outbox?: Outgoing[]; counted?: CountedAction[] } & (
   | { result: (details: ChangeDetails) => T }
-  | { error: DomainError; securityEvents?: readonly SecurityEventInput[] }
+  | { error: DomainError; securityEvents?: readonly SecurityEventInput[]; charged?: readonly CountedAction[] }
 );
 
 /** The part of a decision that issues a code: its event, the code or the message that carries it, and the send. */
@@ -222,6 +231,9 @@ export class UserCommands {
         if (issue.send) counted.push(issue.send);
         if (issue.returnedCode) codes[channel] = issue.returnedCode;
       }
+      // Only now, every other check passed: where a free address has its sends counted (contactVerifiedByAnother).
+      const taken = input.contactVerifiedByAnother;
+      if (taken) return { events: [], charged: counted, error: errors.contactInUse(taken) };
       return {
         events,
         outbox,
@@ -562,7 +574,10 @@ export class UserCommands {
           : defaultVerificationSettings;
       const now = this.deps.clock.now();
       const decision = decide(state, { now, settings });
-      if (decision.events.length === 0 && "error" in decision) throw decision.error;
+      if (decision.events.length === 0 && "error" in decision) {
+        if (decision.charged) await this.charge(decision.charged, settings, now);
+        throw decision.error;
+      }
       const limits = effectiveLimits(this.deps.policy.limits, settings);
       const events = stamp(userId, state?.resourceOwner ?? ownerOfNewUser, state?.sequence ?? 0, decision.events, now);
       const next = events.reduce<UserState | undefined>((current, event) => apply(current, event), state);
@@ -590,6 +605,12 @@ export class UserCommands {
       return decision.result({ sequence: next.sequence, changeDate: next.changedAt, resourceOwner: next.resourceOwner });
     }
     throw errors.concurrentUpdate();
+  }
+
+  /** Counts sends that change no user against their caller's and organization's limits; LimitReached past one. */
+  private charge(sends: readonly CountedAction[], settings: VerificationSettings, now: Date): Promise<void> {
+    const limits = effectiveLimits(this.deps.policy.limits, settings);
+    return this.deps.users.countActions(sends.map((send) => ({ rules: callerAndOrganizationRules(send, limits), at: now })));
   }
 }
 

@@ -7,7 +7,13 @@ import Database from "better-sqlite3";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import pg from "pg";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { type CountedAction, LimitReached, type LimitedAction, rulesFor } from "../../src/domain/limits/counted-action.js";
+import {
+  type CountedAction,
+  LimitReached,
+  type LimitedAction,
+  callerAndOrganizationRules,
+  rulesFor,
+} from "../../src/domain/limits/counted-action.js";
 import type { Limits } from "../../src/domain/limits/limits.js";
 import type { UserChange } from "../../src/domain/ports.js";
 import { migrationsFolder as postgresMigrations, openPostgres } from "../../src/store/postgres/open-postgres.js";
@@ -186,6 +192,26 @@ describe.each(dialects)("%s limit counter", (dialect) => {
     expect(await harness.count("limit_entries")).toBe(0);
     expect(await store.events("u1")).toEqual(added.events);
     expect(await store.load("u1")).toEqual(added.next);
+  });
+
+  it("counts actions that change no user in the series their sends count in: all of them, or, refused, none", async () => {
+    const harness = await openStoreHarness(dialect);
+    const store = harness.stores.users;
+    const twoPerHour: Limits = { ...limits, sendsPerCallerHour: 2 };
+    const counted = send("u1", "+41791234567");
+    const charge = { rules: callerAndOrganizationRules(counted, twoPerHour), at: at(1) };
+    await store.countActions([charge]);
+    expect(await harness.count("limit_entries"), "its caller's and its organization's").toBe(2);
+
+    const refused = await store.countActions([charge, charge]).then(() => undefined, (error: unknown) => error);
+
+    expect(refused).toBeInstanceOf(LimitReached);
+    expect(refused).toMatchObject({ rule: { name: "sends_per_caller_hour" }, retryAfterMs: 3_600_000 });
+    expect(await harness.count("limit_entries"), "nothing of the two, though the first passed").toBe(2);
+    await store.countActions([charge]);
+    const sent = { ...userAdded("u1", "ada"), limited: [{ counted, rules: rulesFor(counted, twoPerHour), at: at(2) }] };
+    const refusedSend = await store.append(sent).then(() => undefined, (error: unknown) => error);
+    expect(refusedSend, "a send by the same caller").toMatchObject({ rule: { name: "sends_per_caller_hour" }, retryAfterMs: 3_600_000 - 60_000 });
   });
 });
 

@@ -37,6 +37,7 @@ describe("changes within one process", () => {
         return store.load(userId);
       },
       append: (change) => store.append(change),
+      countActions: (actions) => store.countActions(actions),
       events: (userId) => store.events(userId),
       erase: (userId, expectedSequence) => store.erase(userId, expectedSequence),
     });

@@ -2,10 +2,10 @@
 // email address starts its verification with a code sent to it, as Kii does with verification on; the user logs in
 // by the login name at once, and by the address once it is verified.
 import type { Verification } from "../../domain/contact-decisions.js";
-import { checkPasswordStrength } from "../../domain/credentials/password.js";
+import { type LoginName, usernameKey } from "../../domain/credentials/login-name.js";
 import type { LoginStore } from "../../domain/credentials/password-login.js";
 import { mailboxOf, normalizeEmailAddress } from "../../domain/email-address.js";
-import { errors } from "../../domain/errors.js";
+import type { Channel } from "../../domain/errors.js";
 import type { PhonePolicy } from "../../domain/phone-number.js";
 import type { UserCommands } from "../../domain/user-commands.js";
 import { requireHuman } from "../../domain/users/user-guards.js";
@@ -19,7 +19,7 @@ import { type KiiUser, kiiUserOf } from "./kii-user-representation.js";
 
 export interface KiiRegistrationDeps extends KiiCallDeps {
   commands: Pick<UserCommands, "addHumanUser" | "getUser">;
-  /** Finds the users of the organization that verified an address. */
+  /** Finds the users of the organization that verified an address, or have a login name. */
   logins: Pick<LoginStore, "findByLoginName">;
   phonePolicy: PhonePolicy;
 }
@@ -66,10 +66,7 @@ export async function registerKiiUser(deps: KiiRegistrationDeps, caller: KiiCall
       ...(phone === undefined ? {} : { phone }),
       ...(emailAddress === undefined ? {} : { email: emailAddress }),
     };
-    // Before the lookup: a registration refused anyway must not tell whether an address is taken, or anyone with the
-    // app key (it ships inside the app) could learn which numbers and addresses people verified, at no cost.
-    checkPasswordStrength(password);
-    await refuseAddressesVerifiedByOthers(deps, caller.app.organizationId, phone, emailAddress);
+    const taken = await contactRefusedAsTaken(deps, caller.app.organizationId, { loginName, phone, emailAddress });
     const { userId } = await deps.commands.addHumanUser(
       {
         ...(loginName === undefined ? { addressAsUsername: false } : { username: loginName }),
@@ -86,6 +83,7 @@ export async function registerKiiUser(deps: KiiRegistrationDeps, caller: KiiCall
           ? {}
           : { email: { value: emailAddress, verification: verification(fields.emailAddressVerified) } }),
         password: { kind: "plain", password },
+        ...(taken === undefined ? {} : { contactVerifiedByAnother: taken }),
       },
       actor,
     );
@@ -95,19 +93,33 @@ export async function registerKiiUser(deps: KiiRegistrationDeps, caller: KiiCall
 }
 
 /**
- * An address another user of the organization verified is refused at once, as Kii refuses it (409): the registrant
- * could never verify it, and its code would go to the person who owns it, spending that person's send limits.
+ * The contact Kii refuses the registration for (409), if any: the first that another user of the organization verified,
+ * which the registrant could never verify, and whose code would go to the person who owns it. addHumanUser refuses it
+ * only where a free address would have its code counted and sent (contactVerifiedByAnother), or anyone with the app
+ * key (it ships inside the app) could learn which numbers and addresses people verified, at no cost. A taken login
+ * name refuses a registration later still, when the user is written: with one, the registration is left to be refused
+ * for the name, as it is with a free address.
  */
-async function refuseAddressesVerifiedByOthers(
+async function contactRefusedAsTaken(
   deps: KiiRegistrationDeps,
   organizationId: string,
+  registration: { loginName: string | undefined; phone: string | undefined; emailAddress: string | undefined },
+): Promise<Channel | undefined> {
+  const isTaken = async (name: LoginName) => (await deps.logins.findByLoginName(name, organizationId)).length > 0;
+  const taken = await addressVerifiedByAnother(isTaken, registration.phone, registration.emailAddress);
+  if (taken === undefined || registration.loginName === undefined) return taken;
+  const username = usernameKey(registration.loginName);
+  return (await isTaken({ key: username, username })) ? undefined : taken;
+}
+
+/** The first of the addresses, phone first, that another user of the organization verified. */
+async function addressVerifiedByAnother(
+  isTaken: (name: LoginName) => Promise<boolean>,
   phone: string | undefined,
   emailAddress: string | undefined,
-): Promise<void> {
-  if (phone !== undefined && (await deps.logins.findByLoginName({ key: phone, phone }, organizationId)).length > 0) {
-    throw errors.contactInUse("phone");
-  }
-  if (emailAddress === undefined) return;
+): Promise<Channel | undefined> {
+  if (phone !== undefined && (await isTaken({ key: phone, phone }))) return "phone";
+  if (emailAddress === undefined) return undefined;
   const email = mailboxOf(normalizeEmailAddress(emailAddress));
-  if ((await deps.logins.findByLoginName({ key: email, email }, organizationId)).length > 0) throw errors.contactInUse("email");
+  return (await isTaken({ key: email, email })) ? "email" : undefined;
 }

@@ -32,29 +32,24 @@ export interface LimitRule {
   windowMs: number;
 }
 
-/** An action with the rules it must pass, at the time of the change that makes it. */
-export interface LimitedAction {
-  counted: CountedAction;
+/** What the store checks and records for one action: the rules it must pass, at its time. */
+export interface LimitCharge {
   rules: readonly LimitRule[];
   at: Date;
 }
 
+/** An action with the rules it must pass, at the time of the change that makes it. */
+export interface LimitedAction extends LimitCharge {
+  counted: CountedAction;
+}
+
 /** The rules a send or a verification must pass under the given (organization's) limits. */
 export function rulesFor(counted: CountedAction, limits: Limits): LimitRule[] {
-  const rule = (name: LimitName, key: LimitKey, max: number): LimitRule => ({
-    name,
-    action: counted.action,
-    key,
-    max,
-    windowMs: limitWindowMs[name](limits),
-  });
+  const rule = ruleMaker(counted.action, limits);
   if (counted.action === "verify") {
     return [rule("verifications_per_user_hour", { by: "user", userId: counted.userId }, limits.verificationsPerUserHour)];
   }
-  const rules = [
-    rule("sends_per_caller_hour", { by: "caller", callerId: counted.callerId }, limits.sendsPerCallerHour),
-    rule("sends_per_organization_hour", { by: "organization", organizationId: counted.organizationId }, limits.sendsPerOrganizationHour),
-  ];
+  const rules = callerAndOrganizationRules(counted, limits);
   if (counted.destination !== undefined) {
     // Changing an address's case must not buy more codes to its mailbox.
     const destination = destinationKey(counted.channel, counted.destination);
@@ -67,6 +62,24 @@ export function rulesFor(counted: CountedAction, limits: Limits): LimitRule[] {
   // on later already knows the last one.
   rules.push(rule("send_cooldown", { by: "user-channel", userId: counted.userId, channel: counted.channel }, 1));
   return rules;
+}
+
+/**
+ * The rules by which a send counts against its caller's and its organization's hourly limits, and no one else's: all
+ * that a send refused for an address another user verified costs, since counting it against the address or its user
+ * would use up the codes of the person who owns it.
+ */
+export function callerAndOrganizationRules(send: Pick<CountedAction, "callerId" | "organizationId">, limits: Limits): LimitRule[] {
+  const rule = ruleMaker("send", limits);
+  return [
+    rule("sends_per_caller_hour", { by: "caller", callerId: send.callerId }, limits.sendsPerCallerHour),
+    rule("sends_per_organization_hour", { by: "organization", organizationId: send.organizationId }, limits.sendsPerOrganizationHour),
+  ];
+}
+
+/** Makes the rules of one kind of action under the given limits, each with its limit's window. */
+function ruleMaker(action: CountedAction["action"], limits: Limits) {
+  return (name: LimitName, key: LimitKey, max: number): LimitRule => ({ name, action, key, max, windowMs: limitWindowMs[name](limits) });
 }
 
 /**

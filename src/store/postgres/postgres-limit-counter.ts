@@ -6,7 +6,7 @@
 import { lt } from "drizzle-orm";
 import type { NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
 import type { PgDatabase } from "drizzle-orm/pg-core";
-import { LimitReached, type LimitedAction, waitForRule } from "../../domain/limits/counted-action.js";
+import { type LimitCharge, LimitReached, waitForRule } from "../../domain/limits/counted-action.js";
 import { distinctSeries, seriesOf } from "../limit-keys.js";
 import { quoted } from "../raw-statement.js";
 import { namedStatement, rowsOf, run, type Queryable } from "./named-statement.js";
@@ -49,14 +49,14 @@ const append = namedStatement(
 
 export class PostgresLimitCounter {
   /** Locks the series of the actions' rules until the transaction on `tx` ends; see lockSeries. */
-  async lock(tx: Queryable, limited: readonly LimitedAction[]): Promise<void> {
+  async lock(tx: Queryable, limited: readonly LimitCharge[]): Promise<void> {
     const names = distinctSeries(limited.flatMap(({ rules }) => rules));
     if (names.length === 0) return;
     await run(tx, lockSeries, [names]);
   }
 
   /** Throws LimitReached for the first rule the action would break; call inside the transaction, after `lock`. */
-  async check(tx: Queryable, { rules, at }: LimitedAction): Promise<void> {
+  async check(tx: Queryable, { rules, at }: LimitCharge): Promise<void> {
     if (rules.length === 0) return;
     const [reached] = await rowsOf<[string, Date]>(tx, firstReached, [
       rules.map(seriesOf),
@@ -69,7 +69,7 @@ export class PostgresLimitCounter {
   }
 
   /** Adds the action at the end of each series its rules count. */
-  async record(tx: Queryable, { rules, at }: LimitedAction): Promise<void> {
+  async record(tx: Queryable, { rules, at }: LimitCharge): Promise<void> {
     if (rules.length === 0) return;
     await run(tx, append, [distinctSeries(rules), at]);
   }

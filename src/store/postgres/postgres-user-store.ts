@@ -3,6 +3,7 @@
 // user, which has no row to lock, the primary keys of events and users stop the second of two creators.
 import { eq } from "drizzle-orm";
 import { type EventBody, type UserEvent, stampedEvent } from "../../domain/events.js";
+import type { LimitCharge } from "../../domain/limits/counted-action.js";
 import { AppendConflict, type UserChange, type UserStore } from "../../domain/ports.js";
 import { type UserState, apply } from "../../domain/user-state.js";
 import { columnList, quoted } from "../raw-statement.js";
@@ -119,6 +120,10 @@ export class PostgresUserStore implements UserStore {
     });
   }
 
+  async countActions(actions: readonly LimitCharge[]): Promise<void> {
+    return this.storage.write(() => inTransaction(this.db.$client, (tx) => this.countLimits(tx, actions)));
+  }
+
   async erase(userId: string, expectedSequence: number): Promise<void> {
     return this.storage.write(() =>
       inTransaction(this.db.$client, async (tx) => {
@@ -159,18 +164,23 @@ export class PostgresUserStore implements UserStore {
   private async write(tx: Queryable, change: UserChange): Promise<void> {
     const [current] = await rowsOf<[number]>(tx, selectSequenceForUpdate, [change.userId]);
     assertAtSequence(change.userId, change.expectedSequence, current?.[0] ?? 0);
-    await this.limits.lock(tx, change.limited);
-    // One after the other, so that a change with two sends (a new user's phone and email) sees the first counted.
-    for (const action of change.limited) {
-      await this.limits.check(tx, action);
-      await this.limits.record(tx, action);
-    }
+    await this.countLimits(tx, change.limited);
     for (const event of change.events) await run(tx, insertEvent, eventParameters(event, asDate));
     if (current === undefined) await run(tx, insertUser, userParameters(change.next, asDate));
     else await run(tx, updateUser, changedUserParameters(change.next));
     if (change.supersededChannels.length > 0) await run(tx, supersedeMessages, [change.userId, [...change.supersededChannels]]);
     for (const message of change.outbox) await run(tx, insertMessage, messageParameters(message, asDate));
     for (const { event, at } of change.securityEvents ?? []) await this.securityLog.write(tx, event, at);
+  }
+
+  /** Checks and records the actions in the transaction on `tx`, with their series locked until it ends. */
+  private async countLimits(tx: Queryable, actions: readonly LimitCharge[]): Promise<void> {
+    await this.limits.lock(tx, actions);
+    // One after the other, so that a change with two sends (a new user's phone and email) sees the first counted.
+    for (const action of actions) {
+      await this.limits.check(tx, action);
+      await this.limits.record(tx, action);
+    }
   }
 }
 

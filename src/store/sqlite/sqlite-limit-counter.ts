@@ -3,7 +3,7 @@
 // Like the user store's, these statements run in every counted call and are better-sqlite3 statements prepared once;
 // names come from schema.ts, timestamps are integer milliseconds.
 import type { Statement } from "better-sqlite3";
-import { LimitReached, type LimitedAction, waitForRule } from "../../domain/limits/counted-action.js";
+import { type LimitCharge, LimitReached, waitForRule } from "../../domain/limits/counted-action.js";
 import type { Db } from "./open-database.js";
 import { quoted } from "../raw-statement.js";
 import { distinctSeries, seriesOf } from "../limit-keys.js";
@@ -33,7 +33,7 @@ export class SqliteLimitCounter {
   }
 
   /** Throws LimitReached for the first rule the action would break; call inside the write transaction. */
-  check({ rules, at }: LimitedAction): void {
+  check({ rules, at }: LimitCharge): void {
     for (const rule of rules) {
       const name = seriesOf(rule);
       const found = this.maxthRecentAt.get(name, at.getTime() - rule.windowMs, name, rule.max);
@@ -43,7 +43,7 @@ export class SqliteLimitCounter {
   }
 
   /** Adds the action at the end of each series its rules count. */
-  record({ rules, at }: LimitedAction): void {
+  record({ rules, at }: LimitCharge): void {
     for (const name of distinctSeries(rules)) this.append.run(name, at.getTime(), name);
   }
 

@@ -2,6 +2,7 @@
 import type { Statement } from "better-sqlite3";
 import { eq, sql } from "drizzle-orm";
 import { type EventBody, type UserEvent, stampedEvent } from "../../domain/events.js";
+import type { LimitCharge } from "../../domain/limits/counted-action.js";
 import { AppendConflict, type UserChange, type UserStore } from "../../domain/ports.js";
 import { type UserState, apply } from "../../domain/user-state.js";
 import type { Db } from "./open-database.js";
@@ -127,6 +128,14 @@ export class SqliteUserStore implements UserStore {
     }
   }
 
+  async countActions(actions: readonly LimitCharge[]): Promise<void> {
+    await this.commit(() => {
+      // Every check before the first write, as in write(): a refusal then has nothing to undo.
+      for (const action of actions) this.limits.check(action);
+      this.recordLimits(actions);
+    });
+  }
+
   async erase(userId: string, expectedSequence: number): Promise<void> {
     await this.commit(() => {
       assertAtSequence(userId, expectedSequence, this.selectCurrent.get(userId)?.[0] ?? 0);
@@ -174,16 +183,21 @@ export class SqliteUserStore implements UserStore {
     // columns, undoes itself when it fails: a refused change then needs no savepoint of its own (group-commit.ts).
     for (const action of change.limited) this.limits.check(action);
     this.writeUser(change.next, current);
-    change.limited.forEach((action, index) => {
+    this.recordLimits(change.limited);
+    for (const event of change.events) this.insertEvent.run(eventParameters(event, milliseconds));
+    for (const channel of change.supersededChannels) this.supersedeMessages.run(change.userId, channel);
+    for (const message of change.outbox) this.insertMessage.run(messageParameters(message, milliseconds));
+    for (const { event, at } of change.securityEvents ?? []) this.securityLog.write(event, at);
+  }
+
+  /** Records actions checked already, each checked again once those before it are counted. */
+  private recordLimits(actions: readonly LimitCharge[]): void {
+    actions.forEach((action, index) => {
       // Again after the actions before it are counted: a change with two sends (a new user's phone and email) may
       // count both in one series.
       if (index > 0) this.limits.check(action);
       this.limits.record(action);
     });
-    for (const event of change.events) this.insertEvent.run(eventParameters(event, milliseconds));
-    for (const channel of change.supersededChannels) this.supersedeMessages.run(change.userId, channel);
-    for (const message of change.outbox) this.insertMessage.run(messageParameters(message, milliseconds));
-    for (const { event, at } of change.securityEvents ?? []) this.securityLog.write(event, at);
   }
 
   private writeUser(next: UserState, current: CurrentRow | undefined): void {

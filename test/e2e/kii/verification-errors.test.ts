@@ -1,7 +1,8 @@
 // Every row of the response tables of Kii's verify pages (phone at /users/{userID}/phone-number/verify, email at
 // /users/me/email-address/verify; each tried on both paths), with status, content type and exactly the body fields
 // Kii lists, plus our reason and without the submitted code Kii would echo. Then the refusals Kii's pages do not
-// list, each as the nearest Kii-style exception with our reason.
+// list, each as the nearest Kii-style exception with our reason. Last, registrations probing with the app key alone: an
+// address another user verified answers as a free one up to where a free one would be sent its code, and costs as much.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, fixtures, unique, uniqueMobile } from "../../helpers/api-session.js";
 import { bearerOf, codeSentDuring, createKiiApp, deliveredCodes, type KiiApp, kiiChannels, type KiiResponse, registrationRequestType, verificationRequestType } from "../../helpers/kii-client.js";
@@ -46,6 +47,16 @@ async function register(on: KiiApp, channel: (typeof channels)[number], address 
   });
   const token = bearerOf((await on.login(loginName, password)).body.access_token);
   return { userId, address, code, token };
+}
+
+/** PUT of the organization's verification settings, as its owner would over REST; the status. */
+async function putVerificationSettings(organizationId: string, settings: Record<string, unknown>): Promise<number> {
+  const answer = await fetch(`${server.url}/verifyd/v1/organizations/${organizationId}/verification_settings`, {
+    method: "PUT",
+    headers: { "content-type": "application/json", authorization: `Bearer ${server.adminToken}` },
+    body: JSON.stringify(settings),
+  });
+  return answer.status;
 }
 
 /** The body exactly: errorCode, message and the listed fields, with our reason. */
@@ -338,21 +349,96 @@ describe("refused registrations", () => {
   });
 
   it("a number the organization sends no SMS to: 400 InvalidInputDataException, PHONE_COUNTRY_NOT_ALLOWED", async () => {
-    const settings = await fetch(`${server.url}/verifyd/v1/organizations/${app.organizationId}/verification_settings`, {
-      method: "PUT",
-      headers: { "content-type": "application/json", authorization: `Bearer ${server.adminToken}` },
-      body: JSON.stringify({ phoneCountries: { mode: "PHONE_COUNTRIES_MODE_ALLOW_LIST", callingCodes: ["49"] } }),
-    });
-    expect(settings.status).toBe(200);
+    const allowList = { phoneCountries: { mode: "PHONE_COUNTRIES_MODE_ALLOW_LIST", callingCodes: ["49"] } };
+    expect(await putVerificationSettings(app.organizationId, allowList)).toBe(200);
     try {
       const refused = await registration({ loginName: unique("user"), phoneNumber: uniqueMobile() });
       expectKiiError(refused, 400, "InvalidInputDataException", invalid("phoneNumber", "PHONE_COUNTRY_NOT_ALLOWED"));
     } finally {
-      await fetch(`${server.url}/verifyd/v1/organizations/${app.organizationId}/verification_settings`, {
-        method: "PUT",
-        headers: { "content-type": "application/json", authorization: `Bearer ${server.adminToken}` },
-        body: "{}",
+      await putVerificationSettings(app.organizationId, {});
+    }
+  });
+});
+
+/** A new app, and a user of it who verified an address: the registration was the app's one send so far. */
+async function appWithVerifiedAddress(channel: (typeof channels)[number]): Promise<{ on: KiiApp; owner: Registered }> {
+  const on = await createKiiApp(server, await fixtures(server.url, server.adminToken).organization(unique("kii-probed")));
+  const owner = await register(on, channel);
+  const verified = await on.call("POST", `/users/${owner.userId}/${channel.segment}/verify`, {
+    authorization: on.basic,
+    contentType: verificationRequestType,
+    body: { verificationCode: owner.code },
+  });
+  expect(verified.status).toBe(200);
+  return { on, owner };
+}
+
+describe.each(channels)("registration probes with the app key, for the $name", (channel) => {
+  // With only the app key, which ships inside every copy of the app, a registration that names an address.
+  const probe = (on: KiiApp, address: string, fields: Record<string, unknown> = {}) =>
+    on.call("POST", "/users", { authorization: on.basic, contentType: registrationRequestType, body: { password, [channel.field]: address, ...fields } });
+
+  it("past the caller's send limit, a taken address answers as a free one: the same 429 SEND_LIMIT_REACHED", async () => {
+    const { on, owner } = await appWithVerifiedAddress(channel);
+    expect(await putVerificationSettings(on.organizationId, { limits: { sendsPerCallerHour: 1 } })).toBe(200);
+    const taken = await probe(on, owner.address);
+    const free = await probe(on, channel.fresh());
+    expectKiiError(free, 429, "TooManyRequestsException", {
+      errorCode: "TOO_MANY_REQUESTS",
+      retryAfterSeconds: 3600,
+      limit: "sends_per_caller_hour",
+      reason: "SEND_LIMIT_REACHED",
+    });
+    expect(taken.status, JSON.stringify(taken.body)).toBe(429);
+    expect(taken.body).toEqual(free.body);
+    expect(taken.headers.get("retry-after")).toBe(free.headers.get("retry-after"));
+  });
+
+  it("within the limits, a taken address answers 409 and sends nothing, but costs the caller a send", async () => {
+    const { on, owner } = await appWithVerifiedAddress(channel);
+    expect(await putVerificationSettings(on.organizationId, { limits: { sendsPerCallerHour: 2 } })).toBe(200);
+    const mark = server.delivered.length;
+    expect((await probe(on, owner.address)).body).toMatchObject({ errorCode: "USER_ALREADY_EXISTS", reason: channel.inUse });
+    expect(await deliveredCodes(server, owner.address, mark)).toEqual([]);
+    expect((await probe(on, channel.fresh())).body).toMatchObject({ reason: "SEND_LIMIT_REACHED", limit: "sends_per_caller_hour" });
+  });
+
+  it("a registration refused for another of its fields is refused for it, whether its address is taken or free", async () => {
+    const { on, owner } = await appWithVerifiedAddress(channel);
+    for (const address of [owner.address, channel.fresh()]) {
+      expectKiiError(await probe(on, address, { locale: "de__CH" }), 400, "InvalidInputDataException", {
+        errorCode: "INVALID_INPUT_DATA",
+        invalidFields: { locale: expect.any(String) },
+        reason: "TEXT_INVALID",
       });
     }
   });
+
+  it("a registration under a taken login name is refused for the name, whether its address is taken or free", async () => {
+    const { on, owner } = await appWithVerifiedAddress(channel);
+    const loginName = unique("user");
+    const named = await on.call("POST", "/users", { authorization: on.basic, contentType: registrationRequestType, body: { loginName, password } });
+    expect(named.status).toBe(201);
+    for (const address of [owner.address, channel.fresh()]) {
+      expectKiiError(await probe(on, address, { loginName }), 409, "AddressAlreadyInUseException", {
+        errorCode: "USER_ALREADY_EXISTS",
+        field: "loginName",
+        value: loginName,
+        reason: "USERNAME_TAKEN",
+      });
+    }
+  });
+});
+
+it("a registration probe naming a taken number and a free address costs its two sends: one short, the 429 of two free ones", async () => {
+  const [phone, email] = channels;
+  const { on, owner } = await appWithVerifiedAddress(phone);
+  expect(await putVerificationSettings(on.organizationId, { limits: { sendsPerCallerHour: 2 } })).toBe(200);
+  const probe = (phoneNumber: string) =>
+    on.call("POST", "/users", { authorization: on.basic, contentType: registrationRequestType, body: { password, phoneNumber, emailAddress: email.fresh() } });
+  const taken = await probe(owner.address);
+  const free = await probe(phone.fresh());
+  expect(free.body).toMatchObject({ reason: "SEND_LIMIT_REACHED", limit: "sends_per_caller_hour" });
+  expect(taken.status, JSON.stringify(taken.body)).toBe(429);
+  expect(taken.body).toEqual(free.body);
 });
