@@ -220,7 +220,9 @@ async function startOn(
   });
   const authenticator = createBearerAuthenticator({ tokens, clock, hashToken: hashAccessToken });
 
-  let closing = false;
+  // A shutdown's two moments: it begins (not ready, still taking calls), then no more calls are taken.
+  const stopping = new AbortController();
+  const stopped = new AbortController();
   const userService = createUserServiceHandler({
     commands,
     userQuery,
@@ -276,7 +278,9 @@ async function startOn(
       Health,
       createHealthHandler({
         services: services.map((service) => service.service.typeName),
-        isServing: () => !closing && storage.isHealthy(),
+        isServing: () => !stopping.signal.aborted && storage.isHealthy(),
+        stopping: stopping.signal,
+        stopped: stopped.signal,
       }),
     ),
   );
@@ -374,7 +378,7 @@ async function startOn(
     calls: metrics.calls,
   });
   const probes = createProbeEndpoint(
-    readinessChecks({ storage, pendingMigrations: database.pendingMigrations, outbox, isClosing: () => closing }),
+    readinessChecks({ storage, pendingMigrations: database.pendingMigrations, outbox, isClosing: () => stopping.signal.aborted }),
     logger,
   );
   const metricsEndpoint = createMetricsEndpoint(metrics.registry, logger);
@@ -449,7 +453,7 @@ async function startOn(
     outbox,
     async close({ delayMs = 0, graceMs = 5_000 } = {}) {
       // Probes see NOT_SERVING from here on, while calls still arrive from load balancers that have not noticed yet.
-      closing = true;
+      stopping.abort();
       listener.drain();
       logger.info("shutdown: not ready; still taking new calls", { delayMs });
       await sleep(delayMs);
@@ -457,6 +461,7 @@ async function startOn(
       // Deliveries under way get the calls' grace to be answered and recorded; cut short after it, they are sent again
       // under the same id after their lease. Left running, one answered after the database closed was sent twice.
       const deliveriesSettled = outbox.stop(graceMs);
+      stopped.abort();
       const { destroyedConnections } = await listener.close(graceMs);
       if (destroyedConnections === 0) logger.info("shutdown: in-flight calls finished");
       else logger.warn("shutdown: grace period over; closed connections with calls in flight", { destroyedConnections });

@@ -45,6 +45,24 @@ describe("health", () => {
     expect(statuses).toEqual([Status.SERVING]);
   });
 
+  // A Python client's trial: watchers heard NOT_SERVING 5 s after the shutdown began (a poll), when the port had
+  // closed already, and an open watch held every shutdown for its whole grace, then was cut.
+  it("tells a watcher NOT_SERVING as a shutdown begins, while calls are still taken, and ends the watch when they stop", async () => {
+    const stopping = await startTestServer();
+    const health = createClient(Health, createGrpcTransport({ baseUrl: stopping.url }));
+    const statuses: Status[] = [];
+    const watching = (async () => {
+      for await (const response of health.watch({})) statuses.push(response.status);
+    })();
+    await expect.poll(() => statuses).toEqual([Status.SERVING]);
+    const closed = stopping.close({ delayMs: 3_000, graceMs: 60_000 });
+    await expect.poll(() => statuses).toEqual([Status.SERVING, Status.NOT_SERVING]);
+    // Still within the delay: the server takes calls, and says it is not serving.
+    expect((await health.check({})).status).toBe(Status.NOT_SERVING);
+    // The watch ends without an error once no call is taken, and the shutdown does not wait out its grace for it.
+    await watching;
+    await closed;
+  }, 30_000);
 });
 
 const versions: HttpVersion[] = ["http/1.1", "h2"];

@@ -66,8 +66,8 @@ export async function startTestServer(flags: string[] = [], options: TestServerO
     dataDir,
     config,
     adminToken: readAdminToken(config.adminTokenFile),
-    async close() {
-      await server.close();
+    async close(shutdown) {
+      await server.close(shutdown);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
