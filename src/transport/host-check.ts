@@ -3,7 +3,7 @@
 // the page's name as Host (:authority in HTTP/2), so answering only the names this server goes by closes that door.
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./call-context.js";
-import { framingOf } from "./error-answer.js";
+import { answerError, framingOf } from "./error-answer.js";
 import { isHealthCheck } from "./health-check-request.js";
 import { restErrorResponse } from "./rest/status-json.js";
 
@@ -58,14 +58,17 @@ function hostName(host: string): string {
 }
 
 /**
- * 421 on every protocol, the body in the shape the caller reads errors in: REST's google.rpc.Status (a numeric code),
- * else Connect's error JSON, which gRPC clients show as the answer's text.
+ * 421 over HTTP, the body in the shape the caller reads errors in: REST's google.rpc.Status (a numeric code), else
+ * Connect's error JSON. gRPC and gRPC-Web clients read a status from trailers and took a bare 421 for UNKNOWN, without
+ * its explanation: they get PermissionDenied in gRPC's own framing.
  */
 function refuse(req: NodeRequest, res: NodeResponse, authority: string | undefined): void {
   const named = authority === undefined ? "requests without Host or :authority" : `host ${JSON.stringify(authority)}`;
   const message = `this server does not answer for ${named}; list the names clients use with --allowed-hosts (VERIFYD_ALLOWED_HOSTS)`;
+  const framing = framingOf(req);
+  if (framing === "grpc") return answerError(req, res, new ConnectError(message, Code.PermissionDenied));
   const body =
-    framingOf(req) === "rest"
+    framing === "rest"
       ? restErrorResponse(new ConnectError(message, Code.PermissionDenied)).body
       : JSON.stringify({ code: "permission_denied", message });
   res.writeHead(421, { "content-type": "application/json" });
