@@ -21,6 +21,7 @@ import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse 
 import { callOf } from "../call-scope.js";
 import type { Logger } from "../logger.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./call-context.js";
+import { compressionDeflate } from "./compression-deflate.js";
 import { pathOf } from "./request-path.js";
 import { type UnaryMethodSpec, unaryInvoker } from "./unary-call.js";
 import { type UnaryMethod, serveUnary } from "./unary-fast-path.js";
@@ -38,7 +39,7 @@ export interface RpcHandlerOptions {
 }
 
 export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
-  const acceptCompression = [compressionGzip, compressionBrotli];
+  const acceptCompression = [compressionGzip, compressionBrotli, compressionDeflate];
   const { interceptors, readMaxBytes } = options;
   const router = createConnectRouter({ interceptors, readMaxBytes, acceptCompression });
   for (const service of options.services) {

@@ -119,6 +119,16 @@ describe("unary gRPC calls written by hand", () => {
     expect(await isPhoneVerified(userId)).toBe(true);
   });
 
+  // gRPC's spec names gzip and deflate; grpcio's Compression.Deflate was refused with Unimplemented on every call.
+  it("verifies a deflate-compressed message, and refuses one that does not inflate", async () => {
+    const { userId, code } = await userWithPhoneCode(server);
+    const broken = await grpcCall([grpcFrame(Buffer.from("not deflate at all"), 1)], { "grpc-encoding": "deflate" });
+    expect(broken.status["grpc-status"]).toBe("3");
+    const right = await grpcCall([grpcFrame(zlib.deflateSync(verifyPhoneMessage(userId, code)), 1)], { "grpc-encoding": "deflate" });
+    expect(right.status["grpc-status"]).toBe("0");
+    expect(await isPhoneVerified(userId)).toBe(true);
+  });
+
   it("verifies within a grpc-timeout, and refuses a malformed or already passed grpc-timeout without verifying", async () => {
     const first = await userWithPhoneCode(server);
     const malformed = await grpcCall([grpcFrame(verifyPhoneMessage(first.userId, first.code))], { "grpc-timeout": "soon" });
