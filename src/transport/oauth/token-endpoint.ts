@@ -14,7 +14,7 @@ import type { CallMetrics } from "../../metrics/call-metrics.js";
 import type { NodeRequest, NodeResponse } from "../call-context.js";
 import { observeHttpCall } from "../http-call-metrics.js";
 import { pathOf } from "../request-path.js";
-import { readBodyWithin } from "../rest/request-body.js";
+import { headersAfterOversizedBody, readBodyWithin } from "../rest/request-body.js";
 import { parseTokenRequest } from "./token-request.js";
 
 export const tokenPath = "/oauth2/token";
@@ -91,8 +91,7 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps, scope: TokenReq
   const body = await readBodyWithin(req, req.headers["content-length"], deps.maxBodyBytes);
   if (body === undefined) {
     const reply = invalidRequest(`request body larger than ${deps.maxBodyBytes} bytes`, 413);
-    // The rest of the upload is left unread; closing the connection is cheaper than draining it.
-    return req.httpVersionMajor === 1 ? { ...reply, headers: { connection: "close" } } : reply;
+    return { ...reply, headers: headersAfterOversizedBody(req) };
   }
   const parameters = parseTokenRequest(req.headers["content-type"], body, scope.jsonType);
   if (!parameters) return invalidRequest("send application/x-www-form-urlencoded or a JSON object, each parameter once and as a string");

@@ -1,5 +1,6 @@
 // Reads a request body up to a limit, so that one oversized request cannot claim the process's memory.
 import type { Readable } from "node:stream";
+import type { NodeRequest } from "../call-context.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /**
@@ -50,4 +51,19 @@ export function readBodyWithin(
     req.on("error", onError);
     req.on("close", onClose);
   });
+}
+
+/** How much of a body over the limit is read and dropped after the answer, rather than cut off with the connection. */
+const drainableBytes = 16 * 1024 * 1024;
+
+/**
+ * The headers of the answer to a body over the limit. Over HTTP/1.1, a client that writes its whole request before it
+ * reads the answer (Python's http.client, a shell's curl) sees its connection reset instead of the 413 when the server
+ * closes with much of the body unread (RFC 9112 §9.6). So a body that declares up to 16 MiB is read and dropped after
+ * the answer (Node does that on a kept-alive connection), and the connection serves on; a longer one, or one of
+ * unknown length, is cut off with the connection.
+ */
+export function headersAfterOversizedBody(req: NodeRequest): Record<string, string> {
+  if (req.httpVersionMajor !== 1) return {};
+  return Number(req.headers["content-length"]) <= drainableBytes ? {} : { connection: "close" };
 }

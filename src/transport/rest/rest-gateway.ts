@@ -21,7 +21,7 @@ import { pathOf, queryOf } from "../request-path.js";
 import { UnaryCall } from "../unary-call.js";
 import { createInProcessClient } from "./in-process-client.js";
 import { decodeContent } from "./content-encoding.js";
-import { readBodyWithin } from "./request-body.js";
+import { headersAfterOversizedBody, readBodyWithin } from "./request-body.js";
 import { buildRequestMessage } from "./rest-request.js";
 import { createRestRouteTable } from "./rest-routes.js";
 import { type RestResponse, errorDetailRegistry, restErrorResponse } from "./status-json.js";
@@ -81,8 +81,7 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
     if (body === undefined) {
       const tooLarge = new ConnectError(`request body larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted);
       const response = errorResponse(req, tooLarge, 413);
-      // The rest of the upload is left unread; closing the connection is cheaper than draining it.
-      if (received === undefined && req.httpVersionMajor === 1) response.headers.connection = "close";
+      if (received === undefined) Object.assign(response.headers, headersAfterOversizedBody(req));
       return response;
     }
 
