@@ -14,6 +14,11 @@ export interface CallRecord {
   code?: string;
   /** The authenticated user's id, or an application's caller id (`app:3f9c0a71`); absent for anonymous calls. */
   callerId?: string;
+  /**
+   * The user the call is about: the one it names (`user_id`), or the one it created. The delivery log lines name the
+   * user a message is for, so a message can be traced to the calls that made it.
+   */
+  userId?: string;
 }
 
 // On the request object itself rather than in a WeakMap keyed by it: V8's scavenges keep the values of a WeakMap that

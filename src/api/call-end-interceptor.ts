@@ -39,6 +39,7 @@ export function createCallEndInterceptor(deps: CallEndDeps): Interceptor {
     if (record) {
       record.rpc = `${req.service.typeName}/${req.method.name}`;
       record.callerId = req.contextValues.get(principalKey)?.userId;
+      record.userId = req.stream ? undefined : userIdIn(req.message);
     }
     const ended = (code: string) => {
       if (record) record.code = code;
@@ -47,6 +48,8 @@ export function createCallEndInterceptor(deps: CallEndDeps): Interceptor {
     };
     try {
       const res = await next(req);
+      // A user the call created (AddHumanUser's userId, CreateUser's id) is what it was about.
+      if (record && record.userId === undefined && !res.stream) record.userId = userIdIn(res.message) ?? createdId(req.method.name, res.message);
       deps.observeOutcome(req.method.name);
       ended("ok");
       return res;
@@ -81,6 +84,16 @@ function toWireError(error: unknown, method: string, requestId: string, logger: 
   if (error instanceof ConnectError) return error;
   logger.error("unexpected error", { requestId, method, error });
   return new ConnectError(`Internal error; request id ${requestId}`, Code.Internal);
+}
+
+function userIdIn(message: object): string | undefined {
+  const { userId } = message as { userId?: unknown };
+  return typeof userId === "string" && userId !== "" ? userId : undefined;
+}
+
+function createdId(method: string, message: object): string | undefined {
+  const { id } = message as { id?: unknown };
+  return method === "CreateUser" && typeof id === "string" ? id : undefined;
 }
 
 /**

@@ -81,6 +81,7 @@ function accessFields(
     ...(res.headersSent ? { code: call.code, status: res.statusCode } : { code: "canceled" }),
     durationMs: Math.round(durationMs * 10) / 10,
     callerId: call.callerId,
+    userId: call.userId,
     clientAddress: request.clientAddress,
   };
 }

@@ -253,9 +253,19 @@ describe("the log at info", () => {
         status: 200,
         durationMs: expect.any(Number),
         callerId: flow.userId,
+        userId: flow.userId,
         clientAddress: expect.stringMatching(/127\.0\.0\.1$/),
       });
     }
+  });
+
+  // So that a delivery's line (which names the user a message is for) can be traced to the calls that made it.
+  it("names the user a call is about, or the one it created, and the delivery lines name the same user", () => {
+    const created = lines.find((line) => line.message === "call" && line.http === "POST /v2/users/human" && line.status === 200);
+    expect(created).toMatchObject({ rpc: "zitadel.user.v2.UserService/AddHumanUser", userId: flow.userId });
+    const setPhone = lines.find((line) => line.message === "call" && line.http === `POST /v2/users/${flow.userId}/phone`);
+    expect(setPhone).toMatchObject({ rpc: "zitadel.user.v2.UserService/SetPhone", userId: flow.userId, callerId: flow.userId });
+    expect(lines.filter((line) => line.message === "message delivered" && line.userId === flow.userId).length).toBeGreaterThan(0);
   });
 
   it("has the access line of a Kii call, with the app as its caller, and of a login", () => {
