@@ -1,6 +1,7 @@
 // `verifyd outbox list-dead`: the messages delivery gave up on (retries ran out, or the provider refused them for
 // good) whose code has not expired yet, so an operator can judge whether to retry them. Never their text or address.
 import type { DeadMessage } from "../domain/ports.js";
+import { withControlsShown } from "../domain/unicode-notation.js";
 import type { CommandDefinition } from "./command.js";
 import { parseCommandLine } from "./command-line.js";
 import { withExistingStores } from "./open-existing-database.js";
@@ -42,7 +43,8 @@ function table(dead: readonly DeadMessage[]): string {
       time(message.createdAt),
       time(message.lastFailureAt),
       time(message.expiresAt),
-      (message.lastError ?? "-").replace(/\s+/g, " "),
+      // Stored before provider texts were cleaned of escape sequences, too: shown, not run by the terminal.
+      withControlsShown(message.lastError ?? "-").replace(/\s+/g, " "),
     ]),
   );
 }

@@ -11,6 +11,7 @@ import { codeSendFailedEvent, codeSentEvent } from "../domain/delivery-outcome-e
 import { type Channel, DomainError } from "../domain/errors.js";
 import { type MessageSealer, type OutgoingMessage, withTimeLeft } from "../domain/outgoing-message.js";
 import type { ClaimedMessage, Clock, OutboxStore } from "../domain/ports.js";
+import { withControlsShown } from "../domain/unicode-notation.js";
 import type { Logger } from "../logger.js";
 import { redactText } from "../redaction.js";
 import type { DeliveryProvider } from "./delivery-provider.js";
@@ -101,8 +102,8 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       }
       answered();
       // Kept in the outbox and the failure event, where the log's redaction does not reach: a vendor's refusal may
-      // quote the number.
-      const reason = redactText((error as Error).message);
+      // quote the number, and an SMTP server's or a proxy's may carry escape sequences for the operator's terminal.
+      const reason = withControlsShown(redactText((error as Error).message));
       const refused = error instanceof PermanentDeliveryFailure;
       if (!refused && message.attempts < maxAttempts) {
         const now = clock.now();

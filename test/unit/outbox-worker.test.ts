@@ -376,4 +376,23 @@ describe("outbox worker", () => {
       }),
     );
   });
+
+  // A white-box review: an SMTP relay (or whoever sits on a cleartext connection to it) answered RCPT with escape
+  // sequences, kept as they came, which cleared the operator's terminal and printed forged lines in `outbox list-dead`.
+  it("keeps a provider's refusal with its control characters shown as U+XXXX, not as they came", async () => {
+    const { outbox, sealer } = await outboxWithOneMessage();
+    const refusal = "SMTP server answered 550 5.1.1 \x1b[2J\x1b]0;owned\x07\x1b[31mFAKE: all delivered\x1b[0m\r\nnext";
+    const worker = startOutboxWorker({
+      outbox,
+      sealer,
+      clock,
+      logger,
+      retentionMs,
+      provider: { deliver: async () => Promise.reject(new PermanentDeliveryFailure(refusal)) },
+    });
+    await worker.runOnce();
+    await worker.stop();
+    const [dead] = await outbox.listDead(at(2));
+    expect(dead?.lastError).toBe("SMTP server answered 550 5.1.1 U+001B[2JU+001B]0;ownedU+0007U+001B[31mFAKE: all deliveredU+001B[0m  next");
+  });
 });
