@@ -4,6 +4,7 @@
 // (failed while running), never a stack trace.
 import { execFileSync } from "node:child_process";
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -603,6 +604,22 @@ describe("restore", () => {
       `verifyd: cannot restore into ${join(nowhere, "verifyd.sqlite")}: the directory ${nowhere} does not exist; create it first; see verifyd restore --help`,
     );
     expect(readFileSync(database)).toEqual(original);
+  }, 60_000);
+});
+
+describe("a database copied in", () => {
+  // A white-box review: a file copied in with cp or scp under umask 022 stayed readable by every user, and SQLite gave
+  // its -wal and -shm the same mode.
+  it("is made owner-only at start, with its -wal and -shm", async () => {
+    const database = tempDatabase();
+    expect((await verifyd(["migrate", "--database", database])).exitCode).toBe(0);
+    chmodSync(database, 0o644);
+    const server = await startServerProcess(database, { env: { VERIFYD_KEYS: keys } });
+    try {
+      for (const file of [database, `${database}-wal`, `${database}-shm`]) expect(statSync(file).mode & 0o777, file).toBe(0o600);
+    } finally {
+      await server.stop();
+    }
   }, 60_000);
 });
 

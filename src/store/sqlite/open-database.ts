@@ -1,6 +1,6 @@
 // Opens the one SQLite file the service keeps everything in, checks it, and brings its schema up to date. Anything
 // that keeps the file from opening is a StartupError naming the file and what to do.
-import { closeSync, existsSync, openSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database, { SqliteError } from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
@@ -186,12 +186,31 @@ function createOwnerOnly(path: string): void {
   try {
     makeOwnerOnlyDirectory(dirname(path));
     // The file holds names, phone numbers and emails: owner-only. SQLite gives its -wal and -shm files the same mode.
+    // A file made elsewhere (copied in with cp or scp under umask 022) is made owner-only too, with the -wal and -shm
+    // that took its mode (a white-box review found all three readable by every user, with no word about it).
     closeSync(openSync(path, "a", 0o600));
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) keepToOwner(file);
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     throw new StartupError(
       `cannot create or open the database ${path} (${code ?? message}); check that its directory exists and is writable by this user, or choose another file with --database / DATABASE_URL`,
     );
+  }
+}
+
+/** Takes group's and others' access away; a file of another user's, which this one cannot change, is left as it is. */
+function keepToOwner(file: string): void {
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch {
+    return;
+  }
+  if ((mode & 0o077) === 0) return;
+  try {
+    chmodSync(file, mode & 0o700);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") throw error;
   }
 }
 
