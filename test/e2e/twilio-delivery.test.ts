@@ -18,8 +18,8 @@ interface TwilioRequest {
   form: URLSearchParams;
 }
 
-/** An answer as Twilio gives it: a status and a JSON body; or none at all. */
-type TwilioAnswer = { status: number; body: object; retryAfter?: string } | "hang";
+/** An answer as Twilio gives it: a status and a JSON body; or none at all; or a refusal whose body never ends. */
+type TwilioAnswer = { status: number; body: object; retryAfter?: string } | "hang" | "endless refusal";
 
 interface FakeTwilio {
   url: string;
@@ -55,6 +55,13 @@ async function startFakeTwilio(): Promise<FakeTwilio> {
       const answer = answers.shift() ?? { status: 201, body: { sid: `SM${"0".repeat(32)}`, status: "queued", to: form.get("To") } };
       if (answer === "hang") {
         held.push(res);
+        return;
+      }
+      if (answer === "endless refusal") {
+        held.push(res);
+        res.writeHead(400, { "content-type": "application/json" });
+        const more = () => res.write(" ".repeat(64 * 1024), () => !res.destroyed && setImmediate(more));
+        res.write('{"code":21211,"message":"', more);
         return;
       }
       const retryAfter = answer.retryAfter === undefined ? {} : { "retry-after": answer.retryAfter };
@@ -188,6 +195,18 @@ describe("Twilio delivery", () => {
     await server.outbox.runOnce();
 
     expect(twilio.received).toHaveLength(1);
+  });
+
+  // A white-box review: the whole answer was read, so one without end took the delivery timeout (and memory), and the
+  // refusal was retried as a timeout instead of being final.
+  it("reads only the start of a refusal's body: one without end is still a refusal, final", async () => {
+    twilio.answers.push("endless refusal");
+    const userId = await addUserWithPhone(server, "+41791230106");
+    await server.outbox.runOnce();
+    const db = openLiveDatabase(join(server.dataDir, "verifyd.sqlite"), { readonly: true });
+    const row = db.prepare("SELECT status, last_error AS lastError FROM outbox WHERE user_id = ?").get(userId);
+    db.close();
+    expect(row).toEqual({ status: "dead", lastError: "Twilio refused the message with 400" });
   });
 
   it("takes refused credentials (401) as final too", async () => {

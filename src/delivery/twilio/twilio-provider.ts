@@ -4,6 +4,7 @@
 // twilio-answer.ts decides what a refusal means.
 import type { OutgoingMessage } from "../../domain/outgoing-message.js";
 import type { DeliveryProvider } from "../delivery-provider.js";
+import { boundedText } from "../bounded-text.js";
 import { fetchFailureReason } from "../fetch-failure.js";
 import { twilioFailure } from "./twilio-answer.js";
 import type { TwilioSettings } from "./twilio-settings.js";
@@ -38,7 +39,8 @@ export function createTwilioProvider(settings: TwilioSettings): DeliveryProvider
         await response.body?.cancel().catch(() => undefined);
         return;
       }
-      const body = await response.text().catch(() => "");
+      // Twilio's error bodies are a few hundred bytes.
+      const body = await boundedText(response, 16 * 1024);
       throw twilioFailure(response.status, body, response.headers.get("retry-after"));
     },
   };
