@@ -4,7 +4,7 @@
 // copy is checked, no verifyd process may have the database open, the database it replaces is kept aside with its own
 // -wal (a restore run by mistake, or from the wrong copy, loses nothing), and the copy is renamed into place,
 // owner-only, in one step.
-import { chmodSync, copyFileSync, existsSync, fsyncSync, openSync, closeSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, fsyncSync, openSync, closeSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database, { SqliteError } from "better-sqlite3";
 import { temporaryNameFor } from "../crypto/owner-only-file.js";
@@ -67,8 +67,12 @@ export const restoreCommand: CommandDefinition<"database"> = {
 function checkCopy(copy: string, database: string): void {
   if (!existsSync(copy)) throw new UsageError(`${copy} does not exist; give a file verifyd backup wrote`);
   if (statSync(copy).isDirectory()) throw new UsageError(`${copy} is a directory; give a file verifyd backup wrote`);
-  if (copy === database) throw new UsageError(`${copy} is the database itself; give a copy of it`);
-  if (existsSync(`${copy}-wal`)) {
+  // By the files themselves: a link to the database is the database (found by a white-box review).
+  const copyFile = realpathSync(copy);
+  if (copyFile === (existsSync(database) ? realpathSync(database) : database)) {
+    throw new UsageError(`${copy} is the database itself; give a copy of it`);
+  }
+  if (existsSync(`${copy}-wal`) || existsSync(`${copyFile}-wal`)) {
     throw new UsageError(`${copy} has a -wal file beside it: it is a database in use, not a backup; take one with verifyd backup`);
   }
   let problems: string[];

@@ -598,6 +598,10 @@ describe("restore", () => {
     const other = join(tempDirectory(), "other.sqlite");
     new Database(other).exec("CREATE TABLE notes (text TEXT)");
     expect(failureLine(await verifyd(["restore", other, "--database", database]), 1)).toContain("not verifyd's");
+    // A link to the database is the database itself (a white-box review: it passed as a copy).
+    const link = join(tempDirectory(), "link.sqlite");
+    symlinkSync(database, link);
+    expect(failureLine(await verifyd(["restore", link, "--database", database]), 2)).toContain("is the database itself");
     // A sound copy, into a directory that does not exist (noted by a trial: ENOENT, exit 1).
     const nowhere = join(tempDirectory(), "missing-directory");
     expect(failureLine(await verifyd(["restore", database, "--database", join(nowhere, "verifyd.sqlite")]), 2)).toBe(
