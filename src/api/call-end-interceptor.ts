@@ -1,5 +1,7 @@
 // How every RPC ends, on every protocol (gRPC, gRPC-Web, Connect and the REST gateway pass the same interceptors), in
 // the order each needs to see it:
+// - a request whose ids or filter values hold control characters ends before it starts (ids-and-filters.ts): they
+//   would go to the database as sent;
 // - the domain outcome (success, or the domain error that refused the call) goes to its observers (the metrics);
 // - the security outcomes a refusal is (security-outcomes.ts) are recorded; a wrong code's are already in the security
 //   log, committed with its failed attempt, so only their log lines are written. The caller gets the same answer
@@ -10,14 +12,15 @@
 //   and the call is counted and timed with that code, Internal included.
 // One interceptor, so one async frame per call: as five interceptors, each awaiting the next, the same work took 3–4%
 // more of a VerifyPhone's CPU (README, performance, step 37).
-import { Code, ConnectError, type Interceptor, type UnaryRequest, type StreamRequest } from "@connectrpc/connect";
+import { ConnectError, type Interceptor, type UnaryRequest, type StreamRequest } from "@connectrpc/connect";
 import { DomainError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
 import type { CallMetrics } from "../metrics/call-metrics.js";
 import type { CallOutcomeObserver } from "./call-outcomes.js";
 import type { ExistingTargets } from "./existing-targets.js";
 import { codeName } from "./code-names.js";
-import { toConnectError } from "./connect-errors.js";
+import { internalError, toConnectError } from "./connect-errors.js";
+import { refuseControlCharactersInIdsAndFilters } from "./ids-and-filters.js";
 import { principalKey, requestContextKey } from "./request-context.js";
 import type { SecurityRecorder } from "./security-recorder.js";
 import { failedCallOf, securityOutcomesOf } from "./security-outcomes.js";
@@ -47,6 +50,7 @@ export function createCallEndInterceptor(deps: CallEndDeps): Interceptor {
       deps.metrics.observe({ service: req.service.typeName, method: req.method.name, protocol, code }, (performance.now() - started) / 1000);
     };
     try {
+      if (!req.stream) refuseControlCharactersInIdsAndFilters(req.method.input, req.message);
       const res = await next(req);
       // A user the call created (AddHumanUser's userId, CreateUser's id) is what it was about.
       if (record && record.userId === undefined && !res.stream) record.userId = userIdIn(res.message) ?? createdId(req.method.name, res.message);
@@ -83,7 +87,7 @@ function toWireError(error: unknown, method: string, requestId: string, logger: 
   if (error instanceof DomainError) return toConnectError(error);
   if (error instanceof ConnectError) return error;
   logger.error("unexpected error", { requestId, method, error });
-  return new ConnectError(`Internal error; request id ${requestId}`, Code.Internal);
+  return internalError(requestId);
 }
 
 function userIdIn(message: object): string | undefined {

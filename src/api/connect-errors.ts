@@ -78,3 +78,8 @@ function toDuration(ms: number): Duration {
   const whole = Math.max(0, Math.ceil(ms));
   return create(DurationSchema, { seconds: BigInt(Math.floor(whole / 1000)), nanos: (whole % 1000) * 1_000_000 });
 }
+
+/** What a client gets for a fault of ours: no detail of it, but the request id its error line names. */
+export function internalError(requestId: string): ConnectError {
+  return new ConnectError(`Internal error; request id ${requestId}`, Code.Internal);
+}

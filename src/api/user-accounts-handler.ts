@@ -179,10 +179,10 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
       const owner = await tokenOwner(ctx, req.userId);
       const now = deps.clock.now();
       const expiresAt = req.expirationDate ? timestampDate(req.expirationDate) : new Date(now.getTime() + deps.personalTokenTtlMs);
-      // A Timestamp beyond what a Date holds (past year 275760) would reach the store as NaN.
-      if (Number.isNaN(expiresAt.getTime())) {
+      // Also a Timestamp beyond what a Date holds (past year 275760), which reads as NaN and compares as false.
+      if (!(expiresAt <= latestExpiry)) {
         refuseFieldViolations(AddPersonalAccessTokenRequestSchema.name, [
-          { field: "expiration_date", description: "is out of range", reason: "timestamp.range" },
+          { field: "expiration_date", description: `must be at most ${latestExpiry.toISOString()}`, reason: "timestamp.lte" },
         ]);
       }
       if (expiresAt <= now) {
@@ -310,6 +310,12 @@ function queryCount(query: SearchQuery): number {
 function invalidQuery(): ConnectError {
   return new ConnectError("every query in queries, and in or, and and not queries, must set one kind", Code.InvalidArgument);
 }
+
+/**
+ * The last expiry a token may have: the last second proto3 JSON can write (RFC 3339's years have four digits). A later
+ * one would be stored (SQLite) or refused by the driver (PostgreSQL), and then fail every JSON answer listing it.
+ */
+const latestExpiry = new Date("9999-12-31T23:59:59Z");
 
 function matchesTokenFilter(filter: PersonalAccessTokensSearchFilter, token: AccessTokenRecord, organizationId: string): boolean {
   const { filter: kind } = filter;

@@ -54,7 +54,7 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
         .map((spec) => [`/${spec.method.parent.typeName}/${spec.method.name}`, { spec, invoke: unaryInvoker(spec, interceptors) }] as const),
     ),
   );
-  const unaryOptions = { readMaxBytes, acceptCompression };
+  const unaryOptions = { readMaxBytes, acceptCompression, logger: options.logger };
   return (req, res) => {
     const path = pathOf(req);
     const handler = handlers.get(path);

@@ -25,8 +25,10 @@ import * as connect from "@connectrpc/connect/protocol-connect";
 import * as grpc from "@connectrpc/connect/protocol-grpc";
 import * as grpcWeb from "@connectrpc/connect/protocol-grpc-web";
 import { codeName } from "../api/code-names.js";
+import { internalError } from "../api/connect-errors.js";
 import { requestContextKey } from "../api/request-context.js";
-import { noteCall } from "../call-scope.js";
+import { callOf, noteCall } from "../call-scope.js";
+import type { Logger } from "../logger.js";
 import type { NodeRequest, NodeResponse } from "./call-context.js";
 import { nodeHeaders } from "./call-context.js";
 import { withErrorStatus } from "./grpc-status-trailer.js";
@@ -43,6 +45,8 @@ export interface UnaryMethod {
 export interface UnaryFastPathOptions {
   readMaxBytes: number;
   acceptCompression: Compression[];
+  /** Where an answer that cannot be encoded is reported. */
+  logger: Pick<Logger, "error">;
 }
 
 /** connect-es's default: smaller answers are not worth compressing. */
@@ -282,7 +286,7 @@ export function serveUnary(
     if (timeout.timeoutMs !== undefined && timeout.timeoutMs <= 0) {
       input = new ConnectError("the call's deadline had passed when it arrived", Code.DeadlineExceeded);
     }
-    void answer(wire, method, input, req, res, contextValues, timeout.timeoutMs, compression.response);
+    void answer(wire, method, input, req, res, contextValues, timeout.timeoutMs, compression.response, options.logger);
   };
   req.on("data", onData);
   req.once("end", finishReading);
@@ -299,6 +303,7 @@ async function answer(
   contextValues: ContextValues,
   timeoutMs: number | undefined,
   responseCompression: Compression | null,
+  logger: Pick<Logger, "error">,
 ): Promise<void> {
   const requestContext = contextValues.get(requestContextKey);
   const call = new UnaryCall({
@@ -321,7 +326,8 @@ async function answer(
       noteCall(req, { code: codeName(input.code) });
       throw input;
     }
-    outcome = { output: wire.codec.encode(method.spec.method.output, await method.invoke(call, input)) };
+    const output = await method.invoke(call, input);
+    outcome = { output: encodedAnswer(wire.codec, method.spec.method, output, req, logger) };
   } catch (error) {
     outcome = { error: error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal, undefined, undefined, error) };
   } finally {
@@ -329,6 +335,28 @@ async function answer(
   }
   if (res.destroyed) return;
   await wire.answer(res, call, outcome, responseCompression);
+}
+
+/**
+ * The answer's bytes, encoded once the interceptors noted the call as a success. An answer that cannot be (proto3 JSON
+ * has no Timestamp past year 9999) is this call's internal error all the same: noted for its access line, logged
+ * with its request id, answered as the interceptors answer a fault.
+ */
+function encodedAnswer(
+  codec: Codec,
+  method: UnaryMethodSpec["method"],
+  output: MessageShape<DescMessage>,
+  req: NodeRequest,
+  logger: Pick<Logger, "error">,
+): Uint8Array {
+  try {
+    return codec.encode(method.output, output);
+  } catch (error) {
+    const requestId = callOf(req)?.requestId ?? "";
+    noteCall(req, { code: codeName(Code.Internal) });
+    logger.error("answer could not be encoded", { requestId, method: method.name, error });
+    throw internalError(requestId);
+  }
 }
 
 /** Framed at once unless it is to be compressed: envelopeCompress is an async function, a promise for every answer. */

@@ -270,7 +270,7 @@ describe("administrators' changes", () => {
 
   it("refusals about users that do not exist: one entry, counted, without the made-up ids", async () => {
     const viewer = await setup.member(organizationId, ["ORG_USER_VIEWER"]);
-    const madeUp = ["+41791234567", "ada@example.com", "x\ny\u202e", ...Array.from({ length: 27 }, () => unique("made-up"))];
+    const madeUp = ["+41791234567", "ada@example.com", "x y\u202e", ...Array.from({ length: 27 }, () => unique("made-up"))];
     const client = protocolClient("rest", server.url, viewer.token);
     for (const userId of madeUp) {
       const refused = await client.callService("InternalPermissionService", "createAdministrator", {

@@ -169,17 +169,26 @@ describe("AddPersonalAccessToken", () => {
     expect(viaCurl).toMatchObject({ status: 400, body: { code: "invalid_argument" } });
   });
 
-  it("takes an expiration_date far in the future, and refuses one beyond any date as InvalidArgument, not an internal error", async () => {
+  it("takes an expiration_date up to the last second of 9999, and refuses a later one as InvalidArgument, not an internal error", async () => {
     const { userId } = await setup.machine(organization);
     const { users } = api(server.url, server.adminToken, "grpc");
     const lastSecondOf9999 = { seconds: 253_402_300_799n, nanos: 0 };
     const { token } = await users.addPersonalAccessToken({ userId, expirationDate: lastSecondOf9999 });
     expect(await works(token, userId, "grpc")).toBe(0);
-    const refused = await failure(users.addPersonalAccessToken({ userId, expirationDate: { seconds: 10n ** 15n, nanos: 0 } }));
-    expect(refused.code).toBe(3);
-    expect(refused.fieldViolations).toEqual([
-      { field: "expiration_date", description: "is out of range", reason: "timestamp.range" },
-    ]);
+    // Past 9999 proto3 JSON has no way to write it; past 275760 not even a Date holds it.
+    for (const seconds of [253_402_300_800n, 8_000_000_000_000n, 10n ** 15n]) {
+      const refused = await failure(users.addPersonalAccessToken({ userId, expirationDate: { seconds, nanos: 0 } }));
+      expect(refused.code, String(seconds)).toBe(3);
+      expect(refused.fieldViolations).toEqual([
+        { field: "expiration_date", description: "must be at most 9999-12-31T23:59:59.000Z", reason: "timestamp.lte" },
+      ]);
+    }
+    // …and every list of the account's tokens answers in JSON: a later one made each of them fail.
+    const listed = await rest(server.url, server.adminToken, "POST", "/zitadel.user.v2.UserService/ListPersonalAccessTokens", {
+      filters: [{ userIdFilter: { id: userId } }],
+    });
+    expect(listed.status).toBe(200);
+    expect((listed.body.result as { expirationDate: string }[]).map((listedToken) => listedToken.expirationDate)).toContain("9999-12-31T23:59:59Z");
   });
 
   it("refuses a person: USER_NOT_MACHINE (FailedPrecondition) on every token RPC", async () => {

@@ -2,6 +2,7 @@
 // that nothing acts on a user before the caller was allowed to know it exists.
 import { takeoverError } from "../../domain/access/access-decisions.js";
 import type { MemberStore } from "../../domain/access/member.js";
+import { holdsControlCharacter } from "../../domain/control-characters.js";
 import { type DomainError, errors } from "../../domain/errors.js";
 import type { UserCommands } from "../../domain/user-commands.js";
 import type { HumanUserState } from "../../domain/user-state.js";
@@ -29,6 +30,9 @@ export async function authorizedKiiUser(
   userId: string,
   operations: readonly KiiUserOperation[],
 ): Promise<HumanUserState> {
+  // An id with a control character is no user's (control-characters.ts): answered as any id nobody has, without
+  // asking the store.
+  if (holdsControlCharacter(userId)) throw errors.userNotFound();
   const state = await deps.commands.getUser(userId);
   // Kii's users are people: to Kii's API a service account is no user at all, answered as a missing one before any
   // check of the caller's access, whose refusal (or the takeover check's) would tell which ids are service accounts.

@@ -8,10 +8,10 @@
 // - a chosen user id only ASCII letters, digits and . _ @ -, not starting with a dot: ids go into REST and Kii paths,
 //   where "..", "a/b" or Kii's "me" would name something else;
 // - a preferred language only a language tag (language-tag.ts), or nothing.
+import { holdsControlCharacter } from "../control-characters.js";
 import { errors } from "../errors.js";
 import { isLanguageTag } from "./language-tag.js";
 
-const controlCharacter = /\p{Cc}/u;
 const bidiControl = /[\u202A-\u202E\u2066-\u2069]/u;
 const formatCharacter = /\p{Cf}/u;
 const chosenUserId = /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*$/;
@@ -52,7 +52,7 @@ export function chosenIdProblem(id: string): string | undefined {
 }
 
 function usernameProblem(username: string): string | undefined {
-  if (controlCharacter.test(username) || formatCharacter.test(username)) return "may not hold control or invisible characters";
+  if (holdsControlCharacter(username) || formatCharacter.test(username)) return "may not hold control or invisible characters";
   if (username.trim() !== username) return "may not begin or end with a space";
   const normal = username.normalize("NFKC");
   if (normal !== username) return `must be written in its plain (NFKC) form: ${JSON.stringify(normal)}`;
@@ -60,7 +60,7 @@ function usernameProblem(username: string): string | undefined {
 }
 
 export function nameProblem(name: string): string | undefined {
-  if (controlCharacter.test(name)) return "may not hold control characters";
+  if (holdsControlCharacter(name)) return "may not hold control characters";
   if (bidiControl.test(name)) return "may not hold characters that reorder text (bidirectional overrides and isolates)";
   return undefined;
 }

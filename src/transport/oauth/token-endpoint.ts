@@ -7,6 +7,7 @@ import type { SecurityRecorder } from "../../api/security-recorder.js";
 import { callOf } from "../../call-scope.js";
 import type { LoginResult, PasswordLogin } from "../../domain/credentials/password-login.js";
 import type { SecurityEventInput } from "../../domain/security/security-event.js";
+import { holdsControlCharacter } from "../../domain/control-characters.js";
 import { DomainError } from "../../domain/errors.js";
 import { maxLoginNameLength } from "../../domain/credentials/login-name.js";
 import type { Logger } from "../../logger.js";
@@ -106,10 +107,15 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps, scope: TokenReq
   // Refused before anything reads, counts or logs them: no user has such a name or id, and a name of 64 KiB cost the
   // log's redaction seconds per line (a white-box review's finding).
   if (username.length > maxLoginNameLength) return invalidRequest(`username is longer than ${maxLoginNameLength} characters; no login name is`);
+  // Nor does any name or id hold a control character (control-characters.ts), which PostgreSQL could not even compare.
+  if (holdsControlCharacter(username)) return invalidRequest("username holds a control character; no login name does");
 
   const organizationId = scope.organizationId ?? (parameters.get("organization_id") || undefined);
   if (organizationId !== undefined && organizationId.length > maxOrganizationIdLength) {
     return invalidRequest(`organization_id is longer than ${maxOrganizationIdLength} characters; no id is`);
+  }
+  if (organizationId !== undefined && holdsControlCharacter(organizationId)) {
+    return invalidRequest("organization_id holds a control character; no id does");
   }
   if (organizationId === undefined && deps.loginsNeedOrganization) {
     return invalidRequest("organization_id is required: this server logs in within one organization only");

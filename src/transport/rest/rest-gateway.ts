@@ -15,6 +15,7 @@ import { callOf, noteCall } from "../../call-scope.js";
 import { type AnswerHeaders, appendAnswerHeader } from "../answer-headers.js";
 import { type NodeHandler, type NodeRequest, type NodeResponse, requestContextOf } from "../call-context.js";
 import { codeName } from "../../api/code-names.js";
+import { internalError } from "../../api/connect-errors.js";
 import { requestContextKey } from "../../api/request-context.js";
 import type { Logger } from "../../logger.js";
 import { pathOf, queryOf } from "../request-path.js";
@@ -134,9 +135,11 @@ export function createRestGateway(options: RestGatewayOptions): NodeHandler {
 
 function asConnectError(reason: unknown, req: NodeRequest, logger: Pick<Logger, "error">): ConnectError {
   if (reason instanceof ConnectError) return reason;
-  // Not the handler's error (the interceptors deliver those as ConnectError): a fault of the gateway itself.
-  logger.error("REST gateway failed", { requestId: callOf(req)?.requestId, error: reason });
-  return new ConnectError("internal error", Code.Internal, undefined, undefined, reason);
+  // Not the handler's error (the interceptors deliver those as ConnectError): a fault of the gateway itself, such as
+  // an answer that cannot be written as JSON (a Timestamp past year 9999).
+  const requestId = callOf(req)?.requestId ?? "";
+  logger.error("REST gateway failed", { requestId, error: reason });
+  return internalError(requestId);
 }
 
 /** Headers that frame one HTTP exchange; they are neither passed into the call nor copied out of it. */
