@@ -22,6 +22,7 @@ import { callOf } from "../call-scope.js";
 import type { Logger } from "../logger.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./call-context.js";
 import { compressionDeflate } from "./compression-deflate.js";
+import { dropFarDeadline } from "./far-deadline.js";
 import { pathOf } from "./request-path.js";
 import { type UnaryMethodSpec, unaryInvoker } from "./unary-call.js";
 import { type UnaryMethod, serveUnary } from "./unary-fast-path.js";
@@ -62,6 +63,7 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
       options.fallback(req, res);
       return;
     }
+    dropFarDeadline(req);
     const contextValues = options.contextValues(req);
     const viaConnect = (alreadyRead: Buffer[] = []) => {
       const request = universalRequestFromNodeRequest(req, res, undefined, contextValues);

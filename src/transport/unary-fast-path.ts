@@ -244,6 +244,9 @@ export function serveUnary(
   let expected: number | undefined;
   // Connect's body is compressed as a whole, with its Content-Encoding; an envelope says so in its flags.
   let compressed = !wire.enveloped && compression.request !== null;
+  // A request envelope's flags are 0, or 1 for a compressed message. connect-es read the others (gRPC-Web's trailers
+  // flag 0x80, reserved bits such as 0x02) as a plain message, where grpc-go refuses them (found by an HTTP/2 trial).
+  let unknownFlags: number | undefined;
   const stopReading = () => {
     req.off("data", onData);
     req.off("end", finishReading);
@@ -260,8 +263,10 @@ export function serveUnary(
       const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);
       const declared = head.readUInt32BE(1);
       compressed = head[0] === 1 && compression.request !== null;
-      // Other flags, a compressed message without an encoding, or one over the limit: connect-es's to refuse.
-      if ((head[0] !== 0 && !compressed) || declared > options.readMaxBytes) return giveUp();
+      // A message over the limit, or a compressed one without an encoding: connect-es's to refuse.
+      if (declared > options.readMaxBytes) return giveUp();
+      if ((head[0]! & ~1) !== 0) unknownFlags = head[0];
+      else if (head[0] !== 0 && !compressed) return giveUp();
       expected = envelopeHeaderBytes + declared;
     }
     if (length > (expected ?? envelopeHeaderBytes + options.readMaxBytes)) giveUp();
@@ -269,6 +274,10 @@ export function serveUnary(
   const finishReading = () => {
     stopReading();
     if (wire.enveloped ? length !== expected : length > options.readMaxBytes) return handOver(chunks);
+    if (unknownFlags !== undefined) {
+      const refused = new ConnectError(`protocol error: a request envelope's flags must be 0 or 1, not ${unknownFlags}`, Code.InvalidArgument);
+      return void answer(wire, method, refused, req, res, contextValues, timeout.timeoutMs, compression.response, options.logger);
+    }
     const bytes = Buffer.concat(chunks, length).subarray(wire.enveloped ? envelopeHeaderBytes : 0);
     if (!compressed) return decodeAndAnswer(bytes);
     // A body that does not decompress within the limit is connect-es's to refuse, with its own words.

@@ -6,7 +6,10 @@ import http from "node:http";
 import http2 from "node:http2";
 import zlib from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus as HealthStatus } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
   ListUsersRequestSchema,
   ListUsersResponseSchema,
@@ -127,6 +130,35 @@ describe("unary gRPC calls written by hand", () => {
     const right = await grpcCall([grpcFrame(zlib.deflateSync(verifyPhoneMessage(userId, code)), 1)], { "grpc-encoding": "deflate" });
     expect(right.status["grpc-status"]).toBe("0");
     expect(await isPhoneVerified(userId)).toBe(true);
+  });
+
+  // An HTTP/2 trial: gRPC's largest timeouts overflowed Node's timers, which fired at once with a warning per call.
+  it("takes a deadline further away than a timer can wait as none, and a health watch then keeps streaming", async () => {
+    const { userId, code } = await userWithPhoneCode(server);
+    const far = await grpcCall([grpcFrame(verifyPhoneMessage(userId, code))], { "grpc-timeout": "99999999H" });
+    expect(far.status["grpc-status"]).toBe("0");
+    const watch = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
+    const controller = new AbortController();
+    const statuses: number[] = [];
+    const watching = (async () => {
+      for await (const response of watch.watch({}, { signal: controller.signal, headers: { "grpc-timeout": "2562047H" } })) statuses.push(response.status);
+    })().catch((error: unknown) => error);
+    await expect.poll(() => statuses).toEqual([HealthStatus.SERVING]);
+    // Still open after the timers of the old behaviour would have fired: closed only by the client.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    controller.abort();
+    expect(ConnectError.from(await watching).code).toBe(Code.Canceled);
+  });
+
+  // An HTTP/2 trial: flags 0x80 (gRPC-Web's trailers) and 0x02 (reserved) were read as a plain message.
+  it.each([0x80, 0x02])("refuses a request envelope with flags %i, verifying nothing", async (flags) => {
+    const { userId, code } = await userWithPhoneCode(server);
+    const message = verifyPhoneMessage(userId, code);
+    const envelope = Buffer.concat([Buffer.from([flags, 0, 0, 0, 0]), message]);
+    envelope.writeUInt32BE(message.length, 1);
+    const answer = await grpcCall([envelope]);
+    expect(answer.status["grpc-status"]).toBe("3");
+    expect(await isPhoneVerified(userId)).toBe(false);
   });
 
   it("verifies within a grpc-timeout, and refuses a malformed or already passed grpc-timeout without verifying", async () => {
