@@ -17,6 +17,7 @@ const sampleArguments: Partial<Record<keyof typeof errors, unknown[][]>> = {
   limitRaiseDenied: [[["sends_per_caller_hour"]]],
   userStateNotChanged: [["inactive"]],
   nothingToResend: [["phone", false], ["phone", true]],
+  listTooCostly: [[500]],
   roleInvalid: [["FOO"]],
   contactInUse: [["phone"], ["email"]],
   textInvalid: [["username", "may not begin or end with a space"]],

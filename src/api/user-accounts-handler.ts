@@ -23,7 +23,15 @@ import { UserState as WireUserState } from "../gen/zitadel/user/v2/user_pb.js";
 import { AddPersonalAccessTokenRequestSchema, type UserService } from "../gen/zitadel/user/v2/user_service_pb.js";
 import { authorizeInOrganization, authorizeListing, authorizeServiceAccountTokens, callerOf } from "./authorization.js";
 import { refuseFieldViolations } from "./field-violations.js";
-import { checkFilterCount, matchesTimestampFilter, toListDetails, toPage, toTextMatch } from "./list-mapping.js";
+import {
+  checkFilterCount,
+  checkTextQueries,
+  createListCallLimit,
+  matchesTimestampFilter,
+  toListDetails,
+  toPage,
+  toTextMatch,
+} from "./list-mapping.js";
 import { toDetails, toNewContact, toNewPassword, toProfile, toUser } from "./proto-mapping.js";
 import { keepAnotherActiveInstanceOwner } from "./instance-owners.js";
 import type { SecurityRecorder } from "./security-recorder.js";
@@ -65,6 +73,7 @@ export type AccountMethods = Pick<
 
 export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethods {
   const { commands } = deps;
+  const listCallOfCaller = createListCallLimit();
 
   /** A service account whose tokens the caller may manage; anyone else's are refused as its rule says. */
   const tokenOwner = async (ctx: Parameters<AccountMethods["addPersonalAccessToken"]>[1], userId: string) => {
@@ -125,12 +134,16 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
     async listUsers(req, ctx) {
       const caller = authorizeListing(ctx);
       checkFilterCount(req.queries.reduce((count, query) => count + queryCount(query), 0));
-      const page = await deps.userQuery.list({
-        ...toPage(req.query),
-        filters: req.queries.map(toUserFilter),
-        readable: readableUsers(caller),
-        sortBy: userSortKeys[req.sortingColumn] ?? "creation",
-      });
+      const filters = req.queries.map(toUserFilter);
+      checkTextQueries(filters.flatMap(textValues));
+      const page = await listCallOfCaller(caller.userId, () =>
+        deps.userQuery.list({
+          ...toPage(req.query),
+          filters,
+          readable: readableUsers(caller),
+          sortBy: userSortKeys[req.sortingColumn] ?? "creation",
+        }),
+      );
       return { details: toListDetails(page.total, deps.clock.now()), sortingColumn: req.sortingColumn, result: page.users.map(toUser) };
     },
 
@@ -304,6 +317,25 @@ function queryCount(query: SearchQuery): number {
       return 1 + (kind.value.query ? queryCount(kind.value.query) : 0);
     default:
       return 1;
+  }
+}
+
+/** The values of the text queries in a filter and every filter nested in it. */
+function textValues(filter: UserFilter): string[] {
+  switch (filter.kind) {
+    case "username":
+      return [filter.username];
+    case "email":
+      return [filter.email];
+    case "phone":
+      return [filter.phone];
+    case "and":
+    case "or":
+      return filter.filters.flatMap(textValues);
+    case "not":
+      return textValues(filter.filter);
+    default:
+      return [];
   }
 }
 

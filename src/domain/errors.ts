@@ -115,6 +115,20 @@ export const errors = {
       { retryAfterSeconds: String(Math.ceil(retryAfterMs / 1000)) },
       retryAfterMs,
     ),
+  /**
+   * A read of a list ran past its budget: no index serves a text query on an email or phone, or a sort by one of them,
+   * so such a read looks at every user the caller may read (over 300,000 users one contains query took 0.3 s a read
+   * on SQLite, 99 of them 5 s, holding the thread that serves every call). The caller's query costs too much; the
+   * storage is fine.
+   */
+  listTooCostly: (budgetMs: number) =>
+    new DomainError(
+      "ResourceExhausted",
+      "QUERY-c0stL",
+      `The list needs more than ${budgetMs} ms to read; narrow it with an organization or user id query or fewer text queries, or sort it by creation date`,
+      "LIST_TOO_COSTLY",
+      { budgetMs: String(budgetMs) },
+    ),
   noPendingCode: () => new DomainError("FailedPrecondition", "COMMAND-2M9fs", "Code not found", "NO_PENDING_CODE"),
   alreadyVerified: (channel: Channel) =>
     new DomainError("FailedPrecondition", "COMMAND-ahs0u", `${label(channel)} already verified`, "ALREADY_VERIFIED"),

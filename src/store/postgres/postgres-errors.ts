@@ -32,6 +32,15 @@ export function isReadTimeout(error: unknown): boolean {
   return cause instanceof Error && cause.message === "Query read timeout";
 }
 
+/**
+ * The server cancelled the statement (57014): past a statement timeout, or at an operator's request. Where a caller's
+ * query set the timeout (a list's), that is the caller's doing, not a failing server.
+ */
+export function isStatementCancelled(error: unknown): boolean {
+  const cause = driverError(error);
+  return cause instanceof DatabaseError && cause.code === "57014";
+}
+
 /** The server unreachable, restarting, out of room or broken, or a statement past its timeout. */
 export function isPostgresFailure(wrapped: unknown): wrapped is Error & { code?: string } {
   const error = driverError(wrapped);
