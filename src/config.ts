@@ -298,7 +298,7 @@ export const settings = {
     default: "10s",
     parse: duration,
     description:
-      "PostgreSQL: the server cancels a statement running longer; the call fails with Unavailable. verifyd gives up 2 s later on a connection that does not answer, and the server ends a session idle inside a transaction for half of it.",
+      "PostgreSQL: the server cancels a statement running longer; the call fails with Unavailable (a ListUsers read has its own, shorter budget and fails with ResourceExhausted LIST_TOO_COSTLY). verifyd gives up 2 s later on a connection that does not answer, and the server ends a session idle inside a transaction for half of it.",
   },
   adminTokenFile: {
     flag: "admin-token-file",
@@ -419,6 +419,14 @@ export const settings = {
     default: "100",
     parse: integer(1, 10_000),
     description: "HTTP/2 streams per connection.",
+  },
+  maxOpenStreams: {
+    flag: "max-open-streams",
+    env: "VERIFYD_MAX_OPEN_STREAMS",
+    default: "5000",
+    parse: integer(1, 1_000_000),
+    description:
+      "HTTP/2 calls open at once, all connections together (each costs about 11 KB before its request arrives); a client address may hold its share of --max-connections of them (at least --max-concurrent-streams). A call beyond is refused with REFUSED_STREAM, which clients may retry.",
   },
   maxHeaderBytes: { flag: "max-header-bytes", env: "VERIFYD_MAX_HEADER_BYTES", default: "16KiB", parse: bytesUpTo(1), description: "Largest request header block, over HTTP/1.1 and HTTP/2 (431 beyond it). Two Host or Authorization headers are refused with 400 whatever the size." },
   allowedHosts: {
@@ -869,6 +877,7 @@ function toConfig(values: Values, warnings: string[]): Config {
       maxConnections: values.maxConnections,
       maxConnectionsPerClient: values.maxConnectionsPerClient,
       maxConcurrentStreams: values.maxConcurrentStreams,
+      maxOpenStreams: values.maxOpenStreams,
       maxHeaderBytes: values.maxHeaderBytes,
       maxBodiesInTransitBytes: values.maxBodiesInTransit,
     },

@@ -6,7 +6,7 @@
 // ENHANCE_YOUR_CALM, or its HTTP/1.1 connection closed, since half a body leaves nothing to answer on it.
 import http2 from "node:http2";
 import type { NodeHandler, NodeRequest } from "./call-context.js";
-import { clientAddressOf } from "./listener-per-client-limit.js";
+import { clientAddressOf, createClientBudget } from "./listener-per-client-limit.js";
 
 export interface BodiesInTransitLimits {
   /** Bytes of unfinished request bodies, all calls together. */
@@ -18,28 +18,16 @@ export interface BodiesInTransitLimits {
 }
 
 export function limitBodiesInTransit(handler: NodeHandler, limits: BodiesInTransitLimits): NodeHandler {
-  const share = Math.min(1, limits.maxConnectionsPerClient / limits.maxConnections);
-  const maxPerClient = Math.max(limits.maxBodyBytes, Math.floor(limits.maxBytes * share));
-  const heldByClient = new Map<string, number>();
-  let heldInAll = 0;
-
-  const hold = (client: string, bytes: number) => {
-    heldInAll += bytes;
-    const held = (heldByClient.get(client) ?? 0) + bytes;
-    if (held === 0) heldByClient.delete(client);
-    else heldByClient.set(client, held);
-  };
+  const budget = createClientBudget(limits.maxBytes, limits.maxBodyBytes, limits);
 
   return (req, res) => {
     const client = clientAddressOf(req.socket.remoteAddress ?? "");
     let held = 0;
     let cut = false;
     const release = () => {
-      hold(client, -held);
+      budget.release(client, held);
       held = 0;
     };
-    const admits = (bytes: number) =>
-      heldInAll + bytes <= limits.maxBytes && (heldByClient.get(client) ?? 0) + bytes <= maxPerClient;
     // Every byte of the body passes through push, whoever reads it and whenever: counted there, the handler's
     // readers keep the stream's own semantics (a listener for "data" would set it flowing before they attach).
     const push = req.push;
@@ -48,14 +36,13 @@ export function limitBodiesInTransit(handler: NodeHandler, limits: BodiesInTrans
       if (chunk === null) release();
       else {
         const bytes = (chunk as Uint8Array).byteLength;
-        if (!admits(bytes)) {
+        if (!budget.take(client, bytes)) {
           release();
           cut = true;
           cutOff(req);
           return false;
         }
         held += bytes;
-        hold(client, bytes);
       }
       return push.call(req, chunk, encoding);
     };

@@ -23,6 +23,8 @@ export interface ListenerLimits {
   maxConnectionsPerClient: number;
   /** HTTP/2 streams per connection. */
   maxConcurrentStreams: number;
+  /** HTTP/2 streams open at once, all connections together (listener-http2-streams.ts). */
+  maxOpenStreams: number;
   /** HTTP/1.1 maxHeaderSize and HTTP/2 maxHeaderListSize. */
   maxHeaderBytes: number;
   /** The largest request body or message. */

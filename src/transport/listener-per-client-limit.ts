@@ -28,3 +28,41 @@ export function limitConnectionsPerClient(server: net.Server, maxPerClient: numb
 export function clientAddressOf(remoteAddress: string): string {
   return remoteAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
 }
+
+export interface ClientShare {
+  maxConnections: number;
+  maxConnectionsPerClient: number;
+}
+
+/**
+ * A count of something held (bytes, streams) bounded in all by `total`, and per client address by the share its
+ * connections have of maxConnections, never less than `leastPerClient`.
+ */
+export interface ClientBudget {
+  /** Holds `amount` more for `client`, or nothing and false when that would go beyond either bound. */
+  take(client: string, amount: number): boolean;
+  release(client: string, amount: number): void;
+}
+
+export function createClientBudget(total: number, leastPerClient: number, share: ClientShare): ClientBudget {
+  const fraction = Math.min(1, share.maxConnectionsPerClient / share.maxConnections);
+  const maxPerClient = Math.max(leastPerClient, Math.floor(total * fraction));
+  const heldByClient = new Map<string, number>();
+  let heldInAll = 0;
+
+  const add = (client: string, amount: number) => {
+    heldInAll += amount;
+    const held = (heldByClient.get(client) ?? 0) + amount;
+    if (held === 0) heldByClient.delete(client);
+    else heldByClient.set(client, held);
+  };
+
+  return {
+    take(client, amount) {
+      if (heldInAll + amount > total || (heldByClient.get(client) ?? 0) + amount > maxPerClient) return false;
+      add(client, amount);
+      return true;
+    },
+    release: (client, amount) => add(client, -amount),
+  };
+}

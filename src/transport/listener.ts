@@ -7,6 +7,7 @@ import { sniffConnection } from "./connection-sniffer.js";
 import { answerClientErrors } from "./listener-client-error.js";
 import { endStalledHttp2Sessions } from "./listener-http2-progress.js";
 import { limitBodiesInTransit } from "./listener-bodies-in-transit.js";
+import { limitOpenHttp2Streams } from "./listener-http2-streams.js";
 import { trackHttp1Responses } from "./listener-http1-drain.js";
 import { limitPipelinedRequests } from "./listener-http1-pipelining.js";
 import { applyHttp1Limits, http2Settings, type ListenerLimits } from "./listener-limits.js";
@@ -49,9 +50,15 @@ interface Parts {
 export function createListener(options: ListenerOptions): Listener {
   const report = reportSafely(options.onClientError);
   const { limits } = options;
-  const bounded = limitBodiesInTransit(limitPipelinedRequests(options.handler), {
+  const bodiesBounded = limitBodiesInTransit(limitPipelinedRequests(options.handler), {
     maxBytes: limits.maxBodiesInTransitBytes,
     maxBodyBytes: limits.maxBodyBytes,
+    maxConnections: limits.maxConnections,
+    maxConnectionsPerClient: limits.maxConnectionsPerClient,
+  });
+  const bounded = limitOpenHttp2Streams(bodiesBounded, {
+    maxStreams: limits.maxOpenStreams,
+    maxConcurrentStreams: limits.maxConcurrentStreams,
     maxConnections: limits.maxConnections,
     maxConnectionsPerClient: limits.maxConnectionsPerClient,
   });
