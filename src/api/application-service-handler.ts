@@ -7,6 +7,7 @@ import type { Application, ApplicationStore } from "../domain/applications/appli
 import type { IssuedAccessToken } from "../domain/credentials/access-token.js";
 import { errors } from "../domain/errors.js";
 import type { Clock, OrganizationStore } from "../domain/ports.js";
+import { nameProblem } from "../domain/users/account-text.js";
 import type { ApplicationSchema, ApplicationService } from "../gen/verifyd/apps/v1/application_service_pb.js";
 import { authorizeInOrganization, authorizeOnApplication, callerOf } from "./authorization.js";
 import type { SecurityRecorder } from "./security-recorder.js";
@@ -54,6 +55,8 @@ export function createApplicationServiceHandler(deps: ApplicationServiceDeps): S
     async createApplication(req, ctx) {
       authorizeInOrganization(ctx, req.organizationId);
       await existingOrganization(req.organizationId);
+      const problem = nameProblem(req.name);
+      if (problem) throw errors.textInvalid("name", problem);
       const { token: appKey, tokenHash } = deps.issueKey();
       const application = await addWithFreshId(req.organizationId, req.name, tokenHash);
       await recordChange(ctx, "application.created", application);

@@ -250,7 +250,12 @@ export class UserCommands {
 
   /** CreateUser with a machine: a service account, which has no contacts and no password. */
   async createMachineUser(input: CreateMachineUserInput): Promise<CreatedUser> {
-    checkAccountText({ userId: input.userId, username: input.username, names: { "machine.name": input.name } });
+    checkAccountText({
+      userId: input.userId,
+      username: input.username,
+      names: { "machine.name": input.name },
+      descriptions: { "machine.description": input.description },
+    });
     const organizationId = await this.existingOrganization(input.organizationId);
     const { username, name, description } = input;
     return this.addUser(input.userId, organizationId, (userId): Decision<CreatedUser> => ({

@@ -23,10 +23,12 @@ export interface AccountText {
   names: Readonly<Record<string, string | undefined>>;
   /** The profile's preferred language; empty, as ZITADEL takes it, for none. */
   preferredLanguage?: string | undefined;
+  /** Free text by its field: lines and tabs are its own, other control characters are not (PostgreSQL holds no NUL). */
+  descriptions?: Readonly<Record<string, string>>;
 }
 
 /** Throws the refusal for the first text that breaks its rule. */
-export function checkAccountText({ userId, username, names, preferredLanguage }: AccountText): void {
+export function checkAccountText({ userId, username, names, preferredLanguage, descriptions = {} }: AccountText): void {
   if (userId !== undefined) {
     const problem = chosenIdProblem(userId);
     if (problem) throw errors.textInvalid("user_id", problem);
@@ -38,6 +40,9 @@ export function checkAccountText({ userId, username, names, preferredLanguage }:
   for (const [field, name] of Object.entries(names)) {
     const problem = name === undefined ? undefined : nameProblem(name);
     if (problem) throw errors.textInvalid(field, problem);
+  }
+  for (const [field, text] of Object.entries(descriptions)) {
+    if (holdsControlCharacter(text.replace(/[\t\n\r]/g, ""))) throw errors.textInvalid(field, "may not hold control characters other than line breaks and tabs");
   }
   if (preferredLanguage && !isLanguageTag(preferredLanguage)) {
     throw errors.textInvalid("profile.preferred_language", 'must be a BCP 47 language tag, such as "de" or "de-CH"');
