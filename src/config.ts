@@ -2,7 +2,7 @@
 // Every setting is declared once in `settings`; the README's configuration table lists the same names.
 import { X509Certificate, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { createSecureContext } from "node:tls";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -94,6 +94,8 @@ export interface Config {
     /** Refuse password logins that name no organization, which organizations that do not trust each other can disturb. */
     loginsNeedOrganization: boolean;
   };
+  /** Password hashes and verifies (argon2id, a core each for tens of milliseconds) running at once, and waiting. */
+  passwordChecks: { atOnce: number; waiting: number };
   /** On SIGTERM or SIGINT: how long to keep accepting while not ready, then how long in-flight calls may take. */
   shutdown: { delayMs: number; graceMs: number };
   logLevel: LogLevel;
@@ -128,6 +130,14 @@ const integer =
     if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new Error(`must be an integer from ${min} to ${max}`);
     return value;
   };
+
+/** Node runs argon2 on its thread pool of 4; one core stays for the event loop where there are two or more. */
+const passwordChecksAtOnce: Parser<number> = (raw) => {
+  if (raw.trim() === "auto") return Math.min(4, Math.max(1, availableParallelism() - 1));
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < 1 || value > 64) throw new Error("must be auto or an integer from 1 to 64");
+  return value;
+};
 
 /** A size from 1 KiB, below which no request fits, to `max` MiB. */
 const bytesUpTo =
@@ -321,6 +331,22 @@ export const settings = {
     description:
       "Refuse password logins without organization_id: else any organization's user manager can make a login name ambiguous, which then logs in nobody, and learn so that another organization has it.",
   }),
+  passwordChecksAtOnce: {
+    flag: "password-checks-at-once",
+    env: "VERIFYD_PASSWORD_CHECKS_AT_ONCE",
+    default: "auto",
+    parse: passwordChecksAtOnce,
+    description:
+      "Password hashes and checks (logins, SetPassword, new users with a password) running at once, each taking a core for tens of milliseconds; auto: one fewer than the cores, at least 1 and at most 4 (Node's thread pool; beyond 4, raise UV_THREADPOOL_SIZE as well).",
+  },
+  passwordChecksWaiting: {
+    flag: "password-checks-waiting",
+    env: "VERIFYD_PASSWORD_CHECKS_WAITING",
+    default: "32",
+    parse: integer(0, 10_000),
+    description:
+      "Password checks waiting for a place, beyond which one is refused at once (503 temporarily_unavailable at /oauth2/token, Unavailable PASSWORD_CHECKS_BUSY elsewhere); a client address may have its share of --max-connections of the places running and waiting at /oauth2/token (at least one), beyond which it gets 429 slow_down.",
+  },
   personalTokenTtl: {
     flag: "personal-token-ttl",
     env: "VERIFYD_PERSONAL_TOKEN_TTL",
@@ -947,6 +973,7 @@ function toConfig(values: Values, warnings: string[]): Config {
       personalTtlMs: values.personalTokenTtl,
       loginsNeedOrganization: values.loginsNeedOrganization,
     },
+    passwordChecks: { atOnce: values.passwordChecksAtOnce, waiting: values.passwordChecksWaiting },
     shutdown: { delayMs: values.shutdownDelay, graceMs: values.shutdownGrace },
     logLevel: values.logLevel,
     warnings,

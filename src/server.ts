@@ -75,6 +75,7 @@ import { packageVersion } from "./package-version.js";
 import { type MetricsListener, listenForMetrics } from "./transport/metrics-listener.js";
 import { createHeaderBlockChecks } from "./transport/header-block-checks.js";
 import { createProbeEndpoint } from "./transport/probe-endpoint.js";
+import { clientShare, createClientBudget } from "./transport/listener-per-client-limit.js";
 import { createTokenEndpoint } from "./transport/oauth/token-endpoint.js";
 import { createOpenApiEndpoint } from "./transport/openapi-endpoint.js";
 import { createRestGateway } from "./transport/rest/rest-gateway.js";
@@ -172,8 +173,9 @@ async function startOn(
   await organizations.defaultOrganization();
   await announceTestContacts(organizationSettings, config.testContacts, logger);
   const recordSecurityEvent = createSecurityRecorder({ log: securityLog, clock, logger });
-  // One hasher for creating and checking passwords: its dummy hash makes a login for nobody cost the same.
-  const passwords = createPasswordHasher();
+  // One hasher for creating and checking passwords: its dummy hash makes a login for nobody cost the same, and its
+  // queue bounds the cores they take together.
+  const passwords = createPasswordHasher(config.passwordChecks);
   const phonePolicy = {
     ...(config.phone.defaultRegion ? { defaultRegion: config.phone.defaultRegion } : {}),
     allowLandline: config.phone.allowLandline,
@@ -365,6 +367,11 @@ async function startOn(
       phone: phonePolicy,
     }),
     maxBodyBytes: config.limits.maxBodyBytes,
+    // Bounded per client address only: the checks' queue is the bound in all, and its refusal (503) is nobody's fault.
+    loginsUnderWay: createClientBudget(
+      Number.POSITIVE_INFINITY,
+      clientShare(config.passwordChecks.atOnce + config.passwordChecks.waiting, 1, config.limits),
+    ),
     loginsNeedOrganization: config.tokens.loginsNeedOrganization,
     logger,
   };

@@ -1,8 +1,10 @@
 // Password hashing with argon2id at OWASP's parameters (19 MiB, 2 passes, 1 lane): memory-hard, so guessing a
-// stolen hash costs memory as well as time. The native library runs it off the event loop.
+// stolen hash costs memory as well as time. The native library runs it off the event loop, a few at a time
+// (password-work-queue.ts).
 import { randomBytes } from "node:crypto";
 import { type Algorithm, type Options, hash, parseOptions, verify } from "@node-rs/argon2";
 import type { PasswordHasher } from "../domain/credentials/password.js";
+import { type PasswordWorkLimits, createPasswordWorkQueue } from "./password-work-queue.js";
 
 // The package declares its enums `const`, which a per-file build cannot inline: Algorithm.Argon2id is 2.
 const argon2id: Algorithm = 2;
@@ -13,14 +15,16 @@ const options: Options = { algorithm: argon2id, memoryCost: 19_456, timeCost: 2,
 // exhaust the memory or the threads of the server.
 const importLimits = { memoryCostKiB: 65_536, timeCost: 10, parallelism: 4 };
 
-export function createPasswordHasher(): PasswordHasher {
+export function createPasswordHasher(limits: PasswordWorkLimits): PasswordHasher {
+  const queue = createPasswordWorkQueue(limits);
   // Nobody knows this password, so nothing verifies against it; it only makes "no such user" cost a verify.
   const nobodyHash = hash(randomBytes(32), options);
   return {
-    hash: (password) => hash(password, options),
-    verify: (encodedHash, password) => verify(encodedHash, password),
+    hash: (password) => queue.run(() => hash(password, options)),
+    verify: (encodedHash, password) => queue.run(() => verify(encodedHash, password)),
     async verifyNobody(password) {
-      await verify(await nobodyHash, password);
+      const encodedNobody = await nobodyHash;
+      await queue.run(() => verify(encodedNobody, password));
       return false;
     },
     accepts(encodedHash) {

@@ -272,6 +272,16 @@ export const errors = {
       "CODE_DELIVERY_DISABLED",
       { channel },
     ),
+  /** Every password check the server runs at once is running, and as many again are waiting for one (--password-checks-*). */
+  passwordChecksBusy: () =>
+    new DomainError(
+      "Unavailable",
+      "AUTH-pw8sy",
+      "Too many password checks at once; try again shortly",
+      "PASSWORD_CHECKS_BUSY",
+      { retryAfterSeconds: "1" },
+      1_000,
+    ),
   storageUnavailable: () =>
     new DomainError("Unavailable", "STORAGE-n4fUl", "Storage is unavailable; try again later", "STORAGE_UNAVAILABLE"),
 } as const;

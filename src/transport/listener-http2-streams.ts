@@ -7,7 +7,7 @@
 // lets a client retry such a call, since the server did nothing with it.
 import http2 from "node:http2";
 import type { NodeHandler } from "./call-context.js";
-import { type ClientShare, clientAddressOf, createClientBudget } from "./listener-per-client-limit.js";
+import { type ClientShare, clientAddressOf, clientShare, createClientBudget } from "./listener-per-client-limit.js";
 
 export interface OpenStreamsLimits extends ClientShare {
   /** HTTP/2 streams open at once, all connections together. */
@@ -17,7 +17,7 @@ export interface OpenStreamsLimits extends ClientShare {
 }
 
 export function limitOpenHttp2Streams(handler: NodeHandler, limits: OpenStreamsLimits): NodeHandler {
-  const budget = createClientBudget(limits.maxStreams, limits.maxConcurrentStreams, limits);
+  const budget = createClientBudget(limits.maxStreams, clientShare(limits.maxStreams, limits.maxConcurrentStreams, limits));
 
   return (req, res) => {
     // A stream the client already reset will not emit 'close' again to give its count back: it holds nothing.

@@ -34,19 +34,20 @@ export interface ClientShare {
   maxConnectionsPerClient: number;
 }
 
-/**
- * A count of something held (bytes, streams) bounded in all by `total`, and per client address by the share its
- * connections have of maxConnections, never less than `leastPerClient`.
- */
+/** What one client address may hold of `total`: the share its connections have of maxConnections, at least `leastPerClient`. */
+export function clientShare(total: number, leastPerClient: number, share: ClientShare): number {
+  const fraction = Math.min(1, share.maxConnectionsPerClient / share.maxConnections);
+  return Math.max(leastPerClient, Math.floor(total * fraction));
+}
+
+/** A count of something held (bytes, streams, logins under way), bounded in all by `total` and per client address. */
 export interface ClientBudget {
   /** Holds `amount` more for `client`, or nothing and false when that would go beyond either bound. */
   take(client: string, amount: number): boolean;
   release(client: string, amount: number): void;
 }
 
-export function createClientBudget(total: number, leastPerClient: number, share: ClientShare): ClientBudget {
-  const fraction = Math.min(1, share.maxConnectionsPerClient / share.maxConnections);
-  const maxPerClient = Math.max(leastPerClient, Math.floor(total * fraction));
+export function createClientBudget(total: number, maxPerClient: number): ClientBudget {
   const heldByClient = new Map<string, number>();
   let heldInAll = 0;
 

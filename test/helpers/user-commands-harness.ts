@@ -13,7 +13,7 @@ import { SqliteOrganizationSettingsStore } from "../../src/store/sqlite/sqlite-o
 import { SqliteOrganizationStore } from "../../src/store/sqlite/sqlite-organization-store.js";
 import { SqliteUserStore } from "../../src/store/sqlite/sqlite-user-store.js";
 
-export const passwordHasher = createPasswordHasher();
+export const passwordHasher = createPasswordHasher({ atOnce: 2, waiting: 1_000 });
 
 export const phonePolicy = { allowLandline: false };
 

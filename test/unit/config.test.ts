@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, settings } from "../../src/config.js";
@@ -85,6 +85,14 @@ describe("configuration", () => {
       /--max-bodies-in-transit must be at least --max-body-bytes/,
     );
     expect(loadConfig([], {}).limits).toMatchObject({ maxBodyBytes: 65_536, maxBodiesInTransitBytes: 32 * 1024 * 1024 });
+  });
+
+  it("runs password checks one fewer than the cores at once by default (1 to 4), and refuses none at all", () => {
+    expect(loadConfig([], {}).passwordChecks).toEqual({ atOnce: Math.min(4, Math.max(1, availableParallelism() - 1)), waiting: 32 });
+    expect(loadConfig([], { VERIFYD_PASSWORD_CHECKS_AT_ONCE: "3", VERIFYD_PASSWORD_CHECKS_WAITING: "0" }).passwordChecks).toEqual({ atOnce: 3, waiting: 0 });
+    expect(() => loadConfig(["--password-checks-at-once", "0"], {})).toThrow(
+      /--password-checks-at-once \/ VERIFYD_PASSWORD_CHECKS_AT_ONCE: must be auto or an integer from 1 to 64/,
+    );
   });
 
   it("names every bad setting at once", () => {

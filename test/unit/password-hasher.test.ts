@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createPasswordHasher } from "../../src/crypto/password-hasher.js";
 import { encodeNewPassword } from "../../src/domain/credentials/password.js";
 
-const hasher = createPasswordHasher();
+const hasher = createPasswordHasher({ atOnce: 2, waiting: 1_000 });
 
 describe("password hasher", () => {
   it("hashes with argon2id at OWASP's parameters and a fresh salt, and verifies only the same password", async () => {

@@ -14,6 +14,7 @@ import type { Logger } from "../../logger.js";
 import type { CallMetrics } from "../../metrics/call-metrics.js";
 import type { NodeRequest, NodeResponse } from "../call-context.js";
 import { observeHttpCall } from "../http-call-metrics.js";
+import { type ClientBudget, clientAddressOf } from "../listener-per-client-limit.js";
 import { pathOf } from "../request-path.js";
 import { headersAfterOversizedBody, readBodyWithin } from "../rest/request-body.js";
 import { parseTokenRequest } from "./token-request.js";
@@ -26,6 +27,11 @@ export interface TokenEndpointDeps {
   maxBodyBytes: number;
   /** Refuse a login that names no organization (--logins-need-organization). */
   loginsNeedOrganization: boolean;
+  /**
+   * Logins under way per client address, each a password check running or waiting (--password-checks-*): one address
+   * cannot fill the queue that every login waits in.
+   */
+  loginsUnderWay: ClientBudget;
   logger: Logger;
 }
 
@@ -38,6 +44,12 @@ interface TokenAnswer {
 const wrongCredentials: TokenAnswer = {
   status: 400,
   body: { error: "invalid_grant", error_description: "The username or password is wrong" },
+};
+
+const tooManyFromClient: TokenAnswer = {
+  status: 429,
+  body: { error: "slow_down", error_description: "Too many logins under way from this address; try again shortly" },
+  headers: { "retry-after": "1" },
 };
 
 const invalidRequest = (description: string, status = 400): TokenAnswer => ({
@@ -71,7 +83,8 @@ export function serveTokenRequest(req: NodeRequest, res: NodeResponse, deps: Tok
   answer(req, deps, scope)
     .catch((error: unknown): TokenAnswer => {
       if (error instanceof DomainError && error.kind === "Unavailable") {
-        return { status: 503, body: { error: "temporarily_unavailable", error_description: error.text } };
+        const retryAfter = error.retryAfterMs === undefined ? {} : { headers: { "retry-after": String(Math.ceil(error.retryAfterMs / 1000)) } };
+        return { status: 503, body: { error: "temporarily_unavailable", error_description: error.text }, ...retryAfter };
       }
       // A client that hung up mid-body is routine; the answer then goes nowhere.
       if (ConnectError.from(error).code !== Code.Canceled) deps.logger.error("token endpoint failed", { requestId: callOf(req)?.requestId, error });
@@ -120,11 +133,20 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps, scope: TokenReq
   if (organizationId === undefined && deps.loginsNeedOrganization) {
     return invalidRequest("organization_id is required: this server logs in within one organization only");
   }
-  const result = await deps.login.login(username, password, organizationId);
-  await deps.recordSecurityEvent(
-    securityEventOf(result, { loginName: username, clientAddress: req.socket.remoteAddress, organizationId }),
-    callOf(req)?.requestId,
-  );
+  const clientAddress = req.socket.remoteAddress;
+  const client = clientAddressOf(clientAddress ?? "");
+  if (!deps.loginsUnderWay.take(client, 1)) {
+    const reached = { kind: "limit.reached", detail: { reason: "LOGINS_UNDER_WAY_FROM_CLIENT" } } as const;
+    await deps.recordSecurityEvent(clientAddress === undefined ? reached : { ...reached, clientAddress }, callOf(req)?.requestId);
+    return tooManyFromClient;
+  }
+  let result: LoginResult;
+  try {
+    result = await deps.login.login(username, password, organizationId);
+  } finally {
+    deps.loginsUnderWay.release(client, 1);
+  }
+  await deps.recordSecurityEvent(securityEventOf(result, { loginName: username, clientAddress, organizationId }), callOf(req)?.requestId);
   switch (result.outcome) {
     case "granted":
       return {
