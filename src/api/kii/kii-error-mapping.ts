@@ -126,7 +126,7 @@ function byKind(error: DomainError, context: KiiErrorContext, extra: Record<stri
     ResourceExhausted: () =>
       new KiiError(429, "TooManyRequestsException", "TOO_MANY_REQUESTS", message, reason, fields, retryAfterSeconds),
     Aborted: () => new KiiError(409, "ConflictException", "CONFLICT", message, reason),
-    Unavailable: () => new KiiError(503, "ServiceUnavailableException", "SERVICE_UNAVAILABLE", message, reason),
+    Unavailable: () => new KiiError(503, "ServiceUnavailableException", "SERVICE_UNAVAILABLE", message, reason, {}, retryAfterSeconds),
     Unauthenticated: () => kiiUnauthorized(message, reason, context.authenticated),
     // Kii answers a call that the credentials do not allow (an administrator's, say) with 401 UNAUTHORIZED.
     PermissionDenied: () => {

@@ -6,6 +6,7 @@
 import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { api, failure, fixtures, rest, unique } from "../../helpers/api-session.js";
+import { createKiiApp, registrationRequestType } from "../../helpers/kii-client.js";
 import { type TestServer, startTestServer } from "../../helpers/test-server.js";
 
 let server: TestServer | undefined;
@@ -129,6 +130,26 @@ describe("password checks beyond the queue", () => {
       expect(outcome).toMatchObject({ code: 14, reason: "PASSWORD_CHECKS_BUSY", metadata: { retryAfterSeconds: "1" } });
       const found = await users.listUsers({ queries: [{ query: { case: "userNameQuery", value: { userName: username } } }] });
       expect(found.result).toEqual([]);
+    }
+  });
+
+  it("are 503 ServiceUnavailableException with Retry-After at Kii's registration, which then registers nobody", async () => {
+    server = await startTestServer(["--password-checks-at-once", "1", "--password-checks-waiting", "0"]);
+    const organization = await fixtures(server.url, server.adminToken).organization();
+    const app = await createKiiApp(server, organization);
+    const loginNames = Array.from({ length: 8 }, () => unique("kii-at-once"));
+    const answers = await Promise.all(
+      loginNames.map((loginName) =>
+        app.call("POST", "/users", { authorization: app.basic, contentType: registrationRequestType, body: { loginName, password: "correct horse battery" } }),
+      ),
+    );
+    const refused = answers.flatMap((answer, index) => (answer.status === 503 ? [{ answer, loginName: loginNames[index]! }] : []));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(answers.filter((answer) => answer.status !== 503).every((answer) => answer.status === 201)).toBe(true);
+    for (const { answer, loginName } of refused) {
+      expect(answer.headers.get("retry-after")).toBe("1");
+      expect(answer.body).toMatchObject({ errorCode: "SERVICE_UNAVAILABLE", reason: "PASSWORD_CHECKS_BUSY" });
+      expect((await app.login(loginName, "correct horse battery")).status).toBe(400);
     }
   });
 });
