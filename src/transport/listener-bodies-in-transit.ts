@@ -6,7 +6,7 @@
 // ENHANCE_YOUR_CALM, or its HTTP/1.1 connection closed, since half a body leaves nothing to answer on it.
 import http2 from "node:http2";
 import type { NodeHandler, NodeRequest } from "./call-context.js";
-import { clientAddressOf, clientShare, createClientBudget } from "./listener-per-client-limit.js";
+import { clientKeyOf, clientShare, createClientBudget } from "./listener-per-client-limit.js";
 
 export interface BodiesInTransitLimits {
   /** Bytes of unfinished request bodies, all calls together. */
@@ -21,7 +21,7 @@ export function limitBodiesInTransit(handler: NodeHandler, limits: BodiesInTrans
   const budget = createClientBudget(limits.maxBytes, clientShare(limits.maxBytes, limits.maxBodyBytes, limits));
 
   return (req, res) => {
-    const client = clientAddressOf(req.socket.remoteAddress ?? "");
+    const client = clientKeyOf(req.socket.remoteAddress ?? "");
     let held = 0;
     let cut = false;
     const release = () => {

@@ -7,7 +7,7 @@
 // lets a client retry such a call, since the server did nothing with it.
 import http2 from "node:http2";
 import type { NodeHandler } from "./call-context.js";
-import { type ClientShare, clientAddressOf, clientShare, createClientBudget } from "./listener-per-client-limit.js";
+import { type ClientShare, clientKeyOf, clientShare, createClientBudget } from "./listener-per-client-limit.js";
 
 export interface OpenStreamsLimits extends ClientShare {
   /** HTTP/2 streams open at once, all connections together. */
@@ -22,7 +22,7 @@ export function limitOpenHttp2Streams(handler: NodeHandler, limits: OpenStreamsL
   return (req, res) => {
     // A stream the client already reset will not emit 'close' again to give its count back: it holds nothing.
     if (!(req instanceof http2.Http2ServerRequest) || req.stream.destroyed) return handler(req, res);
-    const client = clientAddressOf(req.socket.remoteAddress ?? "");
+    const client = clientKeyOf(req.socket.remoteAddress ?? "");
     if (!budget.take(client, 1)) {
       req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
       return;

@@ -1,6 +1,7 @@
 // maxConnections alone lets one client take every slot; this gives each client address a share of them.
 // Behind a proxy every connection comes from the proxy's address, so there the share must be as large as the whole.
 import type net from "node:net";
+import ipaddr from "ipaddr.js";
 
 /** Destroys a new connection at once when its address already holds maxPerClient open connections. */
 export function limitConnectionsPerClient(server: net.Server, maxPerClient: number): void {
@@ -9,7 +10,7 @@ export function limitConnectionsPerClient(server: net.Server, maxPerClient: numb
   server.prependListener("connection", (socket: net.Socket) => {
     // A socket that is already gone has no address, and no slot to count.
     if (socket.remoteAddress === undefined) return;
-    const client = clientAddressOf(socket.remoteAddress);
+    const client = clientKeyOf(socket.remoteAddress);
     const open = openByClient.get(client) ?? 0;
     if (open >= maxPerClient) {
       socket.destroy();
@@ -24,9 +25,17 @@ export function limitConnectionsPerClient(server: net.Server, maxPerClient: numb
   });
 }
 
-/** A dual-stack listener sees IPv4 clients as IPv4-mapped IPv6 addresses; one client is one key either way. */
-export function clientAddressOf(remoteAddress: string): string {
-  return remoteAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+/**
+ * Whom a per-client limit counts an address under. An IPv6 client is its /64: one subscriber's network (RFC 6177),
+ * every address of which a single host may take at will, so that counting by address would give one client as many
+ * shares as it cares to use. A dual-stack listener sees IPv4 clients as IPv4-mapped IPv6 addresses: one key either way.
+ */
+export function clientKeyOf(remoteAddress: string): string {
+  if (!ipaddr.isValid(remoteAddress)) return remoteAddress;
+  const address = ipaddr.process(remoteAddress);
+  if (address.kind() === "ipv4") return address.toString();
+  const prefix = address.toByteArray().slice(0, 8);
+  return `${ipaddr.fromByteArray([...prefix, 0, 0, 0, 0, 0, 0, 0, 0]).toString()}/64`;
 }
 
 export interface ClientShare {

@@ -14,7 +14,7 @@ import type { Logger } from "../../logger.js";
 import type { CallMetrics } from "../../metrics/call-metrics.js";
 import type { NodeRequest, NodeResponse } from "../call-context.js";
 import { observeHttpCall } from "../http-call-metrics.js";
-import { type ClientBudget, clientAddressOf } from "../listener-per-client-limit.js";
+import { type ClientBudget, clientKeyOf } from "../listener-per-client-limit.js";
 import { pathOf } from "../request-path.js";
 import { headersAfterOversizedBody, readBodyWithin } from "../rest/request-body.js";
 import { parseTokenRequest } from "./token-request.js";
@@ -134,7 +134,7 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps, scope: TokenReq
     return invalidRequest("organization_id is required: this server logs in within one organization only");
   }
   const clientAddress = req.socket.remoteAddress;
-  const client = clientAddressOf(clientAddress ?? "");
+  const client = clientKeyOf(clientAddress ?? "");
   if (!deps.loginsUnderWay.take(client, 1)) {
     const reached = { kind: "limit.reached", detail: { reason: "LOGINS_UNDER_WAY_FROM_CLIENT" } } as const;
     await deps.recordSecurityEvent(clientAddress === undefined ? reached : { ...reached, clientAddress }, callOf(req)?.requestId);
