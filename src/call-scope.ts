@@ -12,6 +12,8 @@ export interface CallRecord {
   rpc?: string;
   /** gRPC's code name (`ok`, `invalid_argument`); absent where the answer is only an HTTP status (Kii, the login). */
   code?: string;
+  /** Who sent the request: the connection's address, or behind a trusted proxy the client it forwarded for. */
+  clientAddress: string | undefined;
   /** The authenticated user's id, or an application's caller id (`app:3f9c0a71`); absent for anonymous calls. */
   callerId?: string;
   /**

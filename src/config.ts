@@ -6,6 +6,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { createSecureContext } from "node:tls";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import proxyAddr from "@fastify/proxy-addr";
 import { type CountryCode, isSupportedCountry } from "libphonenumber-js/max";
 import { type Keyring, parseKeyList } from "./crypto/keyring.js";
 import { type Limits, longestLimitWindowMs } from "./domain/limits/limits.js";
@@ -57,6 +58,8 @@ export interface Config {
   metrics: { enabled: boolean; port?: number };
   /** TLS ends at a proxy in front of verifyd; lets production listen beyond loopback without --tls-cert. */
   tlsAtProxy: boolean;
+  /** Proxies whose X-Forwarded-For names the client (addresses, CIDR ranges, loopback, linklocal, uniquelocal). */
+  trustedProxies: string[];
   /** SQLite's quick_check at start; skipped for files too large to scan at every start. */
   integrityCheck: boolean;
   /** "exclusive": the server holds the SQLite file while no other verifyd process has it open; "normal": never. */
@@ -185,6 +188,19 @@ const list: Parser<string[]> = (raw) =>
     .split(",")
     .map((item) => item.trim())
     .filter(Boolean);
+
+/** Each entry as @fastify/proxy-addr takes it, so that a typo fails at start instead of trusting nobody. */
+const trustedProxies: Parser<string[]> = (raw) => {
+  const entries = list(raw);
+  for (const entry of entries) {
+    try {
+      proxyAddr.compile(entry);
+    } catch {
+      throw new Error(`${entry} is no address, CIDR range, loopback, linklocal or uniquelocal`);
+    }
+  }
+  return entries;
+};
 
 /**
  * Browser origins as browsers send them (`https://app.example.com`, with a port only when not the scheme's default),
@@ -468,6 +484,14 @@ export const settings = {
     default: "false",
     description: "TLS ends at a proxy in front: production may then listen beyond loopback without --tls-cert.",
   }),
+  trustedProxies: {
+    flag: "trusted-proxies",
+    env: "VERIFYD_TRUSTED_PROXIES",
+    default: "",
+    parse: trustedProxies,
+    description:
+      "Proxies in front whose X-Forwarded-For names the client (comma-separated addresses, CIDR ranges, or loopback, linklocal, uniquelocal): the address logs, the security log and the per-client login limit then see; unset, every client is the address that connected.",
+  },
   corsOrigins: {
     flag: "cors-origins",
     env: "VERIFYD_CORS_ORIGINS",
@@ -912,6 +936,7 @@ function toConfig(values: Values, warnings: string[]): Config {
     reflection: values.reflection,
     metrics: { enabled: values.metrics, ...(values.metricsPort === undefined ? {} : { port: values.metricsPort }) },
     tlsAtProxy: values.tlsAtProxy,
+    trustedProxies: values.trustedProxies,
     integrityCheck: !values.skipIntegrityCheck,
     sqliteLocking: values.sqliteLocking,
     outboxRetentionMs: values.outboxRetention,

@@ -75,8 +75,9 @@ import { packageVersion } from "./package-version.js";
 import { type MetricsListener, listenForMetrics } from "./transport/metrics-listener.js";
 import { createHeaderBlockChecks } from "./transport/header-block-checks.js";
 import { createProbeEndpoint } from "./transport/probe-endpoint.js";
-import { clientShare, createClientBudget } from "./transport/listener-per-client-limit.js";
-import { createTokenEndpoint } from "./transport/oauth/token-endpoint.js";
+import { createClientAddressResolver } from "./transport/client-address.js";
+import { createClientBudget } from "./transport/listener-per-client-limit.js";
+import { createTokenEndpoint, loginsUnderWayPerClient } from "./transport/oauth/token-endpoint.js";
 import { createOpenApiEndpoint } from "./transport/openapi-endpoint.js";
 import { createRestGateway } from "./transport/rest/rest-gateway.js";
 import { createRpcHandler } from "./transport/rpc-handler.js";
@@ -129,6 +130,11 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   for (const setting of config.warnings) logger.warn("development-only setting", { setting });
+  if (config.tlsAtProxy && config.trustedProxies.length === 0) {
+    logger.warn("behind a proxy, every client is the proxy", {
+      setting: "--tls-at-proxy without --trusted-proxies: the logs, the security log and the per-client login limit see the proxy's address; name the proxy in --trusted-proxies",
+    });
+  }
   // Before the store: a start refused for its templates leaves no database or keyring behind.
   const messages = loadMessageTemplates(config.messages, (notice) => logger.warn("message templates left to others", { notice }));
   const database = await openStore(config.database, {
@@ -367,11 +373,9 @@ async function startOn(
       phone: phonePolicy,
     }),
     maxBodyBytes: config.limits.maxBodyBytes,
-    // Bounded per client address only: the checks' queue is the bound in all, and its refusal (503) is nobody's fault.
-    loginsUnderWay: createClientBudget(
-      Number.POSITIVE_INFINITY,
-      clientShare(config.passwordChecks.atOnce + config.passwordChecks.waiting, 1, config.limits),
-    ),
+    // Bounded per client only: the checks' queue is the bound in all, and its refusal (503) is nobody's fault. Not a
+    // share of the connections, which behind a proxy are all the proxy's while its clients are told apart.
+    loginsUnderWay: createClientBudget(Number.POSITIVE_INFINITY, loginsUnderWayPerClient(config.passwordChecks)),
     loginsNeedOrganization: config.tokens.loginsNeedOrganization,
     logger,
   };
@@ -413,7 +417,7 @@ async function startOn(
       if (headerBlockRefused(req, res)) return;
       if (metricsOnMainPort ? metricsEndpoint(req, res) : metricsElsewhere(req, res)) return;
       hostChecked(req, res);
-    }, metrics.refusals),
+    }, metrics.refusals, createClientAddressResolver(config.trustedProxies)),
     limits: config.limits,
     ...(config.tls ? { tls: config.tls } : {}),
     onClientError: (error) => {

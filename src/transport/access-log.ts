@@ -6,6 +6,7 @@
 import { type CallRecord, beginCall } from "../call-scope.js";
 import type { Logger } from "../logger.js";
 import type { RefusalCounter } from "../metrics/call-metrics.js";
+import type { ClientAddressResolver } from "./client-address.js";
 import { type NodeHandler, type NodeRequest, type NodeResponse, protocolOf } from "./call-context.js";
 import { pathOf } from "./request-path.js";
 import { framingOf } from "./error-answer.js";
@@ -21,11 +22,19 @@ const maxLoggedPathLength = 256;
  * `countRefusal` is told of each request refused before any RPC or endpoint read it (none of them names an RPC), so
  * that the metrics count what only this layer sees end to end; health checks and scrapes are not refusals.
  */
-export function withAccessLog(logger: Logger, handler: NodeHandler, countRefusal: RefusalCounter): NodeHandler {
+export function withAccessLog(
+  logger: Logger,
+  handler: NodeHandler,
+  countRefusal: RefusalCounter,
+  clientAddressOf: ClientAddressResolver,
+): NodeHandler {
   return (req, res) => {
     const started = performance.now();
-    const call: CallRecord = { requestId: requestIdOf(req), protocol: wireProtocolOf(req) };
-    const request = { http: requestLine(req), clientAddress: req.socket.remoteAddress };
+    const clientAddress = clientAddressOf(req);
+    const call: CallRecord = { requestId: requestIdOf(req), protocol: wireProtocolOf(req), clientAddress };
+    const connectedFrom = req.socket.remoteAddress;
+    // One shape for every call (an absent field is left out of the line).
+    const request = { http: requestLine(req), clientAddress, proxyAddress: connectedFrom === clientAddress ? undefined : connectedFrom };
     const level = isHealthCheck(req) || isMetricsRequest(req) ? "debug" : "info";
     res.setHeader("x-request-id", call.requestId);
     // A response closes once: `on` spares the wrapper `once` would build per call.
@@ -68,7 +77,7 @@ function decoded(path: string): string {
 
 function accessFields(
   call: CallRecord,
-  request: { http: string; clientAddress: string | undefined },
+  request: { http: string; clientAddress: string | undefined; proxyAddress: string | undefined },
   res: NodeResponse,
   durationMs: number,
 ): Record<string, unknown> {
@@ -83,5 +92,6 @@ function accessFields(
     callerId: call.callerId,
     userId: call.userId,
     clientAddress: request.clientAddress,
+    proxyAddress: request.proxyAddress,
   };
 }

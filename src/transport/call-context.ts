@@ -49,7 +49,8 @@ class NodeRequestContext implements RequestContext {
     // The id the access log gave the request (outside of it, in tests of the handlers alone, one of its own).
     this.requestId = call?.requestId ?? requestIdOf(req);
     if (call) this.call = call;
-    this.peer = { address: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 };
+    // Behind a trusted proxy, the client it forwarded for (client-address.ts); the port is then the proxy's.
+    this.peer = { address: call?.clientAddress ?? req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 };
   }
 
   /** Built when first read, as few calls read it: a WHATWG Headers per call showed in `npm run bench -- --profile`. */

@@ -19,7 +19,7 @@ function harness(implementation: Partial<ServiceImpl<typeof UserService>>, recor
   const outcomes: [string, DomainError | undefined][] = [];
   const observed: CallLabels[] = [];
   const security: [SecurityEventInput, string | undefined, boolean | undefined][] = [];
-  const record: CallRecord = { requestId: "req-42", protocol: "connect" };
+  const record: CallRecord = { requestId: "req-42", protocol: "connect", clientAddress: "127.0.0.1" };
   const withCallerAndRecord: Interceptor = (next) => (req) => {
     req.contextValues.set(requestContextKey, {
       requestId: "req-42",

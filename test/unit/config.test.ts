@@ -95,6 +95,15 @@ describe("configuration", () => {
     );
   });
 
+  it("takes trusted proxies as addresses, CIDR ranges and named ranges, and refuses a typo rather than trust nobody", () => {
+    expect(loadConfig(["--trusted-proxies", "10.0.0.0/8, ::1, loopback"], {}).trustedProxies).toEqual(["10.0.0.0/8", "::1", "loopback"]);
+    expect(loadConfig([], {}).trustedProxies).toEqual([]);
+    expect(() => loadConfig([], { VERIFYD_TRUSTED_PROXIES: "10.0.0.0/33" })).toThrow(
+      /--trusted-proxies \/ VERIFYD_TRUSTED_PROXIES: 10.0.0.0\/33 is no address, CIDR range, loopback, linklocal or uniquelocal/,
+    );
+    expect(() => loadConfig(["--trusted-proxies", "nginx.internal"], {})).toThrow(/nginx.internal is no address/);
+  });
+
   it("names every bad setting at once", () => {
     expect(() => loadConfig(["--port", "http", "--code-ttl", "soon"], {})).toThrow(
       /--port \/ PORT: must be an integer from 0 to 65535.*\n.*--code-ttl \/ VERIFYD_CODE_TTL: must be a duration/s,

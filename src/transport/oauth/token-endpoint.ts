@@ -15,6 +15,7 @@ import type { CallMetrics } from "../../metrics/call-metrics.js";
 import type { NodeRequest, NodeResponse } from "../call-context.js";
 import { observeHttpCall } from "../http-call-metrics.js";
 import { type ClientBudget, clientKeyOf } from "../listener-per-client-limit.js";
+import { clientAddressOf } from "../client-address.js";
 import { pathOf } from "../request-path.js";
 import { headersAfterOversizedBody, readBodyWithin } from "../rest/request-body.js";
 import { parseTokenRequest } from "./token-request.js";
@@ -27,10 +28,7 @@ export interface TokenEndpointDeps {
   maxBodyBytes: number;
   /** Refuse a login that names no organization (--logins-need-organization). */
   loginsNeedOrganization: boolean;
-  /**
-   * Logins under way per client address, each a password check running or waiting (--password-checks-*): one address
-   * cannot fill the queue that every login waits in.
-   */
+  /** Logins under way per client, each a password check running or waiting (loginsUnderWayPerClient). */
   loginsUnderWay: ClientBudget;
   logger: Logger;
 }
@@ -45,6 +43,11 @@ const wrongCredentials: TokenAnswer = {
   status: 400,
   body: { error: "invalid_grant", error_description: "The username or password is wrong" },
 };
+
+/** A tenth of the password checks running and waiting, at least one: no client fills the queue everyone waits in. */
+export function loginsUnderWayPerClient(checks: { atOnce: number; waiting: number }): number {
+  return Math.max(1, Math.floor((checks.atOnce + checks.waiting) / 10));
+}
 
 const tooManyFromClient: TokenAnswer = {
   status: 429,
@@ -133,7 +136,7 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps, scope: TokenReq
   if (organizationId === undefined && deps.loginsNeedOrganization) {
     return invalidRequest("organization_id is required: this server logs in within one organization only");
   }
-  const clientAddress = req.socket.remoteAddress;
+  const clientAddress = clientAddressOf(req);
   const client = clientKeyOf(clientAddress ?? "");
   if (!deps.loginsUnderWay.take(client, 1)) {
     const reached = { kind: "limit.reached", detail: { reason: "LOGINS_UNDER_WAY_FROM_CLIENT" } } as const;

@@ -1,0 +1,22 @@
+// Behind a reverse proxy every connection comes from the proxy, and the client is what the proxy wrote into
+// X-Forwarded-For. A client can send that header itself, so it is believed only from the proxies --trusted-proxies
+// names, and only as far back as the chain runs through them: the client is the nearest address no trusted proxy has.
+import type { IncomingMessage } from "node:http";
+import proxyAddr from "@fastify/proxy-addr";
+import { callOf } from "../call-scope.js";
+import type { NodeRequest } from "./call-context.js";
+
+export type ClientAddressResolver = (req: NodeRequest) => string | undefined;
+
+export function createClientAddressResolver(trustedProxies: readonly string[]): ClientAddressResolver {
+  if (trustedProxies.length === 0) return (req) => req.socket.remoteAddress;
+  const trusted = proxyAddr.compile([...trustedProxies]);
+  // A socket already gone has no address, and nothing forwarded through it can be believed. The package reads only
+  // `headers` and `socket.remoteAddress`, which HTTP/2's compatibility request has as HTTP/1.1's does.
+  return (req) => (req.socket.remoteAddress === undefined ? undefined : proxyAddr(req as IncomingMessage, trusted));
+}
+
+/** The client's address as the access log resolved it for this request's call; the connection's outside of one. */
+export function clientAddressOf(req: NodeRequest): string | undefined {
+  return callOf(req)?.clientAddress ?? req.socket.remoteAddress;
+}
