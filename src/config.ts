@@ -490,7 +490,7 @@ export const settings = {
     default: "",
     parse: trustedProxies,
     description:
-      "Proxies in front whose X-Forwarded-For names the client (comma-separated addresses, CIDR ranges, or loopback, linklocal, uniquelocal): the address logs, the security log and the per-client login limit then see; unset, every client is the address that connected.",
+      "Proxies in front whose X-Forwarded-For names the client (comma-separated addresses, CIDR ranges, or loopback, linklocal, uniquelocal): the address the logs, the security log and the per-client limits on calls then see; their own connections are held to --max-connections alone. Unset, every client is the address that connected.",
   },
   corsOrigins: {
     flag: "cors-origins",

@@ -75,7 +75,7 @@ import { packageVersion } from "./package-version.js";
 import { type MetricsListener, listenForMetrics } from "./transport/metrics-listener.js";
 import { createHeaderBlockChecks } from "./transport/header-block-checks.js";
 import { createProbeEndpoint } from "./transport/probe-endpoint.js";
-import { createClientAddressResolver } from "./transport/client-address.js";
+import { createClientAddresses } from "./transport/client-address.js";
 import { createClientBudget } from "./transport/listener-per-client-limit.js";
 import { createTokenEndpoint, loginsUnderWayPerClient } from "./transport/oauth/token-endpoint.js";
 import { createOpenApiEndpoint } from "./transport/openapi-endpoint.js";
@@ -411,13 +411,15 @@ async function startOn(
       authenticated(req, res);
     }
   });
+  const clients = createClientAddresses(config.trustedProxies);
   const listener = createListener({
     // Scrapers, like probes, address the server by whatever name or pod address they found it under.
     handler: withAccessLog(logger, (req, res) => {
       if (headerBlockRefused(req, res)) return;
       if (metricsOnMainPort ? metricsEndpoint(req, res) : metricsElsewhere(req, res)) return;
       hostChecked(req, res);
-    }, metrics.refusals, createClientAddressResolver(config.trustedProxies)),
+    }, metrics.refusals, clients.of),
+    clients,
     limits: config.limits,
     ...(config.tls ? { tls: config.tls } : {}),
     onClientError: (error) => {

@@ -8,12 +8,22 @@ import type { NodeRequest } from "./call-context.js";
 
 export type ClientAddressResolver = (req: NodeRequest) => string | undefined;
 
-export function createClientAddressResolver(trustedProxies: readonly string[]): ClientAddressResolver {
-  if (trustedProxies.length === 0) return (req) => req.socket.remoteAddress;
+export interface ClientAddresses {
+  /** The client a request is from: the connection's address, or the client a trusted proxy forwarded it for. */
+  of: ClientAddressResolver;
+  /** Whether a connection's address is one of --trusted-proxies, whose connections carry many clients' calls. */
+  isTrustedProxy(address: string): boolean;
+}
+
+export function createClientAddresses(trustedProxies: readonly string[]): ClientAddresses {
+  if (trustedProxies.length === 0) return { of: (req) => req.socket.remoteAddress, isTrustedProxy: () => false };
   const trusted = proxyAddr.compile([...trustedProxies]);
-  // A socket already gone has no address, and nothing forwarded through it can be believed. The package reads only
-  // `headers` and `socket.remoteAddress`, which HTTP/2's compatibility request has as HTTP/1.1's does.
-  return (req) => (req.socket.remoteAddress === undefined ? undefined : proxyAddr(req as IncomingMessage, trusted));
+  return {
+    // A socket already gone has no address, and nothing forwarded through it can be believed. The package reads only
+    // `headers` and `socket.remoteAddress`, which HTTP/2's compatibility request has as HTTP/1.1's does.
+    of: (req) => (req.socket.remoteAddress === undefined ? undefined : proxyAddr(req as IncomingMessage, trusted)),
+    isTrustedProxy: (address) => trusted(address, 0),
+  };
 }
 
 /** The client's address as the access log resolved it for this request's call; the connection's outside of one. */

@@ -6,6 +6,7 @@
 // ENHANCE_YOUR_CALM, or its HTTP/1.1 connection closed, since half a body leaves nothing to answer on it.
 import http2 from "node:http2";
 import type { NodeHandler, NodeRequest } from "./call-context.js";
+import type { ClientAddressResolver } from "./client-address.js";
 import { clientKeyOf, clientShare, createClientBudget } from "./listener-per-client-limit.js";
 
 export interface BodiesInTransitLimits {
@@ -17,11 +18,11 @@ export interface BodiesInTransitLimits {
   maxConnectionsPerClient: number;
 }
 
-export function limitBodiesInTransit(handler: NodeHandler, limits: BodiesInTransitLimits): NodeHandler {
+export function limitBodiesInTransit(handler: NodeHandler, clientOf: ClientAddressResolver, limits: BodiesInTransitLimits): NodeHandler {
   const budget = createClientBudget(limits.maxBytes, clientShare(limits.maxBytes, limits.maxBodyBytes, limits));
 
   return (req, res) => {
-    const client = clientKeyOf(req.socket.remoteAddress ?? "");
+    const client = clientKeyOf(clientOf(req) ?? "");
     let held = 0;
     let cut = false;
     const release = () => {

@@ -7,6 +7,7 @@
 // lets a client retry such a call, since the server did nothing with it.
 import http2 from "node:http2";
 import type { NodeHandler } from "./call-context.js";
+import type { ClientAddressResolver } from "./client-address.js";
 import { type ClientShare, clientKeyOf, clientShare, createClientBudget } from "./listener-per-client-limit.js";
 
 export interface OpenStreamsLimits extends ClientShare {
@@ -16,13 +17,13 @@ export interface OpenStreamsLimits extends ClientShare {
   maxConcurrentStreams: number;
 }
 
-export function limitOpenHttp2Streams(handler: NodeHandler, limits: OpenStreamsLimits): NodeHandler {
+export function limitOpenHttp2Streams(handler: NodeHandler, clientOf: ClientAddressResolver, limits: OpenStreamsLimits): NodeHandler {
   const budget = createClientBudget(limits.maxStreams, clientShare(limits.maxStreams, limits.maxConcurrentStreams, limits));
 
   return (req, res) => {
     // A stream the client already reset will not emit 'close' again to give its count back: it holds nothing.
     if (!(req instanceof http2.Http2ServerRequest) || req.stream.destroyed) return handler(req, res);
-    const client = clientKeyOf(req.socket.remoteAddress ?? "");
+    const client = clientKeyOf(clientOf(req) ?? "");
     if (!budget.take(client, 1)) {
       req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
       return;

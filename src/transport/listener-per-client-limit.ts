@@ -3,13 +3,17 @@
 import type net from "node:net";
 import ipaddr from "ipaddr.js";
 
-/** Destroys a new connection at once when its address already holds maxPerClient open connections. */
-export function limitConnectionsPerClient(server: net.Server, maxPerClient: number): void {
+/**
+ * Destroys a new connection at once when its address already holds maxPerClient open connections. A trusted proxy's
+ * connections carry many clients' calls, each counted as its own client by the limits on calls; they are bounded by
+ * maxConnections alone.
+ */
+export function limitConnectionsPerClient(server: net.Server, maxPerClient: number, isTrustedProxy: (address: string) => boolean): void {
   const openByClient = new Map<string, number>();
   // First in line, so that a refused socket costs no TLS handshake or sniffing.
   server.prependListener("connection", (socket: net.Socket) => {
     // A socket that is already gone has no address, and no slot to count.
-    if (socket.remoteAddress === undefined) return;
+    if (socket.remoteAddress === undefined || isTrustedProxy(socket.remoteAddress)) return;
     const client = clientKeyOf(socket.remoteAddress);
     const open = openByClient.get(client) ?? 0;
     if (open >= maxPerClient) {

@@ -3,6 +3,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import type { NodeHandler } from "./call-context.js";
+import type { ClientAddresses } from "./client-address.js";
 import { sniffConnection } from "./connection-sniffer.js";
 import { answerClientErrors } from "./listener-client-error.js";
 import { endStalledHttp2Sessions } from "./listener-http2-progress.js";
@@ -18,6 +19,8 @@ export type { ListenerLimits } from "./listener-limits.js";
 export interface ListenerOptions {
   handler: NodeHandler;
   limits: ListenerLimits;
+  /** Whom the per-client limits count a connection and a request under (behind a trusted proxy, its clients). */
+  clients: ClientAddresses;
   /** PEM. With it, HTTP/2 and HTTP/1.1 are chosen by ALPN instead of by sniffing. */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** For logging only: client and socket errors never reach the process as exceptions. */
@@ -50,13 +53,13 @@ interface Parts {
 export function createListener(options: ListenerOptions): Listener {
   const report = reportSafely(options.onClientError);
   const { limits } = options;
-  const bodiesBounded = limitBodiesInTransit(limitPipelinedRequests(options.handler), {
+  const bodiesBounded = limitBodiesInTransit(limitPipelinedRequests(options.handler), options.clients.of, {
     maxBytes: limits.maxBodiesInTransitBytes,
     maxBodyBytes: limits.maxBodyBytes,
     maxConnections: limits.maxConnections,
     maxConnectionsPerClient: limits.maxConnectionsPerClient,
   });
-  const bounded = limitOpenHttp2Streams(bodiesBounded, {
+  const bounded = limitOpenHttp2Streams(bodiesBounded, options.clients.of, {
     maxStreams: limits.maxOpenStreams,
     maxConcurrentStreams: limits.maxConcurrentStreams,
     maxConnections: limits.maxConnections,
@@ -68,7 +71,7 @@ export function createListener(options: ListenerOptions): Listener {
     : createCleartextServer(http1.handler, options.limits, report);
   const { server, http2Server } = parts;
   server.maxConnections = options.limits.maxConnections;
-  limitConnectionsPerClient(server, options.limits.maxConnectionsPerClient);
+  limitConnectionsPerClient(server, options.limits.maxConnectionsPerClient, options.clients.isTrustedProxy);
 
   // An answer the client does not take is the mirror of a request it does not finish: the same time bounds both.
   endStalledHttp2Sessions(http2Server, {

@@ -68,6 +68,20 @@ describe("maxConnectionsPerClient", () => {
     });
   });
 
+  it("bounds a trusted proxy's connections by maxConnections alone, and other addresses by their share", async () => {
+    const running = await start(perClient, { trustedProxies: ["127.0.0.1"] });
+    try {
+      const fromProxy = Array.from({ length: 6 }, () => rawConnection(running.port));
+      await until(async () => (await running.openConnections()) === 6);
+      const fromClient = Array.from({ length: 3 }, () => rawConnection(running.port, { localAddress: "127.0.0.2" }));
+      await until(async () => (await running.openConnections()) === 9);
+      expect(await rawConnection(running.port, { localAddress: "127.0.0.2" }).closed).toBe("");
+      [...fromProxy, ...fromClient].forEach(({ socket }) => socket.destroy());
+    } finally {
+      await running.listener.close(100);
+    }
+  });
+
   describe("TLS", () => {
     let running: Running;
     let ca: string;

@@ -1,4 +1,5 @@
 // A listener on an ephemeral loopback port with an echo handler, and the clients the listener tests talk to it with.
+import { createClientAddresses } from "../../src/transport/client-address.js";
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
@@ -52,12 +53,13 @@ export interface Running {
 
 export async function start(
   limits: ListenerLimits,
-  options: { tls?: { cert: string; key: string }; handler?: NodeHandler } = {},
+  options: { tls?: { cert: string; key: string }; handler?: NodeHandler; trustedProxies?: string[] } = {},
 ): Promise<Running> {
   const clientErrors: Error[] = [];
   const listener = createListener({
     handler: options.handler ?? echo,
     limits,
+    clients: createClientAddresses(options.trustedProxies ?? []),
     tls: options.tls,
     onClientError: (error) => {
       clientErrors.push(error);

@@ -14,8 +14,8 @@ const limits = {
   maxOpenStreams: 20,
 };
 
-/** HEADERS of a gRPC call, without END_STREAM: a request whose body never comes. */
-function headersWithoutBody(streamId: number): Buffer {
+/** HEADERS of a gRPC call, without END_STREAM: a request whose body never comes (from a proxy: forwarded for someone). */
+function headersWithoutBody(streamId: number, forwardedFor?: string): Buffer {
   const literal = (name: string, value: string) =>
     Buffer.concat([Buffer.from([0x00, name.length]), Buffer.from(name), Buffer.from([value.length]), Buffer.from(value)]);
   const block = Buffer.concat([
@@ -23,6 +23,7 @@ function headersWithoutBody(streamId: number): Buffer {
     literal(":path", "/zitadel.user.v2.UserService/GetUserByID"),
     literal(":authority", "localhost"),
     literal("content-type", "application/grpc"),
+    ...(forwardedFor === undefined ? [] : [literal("x-forwarded-for", forwardedFor)]),
   ]);
   const header = Buffer.alloc(9);
   header.writeUIntBE(block.length, 0, 3);
@@ -33,7 +34,7 @@ function headersWithoutBody(streamId: number): Buffer {
 }
 
 /** Opens `streams` streams that never send a body; resolves the error code of each RST_STREAM the server sends. */
-function holdStreams(port: number, streams: number): { socket: net.Socket; resets: number[] } {
+function holdStreams(port: number, streams: number, forwardedFor?: string): { socket: net.Socket; resets: number[] } {
   const socket = net.connect({ host: "127.0.0.1", port });
   const resets: number[] = [];
   let received = Buffer.alloc(0);
@@ -46,7 +47,7 @@ function holdStreams(port: number, streams: number): { socket: net.Socket; reset
       received = received.subarray(9 + length);
     }
   });
-  socket.write(Buffer.concat([http2Preface, ...Array.from({ length: streams }, (_, i) => headersWithoutBody(2 * i + 1))]));
+  socket.write(Buffer.concat([http2Preface, ...Array.from({ length: streams }, (_, i) => headersWithoutBody(2 * i + 1, forwardedFor))]));
   return { socket, resets };
 }
 
@@ -57,6 +58,19 @@ afterEach(async () => {
 });
 
 describe("open HTTP/2 streams", () => {
+  it("through a trusted proxy count as the client each was forwarded for", async () => {
+    running = await start(limits, { trustedProxies: ["127.0.0.1"] });
+    // Ten streams for one client fill its share; three more for it are refused, while another client's get through.
+    const held = [holdStreams(running.port, 7, "203.0.113.1"), holdStreams(running.port, 6, "203.0.113.1"), holdStreams(running.port, 7, "203.0.113.2")];
+    try {
+      await until(() => held[1]!.resets.length === 3);
+      expect(held[1]!.resets).toEqual(Array(3).fill(http2.constants.NGHTTP2_REFUSED_STREAM));
+      expect([held[0]!.resets, held[2]!.resets]).toEqual([[], []]);
+    } finally {
+      held.forEach(({ socket }) => socket.destroy());
+    }
+  });
+
   it("are refused beyond a client address's share, while another address's calls are answered", async () => {
     running = await start(limits);
     const held = [holdStreams(running.port, 7), holdStreams(running.port, 7)];
