@@ -1,5 +1,6 @@
 // The composition root: builds the store, crypto, domain, API and transport from one Config and starts listening.
 import { randomInt } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -51,6 +52,7 @@ import { VerificationSettingsService } from "./gen/verifyd/settings/v1/verificat
 import { UserService } from "./gen/zitadel/user/v2/user_service_pb.js";
 import { type Logger, createLogger } from "./logger.js";
 import { startPeriodicPurge } from "./maintenance/periodic-purge.js";
+import { reportRefusedConnections } from "./metrics/connection-metrics.js";
 import { createServerMetrics } from "./metrics/server-metrics.js";
 import { buildOpenApiDocument } from "./openapi/openapi-document.js";
 import { openApiJson } from "./openapi/openapi-json.js";
@@ -231,6 +233,9 @@ async function startOn(
   // A shutdown's two moments: it begins (not ready, still taking calls), then no more calls are taken.
   const stopping = new AbortController();
   const stopped = new AbortController();
+  // Every open health watch listens on both (and removes its listeners as it ends): a mesh holding more than Node's
+  // default of 10 watches is no leak, and must not be logged as one.
+  setMaxListeners(0, stopping.signal, stopped.signal);
   const userService = createUserServiceHandler({
     commands,
     userQuery,
@@ -403,7 +408,7 @@ async function startOn(
     // The token endpoint is where a token comes from, and /openapi.json is the public contract: neither needs one.
     // Kii's API (under /api/apps/) checks its own credentials: an app's Basic key or a bearer token.
     if (
-      !applyCors(config.corsOrigins, req, res) &&
+      !applyCors(config.corsOrigins, req, res, config.tls !== undefined || config.tlsAtProxy) &&
       !openApiEndpoint(req, res) &&
       !kiiEndpoint(req, res) &&
       !tokenEndpoint(req, res)
@@ -427,6 +432,7 @@ async function startOn(
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== "ECONNRESET" && code !== "EPIPE") logger.warn("client connection error", { error: error.message, code });
     },
+    onConnectionRefused: reportRefusedConnections(metrics.connectionsRefused, logger),
   });
   await new Promise<void>((resolve, reject) => {
     listener.server.once("error", (error) => reject(explainListenFailure(error, config)));

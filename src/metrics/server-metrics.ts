@@ -4,6 +4,7 @@ import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { CallOutcomeObserver } from "../api/call-outcomes.js";
 import type { Clock } from "../domain/ports.js";
 import { type CallMetrics, type RefusalCounter, createCallMetrics, createRefusalMetrics } from "./call-metrics.js";
+import { type ConnectionRefusalCounter, createConnectionRefusalMetrics } from "./connection-metrics.js";
 import { type DeliveryMetrics, createDeliveryMetrics } from "./delivery-metrics.js";
 import { type OutboxBacklog, createOutboxMetrics } from "./outbox-metrics.js";
 import { createOutcomeMetrics } from "./outcome-metrics.js";
@@ -12,6 +13,7 @@ export interface ServerMetrics {
   registry: Registry;
   calls: CallMetrics;
   refusals: RefusalCounter;
+  connectionsRefused: ConnectionRefusalCounter;
   outcomes: CallOutcomeObserver;
   deliveries: DeliveryMetrics;
 }
@@ -48,6 +50,7 @@ export function createServerMetrics(options: ServerMetricsSources): ServerMetric
     registry,
     calls: createCallMetrics(registry),
     refusals: createRefusalMetrics(registry),
+    connectionsRefused: createConnectionRefusalMetrics(registry),
     outcomes: createOutcomeMetrics(registry),
     deliveries: createDeliveryMetrics(registry),
   };

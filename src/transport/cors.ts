@@ -15,13 +15,13 @@ const exposedHeaders = [...connectCors.exposedHeaders, "X-Request-Id", "Retry-Af
 /**
  * Adds CORS headers for an allowed origin, and answers (returning true) its preflight requests and every request
  * from an origin that is neither allowed nor this server's own (as the Host header names it: verifyd behind a proxy
- * on the site's own name).
+ * on the site's own name). `reachedOverTls`: clients reach the server over TLS, its own or a proxy's in front.
  */
-export function applyCors(allowedOrigins: readonly string[], req: NodeRequest, res: NodeResponse): boolean {
+export function applyCors(allowedOrigins: readonly string[], req: NodeRequest, res: NodeResponse, reachedOverTls: boolean): boolean {
   const origin = req.headers.origin;
   if (!origin) return false;
   if (!allowedOrigins.includes("*") && !allowedOrigins.includes(origin)) {
-    if (isSameOrigin(origin, req)) return false;
+    if (isSameOrigin(origin, req, reachedOverTls)) return false;
     const message = `the origin ${origin} may not call this server; list it in --cors-origins (VERIFYD_CORS_ORIGINS)`;
     answerError(req, res, new ConnectError(message, Code.PermissionDenied));
     return true;
@@ -39,11 +39,13 @@ export function applyCors(allowedOrigins: readonly string[], req: NodeRequest, r
   return true;
 }
 
-function isSameOrigin(origin: string, req: NodeRequest): boolean {
+function isSameOrigin(origin: string, req: NodeRequest, reachedOverTls: boolean): boolean {
   const authority = req.headers[":authority"] ?? req.headers.host;
   if (typeof authority !== "string") return false;
   try {
     const page = new URL(origin);
+    // A server reached over TLS serves no plaintext page: one on its name is anybody's (on-path, a network writes it).
+    if (reachedOverTls && page.protocol !== "https:") return false;
     const server = new URL(`${page.protocol}//${authority}`);
     // Both parsed with the page's scheme, so that its default port is left out of both alike.
     return page.host === server.host;

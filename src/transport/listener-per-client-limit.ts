@@ -4,11 +4,16 @@ import type net from "node:net";
 import ipaddr from "ipaddr.js";
 
 /**
- * Destroys a new connection at once when its address already holds maxPerClient open connections. A trusted proxy's
- * connections carry many clients' calls, each counted as its own client by the limits on calls; they are bounded by
- * maxConnections alone.
+ * Destroys a new connection at once when its address already holds maxPerClient open connections, and calls
+ * `onRefused`. A trusted proxy's connections carry many clients' calls, each counted as its own client by the limits
+ * on calls; they are bounded by maxConnections alone.
  */
-export function limitConnectionsPerClient(server: net.Server, maxPerClient: number, isTrustedProxy: (address: string) => boolean): void {
+export function limitConnectionsPerClient(
+  server: net.Server,
+  maxPerClient: number,
+  isTrustedProxy: (address: string) => boolean,
+  onRefused: () => void,
+): void {
   const openByClient = new Map<string, number>();
   // First in line, so that a refused socket costs no TLS handshake or sniffing.
   server.prependListener("connection", (socket: net.Socket) => {
@@ -18,6 +23,7 @@ export function limitConnectionsPerClient(server: net.Server, maxPerClient: numb
     const open = openByClient.get(client) ?? 0;
     if (open >= maxPerClient) {
       socket.destroy();
+      onRefused();
       return;
     }
     openByClient.set(client, open + 1);

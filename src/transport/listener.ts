@@ -2,6 +2,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import type { ConnectionRefusal } from "../metrics/connection-metrics.js";
 import type { NodeHandler } from "./call-context.js";
 import type { ClientAddresses } from "./client-address.js";
 import { sniffConnection } from "./connection-sniffer.js";
@@ -25,6 +26,8 @@ export interface ListenerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** For logging only: client and socket errors never reach the process as exceptions. */
   onClientError?: (error: Error) => void;
+  /** A connection closed on arrival for a limit on connections, which the client (or the proxy in front) hears nothing of. */
+  onConnectionRefused?: (reason: ConnectionRefusal) => void;
 }
 
 export interface Listener {
@@ -70,8 +73,11 @@ export function createListener(options: ListenerOptions): Listener {
     ? createTlsServer(http1.handler, options.limits, options.tls, report)
     : createCleartextServer(http1.handler, options.limits, report);
   const { server, http2Server } = parts;
+  const refused = options.onConnectionRefused ?? (() => undefined);
   server.maxConnections = options.limits.maxConnections;
-  limitConnectionsPerClient(server, options.limits.maxConnectionsPerClient, options.clients.isTrustedProxy);
+  // Node closes a connection beyond maxConnections by itself, before any 'connection' event.
+  server.on("drop", () => refused("max_connections"));
+  limitConnectionsPerClient(server, options.limits.maxConnectionsPerClient, options.clients.isTrustedProxy, () => refused("per_client"));
 
   // An answer the client does not take is the mirror of a request it does not finish: the same time bounds both.
   endStalledHttp2Sessions(http2Server, {

@@ -2,15 +2,32 @@
 // same mistake in JSON already is (and as connect-go answers both). connect-es reports it as Internal ("parse
 // binary: ..."), and raises it inside its own request pipeline, before any interceptor runs for a unary call, so
 // the first place it can be corrected is the response, in the one spot each protocol keeps its status.
+// A message over the limit is corrected there too, in its words only: connect-es names its own option ("configured
+// readMaxBytes 65536"), which no operator set or can find, where the setting is --max-body-bytes. Connect's streaming
+// protocol, which carries its status in a JSON end-of-stream message, keeps connect-es's words.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type UniversalServerResponse, createAsyncIterable, encodeEnvelope } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { headerGrpcMessage, headerGrpcStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { grpcMessageValue } from "./grpc-status-trailer.js";
 
-function isMalformedMessage(code: Code, message: string): boolean {
-  return code === Code.Internal && message.startsWith("parse binary: ");
+interface Status {
+  code: Code;
+  message: string;
 }
+
+const readMaxBytesOption = /configured readMaxBytes (\d+)/;
+
+/** The status connect-es should have answered, or undefined when it is right as it is. */
+function corrected(code: Code, message: string): Status | undefined {
+  if (code === Code.Internal && message.startsWith("parse binary: ")) return { code: Code.InvalidArgument, message };
+  const named = message.replace(readMaxBytesOption, "--max-body-bytes ($1)");
+  return named === message ? undefined : { code, message: named };
+}
+
+/** The HTTP statuses of Connect's unary error answers that may need correcting. */
+const correctableConnectStatuses = new Set([codeToHttpStatus(Code.Internal), codeToHttpStatus(Code.ResourceExhausted)]);
 
 export async function correctMalformedMessage(response: UniversalServerResponse): Promise<UniversalServerResponse> {
   const contentType = response.header?.get("content-type") ?? "";
@@ -18,18 +35,20 @@ export async function correctMalformedMessage(response: UniversalServerResponse)
   if (body === undefined) return response;
   if (contentType.startsWith("application/grpc-web")) return { ...response, body: correctTrailerFrames(body) };
   if (contentType.startsWith("application/grpc") && trailer) return { ...response, body: correctingAtEnd(body, trailer) };
-  // Only Connect's unary error bodies are JSON, and a 500 is rare enough to read in full here.
-  if (response.status === 500 && contentType === "application/json" && !response.header?.has("content-encoding")) {
+  // Only Connect's unary error bodies are JSON, and a 500 or 429 is rare enough to read in full here.
+  if (correctableConnectStatuses.has(response.status) && contentType === "application/json" && !response.header?.has("content-encoding")) {
     return correctConnectError(response, body);
   }
   return response;
 }
 
-/** Corrects a grpc-status in place; true when it did. */
+/** Corrects a grpc-status and grpc-message in place; true when it did. */
 function correctStatusFields(fields: Headers): boolean {
   const message = decodeURIComponent(fields.get(headerGrpcMessage) ?? "");
-  if (!isMalformedMessage(Number(fields.get(headerGrpcStatus)), message)) return false;
-  fields.set(headerGrpcStatus, String(Code.InvalidArgument));
+  const status = corrected(Number(fields.get(headerGrpcStatus)), message);
+  if (!status) return false;
+  fields.set(headerGrpcStatus, String(status.code));
+  if (status.message !== message) fields.set(headerGrpcMessage, grpcMessageValue(status.message));
   return true;
 }
 
@@ -59,9 +78,10 @@ async function correctConnectError(
   for await (const chunk of body) chunks.push(chunk);
   const bytes = Buffer.concat(chunks);
   const error = errorFromJsonBytes(bytes, undefined, new ConnectError("", Code.Unknown));
-  if (!isMalformedMessage(error.code, error.rawMessage)) return { ...response, body: createAsyncIterable([bytes]) };
-  const corrected = errorToJsonBytes(new ConnectError(error.rawMessage, Code.InvalidArgument), undefined);
+  const status = corrected(error.code, error.rawMessage);
+  if (!status) return { ...response, body: createAsyncIterable([bytes]) };
+  const json = errorToJsonBytes(new ConnectError(status.message, status.code), undefined);
   const header = new Headers(response.header);
-  header.set("content-length", String(corrected.byteLength));
-  return { ...response, status: codeToHttpStatus(Code.InvalidArgument), header, body: createAsyncIterable([corrected]) };
+  header.set("content-length", String(json.byteLength));
+  return { ...response, status: codeToHttpStatus(status.code), header, body: createAsyncIterable([json]) };
 }

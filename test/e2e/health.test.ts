@@ -161,3 +161,30 @@ describe("plain HTTP probes when the storage fails", () => {
     await server.stop();
   });
 });
+
+describe("many health watchers", () => {
+  const tempDirectory = serverProcessDirectories("verifyd-watchers-");
+
+  // A mesh's sidecars each hold a watch: past Node's default of 10 listeners on the shutdown's signals, the server
+  // logged a MaxListenersExceededWarning, a leak that was none (each watch removes its listeners when it ends).
+  it("holds a dozen and more watches open without a warning of a listener leak", async () => {
+    const server = await startServerProcess(join(tempDirectory(), "verifyd.sqlite"));
+    const health = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
+    const controller = new AbortController();
+    let serving = 0;
+    const watches = Array.from({ length: 16 }, async () => {
+      try {
+        for await (const response of health.watch({}, { signal: controller.signal })) if (response.status === Status.SERVING) serving++;
+      } catch (error) {
+        if (ConnectError.from(error).code !== Code.Canceled) throw error;
+      }
+    });
+    await expect.poll(() => serving).toBe(16);
+    // Past a storage poll, when each watch has taken its listeners off and put them back.
+    await sleep(1_500);
+    controller.abort();
+    await Promise.all(watches);
+    await server.stop();
+    expect(server.stderr.filter((line) => line.includes("MaxListenersExceeded"))).toEqual([]);
+  }, 30_000);
+});

@@ -16,9 +16,9 @@ import {
   VerifyPhoneRequestSchema,
   VerifyPhoneResponseSchema,
 } from "../../src/gen/zitadel/user/v2/user_service_pb.js";
-import { userWithPhoneCode } from "../helpers/api-session.js";
+import { uniqueMobile, userWithPhoneCode } from "../helpers/api-session.js";
 import { grpcFrame, grpcWebTrailerNames, parseGrpcWebBody } from "../helpers/grpc-frames.js";
-import { expectOk, protocolClient } from "../helpers/protocol-clients.js";
+import { type ProtocolName, expectFailure, expectOk, protocolClient } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
 const verifyPhonePath = "/zitadel.user.v2.UserService/VerifyPhone";
@@ -336,5 +336,35 @@ describe("unary Connect calls in binary protobuf written by hand", () => {
     const gzipped = await http1Call({ ...connectProto, "content-encoding": "gzip" }, zlib.gzipSync(verifyPhoneMessage(userId, code)));
     expect(gzipped.status).toBe(200);
     expect(await isPhoneVerified(userId)).toBe(true);
+  });
+});
+
+// connect-es names its own option (`configured readMaxBytes 4096`), which no operator has set or can find.
+describe("a message over --max-body-bytes", () => {
+  const overTheLimit = /^message size (\d+ )?is larger than --max-body-bytes \(4096\)$/;
+
+  it.each<ProtocolName>(["connect-json", "connect-binary", "connect-h2", "grpc", "grpc-web"])(
+    "is refused over %s with ResourceExhausted naming the setting",
+    async (protocol) => {
+      const result = await protocolClient(protocol, server.url, server.adminToken).call("addHumanUser", {
+        profile: { givenName: "A".repeat(5_000), familyName: "Lovelace" },
+        phone: { phone: uniqueMobile(), returnCode: {} },
+      });
+      const failure = expectFailure(result);
+      expect(failure.code).toBe(Code.ResourceExhausted);
+      expect(failure.message).toMatch(overTheLimit);
+    },
+  );
+
+  it("is refused on a gRPC stream, the watch's request, with the setting too", async () => {
+    const health = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
+    const error = await (async () => {
+      for await (const _ of health.watch({ service: "x".repeat(5_000) })) return undefined;
+    })().then(
+      () => undefined,
+      (reason: unknown) => ConnectError.from(reason),
+    );
+    expect(error?.code).toBe(Code.ResourceExhausted);
+    expect(error?.rawMessage).toMatch(overTheLimit);
   });
 });

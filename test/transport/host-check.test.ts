@@ -12,6 +12,9 @@ import { bearer } from "../helpers/protocol-clients.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
 const unknownUser = "/v2/users/404404404";
+/** Added to a refusal of a name that looks like a proxy's own: an address, a loopback or bare name, the server's port. */
+const proxyHint =
+  "; a proxy in front must forward the client's Host instead (nginx: proxy_set_header Host $host; grpc_set_header Host $host): listing its upstream name lets every request through";
 
 interface Answer {
   status: number;
@@ -119,8 +122,9 @@ describe("with the default allowed hosts", () => {
     );
     expect(error).toBeInstanceOf(ConnectError);
     expect(error?.code).toBe(Code.PermissionDenied);
+    // With the server's own port, as a proxy's upstream name has it: so the hint for a proxy in front.
     expect(error?.rawMessage).toBe(
-      `this server does not answer for host "rebound.example:${server.port}"; list the names clients use with --allowed-hosts (VERIFYD_ALLOWED_HOSTS)`,
+      `this server does not answer for host "rebound.example:${server.port}"; list the names clients use with --allowed-hosts (VERIFYD_ALLOWED_HOSTS)${proxyHint}`,
     );
   });
 
@@ -177,5 +181,43 @@ describe("with the check turned off (--allowed-hosts '*')", () => {
       (reason: unknown) => ConnectError.from(reason),
     );
     expect(error?.code).toBe(Code.NotFound);
+  });
+});
+
+// nginx sends its upstream's name (`proxy_pass http://verifyd:8080;` makes Host "verifyd:8080") unless told to forward
+// the client's: a trial behind nginx listed the upstream's name in --allowed-hosts, which every request then carries,
+// whatever name its client used, so the check let everything through.
+describe("refusing a name a proxy in front sends for itself", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(["--allowed-hosts", "id.example.com"]);
+  });
+  afterAll(() => server.close());
+
+  it.each([
+    ["a bare upstream name", "verifyd"],
+    ["a bare upstream name and port", "verifyd:8080"],
+    ["an IPv4 address", "10.0.0.5:8080"],
+    ["an IPv6 address", "[fd00::5]"],
+    ["a loopback name", "localhost:8080"],
+  ])("tells REST, Connect and HTTP/2 callers refused for %s to have the proxy forward the client's Host", async (_what, host) => {
+    const expected = `this server does not answer for host ${JSON.stringify(host)}; list the names clients use with --allowed-hosts (VERIFYD_ALLOWED_HOSTS)${proxyHint}`;
+    const rest = await http1(server, host);
+    expectMisdirected(rest, host);
+    expect((JSON.parse(rest.body) as { message: string }).message).toBe(expected);
+    const connect = await http1(server, host, "/zitadel.user.v2.UserService/GetUserByID?connect=v1&encoding=json&message=%7B%7D");
+    expectMisdirected(connect, host, "connect");
+    expect((JSON.parse(connect.body) as { message: string }).message).toBe(expected);
+    const overHttp2 = await http2Request(server, host);
+    expectMisdirected(overHttp2, host);
+    expect((JSON.parse(overHttp2.body) as { message: string }).message).toBe(expected);
+  });
+
+  it("says nothing of a proxy for a dotted name on another port, or none: a name clients may well use", async () => {
+    for (const host of ["verify.example.org", "verify.example.org:8443"]) {
+      const answer = await http1(server, host);
+      expectMisdirected(answer, host);
+      expect((JSON.parse(answer.body) as { message: string }).message, host).not.toContain("proxy");
+    }
   });
 });
