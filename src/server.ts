@@ -142,6 +142,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const database = await openStore(config.database, {
     integrityCheck: config.integrityCheck,
     holdExclusively: config.sqliteLocking === "exclusive",
+    watchFiles: true,
     postgres: config.postgres,
     logger,
   });
@@ -167,7 +168,17 @@ async function startOn(
   clock: Clock,
   overrides: ServerOverrides,
 ): Promise<RunningServer> {
-  const storage = createStorageHealth({ logger, probeRead: database.probeRead, probeWrite: database.probeWrite });
+  const storage = createStorageHealth({
+    logger,
+    probeRead: database.probeRead,
+    probeWrite: database.probeWrite,
+    ...(database.lostFiles ? { lostFiles: database.lostFiles } : {}),
+  });
+  // A start may write nothing (an existing database, nothing to migrate): without a write now, a server on a full
+  // disk said READY until the first call failed. A failure starts the episode (and its line); the server still starts.
+  await Promise.resolve()
+    .then(() => storage.write(database.probeWrite))
+    .catch(() => undefined);
   const newId = createIdGenerator(() => clock.now(), randomInt);
   // A claimed batch is delivered within the delivery timeout; the margin covers recording the outcomes, so that no
   // other worker claims a message whose delivery is still under way.

@@ -3,7 +3,7 @@
 import { linkSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { temporaryNameFor, writeNewOwnerOnlyFile, writeOwnerOnlyFile } from "../crypto/owner-only-file.js";
-import { StartupError } from "../startup-error.js";
+import { StartupError, unwritableFileProblem } from "../startup-error.js";
 import { makeOwnerOnlyDirectory } from "../owner-only-directory.js";
 
 const elsewhere = "choose another file with --admin-token-file / ADMIN_TOKEN_FILE";
@@ -24,13 +24,16 @@ export function writeAdminTokenFile(path: string, content: string): void {
  */
 export function writeNewAdminTokenFile(path: string, content: string): void {
   const temporary = temporaryNameFor(path);
+  let directoryMade = false;
   try {
     // Written whole under a name of its own, then linked into place: the link fails if the file exists.
     makeOwnerOnlyDirectory(dirname(path));
+    directoryMade = true;
     writeNewOwnerOnlyFile(temporary, content);
     linkSync(temporary, path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+    // Only the link's: making a parent directory where a file is gives EEXIST too.
+    if ((error as NodeJS.ErrnoException).code === "EEXIST" && isDirectory(dirname(path))) {
       refuseDirectory(path);
       throw new StartupError(
         `the admin token file ${path} exists, though this database has no administrator yet: it holds another database's token, or a failed first start's; move it away, or ${elsewhere}`,
@@ -38,7 +41,8 @@ export function writeNewAdminTokenFile(path: string, content: string): void {
     }
     throw unwritable(path, error);
   } finally {
-    rmSync(temporary, { force: true });
+    // Under a path that runs through a file there is none, and rm's ENOTDIR would hide why.
+    if (directoryMade) rmSync(temporary, { force: true });
   }
 }
 
@@ -63,5 +67,8 @@ function aDirectory(path: string): StartupError {
 function unwritable(path: string, error: unknown): StartupError {
   if (isDirectory(path)) return aDirectory(path);
   const { code, message } = error as NodeJS.ErrnoException;
-  return new StartupError(`cannot write the admin token file ${path} (${code ?? message}); make its directory writable by this user, or ${elsewhere}`);
+  const cannot = `cannot write the admin token file ${path} (${code ?? message})`;
+  const problem = unwritableFileProblem(path, error as NodeJS.ErrnoException);
+  if (problem !== undefined) return new StartupError(`${cannot}: ${problem}, or ${elsewhere}`);
+  return new StartupError(`${cannot}; make its directory writable by this user, or ${elsewhere}`);
 }

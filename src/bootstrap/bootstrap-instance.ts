@@ -1,6 +1,6 @@
 // First start: an IAM_OWNER service account and a token for it, so that the person who started the server can make
 // the first calls. Done once per database, even when several processes start on it at the same moment.
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import type { SecurityRecorder } from "../api/security-recorder.js";
 import { type MemberStore, instanceResource } from "../domain/access/member.js";
 import type { AccessTokenStore, IssuedAccessToken } from "../domain/credentials/access-token.js";
@@ -43,6 +43,11 @@ export const administratorAccount = {
 
 export async function bootstrapInstance(deps: BootstrapDeps): Promise<void> {
   // The token file is written before COMMIT: a failure leaves no administrator whose token nobody has.
+  let tokenFileWritten = false;
+  const writeTokenFile = (token: string) => {
+    deps.writeTokenFile(deps.tokenFile, `${token}\n`);
+    tokenFileWritten = true;
+  };
   const bootstrapped = await deps.instance.exclusively(async () => {
     if (await deps.instance.isBootstrapped()) return undefined;
     const now = deps.clock.now();
@@ -54,9 +59,14 @@ export async function bootstrapInstance(deps: BootstrapDeps): Promise<void> {
       await deps.members.add({ userId, organizationId: instanceResource, roles: ["IAM_OWNER"], createdAt: now, changedAt: now });
     }
     // Before the mark: a start that cannot write the file has not bootstrapped, and the next one tries again.
-    const { tokenId } = await issueAdministratorToken(deps, userId, now, (token) => deps.writeTokenFile(deps.tokenFile, `${token}\n`));
+    const { tokenId } = await issueAdministratorToken(deps, userId, now, writeTokenFile);
     await deps.instance.markBootstrapped(userId, now);
     return { userId, tokenId };
+  }).catch((error: unknown) => {
+    // A failed COMMIT (a full disk) voids the token in the file, and the next start would refuse the file as another
+    // database's, since this one has no administrator.
+    if (tokenFileWritten) rmSync(deps.tokenFile, { force: true });
+    throw error;
   });
   if (bootstrapped) {
     // After COMMIT: the log records what happened, and cannot undo the bootstrap by failing.

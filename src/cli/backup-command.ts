@@ -4,7 +4,7 @@
 import { existsSync, linkSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { setImmediate } from "node:timers/promises";
-import Database from "better-sqlite3";
+import Database, { SqliteError } from "better-sqlite3";
 import { temporaryNameFor, writeNewOwnerOnlyFile } from "../crypto/owner-only-file.js";
 import { isPostgresUrl } from "../store/database-url.js";
 import { openConnection } from "../store/sqlite/open-database.js";
@@ -55,9 +55,13 @@ export const backupCommand: CommandDefinition<"database"> = {
     process.once("exit", removeLeftovers);
     try {
       createOwnerOnly(temporary, target);
-      await source.sqlite.backup(temporary, { progress: () => allPages });
-      await handleSignalsReceived();
-      checkCopy(temporary, settings.database);
+      try {
+        await source.sqlite.backup(temporary, { progress: () => allPages });
+        await handleSignalsReceived();
+        checkCopy(temporary, settings.database);
+      } catch (error) {
+        throw unwritableCopy(error, target);
+      }
       await handleSignalsReceived();
       placeCopy(temporary, target, flags.force === true);
     } finally {
@@ -99,6 +103,23 @@ function createOwnerOnly(temporary: string, target: string): void {
     const { code, message } = error as NodeJS.ErrnoException;
     throw new UsageError(`cannot write the backup ${target} (${code ?? message}); choose a directory this user may write to`);
   }
+}
+
+/**
+ * SQLite's message ("database or disk is full") would read as if the database's own disk were full, while it is the
+ * copy's that is.
+ */
+function unwritableCopy(error: unknown, target: string): unknown {
+  if (!(error instanceof SqliteError)) return error;
+  if (error.code === "SQLITE_FULL") {
+    return new CommandFailure(`cannot write the backup ${target}: its disk is full; free space on it, or back up to another disk`);
+  }
+  if (error.code === "SQLITE_IOERR_WRITE") {
+    return new CommandFailure(
+      `cannot write the backup ${target}: its disk refused the write (out of space or quota, a file size limit, or failing; ${error.code}); make room, or back up to another disk`,
+    );
+  }
+  return error;
 }
 
 /** A self-contained file (no -wal beside it) that SQLite finds sound. */

@@ -4,6 +4,7 @@
 import { type Config, type SettingName, loadConfig, settings } from "../config.js";
 import { type Logger, createLogger } from "../logger.js";
 import { type RunningServer, startServer } from "../server.js";
+import { explainStorageFailure } from "../store/sqlite/open-database.js";
 import type { CommandDefinition } from "./command.js";
 
 export const serveCommand: CommandDefinition = {
@@ -20,7 +21,11 @@ export const serveCommand: CommandDefinition = {
     const logger = createLogger(config.logLevel);
     logProcessWarnings(logger);
     // Handlers before "verifyd listening" is logged, so that no signal after it finds node's default (exit at once).
-    const started = startServer(config, { logger });
+    // The file's storage failing during the start (a first start's writes on a nearly full disk) is the operator's to
+    // fix, and SQLite's own message names no file.
+    const started = startServer(config, { logger }).catch((error: unknown) => {
+      throw explainStorageFailure(error, config.database) ?? error;
+    });
     const stopped = stopOnSignal(started, config, logger);
     await started;
     return stopped;

@@ -28,6 +28,11 @@ export interface StorageHealthOptions {
   /** A write as large as a large call's, for checks while it is not. */
   probeWrite(): void | Promise<void>;
   probeIntervalMs?: number;
+  /**
+   * What happened to the database's files, once their path no longer leads to them (SQLite's file-identity.ts): every
+   * operation is then refused, since a write would succeed into a file that no name leads to, and no probe ends it.
+   */
+  lostFiles?: () => string | undefined;
   /** Milliseconds from a monotonic clock. */
   now?: () => number;
 }
@@ -55,7 +60,13 @@ export function createStorageHealth(options: StorageHealthOptions): StorageHealt
     logger.info("storage writes work again", { failedForMs: Math.round(now() - failingSince) });
     failingSince = undefined;
   };
-  const use = <T>(operation: () => T): T => classified(operation, fail);
+  const lostFiles = options.lostFiles ?? (() => undefined);
+  const use = <T>(operation: () => T): T => {
+    const lost = lostFiles();
+    if (lost === undefined) return classified(operation, fail);
+    fail(Object.assign(new Error(lost), { code: "FILES_LOST" }));
+    throw errors.storageUnavailable();
+  };
   const probe = () => {
     if (now() - lastProbeAt < probeIntervalMs) return;
     lastProbeAt = now();

@@ -59,5 +59,7 @@ export interface DatabaseConnection {
   pendingMigrations(): number;
   /** The migrations the database lacked and now has, oldest first. */
   appliedMigrations: string[];
+  /** SQLite's: what happened to the database's files, once their path no longer leads to them. */
+  lostFiles?(): string | undefined;
   close(): Promise<void>;
 }

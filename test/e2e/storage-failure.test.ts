@@ -68,6 +68,22 @@ describe("a full disk", () => {
   });
 });
 
+describe("a start on a full disk", () => {
+  it("is not ready until writes work: a start that writes nothing still tries one", async () => {
+    const database = tempDatabase();
+    const first = await startServerProcess(database);
+    await first.stop();
+    // No file of the new server may grow beyond 40 KiB: room for SQLite's shared-memory index (32 KiB), not for the
+    // -wal file to take one probe write (64 KiB).
+    const fullDisk = ["prlimit", `--fsize=${40 * 1024}`, process.execPath, "--import", import.meta.resolve("tsx"), "src/main.ts"];
+    const server = await startServerProcess(database, { command: fullDisk, ignoreFileSizeSignal: true });
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+    expect(await healthOf(server.url)).toBe(Status.NOT_SERVING);
+    expect(errorLines(server.stderr).join("\n")).toContain("storage failing");
+    await server.stop();
+  });
+});
+
 describe("a damaged database file", () => {
   it("is refused at start with one line naming it, and starts with --skip-integrity-check", async () => {
     const database = tempDatabase();

@@ -31,7 +31,7 @@ export interface Presence {
 
 const announced = new Set<string>();
 process.once("exit", () => {
-  for (const file of announced) rmSync(file, { force: true });
+  for (const file of announced) removeQuietly(file);
 });
 
 /** Where the presence files of `database` are; the database must exist for its real path to be found. */
@@ -64,7 +64,9 @@ export function announcePresence(database: string): Presence {
     withdraw() {
       clearInterval(refresh);
       announced.delete(file);
-      rmSync(file, { force: true });
+      // Best effort as announcing is: a file left behind is forgotten once stale, while a throw here failed a shutdown
+      // on a file system gone read-only before the database was even closed (a storage-fault trial).
+      removeQuietly(file);
     },
   };
 }

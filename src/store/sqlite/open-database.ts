@@ -3,17 +3,21 @@
 import { chmodSync, closeSync, existsSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database, { SqliteError } from "better-sqlite3";
+import { DrizzleError } from "drizzle-orm";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { Logger } from "../../logger.js";
-import { StartupError } from "../../startup-error.js";
+import { StartupError, unwritableFileProblem } from "../../startup-error.js";
 import { isPrivateDatabase } from "../database-url.js";
 import { holdExclusivelyWhileAlone } from "./exclusive-holding.js";
 import { announcePresence, countOthersPresent, type Presence } from "./file-presence.js";
+import { watchFileIdentity } from "./file-identity.js";
 import { createPendingMigrations, migrationsFolder } from "./migration-status.js";
 import { refuseSharedVerifiedContacts } from "./shared-verified-contacts.js";
+import { refuseMissingTables, refuseUnrecordedSchema } from "./schema-tables.js";
 import { type CaseClash, type CaseFolding, caseClashesRefusal, mailboxFolding, migratesToFolding, usernameFolding } from "../case-clashes.js";
-import type { SqliteFailure } from "./sqlite-errors.js";
+import { type SqliteFailure, isSqliteFailure } from "./sqlite-errors.js";
+import { driverError } from "../storage-failure.js";
 import { makeOwnerOnlyDirectory } from "../../owner-only-directory.js";
 
 export type Db = BetterSQLite3Database & { $client: Database.Database };
@@ -27,6 +31,8 @@ export interface DatabaseHandle {
   probeWrite(): void;
   /** This build's migrations that the database has not applied (none after a successful open), for readiness. */
   pendingMigrations(): number;
+  /** With `watchFiles`: what happened to the files, once their path no longer leads to them (file-identity.ts). */
+  lostFiles(): string | undefined;
   /** The migrations the file lacked and now has, oldest first, by their drizzle-kit tags. */
   appliedMigrations: string[];
   close(): void;
@@ -38,8 +44,10 @@ export interface OpenDatabaseOptions {
    * off by default, for commands that only pass through.
    */
   holdExclusively?: boolean;
-  /** Where holding and sharing the file is logged. */
+  /** Where holding and sharing the file is logged, and files lost under the server. */
   logger?: Logger;
+  /** Watches that the path still names the files opened, as a server does (file-identity.ts); off by default. */
+  watchFiles?: boolean;
   /** SQLite's quick_check before anything else reads the file; on by default. */
   integrityCheck?: boolean;
   /** Creates a missing file (and its directory), as the server's start does; on by default. */
@@ -97,6 +105,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     if (options.integrityCheck ?? true) checkIntegrity(sqlite, path);
     refuseSharedVerifiedContacts(sqlite, path);
     const db = drizzle(sqlite);
+    refuseUnrecordedSchema(sqlite, path);
     const missing = createPendingMigrations(sqlite)().map((migration) => migration.tag);
     if (missing.length > 0) {
       if (options.migrations === "refuse") {
@@ -107,12 +116,14 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       refuseCaseClashes(sqlite, path, missing);
       migrateConcurrently(db);
     }
+    refuseMissingTables(sqlite, path);
     const pending = createPendingMigrations(sqlite);
     // Only once the file is in WAL mode with its shared-memory index: the exclusive mode can then be left again.
     const { presence } = connection;
     const holding =
       options.holdExclusively && presence ? holdExclusivelyWhileAlone(sqlite, path, presence, options.logger) : undefined;
     sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    const watch = options.watchFiles && !isPrivateDatabase(path) ? watchFileIdentity(path, (reason) => keepWhatWasWritten(sqlite, reason, options.logger)) : undefined;
     const read = sqlite.prepare("SELECT count(*) FROM organizations");
     const write = sqlite.prepare("INSERT OR REPLACE INTO storage_probe (id, written_at, room) VALUES (1, ?, zeroblob(?))");
     return {
@@ -121,16 +132,35 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       probeRead: () => void read.get(),
       probeWrite: () => void write.run(Date.now(), probeBytes),
       pendingMigrations: () => pending().length,
+      lostFiles: () => watch?.lost(),
       appliedMigrations: missing,
       close: () => {
+        watch?.stop();
         holding?.stop();
         connection.close();
       },
     };
   } catch (error) {
     connection.close();
-    throw error instanceof SqliteError ? explainOpenFailure(error, path, connection) : error;
+    // Drizzle's migrator wraps SQLite's error (a full disk as the migrations write) in its own, naming only the query.
+    const cause = error instanceof DrizzleError ? error.cause : error;
+    throw cause instanceof SqliteError ? explainOpenFailure(cause, path, connection) : error;
   }
+}
+
+/**
+ * Copies what the -wal file holds into the database file, which still has the data the server wrote when only the -wal
+ * file was deleted, or when the file was moved (it then holds everything under its new name). The server then refuses
+ * writes (storage-health.ts) until it is restarted on its file.
+ */
+function keepWhatWasWritten(sqlite: Database.Database, reason: string, logger: Logger | undefined): void {
+  let kept = "the writes so far are in the database file, wherever it is now";
+  try {
+    sqlite.pragma("wal_checkpoint(TRUNCATE)");
+  } catch (error) {
+    kept = `the writes since the last checkpoint may be lost (${(error as Error).message})`;
+  }
+  logger?.error("database files lost: writes are refused until verifyd is restarted on its file", { reason, kept });
 }
 
 /** A connection to the file, announced to servers that hold it (file-presence.ts) until it is closed. */
@@ -191,11 +221,22 @@ function createOwnerOnly(path: string): void {
     closeSync(openSync(path, "a", 0o600));
     for (const file of [path, `${path}-wal`, `${path}-shm`]) keepToOwner(file);
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    throw new StartupError(
-      `cannot create or open the database ${path} (${code ?? message}); check that its directory exists and is writable by this user, or choose another file with --database / DATABASE_URL`,
-    );
+    throw whyNotCreated(path, error as NodeJS.ErrnoException);
   }
+}
+
+const elsewhere = "choose another file with --database / DATABASE_URL";
+
+function whyNotCreated(path: string, error: NodeJS.ErrnoException): StartupError {
+  if (error.code === "EISDIR") return new StartupError(`the database ${path} is a directory; give the path of a file in it, or ${elsewhere}`);
+  const cannot = `cannot create or open the database ${path} (${error.code ?? error.message})`;
+  const problem = unwritableFileProblem(path, error);
+  if (problem !== undefined) return new StartupError(`${cannot}: ${problem}, or ${elsewhere}`);
+  // The directory exists by now: what refuses the write is the file's own mode (or immutable flag).
+  if ((error.code === "EACCES" || error.code === "EPERM") && existsSync(path)) {
+    return new StartupError(`${cannot}: the file is not writable by this user; run verifyd as its owner, or ${elsewhere}`);
+  }
+  return new StartupError(`${cannot}; check that its directory exists and is writable by this user, or ${elsewhere}`);
 }
 
 /** Takes group's and others' access away; a file of another user's, which this one cannot change, is left as it is. */
@@ -222,6 +263,16 @@ function checkIntegrity(sqlite: Database.Database, path: string): void {
   );
 }
 
+/**
+ * A failure of the file's storage after it opened, such as a first start's writes on a nearly full disk, as the
+ * start-up failure naming the file; undefined for any other error.
+ */
+export function explainStorageFailure(error: unknown, path: string): StartupError | undefined {
+  const cause = driverError(error);
+  if (!isSqliteFailure(cause)) return undefined;
+  return explainOpenFailure(cause, path, { presence: undefined, openingTimeoutMs: busyTimeoutMs });
+}
+
 function explainOpenFailure(
   error: SqliteFailure,
   path: string,
@@ -232,6 +283,14 @@ function explainOpenFailure(
   }
   if (error.code.startsWith("SQLITE_CORRUPT")) {
     return new StartupError(`the database ${path} is damaged (${error.message}); restore it from a backup`);
+  }
+  if (error.code === "SQLITE_FULL") {
+    return new StartupError(`cannot write the database ${path}: its disk is full; free space on it, then start again`);
+  }
+  if (error.code === "SQLITE_IOERR_WRITE") {
+    return new StartupError(
+      `cannot write the database ${path} (${error.code}): its disk refused the write (out of space or quota, a file size limit, or failing); make room or check the disk, then start again`,
+    );
   }
   if (error.code.startsWith("SQLITE_CANTOPEN") || error.code.startsWith("SQLITE_READONLY")) {
     return new StartupError(

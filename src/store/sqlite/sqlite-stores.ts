@@ -23,6 +23,7 @@ export function sqliteConnection(handle: DatabaseHandle, path: string): Database
     probeRead: handle.probeRead,
     probeWrite: handle.probeWrite,
     pendingMigrations: handle.pendingMigrations,
+    lostFiles: handle.lostFiles,
     appliedMigrations: handle.appliedMigrations,
     close: async () => handle.close(),
   };
