@@ -78,8 +78,7 @@ import { type MetricsListener, listenForMetrics } from "./transport/metrics-list
 import { createHeaderBlockChecks } from "./transport/header-block-checks.js";
 import { createProbeEndpoint } from "./transport/probe-endpoint.js";
 import { createClientAddresses } from "./transport/client-address.js";
-import { createClientBudget } from "./transport/listener-per-client-limit.js";
-import { createTokenEndpoint, loginsUnderWayPerClient } from "./transport/oauth/token-endpoint.js";
+import { createTokenEndpoint, loginsPerClient } from "./transport/oauth/token-endpoint.js";
 import { createOpenApiEndpoint } from "./transport/openapi-endpoint.js";
 import { createRestGateway } from "./transport/rest/rest-gateway.js";
 import { createRpcHandler } from "./transport/rpc-handler.js";
@@ -389,9 +388,7 @@ async function startOn(
       phone: phonePolicy,
     }),
     maxBodyBytes: config.limits.maxBodyBytes,
-    // Bounded per client only: the checks' queue is the bound in all, and its refusal (503) is nobody's fault. Not a
-    // share of the connections, which behind a proxy are all the proxy's while its clients are told apart.
-    loginsUnderWay: createClientBudget(Number.POSITIVE_INFINITY, loginsUnderWayPerClient(config.passwordChecks)),
+    loginsUnderWay: loginsPerClient(config.passwordChecks),
     loginsNeedOrganization: config.tokens.loginsNeedOrganization,
     logger,
   };

@@ -8,7 +8,7 @@ import type { MemberStore } from "../domain/access/member.js";
 import type { AccessTokenRecord, AccessTokenStore, IssuedAccessToken } from "../domain/credentials/access-token.js";
 import { parseLoginName } from "../domain/credentials/login-name.js";
 import { loginRetryAfterMs } from "../domain/credentials/login-throttle.js";
-import type { LoginStore } from "../domain/credentials/password-login.js";
+import { type LoginStore, checkAdmittedAttempt } from "../domain/credentials/password-login.js";
 import type { SecurityEventKind } from "../domain/security/security-event.js";
 import { errors } from "../domain/errors.js";
 import type { IdGenerator } from "../domain/ids.js";
@@ -45,7 +45,7 @@ export interface UserAccountsDeps {
   members: Pick<MemberStore, "grantsOf" | "list">;
   users: Pick<UserStore, "load">;
   /** The login throttle, which checks of a current password share. */
-  logins: Pick<LoginStore, "admitAttempt" | "clearFailures">;
+  logins: Pick<LoginStore, "admitAttempt" | "clearFailures" | "forgetAttempt">;
   /** How a login reads a name: a current password counts under the key a login by the username counts under. */
   phonePolicy: PhonePolicy;
   issueToken(): IssuedAccessToken;
@@ -175,11 +175,14 @@ export function createUserAccountsHandler(deps: UserAccountsDeps): AccountMethod
         const waitMs = await deps.logins.admitAttempt(throttleKey, deps.clock.now(), loginRetryAfterMs);
         if (waitMs > 0) throw errors.passwordChecksThrottled(waitMs);
       }
-      const details = await commands.setPassword(req.userId, newPassword, {
-        ...(currentPassword === undefined ? {} : { currentPassword }),
-        // Changing one's own password takes the current one, whatever else the caller may do.
-        requireCurrentPassword: caller.userId === req.userId,
-      });
+      const change = () =>
+        commands.setPassword(req.userId, newPassword, {
+          ...(currentPassword === undefined ? {} : { currentPassword }),
+          // Changing one's own password takes the current one, whatever else the caller may do.
+          requireCurrentPassword: caller.userId === req.userId,
+        });
+      // Refused as busy, the current password was never checked (the new one is hashed first): no guess to count.
+      const details = currentPassword === undefined ? await change() : await checkAdmittedAttempt(deps.logins, throttleKey, change);
       if (currentPassword !== undefined) await deps.logins.clearFailures(throttleKey);
       await recordChangeOfUser(deps, ctx, "password.changed", { userId: req.userId, organizationId: user.resourceOwner }, {
         currentPasswordGiven: String(currentPassword !== undefined),

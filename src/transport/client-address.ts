@@ -3,6 +3,7 @@
 // names, and only as far back as the chain runs through them: the client is the nearest address no trusted proxy has.
 import type { IncomingMessage } from "node:http";
 import proxyAddr from "@fastify/proxy-addr";
+import ipaddr from "ipaddr.js";
 import { callOf } from "../call-scope.js";
 import type { NodeRequest } from "./call-context.js";
 
@@ -21,7 +22,14 @@ export function createClientAddresses(trustedProxies: readonly string[]): Client
   return {
     // A socket already gone has no address, and nothing forwarded through it can be believed. The package reads only
     // `headers` and `socket.remoteAddress`, which HTTP/2's compatibility request has as HTTP/1.1's does.
-    of: (req) => (req.socket.remoteAddress === undefined ? undefined : proxyAddr(req as IncomingMessage, trusted)),
+    of(req) {
+      if (req.socket.remoteAddress === undefined) return undefined;
+      const chain = proxyAddr.all(req as IncomingMessage, trusted);
+      const client = chain[chain.length - 1];
+      // What is no address (the client's own text, which a proxy that appends passes on) is not believed: the nearest
+      // trusted proxy stands for the client, as it would without the header.
+      return client !== undefined && ipaddr.isValid(client) ? client : chain[chain.length - 2];
+    },
     isTrustedProxy: (address) => trusted(address, 0),
   };
 }

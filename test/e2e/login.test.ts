@@ -12,7 +12,7 @@ import { SqliteAccessTokenStore } from "../../src/store/sqlite/sqlite-access-tok
 import { SqliteLoginStore } from "../../src/store/sqlite/sqlite-login-store.js";
 import { SqliteOrganizationStore } from "../../src/store/sqlite/sqlite-organization-store.js";
 import { createTokenEndpoint } from "../../src/transport/oauth/token-endpoint.js";
-import { createClientBudget } from "../../src/transport/listener-per-client-limit.js";
+import { createLoginsPerClient } from "../../src/transport/oauth/logins-per-client.js";
 import { actor, passwordHasher, phonePolicy, userCommandsOn } from "../helpers/user-commands-harness.js";
 import { openTemp } from "../store/support/temp-database.js";
 import { Registry } from "prom-client";
@@ -45,7 +45,7 @@ async function startLoginServer() {
     recordSecurityEvent: async () => {},
     maxBodyBytes,
     loginsNeedOrganization: false,
-    loginsUnderWay: createClientBudget(100, 100),
+    loginsUnderWay: createLoginsPerClient(100, 100),
     logger: createLogger("silent"),
     calls: createCallMetrics(new Registry()),
   });

@@ -5,6 +5,7 @@ import http from "node:http";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { api, rest, unique } from "../helpers/api-session.js";
+import { loginFrom } from "../helpers/password-logins.js";
 import { type ServerProcess, serverProcessDirectories, startServerProcess, stopAllServerProcesses } from "../helpers/server-process.js";
 import { type TestServer, startTestServer } from "../helpers/test-server.js";
 
@@ -16,35 +17,14 @@ afterEach(async () => {
 });
 afterAll(stopAllServerProcesses);
 
-interface LoginAnswer {
-  status: number;
-  error: unknown;
-}
-
 /** A login for a name nobody has, with the X-Forwarded-For a proxy (or a client pretending) would send. */
-function loginForwardedFor(url: string, agent: http.Agent, forwardedFor: string): Promise<LoginAnswer> {
-  const body = new URLSearchParams({ grant_type: "password", username: unique("nobody"), password: "a guess" }).toString();
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      `${url}/oauth2/token`,
-      {
-        method: "POST",
-        agent,
-        headers: { "content-type": "application/x-www-form-urlencoded", "content-length": body.length, "x-forwarded-for": forwardedFor },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, error: (JSON.parse(Buffer.concat(chunks).toString()) as { error?: unknown }).error }));
-      },
-    );
-    request.on("error", reject);
-    request.end(body);
-  });
+async function loginForwardedFor(url: string, agent: http.Agent, forwardedFor: string): Promise<{ status: number; error: unknown }> {
+  const { status, error } = await loginFrom(url, agent, unique("nobody"), "a guess", { "x-forwarded-for": forwardedFor });
+  return { status, error };
 }
 
-async function loginsAtOnce(url: string, forwardedFor: (index: number) => string, count: number): Promise<LoginAnswer[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 5 });
+async function loginsAtOnce(url: string, forwardedFor: (index: number) => string, count: number): Promise<{ status: number; error: unknown }[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 15 });
   try {
     return await Promise.all(Array.from({ length: count }, (_, index) => loginForwardedFor(url, agent, forwardedFor(index))));
   } finally {
@@ -80,6 +60,12 @@ describe("behind a proxy named in --trusted-proxies", () => {
     const loginLine = await logLine(proxied, (line) => line.includes('"http":"POST /oauth2/token"'));
     expect(loginLine).toMatchObject({ clientAddress: "203.0.113.9", proxyAddress: expect.stringMatching(/127\.0\.0\.1$/) });
     expect(await securityEvents(proxied, "login.failed")).toEqual([expect.objectContaining({ clientAddress: "203.0.113.9" })]);
+
+    // Text that is no address, as a client may write it and a proxy pass it on, is not believed: the proxy stands for it.
+    await loginsAtOnce(proxied.url, () => "not-an-address <script>", 1);
+    const textLine = await logLine(proxied, (line) => line.includes('"http":"POST /oauth2/token"') && !line.includes("203.0.113.9"));
+    expect(textLine).toMatchObject({ clientAddress: expect.stringMatching(/127\.0\.0\.1$/) });
+    expect(textLine.proxyAddress).toBeUndefined();
 
     const users = api(proxied.url, proxied.adminToken, "grpc").users;
     await users.getUserByID({ userId: "no-such-user" }, { headers: { "x-forwarded-for": "203.0.113.10" } }).catch(() => undefined);

@@ -73,6 +73,32 @@ describe.each(dialects)("%s login store: failures per login name", (dialect) => 
     expect(await logins.admitAttempt("ada", at(5), loginRetryAfterMs)).toBe(0);
   });
 
+  it("forgets one admitted attempt, never below none, and leaves a cleared count cleared", async () => {
+    const harness = await storesWithUsers(dialect);
+    const { logins } = harness;
+    for (let minute = 0; minute < 6; minute++) expect(await logins.admitAttempt("ada", at(minute), loginRetryAfterMs)).toBe(0);
+    await logins.forgetAttempt("ada");
+    expect(await row(harness)).toEqual({ failures: 5, lastFailureAt: at(5).getTime() });
+    for (let i = 0; i < 6; i++) await logins.forgetAttempt("ada");
+    expect(await row(harness)).toEqual({ failures: 0, lastFailureAt: at(5).getTime() });
+    expect(await logins.admitAttempt("ada", at(5), loginRetryAfterMs)).toBe(0);
+    expect(await row(harness)).toEqual({ failures: 1, lastFailureAt: at(5).getTime() });
+
+    await logins.clearFailures("ada");
+    await logins.forgetAttempt("ada");
+    expect(await row(harness)).toBeUndefined();
+  });
+
+  it("forgets each attempt once when connections forget the same name at the same moment", async () => {
+    const harness = await storesWithUsers(dialect);
+    const others = await Promise.all([harness.reopen(), harness.reopen()]);
+    const connections = [harness.logins, ...others.map((other) => other.stores.logins)];
+    const admitAll = () => 0;
+    for (let i = 0; i < 30; i++) await harness.logins.admitAttempt("ada", at(0), admitAll);
+    await Promise.all(connections.flatMap((logins) => Array.from({ length: 8 }, () => logins.forgetAttempt("ada"))));
+    expect(await row(harness)).toEqual({ failures: 6, lastFailureAt: at(0).getTime() });
+  });
+
   it("hands the callback the count so far, and purges the names idle since a time", async () => {
     const { logins, count } = await storesWithUsers(dialect);
     const seen: unknown[] = [];

@@ -22,6 +22,22 @@ export interface LoginStore {
    */
   admitAttempt(key: string, now: Date, retryAfterMs: (record: LoginFailures | undefined, now: Date) => number): Promise<number>;
   clearFailures(key: string): Promise<void>;
+  /** Undoes one admitted attempt whose password was never checked; a count already cleared stays cleared. */
+  forgetAttempt(key: string): Promise<void>;
+}
+
+/**
+ * Runs the password check of an attempt admitted under `key`, and forgets the attempt when the check is refused as
+ * busy: a password never checked is no guess, and counting it locked out a person retrying the right password while
+ * a flood of other logins kept the checks busy.
+ */
+export async function checkAdmittedAttempt<T>(logins: Pick<LoginStore, "forgetAttempt">, key: string, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    if (error instanceof DomainError && error.reason === "PASSWORD_CHECKS_BUSY") await logins.forgetAttempt(key);
+    throw error;
+  }
 }
 
 export interface PasswordLoginDeps {
@@ -72,11 +88,11 @@ export class PasswordLogin {
     if (waitMs > 0) return { outcome: "throttled", retryAfterSeconds: Math.ceil(waitMs / 1000) };
     const account = loginAccount(await logins.findByLoginName(name, organizationId));
     if ("refusal" in account) {
-      await passwords.verifyNobody(password);
+      await checkAdmittedAttempt(logins, throttleKey, () => passwords.verifyNobody(password));
       const { refusal, ...matched } = account;
       return { outcome: "refused", reason: refusal, ...matched };
     }
-    if (!(await passwords.verify(account.passwordHash, password))) {
+    if (!(await checkAdmittedAttempt(logins, throttleKey, () => passwords.verify(account.passwordHash, password)))) {
       return { outcome: "refused", reason: "PASSWORD_INVALID", userId: account.userId, organizationId: account.organizationId };
     }
     await logins.clearFailures(throttleKey);

@@ -1,6 +1,6 @@
 // Password logins in PostgreSQL: users found by their login names (the lookup columns of the users projection), and
 // the failure count per login name, kept across restarts and shared by every process on the database.
-import { type SQL, and, eq, lt, or, sql } from "drizzle-orm";
+import { type SQL, and, eq, gt, lt, or, sql } from "drizzle-orm";
 import type { LoginName } from "../../domain/credentials/login-name.js";
 import type { LoginFailures } from "../../domain/credentials/login-throttle.js";
 import type { LoginStore } from "../../domain/credentials/password-login.js";
@@ -69,6 +69,15 @@ export class PostgresLoginStore implements LoginStore {
 
   async clearFailures(key: string): Promise<void> {
     await this.storage.write(() => this.db.delete(loginFailures).where(eq(loginFailures.loginName, key)));
+  }
+
+  async forgetAttempt(key: string): Promise<void> {
+    await this.storage.write(() =>
+      this.db
+        .update(loginFailures)
+        .set({ failures: sql`${loginFailures.failures} - 1` })
+        .where(and(eq(loginFailures.loginName, key), gt(loginFailures.failures, 0))),
+    );
   }
 
   /**

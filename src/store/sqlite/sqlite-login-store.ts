@@ -1,6 +1,6 @@
 // Password logins in SQLite: users found by their login names (the lookup columns of the users projection), and
 // the failure count per login name, kept across restarts and shared by every process on the database.
-import { and, eq, lt, or, sql } from "drizzle-orm";
+import { and, eq, gt, lt, or, sql } from "drizzle-orm";
 import type { LoginName } from "../../domain/credentials/login-name.js";
 import type { LoginFailures } from "../../domain/credentials/login-throttle.js";
 import type { LoginStore } from "../../domain/credentials/password-login.js";
@@ -16,6 +16,7 @@ export class SqliteLoginStore implements LoginStore {
   private readonly selectFailures;
   private readonly upsertFailure;
   private readonly deleteFailures;
+  private readonly decrementFailures;
   private readonly deleteIdleFailures;
   /** Immediate, so that of two attempts at once the second sees the first one counted. */
   private readonly admitInTransaction;
@@ -54,6 +55,11 @@ export class SqliteLoginStore implements LoginStore {
       })
       .prepare();
     this.deleteFailures = db.delete(loginFailures).where(eq(loginFailures.loginName, placeholder("key"))).prepare();
+    this.decrementFailures = db
+      .update(loginFailures)
+      .set({ failures: sql`${loginFailures.failures} - 1` })
+      .where(and(eq(loginFailures.loginName, placeholder("key")), gt(loginFailures.failures, 0)))
+      .prepare();
     this.deleteIdleFailures = db.delete(loginFailures).where(lt(loginFailures.lastFailureAt, placeholder("before"))).prepare();
     this.admitInTransaction = db.$client.transaction(
       (key: string, now: Date, retryAfterMs: (record: LoginFailures | undefined, now: Date) => number): number => {
@@ -85,6 +91,10 @@ export class SqliteLoginStore implements LoginStore {
 
   async clearFailures(key: string): Promise<void> {
     this.storage.write(() => this.deleteFailures.run({ key }));
+  }
+
+  async forgetAttempt(key: string): Promise<void> {
+    this.storage.write(() => this.decrementFailures.run({ key }));
   }
 
   /**

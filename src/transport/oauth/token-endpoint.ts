@@ -14,7 +14,8 @@ import type { Logger } from "../../logger.js";
 import type { CallMetrics } from "../../metrics/call-metrics.js";
 import type { NodeRequest, NodeResponse } from "../call-context.js";
 import { observeHttpCall } from "../http-call-metrics.js";
-import { type ClientBudget, clientKeyOf } from "../listener-per-client-limit.js";
+import { clientKeyOf } from "../listener-per-client-limit.js";
+import { type LoginsPerClient, createLoginsPerClient } from "./logins-per-client.js";
 import { clientAddressOf } from "../client-address.js";
 import { pathOf } from "../request-path.js";
 import { headersAfterOversizedBody, readBodyWithin } from "../rest/request-body.js";
@@ -28,8 +29,8 @@ export interface TokenEndpointDeps {
   maxBodyBytes: number;
   /** Refuse a login that names no organization (--logins-need-organization). */
   loginsNeedOrganization: boolean;
-  /** Logins under way per client, each a password check running or waiting (loginsUnderWayPerClient). */
-  loginsUnderWay: ClientBudget;
+  /** Logins under way per client, each a password check running or waiting, and the client's line behind them. */
+  loginsUnderWay: LoginsPerClient;
   logger: Logger;
 }
 
@@ -44,14 +45,21 @@ const wrongCredentials: TokenAnswer = {
   body: { error: "invalid_grant", error_description: "The username or password is wrong" },
 };
 
-/** A tenth of the password checks running and waiting, at least one: no client fills the queue everyone waits in. */
-export function loginsUnderWayPerClient(checks: { atOnce: number; waiting: number }): number {
-  return Math.max(1, Math.floor((checks.atOnce + checks.waiting) / 10));
+/**
+ * A client's share of the password checks: a tenth of the places running and waiting, at least one, so that no client
+ * fills the queue everyone waits in; its line behind them as long as the queue's own.
+ */
+export function loginsPerClient(checks: { atOnce: number; waiting: number }): LoginsPerClient {
+  return createLoginsPerClient(Math.max(1, Math.floor((checks.atOnce + checks.waiting) / 10)), checks.waiting);
+}
+
+function clientLeft(req: NodeRequest): boolean {
+  return "stream" in req ? req.stream.destroyed : req.socket.destroyed;
 }
 
 const tooManyFromClient: TokenAnswer = {
   status: 429,
-  body: { error: "slow_down", error_description: "Too many logins under way from this address; try again shortly" },
+  body: { error: "slow_down", error_description: "Too many logins under way and waiting from this address; try again shortly" },
   headers: { "retry-after": "1" },
 };
 
@@ -138,16 +146,18 @@ async function answer(req: NodeRequest, deps: TokenEndpointDeps, scope: TokenReq
   }
   const clientAddress = clientAddressOf(req);
   const client = clientKeyOf(clientAddress ?? "");
-  if (!deps.loginsUnderWay.take(client, 1)) {
+  if (!(await deps.loginsUnderWay.enter(client))) {
     const reached = { kind: "limit.reached", detail: { reason: "LOGINS_UNDER_WAY_FROM_CLIENT" } } as const;
     await deps.recordSecurityEvent(clientAddress === undefined ? reached : { ...reached, clientAddress }, callOf(req)?.requestId);
     return tooManyFromClient;
   }
   let result: LoginResult;
   try {
+    // A login that waited in its client's line for a client now gone would cost a password check for nobody.
+    if (clientLeft(req)) throw new ConnectError("the client left while its login waited", Code.Canceled);
     result = await deps.login.login(username, password, organizationId);
   } finally {
-    deps.loginsUnderWay.release(client, 1);
+    deps.loginsUnderWay.leave(client);
   }
   await deps.recordSecurityEvent(securityEventOf(result, { loginName: username, clientAddress, organizationId }), callOf(req)?.requestId);
   switch (result.outcome) {

@@ -7,6 +7,7 @@ import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { api, failure, fixtures, rest, unique } from "../../helpers/api-session.js";
 import { createKiiApp, registrationRequestType } from "../../helpers/kii-client.js";
+import { type TokenAnswer, loginFrom } from "../../helpers/password-logins.js";
 import { type TestServer, startTestServer } from "../../helpers/test-server.js";
 
 let server: TestServer | undefined;
@@ -15,36 +16,9 @@ afterEach(async () => {
   server = undefined;
 });
 
-interface TokenAnswer {
-  status: number;
-  retryAfter: string | undefined;
-  error: unknown;
-}
-
-/** A password login sent from `localAddress` (every 127.0.0.0/8 address reaches the loopback). */
-function loginFrom(url: string, agent: http.Agent, username: string, password: string): Promise<TokenAnswer> {
-  const body = new URLSearchParams({ grant_type: "password", username, password }).toString();
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      `${url}/oauth2/token`,
-      { method: "POST", agent, headers: { "content-type": "application/x-www-form-urlencoded", "content-length": body.length } },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => {
-          const answer = JSON.parse(Buffer.concat(chunks).toString()) as { error?: unknown };
-          resolve({ status: response.statusCode ?? 0, retryAfter: response.headers["retry-after"], error: answer.error });
-        });
-      },
-    );
-    request.on("error", reject);
-    request.end(body);
-  });
-}
-
-/** Logins for names nobody has, all at once over at most five connections from `localAddress`. */
+/** Logins for names nobody has, all at once over at most 15 connections from `localAddress`. */
 async function flood(url: string, localAddress: string, logins: number): Promise<TokenAnswer[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 5, localAddress });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 15, localAddress });
   try {
     return await Promise.all(Array.from({ length: logins }, () => loginFrom(url, agent, unique("nobody"), "some guess")));
   } finally {
@@ -54,7 +28,7 @@ async function flood(url: string, localAddress: string, logins: number): Promise
 
 describe("logins from one client address", () => {
   it("get 429 slow_down beyond the address's share of the checks under way, while another address logs in", async () => {
-    // A tenth of the connections per address: a tenth of the 10 places running and waiting, so one.
+    // A tenth of the 10 places running and waiting, so one under way, and a line of 9 behind it.
     server = await startTestServer([
       ...["--password-checks-at-once", "1", "--password-checks-waiting", "9"],
       ...["--max-connections", "200", "--max-connections-per-client", "20"],
@@ -85,6 +59,14 @@ describe("logins from one client address", () => {
     expect(log.body).toMatchObject({
       result: [{ kind: "limit.reached", clientAddress: "127.0.0.1", detail: { reason: "LOGINS_UNDER_WAY_FROM_CLIENT" } }],
     });
+  });
+});
+
+describe("a burst of logins from one client", () => {
+  it("waits in the client's own line rather than being refused: a backend logging twelve people in at once", async () => {
+    server = await startTestServer(["--password-checks-at-once", "1"]);
+    const answers = await flood(server.url, "127.0.0.1", 12);
+    expect(answers).toEqual(Array(12).fill({ status: 400, retryAfter: undefined, error: "invalid_grant" }));
   });
 });
 
