@@ -1,6 +1,7 @@
 // Connections closed at once, before any request, for a limit on connections. A proxy in front shows its clients a
 // 502 for them and cannot say why: this counter and the warnings are the only trace they leave.
 import { Counter, type Registry } from "prom-client";
+import { coalesceRepeats } from "../log-repeats.js";
 import type { Logger } from "../logger.js";
 
 /** Which limit refused the connection: the client address's share, or --max-connections in all. */
@@ -32,26 +33,17 @@ const warningIntervalMs = 60_000;
  * addresses would be a line each.
  */
 export function reportRefusedConnections(count: ConnectionRefusalCounter, logger: Pick<Logger, "warn">): ConnectionRefusalCounter {
-  const untold = new Map<ConnectionRefusal, number>();
-  const quiet = new Set<ConnectionRefusal>();
-  const warn = (reason: ConnectionRefusal, refused: number) => {
-    logger.warn("connections refused: a limit on connections was reached (a proxy in front answers its clients 502 for them)", {
-      reason,
-      count: refused,
-      setting: settingOf[reason],
-    });
-    quiet.add(reason);
-    // Unref'd: a minute's wait to tell of refusals must not keep a stopping process alive.
-    setTimeout(() => {
-      quiet.delete(reason);
-      const since = untold.get(reason) ?? 0;
-      untold.delete(reason);
-      if (since > 0) warn(reason, since);
-    }, warningIntervalMs).unref();
-  };
+  const warn = coalesceRepeats<ConnectionRefusal>(
+    (reason, refused) =>
+      logger.warn("connections refused: a limit on connections was reached (a proxy in front answers its clients 502 for them)", {
+        reason,
+        count: refused,
+        setting: settingOf[reason],
+      }),
+    { intervalMs: warningIntervalMs, maxKeys: Object.keys(settingOf).length },
+  );
   return (reason) => {
     count(reason);
-    if (quiet.has(reason)) untold.set(reason, (untold.get(reason) ?? 0) + 1);
-    else warn(reason, 1);
+    warn(reason, reason);
   };
 }

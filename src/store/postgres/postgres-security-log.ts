@@ -5,7 +5,8 @@
 import { asc, count, desc, lt } from "drizzle-orm";
 import type { SecurityEventInput, SecurityLog } from "../../domain/security/security-event.js";
 import type { SecurityEventPage, SecurityEventQuery, SecurityLogReader } from "../../domain/security/security-log-query.js";
-import { defaultCoalesceMs, newEntryColumnKeys, newEntryParameters, securityEventColumns, securityEventFingerprint, securityEventOf } from "../security-event-row.js";
+import { defaultCoalesceMs, securityEventColumns, securityEventFingerprint } from "../../domain/security/security-event-identity.js";
+import { newEntryColumnKeys, newEntryParameters, securityEventOf } from "../security-event-row.js";
 import { securityLogCondition } from "../security-log-condition.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import { columnList, quoted } from "../raw-statement.js";

@@ -9,7 +9,8 @@ import type { Db } from "./open-database.js";
 import { groupCommitFor } from "./group-commit.js";
 import { securityEvents } from "./schema.js";
 import { columnList, quoted } from "../raw-statement.js";
-import { defaultCoalesceMs, newEntryColumnKeys, newEntryParameters, securityEventColumns, securityEventFingerprint, securityEventOf } from "../security-event-row.js";
+import { defaultCoalesceMs, securityEventColumns, securityEventFingerprint } from "../../domain/security/security-event-identity.js";
+import { newEntryColumnKeys, newEntryParameters, securityEventOf } from "../security-event-row.js";
 import { securityLogCondition } from "../security-log-condition.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 
