@@ -52,7 +52,7 @@ import { VerificationSettingsService } from "./gen/verifyd/settings/v1/verificat
 import { UserService } from "./gen/zitadel/user/v2/user_service_pb.js";
 import { type Logger, createLogger } from "./logger.js";
 import { startPeriodicPurge } from "./maintenance/periodic-purge.js";
-import { reportRefusedConnections } from "./metrics/connection-metrics.js";
+import { reportRefusedConnections, reportRefusedStreams } from "./metrics/connection-metrics.js";
 import { createServerMetrics } from "./metrics/server-metrics.js";
 import { buildOpenApiDocument } from "./openapi/openapi-document.js";
 import { openApiJson } from "./openapi/openapi-json.js";
@@ -77,7 +77,7 @@ import { packageVersion } from "./package-version.js";
 import { type MetricsListener, listenForMetrics } from "./transport/metrics-listener.js";
 import { createHeaderBlockChecks } from "./transport/header-block-checks.js";
 import { createProbeEndpoint } from "./transport/probe-endpoint.js";
-import { createClientAddresses } from "./transport/client-address.js";
+import { createClientAddresses, noticeIgnoredForwarding, warnOfIgnoredForwarding } from "./transport/client-address.js";
 import { createTokenEndpoint, loginsPerClient } from "./transport/oauth/token-endpoint.js";
 import { createOpenApiEndpoint } from "./transport/openapi-endpoint.js";
 import { createRestGateway } from "./transport/rest/rest-gateway.js";
@@ -427,11 +427,15 @@ async function startOn(
   const clients = createClientAddresses(config.trustedProxies);
   const listener = createListener({
     // Scrapers, like probes, address the server by whatever name or pod address they found it under.
-    handler: withAccessLog(logger, (req, res) => {
-      if (headerBlockRefused(req, res)) return;
-      if (metricsOnMainPort ? metricsEndpoint(req, res) : metricsElsewhere(req, res)) return;
-      hostChecked(req, res);
-    }, metrics.refusals, clients.of),
+    handler: noticeIgnoredForwarding(
+      withAccessLog(logger, (req, res) => {
+        if (headerBlockRefused(req, res)) return;
+        if (metricsOnMainPort ? metricsEndpoint(req, res) : metricsElsewhere(req, res)) return;
+        hostChecked(req, res);
+      }, metrics.refusals, clients.of),
+      clients.isTrustedProxy,
+      warnOfIgnoredForwarding(logger),
+    ),
     clients,
     limits: config.limits,
     ...(config.tls ? { tls: config.tls } : {}),
@@ -441,6 +445,7 @@ async function startOn(
       if (code !== "ECONNRESET" && code !== "EPIPE") logger.warn("client connection error", { error: error.message, code });
     },
     onConnectionRefused: reportRefusedConnections(metrics.connectionsRefused, logger),
+    onStreamRefused: reportRefusedStreams(metrics.streamsRefused, logger),
   });
   await new Promise<void>((resolve, reject) => {
     listener.server.once("error", (error) => reject(explainListenFailure(error, config)));

@@ -4,7 +4,12 @@ import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { CallOutcomeObserver } from "../api/call-outcomes.js";
 import type { Clock } from "../domain/ports.js";
 import { type CallMetrics, type RefusalCounter, createCallMetrics, createRefusalMetrics } from "./call-metrics.js";
-import { type ConnectionRefusalCounter, createConnectionRefusalMetrics } from "./connection-metrics.js";
+import {
+  type ConnectionRefusalCounter,
+  type StreamRefusalCounter,
+  createConnectionRefusalMetrics,
+  createStreamRefusalMetrics,
+} from "./connection-metrics.js";
 import { type DeliveryMetrics, createDeliveryMetrics } from "./delivery-metrics.js";
 import { type OutboxBacklog, createOutboxMetrics } from "./outbox-metrics.js";
 import { createOutcomeMetrics } from "./outcome-metrics.js";
@@ -14,6 +19,7 @@ export interface ServerMetrics {
   calls: CallMetrics;
   refusals: RefusalCounter;
   connectionsRefused: ConnectionRefusalCounter;
+  streamsRefused: StreamRefusalCounter;
   outcomes: CallOutcomeObserver;
   deliveries: DeliveryMetrics;
 }
@@ -51,6 +57,7 @@ export function createServerMetrics(options: ServerMetricsSources): ServerMetric
     calls: createCallMetrics(registry),
     refusals: createRefusalMetrics(registry),
     connectionsRefused: createConnectionRefusalMetrics(registry),
+    streamsRefused: createStreamRefusalMetrics(registry),
     outcomes: createOutcomeMetrics(registry),
     deliveries: createDeliveryMetrics(registry),
   };

@@ -3,7 +3,8 @@
 // GOAWAY that asks it to go; and HTTP/2 has no headersTimeout/requestTimeout of its own, so a stream whose request
 // never ends would hold one of maxConcurrentStreams forever. This ends the streams and sessions that make no progress,
 // and only those: a stream that is merely quiet (grpc.health.v1.Health/Watch sends only on change) is progress waiting
-// for news, and stays. A session whose client never completes its preface is ended too: see settingsTimeoutMs.
+// for news, and stays. A session whose client never completes its preface is ended too: see settingsTimeoutMs. So is
+// one nghttp2 has given up on for a protocol error: see givenUpByNghttp2.
 // One periodic check per session covers all of it, rather than a timer per stream: a call is then timed by the
 // session's watch it joins, without a timer of its own to set and clear.
 import http2 from "node:http2";
@@ -16,8 +17,8 @@ export interface ProgressLimits {
   /**
    * A session whose client has not sent its SETTINGS frame (the end of the client's preface, RFC 9113 §3.4) this long
    * after the session began loses its connection. That is a client that sent the 24 bytes of the preface and
-   * nothing after them, or one whose first frame was refused: nghttp2 answers a first SETTINGS frame longer than
-   * allowed with GOAWAY and then waits for the client to hang up, where §5.4.1 says the server must close.
+   * nothing after them (one whose first frame was refused is a protocol error, ended within a check: see
+   * givenUpByNghttp2).
    */
   settingsTimeoutMs: number;
   /** A session without open streams for this long is sent GOAWAY. */
@@ -63,6 +64,7 @@ function watch(session: http2.ServerHttp2Session, socket: Duplex, limits: Progre
   const waiting = new Map<http2.ServerHttp2Stream, Waiting>();
   let quietSince = Date.now();
   let closingSince: number | undefined;
+  const givenUp = givenUpByNghttp2(session);
 
   const noSettings = setTimeout(() => socket.destroy(), limits.settingsTimeoutMs);
   noSettings.unref();
@@ -80,7 +82,10 @@ function watch(session: http2.ServerHttp2Session, socket: Duplex, limits: Progre
 
   const check = () => {
     const now = Date.now();
-    if (open.size > 0) {
+    if (givenUp()) {
+      // Node ends the socket once the GOAWAY is out; a client that does not take even that is the stall below.
+      session.destroy();
+    } else if (open.size > 0) {
       for (const [stream, openedAt] of open) {
         if (now - openedAt >= limits.requestTimeoutMs && requestUnfinished(stream)) stream.close(http2.constants.NGHTTP2_CANCEL);
       }
@@ -131,9 +136,33 @@ function outputStalled(
   return now - before.since >= stallTimeoutMs;
 }
 
-// Several checks per timeout keep the overshoot small (a quarter of the shortest); a few seconds apart at most keeps
-// them cheap.
+// nghttp2 answers some connection errors (a frame longer than SETTINGS_MAX_FRAME_SIZE, a header block HPACK cannot
+// decode, DATA on stream 0, a first SETTINGS frame too long) with GOAWAY and then neither reads nor writes: it leaves
+// closing the connection to the application, as RFC 9113 §5.4.1 asks of the endpoint, and Node never does. Node stops
+// reading the socket, so the session kept its connection slot until the idle timeout and the stall bound after it
+// (90 s by default) even if the client hung up, and Node tells JavaScript nothing. Its native handle answers whether
+// nghttp2 still wants to read or write (hasPendingData, as Node's own close() asks it). A session closing by its own
+// GOAWAY (shutdown, idle) is Node's to end once its streams finish, and is left alone. On a Node without the method
+// this answers never, and such a session is ended by the idle timeout as before.
+function givenUpByNghttp2(session: http2.ServerHttp2Session): () => boolean {
+  const handle = nativeHandleOf(session);
+  const wantsToReadOrWrite = handle?.hasPendingData?.bind(handle);
+  if (!wantsToReadOrWrite) return () => false;
+  return () => !session.closed && !session.destroyed && !wantsToReadOrWrite();
+}
+
+interface NativeSession {
+  hasPendingData?: () => boolean;
+}
+
+function nativeHandleOf(session: http2.ServerHttp2Session): NativeSession | undefined {
+  const key = Object.getOwnPropertySymbols(session).find((symbol) => symbol.description === "kHandle");
+  return key === undefined ? undefined : (session as unknown as Record<symbol, NativeSession | undefined>)[key];
+}
+
+// Several checks per timeout keep the overshoot small (a quarter of the shortest); a second apart at most ends a
+// session nghttp2 has given up on within about that, and a check is a few reads.
 function checkEvery(limits: ProgressLimits): number {
   const shortest = Math.min(limits.idleTimeoutMs, limits.stallTimeoutMs, limits.requestTimeoutMs);
-  return Math.min(5_000, Math.max(50, Math.round(shortest / 4)));
+  return Math.min(1_000, Math.max(50, Math.round(shortest / 4)));
 }

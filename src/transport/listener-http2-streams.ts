@@ -4,8 +4,10 @@
 // --request-timeout, and closing them all at once then kept it busy for half a minute. This bounds the open streams:
 // in all, and per client address to the share its connections have of maxConnections, never less than one
 // connection's worth. A stream beyond either is reset with REFUSED_STREAM before the handler sees it: RFC 9113 §8.7
-// lets a client retry such a call, since the server did nothing with it.
+// lets a client retry such a call, since the server did nothing with it; `onRefused` hears of each, since neither the
+// client nor a proxy in front can tell which limit it was.
 import http2 from "node:http2";
+import type { StreamRefusal } from "../metrics/connection-metrics.js";
 import type { NodeHandler } from "./call-context.js";
 import type { ClientAddressResolver } from "./client-address.js";
 import { type ClientShare, clientKeyOf, clientShare, createClientBudget } from "./listener-per-client-limit.js";
@@ -17,7 +19,12 @@ export interface OpenStreamsLimits extends ClientShare {
   maxConcurrentStreams: number;
 }
 
-export function limitOpenHttp2Streams(handler: NodeHandler, clientOf: ClientAddressResolver, limits: OpenStreamsLimits): NodeHandler {
+export function limitOpenHttp2Streams(
+  handler: NodeHandler,
+  clientOf: ClientAddressResolver,
+  limits: OpenStreamsLimits,
+  onRefused: (reason: StreamRefusal) => void,
+): NodeHandler {
   const budget = createClientBudget(limits.maxStreams, clientShare(limits.maxStreams, limits.maxConcurrentStreams, limits));
 
   return (req, res) => {
@@ -26,6 +33,7 @@ export function limitOpenHttp2Streams(handler: NodeHandler, clientOf: ClientAddr
     const client = clientKeyOf(clientOf(req) ?? "");
     if (!budget.take(client, 1)) {
       req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      onRefused(budget.boundExceeded(client, 1) === "in_all" ? "max_open_streams" : "per_client");
       return;
     }
     req.stream.once("close", () => budget.release(client, 1));

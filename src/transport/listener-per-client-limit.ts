@@ -65,11 +65,16 @@ export function clientShare(total: number, leastPerClient: number, share: Client
   return Math.max(leastPerClient, Math.floor(total * fraction));
 }
 
+/** Which bound of a budget a take would go beyond: the client address's share, or the total. */
+export type BudgetBound = "per_client" | "in_all";
+
 /** A count of something held (bytes, streams, logins under way), bounded in all by `total` and per client address. */
 export interface ClientBudget {
   /** Holds `amount` more for `client`, or nothing and false when that would go beyond either bound. */
   take(client: string, amount: number): boolean;
   release(client: string, amount: number): void;
+  /** The bound that holding `amount` more for `client` would go beyond (the total first), if any. */
+  boundExceeded(client: string, amount: number): BudgetBound | undefined;
 }
 
 export function createClientBudget(total: number, maxPerClient: number): ClientBudget {
@@ -83,12 +88,18 @@ export function createClientBudget(total: number, maxPerClient: number): ClientB
     else heldByClient.set(client, held);
   };
 
+  const boundExceeded = (client: string, amount: number): BudgetBound | undefined => {
+    if (heldInAll + amount > total) return "in_all";
+    return (heldByClient.get(client) ?? 0) + amount > maxPerClient ? "per_client" : undefined;
+  };
+
   return {
     take(client, amount) {
-      if (heldInAll + amount > total || (heldByClient.get(client) ?? 0) + amount > maxPerClient) return false;
+      if (boundExceeded(client, amount)) return false;
       add(client, amount);
       return true;
     },
     release: (client, amount) => add(client, -amount),
+    boundExceeded,
   };
 }

@@ -2,7 +2,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
-import type { ConnectionRefusal } from "../metrics/connection-metrics.js";
+import type { ConnectionRefusal, StreamRefusal } from "../metrics/connection-metrics.js";
 import type { NodeHandler } from "./call-context.js";
 import type { ClientAddresses } from "./client-address.js";
 import { sniffConnection } from "./connection-sniffer.js";
@@ -28,6 +28,8 @@ export interface ListenerOptions {
   onClientError?: (error: Error) => void;
   /** A connection closed on arrival for a limit on connections, which the client (or the proxy in front) hears nothing of. */
   onConnectionRefused?: (reason: ConnectionRefusal) => void;
+  /** An HTTP/2 stream reset with REFUSED_STREAM for a limit on open streams, before any handler saw it. */
+  onStreamRefused?: (reason: StreamRefusal) => void;
 }
 
 export interface Listener {
@@ -62,12 +64,17 @@ export function createListener(options: ListenerOptions): Listener {
     maxConnections: limits.maxConnections,
     maxConnectionsPerClient: limits.maxConnectionsPerClient,
   });
-  const bounded = limitOpenHttp2Streams(bodiesBounded, options.clients.of, {
-    maxStreams: limits.maxOpenStreams,
-    maxConcurrentStreams: limits.maxConcurrentStreams,
-    maxConnections: limits.maxConnections,
-    maxConnectionsPerClient: limits.maxConnectionsPerClient,
-  });
+  const bounded = limitOpenHttp2Streams(
+    bodiesBounded,
+    options.clients.of,
+    {
+      maxStreams: limits.maxOpenStreams,
+      maxConcurrentStreams: limits.maxConcurrentStreams,
+      maxConnections: limits.maxConnections,
+      maxConnectionsPerClient: limits.maxConnectionsPerClient,
+    },
+    options.onStreamRefused ?? (() => undefined),
+  );
   const http1 = trackHttp1Responses(bounded);
   const parts = options.tls
     ? createTlsServer(http1.handler, options.limits, options.tls, report)
