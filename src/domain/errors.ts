@@ -282,8 +282,18 @@ export const errors = {
       { retryAfterSeconds: "1" },
       1_000,
     ),
+  // A second is about how long the server takes to notice that its storage works again (storage-health.ts).
   storageUnavailable: () =>
-    new DomainError("Unavailable", "STORAGE-n4fUl", "Storage is unavailable; try again later", "STORAGE_UNAVAILABLE"),
+    new DomainError("Unavailable", "STORAGE-n4fUl", "Storage is unavailable; try again later", "STORAGE_UNAVAILABLE", {}, 1_000),
+  storageBusy: () =>
+    new DomainError(
+      "Unavailable",
+      "STORAGE-b5Yq2",
+      "Storage is busy: the database did not answer in time (a lock held by another session, or all connections in use); try again shortly",
+      "STORAGE_BUSY",
+      {},
+      1_000,
+    ),
 } as const;
 
 export type Channel = "phone" | "email";

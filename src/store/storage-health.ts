@@ -2,12 +2,16 @@
 // Unavailable instead of an internal error, and starts an episode: one error line, health NOT_SERVING, until a probe
 // write succeeds (one info line). Only the probe ends an episode: on a nearly full disk small writes may succeed
 // between failing large ones, which would otherwise start an episode (and a log line) per call. While an episode
-// lasts, health checks and successful writes try the probe at most once per probe interval, so the server recovers
-// by itself once the disk has room again. Operations and probes may be synchronous (SQLite) or return a promise
-// (PostgreSQL); a probe's answer that arrives later counts for the next check.
+// lasts, a probe runs once per probe interval (health checks and successful writes may bring it forward), so the
+// server recovers by itself within about a second of the storage working again, whether or not anyone asks.
+// A call failed by a busy database (isStorageBusy: a lock held past the statement timeout, no connection to be had)
+// answers Unavailable too, but starts no episode: every instance on that database would report itself failing at once
+// and leave a balancer none to send calls to, while calls that need no such lock go on working. A probe that fails
+// for any reason starts one. Operations and probes may be synchronous (SQLite) or return a promise (PostgreSQL).
 import { errors } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
-import { type StorageFailure, isStorageFailure, storageFailureSummary } from "./storage-failure.js";
+import { coalesceRepeats } from "../log-repeats.js";
+import { type StorageFailure, isStorageBusy, isStorageFailure, storageFailureSummary } from "./storage-failure.js";
 
 export interface StorageGuard {
   /** Runs a store operation; a failure of the storage becomes Unavailable. */
@@ -39,8 +43,8 @@ export interface StorageHealthOptions {
 
 /** For stores used without a monitored database (tests, tools): failures are classified, but nobody is told. */
 export const unmonitoredStorage: StorageGuard = {
-  use: (operation) => classified(operation, () => undefined),
-  write: (operation) => classified(operation, () => undefined),
+  use: (operation) => classified(operation, { failing: () => undefined, busy: () => undefined }),
+  write: (operation) => classified(operation, { failing: () => undefined, busy: () => undefined }),
 };
 
 export function createStorageHealth(options: StorageHealthOptions): StorageHealth {
@@ -49,29 +53,44 @@ export function createStorageHealth(options: StorageHealthOptions): StorageHealt
   const now = options.now ?? (() => performance.now());
   let failingSince: number | undefined;
   let lastProbeAt = Number.NEGATIVE_INFINITY;
+  let probing: NodeJS.Timeout | undefined;
 
   const fail = (error: StorageFailure) => {
     if (failingSince !== undefined) return;
     failingSince = now();
     logger.error("storage failing: calls answer Unavailable until writes work again", storageFailureSummary(error));
+    // Unref'd: probing must not keep a stopping process alive.
+    probing = setInterval(probe, probeIntervalMs).unref();
   };
   const recovered = () => {
     if (failingSince === undefined) return;
     logger.info("storage writes work again", { failedForMs: Math.round(now() - failingSince) });
     failingSince = undefined;
+    clearInterval(probing);
   };
+  const busy = coalesceRepeats<StorageFailure>(
+    (error, occurrences) =>
+      logger.warn("storage busy: a call answered Unavailable, the database did not answer it in time", {
+        ...storageFailureSummary(error),
+        count: occurrences,
+      }),
+    { intervalMs: 60_000, maxKeys: 1 },
+  );
+  const outcomes = { failing: fail, busy: (error: StorageFailure) => busy("", error) };
+  const probeOutcomes = { failing: fail, busy: fail };
   const lostFiles = options.lostFiles ?? (() => undefined);
-  const use = <T>(operation: () => T): T => {
+  const guarded = <T>(operation: () => T, onFailure: FailureOutcomes): T => {
     const lost = lostFiles();
-    if (lost === undefined) return classified(operation, fail);
+    if (lost === undefined) return classified(operation, onFailure);
     fail(Object.assign(new Error(lost), { code: "FILES_LOST" }));
     throw errors.storageUnavailable();
   };
-  const probe = () => {
+  const use = <T>(operation: () => T): T => guarded(operation, outcomes);
+  function probe() {
     if (now() - lastProbeAt < probeIntervalMs) return;
     lastProbeAt = now();
-    settle(() => use(probeWrite), recovered);
-  };
+    settle(() => guarded(probeWrite, probeOutcomes), recovered);
+  }
 
   return {
     use,
@@ -83,16 +102,25 @@ export function createStorageHealth(options: StorageHealthOptions): StorageHealt
     isHealthy() {
       if (failingSince !== undefined) probe();
       // A failure starts an episode; the answer below says so (at once when the read is synchronous).
-      else settle(() => use(probeRead), () => undefined);
+      else settle(() => guarded(probeRead, probeOutcomes), () => undefined);
       return failingSince === undefined;
     },
   };
 }
 
-function classified<T>(operation: () => T, onStorageFailure: (error: StorageFailure) => void): T {
+interface FailureOutcomes {
+  failing(error: StorageFailure): void;
+  busy(error: StorageFailure): void;
+}
+
+function classified<T>(operation: () => T, outcomes: FailureOutcomes): T {
   const rethrow = (error: unknown): never => {
     if (!isStorageFailure(error)) throw error;
-    onStorageFailure(error);
+    if (isStorageBusy(error)) {
+      outcomes.busy(error);
+      throw errors.storageBusy();
+    }
+    outcomes.failing(error);
     throw errors.storageUnavailable();
   };
   let result: T;

@@ -35,6 +35,8 @@ export interface ErrorAnswerOptions {
 
 export function answerError(req: NodeRequest, res: NodeResponse, error: ConnectError, options: ErrorAnswerOptions = {}): void {
   const headers = new Headers(options.headers);
+  // The error's own, such as the Retry-After of a refusal with a wait (connect-errors.ts).
+  for (const [name, value] of error.metadata) headers.set(name, value);
   noteCall(req, { code: codeName(error.code) });
   discardUpload(req);
   switch (framingOf(req)) {

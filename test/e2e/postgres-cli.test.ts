@@ -195,6 +195,25 @@ describe("verifyd on PostgreSQL from the command line", () => {
     expect(absent.stderr.join("\n")).toMatch(/does not exist .*; create it first/);
   });
 
+  it("explains a server with no connection left for it as that, not as one it cannot reach", async () => {
+    // A role allowed no connection meets what a server with every slot taken answers: 53300, too many connections.
+    const role = `verifyd_no_slots_${process.pid}`;
+    const admin = new pg.Client({ connectionString: postgresServerUrl });
+    await admin.connect();
+    try {
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 0`);
+      const url = new URL(await createPostgresDatabase());
+      url.username = role;
+      const refused = await runServerProcessToExit(url.toString(), [], { env: { VERIFYD_KEYS: keys } });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr.join("\n")).toMatch(/has no connection left for this process \(53300: .*\); close what holds its connections, or raise its max_connections/);
+    } finally {
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    }
+  });
+
   it("explains a TLS connection the server cannot give, naming DATABASE_URL's sslmode", async () => {
     // The server offers no TLS, or one whose certificate this machine does not trust: either fails verify-full.
     const url = new URL(postgresServerUrl);

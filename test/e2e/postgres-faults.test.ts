@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { uniqueMobile } from "../helpers/api-session.js";
@@ -107,6 +108,59 @@ describe("PostgreSQL unreachable, then back", () => {
     expect(verified?.n).toBe(String(users.length));
     expect(server.child.exitCode).toBeNull();
   }, 60_000);
+});
+
+describe("PostgreSQL back while nobody calls", () => {
+  it("is noticed within about a second: the first readiness check after it says ready", async () => {
+    const grpc = protocolClient("grpc", server.url, server.adminToken);
+    await proxy.cut();
+    expect(await grpc.call("addHumanUser", { profile, phone: { phone: uniqueMobile(), returnCode: {} } })).toMatchObject({ ok: false, code: Code.Unavailable });
+    await expect.poll(readiness, { timeout: 10_000 }).toBe(503);
+    const recoveredLines = () => server.stderr.filter((line) => line.includes("storage writes work again")).length;
+    const recoveredBefore = recoveredLines();
+    await proxy.restore();
+    // No call and no check meanwhile: before, the episode lasted until someone asked, and the first check after the
+    // database came back still said 503 (a probe's answer counted for the next check), keeping the instance out of a
+    // balancer for one more readiness period.
+    await sleep(2_500);
+    expect(recoveredLines()).toBe(recoveredBefore + 1);
+    expect(await readiness()).toBe(200);
+  }, 30_000);
+});
+
+// A lock another session holds past the statement timeout fails the calls that wait on it, on every instance alike;
+// calls that need no such lock go on working, so it is no failure of this instance's storage: readiness stays, and the
+// refusal says the database is busy, when to try again, and is one warning a minute rather than an error episode.
+describe("a table locked past the statement timeout", () => {
+  it("answers STORAGE_BUSY with a Retry-After, stays ready, and serves once the lock is gone", async () => {
+    const locked = await newPostgresDatabase();
+    const lockHolder = new pg.Client({ connectionString: locked.url });
+    try {
+      const instance = await startServerProcess(locked.url, {
+        args: ["--admin-token-file", join(directory, "locked-admin-token"), "--database-statement-timeout", "1s"],
+        env: { VERIFYD_KEYS: `1:${randomBytes(32).toString("base64")}` },
+      });
+      const rest = protocolClient("rest", instance.url, instance.adminToken);
+      const addUser = () => rest.call("addHumanUser", { profile, phone: { phone: uniqueMobile(), returnCode: {} } });
+      expectOk(await addUser());
+
+      await lockHolder.connect();
+      await lockHolder.query("BEGIN");
+      await lockHolder.query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
+      const refused = await addUser();
+      expect(refused).toMatchObject({ ok: false, httpStatus: 503, retryAfter: "1", errorInfo: { reason: "STORAGE_BUSY" } });
+      expect(await fetch(`${instance.url}/readyz`).then((answer) => answer.status)).toBe(200);
+      await lockHolder.query("ROLLBACK");
+
+      expectOk(await addUser());
+      expect(instance.stderr.filter((line) => line.includes("storage failing"))).toEqual([]);
+      expect(instance.stderr.filter((line) => line.includes("storage busy"))).toHaveLength(1);
+      await instance.stop();
+    } finally {
+      await lockHolder.end();
+      await locked.drop();
+    }
+  }, 30_000);
 });
 
 // An operator closing the database to new connections (ALTER DATABASE … ALLOW_CONNECTIONS false, its sessions ended)

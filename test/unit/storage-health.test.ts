@@ -1,6 +1,7 @@
 // The storage-health tracker: storage failures become Unavailable, an episode logs once when it starts and once when
 // a probe write shows writes work again, and probes are rate-limited.
 import { SqliteError } from "better-sqlite3";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../src/domain/errors.js";
 import { createLogger } from "../../src/logger.js";
@@ -75,5 +76,38 @@ describe("storage health", () => {
     expect(probes()).toBe(2);
     expect(lines.map((line) => line.level)).toEqual(["error", "info"]);
     expect(lines[1]?.message).toBe("storage writes work again");
+  });
+
+  it("probes by itself while failing, so that it recovers with nobody asking", async () => {
+    const lines: { level: string; message: string }[] = [];
+    let diskFull = true;
+    const full = () => {
+      if (diskFull) throw new SqliteError("database or disk is full", "SQLITE_FULL");
+    };
+    const health = createStorageHealth({
+      logger: createLogger("info", (line) => lines.push(JSON.parse(line) as { level: string; message: string })),
+      probeRead: () => undefined,
+      probeWrite: full,
+      probeIntervalMs: 20,
+    });
+    expect(() => health.write(full)).toThrow(DomainError);
+    diskFull = false;
+    await sleep(100);
+    expect(lines.map((line) => line.message)).toEqual(["storage failing: calls answer Unavailable until writes work again", "storage writes work again"]);
+    expect(health.isHealthy()).toBe(true);
+  });
+
+  it("answers a busy database's failure with STORAGE_BUSY and starts no episode, but a probe that fails so starts one", () => {
+    const { health, lines } = tracker();
+    const busy = () => {
+      throw new SqliteError("database is locked", "SQLITE_BUSY");
+    };
+    for (let i = 0; i < 3; i++) expect(() => health.write(busy)).toThrow(expect.objectContaining({ kind: "Unavailable", reason: "STORAGE_BUSY", retryAfterMs: 1000 }));
+    expect(health.isHealthy()).toBe(true);
+    // One warning for the three, not an error: calls that need no lock go on working.
+    expect(lines).toEqual([expect.objectContaining({ level: "warn", code: "SQLITE_BUSY", count: 1 })]);
+
+    const locked = createStorageHealth({ logger: createLogger("silent"), probeRead: busy, probeWrite: busy });
+    expect(locked.isHealthy()).toBe(false);
   });
 });

@@ -222,5 +222,12 @@ function explainOpenFailure(error: Error, url: string): StartupError {
   if (code === "28P01" || code === "28000") {
     return new StartupError(`PostgreSQL refused the login in ${where} (${error.message}); check the user and password in DATABASE_URL`);
   }
+  // Reached, but refused: "cannot reach" would send the operator looking for a server that runs.
+  if (code === "53300") {
+    return new StartupError(
+      `PostgreSQL at ${where} has no connection left for this process (53300: ${error.message}); close what holds its connections, or raise its max_connections (each verifyd holds up to --database-pool-size)`,
+    );
+  }
+  if (code === "57P03") return new StartupError(`PostgreSQL at ${where} does not take connections yet (57P03: ${error.message}); start verifyd once it does`);
   return new StartupError(`cannot reach PostgreSQL at ${where} (${code ?? error.message}); check that it runs and DATABASE_URL names it`);
 }

@@ -53,5 +53,17 @@ export function isPostgresFailure(wrapped: unknown): wrapped is Error & { code?:
   return clientFailure.test(error.message);
 }
 
-// Storage health classifies with it from the moment this dialect is loaded (storage-failure.ts).
-recognizeStorageFailures(isPostgresFailure);
+// A statement cancelled at its timeout (57014, mostly waiting on a lock), a lock not available (55P03), no connection
+// slot left on the server (53300), or none free in the pool nor a new one made within the connect timeout.
+const busyCodes = new Set(["57014", "55P03", "53300"]);
+const poolWait = /timeout exceeded when trying to connect/i;
+
+/** A failure that says the server is busy (see isStorageBusy), not that it is gone. */
+export function isPostgresBusy(wrapped: unknown): boolean {
+  const error = driverError(wrapped);
+  if (error instanceof DatabaseError) return busyCodes.has(error.code ?? "");
+  return error instanceof Error && poolWait.test(error.message);
+}
+
+// Storage health classifies with them from the moment this dialect is loaded (storage-failure.ts).
+recognizeStorageFailures(isPostgresFailure, isPostgresBusy);

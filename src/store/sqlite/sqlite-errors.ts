@@ -28,3 +28,8 @@ export function isSqliteFailure(error: unknown): error is SqliteFailure {
     storageFailures.some((code) => error.code === code || error.code.startsWith(`${code}_`))
   );
 }
+
+/** Another process held the write lock past busy_timeout. */
+export function isSqliteBusy(error: unknown): boolean {
+  return error instanceof SqliteError && (error.code === "SQLITE_BUSY" || error.code.startsWith("SQLITE_BUSY_"));
+}
