@@ -6,6 +6,7 @@ import { type NodePgDatabase, drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import type { Logger } from "../../logger.js";
+import { coalesceRepeats } from "../../log-repeats.js";
 import { StartupError } from "../../startup-error.js";
 import { redactedUrl } from "../database-url.js";
 import { type Migration, buildMigrations, pendingAfter, refuseNewerSchema } from "../migration-journal.js";
@@ -61,7 +62,12 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // unheard "error" ends the process. One in use between two statements of a transaction would go unheard, so every
   // connection gets a listener of its own; the statements using it fail on their own and answer Unavailable.
   // The pool passes an idle one's on as its own "error", which must be heard too (the connection's listener logged it).
-  const dropped = (error: Error) => options.logger?.warn("PostgreSQL dropped a connection", { error: error.message });
+  // A restart drops every pooled connection at once: one line, with how many, rather than one per connection.
+  const warnDropped = coalesceRepeats<string>(
+    (message, connections) => options.logger?.warn("PostgreSQL dropped a connection", { error: message, count: connections }),
+    { intervalMs: 60_000, maxKeys: 8 },
+  );
+  const dropped = (error: Error) => warnDropped(error.message, error.message);
   pool.on("connect", (client) => client.on("error", dropped));
   pool.on("error", () => undefined);
   const db = drizzle({ client: pool });
