@@ -25,6 +25,7 @@ import { dialects, openStoreHarness } from "./support/store-harness.js";
 import { openTemp, tempDatabasePath } from "./support/temp-database.js";
 import { createPostgresDatabase } from "../helpers/postgres-database.js";
 import { at, changeUser, phoneCodeAdded, userAdded } from "./support/user-changes.js";
+import { deleteInBatches } from "../../src/store/delete-in-batches.js";
 
 const limits: Limits = {
   sendCooldownMs: 60_000,
@@ -75,7 +76,7 @@ async function counter(dialect: Dialect, { database, applied = limits }: { datab
         }
         return undefined;
       },
-      purge: async (before) => counter.purge(before),
+      purge: (before) => deleteInBatches((limit) => counter.purgeBatch(before, limit)),
     };
   }
   const handle = await openPostgres(database);
@@ -89,7 +90,7 @@ async function counter(dialect: Dialect, { database, applied = limits }: { datab
         await counter.check(tx, action);
         await counter.record(tx, action);
       }).then(() => undefined, refusal),
-    purge: (before) => counter.purge(handle.db, before),
+    purge: (before) => deleteInBatches((limit) => counter.purgeBatch(handle.db, before, limit)),
   };
 }
 

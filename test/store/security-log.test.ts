@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import type { SecurityEventInput } from "../../src/domain/security/security-event.js";
 import type { Dialect } from "../../src/store/stores.js";
+import { purgeBatchRows } from "../../src/store/delete-in-batches.js";
 import { type StoreHarness, dialects, openStoreHarness } from "./support/store-harness.js";
 import { openTemp } from "./support/temp-database.js";
 import { at } from "./support/user-changes.js";
@@ -229,5 +230,14 @@ describe.each(dialects)("%s security log: listing and purging", (dialect) => {
     expect(await log.purge(at(3))).toBe(0);
     expect(await log.purge(at(5))).toBe(4);
     expect((await log.list({ offset: 0, limit: 10 })).total).toBe(0);
+  });
+
+  it("purges a backlog of many batches whole, and what is newer stays", async () => {
+    const { log } = await logWithDatabase(dialect);
+    const backlog = 2 * purgeBatchRows + 7;
+    await Promise.all(Array.from({ length: backlog }, (_, n) => log.record({ kind: "login.failed", userId: `u${n}`, detail: {} }, at(1))));
+    await log.record({ kind: "login.failed", userId: "recent", detail: {} }, at(5));
+    expect(await log.purge(at(2))).toBe(backlog);
+    expect((await log.list({ offset: 0, limit: 10 })).events.map((event) => event.userId)).toEqual(["recent"]);
   });
 });

@@ -11,6 +11,7 @@ import { distinctSeries, seriesOf } from "../limit-keys.js";
 import { quoted } from "../raw-statement.js";
 import { namedStatement, rowsOf, run, type Queryable } from "./named-statement.js";
 import { limitEntries as entries } from "./schema.js";
+import { batchRows } from "./batch-rows.js";
 
 /** The pool or a transaction, for what drizzle still builds. */
 export type PgQueries = PgDatabase<NodePgQueryResultHKT>;
@@ -75,7 +76,8 @@ export class PostgresLimitCounter {
   }
 
   /** Deletes entries no limit counts any more; returns how many. */
-  async purge(db: PgQueries, before: Date): Promise<number> {
-    return (await db.delete(entries).where(lt(entries.at, before))).rowCount ?? 0;
+  /** Deletes at most `limit` entries no limit counts any more; returns how many. */
+  async purgeBatch(db: PgQueries, before: Date, limit: number): Promise<number> {
+    return (await db.delete(entries).where(batchRows(db, entries, lt(entries.at, before), limit))).rowCount ?? 0;
   }
 }

@@ -8,6 +8,8 @@ import type { UserState } from "../../domain/user-state.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 import type { PgDb } from "./open-postgres.js";
 import { loginFailures, users } from "./schema.js";
+import { deleteInBatches } from "../delete-in-batches.js";
+import { batchRows } from "./batch-rows.js";
 
 // The first key of the two-key advisory locks on login names (the second is the name's hash): a number no other code
 // uses as first key ("vfyl" in ASCII). Two-key locks never conflict with the one-key locks of migrations and bootstrap.
@@ -85,7 +87,9 @@ export class PostgresLoginStore implements LoginStore {
    * after that starts over with the few free attempts, which is nothing next to a day at the ceiling's rate.
    */
   async purgeIdle(before: Date): Promise<number> {
-    const result = await this.storage.write(() => this.db.delete(loginFailures).where(lt(loginFailures.lastFailureAt, before)));
-    return result.rowCount ?? 0;
+    return deleteInBatches(async (limit) => {
+      const batch = batchRows(this.db, loginFailures, lt(loginFailures.lastFailureAt, before), limit);
+      return (await this.storage.write(() => this.db.delete(loginFailures).where(batch))).rowCount ?? 0;
+    });
   }
 }

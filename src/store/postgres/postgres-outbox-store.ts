@@ -16,6 +16,8 @@ import type { PgQueries } from "./postgres-limit-counter.js";
 import { PostgresUserStore } from "./postgres-user-store.js";
 import { inTransaction } from "./pool-transaction.js";
 import { outbox, users } from "./schema.js";
+import { deleteInBatches } from "../delete-in-batches.js";
+import { batchRows } from "./batch-rows.js";
 
 export interface PostgresOutboxStoreOptions {
   /** How long a claimed message is left to its worker before another may claim it. */
@@ -155,10 +157,11 @@ export class PostgresOutboxStore implements OutboxStore {
 
   /** Found through outbox_due (status, expires_at); pending and dead messages are never deleted here. */
   async purge(before: Date): Promise<number> {
-    const result = await this.storage.use(() =>
-      this.db.delete(outbox).where(and(inArray(outbox.status, ["delivered", "expired"]), lte(outbox.expiresAt, before))),
-    );
-    return result.rowCount ?? 0;
+    const finished = and(inArray(outbox.status, ["delivered", "expired"]), lte(outbox.expiresAt, before));
+    return deleteInBatches(async (limit) => {
+      const batch = batchRows(this.db, outbox, finished, limit);
+      return (await this.storage.use(() => this.db.delete(outbox).where(batch))).rowCount ?? 0;
+    });
   }
 
   async listDead(now: Date): Promise<DeadMessage[]> {

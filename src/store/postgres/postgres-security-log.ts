@@ -14,6 +14,8 @@ import { type Queryable, namedStatement, rowsOf, run } from "./named-statement.j
 import type { PgDb } from "./open-postgres.js";
 import { inTransaction } from "./pool-transaction.js";
 import { securityEvents } from "./schema.js";
+import { deleteInBatches } from "../delete-in-batches.js";
+import { batchRows } from "./batch-rows.js";
 
 // The first key of the two-key advisory locks on fingerprints (the second is the fingerprint's hash): a number no
 // other code uses as first key ("vfys" in ASCII). A collision of hashes only makes two outcomes wait for each other.
@@ -94,7 +96,9 @@ export class PostgresSecurityLog implements SecurityLog, SecurityLogReader {
 
   /** Deletes the entries that last occurred before `before`; returns how many. */
   async purge(before: Date): Promise<number> {
-    const result = await this.storage.write(() => this.db.delete(securityEvents).where(lt(securityEvents.lastAt, before)));
-    return result.rowCount ?? 0;
+    return deleteInBatches(async (limit) => {
+      const batch = batchRows(this.db, securityEvents, lt(securityEvents.lastAt, before), limit);
+      return (await this.storage.write(() => this.db.delete(securityEvents).where(batch))).rowCount ?? 0;
+    });
   }
 }

@@ -28,6 +28,7 @@ import { PostgresSecurityLog } from "./postgres-security-log.js";
 import { inTransaction } from "./pool-transaction.js";
 import * as schema from "./schema.js";
 import { events, organizationSettings, outbox, users } from "./schema.js";
+import { deleteInBatches } from "../delete-in-batches.js";
 
 // The statements every command runs (load, and the append's) are sent by name (named-statement.ts), with parameters
 // from user-change-rows.ts: drizzle's per-call query building was a measurable share of a VerifyPhone call. jsonb
@@ -136,7 +137,7 @@ export class PostgresUserStore implements UserStore {
 
   /** Deletes the limit entries older than every limit's window; returns how many. */
   async purgeLimitEntries(before: Date): Promise<number> {
-    return this.storage.write(() => this.limits.purge(this.db, before));
+    return deleteInBatches((limit) => this.storage.write(() => this.limits.purgeBatch(this.db, before, limit)));
   }
 
   async events(userId: string): Promise<UserEvent[]> {

@@ -14,7 +14,7 @@ const [table, series, ordinal, at] = [quoted(entries), quoted(entries.series), q
 export class SqliteLimitCounter {
   private readonly maxthRecentAt: Statement<[string, number, string, number], number>;
   private readonly append: Statement<[string, number, string]>;
-  private readonly deleteBefore: Statement<[number]>;
+  private readonly deleteBatchBefore: Statement<[number, number]>;
 
   constructor(db: Db) {
     const client = db.$client;
@@ -29,7 +29,10 @@ export class SqliteLimitCounter {
     this.append = client.prepare(
       `INSERT INTO ${table} (${series}, ${ordinal}, ${at}) SELECT ?, coalesce(max(${ordinal}), 0) + 1, ? FROM ${table} WHERE ${series} = ?`,
     );
-    this.deleteBefore = client.prepare(`DELETE FROM ${table} WHERE ${at} < ?`);
+    // WITHOUT ROWID: a batch (delete-in-batches.ts) is named by its primary key.
+    this.deleteBatchBefore = client.prepare(
+      `DELETE FROM ${table} WHERE (${series}, ${ordinal}) IN (SELECT ${series}, ${ordinal} FROM ${table} WHERE ${at} < ? LIMIT ?)`,
+    );
   }
 
   /** Throws LimitReached for the first rule the action would break; call inside the write transaction. */
@@ -47,8 +50,8 @@ export class SqliteLimitCounter {
     for (const name of distinctSeries(rules)) this.append.run(name, at.getTime(), name);
   }
 
-  /** Deletes entries no limit counts any more; returns how many. */
-  purge(before: Date): number {
-    return this.deleteBefore.run(before.getTime()).changes;
+  /** Deletes at most `limit` entries no limit counts any more; returns how many. */
+  purgeBatch(before: Date, limit: number): number {
+    return this.deleteBatchBefore.run(before.getTime(), limit).changes;
   }
 }

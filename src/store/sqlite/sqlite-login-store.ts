@@ -8,6 +8,8 @@ import type { UserState } from "../../domain/user-state.js";
 import type { Db } from "./open-database.js";
 import { loginFailures, users } from "./schema.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
+import { deleteInBatches, purgeBatchRows } from "../delete-in-batches.js";
+import { batchRows } from "./batch-rows.js";
 
 const placeholder = sql.placeholder;
 
@@ -60,7 +62,10 @@ export class SqliteLoginStore implements LoginStore {
       .set({ failures: sql`${loginFailures.failures} - 1` })
       .where(and(eq(loginFailures.loginName, placeholder("key")), gt(loginFailures.failures, 0)))
       .prepare();
-    this.deleteIdleFailures = db.delete(loginFailures).where(lt(loginFailures.lastFailureAt, placeholder("before"))).prepare();
+    this.deleteIdleFailures = db
+      .delete(loginFailures)
+      .where(batchRows(db, loginFailures, lt(loginFailures.lastFailureAt, placeholder("before")), purgeBatchRows))
+      .prepare();
     this.admitInTransaction = db.$client.transaction(
       (key: string, now: Date, retryAfterMs: (record: LoginFailures | undefined, now: Date) => number): number => {
         const waitMs = retryAfterMs(this.selectFailures.get({ key }), now);
@@ -103,6 +108,6 @@ export class SqliteLoginStore implements LoginStore {
    */
   async purgeIdle(before: Date): Promise<number> {
     // Conditions bind a placeholder as it is, without the column's encoding: milliseconds.
-    return this.storage.write(() => this.deleteIdleFailures.run({ before: before.getTime() }).changes);
+    return deleteInBatches(() => this.storage.write(() => this.deleteIdleFailures.run({ before: before.getTime() }).changes));
   }
 }

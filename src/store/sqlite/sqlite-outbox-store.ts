@@ -12,6 +12,8 @@ import { SqliteUserStore } from "./sqlite-user-store.js";
 import { failureBackOffMs } from "../outbox-back-off.js";
 import { claimedColumns, claimedMessages, deadColumns, deadMessage } from "../outbox-rows.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
+import { deleteInBatches, purgeBatchRows } from "../delete-in-batches.js";
+import { batchRows } from "./batch-rows.js";
 
 export interface SqliteOutboxStoreOptions {
   /** How long a claimed message is left to its worker before another may claim it. */
@@ -105,7 +107,7 @@ export class SqliteOutboxStore implements OutboxStore {
     // Found through outbox_due (status, expires_at); pending and dead messages are never deleted here.
     this.deleteFinished = db
       .delete(outbox)
-      .where(and(inArray(outbox.status, ["delivered", "expired"]), lte(outbox.expiresAt, param("before"))))
+      .where(batchRows(db, outbox, and(inArray(outbox.status, ["delivered", "expired"]), lte(outbox.expiresAt, param("before"))), purgeBatchRows))
       .prepare();
     // Ranges of outbox_due (status, expires_at): they visit only the waiting and dead messages, which live no longer
     // than a code, so a scrape costs the same however many delivered rows the retention keeps.
@@ -190,7 +192,7 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async purge(before: Date): Promise<number> {
-    return this.storage.use(() => this.deleteFinished.run({ before: before.getTime() }).changes);
+    return deleteInBatches(() => this.storage.use(() => this.deleteFinished.run({ before: before.getTime() }).changes));
   }
 
   async listDead(now: Date): Promise<DeadMessage[]> {

@@ -12,6 +12,8 @@ import { columnList, quoted } from "../raw-statement.js";
 import { defaultCoalesceMs, securityEventColumns, securityEventFingerprint } from "../../domain/security/security-event-identity.js";
 import { newEntryColumnKeys, newEntryParameters, securityEventOf } from "../security-event-row.js";
 import { securityLogCondition } from "../security-log-condition.js";
+import { deleteInBatches, purgeBatchRows } from "../delete-in-batches.js";
+import { batchRows } from "./batch-rows.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
 
 const insertedColumns = newEntryColumnKeys.map((key) => securityEvents[key]);
@@ -49,7 +51,7 @@ export class SqliteSecurityLog implements SecurityLog, SecurityLogReader {
     );
     this.deleteOlder = db
       .delete(securityEvents)
-      .where(lt(securityEvents.lastAt, sql`${sql.placeholder("before")}`))
+      .where(batchRows(db, securityEvents, lt(securityEvents.lastAt, sql`${sql.placeholder("before")}`), purgeBatchRows))
       .prepare();
     // Committed with the calls' other writes (group-commit.ts), in a transaction that holds the write lock.
     this.commit = groupCommitFor(db.$client, storage.write);
@@ -87,6 +89,6 @@ export class SqliteSecurityLog implements SecurityLog, SecurityLogReader {
 
   /** Deletes the entries that last occurred before `before`; returns how many. */
   async purge(before: Date): Promise<number> {
-    return this.storage.write(() => this.deleteOlder.run({ before: before.getTime() }).changes);
+    return deleteInBatches(() => this.storage.write(() => this.deleteOlder.run({ before: before.getTime() }).changes));
   }
 }

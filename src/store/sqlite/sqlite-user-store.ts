@@ -15,6 +15,7 @@ import { SqliteLimitCounter } from "./sqlite-limit-counter.js";
 import { SqliteSecurityLog } from "./sqlite-security-log.js";
 import { SettingsReadWithUsers } from "../settings-read-with-users.js";
 import { type StorageGuard, unmonitoredStorage } from "../storage-health.js";
+import { deleteInBatches } from "../delete-in-batches.js";
 import {
   assertAtSequence,
   eventColumnKeys,
@@ -145,7 +146,7 @@ export class SqliteUserStore implements UserStore {
 
   /** Deletes the limit entries older than every limit's window; returns how many. */
   async purgeLimitEntries(before: Date): Promise<number> {
-    return this.storage.write(() => this.limits.purge(before));
+    return deleteInBatches((limit) => this.storage.write(() => this.limits.purgeBatch(before, limit)));
   }
 
   async events(userId: string): Promise<UserEvent[]> {
