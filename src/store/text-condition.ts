@@ -15,6 +15,12 @@ export interface ConditionSpelling {
   startsWith(text: SQL, wanted: string): SQL;
   endsWith(text: SQL, wanted: string): SQL;
   contains(text: SQL, wanted: string): SQL;
+  /**
+   * A username as the users' index holds it, its key in any case (the same folding as foldAscii, spelled as the index
+   * is: migration 0012 on SQLite, 0005 on PostgreSQL), so that a condition on it is looked up rather than compared
+   * with every user.
+   */
+  indexedUsernameKey(username: SQLWrapper): SQL;
 }
 
 /** A text filter: `match` of `value` against `column`, in the dialect `spelling` spells. */

@@ -2,6 +2,8 @@
 // looks at and how and/or/not combine are one piece; the table, the visible addresses (the JSON paths differ) and the
 // spelling of conditions (text-condition.ts) come from the dialect.
 import { type Column, type SQL, and, eq, inArray, not, or } from "drizzle-orm";
+import { usernameKey } from "../domain/credentials/login-name.js";
+import type { TextMatch } from "../domain/text-match.js";
 import type { UserFilter, UserQuery } from "../domain/users/user-query.js";
 import { type ConditionSpelling, textCondition } from "./text-condition.js";
 
@@ -25,12 +27,21 @@ export function userListCondition(
   visible: VisibleAddresses,
   spelling: ConditionSpelling,
 ): (query: UserQuery) => SQL | undefined {
+  // An equal username, in any case or exactly, has the key of the wanted one: looked up by the index of keys, then
+  // compared as the filter says. Alone, the comparison read every user: a trial's query by username (EQUALS, the
+  // default) on a million users on SQLite was refused as too costly, and one ignoring case took 1.4–1.8 s on 300,000
+  // users on PostgreSQL.
+  const usernameCondition = (match: TextMatch, username: string): SQL | undefined => {
+    const compared = textCondition(spelling, users.username, match, username);
+    if (match !== "equals" && match !== "equalsIgnoreCase") return compared;
+    return and(eq(spelling.indexedUsernameKey(users.username), usernameKey(username)), compared);
+  };
   const condition = (filter: UserFilter): SQL | undefined => {
     switch (filter.kind) {
       case "organization":
         return eq(users.resourceOwner, filter.organizationId);
       case "username":
-        return textCondition(spelling, users.username, filter.match, filter.username);
+        return usernameCondition(filter.match, filter.username);
       case "email":
         return textCondition(spelling, visible.email, filter.match, filter.email);
       case "phone":

@@ -75,6 +75,19 @@ describe.each(["sqlite", "postgres"] as const)("ListUsers over %s, on an organiz
     expect(lastPage.body.result).toHaveLength(10);
   });
 
+  it("finds a user by username among them, exactly and ignoring case", async () => {
+    const username = (method: string, userName: string) => list({ queries: [{ userNameQuery: { userName, method } }] });
+    const found = (answer: Awaited<ReturnType<typeof list>>) => ({
+      status: answer.status,
+      users: (answer.body.result ?? []).map((user: { userId: string }) => user.userId),
+    });
+    // The index finds the key; the filter still decides (test/store/username-lookup.test.ts asks for the plan).
+    expect(found(await username("TEXT_QUERY_METHOD_EQUALS", "copy-user-377777"))).toEqual({ status: 200, users: ["copy-377777"] });
+    expect(found(await username("TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE", "Copy-USER-377777"))).toEqual({ status: 200, users: ["copy-377777"] });
+    // Exactly means exactly: the key matches, the name does not.
+    expect(found(await username("TEXT_QUERY_METHOD_EQUALS", "Copy-User-377777"))).toEqual({ status: 200, users: [] });
+  });
+
   it("a caller's lists beyond two at once are refused with ResourceExhausted; its two, and other callers' calls, are answered", async () => {
     // Twelve at once on one HTTP/2 connection, as the review's flood: it took every pooled PostgreSQL connection. Each
     // counts the organization, which keeps the first two running while the others come.

@@ -11,4 +11,6 @@ export const postgresConditions: ConditionSpelling = {
   startsWith: (text, wanted) => sql`starts_with(${text}, ${wanted})`,
   endsWith: (text, wanted) => sql`right(${text}, ${[...wanted].length}) = ${wanted}`,
   contains: (text, wanted) => sql`strpos(${text}, ${wanted}) > 0`,
+  // Under the "C" collation lower() folds ASCII letters alone, as translate() above does.
+  indexedUsernameKey: (username) => sql`lower(${username} COLLATE "C")`,
 };

@@ -10,6 +10,7 @@ export const sqliteConditions: ConditionSpelling = {
   startsWith: (text, wanted) => sql`substr(${text}, 1, ${characters(wanted)}) = ${wanted}`,
   endsWith: (text, wanted) => sql`substr(${text}, -${characters(wanted)}) = ${wanted}`,
   contains: (text, wanted) => sql`instr(${text}, ${wanted}) > 0`,
+  indexedUsernameKey: (username) => sql`lower(${username})`,
 };
 
 function characters(text: string): number {
