@@ -1,7 +1,11 @@
 // JSON Schemas of protobuf messages in their proto3 JSON form (https://protobuf.dev/programming-guides/json/), the
 // form the REST gateway reads and writes: camelCase names, 64-bit integers as strings, enums by name, well-known
-// types in their special forms. Every field is optional, as proto3 JSON omits zero values.
-import { type DescEnum, type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
+// types in their special forms. Every field is optional, as proto3 JSON omits zero values. A string's length rules
+// (buf.validate) are in its schema, and a field verifyd does not support yet says so: a typed client would otherwise
+// offer it, and the call would be answered 501.
+import { type DescEnum, type DescField, type DescMessage, ScalarType, getOption } from "@bufbuild/protobuf";
+import { field as validationRules } from "../gen/buf/validate/validate_pb.js";
+import { unsupported } from "../gen/verifyd/options/v1/options_pb.js";
 
 export type JsonSchema = { [keyword: string]: unknown };
 
@@ -96,11 +100,14 @@ export function createSchemaCollector(): SchemaCollector {
   };
 
   const propertySchema = (field: DescField): JsonSchema => {
-    const annotations: JsonSchema = {};
+    const annotations: JsonSchema = { ...stringLength(field) };
+    const descriptions: string[] = [];
+    if (getOption(field, unsupported)) descriptions.push(unsupportedNote);
     if (field.oneof !== undefined) {
       const members = field.oneof.fields.map((member) => member.jsonName).join(", ");
-      annotations.description = `oneof ${field.oneof.name}: at most one of ${members}`;
+      descriptions.push(`oneof ${field.oneof.name}: at most one of ${members}`);
     }
+    if (descriptions.length > 0) annotations.description = descriptions.join("; ");
     if (field.deprecated) annotations.deprecated = true;
     if (Object.keys(annotations).length === 0) return fieldSchema(field);
     // Beside a $ref other keywords are allowed in OpenAPI 3.1, but some tools drop them: allOf keeps them.
@@ -114,6 +121,16 @@ export function createSchemaCollector(): SchemaCollector {
     elementSchema,
     components: () => Object.fromEntries([...schemas].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
+}
+
+const unsupportedNote = "Not supported by verifyd yet: a request that sets it is answered 501 (gRPC 12, Unimplemented), naming it";
+
+/** A string field's length rules, in characters as both count them. */
+function stringLength(field: DescField): JsonSchema {
+  const rules = getOption(field, validationRules).type;
+  if (field.fieldKind !== "scalar" || rules.case !== "string") return {};
+  const { minLen, maxLen } = rules.value;
+  return { ...(minLen > 0n ? { minLength: Number(minLen) } : {}), ...(maxLen > 0n ? { maxLength: Number(maxLen) } : {}) };
 }
 
 function scalarSchema(scalar: ScalarType): JsonSchema {

@@ -40,6 +40,8 @@ const oauthError: JsonSchema = {
   },
 };
 
+const retryAfter = { "Retry-After": { schema: { type: "integer" }, description: "seconds to wait" } };
+
 const refusal = (description: string, headers?: Record<string, unknown>) => ({
   description,
   ...(headers ? { headers } : {}),
@@ -58,10 +60,9 @@ export function tokenOperation(): Record<string, unknown> {
     responses: {
       "200": { description: "Logged in", content: { [json]: { schema: tokenAnswer } } },
       "400": refusal("invalid_grant for any wrong name or password, alike; invalid_request or unsupported_grant_type for a malformed request"),
-      "405": refusal("not a POST", { Allow: { schema: { type: "string" } } }),
       "413": refusal("a body larger than the server takes"),
-      "429": refusal("slow_down: too many failed logins for this name", { "Retry-After": { schema: { type: "integer" }, description: "seconds to wait" } }),
-      "503": refusal("temporarily_unavailable: the storage is failing"),
+      "429": refusal("slow_down: too many failed logins for this name, or this client's share of the password checks under way", retryAfter),
+      "503": refusal("temporarily_unavailable: the storage is failing or busy, or the password checks are all taken", retryAfter),
     },
     security: [],
   };

@@ -53,6 +53,25 @@ describe("GET /openapi.json", () => {
     expect(Object.keys(operation!.requestBody.content["application/json"]!.schema.properties)).toContain("verificationCode");
   });
 
+  it("says which fields verifyd does not support yet, and a request setting one is answered as it says", async () => {
+    const document = await dereference(JSON.parse(text));
+    const searchQuery = document.components?.schemas?.["zitadel.user.v2.SearchQuery"] as { properties: Record<string, { description?: string }> };
+    expect(searchQuery.properties.loginNameQuery?.description).toMatch(/^Not supported by verifyd yet: .* answered 501/);
+    expect(searchQuery.properties.userNameQuery?.description ?? "").not.toMatch(/Not supported/);
+    const answer = await fetch(`${server.url}/v2/users`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${server.adminToken}` },
+      body: JSON.stringify({ queries: [{ loginNameQuery: { loginName: "ada" } }] }),
+    });
+    expect(answer.status).toBe(501);
+  });
+
+  it("gives strings the lengths validation holds them to: a code of 1 to 20 characters", async () => {
+    const document = await dereference(JSON.parse(text));
+    const request = document.components?.schemas?.["zitadel.user.v2.VerifyPhoneRequest"] as { properties: Record<string, unknown> };
+    expect(request.properties.verificationCode).toEqual({ type: "string", minLength: 1, maxLength: 20 });
+  });
+
   it("documents the password login, and a login made as it says answers what it says", async () => {
     const document = await dereference(JSON.parse(text));
     const operation = document.paths?.["/oauth2/token"]?.post as unknown as {
@@ -69,6 +88,9 @@ describe("GET /openapi.json", () => {
     expect(refused.status).toBe(400);
     expect(operation.responses["400"]!.content["application/json"]!.schema.properties.error!.enum).toContain(refusal.error);
     const granted = operation.responses["200"]!.content["application/json"]!.schema;
+    const retries = document.paths?.["/oauth2/token"]?.post?.responses as Record<string, { headers?: Record<string, unknown> }>;
+    expect(Object.keys(retries["429"]?.headers ?? {})).toEqual(["Retry-After"]);
+    expect(Object.keys(retries["503"]?.headers ?? {})).toEqual(["Retry-After"]);
     expect(granted.required).toEqual(["id", "access_token", "expires_in", "token_type"]);
   });
 
