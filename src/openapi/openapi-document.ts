@@ -78,6 +78,8 @@ export function buildOpenApiDocument(services: readonly DescService[]): OpenApiD
           requestBody: { required: true, content: { [json]: { schema: schemas.messageRef(method.input) } } },
           responses: {
             "200": { description: "OK", content: { [json]: { schema: schemas.messageRef(method.output) } } },
+            // connect-es answers a body it cannot read without one: the Connect protocol gives it none.
+            "415": { description: "The request's Content-Type is not application/json (nor application/proto): no body" },
             default: {
               description: "An error, as Connect sends it, with the HTTP status Connect gives its code",
               content: { [json]: { schema: connectError } },

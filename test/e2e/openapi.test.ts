@@ -66,6 +66,18 @@ describe("GET /openapi.json", () => {
     expect(answer.status).toBe(501);
   });
 
+  it("declares the bodiless 415 a Connect path answers a request that is not JSON", async () => {
+    const document = JSON.parse(text) as { paths: Record<string, { post: { responses: Record<string, { content?: unknown }> } }> };
+    expect(document.paths["/zitadel.user.v2.UserService/CreateUser"]?.post.responses["415"]).toEqual({ description: expect.any(String) });
+    const answer = await fetch(`${server.url}/zitadel.user.v2.UserService/CreateUser`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.adminToken}` },
+      body: "{}",
+    });
+    expect(answer.status).toBe(415);
+    expect(await answer.text()).toBe("");
+  });
+
   it("gives strings the lengths validation holds them to: a code of 1 to 20 characters", async () => {
     const document = await dereference(JSON.parse(text));
     const request = document.components?.schemas?.["zitadel.user.v2.VerifyPhoneRequest"] as { properties: Record<string, unknown> };
