@@ -42,9 +42,10 @@ export interface StorageHealthOptions {
 }
 
 /** For stores used without a monitored database (tests, tools): failures are classified, but nobody is told. */
+const unheard: FailureOutcomes = { failing: () => undefined, busy: () => undefined };
 export const unmonitoredStorage: StorageGuard = {
-  use: (operation) => classified(operation, { failing: () => undefined, busy: () => undefined }),
-  write: (operation) => classified(operation, { failing: () => undefined, busy: () => undefined }),
+  use: (operation) => classified(operation, unheard),
+  write: (operation) => classified(operation, unheard),
 };
 
 export function createStorageHealth(options: StorageHealthOptions): StorageHealth {
