@@ -2,11 +2,11 @@
 // a trial behind nginx found neither a log line nor a metric saying that verifyd had refused them, or for which limit.
 import net from "node:net";
 import { join } from "node:path";
-import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createConnectionRefusalMetrics, reportRefusedConnections } from "../../src/metrics/connection-metrics.js";
 import { serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
+import { counterByLabel } from "../helpers/scraped-counter.js";
 
 /** A connection that sends nothing, so that it holds its slot until the test lets go of it. */
 async function hold(port: number, localAddress: string): Promise<net.Socket> {
@@ -24,12 +24,6 @@ async function refused(port: number, localAddress: string): Promise<string> {
   socket.on("data", (chunk: string) => (received += chunk));
   await new Promise((resolve) => socket.once("close", resolve));
   return received;
-}
-
-async function refusalsCounted(metricsUrl: string): Promise<Record<string, number>> {
-  const families = parsePrometheusTextFormat(await (await fetch(metricsUrl)).text());
-  const family = families.find((candidate) => candidate.name === "verifyd_connections_refused_total");
-  return Object.fromEntries((family?.metrics ?? []).map((metric) => [metric.labels?.reason ?? "", Number(metric.value)]));
 }
 
 describe("connections refused for a limit on connections", () => {
@@ -51,7 +45,7 @@ describe("connections refused for a limit on connections", () => {
       expect(await refused(port, "127.0.0.3")).toBe("");
       expect(await refused(port, "127.0.0.3")).toBe("");
 
-      expect(await refusalsCounted(listening.metrics)).toEqual({ per_client: 2, max_connections: 3 });
+      expect(await counterByLabel(listening.metrics, "verifyd_connections_refused_total", "reason")).toEqual({ per_client: 2, max_connections: 3 });
       const warnings = server.stderr.filter((line) => line.includes("connections refused"));
       // The first of each at once; the rest of the minute's are told in the next line, a minute on.
       expect(warnings.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([

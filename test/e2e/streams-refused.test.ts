@@ -3,10 +3,10 @@
 import http2 from "node:http2";
 import net from "node:net";
 import { join } from "node:path";
-import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { serverProcessDirectories, startServerProcess } from "../helpers/server-process.js";
 import { h2Connect } from "../transport/listener-harness.js";
+import { counterByLabel } from "../helpers/scraped-counter.js";
 
 // A client address's share: 5 of 10 connections, so 2 of these 4 streams, which is also one connection's worth.
 const streamLimits = ["--max-open-streams", "4", "--max-concurrent-streams", "2", "--max-connections", "10", "--max-connections-per-client", "5"];
@@ -40,12 +40,6 @@ async function resetCodes(streams: http2.ClientHttp2Stream[]): Promise<number[]>
   return streams.map((stream) => stream.rstCode ?? -1);
 }
 
-async function refusalsCounted(metricsUrl: string): Promise<Record<string, number>> {
-  const families = parsePrometheusTextFormat(await (await fetch(metricsUrl)).text());
-  const family = families.find((candidate) => candidate.name === "verifyd_streams_refused_total");
-  return Object.fromEntries((family?.metrics ?? []).map((metric) => [metric.labels?.reason ?? "", Number(metric.value)]));
-}
-
 describe("HTTP/2 streams refused for a limit on open streams", () => {
   const tempDirectory = serverProcessDirectories("verifyd-streams-refused-");
 
@@ -65,7 +59,7 @@ describe("HTTP/2 streams refused for a limit on open streams", () => {
       const beyondAll = await openCalls(last!, 1, server.adminToken);
       expect(await resetCodes(beyondAll)).toEqual([http2.constants.NGHTTP2_REFUSED_STREAM]);
 
-      expect(await refusalsCounted(listening.metrics)).toEqual({ per_client: 3, max_open_streams: 1 });
+      expect(await counterByLabel(listening.metrics, "verifyd_streams_refused_total", "reason")).toEqual({ per_client: 3, max_open_streams: 1 });
       const warnings = server.stderr.filter((line) => line.includes("streams refused"));
       // The first of each at once; the rest of the minute's are told in one line a minute on.
       expect(warnings.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
